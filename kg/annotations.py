@@ -1,0 +1,448 @@
+"""Read the curated annotations and anchor every quote in its document.
+
+The result is plain data (entities, claims with character offsets) that
+:mod:`kg.rdfize` turns into RDF. Every problem is a :class:`BuildError` that names
+``file:line``, what was looked for and why it failed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .corpus import DATE_PATTERN, Document
+from .errors import BuildError, Location
+from .iris import Kind, is_slug
+from .vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES
+from .yamlfile import LineDict, LineList, line_of, load_yaml
+
+__all__ = [
+    "Entity",
+    "Assertion",
+    "Estimate",
+    "Claim",
+    "DocumentAnnotations",
+    "Annotations",
+    "load_annotations",
+    "find_quote",
+    "ENTITIES_FILE",
+]
+
+ENTITIES_FILE = "entities.yaml"
+_SECTIONS = {"actors": Kind.ACTOR, "places": Kind.PLACE, "meetings": Kind.MEETING, "proposals": Kind.PROPOSAL}
+_ENTITY_KEYS = {"id", "kind", "type", "label", "alt", "wikidata", "note"}
+_CLAIM_KEYS = {
+    "id", "kind", "claimant", "quote", "occurrence", "hedge", "about", "asserts",
+    "estimate", "cameo", "corroborates", "contradicts",
+}
+_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source"}
+_DOC_KEYS = {"document", "entities", "mentions", "claims"}
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+_CAMEO = re.compile(r"^[0-9]{2,4}$")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An actor, place, meeting or proposal: identity only."""
+
+    id: str
+    kind: Kind
+    type: str
+    label: str
+    alt: tuple[str, ...]
+    wikidata: str | None
+    note: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One fact a claim supports: subject and object are entity ids, or the object a literal."""
+
+    subject: str
+    predicate: str
+    object: str
+    literal: bool
+    location: Location
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A numeric estimate: a value or a range, in a unit, at a date, from sources."""
+
+    measure: str
+    value: int | float | None
+    min: int | float | None
+    max: int | float | None
+    unit: str
+    date: str | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Something a claimant asserts in a document, anchored at ``[start, end)`` of its text."""
+
+    id: str
+    document: str
+    kind: str
+    claimant: str
+    quote: str
+    start: int
+    end: int
+    hedge: str | None
+    about: tuple[str, ...]
+    asserts: tuple[Assertion, ...]
+    estimate: Estimate | None
+    cameo: str | None
+    corroborates: tuple[str, ...]
+    contradicts: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class DocumentAnnotations:
+    """What one document says: its claims and the entities it mentions."""
+
+    document: Document
+    claims: tuple[Claim, ...]
+    mentions: frozenset[str]
+    file: Path
+
+
+@dataclass
+class Annotations:
+    """The whole curated corpus: entities by id and annotations by document id."""
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    documents: dict[str, DocumentAnnotations] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _where(file: Path, node: Any, parent: Any = None) -> Location:
+    return Location(str(file), line_of(node, None) or line_of(parent, None))
+
+
+def _require_mapping(node: Any, file: Path, what: str, allowed: set[str], parent: Any = None) -> LineDict:
+    if not isinstance(node, LineDict):
+        raise BuildError(f"{what} must be a mapping, found {type(node).__name__}", location=_where(file, node, parent))
+    unknown = set(node) - allowed
+    if unknown:
+        raise BuildError(
+            f"{what} has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}", location=_where(file, node)
+        )
+    return node
+
+
+def _str(node: LineDict, key: str, file: Path, what: str, *, required: bool = True) -> str | None:
+    value = node.get(key)
+    if value is None:
+        if required:
+            raise BuildError(f"{what} needs '{key}'", location=_where(file, node))
+        return None
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or str(value).strip() == "":
+        raise BuildError(f"{what}: '{key}' must be a non-empty string, found {value!r}", location=_where(file, node))
+    return str(value)
+
+
+def _str_list(node: LineDict, key: str, file: Path, what: str) -> tuple[str, ...]:
+    value = node.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise BuildError(f"{what}: '{key}' must be a list of strings", location=_where(file, node))
+    return tuple(str(v) for v in value)
+
+
+def _normalise(text: str) -> str:
+    table = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "\u00a0": " "})
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).translate(table))
+
+
+def find_quote(text: str, quote: str, occurrence: int | None) -> tuple[int, int] | str:
+    """The ``(start, end)`` code-point offsets of ``quote`` in ``text``, or why it cannot be placed."""
+    starts: list[int] = []
+    i = text.find(quote)
+    while i != -1:
+        starts.append(i)
+        i = text.find(quote, i + 1)
+    if not starts:
+        hint = ""
+        if _normalise(quote) in _normalise(text):
+            hint = " (it matches once quotes, dashes and spaces are normalised: copy the document's own characters)"
+        return f"quote not found in the document{hint}: {quote!r}"
+    if occurrence is None:
+        if len(starts) > 1:
+            return (
+                f"quote occurs {len(starts)} times (at offsets {starts}); add 'occurrence: N' to pick one: {quote!r}"
+            )
+        occurrence = 1
+    if not 1 <= occurrence <= len(starts):
+        return f"occurrence {occurrence} asked, but the quote occurs {len(starts)} time(s): {quote!r}"
+    start = starts[occurrence - 1]
+    return start, start + len(quote)
+
+
+# --------------------------------------------------------------------------- entities
+
+
+def _entity(node: Any, file: Path, kind: Kind | None, parent: Any) -> Entity:
+    node = _require_mapping(node, file, "an entity", _ENTITY_KEYS, parent)
+    where = _where(file, node)
+    ident = _str(node, "id", file, "an entity")
+    assert ident is not None
+    if not is_slug(ident):
+        raise BuildError(f"entity id {ident!r} is not a slug (lower-case letters, digits, '-')", location=where)
+    if kind is None:
+        kind_word = _str(node, "kind", file, f"entity {ident!r}")
+        try:
+            kind = Kind(kind_word)
+        except ValueError:
+            raise BuildError(
+                f"entity {ident!r}: kind {kind_word!r} is not one of actor, place, meeting, proposal", location=where
+            ) from None
+    type_word = _str(node, "type", file, f"entity {ident!r}", required=kind not in DEFAULT_TYPE) or DEFAULT_TYPE[kind]
+    if type_word not in ENTITY_TYPES or ENTITY_TYPES[type_word][0] != kind:
+        allowed = sorted(t for t, (k, _) in ENTITY_TYPES.items() if k == kind)
+        raise BuildError(f"entity {ident!r}: type {type_word!r} is not a {kind.value} type {allowed}", location=where)
+    wikidata = _str(node, "wikidata", file, f"entity {ident!r}", required=False)
+    if wikidata is not None and not _QID.match(wikidata):
+        raise BuildError(f"entity {ident!r}: wikidata {wikidata!r} is not a QID like Q7747", location=where)
+    label = _str(node, "label", file, f"entity {ident!r}")
+    assert label is not None
+    return Entity(
+        id=ident,
+        kind=kind,
+        type=type_word,
+        label=label,
+        alt=_str_list(node, "alt", file, f"entity {ident!r}"),
+        wikidata=wikidata,
+        note=_str(node, "note", file, f"entity {ident!r}", required=False),
+        location=where,
+    )
+
+
+def _add_entities(into: dict[str, Entity], entities: Iterable[Entity]) -> None:
+    for entity in entities:
+        known = into.get(entity.id)
+        if known is not None and (known.kind, known.type, known.label) != (entity.kind, entity.type, entity.label):
+            raise BuildError(
+                f"entity {entity.id!r} is declared again with a different kind, type or label "
+                f"(first at {known.location})",
+                location=entity.location,
+            )
+        into.setdefault(entity.id, entity)
+
+
+def _load_gazetteer(file: Path) -> list[Entity]:
+    data = load_yaml(file)
+    data = _require_mapping(data, file, "the entities file", set(_SECTIONS))
+    out: list[Entity] = []
+    for section, kind in _SECTIONS.items():
+        items = data.get(section) or LineList()
+        if not isinstance(items, list):
+            raise BuildError(f"'{section}' must be a list", location=_where(file, data))
+        out.extend(_entity(item, file, kind, items) for item in items)
+    return out
+
+
+# --------------------------------------------------------------------------- claims
+
+
+class _Resolver:
+    """Checks ids against the entities and the annotation vocabulary."""
+
+    def __init__(self, entities: dict[str, Entity], file: Path) -> None:
+        self.entities = entities
+        self.file = file
+
+    def entity(self, ident: str, where: Location, *, kinds: Iterable[Kind] | None = None, role: str) -> Entity:
+        entity = self.entities.get(ident)
+        if entity is None:
+            raise BuildError(f"{role}: unknown entity {ident!r} (declare it in {ENTITIES_FILE})", location=where)
+        allowed = tuple(kinds) if kinds is not None else None
+        if allowed and entity.kind not in allowed:
+            names = " or ".join(k.value for k in allowed)
+            raise BuildError(f"{role}: {ident!r} is a {entity.kind.value}, expected {names}", location=where)
+        return entity
+
+    def assertion(self, node: Any, parent: LineDict) -> Assertion:
+        where = _where(self.file, node, parent)
+        if not isinstance(node, list) or len(node) != 3:
+            raise BuildError(f"an assertion must be [subject, predicate, object], found {node!r}", location=where)
+        subject, predicate, obj = (str(x) for x in node)
+        pred = PREDICATES.get(predicate)
+        if pred is None:
+            raise BuildError(f"unknown predicate {predicate!r}; known: {sorted(PREDICATES)}", location=where)
+        subj = self.entity(subject, where, kinds=[pred.subject], role=f"subject of {predicate}")
+        if pred.subject_types and subj.type not in pred.subject_types:
+            raise BuildError(
+                f"subject of {predicate}: {subject!r} is a {subj.type}, expected {sorted(pred.subject_types)}",
+                location=where,
+            )
+        if pred.obj == "date":
+            if not DATE_PATTERN.match(obj):
+                raise BuildError(f"{predicate}: {obj!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", location=where)
+            return Assertion(subject, predicate, obj, True, where)
+        if pred.obj == "string":
+            return Assertion(subject, predicate, obj, True, where)
+        assert isinstance(pred.obj, Kind)
+        target = self.entity(obj, where, kinds=[pred.obj], role=f"object of {predicate}")
+        if pred.object_types and target.type not in pred.object_types:
+            raise BuildError(
+                f"object of {predicate}: {obj!r} is a {target.type}, expected {sorted(pred.object_types)}",
+                location=where,
+            )
+        return Assertion(subject, predicate, obj, False, where)
+
+    def estimate(self, node: Any, parent: LineDict) -> Estimate:
+        node = _require_mapping(node, self.file, "an estimate", _ESTIMATE_KEYS, parent)
+        where = _where(self.file, node)
+        numbers: dict[str, int | float | None] = {}
+        for key in ("value", "min", "max"):
+            value = node.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise BuildError(f"estimate: '{key}' must be a number, found {value!r}", location=where)
+            numbers[key] = value
+        if numbers["value"] is None and numbers["min"] is None and numbers["max"] is None:
+            raise BuildError("estimate needs 'value', or 'min' and/or 'max'", location=where)
+        if numbers["value"] is not None and (numbers["min"] is not None or numbers["max"] is not None):
+            raise BuildError("estimate: give either 'value' or a range ('min'/'max'), not both", location=where)
+        lo, hi = numbers["min"], numbers["max"]
+        if lo is not None and hi is not None and lo > hi:
+            raise BuildError(f"estimate: min {lo} is greater than max {hi}", location=where)
+        date = _str(node, "date", self.file, "an estimate", required=False)
+        if date is not None and not DATE_PATTERN.match(date):
+            raise BuildError(f"estimate: date {date!r} is not YYYY, YYYY-MM or YYYY-MM-DD", location=where)
+        measure = _str(node, "measure", self.file, "an estimate")
+        unit = _str(node, "unit", self.file, "an estimate")
+        sources = _str_list(node, "source", self.file, "an estimate")
+        for source in sources:
+            self.entity(source, where, kinds=[Kind.ACTOR], role="estimate source")
+        assert measure is not None and unit is not None
+        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources)
+
+    def claim(self, node: Any, parent: Any, document: Document) -> Claim:
+        node = _require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)
+        where = _where(self.file, node)
+        ident = _str(node, "id", self.file, "a claim")
+        assert ident is not None
+        if not is_slug(ident):
+            raise BuildError(f"claim id {ident!r} is not a slug (lower-case letters, digits, '-')", location=where)
+        what = f"claim {ident!r}"
+        kind = _str(node, "kind", self.file, what)
+        if kind not in CLAIM_KINDS:
+            raise BuildError(f"{what}: kind {kind!r} is not one of {sorted(CLAIM_KINDS)}", location=where)
+        claimant = _str(node, "claimant", self.file, what)
+        assert claimant is not None
+        self.entity(claimant, where, kinds=[Kind.ACTOR], role=f"{what}: claimant")
+        quote = node.get("quote")
+        if not isinstance(quote, str) or not quote.strip():
+            raise BuildError(f"{what}: 'quote' must be a non-empty string", location=where)
+        occurrence = node.get("occurrence")
+        if occurrence is not None and (not isinstance(occurrence, int) or isinstance(occurrence, bool)):
+            raise BuildError(f"{what}: 'occurrence' must be a whole number", location=where)
+        placed = find_quote(document.text, quote, occurrence)
+        if isinstance(placed, str):
+            raise BuildError(f"{what}: {placed} (in {document.path.name})", location=where)
+        about = _str_list(node, "about", self.file, what)
+        for target in about:
+            self.entity(target, where, role=f"{what}: about")
+        asserts_node = node.get("asserts", [])
+        if not isinstance(asserts_node, list):
+            raise BuildError(f"{what}: 'asserts' must be a list of [subject, predicate, object]", location=where)
+        cameo = _str(node, "cameo", self.file, what, required=False)
+        if cameo is not None and not _CAMEO.match(cameo):
+            raise BuildError(f"{what}: cameo {cameo!r} is not a CAMEO code (2–4 digits)", location=where)
+        estimate = node.get("estimate")
+        return Claim(
+            id=ident,
+            document=document.id,
+            kind=kind,
+            claimant=claimant,
+            quote=quote,
+            start=placed[0],
+            end=placed[1],
+            hedge=_str(node, "hedge", self.file, what, required=False),
+            about=about,
+            asserts=tuple(self.assertion(a, node) for a in asserts_node),
+            estimate=self.estimate(estimate, node) if estimate is not None else None,
+            cameo=cameo,
+            corroborates=_str_list(node, "corroborates", self.file, what),
+            contradicts=_str_list(node, "contradicts", self.file, what),
+            location=where,
+        )
+
+
+def _document_file(file: Path, documents: dict[str, Document], entities: dict[str, Entity]) -> DocumentAnnotations:
+    data = _require_mapping(load_yaml(file), file, "an annotation file", _DOC_KEYS)
+    doc_id = _str(data, "document", file, "an annotation file")
+    if doc_id not in documents:
+        raise BuildError(
+            f"document {doc_id!r} is not in the corpus (known: {sorted(documents)})", location=_where(file, data)
+        )
+    document = documents[doc_id]
+    local = data.get("entities") or []
+    if not isinstance(local, list):
+        raise BuildError("'entities' must be a list", location=_where(file, data))
+    _add_entities(entities, (_entity(item, file, None, local) for item in local))
+    resolver = _Resolver(entities, file)
+    mentions = _str_list(data, "mentions", file, "mentions")
+    for mention in mentions:
+        resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
+    claims_node = data.get("claims") or []
+    if not isinstance(claims_node, list):
+        raise BuildError("'claims' must be a list", location=_where(file, data))
+    claims = tuple(resolver.claim(node, claims_node, document) for node in claims_node)
+    return DocumentAnnotations(document=document, claims=claims, mentions=frozenset(mentions), file=file)
+
+
+def load_annotations(annotations_dir: Path, documents: Iterable[Document]) -> Annotations:
+    """Read ``entities.yaml`` and one ``<document-id>.yaml`` per document; check everything.
+
+    Raises :class:`BuildError` at the first problem, with ``file:line``.
+    """
+    by_id = {d.id: d for d in documents}
+    result = Annotations()
+    gazetteer = annotations_dir / ENTITIES_FILE
+    if gazetteer.is_file():
+        _add_entities(result.entities, _load_gazetteer(gazetteer))
+    for doc_id, document in by_id.items():
+        file = annotations_dir / f"{doc_id}.yaml"
+        if not file.is_file():
+            raise BuildError(f"no annotation file for document {doc_id}", location=Location(str(file)))
+        result.documents[doc_id] = _document_file(file, by_id, result.entities)
+    for extra in sorted(annotations_dir.glob("*.yaml")):
+        if extra.name != ENTITIES_FILE and extra.stem not in by_id:
+            raise BuildError(f"annotation file for unknown document {extra.stem!r}", location=Location(str(extra)))
+    _check_claims_across(result)
+    for doc_id, document in by_id.items():
+        if document.author is not None and document.author not in result.entities:
+            raise BuildError(
+                f"author {document.author!r} is not a declared actor", location=Location(str(document.meta_path))
+            )
+    return result
+
+
+def _check_claims_across(result: Annotations) -> None:
+    seen: dict[str, Claim] = {}
+    for doc in result.documents.values():
+        for claim in doc.claims:
+            if claim.id in seen:
+                raise BuildError(
+                    f"claim id {claim.id!r} is used twice (first at {seen[claim.id].location})",
+                    location=claim.location,
+                )
+            seen[claim.id] = claim
+    for claim in seen.values():
+        for other in (*claim.corroborates, *claim.contradicts):
+            if other not in seen:
+                raise BuildError(f"claim {claim.id!r} refers to unknown claim {other!r}", location=claim.location)
+            if other == claim.id:
+                raise BuildError(f"claim {claim.id!r} refers to itself", location=claim.location)

@@ -1,0 +1,187 @@
+"""The ``kg`` command: thin click commands over the library functions.
+
+Each command parses its options, builds :class:`~kg.config.Settings`, calls one
+function and maps :class:`~kg.errors.KGError` to its exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .config import Settings, load_settings
+from .errors import KGError
+from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind
+from .store import EmbeddedStore, open_store
+from .validate import RENDERERS, Severity
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Failure(click.ClickException):
+    """A :class:`KGError` shown as ``Error: …`` with the error's own exit code."""
+
+    def __init__(self, error: KGError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except KGError as exc:
+        raise _Failure(exc) from None
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict)["settings"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedStore]:
+    with _errors():
+        store = open_store(_settings(ctx), read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+@click.option("--store", metavar="PATH|URL", help="Store directory (embedded) or SPARQL endpoint URL. [env KG_STORE]")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Corpus folder with documents/ and annotations/ (default: the bundled articles). [env KG_CORPUS]",
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="A kg.toml file.")
+@click.pass_context
+def main(ctx: click.Context, store: str | None, corpus: Path | None, config_file: Path | None) -> None:
+    """negotiation-kg: a knowledge graph of diplomatic negotiations, every fact tied to its source's words."""
+    with _errors():
+        ctx.ensure_object(dict)["settings"] = load_settings(config_file=config_file, store=store, corpus=corpus)
+
+
+@main.command()
+@click.pass_context
+def build(ctx: click.Context) -> None:
+    """Build the dataset from documents and annotations, validate it, load the store.
+
+    Exit 0 when loaded; 1 when an annotation cannot be built (file:line) or the dataset
+    breaks the shapes — the store is then left exactly as it was.
+    """
+    from .build import build_into_store
+    from .validate import render_text
+
+    with _store(ctx) as store, _errors():
+        result = build_into_store(store, _settings(ctx).corpus)
+        if result.report.failed():
+            click.echo(render_text(result.report), err=True, nl=False)
+            raise click.ClickException("the dataset breaks the shapes; the store was not changed")
+        click.echo(
+            f"Built {result.documents} documents, {result.claims} claims, {len(result.graphs)} graphs, "
+            f"{result.triples} triples into {store.path}",
+            err=True,
+        )
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--shapes", "shapes_files", multiple=True, type=click.Path(path_type=Path), help="Shapes files (default: the project's).")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value.lower() for s in Severity]),
+    default="violation",
+    show_default=True,
+    help="The least severe result that fails the run.",
+)
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...], shapes_files: tuple[Path, ...], fmt: str, fail_on: str) -> None:
+    """Validate the store, or FILES, against the SHACL shapes.
+
+    Exit 0 conforms, 1 violations, 2 unreadable input (file:line:column).
+    """
+    from .rdfio import read_graph
+    from .validate import load_shapes, ontology_for_validation, validate_graph
+
+    with _errors():
+        shapes = load_shapes(shapes_files or None)
+        if files:
+            data = read_graph(files)
+            if not shapes_files:
+                data += ontology_for_validation()
+        else:
+            with _store(ctx, read_only=True) as store:
+                data = store.union_graph()
+        report = validate_graph(data, shapes)
+    click.echo(RENDERERS[fmt](report), nl=False)
+    ctx.exit(1 if report.failed(fail_on=Severity(fail_on.capitalize())) else 0)
+
+
+_ALL_FORMATS = sorted({f.name for f in RESULT_FORMATS} | {f.name for f in RDF_FORMATS})
+
+
+@main.command()
+@click.argument("sparql")
+@click.option("--format", "fmt", type=click.Choice(_ALL_FORMATS), help="Default: json for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE.")
+@click.pass_context
+def query(ctx: click.Context, sparql: str, fmt: str | None) -> None:
+    """Run a SPARQL query (or @FILE) against the store; the default graph is the union of all graphs."""
+    if sparql.startswith("@"):
+        sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+    with _store(ctx, read_only=True) as store, _errors():
+        outcome = store.query(sparql)
+        chosen = fmt or ("turtle" if outcome.kind is QueryKind.GRAPH else "json")
+        if outcome.kind is QueryKind.GRAPH and chosen in {f.name for f in RESULT_FORMATS}:
+            raise click.UsageError(f"--format {chosen} is for SELECT/ASK results; CONSTRUCT/DESCRIBE give RDF")
+        if outcome.kind is not QueryKind.GRAPH and chosen not in {f.name for f in RESULT_FORMATS}:
+            raise click.UsageError(f"--format {chosen} is an RDF format; SELECT/ASK give json, xml, csv or tsv")
+        outcome.serialize(sys.stdout.buffer, format_name=chosen)
+        sys.stdout.flush()
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["nquads", "trig", "turtle", "ntriples", "jsonld"]), default="nquads", show_default=True)
+@click.pass_context
+def dump(ctx: click.Context, fmt: str) -> None:
+    """Write the whole dataset to stdout (Turtle and N-Triples get the union of all graphs)."""
+    with _store(ctx, read_only=True) as store, _errors():
+        store.dump(sys.stdout.buffer, format_name=fmt)
+        sys.stdout.flush()
+
+
+@main.group()
+def ontology() -> None:
+    """Work with the OWL ontology."""
+
+
+@ontology.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def ontology_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Reason over ontology + data with HermiT and run the quality checks.
+
+    Data is the store, or FILES. Exit 0 consistent and clean, 1 inconsistent or a
+    check returned rows (the offending individuals are listed), 3 reasoner unavailable.
+    """
+    from .ontology import check_ontology
+    from .rdfio import read_graph
+
+    with _errors():
+        if files:
+            data = read_graph(files)
+        else:
+            with _store(ctx, read_only=True) as store:
+                data = store.union_graph()
+        result = check_ontology(data)
+    click.echo(result.render(), nl=False)
+    ctx.exit(0 if result.ok else 1)

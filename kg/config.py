@@ -1,0 +1,111 @@
+"""One ``Settings`` object: defaults < ``kg.toml`` < ``KG_*`` environment < command line.
+
+This module is the only reader of the environment, so every other module gets its
+configuration as an argument and can be tested without touching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ConfigError
+
+__all__ = ["Settings", "load_settings", "default_store_path"]
+
+APP_NAME = "negotiation-kg"
+ENV_PREFIX = "KG_"
+
+
+def default_store_path() -> Path:
+    """The embedded store's default directory, under the user's data directory."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "store"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command or the server needs to know about its environment.
+
+    ``store`` is a directory (embedded pyoxigraph store) or an ``http(s)`` URL of a
+    remote SPARQL 1.1 endpoint. ``corpus`` is a directory with ``documents/`` and
+    ``annotations/``; ``None`` means the corpus that ships with the package.
+    """
+
+    store: str = field(default_factory=lambda: str(default_store_path()))
+    corpus: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    read_only: bool = False
+    query_timeout: float = 30.0
+
+    @property
+    def store_is_remote(self) -> bool:
+        """True when the store is a remote SPARQL endpoint rather than a directory."""
+        return self.store.startswith(("http://", "https://"))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` applied; ``None`` values are ignored (an option not given)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **_coerce(given))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in _FIELDS:
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(_FIELDS))}")
+        kind = _FIELDS[key].type
+        try:
+            if key == "corpus":
+                out[key] = Path(value).expanduser()
+            elif kind == "int":
+                out[key] = int(value)
+            elif kind == "float":
+                out[key] = float(value)
+            elif kind == "bool":
+                out[key] = value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+            else:
+                out[key] = str(Path(value).expanduser()) if key == "store" and "://" not in str(value) else str(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {key!r}: cannot use {value!r} ({exc})") from None
+    return out
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings from every source, the later ones winning.
+
+    ``config_file`` defaults to ``$KG_CONFIG`` or ``./kg.toml`` when it exists; its
+    keys are the field names of :class:`Settings`. Environment variables are the
+    upper-cased field names prefixed ``KG_`` (``KG_STORE``, ``KG_PORT``…).
+    ``overrides`` come from the command line; ``None`` means "not given".
+    """
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    path = config_file or (Path(env["KG_CONFIG"]) if "KG_CONFIG" in env else Path("kg.toml"))
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        settings = settings.replace(**data)
+    elif config_file is not None:
+        raise ConfigError(f"{config_file}: no such configuration file")
+    from_env = {
+        name: env[ENV_PREFIX + name.upper()] for name in _FIELDS if ENV_PREFIX + name.upper() in env
+    }
+    return settings.replace(**from_env).replace(**overrides)

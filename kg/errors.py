@@ -1,0 +1,98 @@
+"""The exception tree. Each error knows its exit code and HTTP status.
+
+::
+
+    KGError                      exit 1, HTTP 500  (a bug or an environment problem)
+    ├── ConfigError              exit 2, HTTP 500  bad settings (kg.toml, KG_* variables)
+    ├── BuildError               exit 1, HTTP 422  documents/annotations that cannot be built (file:line)
+    ├── InputError               exit 2, HTTP 400  input that cannot be read or parsed (file:line:column)
+    │   └── QueryError           exit 2, HTTP 400  a SPARQL query or update that does not parse
+    ├── StoreError               exit 1, HTTP 503  the store cannot be opened or written
+    └── ReasonerError            exit 3, HTTP 500  the OWL reasoner cannot run (no Java, …)
+
+Non-conformance with the shapes and an inconsistent ontology are *results*
+(:class:`kg.validate.ValidationReport`, :class:`kg.ontology.ConsistencyResult`), not errors.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "KGError",
+    "ConfigError",
+    "BuildError",
+    "InputError",
+    "QueryError",
+    "StoreError",
+    "ReasonerError",
+    "Location",
+]
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a file something went wrong (1-based line and column)."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        out = self.file
+        if self.line is not None:
+            out += f":{self.line}"
+            if self.column is not None:
+                out += f":{self.column}"
+        return out
+
+
+class KGError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, *, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ConfigError(KGError):
+    """A setting is missing or malformed."""
+
+    exit_code = 2
+
+
+class BuildError(KGError):
+    """Documents or annotations that cannot be turned into a dataset."""
+
+    exit_code = 1
+    http_status = 422
+
+
+class InputError(KGError):
+    """Input that cannot be read or parsed."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class QueryError(InputError):
+    """A SPARQL query or update that does not parse or cannot be evaluated."""
+
+
+class StoreError(KGError):
+    """The store cannot be opened, read or written."""
+
+    http_status = 503
+
+
+class ReasonerError(KGError):
+    """The OWL reasoner could not run (for example, Java is missing)."""
+
+    exit_code = 3

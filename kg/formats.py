@@ -1,0 +1,101 @@
+"""One table of formats: name ↔ media type ↔ file extension ↔ pyoxigraph/rdflib format.
+
+The CLI's ``--format`` choices, file-type guessing and (in the server) Accept
+negotiation all read these tables, so a format is added in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import pyoxigraph as ox
+
+__all__ = [
+    "RdfFormatInfo",
+    "ResultFormatInfo",
+    "RDF_FORMATS",
+    "RESULT_FORMATS",
+    "QueryKind",
+    "rdf_format_for_path",
+    "rdf_format_by_name",
+    "result_format_by_name",
+]
+
+
+@dataclass(frozen=True)
+class RdfFormatInfo:
+    """An RDF serialisation."""
+
+    name: str
+    media_type: str
+    extension: str
+    oxigraph: ox.RdfFormat
+    rdflib: str
+    datasets: bool
+
+
+@dataclass(frozen=True)
+class ResultFormatInfo:
+    """A SPARQL SELECT/ASK results serialisation."""
+
+    name: str
+    media_type: str
+    extension: str
+    oxigraph: ox.QueryResultsFormat
+
+
+RDF_FORMATS: tuple[RdfFormatInfo, ...] = (
+    RdfFormatInfo("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle", False),
+    RdfFormatInfo("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False),
+    RdfFormatInfo("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True),
+    RdfFormatInfo("trig", "application/trig", "trig", ox.RdfFormat.TRIG, "trig", True),
+    RdfFormatInfo("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", True),
+    RdfFormatInfo("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False),
+    RdfFormatInfo("n3", "text/n3", "n3", ox.RdfFormat.N3, "n3", False),
+)
+
+RESULT_FORMATS: tuple[ResultFormatInfo, ...] = (
+    ResultFormatInfo("json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON),
+    ResultFormatInfo("xml", "application/sparql-results+xml", "srx", ox.QueryResultsFormat.XML),
+    ResultFormatInfo("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV),
+    ResultFormatInfo("tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV),
+)
+
+_EXTRA_EXTENSIONS = {"owl": "rdfxml", "xml": "rdfxml", "json": "jsonld", "ttls": "turtle", "shacl": "turtle"}
+
+
+class QueryKind(str, Enum):
+    """What a SPARQL query returns."""
+
+    SOLUTIONS = "solutions"  # SELECT
+    BOOLEAN = "boolean"  # ASK
+    GRAPH = "graph"  # CONSTRUCT / DESCRIBE
+
+
+def rdf_format_by_name(name: str) -> RdfFormatInfo:
+    """The RDF format called ``name`` (a key of :data:`RDF_FORMATS`)."""
+    for fmt in RDF_FORMATS:
+        if fmt.name == name:
+            return fmt
+    raise KeyError(name)
+
+
+def result_format_by_name(name: str) -> ResultFormatInfo:
+    """The results format called ``name`` (a key of :data:`RESULT_FORMATS`)."""
+    for fmt in RESULT_FORMATS:
+        if fmt.name == name:
+            return fmt
+    raise KeyError(name)
+
+
+def rdf_format_for_path(path: Path) -> RdfFormatInfo | None:
+    """The RDF format a file's extension says, or None."""
+    ext = path.suffix.lower().lstrip(".")
+    if ext in _EXTRA_EXTENSIONS:
+        return rdf_format_by_name(_EXTRA_EXTENSIONS[ext])
+    for fmt in RDF_FORMATS:
+        if fmt.extension == ext:
+            return fmt
+    return None

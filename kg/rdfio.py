@@ -1,0 +1,92 @@
+"""Read RDF files with errors that name file, line and column; move data into rdflib.
+
+pyoxigraph parses (fast, with precise positions); rdflib is the model pyshacl and
+owlready2 work with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+
+from .errors import InputError, Location
+from .formats import RdfFormatInfo, rdf_format_for_path
+
+__all__ = ["parse_file", "to_rdflib_term", "quads_to_graph", "read_graph"]
+
+_POSITION = re.compile(r"line (\d+) column (\d+)|on line (\d+) at column (\d+)|(\d+):(\d+)")
+
+
+def _location(path: Path, message: str) -> Location:
+    match = _POSITION.search(message)
+    if match:
+        nums = [int(n) for n in match.groups() if n is not None]
+        return Location(str(path), nums[0], nums[1])
+    return Location(str(path))
+
+
+def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]:
+    """Every quad of an RDF file; :class:`InputError` (exit 2) when it cannot be read."""
+    fmt = fmt or rdf_format_for_path(path)
+    if fmt is None:
+        raise InputError(
+            "unknown RDF format (use a .ttl, .nt, .nq, .trig, .jsonld or .rdf extension)", location=Location(str(path))
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+    if not data.strip():
+        raise InputError("the file is empty", location=Location(str(path)))
+    try:
+        return list(ox.parse(data, format=fmt.oxigraph, base_iri=path.resolve().as_uri()))
+    except SyntaxError as exc:
+        message = str(exc)
+        loc = _location(path, message)
+        if exc.lineno and loc.line is None:
+            loc = Location(str(path), exc.lineno, exc.offset)
+        raise InputError(f"{fmt.name} syntax error: {message}", location=loc) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{fmt.name}: {exc}", location=Location(str(path))) from None
+
+
+def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
+    """A pyoxigraph term as an rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unsupported RDF term {term!r}")
+
+
+def quads_to_graph(quads: Iterable[ox.Quad | ox.Triple], graph: Graph | None = None) -> Graph:
+    """Add the triples of ``quads`` (graph names dropped: the union) to an rdflib graph."""
+    out = Graph() if graph is None else graph
+    for q in quads:
+        out.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
+    return out
+
+
+def read_graph(paths: Iterable[Path]) -> Graph:
+    """The union of several RDF files as one rdflib graph."""
+    graph = Graph()
+    for path in paths:
+        quads_to_graph(parse_file(path), graph)
+    return graph
+
+
+def dataset_from_quads(quads: Iterable[ox.Quad]) -> Dataset:
+    """Quads as an rdflib Dataset, keeping graph names."""
+    ds = Dataset()
+    for q in quads:
+        ctx = None if isinstance(q.graph_name, ox.DefaultGraph) else to_rdflib_term(q.graph_name)
+        ds.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object), ctx))  # type: ignore[arg-type]
+    return ds

@@ -1,0 +1,57 @@
+"""The store interface, and the function that opens the one the settings name.
+
+``EmbeddedStore`` (pyoxigraph on disk) is the default. The interface is what every
+caller relies on, so a remote SPARQL 1.1 store can stand in for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Protocol
+
+from rdflib import Graph, URIRef
+
+from ..config import Settings
+from ..errors import ConfigError
+from .embedded import EmbeddedStore, QueryOutcome
+
+__all__ = ["Store", "EmbeddedStore", "QueryOutcome", "open_store"]
+
+
+class Store(Protocol):
+    """What the build, the CLI and the server need from a store."""
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """Replace each named graph by the given content, all in one transaction."""
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted."""
+
+    def is_empty(self) -> bool:
+        """True when the store holds no quad."""
+
+    def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
+        """Run a SPARQL query."""
+
+    def dump(self, output: IO[bytes], *, format_name: str) -> None:
+        """Write the whole dataset to ``output``."""
+
+    def union_graph(self) -> Graph:
+        """Every triple of every graph, as one rdflib graph (for validation)."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+def open_store(settings: Settings, *, read_only: bool | None = None) -> EmbeddedStore:
+    """The store ``settings.store`` names: a directory for the embedded store.
+
+    ``read_only`` opens a store another process (a running server) may hold open.
+    """
+    if settings.store_is_remote:
+        raise ConfigError(
+            f"--store {settings.store}: remote SPARQL stores are not available in this version; "
+            "use a directory for the embedded store"
+        )
+    return EmbeddedStore(Path(settings.store), read_only=settings.read_only if read_only is None else read_only)

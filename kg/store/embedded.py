@@ -1,0 +1,142 @@
+"""The embedded store: pyoxigraph on disk, no server to install.
+
+Writes that replace graphs go through one SPARQL update, which pyoxigraph applies
+in a single transaction, so a reader never sees a half-built graph and a failed or
+interrupted build leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from ..errors import QueryError, StoreError
+from ..formats import QueryKind, rdf_format_by_name, result_format_by_name
+from ..namespaces import PREFIXES
+from ..rdfio import quads_to_graph
+
+__all__ = ["EmbeddedStore", "QueryOutcome"]
+
+_UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+
+
+@dataclass
+class QueryOutcome:
+    """The result of a query: its kind and pyoxigraph's result object."""
+
+    kind: QueryKind
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+    def serialize(self, output: IO[bytes], *, format_name: str) -> None:
+        """Write the result in the named format (a results format or an RDF format)."""
+        if self.kind is QueryKind.GRAPH:
+            fmt = rdf_format_by_name(format_name)
+            if fmt.datasets and fmt.name != "jsonld":
+                raise QueryError(f"format {format_name!r} is for datasets; use turtle, ntriples, jsonld or rdfxml")
+            kwargs = {"prefixes": PREFIXES} if fmt.name in {"turtle", "trig", "n3", "rdfxml"} else {}
+            ox.serialize(self.result, output, fmt.oxigraph, **kwargs)  # type: ignore[arg-type]
+        else:
+            rfmt = result_format_by_name(format_name)
+            self.result.serialize(output, rfmt.oxigraph)  # type: ignore[union-attr]
+
+
+class EmbeddedStore:
+    """A pyoxigraph store in a directory.
+
+    >>> import tempfile
+    >>> store = EmbeddedStore(Path(tempfile.mkdtemp()) / "store")
+    >>> store.is_empty()
+    True
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        try:
+            if read_only:
+                if not path.is_dir():
+                    raise StoreError(f"no store at {path}; run 'kg build' first")
+                self._store = ox.Store.read_only(str(path))
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from None
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for callers that stream from it."""
+        return self._store
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """Replace each named graph by the given content, in one transaction."""
+        parts: list[str] = []
+        for name, graph in graphs.items():
+            parts.append(f"DROP SILENT GRAPH <{name}>")
+            body = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+            parts.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{body}\n}} }}")
+        try:
+            self._store.update(" ;\n".join(parts))
+            self._store.flush()
+        except OSError as exc:
+            raise StoreError(f"writing to the store at {self.path} failed, nothing was changed: {exc}") from None
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def is_empty(self) -> bool:
+        """True when the store holds no quad."""
+        return next(iter(self._store.quads_for_pattern(None, None, None, None)), None) is None
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
+        """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise.
+
+        Raises :class:`QueryError` with the parser's message for a query that does not parse.
+        """
+        try:
+            result = self._store.query(sparql, use_default_graph_as_union=union_default_graph)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise QueryError(f"query failed: {exc}") from None
+        if isinstance(result, ox.QueryBoolean):
+            return QueryOutcome(QueryKind.BOOLEAN, result)
+        if isinstance(result, ox.QueryTriples):
+            return QueryOutcome(QueryKind.GRAPH, result)
+        return QueryOutcome(QueryKind.SOLUTIONS, result)
+
+    def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
+        """Solutions of a SELECT query over the union graph."""
+        outcome = self.query(sparql)
+        if outcome.kind is not QueryKind.SOLUTIONS:
+            raise QueryError("expected a SELECT query")
+        return iter(outcome.result)  # type: ignore[arg-type]
+
+    def dump(self, output: IO[bytes], *, format_name: str) -> None:
+        """Write the whole dataset; formats without graphs get the union (each triple once)."""
+        fmt = rdf_format_by_name(format_name)
+        if fmt.datasets:
+            self._store.dump(output, fmt.oxigraph)
+            return
+        triples = self._store.query(_UNION_TRIPLES)
+        kwargs = {"prefixes": PREFIXES} if fmt.name in {"turtle", "n3", "rdfxml"} else {}
+        ox.serialize(triples, output, fmt.oxigraph, **kwargs)  # type: ignore[arg-type]
+
+    def union_graph(self) -> Graph:
+        """Every triple of every named graph, as one rdflib graph."""
+        return quads_to_graph(self._store.quads_for_pattern(None, None, None, None))
+
+    def close(self) -> None:
+        """Flush pending writes and release the store."""
+        if not self.read_only:
+            self._store.flush()
+        del self._store

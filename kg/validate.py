@@ -1,0 +1,198 @@
+"""SHACL validation as a result, not an exception, with text/Turtle/JSON/JUnit renderers.
+
+pyshacl checks an rdflib graph against the shapes; non-conformance is an ordinary
+:class:`ValidationReport` that callers render or turn into an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from pyshacl import validate as pyshacl_validate
+from rdflib import Graph, Literal, Node, URIRef
+from rdflib.collection import Collection
+
+from .errors import InputError, Location
+from .namespaces import RDF, RDFS, SH, bind_prefixes
+from .rdfio import read_graph
+from .resources import ontology_file, shape_files
+
+__all__ = ["Severity", "ValidationResult", "ValidationReport", "validate_graph", "load_shapes", "RENDERERS"]
+
+
+class Severity(str, Enum):
+    """SHACL severities, most severe first."""
+
+    VIOLATION = "Violation"
+    WARNING = "Warning"
+    INFO = "Info"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One ``sh:ValidationResult``, with terms written as N-Triples-like strings."""
+
+    severity: str
+    focus_node: str
+    focus_label: str | None
+    path: str | None
+    value: str | None
+    source_shape: str
+    constraint_component: str
+    message: str
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of a validation: conformance, the results, and the W3C report graph."""
+
+    conforms: bool
+    results: list[ValidationResult]
+    graph: Graph
+    shapes: list[str]
+
+    def failed(self, *, fail_on: Severity = Severity.VIOLATION) -> bool:
+        """True when a result is at least as severe as ``fail_on``."""
+        order = list(Severity)
+        limit = order.index(fail_on)
+        return any(order.index(Severity(r.severity)) <= limit for r in self.results)
+
+
+def _term(node: Node | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, URIRef):
+        return str(node)
+    if isinstance(node, Literal):
+        return node.n3()
+    return f"_:{node}"
+
+
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path as SPARQL property-path text (sequence and alternative paths included)."""
+    if path is None:
+        return None
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    if (path, RDF.first, None) in graph:
+        return "/".join(_path_text(graph, p) or "?" for p in Collection(graph, path))
+    for predicate, template in (
+        (SH.inversePath, "^{}"),
+        (SH.zeroOrMorePath, "({})*"),
+        (SH.oneOrMorePath, "({})+"),
+        (SH.zeroOrOnePath, "({})?"),
+    ):
+        inner = graph.value(path, predicate)
+        if inner is not None:
+            return template.format(_path_text(graph, inner))
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(_path_text(graph, p) or "?" for p in Collection(graph, alternatives)) + ")"
+    return _term(path)
+
+
+def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
+    """The shapes graph: the given files, or the project's own shapes."""
+    files = list(paths) if paths is not None else shape_files()
+    if not files:
+        raise InputError("no shapes files found", location=Location("shapes/"))
+    return read_graph(files)
+
+
+def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport:
+    """Validate ``data`` against ``shapes`` (default: the project's shapes)."""
+    shapes = load_shapes() if shapes is None else shapes
+    conforms, report_graph, _ = pyshacl_validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True, meta_shacl=False
+    )
+    bind_prefixes(report_graph)
+    results = []
+    for result in report_graph.subjects(RDF.type, SH.ValidationResult):
+        focus = report_graph.value(result, SH.focusNode)
+        severity = report_graph.value(result, SH.resultSeverity)
+        label = data.value(focus, RDFS.label) if focus is not None else None
+        results.append(
+            ValidationResult(
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                focus_node=_term(focus) or "",
+                focus_label=str(label) if label is not None else None,
+                path=_path_text(report_graph, report_graph.value(result, SH.resultPath)),
+                value=_term(report_graph.value(result, SH.value)),
+                source_shape=_term(report_graph.value(result, SH.sourceShape)) or "",
+                constraint_component=_term(report_graph.value(result, SH.sourceConstraintComponent)) or "",
+                message="; ".join(sorted(str(m) for m in report_graph.objects(result, SH.resultMessage))),
+            )
+        )
+    results.sort(key=lambda r: (r.source_shape, r.focus_node, r.path or "", r.value or ""))
+    shape_names = sorted(
+        {_term(s) or "" for s in shapes.subjects(RDF.type, SH.NodeShape)}
+        | {_term(s) or "" for s in shapes.subjects(RDF.type, SH.PropertyShape)}
+    )
+    return ValidationReport(bool(conforms), results, report_graph, shape_names)
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def render_text(report: ValidationReport) -> str:
+    """Human-readable, grouped by shape."""
+    if report.conforms:
+        return "Conforms: yes (0 results)\n"
+    lines = [f"Conforms: no ({len(report.results)} results)"]
+    by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
+    for r in report.results:
+        by_shape[r.source_shape].append(r)
+    for shape, rows in by_shape.items():
+        lines.append(f"\n{shape}  ({len(rows)})")
+        for r in rows:
+            focus = f"{r.focus_node} ({r.focus_label})" if r.focus_label else r.focus_node
+            lines.append(f"  [{r.severity}] {focus}")
+            if r.path:
+                lines.append(f"    path:  {r.path}")
+            if r.value:
+                lines.append(f"    value: {r.value[:200]}")
+            lines.append(f"    {r.message or r.constraint_component}")
+    return "\n".join(lines) + "\n"
+
+
+def render_turtle(report: ValidationReport) -> str:
+    """The W3C ``sh:ValidationReport`` as Turtle."""
+    return report.graph.serialize(format="turtle")
+
+
+def render_json(report: ValidationReport) -> str:
+    """Machine-readable JSON: conformance and one object per result."""
+    return json.dumps({"conforms": report.conforms, "results": [asdict(r) for r in report.results]}, indent=2) + "\n"
+
+
+def render_junit(report: ValidationReport) -> str:
+    """JUnit XML: one test case per shape, one failure per result on that shape."""
+    by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
+    for r in report.results:
+        by_shape[r.source_shape].append(r)
+    shapes = sorted(set(report.shapes) | set(by_shape))
+    failures = sum(1 for s in shapes if by_shape.get(s))
+    suite = ET.Element("testsuite", name="shacl", tests=str(len(shapes)), failures=str(failures), errors="0")
+    for shape in shapes:
+        case = ET.SubElement(suite, "testcase", classname="shacl", name=shape)
+        for r in by_shape.get(shape, []):
+            failure = ET.SubElement(
+                case, "failure", type=r.constraint_component, message=f"{r.focus_node}: {r.message}"[:500]
+            )
+            failure.text = f"severity={r.severity}\nfocus={r.focus_node}\npath={r.path}\nvalue={r.value}\n"
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+RENDERERS = {"text": render_text, "turtle": render_turtle, "json": render_json, "junit": render_junit}
+
+
+def ontology_for_validation() -> Graph:
+    """The ontology, mixed into data so ``sh:targetClass`` reaches subclass instances."""
+    return read_graph([ontology_file()])
