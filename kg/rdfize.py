@@ -70,7 +70,8 @@ def _entities_graph(annotations: Annotations) -> Graph:
     g = Graph()
     for entity in sorted(annotations.entities.values(), key=lambda e: (e.kind.value, e.id)):
         node = entity_iri(entity)
-        g.add((node, RDF.type, ENTITY_TYPES[entity.type][1]))
+        for cls in ENTITY_TYPES[entity.type][1]:
+            g.add((node, RDF.type, cls))
         g.add((node, RDFS.label, _en(entity.label)))
         for alt in entity.alt:
             g.add((node, SKOS.altLabel, _en(alt)))

@@ -44,6 +44,7 @@ class ValidationResult:
     path: str | None
     value: str | None
     source_shape: str
+    node_shape: str
     constraint_component: str
     message: str
 
@@ -97,6 +98,16 @@ def _path_text(graph: Graph, path: Node | None) -> str | None:
     return _term(path)
 
 
+def _named_shape(shapes: Graph, shape: Node | None) -> str:
+    """The named shape a result comes from: the shape itself, or the named node shape that
+    holds a blank property shape (so reports can say "ClaimShape" rather than a blank node)."""
+    seen: set[Node] = set()
+    while shape is not None and not isinstance(shape, URIRef) and shape not in seen:
+        seen.add(shape)
+        shape = shapes.value(predicate=SH.property, object=shape) or shapes.value(predicate=SH.node, object=shape)
+    return _term(shape) or ""
+
+
 def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
     """The shapes graph: the given files, or the project's own shapes."""
     files = list(paths) if paths is not None else shape_files()
@@ -115,6 +126,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
     results = []
     for result in report_graph.subjects(RDF.type, SH.ValidationResult):
         focus = report_graph.value(result, SH.focusNode)
+        source = report_graph.value(result, SH.sourceShape)
         severity = report_graph.value(result, SH.resultSeverity)
         label = data.value(focus, RDFS.label) if focus is not None else None
         results.append(
@@ -124,15 +136,16 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
                 focus_label=str(label) if label is not None else None,
                 path=_path_text(report_graph, report_graph.value(result, SH.resultPath)),
                 value=_term(report_graph.value(result, SH.value)),
-                source_shape=_term(report_graph.value(result, SH.sourceShape)) or "",
+                source_shape=_term(source) or "",
+                node_shape=_named_shape(shapes, source),
                 constraint_component=_term(report_graph.value(result, SH.sourceConstraintComponent)) or "",
                 message="; ".join(sorted(str(m) for m in report_graph.objects(result, SH.resultMessage))),
             )
         )
-    results.sort(key=lambda r: (r.source_shape, r.focus_node, r.path or "", r.value or ""))
+    results.sort(key=lambda r: (r.node_shape, r.focus_node, r.path or "", r.value or ""))
     shape_names = sorted(
-        {_term(s) or "" for s in shapes.subjects(RDF.type, SH.NodeShape)}
-        | {_term(s) or "" for s in shapes.subjects(RDF.type, SH.PropertyShape)}
+        {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.NodeShape)}
+        | {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
     )
     return ValidationReport(bool(conforms), results, report_graph, shape_names)
 
@@ -147,7 +160,7 @@ def render_text(report: ValidationReport) -> str:
     lines = [f"Conforms: no ({len(report.results)} results)"]
     by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
     for r in report.results:
-        by_shape[r.source_shape].append(r)
+        by_shape[r.node_shape].append(r)
     for shape, rows in by_shape.items():
         lines.append(f"\n{shape}  ({len(rows)})")
         for r in rows:
@@ -175,7 +188,7 @@ def render_junit(report: ValidationReport) -> str:
     """JUnit XML: one test case per shape, one failure per result on that shape."""
     by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
     for r in report.results:
-        by_shape[r.source_shape].append(r)
+        by_shape[r.node_shape].append(r)
     shapes = sorted(set(report.shapes) | set(by_shape))
     failures = sum(1 for s in shapes if by_shape.get(s))
     suite = ET.Element("testsuite", name="shacl", tests=str(len(shapes)), failures=str(failures), errors="0")

@@ -16,21 +16,23 @@ from .namespaces import NKG, SCHEMA
 
 __all__ = ["ENTITY_TYPES", "DEFAULT_TYPE", "Predicate", "PREDICATES", "CLAIM_KINDS", "STANCE_PREDICATES"]
 
-#: entity ``type`` → (kind of IRI, class)
-ENTITY_TYPES: dict[str, tuple[Kind, URIRef]] = {
-    "Person": (Kind.ACTOR, NKG.Person),
-    "OfficeHolder": (Kind.ACTOR, NKG.OfficeHolder),
-    "Organization": (Kind.ACTOR, NKG.Organization),
-    "NewsOutlet": (Kind.ACTOR, NKG.NewsOutlet),
-    "Coalition": (Kind.ACTOR, NKG.Coalition),
-    "State": (Kind.ACTOR, NKG.State),
-    "Delegation": (Kind.ACTOR, NKG.Delegation),
-    "Place": (Kind.PLACE, NKG.Place),
-    "Meeting": (Kind.MEETING, NKG.Meeting),
-    "Negotiation": (Kind.MEETING, NKG.Negotiation),
-    "PhoneCall": (Kind.MEETING, NKG.PhoneCall),
-    "Visit": (Kind.MEETING, NKG.Visit),
-    "Proposal": (Kind.PROPOSAL, NKG.Proposal),
+#: entity ``type`` → (kind of IRI, its class followed by every nkg: superclass).
+#: The superclasses are written into the data too, so ``?x a nkg:Actor`` or
+#: ``?m a nkg:Meeting`` finds every actor or meeting without a reasoner.
+ENTITY_TYPES: dict[str, tuple[Kind, tuple[URIRef, ...]]] = {
+    "Person": (Kind.ACTOR, (NKG.Person, NKG.Actor)),
+    "OfficeHolder": (Kind.ACTOR, (NKG.OfficeHolder, NKG.Person, NKG.Actor)),
+    "Organization": (Kind.ACTOR, (NKG.Organization, NKG.Actor)),
+    "NewsOutlet": (Kind.ACTOR, (NKG.NewsOutlet, NKG.Organization, NKG.Actor)),
+    "Coalition": (Kind.ACTOR, (NKG.Coalition, NKG.Organization, NKG.Actor)),
+    "State": (Kind.ACTOR, (NKG.State, NKG.Organization, NKG.Actor)),
+    "Delegation": (Kind.ACTOR, (NKG.Delegation, NKG.Organization, NKG.Actor)),
+    "Place": (Kind.PLACE, (NKG.Place,)),
+    "Meeting": (Kind.MEETING, (NKG.Meeting,)),
+    "Negotiation": (Kind.MEETING, (NKG.Negotiation, NKG.Meeting)),
+    "PhoneCall": (Kind.MEETING, (NKG.PhoneCall, NKG.Meeting)),
+    "Visit": (Kind.MEETING, (NKG.Visit, NKG.Meeting)),
+    "Proposal": (Kind.PROPOSAL, (NKG.Proposal,)),
 }
 
 #: the type an entity has when its section implies it and ``type`` is omitted
