@@ -1,0 +1,168 @@
+"""``kg ontology check``: OWL reasoning with HermiT (through owlready2) and quality checks.
+
+The reasoner says whether ontology + data are consistent; when they are not, the
+offending individuals are found by looking for an individual whose asserted and
+domain/range-implied classes include two disjoint ones, so the report names them.
+The quality checks are SPARQL queries in ``ontology/checks/*-violation.rq`` that must
+return no rows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Node, URIRef
+from rdflib.collection import Collection
+
+from .errors import ReasonerError
+from .namespaces import OWL, RDF, RDFS
+from .rdfio import read_graph
+from .resources import check_queries, ontology_file
+
+__all__ = ["ConsistencyResult", "check_ontology", "disjointness_conflicts", "run_quality_checks"]
+
+JAVA_HINT = "HermiT needs Java: install a JRE (Debian: 'apt-get install default-jre-headless') and put 'java' on PATH"
+
+
+@dataclass
+class ConsistencyResult:
+    """What the reasoner and the quality checks found."""
+
+    consistent: bool
+    reasoner_message: str
+    offenders: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    check_rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Consistent, and every quality check returned no rows."""
+        return self.consistent and not any(self.check_rows.values())
+
+    def render(self) -> str:
+        """A human-readable report."""
+        lines = [f"Reasoner (HermiT): {'consistent' if self.consistent else 'INCONSISTENT'}"]
+        if not self.consistent:
+            lines.append(f"  {self.reasoner_message}")
+            for individual, pairs in sorted(self.offenders.items()):
+                for a, b in pairs:
+                    lines.append(f"  offending individual {individual}: both {a} and {b}, which are disjoint")
+            if not self.offenders:
+                lines.append("  (no single individual typed with two disjoint classes; see the reasoner message)")
+        for name, rows in sorted(self.check_rows.items()):
+            lines.append(f"Check {name}: {'ok' if not rows else f'{len(rows)} row(s)'}")
+            for row in rows[:50]:
+                lines.append("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
+        return "\n".join(lines) + "\n"
+
+
+def _disjoint_pairs(graph: Graph) -> set[frozenset[Node]]:
+    pairs: set[frozenset[Node]] = set()
+    for a, b in graph.subject_objects(OWL.disjointWith):
+        pairs.add(frozenset((a, b)))
+    for node in graph.subjects(RDF.type, OWL.AllDisjointClasses):
+        members = graph.value(node, OWL.members)
+        if members is not None:
+            for a, b in combinations(list(Collection(graph, members)), 2):
+                pairs.add(frozenset((a, b)))
+    return pairs
+
+
+def disjointness_conflicts(graph: Graph) -> dict[str, list[tuple[str, str]]]:
+    """Individuals whose classes (asserted, or implied by property domains and ranges,
+    closed under ``rdfs:subClassOf``) include two disjoint classes."""
+    pairs = _disjoint_pairs(graph)
+    if not pairs:
+        return {}
+    supers: dict[Node, set[Node]] = defaultdict(set)
+    for sub, sup in graph.subject_objects(RDFS.subClassOf):
+        supers[sub].add(sup)
+
+    def closure(cls: Node) -> set[Node]:
+        seen, todo = {cls}, [cls]
+        while todo:
+            for parent in supers.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    domains = {p: set(graph.objects(p, RDFS.domain)) for p in set(graph.subjects(RDFS.domain, None))}
+    ranges = {p: set(graph.objects(p, RDFS.range)) for p in set(graph.subjects(RDFS.range, None))}
+    classes: dict[Node, set[Node]] = defaultdict(set)
+    for s, p, o in graph:
+        if p == RDF.type:
+            classes[s].add(o)
+        else:
+            classes[s] |= domains.get(p, set())
+            if isinstance(o, URIRef):
+                classes[o] |= ranges.get(p, set())
+    out: dict[str, list[tuple[str, str]]] = {}
+    for individual, asserted in classes.items():
+        if (individual, RDF.type, OWL.Class) in graph or not isinstance(individual, URIRef):
+            continue
+        every = set().union(*(closure(c) for c in asserted)) if asserted else set()
+        clashes = sorted(
+            tuple(sorted(str(c) for c in pair)) for pair in pairs if pair <= every  # type: ignore[misc]
+        )
+        if clashes:
+            out[str(individual)] = clashes  # type: ignore[assignment]
+    return out
+
+
+def run_quality_checks(graph: Graph) -> dict[str, list[dict[str, str]]]:
+    """Each ``*-violation.rq`` over ``graph``: check name → offending rows."""
+    store = ox.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    out: dict[str, list[dict[str, str]]] = {}
+    for path in check_queries():
+        solutions = store.query(path.read_text(encoding="utf-8"))
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        out[path.stem] = [
+            {n: s[n].value for n in names if s[n] is not None} for s in solutions  # type: ignore[union-attr]
+        ]
+    return out
+
+
+def _reason(graph: Graph) -> tuple[bool, str]:
+    if shutil.which("java") is None:
+        raise ReasonerError(JAVA_HINT)
+    import owlready2
+
+    with tempfile.TemporaryDirectory(prefix="kg-owl-") as tmp:
+        path = Path(tmp) / "closure.nt"
+        graph.serialize(destination=str(path), format="nt", encoding="utf-8")
+        world = owlready2.World()
+        try:
+            onto = world.get_ontology(path.as_uri()).load()
+            with onto:
+                owlready2.sync_reasoner_hermit(
+                    world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
+                )
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            return False, f"HermiT found the ontology and data inconsistent ({type(exc).__name__})"
+        except FileNotFoundError as exc:
+            raise ReasonerError(f"{JAVA_HINT} ({exc})") from None
+        finally:
+            world.close()
+    return True, "consistent"
+
+
+def check_ontology(data: Graph | None = None, *, ontology: Path | None = None) -> ConsistencyResult:
+    """Reason over ontology + ``data`` with HermiT and run the quality checks.
+
+    Raises :class:`ReasonerError` when Java is not available.
+    """
+    graph = read_graph([ontology or ontology_file()])
+    if data is not None:
+        graph += data
+    consistent, message = _reason(graph)
+    result = ConsistencyResult(consistent, message, check_rows=run_quality_checks(graph))
+    if not consistent:
+        result.offenders = disjointness_conflicts(graph)
+    return result
