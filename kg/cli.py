@@ -185,3 +185,41 @@ def ontology_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
         result = check_ontology(data)
     click.echo(result.render(), nl=False)
     ctx.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default 127.0.0.1). [env KG_HOST]")
+@click.option("--port", type=int, help="Port (default 8000). [env KG_PORT]")
+@click.option("--read-only", is_flag=True, default=None, help="Open the store read-only.")
+@click.option("--get", "get_path", metavar="PATH", help="Answer one GET request for PATH and exit (no socket).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, read_only: bool | None, get_path: str | None) -> None:
+    """Serve the SPARQL endpoint, linked data and the query page (builds the store first if empty)."""
+    from .build import build_into_store
+    from .server import create_app
+
+    with _errors():
+        settings = _settings(ctx).replace(host=host, port=port, read_only=read_only)
+        if not settings.read_only:
+            with _store(ctx) as store:
+                if store.is_empty():
+                    click.echo(f"The store at {store.path} is empty: building it first…", err=True)
+                    result = build_into_store(store, settings.corpus)
+                    if result.report.failed():
+                        raise click.ClickException("the dataset breaks the shapes; nothing was loaded")
+        app = create_app(settings)
+    if get_path is not None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            response = client.get(get_path)
+        click.echo(response.text, nl=False)
+        ctx.exit(0 if response.status_code < 400 else 1)
+    import uvicorn
+
+    click.echo(f"Serving on http://{settings.host}:{settings.port}/  (SPARQL at /sparql)", err=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

@@ -99,3 +99,52 @@ def rdf_format_for_path(path: Path) -> RdfFormatInfo | None:
         if fmt.extension == ext:
             return fmt
     return None
+
+
+def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
+    entries = []
+    for position, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if not media:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        entries.append((media, q, position))
+    return entries
+
+
+def negotiate(accept: str | None, offers: list[str]) -> str | None:
+    """The offer the Accept header prefers (q-values, specificity, then order of ``offers``).
+
+    ``None`` when nothing offered is acceptable (HTTP 406). A missing header accepts the first offer.
+    """
+    if not accept or not accept.strip():
+        return offers[0] if offers else None
+    best: tuple[float, int, int, int] | None = None
+    chosen = None
+    entries = _parse_accept(accept)
+    for rank, offer in enumerate(offers):
+        kind = offer.split("/")[0]
+        for media, q, position in entries:
+            if media == offer:
+                specificity = 2
+            elif media == f"{kind}/*":
+                specificity = 1
+            elif media == "*/*":
+                specificity = 0
+            else:
+                continue
+            if q <= 0:
+                break
+            key = (q, specificity, -position, -rank)
+            if best is None or key > best:
+                best, chosen = key, offer
+            break
+    return chosen

@@ -45,6 +45,14 @@ class QueryOutcome:
             self.result.serialize(output, rfmt.oxigraph)  # type: ignore[union-attr]
 
 
+def _outcome(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> QueryOutcome:
+    if isinstance(result, ox.QueryBoolean):
+        return QueryOutcome(QueryKind.BOOLEAN, result)
+    if isinstance(result, ox.QueryTriples):
+        return QueryOutcome(QueryKind.GRAPH, result)
+    return QueryOutcome(QueryKind.SOLUTIONS, result)
+
+
 class EmbeddedStore:
     """A pyoxigraph store in a directory.
 
@@ -108,11 +116,26 @@ class EmbeddedStore:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
         except (OSError, ValueError) as exc:
             raise QueryError(f"query failed: {exc}") from None
-        if isinstance(result, ox.QueryBoolean):
-            return QueryOutcome(QueryKind.BOOLEAN, result)
-        if isinstance(result, ox.QueryTriples):
-            return QueryOutcome(QueryKind.GRAPH, result)
-        return QueryOutcome(QueryKind.SOLUTIONS, result)
+        return _outcome(result)
+
+    def query_dataset(
+        self, sparql: str, *, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
+    ) -> QueryOutcome:
+        """Run a query over the RDF dataset a request names (SPARQL Protocol
+        ``default-graph-uri`` / ``named-graph-uri``); without them, the union default graph."""
+        if not default_graphs and not named_graphs:
+            return self.query(sparql)
+        try:
+            result = self._store.query(
+                sparql,
+                default_graph=[ox.NamedNode(g) for g in default_graphs or []] or None,
+                named_graphs=[ox.NamedNode(g) for g in named_graphs or []] or None,
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise QueryError(f"query failed: {exc}") from None
+        return _outcome(result)
 
     def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
         """Solutions of a SELECT query over the union graph."""

@@ -1,0 +1,54 @@
+"""The HTTP surface: ``create_app(settings)`` builds a FastAPI app with its store.
+
+No module-level app or store: each app owns the store it opens in its lifespan,
+so tests and embedders can run several side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from ..config import Settings
+from ..errors import KGError
+from ..store import open_store
+from .linked_data import router as linked_data_router
+from .page import router as page_router
+from .sparql import router as sparql_router
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app serving ``settings.store`` (which must already be built)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = open_store(settings, read_only=settings.read_only)
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="negotiation-kg",
+        version=__version__,
+        description="SPARQL 1.1 endpoint and linked data for a knowledge graph of diplomatic negotiations.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"])
+
+    @app.exception_handler(KGError)
+    async def kg_error(request: Request, exc: KGError) -> JSONResponse:
+        return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, status_code=exc.http_status)
+
+    app.include_router(sparql_router)
+    app.include_router(linked_data_router)
+    app.include_router(page_router)
+    return app
