@@ -3,6 +3,12 @@
 Writes that replace graphs go through one SPARQL update, which pyoxigraph applies
 in a single transaction, so a reader never sees a half-built graph and a failed or
 interrupted build leaves the store as it was.
+
+The SPARQL default graph is the union of the named graphs. pyoxigraph's own union
+mode returns a triple once per graph that holds it (a bag), where SPARQL says the
+default graph is a set; so the store keeps the union materialised in its default
+graph, recomputed in the same transaction as every write, and queries read that.
+The materialised copy is derived data: dumps and listings show only named graphs.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from ..rdfio import quads_to_graph
 
 __all__ = ["EmbeddedStore", "QueryOutcome"]
 
-_UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+_UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+#: recomputes the materialised union (the default graph) from the named graphs
+_REFRESH_UNION = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 @dataclass
@@ -88,6 +96,7 @@ class EmbeddedStore:
             parts.append(f"DROP SILENT GRAPH <{name}>")
             body = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
             parts.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{body}\n}} }}")
+        parts.append(_REFRESH_UNION)
         try:
             self._store.update(" ;\n".join(parts))
             self._store.flush()
@@ -103,7 +112,14 @@ class EmbeddedStore:
         return next(iter(self._store.quads_for_pattern(None, None, None, None)), None) is None
 
     def __len__(self) -> int:
-        return len(self._store)
+        """Number of quads in the named graphs."""
+        return sum(1 for q in self._named_quads())
+
+    def _named_quads(self) -> Iterator[ox.Quad]:
+        return (
+            q for q in self._store.quads_for_pattern(None, None, None, None)
+            if not isinstance(q.graph_name, ox.DefaultGraph)
+        )
 
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
         """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise.
@@ -111,7 +127,10 @@ class EmbeddedStore:
         Raises :class:`QueryError` with the parser's message for a query that does not parse.
         """
         try:
-            result = self._store.query(sparql, use_default_graph_as_union=union_default_graph)
+            if union_default_graph:
+                result = self._store.query(sparql)
+            else:
+                result = self._store.query(sparql, default_graph=[])
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
         except (OSError, ValueError) as exc:
@@ -148,7 +167,7 @@ class EmbeddedStore:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)
         if fmt.datasets:
-            self._store.dump(output, fmt.oxigraph)
+            ox.serialize(self._named_quads(), output, fmt.oxigraph)
             return
         triples = self._store.query(_UNION_TRIPLES)
         kwargs = {"prefixes": PREFIXES} if fmt.name in {"turtle", "n3", "rdfxml"} else {}
@@ -156,7 +175,7 @@ class EmbeddedStore:
 
     def union_graph(self) -> Graph:
         """Every triple of every named graph, as one rdflib graph."""
-        return quads_to_graph(self._store.quads_for_pattern(None, None, None, None))
+        return quads_to_graph(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def close(self) -> None:
         """Flush pending writes and release the store."""

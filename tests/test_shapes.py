@@ -1,0 +1,982 @@
+"""Every SHACL shape in shapes/*.ttl, tested both ways.
+
+Positive: the built corpus conforms, and so does every small slice of it the negative
+cases start from. Negative: each case takes one slice (the ontology, one claim with its
+evidence, statements and estimate, its document, the facts it asserts and the entities
+they name), breaks exactly one thing, and expects a result from the named shape, on the
+named path, at the named focus node, from the named constraint component.
+
+``test_every_constraint_has_a_negative_case`` reads the shapes graph and fails when a
+constraint has no case here, so a new shape cannot slip in untested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Union
+
+import pytest
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+from rdflib.term import Identifier
+
+from kg.build import BuildResult
+from kg.iris import Kind, parse
+from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SH, SKOS
+from kg.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
+from kg.validate import ValidationReport, ValidationResult, load_shapes, validate_graph
+
+NKGSH = "https://w3id.org/negotiation-kg/shapes#"
+#: a plain Namespace: rdflib's closed XSD namespace warns when pytest probes module globals
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+ENTITY_KINDS = {Kind.ACTOR, Kind.PLACE, Kind.MEETING, Kind.PROPOSAL}
+
+
+# --------------------------------------------------------------------------- slices
+
+
+def _is_entity(node: Identifier) -> bool:
+    parsed = parse(str(node)) if isinstance(node, URIRef) else None
+    return parsed is not None and parsed[0] in ENTITY_KINDS
+
+
+@dataclass
+class Slice:
+    """A small conforming piece of the built data, built around one claim."""
+
+    name: str
+    claim: URIRef
+    graph: Graph
+    source: "Slicer"
+    report: ValidationReport
+
+    @property
+    def document(self) -> URIRef:
+        doc = self.graph.value(self.claim, NKG.statedIn)
+        assert isinstance(doc, URIRef)
+        return doc
+
+    def part(self, name: str) -> URIRef:
+        """A node hanging off the claim (``#evidence``, ``#target``, ``#estimate``, …)."""
+        node = URIRef(f"{self.claim}#{name}")
+        assert (node, None, None) in self.graph, f"{node} is not in slice {self.name}"
+        return node
+
+    def fact(self, g: Graph, predicate: URIRef) -> tuple[URIRef, Identifier]:
+        """The first fact with ``predicate`` that the slice's claim asserts."""
+        facts = sorted(
+            (g.value(st, RDF.subject), g.value(st, RDF.object))
+            for st in g.objects(self.claim, NKG.asserts)
+            if g.value(st, RDF.predicate) == predicate
+        )
+        assert facts, f"claim {self.claim} asserts no {predicate}"
+        subject, obj = facts[0]
+        assert (subject, predicate, obj) in g
+        return subject, obj  # type: ignore[return-value]
+
+    def bring(self, g: Graph, cls: URIRef, *, exclude: set[Identifier] | frozenset[Identifier] = frozenset()) -> URIRef:
+        """Add a gazetteer entity of class ``cls`` (not in ``exclude``) to ``g``; return it."""
+        return self.source.bring(g, cls, exclude)
+
+    def bring_other_document(self, g: Graph) -> URIRef:
+        """Add another document of the corpus (its own triples only) to ``g``; return it."""
+        others = sorted(d for d in self.source.union.subjects(RDF.type, NKG.Document) if d != self.document)
+        assert others, "the corpus has a single document"
+        doc = others[0]
+        self.source.describe(g, doc)
+        return doc  # type: ignore[return-value]
+
+
+class Slicer:
+    """Cuts slices out of the built dataset (lazily, once per slice name)."""
+
+    def __init__(self, built: BuildResult, union_graph: Graph, shapes: Graph) -> None:
+        self.union = union_graph
+        self.entities = built.graphs[ENTITIES_GRAPH]
+        self.ontology = built.graphs[ONTOLOGY_GRAPH]
+        self.shapes = shapes
+        self.cache: dict[str, Slice] = {}
+        self.claims = sorted(union_graph.subjects(RDF.type, NKG.Claim))
+
+    def describe(self, g: Graph, node: Identifier) -> None:
+        source = self.entities if _is_entity(node) else self.union
+        for triple in source.triples((node, None, None)):
+            g.add(triple)
+
+    def bring(self, g: Graph, cls: URIRef, exclude: set[Identifier] | frozenset[Identifier]) -> URIRef:
+        candidates = sorted(e for e in self.entities.subjects(RDF.type, cls) if e not in exclude)
+        assert candidates, f"the gazetteer has no {cls} outside {exclude}"
+        self.describe(g, candidates[0])
+        return candidates[0]  # type: ignore[return-value]
+
+    def _statements(self, claim: Identifier) -> list[Identifier]:
+        return sorted(self.union.objects(claim, NKG.asserts))
+
+    def choose(self, name: str) -> URIRef:
+        """The claim a slice is built around: the smallest claim that has what ``name`` needs."""
+        u = self.union
+
+        def asserts(predicate: URIRef) -> Callable[[Identifier], bool]:
+            return lambda c: any(u.value(st, RDF.predicate) == predicate for st in u.objects(c, NKG.asserts))
+
+        def estimate_has(*props: URIRef) -> Callable[[Identifier], bool]:
+            return lambda c: any(all((e, p, None) in u for p in props) for e in u.objects(c, NKG.estimate))
+
+        wanted: dict[str, Callable[[Identifier], bool]] = {
+            "claim": lambda c: not list(u.objects(c, NKG.asserts)) and (c, NKG.estimate, None) not in u,
+            "estimate-value": estimate_has(SCHEMA.value, NKG.estimateSource, NKG.referenceDate),
+            "estimate-range": estimate_has(SCHEMA.minValue, SCHEMA.maxValue),
+        }
+        predicate_slices = {
+            "participant": NKG.participant,
+            "hostedBy": NKG.hostedBy,
+            "location": SCHEMA.location,
+            "startDate": SCHEMA.startDate,
+            "endDate": SCHEMA.endDate,
+            "scheduledDate": NKG.scheduledDate,
+            "proposedBy": NKG.proposedBy,
+            "supportedBy": NKG.supportedBy,
+            "opposedBy": NKG.opposedBy,
+            "discussedAt": NKG.discussedAt,
+            "represents": NKG.represents,
+            "affiliation": SCHEMA.affiliation,
+            "jobTitle": SCHEMA.jobTitle,
+        }
+        test = wanted[name] if name in wanted else asserts(predicate_slices[name])
+        candidates = [c for c in self.claims if test(c)]
+        assert candidates, f"no claim in the corpus fits slice {name!r}"
+        return min(candidates, key=lambda c: (len(self._statements(c)), str(c)))  # type: ignore[return-value]
+
+    def slice(self, name: str) -> Slice:
+        if name in self.cache:
+            return self.cache[name]
+        claim = self.choose(name)
+        u = self.union
+        g = Graph()
+        g += self.ontology
+        # the claim and every node hanging off it (#evidence, #target, selectors, #estimate, #statement-n)
+        self.describe(g, claim)
+        for part in {s for s in u.subjects() if isinstance(s, URIRef) and str(s).startswith(f"{claim}#")}:
+            self.describe(g, part)
+        # links to other claims lead out of the slice
+        for p in (NKG.corroborates, NKG.contradicts):
+            g.remove((claim, p, None))
+        # the facts the claim asserts
+        for st in self._statements(claim):
+            fact = (u.value(st, RDF.subject), u.value(st, RDF.predicate), u.value(st, RDF.object))
+            assert fact in u, f"{st} asserts a fact the graph does not hold"
+            g.add(fact)  # type: ignore[arg-type]
+        # its document (schema:mentions stay as links; the mentioned entities are not pulled in)
+        self.describe(g, u.value(claim, NKG.statedIn))  # type: ignore[arg-type]
+        # every entity the slice names, as the gazetteer describes it
+        named = {n for s, p, o in g if p != SCHEMA.mentions for n in (s, o) if _is_entity(n)}
+        for entity in named:
+            self.describe(g, entity)
+        report = validate_graph(g, self.shapes)
+        self.cache[name] = Slice(name, claim, g, self, report)
+        return self.cache[name]
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return load_shapes()
+
+
+@pytest.fixture(scope="module")
+def slicer(built: BuildResult, union_graph: Graph, shapes: Graph) -> Slicer:
+    return Slicer(built, union_graph, shapes)
+
+
+# --------------------------------------------------------------------------- mutations
+#
+# A mutation breaks one thing in a copy of a slice and returns the focus node the
+# broken shape must report (or (focus, value) when the value is checked too).
+
+NodeFn = Callable[[Graph, Slice], Identifier]
+ValueFn = Union[Identifier, Callable[[Graph, Slice, Identifier], Identifier]]
+Outcome = Union[Identifier, tuple[Identifier, Identifier]]
+Mutation = Callable[[Graph, Slice], Outcome]
+
+
+def claim(g: Graph, s: Slice) -> Identifier:
+    return s.claim
+
+
+def document(g: Graph, s: Slice) -> Identifier:
+    return s.document
+
+
+def part(name: str) -> NodeFn:
+    return lambda g, s: s.part(name)
+
+
+def claimant(g: Graph, s: Slice) -> Identifier:
+    node = g.value(s.claim, NKG.claimant)
+    assert node is not None
+    return node
+
+
+def statement(g: Graph, s: Slice) -> Identifier:
+    return sorted(g.objects(s.claim, NKG.asserts))[0]
+
+
+def subject_of(predicate: URIRef) -> NodeFn:
+    return lambda g, s: s.fact(g, predicate)[0]
+
+
+def object_of(predicate: URIRef) -> NodeFn:
+    return lambda g, s: s.fact(g, predicate)[1]
+
+
+def _value(value: ValueFn, g: Graph, s: Slice, node: Identifier) -> Identifier:
+    return value(g, s, node) if callable(value) else value  # type: ignore[operator]
+
+
+def drop(node: NodeFn, predicate: URIRef) -> Mutation:
+    """Remove every ``predicate`` value of the node."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        n = node(g, s)
+        assert (n, predicate, None) in g, f"{n} has no {predicate} to remove"
+        g.remove((n, predicate, None))
+        return n
+
+    return mutate
+
+
+def add(node: NodeFn, predicate: URIRef, value: ValueFn) -> Mutation:
+    """Add one more ``predicate`` value to the node."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        n = node(g, s)
+        v = _value(value, g, s, n)
+        assert (n, predicate, v) not in g
+        g.add((n, predicate, v))
+        return n
+
+    return mutate
+
+
+def replace(node: NodeFn, predicate: URIRef, value: ValueFn) -> Mutation:
+    """Replace the node's ``predicate`` values by one new value."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        n = node(g, s)
+        v = _value(value, g, s, n)
+        g.remove((n, predicate, None))
+        g.add((n, predicate, v))
+        return n
+
+    return mutate
+
+
+def untype(node: NodeFn, cls: URIRef) -> Mutation:
+    """Remove ``rdf:type cls`` from the node; the focus is whoever links to it."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        n = node(g, s)
+        assert (n, RDF.type, cls) in g
+        g.remove((n, RDF.type, cls))
+        holder = next(g.subjects(None, n))
+        return holder
+
+    return mutate
+
+
+def retarget(predicate: URIRef, value: ValueFn) -> Mutation:
+    """Change the object of an asserted fact, in the fact and in every statement of it,
+    as the build would write it had the annotation named that object."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        subject, old = s.fact(g, predicate)
+        new = _value(value, g, s, old)
+        g.remove((subject, predicate, old))
+        g.add((subject, predicate, new))
+        for st in list(g.subjects(RDF.object, old)):
+            if (st, RDF.subject, subject) in g and (st, RDF.predicate, predicate) in g:
+                g.set((st, RDF.object, new))
+        return subject
+
+    return mutate
+
+
+def unasserted(predicate: URIRef, cls: URIRef) -> Mutation:
+    """Add a second ``predicate`` fact to an asserted one's subject that no claim asserts."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        subject, _ = s.fact(g, predicate)
+        new = s.bring(g, cls, exclude=set(g.objects(subject, predicate)) | {subject})
+        g.add((subject, predicate, new))
+        return subject, new
+
+    return mutate
+
+
+def copy_node(node: NodeFn, suffix: str, link: URIRef) -> Mutation:
+    """Add a copy of the node (same triples, new IRI) under the same holder via ``link``."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        n = node(g, s)
+        holder = next(g.subjects(link, n))
+        twin = URIRef(f"{n}-{suffix}")
+        for _, p, o in list(g.triples((n, None, None))):
+            g.add((twin, p, o))
+        g.add((holder, link, twin))
+        return holder
+
+    return mutate
+
+
+def bring(cls: URIRef) -> Callable[[Graph, Slice, Identifier], Identifier]:
+    """A value: a gazetteer entity of class ``cls``, added to the slice."""
+    return lambda g, s, n: s.bring(g, cls, exclude={n})
+
+
+def other_document(g: Graph, s: Slice, n: Identifier) -> Identifier:
+    return s.bring_other_document(g)
+
+
+def en(text: str) -> Literal:
+    return Literal(text, lang="en")
+
+
+def retyped(predicate: URIRef, *, datatype: URIRef | None = None, lang: str | None = None) -> ValueFn:
+    """A value: the node's current ``predicate`` value with another datatype or language."""
+
+    def value(g: Graph, s: Slice, n: Identifier) -> Identifier:
+        current = g.value(n, predicate)
+        assert isinstance(current, Literal), f"{n} has no literal {predicate}"
+        return Literal(str(current), lang=lang) if lang else Literal(str(current), datatype=datatype)
+
+    return value
+
+
+def other_text(predicate: URIRef, suffix: str = " (again)") -> ValueFn:
+    """A value: the node's current ``predicate`` value with words appended (same type)."""
+
+    def value(g: Graph, s: Slice, n: Identifier) -> Identifier:
+        current = g.value(n, predicate)
+        assert isinstance(current, Literal)
+        return Literal(str(current) + suffix, lang=current.language, datatype=current.datatype)
+
+    return value
+
+
+def offset(predicate: URIRef, delta: int, datatype: URIRef = XSD.integer) -> ValueFn:
+    """A value: the node's current integer ``predicate`` value plus ``delta``."""
+
+    def value(g: Graph, s: Slice, n: Identifier) -> Identifier:
+        current = g.value(n, predicate)
+        assert isinstance(current, Literal)
+        return Literal(int(current) + delta, datatype=datatype)
+
+    return value
+
+
+def shift_offsets(g: Graph, s: Slice) -> Outcome:
+    """Both offsets of the position selector moved one character to the right."""
+    selector = s.part("position-selector")
+    for p in (OA.start, OA.end):
+        current = g.value(selector, p)
+        g.set((selector, p, Literal(int(current) + 1, datatype=XSD.integer)))  # type: ignore[arg-type]
+    return s.document, s.part("target")
+
+
+def end_at_start(g: Graph, s: Slice) -> Outcome:
+    selector = s.part("position-selector")
+    g.set((selector, OA.end, g.value(selector, OA.start)))  # type: ignore[arg-type]
+    return selector
+
+
+def swap_offsets(g: Graph, s: Slice) -> Outcome:
+    selector = s.part("position-selector")
+    start, end = g.value(selector, OA.start), g.value(selector, OA.end)
+    g.set((selector, OA.start, end))  # type: ignore[arg-type]
+    g.set((selector, OA.end, start))  # type: ignore[arg-type]
+    return selector
+
+
+def exact_not_text(g: Graph, s: Slice) -> Outcome:
+    """oa:exact says more than the text at the offsets (the claim's quote is still inside it)."""
+    selector = s.part("quote-selector")
+    exact = g.value(selector, OA.exact)
+    g.set((selector, OA.exact, Literal(f"{exact} and then some")))
+    return s.document, s.part("target")
+
+
+def quote_not_in_exact(g: Graph, s: Slice) -> Outcome:
+    g.set((s.claim, NKG.quote, Literal("words this document never prints")))
+    return s.claim, s.part("evidence")
+
+
+def evidence_in_other_document(g: Graph, s: Slice) -> Outcome:
+    other = s.bring_other_document(g)
+    g.set((s.part("target"), OA.hasSource, other))
+    return s.claim, other
+
+
+def claim_without_evidence(g: Graph, s: Slice) -> Outcome:
+    """The claim that asserts a participation loses its evidence link."""
+    subject, obj = s.fact(g, NKG.participant)
+    g.remove((s.claim, NKG.evidence, None))
+    return subject, obj
+
+
+def claim_stops_asserting(g: Graph, s: Slice) -> Outcome:
+    subject, obj = s.fact(g, NKG.participant)
+    for st in list(g.objects(s.claim, NKG.asserts)):
+        if (st, RDF.predicate, NKG.participant) in g and (st, RDF.object, obj) in g:
+            g.remove((s.claim, NKG.asserts, st))
+    return subject, obj
+
+
+def statement_says_otherwise(g: Graph, s: Slice) -> Outcome:
+    """The fact names another state than the statement of it does."""
+    subject, obj = s.fact(g, NKG.represents)
+    other = s.bring(g, NKG.State, exclude={obj})
+    g.remove((subject, NKG.represents, obj))
+    g.add((subject, NKG.represents, other))
+    return subject, other
+
+
+def fact_about_place(predicate: URIRef, cls: URIRef) -> Mutation:
+    """Give the place of a meeting a fact whose object is of class ``cls``."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        _, place = s.fact(g, SCHEMA.location)
+        g.add((place, predicate, s.bring(g, cls, exclude={place})))
+        return place
+
+    return mutate
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    slice: str
+    shape: str  # local name in the shapes namespace
+    path: URIRef | None
+    component: str  # local name, without "ConstraintComponent"
+    mutate: Mutation
+    #: for qualified value shapes: the sh:class the qualified shape requires
+    qualified: URIRef | None = None
+    #: for SHACL-SPARQL constraints: words of the constraint's sh:message that identify it
+    sparql: str | None = None
+
+
+ANNOT, TARGET, TQS, TPS, ESTIMATE = (
+    part("evidence"),
+    part("target"),
+    part("quote-selector"),
+    part("position-selector"),
+    part("estimate"),
+)
+DATETIME = Literal("2025-05-16T10:00:00", datatype=XSD.dateTime)
+
+CASES: list[Case] = [
+    # ---- labels.ttl: one non-empty English label on every published resource
+    *(
+        Case(f"label-missing-{kind}", sl, "LabelShape", RDFS.label, "MinCount", drop(node, RDFS.label))
+        for kind, sl, node in (
+            ("actor", "claim", claimant),
+            ("place", "location", object_of(SCHEMA.location)),
+            ("meeting", "participant", subject_of(NKG.participant)),
+            ("proposal", "proposedBy", subject_of(NKG.proposedBy)),
+            ("claim", "claim", claim),
+            ("document", "claim", document),
+        )
+    ),
+    Case("label-second", "claim", "LabelShape", RDFS.label, "MaxCount", add(claimant, RDFS.label, other_text(RDFS.label))),
+    Case("label-without-language", "claim", "LabelShape", RDFS.label, "Datatype",
+         replace(claimant, RDFS.label, retyped(RDFS.label, datatype=XSD.string))),
+    Case("label-not-english", "claim", "LabelShape", RDFS.label, "LanguageIn",
+         replace(claimant, RDFS.label, retyped(RDFS.label, lang="de"))),
+    Case("label-empty", "participant", "LabelShape", RDFS.label, "MinLength",
+         replace(subject_of(NKG.participant), RDFS.label, en(""))),
+    Case("altlabel-without-language", "claim", "AltLabelShape", SKOS.altLabel, "Datatype",
+         add(claimant, SKOS.altLabel, Literal("an alias"))),
+    Case("altlabel-not-english", "claim", "AltLabelShape", SKOS.altLabel, "LanguageIn",
+         add(claimant, SKOS.altLabel, Literal("псевдоним", lang="ru"))),
+    Case("sameas-not-wikidata", "claim", "SameAsShape", OWL.sameAs, "Pattern",
+         add(claimant, OWL.sameAs, URIRef("http://dbpedia.org/resource/Vladimir_Putin"))),
+    Case("sameas-wikidata-page-not-entity", "claim", "SameAsShape", OWL.sameAs, "Pattern",
+         add(claimant, OWL.sameAs, URIRef("https://www.wikidata.org/wiki/Q7747"))),
+    Case("sameas-wikidata-property", "claim", "SameAsShape", OWL.sameAs, "Pattern",
+         add(claimant, OWL.sameAs, URIRef("http://www.wikidata.org/entity/P31"))),
+    Case("sameas-literal", "claim", "SameAsShape", OWL.sameAs, "NodeKind",
+         add(claimant, OWL.sameAs, Literal("Q7747"))),
+    # ---- actors.ttl
+    Case("delegation-represents-person", "represents", "DelegationShape", NKG.represents, "Class",
+         retarget(NKG.represents, bring(NKG.Person))),
+    Case("delegation-represents-organization", "represents", "DelegationShape", NKG.represents, "Class",
+         retarget(NKG.represents, bring(NKG.NewsOutlet))),
+    Case("delegation-represents-literal", "represents", "DelegationShape", NKG.represents, "NodeKind",
+         retarget(NKG.represents, en("Russia"))),
+    Case("affiliation-not-organisation", "affiliation", "PersonShape", SCHEMA.affiliation, "Class",
+         retarget(SCHEMA.affiliation, bring(NKG.Place))),
+    Case("jobtitle-not-string", "jobTitle", "PersonShape", SCHEMA.jobTitle, "Or",
+         retarget(SCHEMA.jobTitle, Literal(42))),
+    Case("jobtitle-iri", "jobTitle", "PersonShape", SCHEMA.jobTitle, "Or",
+         retarget(SCHEMA.jobTitle, URIRef("http://www.wikidata.org/entity/Q30185"))),
+    # ---- claims.ttl: ClaimShape
+    Case("claimant-missing", "claim", "ClaimShape", NKG.claimant, "MinCount", drop(claim, NKG.claimant)),
+    Case("claimant-two", "claim", "ClaimShape", NKG.claimant, "MaxCount", add(claim, NKG.claimant, bring(NKG.Actor))),
+    Case("claimant-not-actor", "claim", "ClaimShape", NKG.claimant, "Class", replace(claim, NKG.claimant, bring(NKG.Place))),
+    Case("statedin-missing", "claim", "ClaimShape", NKG.statedIn, "MinCount", drop(claim, NKG.statedIn)),
+    Case("statedin-two", "claim", "ClaimShape", NKG.statedIn, "MaxCount", add(claim, NKG.statedIn, other_document)),
+    Case("statedin-not-document", "claim", "ClaimShape", NKG.statedIn, "Class", replace(claim, NKG.statedIn, bring(NKG.Place))),
+    Case("quote-missing", "claim", "ClaimShape", NKG.quote, "MinCount", drop(claim, NKG.quote)),
+    Case("quote-two", "claim", "ClaimShape", NKG.quote, "MaxCount",
+         add(claim, NKG.quote, lambda g, s, n: Literal(str(g.value(n, NKG.quote))[:12]))),
+    Case("quote-language-tagged", "claim", "ClaimShape", NKG.quote, "Datatype",
+         replace(claim, NKG.quote, retyped(NKG.quote, lang="en"))),
+    Case("quote-empty", "claim", "ClaimShape", NKG.quote, "MinLength", replace(claim, NKG.quote, Literal(""))),
+    Case("evidence-missing", "claim", "ClaimShape", NKG.evidence, "MinCount", drop(claim, NKG.evidence)),
+    Case("evidence-not-annotation", "claim", "ClaimShape", NKG.evidence, "Class", untype(ANNOT, OA.Annotation)),
+    Case("asserts-not-statement", "participant", "ClaimShape", NKG.asserts, "Class", untype(statement, RDF.Statement)),
+    Case("about-literal", "claim", "ClaimShape", NKG.about, "NodeKind", add(claim, NKG.about, en("the war"))),
+    Case("hedge-language-tagged", "claim", "ClaimShape", NKG.hedge, "Datatype", replace(claim, NKG.hedge, en("likely"))),
+    Case("cameo-letters", "claim", "ClaimShape", NKG.cameoCode, "Pattern", replace(claim, NKG.cameoCode, Literal("abc"))),
+    Case("cameo-five-digits", "claim", "ClaimShape", NKG.cameoCode, "Pattern", replace(claim, NKG.cameoCode, Literal("02561"))),
+    Case("cameo-one-digit", "claim", "ClaimShape", NKG.cameoCode, "Pattern", replace(claim, NKG.cameoCode, Literal("4"))),
+    Case("cameo-integer", "claim", "ClaimShape", NKG.cameoCode, "Datatype",
+         replace(claim, NKG.cameoCode, Literal("0256", datatype=XSD.integer))),
+    Case("estimate-not-estimate", "estimate-value", "ClaimShape", NKG.estimate, "Class", untype(ESTIMATE, NKG.Estimate)),
+    Case("corroborates-not-claim", "claim", "ClaimShape", NKG.corroborates, "Class",
+         add(claim, NKG.corroborates, lambda g, s, n: s.document)),
+    Case("corroborates-deleted-claim", "claim", "ClaimShape", NKG.corroborates, "Class",
+         add(claim, NKG.corroborates, URIRef("https://w3id.org/negotiation-kg/id/claim/no-such-claim"))),
+    Case("contradicts-not-claim", "claim", "ClaimShape", NKG.contradicts, "Class",
+         add(claim, NKG.contradicts, bring(NKG.Actor))),
+    # ---- claims.ttl: StatementShape (targets the objects of nkg:asserts)
+    Case("statement-subject-missing", "participant", "StatementShape", RDF.subject, "MinCount", drop(statement, RDF.subject)),
+    Case("statement-subject-two", "participant", "StatementShape", RDF.subject, "MaxCount",
+         add(statement, RDF.subject, bring(NKG.Meeting))),
+    Case("statement-subject-literal", "participant", "StatementShape", RDF.subject, "NodeKind",
+         replace(statement, RDF.subject, en("the talks"))),
+    Case("statement-predicate-missing", "participant", "StatementShape", RDF.predicate, "MinCount",
+         drop(statement, RDF.predicate)),
+    Case("statement-predicate-two", "participant", "StatementShape", RDF.predicate, "MaxCount",
+         add(statement, RDF.predicate, NKG.hostedBy)),
+    Case("statement-predicate-literal", "participant", "StatementShape", RDF.predicate, "NodeKind",
+         replace(statement, RDF.predicate, Literal("participant"))),
+    Case("statement-object-missing", "participant", "StatementShape", RDF.object, "MinCount", drop(statement, RDF.object)),
+    Case("statement-object-two", "participant", "StatementShape", RDF.object, "MaxCount",
+         add(statement, RDF.object, bring(NKG.State))),
+    # ---- claims.ttl: EstimateShape
+    Case("estimate-no-value-or-range", "estimate-value", "EstimateShape", None, "Or", drop(ESTIMATE, SCHEMA.value)),
+    Case("estimate-range-removed", "estimate-range", "EstimateShape", None, "Or",
+         lambda g, s: (drop(ESTIMATE, SCHEMA.minValue)(g, s), drop(ESTIMATE, SCHEMA.maxValue)(g, s))[0]),
+    Case("estimate-measure-missing", "estimate-value", "EstimateShape", NKG.measure, "MinCount", drop(ESTIMATE, NKG.measure)),
+    Case("estimate-measure-two", "estimate-value", "EstimateShape", NKG.measure, "MaxCount",
+         add(ESTIMATE, NKG.measure, Literal("russian-casualties"))),
+    Case("estimate-measure-language-tagged", "estimate-value", "EstimateShape", NKG.measure, "Datatype",
+         replace(ESTIMATE, NKG.measure, retyped(NKG.measure, lang="en"))),
+    Case("estimate-unit-missing", "estimate-value", "EstimateShape", SCHEMA.unitText, "MinCount",
+         drop(ESTIMATE, SCHEMA.unitText)),
+    Case("estimate-unit-two", "estimate-value", "EstimateShape", SCHEMA.unitText, "MaxCount",
+         add(ESTIMATE, SCHEMA.unitText, Literal("soldiers"))),
+    Case("estimate-unit-language-tagged", "estimate-value", "EstimateShape", SCHEMA.unitText, "Datatype",
+         replace(ESTIMATE, SCHEMA.unitText, retyped(SCHEMA.unitText, lang="en"))),
+    Case("estimate-value-two", "estimate-value", "EstimateShape", SCHEMA.value, "MaxCount",
+         add(ESTIMATE, SCHEMA.value, offset(SCHEMA.value, 1000))),
+    Case("estimate-value-string", "estimate-value", "EstimateShape", SCHEMA.value, "Or",
+         replace(ESTIMATE, SCHEMA.value, retyped(SCHEMA.value, datatype=XSD.string))),
+    Case("estimate-min-two", "estimate-range", "EstimateShape", SCHEMA.minValue, "MaxCount",
+         add(ESTIMATE, SCHEMA.minValue, offset(SCHEMA.minValue, 1000))),
+    Case("estimate-min-string", "estimate-range", "EstimateShape", SCHEMA.minValue, "Or",
+         replace(ESTIMATE, SCHEMA.minValue, retyped(SCHEMA.minValue, datatype=XSD.string))),
+    Case("estimate-max-two", "estimate-range", "EstimateShape", SCHEMA.maxValue, "MaxCount",
+         add(ESTIMATE, SCHEMA.maxValue, offset(SCHEMA.maxValue, 1000))),
+    Case("estimate-max-string", "estimate-range", "EstimateShape", SCHEMA.maxValue, "Or",
+         replace(ESTIMATE, SCHEMA.maxValue, Literal("200,000"))),
+    Case("estimate-date-two", "estimate-value", "EstimateShape", NKG.referenceDate, "MaxCount",
+         add(ESTIMATE, NKG.referenceDate, Literal("1999", datatype=XSD.gYear))),
+    Case("estimate-date-datetime", "estimate-value", "EstimateShape", NKG.referenceDate, "Node",
+         replace(ESTIMATE, NKG.referenceDate, DATETIME)),
+    Case("estimate-source-not-actor", "estimate-value", "EstimateShape", NKG.estimateSource, "Class",
+         replace(ESTIMATE, NKG.estimateSource, bring(NKG.Place))),
+    # ---- documents.ttl
+    Case("document-title-missing", "claim", "DocumentShape", DCTERMS.title, "MinCount", drop(document, DCTERMS.title)),
+    Case("document-title-two", "claim", "DocumentShape", DCTERMS.title, "MaxCount",
+         add(document, DCTERMS.title, other_text(DCTERMS.title, " (updated)"))),
+    Case("document-title-empty", "claim", "DocumentShape", DCTERMS.title, "MinLength", replace(document, DCTERMS.title, en(""))),
+    Case("document-text-missing", "claim", "DocumentShape", SCHEMA.text, "MinCount", drop(document, SCHEMA.text)),
+    Case("document-text-two", "claim", "DocumentShape", SCHEMA.text, "MaxCount",
+         add(document, SCHEMA.text, other_text(SCHEMA.text, "\n\nCorrection appended."))),
+    Case("document-text-language-tagged", "claim", "DocumentShape", SCHEMA.text, "Datatype",
+         replace(document, SCHEMA.text, retyped(SCHEMA.text, lang="en"))),
+    Case("document-sha256-missing", "claim", "DocumentShape", NKG.sha256, "MinCount", drop(document, NKG.sha256)),
+    Case("document-sha256-two", "claim", "DocumentShape", NKG.sha256, "MaxCount", add(document, NKG.sha256, Literal("0" * 64))),
+    Case("document-sha256-upper-case", "claim", "DocumentShape", NKG.sha256, "Pattern",
+         replace(document, NKG.sha256, lambda g, s, n: Literal(str(g.value(n, NKG.sha256)).upper()))),
+    Case("document-sha256-short", "claim", "DocumentShape", NKG.sha256, "Pattern",
+         replace(document, NKG.sha256, lambda g, s, n: Literal(str(g.value(n, NKG.sha256))[:-1]))),
+    Case("document-sha256-language-tagged", "claim", "DocumentShape", NKG.sha256, "Datatype",
+         replace(document, NKG.sha256, retyped(NKG.sha256, lang="en"))),
+    Case("document-author-not-actor", "claim", "DocumentShape", SCHEMA.author, "Class",
+         replace(document, SCHEMA.author, bring(NKG.Place))),
+    Case("document-author-literal", "claim", "DocumentShape", SCHEMA.author, "NodeKind",
+         replace(document, SCHEMA.author, Literal("Sotiris Mitralexis"))),
+    Case("document-published-two", "claim", "DocumentShape", SCHEMA.datePublished, "MaxCount",
+         lambda g, s: (g.add((s.document, SCHEMA.datePublished, Literal("2025-05", datatype=XSD.gYearMonth))),
+                       g.add((s.document, SCHEMA.datePublished, Literal("2025-05-20", datatype=XSD.date))), s.document)[-1]),
+    Case("document-published-datetime", "claim", "DocumentShape", SCHEMA.datePublished, "Node",
+         replace(document, SCHEMA.datePublished, DATETIME)),
+    # ---- events.ttl: meetings
+    *(
+        c
+        for sl, p in (("startDate", SCHEMA.startDate), ("endDate", SCHEMA.endDate), ("scheduledDate", NKG.scheduledDate))
+        for c in (
+            Case(f"meeting-{sl}-datetime", sl, "MeetingShape", p, "Node", retarget(p, DATETIME)),
+            Case(f"meeting-{sl}-plain-string", sl, "MeetingShape", p, "Node", retarget(p, Literal("16 May 2025"))),
+            Case(f"meeting-{sl}-two", sl, "MeetingShape", p, "MaxCount",
+                 add(subject_of(p), p, Literal("1999-01-01", datatype=XSD.date))),
+        )
+    ),
+    Case("meeting-location-not-place", "location", "MeetingShape", SCHEMA.location, "Class",
+         retarget(SCHEMA.location, bring(NKG.State))),
+    Case("meeting-location-literal", "location", "MeetingShape", SCHEMA.location, "NodeKind",
+         retarget(SCHEMA.location, en("Istanbul"))),
+    Case("meeting-participant-not-actor", "participant", "MeetingShape", NKG.participant, "Class",
+         retarget(NKG.participant, bring(NKG.Place))),
+    Case("meeting-participant-literal", "participant", "MeetingShape", NKG.participant, "NodeKind",
+         retarget(NKG.participant, en("Russia"))),
+    Case("meeting-host-not-actor", "hostedBy", "MeetingShape", NKG.hostedBy, "Class",
+         retarget(NKG.hostedBy, bring(NKG.Place))),
+    Case("meeting-host-literal", "hostedBy", "MeetingShape", NKG.hostedBy, "NodeKind",
+         retarget(NKG.hostedBy, en("Türkiye"))),
+    # ---- events.ttl: proposals and places
+    *(
+        c
+        for sl, p in (
+            ("proposedBy", NKG.proposedBy),
+            ("supportedBy", NKG.supportedBy),
+            ("opposedBy", NKG.opposedBy),
+            ("discussedAt", NKG.discussedAt),
+        )
+        for c in (
+            Case(f"proposal-{sl}-wrong-class", sl, "ProposalShape", p, "Class", retarget(p, bring(NKG.Place))),
+            Case(f"proposal-{sl}-literal", sl, "ProposalShape", p, "NodeKind", retarget(p, en("Moscow"))),
+        )
+    ),
+    Case("proposal-discussed-at-actor", "discussedAt", "ProposalShape", NKG.discussedAt, "Class",
+         retarget(NKG.discussedAt, bring(NKG.State))),
+    Case("place-contained-in-actor", "location", "PlaceShape", SCHEMA.containedInPlace, "Class",
+         fact_about_place(SCHEMA.containedInPlace, NKG.State)),
+    # ---- evidence.ttl: annotation and target
+    Case("annotation-target-missing", "claim", "AnnotationShape", OA.hasTarget, "MinCount", drop(ANNOT, OA.hasTarget)),
+    Case("annotation-target-two", "claim", "AnnotationShape", OA.hasTarget, "MaxCount", copy_node(TARGET, "copy", OA.hasTarget)),
+    Case("annotation-target-not-specific-resource", "claim", "AnnotationShape", OA.hasTarget, "Class",
+         untype(TARGET, OA.SpecificResource)),
+    Case("target-source-missing", "claim", "TargetShape", OA.hasSource, "MinCount", drop(TARGET, OA.hasSource)),
+    Case("target-source-two", "claim", "TargetShape", OA.hasSource, "MaxCount", add(TARGET, OA.hasSource, other_document)),
+    Case("target-source-not-document", "claim", "TargetShape", OA.hasSource, "Class",
+         replace(TARGET, OA.hasSource, bring(NKG.Place))),
+    Case("target-quote-selector-missing", "claim", "TargetShape", OA.hasSelector, "QualifiedMinCount",
+         lambda g, s: (g.remove((s.part("target"), OA.hasSelector, s.part("quote-selector"))), s.part("target"))[1],
+         qualified=OA.TextQuoteSelector),
+    Case("target-quote-selector-two", "claim", "TargetShape", OA.hasSelector, "QualifiedMaxCount",
+         copy_node(TQS, "copy", OA.hasSelector), qualified=OA.TextQuoteSelector),
+    Case("target-position-selector-missing", "claim", "TargetShape", OA.hasSelector, "QualifiedMinCount",
+         lambda g, s: (g.remove((s.part("target"), OA.hasSelector, s.part("position-selector"))), s.part("target"))[1],
+         qualified=OA.TextPositionSelector),
+    Case("target-position-selector-two", "claim", "TargetShape", OA.hasSelector, "QualifiedMaxCount",
+         copy_node(TPS, "copy", OA.hasSelector), qualified=OA.TextPositionSelector),
+    # ---- evidence.ttl: selectors
+    Case("exact-missing", "claim", "TextQuoteSelectorShape", OA.exact, "MinCount", drop(TQS, OA.exact)),
+    Case("exact-two", "claim", "TextQuoteSelectorShape", OA.exact, "MaxCount", add(TQS, OA.exact, other_text(OA.exact))),
+    Case("exact-language-tagged", "claim", "TextQuoteSelectorShape", OA.exact, "Datatype",
+         replace(TQS, OA.exact, retyped(OA.exact, lang="en"))),
+    Case("exact-empty", "claim", "TextQuoteSelectorShape", OA.exact, "MinLength", replace(TQS, OA.exact, Literal(""))),
+    Case("prefix-two", "claim", "TextQuoteSelectorShape", OA.prefix, "MaxCount", add(TQS, OA.prefix, other_text(OA.prefix, "x"))),
+    Case("prefix-language-tagged", "claim", "TextQuoteSelectorShape", OA.prefix, "Datatype",
+         replace(TQS, OA.prefix, retyped(OA.prefix, lang="en"))),
+    Case("suffix-two", "claim", "TextQuoteSelectorShape", OA.suffix, "MaxCount", add(TQS, OA.suffix, other_text(OA.suffix, "x"))),
+    Case("suffix-language-tagged", "claim", "TextQuoteSelectorShape", OA.suffix, "Datatype",
+         replace(TQS, OA.suffix, retyped(OA.suffix, lang="en"))),
+    *(
+        c
+        for name, p in (("start", OA.start), ("end", OA.end))
+        for c in (
+            Case(f"{name}-missing", "claim", "TextPositionSelectorShape", p, "MinCount", drop(TPS, p)),
+            Case(f"{name}-two", "claim", "TextPositionSelectorShape", p, "MaxCount", add(TPS, p, offset(p, 1))),
+            Case(f"{name}-non-negative-integer", "claim", "TextPositionSelectorShape", p, "Datatype",
+                 replace(TPS, p, offset(p, 0, XSD.nonNegativeInteger))),
+            Case(f"{name}-string", "claim", "TextPositionSelectorShape", p, "Datatype",
+                 replace(TPS, p, retyped(p, datatype=XSD.string))),
+        )
+    ),
+    Case("start-negative", "claim", "TextPositionSelectorShape", OA.start, "MinInclusive",
+         replace(TPS, OA.start, Literal(-1, datatype=XSD.integer))),
+    Case("end-negative", "claim", "TextPositionSelectorShape", OA.end, "MinInclusive",
+         replace(TPS, OA.end, Literal(-1, datatype=XSD.integer))),
+    Case("end-equals-start", "claim", "TextPositionSelectorShape", None, "SPARQL", end_at_start, sparql="is not after start"),
+    Case("end-before-start", "claim", "TextPositionSelectorShape", None, "SPARQL", swap_offsets, sparql="is not after start"),
+    # ---- evidence.ttl: SHACL-SPARQL rules
+    Case("offsets-shifted-by-one", "claim", "OffsetsMatchQuoteShape", None, "SPARQL", shift_offsets,
+         sparql="the document text at offsets"),
+    Case("exact-not-the-text-at-offsets", "claim", "OffsetsMatchQuoteShape", None, "SPARQL", exact_not_text,
+         sparql="the document text at offsets"),
+    Case("quote-not-inside-exact", "claim", "QuoteInEvidenceShape", None, "SPARQL", quote_not_in_exact,
+         sparql="not inside the exact text"),
+    Case("evidence-in-other-document", "claim", "QuoteInEvidenceShape", None, "SPARQL", evidence_in_other_document,
+         sparql="not the document the claim is stated in"),
+    # ---- provenance.ttl: every stance or participation fact is asserted by a claim with evidence
+    *(
+        Case(f"provenance-unasserted-{sl}", sl, "ProvenanceShape", p, "SPARQL", unasserted(p, cls),
+             sparql="is not asserted by any claim")
+        for sl, p, cls in (
+            ("participant", NKG.participant, NKG.Actor),
+            ("hostedBy", NKG.hostedBy, NKG.Actor),
+            ("proposedBy", NKG.proposedBy, NKG.Actor),
+            ("supportedBy", NKG.supportedBy, NKG.Actor),
+            ("opposedBy", NKG.opposedBy, NKG.Actor),
+            ("discussedAt", NKG.discussedAt, NKG.Meeting),
+            ("represents", NKG.represents, NKG.State),
+        )
+    ),
+    Case("provenance-claim-without-evidence", "participant", "ProvenanceShape", NKG.participant, "SPARQL",
+         claim_without_evidence, sparql="is not asserted by any claim"),
+    Case("provenance-claim-no-longer-asserts", "participant", "ProvenanceShape", NKG.participant, "SPARQL",
+         claim_stops_asserting, sparql="is not asserted by any claim"),
+    Case("provenance-statement-says-otherwise", "represents", "ProvenanceShape", NKG.represents, "SPARQL",
+         statement_says_otherwise, sparql="is not asserted by any claim"),
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _term(node: Identifier) -> str:
+    """A term as kg.validate writes it in a ValidationResult."""
+    if isinstance(node, URIRef):
+        return str(node)
+    if isinstance(node, Literal):
+        return node.n3()
+    return f"_:{node}"
+
+
+def _copy(graph: Graph) -> Graph:
+    g = Graph()
+    g += graph
+    return g
+
+
+def _show(results: list[ValidationResult]) -> str:
+    return "\n".join(
+        f"  {r.node_shape.rsplit('#', 1)[-1]} {r.constraint_component.rsplit('#', 1)[-1]} "
+        f"focus={r.focus_node} path={r.path} value={(r.value or '')[:80]}"
+        for r in results
+    ) or "  (no results)"
+
+
+def _sparql_constraint(shapes: Graph, shape: str, words: str) -> Identifier:
+    """The one sh:sparql constraint of ``shape`` whose message contains ``words``."""
+    found = [
+        c
+        for c in shapes.objects(URIRef(NKGSH + shape), SH.sparql)
+        if any(words in str(m) for m in shapes.objects(c, SH.message))
+    ]
+    assert len(found) == 1, f"{shape} has {len(found)} SPARQL constraints saying {words!r}"
+    return found[0]
+
+
+def _matches(case: Case, r: ValidationResult, focus: Identifier, value: Identifier | None,
+             report: ValidationReport, shapes: Graph) -> bool:
+    if (
+        r.node_shape != NKGSH + case.shape
+        or r.path != (f"<{case.path}>" if case.path is not None else None)
+        or r.focus_node != _term(focus)
+        or r.constraint_component != str(SH[f"{case.component}ConstraintComponent"])
+        or r.severity != "Violation"
+    ):
+        return False
+    if value is not None and r.value != _term(value):
+        return False
+    if case.qualified is not None:
+        source = BNode(r.source_shape[2:]) if r.source_shape.startswith("_:") else URIRef(r.source_shape)
+        qualified = shapes.value(source, SH.qualifiedValueShape)
+        if shapes.value(qualified, SH["class"]) != case.qualified:
+            return False
+    if case.sparql is not None:
+        constraint = _sparql_constraint(shapes, case.shape, case.sparql)
+        fired = {
+            report.graph.value(res, SH.sourceConstraint)
+            for res in report.graph.subjects(SH.focusNode, focus)
+            if report.graph.value(res, SH.sourceShape) == URIRef(NKGSH + case.shape)
+        }
+        if constraint not in fired:
+            return False
+        # the message names the offending node
+        if value is not None and str(value) not in r.message:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_built_corpus_conforms(built: BuildResult) -> None:
+    assert built.report.conforms, _show(built.report.results)
+    assert built.report.results == []
+    # and the report knows every named shape of shapes/*.ttl
+    shapes = load_shapes()
+    named = {str(s) for t in (SH.NodeShape, SH.PropertyShape) for s in shapes.subjects(RDF.type, t) if isinstance(s, URIRef)}
+    assert named <= set(built.report.shapes)
+
+
+SLICES = sorted({c.slice for c in CASES})
+
+
+@pytest.mark.parametrize("name", SLICES)
+def test_slice_conforms(slicer: Slicer, name: str) -> None:
+    """Every slice a negative case starts from conforms as cut: the break alone makes it fail."""
+    s = slicer.slice(name)
+    assert s.report.conforms, _show(s.report.results)
+    assert (s.claim, RDF.type, NKG.Claim) in s.graph
+    assert len(s.graph) < 1500, "slices should stay small"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_shape_fires(slicer: Slicer, shapes: Graph, case: Case) -> None:
+    s = slicer.slice(case.slice)
+    assert s.report.conforms, f"slice {case.slice} does not conform before the break:\n{_show(s.report.results)}"
+    g = _copy(s.graph)
+    outcome = case.mutate(g, s)
+    focus, value = outcome if isinstance(outcome, tuple) else (outcome, None)
+    assert set(g) != set(s.graph), "the mutation changed nothing"
+
+    report = validate_graph(g, shapes)
+
+    assert not report.conforms
+    assert report.failed()
+    hits = [r for r in report.results if _matches(case, r, focus, value, report, shapes)]
+    assert hits, (
+        f"expected {case.shape} {case.component} on path {case.path} at {focus}"
+        + (f" value {value}" if value is not None else "")
+        + f"; got:\n{_show(report.results)}"
+    )
+
+
+# --------------------------------------------------------------------------- valid variations
+
+
+VALID: list[tuple[str, str, Mutation]] = [
+    ("start-date-year", "startDate", retarget(SCHEMA.startDate, Literal("2025", datatype=XSD.gYear))),
+    ("start-date-year-month", "startDate", retarget(SCHEMA.startDate, Literal("2025-05", datatype=XSD.gYearMonth))),
+    ("start-date-day", "startDate", retarget(SCHEMA.startDate, Literal("2025-05-17", datatype=XSD.date))),
+    ("place-in-place", "location", fact_about_place(SCHEMA.containedInPlace, NKG.Place)),
+    ("estimate-decimal-value", "estimate-value",
+     replace(ESTIMATE, SCHEMA.value, Literal("514000.5", datatype=XSD.decimal))),
+    ("estimate-max-only", "estimate-range", drop(ESTIMATE, SCHEMA.minValue)),
+    ("cameo-two-digits", "claim", replace(claim, NKG.cameoCode, Literal("04"))),
+    ("job-title-plain-string", "jobTitle", retarget(SCHEMA.jobTitle, Literal("Research Fellow"))),
+    ("alias-in-english", "claim", add(claimant, SKOS.altLabel, en("an alias"))),
+    ("wikidata-link", "participant", replace(subject_of(NKG.participant), OWL.sameAs,
+                                             URIRef("http://www.wikidata.org/entity/Q123"))),
+]
+
+
+@pytest.mark.parametrize("name,slice_name,mutate", VALID, ids=[v[0] for v in VALID])
+def test_valid_variation_conforms(slicer: Slicer, shapes: Graph, name: str, slice_name: str, mutate: Mutation) -> None:
+    """What the shapes allow stays allowed: each variation of a slice still conforms."""
+    s = slicer.slice(slice_name)
+    g = _copy(s.graph)
+    mutate(g, s)
+    assert set(g) != set(s.graph)
+    report = validate_graph(g, shapes)
+    assert report.conforms, _show(report.results)
+
+
+# --------------------------------------------------------------------------- coverage
+
+_PARAMETERS = {
+    SH.minCount: "MinCount",
+    SH.maxCount: "MaxCount",
+    SH["class"]: "Class",
+    SH.datatype: "Datatype",
+    SH.nodeKind: "NodeKind",
+    SH.pattern: "Pattern",
+    SH.minLength: "MinLength",
+    SH.languageIn: "LanguageIn",
+    SH["or"]: "Or",
+    SH.node: "Node",
+    SH.minInclusive: "MinInclusive",
+    SH.qualifiedMinCount: "QualifiedMinCount",
+    SH.qualifiedMaxCount: "QualifiedMaxCount",
+    SH.sparql: "SPARQL",
+}
+_NOT_PARAMETERS = {
+    RDF.type, RDFS.label, RDFS.comment, SH.path, SH.message, SH.property, SH.qualifiedValueShape, SH.name,
+    SH.description, SH.severity, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode,
+}
+_TARGETS = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+
+
+def _constraints(shapes: Graph) -> set[tuple[str, str | None, str, str | None]]:
+    """(named shape, path, component, qualifier) of every constraint a targeted shape applies.
+
+    The qualifier is the class of a qualified value shape, or the sh:message of a
+    SHACL-SPARQL constraint.
+    """
+    out: set[tuple[str, str | None, str, str | None]] = set()
+
+    def params(node: Identifier, named: str, path: str | None) -> None:
+        for p in set(shapes.predicates(node, None)):
+            if p in _NOT_PARAMETERS:
+                continue
+            assert p in _PARAMETERS, f"{named}: constraint parameter {p} has no test mapping here"
+            comp = _PARAMETERS[p]
+            if comp == "SPARQL":
+                for c in shapes.objects(node, SH.sparql):
+                    out.add((named, None, comp, str(shapes.value(c, SH.message))))
+            elif comp.startswith("Qualified"):
+                qualified = shapes.value(shapes.value(node, SH.qualifiedValueShape), SH["class"])
+                out.add((named, path, comp, str(qualified)))
+            else:
+                out.add((named, path, comp, None))
+
+    for shape in set(shapes.subjects(RDF.type, SH.NodeShape)):
+        if not any((shape, t, None) in shapes for t in _TARGETS):
+            continue  # nkgsh:DateForm: reached through sh:node, tested there
+        params(shape, str(shape), None)
+        for prop in shapes.objects(shape, SH.property):
+            named = str(prop) if isinstance(prop, URIRef) else str(shape)
+            path = shapes.value(prop, SH.path)
+            assert isinstance(path, URIRef), f"{named}: complex paths need their own rendering in these tests"
+            params(prop, named, f"<{path}>")
+    return out
+
+
+def test_every_constraint_has_a_negative_case(shapes: Graph) -> None:
+    constraints = _constraints(shapes)
+    assert len(constraints) > 100  # the walk found the shapes
+    covered = set()
+    for case in CASES:
+        named = NKGSH + case.shape
+        path = f"<{case.path}>" if case.path is not None else None
+        if case.component == "SPARQL":
+            constraint = _sparql_constraint(shapes, case.shape, case.sparql or "")
+            covered.add((named, None, "SPARQL", str(shapes.value(constraint, SH.message))))
+        elif case.qualified is not None:
+            covered.add((named, path, case.component, str(case.qualified)))
+        else:
+            covered.add((named, path, case.component, None))
+    missing = sorted(constraints - covered, key=str)
+    assert not missing, "constraints without a negative case:\n" + "\n".join(map(str, missing))
+    unknown = sorted(covered - constraints, key=str)
+    assert not unknown, "cases for constraints the shapes do not have:\n" + "\n".join(map(str, unknown))
+
+
+def test_date_form_is_reached_by_every_date(shapes: Graph) -> None:
+    """nkgsh:DateForm has no target of its own; every date property uses it via sh:node."""
+    date_form = URIRef(NKGSH + "DateForm")
+    users = {shapes.value(p, SH.path) for p in shapes.subjects(SH.node, date_form)}
+    assert users == {SCHEMA.startDate, SCHEMA.endDate, NKG.scheduledDate, NKG.referenceDate, SCHEMA.datePublished}
+    allowed = {shapes.value(m, SH.datatype) for m in Collection(shapes, shapes.value(date_form, SH["or"]))}
+    assert allowed == {XSD.date, XSD.gYearMonth, XSD.gYear}
