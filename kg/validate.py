@@ -120,11 +120,13 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
     """Validate ``data`` against ``shapes`` (default: the project's shapes)."""
     shapes = load_shapes() if shapes is None else shapes
     conforms, report_graph, _ = pyshacl_validate(
-        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True, meta_shacl=False
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
     )
     bind_prefixes(report_graph)
     results = []
-    for result in report_graph.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: those nested under sh:detail (from sh:node) are explanations.
+    top_level = [r for report in report_graph.subjects(RDF.type, SH.ValidationReport) for r in report_graph.objects(report, SH.result)]
+    for result in top_level:
         focus = report_graph.value(result, SH.focusNode)
         source = report_graph.value(result, SH.sourceShape)
         severity = report_graph.value(result, SH.resultSeverity)
