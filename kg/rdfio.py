@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from .errors import InputError, Location
 from .formats import RdfFormatInfo, rdf_format_for_path
@@ -82,11 +82,3 @@ def read_graph(paths: Iterable[Path]) -> Graph:
         quads_to_graph(parse_file(path), graph)
     return graph
 
-
-def dataset_from_quads(quads: Iterable[ox.Quad]) -> Dataset:
-    """Quads as an rdflib Dataset, keeping graph names."""
-    ds = Dataset()
-    for q in quads:
-        ctx = None if isinstance(q.graph_name, ox.DefaultGraph) else to_rdflib_term(q.graph_name)
-        ds.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object), ctx))  # type: ignore[arg-type]
-    return ds

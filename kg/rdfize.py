@@ -8,7 +8,6 @@ The output depends only on the input, so two builds are isomorphic.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -216,9 +215,3 @@ def build_graphs(annotations: Annotations, *, ontology: Path) -> dict[URIRef, Gr
         bind_prefixes(graph)
     return graphs
 
-
-def iter_quads(graphs: dict[URIRef, Graph]) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal, URIRef]]:
-    """Every (subject, predicate, object, graph) of a dataset."""
-    for name, graph in graphs.items():
-        for s, p, o in graph:
-            yield s, p, o, name  # type: ignore[misc]
