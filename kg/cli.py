@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .config import Settings, load_settings
 from .errors import KGError
-from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind
+from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
 from .store import EmbeddedStore, open_store
 from .validate import RENDERERS, Severity
 
@@ -137,14 +137,18 @@ _ALL_FORMATS = sorted({f.name for f in RESULT_FORMATS} | {f.name for f in RDF_FO
 def query(ctx: click.Context, sparql: str, fmt: str | None) -> None:
     """Run a SPARQL query (or @FILE) against the store; the default graph is the union of all graphs."""
     if sparql.startswith("@"):
-        sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+        try:
+            sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read the query file {sparql[1:]}: {exc}", param_hint="SPARQL") from None
     with _store(ctx, read_only=True) as store, _errors():
         outcome = store.query(sparql)
         chosen = fmt or ("turtle" if outcome.kind is QueryKind.GRAPH else "json")
-        if outcome.kind is QueryKind.GRAPH and chosen in {f.name for f in RESULT_FORMATS}:
-            raise click.UsageError(f"--format {chosen} is for SELECT/ASK results; CONSTRUCT/DESCRIBE give RDF")
-        if outcome.kind is not QueryKind.GRAPH and chosen not in {f.name for f in RESULT_FORMATS}:
-            raise click.UsageError(f"--format {chosen} is an RDF format; SELECT/ASK give json, xml, csv or tsv")
+        allowed = ", ".join(f.name for f in output_formats(outcome.kind))
+        if output_format(outcome.kind, chosen) is None:
+            if outcome.kind is QueryKind.GRAPH:
+                raise click.UsageError(f"--format {chosen} is for SELECT/ASK results; CONSTRUCT/DESCRIBE give RDF: {allowed}")
+            raise click.UsageError(f"--format {chosen} is an RDF format; SELECT/ASK give {allowed}")
         outcome.serialize(sys.stdout.buffer, format_name=chosen)
         sys.stdout.flush()
 

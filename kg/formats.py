@@ -19,6 +19,11 @@ __all__ = [
     "RESULT_FORMATS",
     "QueryKind",
     "rdf_format_for_path",
+    "GRAPH_FORMATS",
+    "RESULT_MEDIA_ALIASES",
+    "output_formats",
+    "output_format",
+    "negotiate",
     "rdf_format_by_name",
     "result_format_by_name",
 ]
@@ -34,6 +39,8 @@ class RdfFormatInfo:
     oxigraph: ox.RdfFormat
     rdflib: str
     datasets: bool
+    #: the serialiser writes prefix declarations (so output uses the project's prefixes)
+    prefixes: bool
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,18 @@ class ResultFormatInfo:
 
 
 RDF_FORMATS: tuple[RdfFormatInfo, ...] = (
-    RdfFormatInfo("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle", False),
-    RdfFormatInfo("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False),
-    RdfFormatInfo("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True),
-    RdfFormatInfo("trig", "application/trig", "trig", ox.RdfFormat.TRIG, "trig", True),
-    RdfFormatInfo("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", True),
-    RdfFormatInfo("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False),
-    RdfFormatInfo("n3", "text/n3", "n3", ox.RdfFormat.N3, "n3", False),
+    RdfFormatInfo("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle", False, True),
+    RdfFormatInfo("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False, False),
+    RdfFormatInfo("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True, False),
+    RdfFormatInfo("trig", "application/trig", "trig", ox.RdfFormat.TRIG, "trig", True, True),
+    RdfFormatInfo("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", True, False),
+    RdfFormatInfo("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False, True),
+    RdfFormatInfo("n3", "text/n3", "n3", ox.RdfFormat.N3, "n3", False, True),
 )
+
+#: RDF formats that can carry one graph (a CONSTRUCT/DESCRIBE result, a resource page);
+#: JSON-LD holds datasets and graphs alike.
+GRAPH_FORMATS: tuple[RdfFormatInfo, ...] = tuple(f for f in RDF_FORMATS if not f.datasets or f.name == "jsonld")
 
 RESULT_FORMATS: tuple[ResultFormatInfo, ...] = (
     ResultFormatInfo("json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON),
@@ -62,6 +73,9 @@ RESULT_FORMATS: tuple[ResultFormatInfo, ...] = (
     ResultFormatInfo("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV),
     ResultFormatInfo("tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV),
 )
+
+#: generic media types clients send for SPARQL results (SPARQL 1.1 Protocol clients often do)
+RESULT_MEDIA_ALIASES: dict[str, str] = {"application/json": "json", "application/xml": "xml"}
 
 _EXTRA_EXTENSIONS = {"owl": "rdfxml", "xml": "rdfxml", "json": "jsonld", "ttls": "turtle", "shacl": "turtle"}
 
@@ -88,6 +102,20 @@ def result_format_by_name(name: str) -> ResultFormatInfo:
         if fmt.name == name:
             return fmt
     raise KeyError(name)
+
+
+def output_formats(kind: QueryKind) -> tuple[RdfFormatInfo, ...] | tuple[ResultFormatInfo, ...]:
+    """The formats a query result of ``kind`` can be written in."""
+    return GRAPH_FORMATS if kind is QueryKind.GRAPH else RESULT_FORMATS
+
+
+def output_format(kind: QueryKind, key: str) -> RdfFormatInfo | ResultFormatInfo | None:
+    """The format, by name or media type, that can write a result of ``kind``; None if none can."""
+    key = RESULT_MEDIA_ALIASES.get(key, key) if kind is not QueryKind.GRAPH else key
+    for fmt in output_formats(kind):
+        if key in (fmt.name, fmt.media_type):
+            return fmt
+    return None
 
 
 def rdf_format_for_path(path: Path) -> RdfFormatInfo | None:

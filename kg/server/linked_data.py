@@ -8,14 +8,14 @@ import io
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..formats import RDF_FORMATS, negotiate
+from ..formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
 from ..iris import Kind, is_slug, mint
 from ..namespaces import PREFIXES, RESOURCE_BASE, sparql_prologue
+from ..store import QueryOutcome
 
 router = APIRouter()
 
-_RDF = {f.media_type: f.name for f in RDF_FORMATS if not f.datasets or f.name == "jsonld"}
-_OFFERS = ["text/html", *_RDF]
+_OFFERS = ["text/html", *(f.media_type for f in GRAPH_FORMATS)]
 
 #: the resource and the nodes hanging off it under its own IRI (claim#evidence, …)
 _DESCRIBE = sparql_prologue() + """
@@ -87,12 +87,12 @@ def resource(kind: str, slug: str, request: Request, format: str | None = None) 
     triples = list(store.query(_DESCRIBE.replace("{iri}", iri)).result)
     if not triples:
         return JSONResponse({"error": "not found", "message": f"nothing is known about <{iri}>"}, 404)
-    by_name = {f.name: f.media_type for f in RDF_FORMATS}
-    media = by_name.get(format, format) if format else negotiate(request.headers.get("accept"), _OFFERS)
-    if media == "text/html":
-        return HTMLResponse(_html(store, iri, triples))
-    if media not in _RDF:
+    key = format or negotiate(request.headers.get("accept"), _OFFERS)
+    if key in ("text/html", "html"):
+        return HTMLResponse(_html(store, iri, triples), headers={"Vary": "Accept"})
+    fmt = output_format(QueryKind.GRAPH, key) if key else None
+    if fmt is None:
         return JSONResponse({"error": "not acceptable", "message": f"offered: {', '.join(_OFFERS)}"}, 406)
     buffer = io.BytesIO()
-    store.query(_DESCRIBE.replace("{iri}", iri)).serialize(buffer, format_name=_RDF[media])
-    return Response(buffer.getvalue(), media_type=media, headers={"Vary": "Accept"})
+    QueryOutcome(QueryKind.GRAPH, triples).serialize(buffer, format_name=fmt.name)  # type: ignore[arg-type]
+    return Response(buffer.getvalue(), media_type=fmt.media_type, headers={"Vary": "Accept"})

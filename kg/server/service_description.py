@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from rdflib import BNode, Graph, Literal, URIRef
 
 from ..formats import negotiate
-from ..namespaces import SD, VOID, XSD, bind_prefixes
+from ..namespaces import RDFS, SD, VOID, XSD, bind_prefixes
 
 _TYPES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
 _RDFLIB = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
@@ -25,16 +25,15 @@ def describe_service(endpoint: str, store: object) -> Graph:
     for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                 "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
         g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{fmt}")))
-    dataset = BNode("dataset")
+    dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
-    g.add((dataset, SD.defaultGraph, BNode("default")))
-    g.add((BNode("default"), SD.name, Literal("union of all named graphs")))
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDFS.comment, Literal("the union of all named graphs", lang="en")))
     counts = store.query(  # type: ignore[attr-defined]
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", union_default_graph=False
     ).result
     for row in counts:
-        named = BNode(f"ng-{abs(hash(row['g'].value))}")
-        graph = BNode(f"g-{abs(hash(row['g'].value))}")
+        named, graph = BNode(), BNode()
         g.add((dataset, SD.namedGraph, named))
         g.add((named, SD.name, URIRef(row["g"].value)))
         g.add((named, SD.graph, graph))

@@ -13,15 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..errors import QueryError
-from ..formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, negotiate
+from ..formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from .service_description import service_description
 
 router = APIRouter()
 
 _MAX_QUERY_BYTES = 1_000_000
-_RESULT_TYPES = [f.media_type for f in RESULT_FORMATS] + ["application/json", "application/xml"]
-_RDF_TYPES = [f.media_type for f in RDF_FORMATS if not f.datasets or f.name == "jsonld"]
-_ALIASES = {"application/json": "json", "application/xml": "xml"}
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -52,13 +49,10 @@ async def _params(request: Request) -> tuple[dict[str, list[str]], str | None] |
                        "or application/x-www-form-urlencoded")
 
 
-def _pick(kind: QueryKind, accept: str | None, fmt: str | None) -> str | None:
-    names = {f.name: f.media_type for f in (*RESULT_FORMATS, *RDF_FORMATS)}
-    offers = _RDF_TYPES if kind is QueryKind.GRAPH else _RESULT_TYPES
-    if fmt:
-        media = names.get(fmt, fmt)
-        return media if media in offers else None
-    return negotiate(accept, offers)
+def _offers(kind: QueryKind) -> list[str]:
+    """Media types a result of ``kind`` can be sent as, preferred first."""
+    types = [f.media_type for f in output_formats(kind)]
+    return types if kind is QueryKind.GRAPH else types + list(RESULT_MEDIA_ALIASES)
 
 
 @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint")
@@ -86,11 +80,12 @@ async def sparql(request: Request) -> Response:
         outcome = store.query_dataset(queries[0], default_graphs=default_graphs, named_graphs=named_graphs)
     except QueryError as exc:
         return _error(400, str(exc))
-    media = _pick(outcome.kind, request.headers.get("accept"), (params.get("format") or [None])[0])
-    if media is None:
+    requested = (params.get("format") or [None])[0]
+    key = requested or negotiate(request.headers.get("accept"), _offers(outcome.kind))
+    fmt = output_format(outcome.kind, key) if key else None
+    if fmt is None:
         return _error(406, "none of the acceptable media types can express this result")
-    fmt_name = _ALIASES.get(media) or next(f.name for f in (*RESULT_FORMATS, *RDF_FORMATS) if f.media_type == media)
     buffer = io.BytesIO()
-    outcome.serialize(buffer, format_name=fmt_name)
-    out_type = next(f.media_type for f in (*RESULT_FORMATS, *RDF_FORMATS) if f.name == fmt_name)
-    return Response(buffer.getvalue(), media_type=out_type + ("; charset=utf-8" if "json" not in out_type else ""))
+    outcome.serialize(buffer, format_name=fmt.name)
+    charset = "" if "json" in fmt.media_type else "; charset=utf-8"
+    return Response(buffer.getvalue(), media_type=fmt.media_type + charset)

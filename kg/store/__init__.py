@@ -34,6 +34,11 @@ class Store(Protocol):
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
         """Run a SPARQL query."""
 
+    def query_dataset(
+        self, sparql: str, *, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
+    ) -> QueryOutcome:
+        """Run a query over the dataset a SPARQL Protocol request names."""
+
     def dump(self, output: IO[bytes], *, format_name: str) -> None:
         """Write the whole dataset to ``output``."""
 

@@ -13,7 +13,7 @@ The materialised copy is derived data: dumps and listings show only named graphs
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from ..errors import QueryError, StoreError
-from ..formats import QueryKind, rdf_format_by_name, result_format_by_name
+from ..formats import QueryKind, RdfFormatInfo, output_format, output_formats, rdf_format_by_name
 from ..namespaces import PREFIXES
 from ..rdfio import quads_to_graph
 
@@ -41,16 +41,24 @@ class QueryOutcome:
     result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
     def serialize(self, output: IO[bytes], *, format_name: str) -> None:
-        """Write the result in the named format (a results format or an RDF format)."""
-        if self.kind is QueryKind.GRAPH:
-            fmt = rdf_format_by_name(format_name)
-            if fmt.datasets and fmt.name != "jsonld":
-                raise QueryError(f"format {format_name!r} is for datasets; use turtle, ntriples, jsonld or rdfxml")
-            kwargs = {"prefixes": PREFIXES} if fmt.name in {"turtle", "trig", "n3", "rdfxml"} else {}
-            ox.serialize(self.result, output, fmt.oxigraph, **kwargs)  # type: ignore[arg-type]
+        """Write the result in the named format; :class:`QueryError` if that format cannot hold it."""
+        fmt = output_format(self.kind, format_name)
+        if fmt is None:
+            names = ", ".join(f.name for f in output_formats(self.kind))
+            what = "CONSTRUCT/DESCRIBE" if self.kind is QueryKind.GRAPH else "SELECT/ASK"
+            raise QueryError(f"format {format_name!r} cannot hold a {what} result; use one of: {names}")
+        if isinstance(fmt, RdfFormatInfo):
+            _serialize_rdf(self.result, output, fmt)  # type: ignore[arg-type]
         else:
-            rfmt = result_format_by_name(format_name)
-            self.result.serialize(output, rfmt.oxigraph)  # type: ignore[union-attr]
+            self.result.serialize(output, fmt.oxigraph)  # type: ignore[union-attr]
+
+
+def _serialize_rdf(data: Iterable[ox.Triple] | Iterable[ox.Quad], output: IO[bytes], fmt: RdfFormatInfo) -> None:
+    """Write triples or quads, with the project's prefixes where the format declares them."""
+    if fmt.prefixes:
+        ox.serialize(data, output, fmt.oxigraph, prefixes=PREFIXES)
+    else:
+        ox.serialize(data, output, fmt.oxigraph)
 
 
 def _outcome(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> QueryOutcome:
@@ -166,12 +174,7 @@ class EmbeddedStore:
     def dump(self, output: IO[bytes], *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)
-        if fmt.datasets:
-            ox.serialize(self._named_quads(), output, fmt.oxigraph)
-            return
-        triples = self._store.query(_UNION_TRIPLES)
-        kwargs = {"prefixes": PREFIXES} if fmt.name in {"turtle", "n3", "rdfxml"} else {}
-        ox.serialize(triples, output, fmt.oxigraph, **kwargs)  # type: ignore[arg-type]
+        _serialize_rdf(self._named_quads() if fmt.datasets else self._store.query(_UNION_TRIPLES), output, fmt)  # type: ignore[arg-type]
 
     def union_graph(self) -> Graph:
         """Every triple of every named graph, as one rdflib graph."""
