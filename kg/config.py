@@ -43,7 +43,19 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     read_only: bool = False
+    #: the longest a SPARQL query may run, in seconds; a request may ask for less (``timeout=``)
     query_timeout: float = 30.0
+    #: query worker processes (each can be killed when its query runs out of time)
+    workers: int = 4
+    #: largest accepted SPARQL request body or query string, in bytes
+    max_query_bytes: int = 1_000_000
+    #: IRI prefixes that SERVICE (and LOAD) may reach, comma-separated; empty refuses all
+    service_allow: str = ""
+
+    @property
+    def service_allow_list(self) -> tuple[str, ...]:
+        """The allowed SERVICE/LOAD IRI prefixes."""
+        return tuple(p.strip() for p in self.service_allow.split(",") if p.strip())
 
     @property
     def store_is_remote(self) -> bool:

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..config import Settings
@@ -20,6 +21,7 @@ from ..store import open_store
 from .linked_data import router as linked_data_router
 from .page import router as page_router
 from .sparql import router as sparql_router
+from .workers import QueryPool
 
 __all__ = ["create_app"]
 
@@ -31,9 +33,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings, read_only=settings.read_only)
         app.state.settings = settings
+        app.state.pool = QueryPool(app.state.store.path, size=settings.workers, timeout=settings.query_timeout)
         try:
+            await run_in_threadpool(app.state.pool.start)
             yield
         finally:
+            app.state.pool.close()
             app.state.store.close()
 
     app = FastAPI(

@@ -6,32 +6,35 @@ name such as ``csv`` or ``turtle``) overrides Accept for browsers.
 
 from __future__ import annotations
 
-import io
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from ..errors import QueryError
+from ..config import Settings
 from ..formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
+from ..sparql_guard import refused_target
 from .service_description import service_description
+from .workers import QueryJob, QueryPool
 
 router = APIRouter()
 
-_MAX_QUERY_BYTES = 1_000_000
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": "bad request" if status == 400 else "error", "message": message}, status_code=status)
 
 
-async def _params(request: Request) -> tuple[dict[str, list[str]], str | None] | JSONResponse:
+async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None] | JSONResponse:
+    if len(request.url.query) > limit:
+        return _error(414, f"query string over {limit} bytes; send long queries by POST")
     params = parse_qs(request.url.query, keep_blank_values=True)
     if request.method != "POST":
         return params, None
     body = await request.body()
-    if len(body) > _MAX_QUERY_BYTES:
-        return _error(413, f"request body over {_MAX_QUERY_BYTES} bytes")
+    if len(body) > limit:
+        return _error(413, f"request body over {limit} bytes")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         text = body.decode("utf-8")
@@ -58,7 +61,8 @@ def _offers(kind: QueryKind) -> list[str]:
 @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint")
 async def sparql(request: Request) -> Response:
     """Answer a SPARQL query; without one, return the service description."""
-    parsed = await _params(request)
+    settings: Settings = request.app.state.settings
+    parsed = await _params(request, settings.max_query_bytes)
     if isinstance(parsed, JSONResponse):
         return parsed
     params, direct = parsed
@@ -73,19 +77,45 @@ async def sparql(request: Request) -> Response:
         return _error(400, "more than one 'query' parameter")
     if not queries:
         return service_description(request)
-    store = request.app.state.store
-    default_graphs = params.get("default-graph-uri", [])
-    named_graphs = params.get("named-graph-uri", [])
-    try:
-        outcome = store.query_dataset(queries[0], default_graphs=default_graphs, named_graphs=named_graphs)
-    except QueryError as exc:
-        return _error(400, str(exc))
+    query = queries[0]
+    refused = refused_target(query, settings.service_allow_list)
+    if refused is not None:
+        return _error(403, f"SERVICE/LOAD to {refused} is not allowed on this endpoint "
+                           "(an operator can allow IRI prefixes with the service_allow setting)")
+    timeout = _timeout(params, settings.query_timeout)
+    if isinstance(timeout, JSONResponse):
+        return timeout
     requested = (params.get("format") or [None])[0]
-    key = requested or negotiate(request.headers.get("accept"), _offers(outcome.kind))
-    fmt = output_format(outcome.kind, key) if key else None
-    if fmt is None:
-        return _error(406, "none of the acceptable media types can express this result")
-    buffer = io.BytesIO()
-    outcome.serialize(buffer, format_name=fmt.name)
-    charset = "" if "json" in fmt.media_type else "; charset=utf-8"
-    return Response(buffer.getvalue(), media_type=fmt.media_type + charset)
+    accept = request.headers.get("accept")
+    job = QueryJob(
+        query=query,
+        default_graphs=tuple(params.get("default-graph-uri", [])),
+        named_graphs=tuple(params.get("named-graph-uri", [])),
+        solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
+        graph_format=_choose(QueryKind.GRAPH, requested, accept),
+    )
+    pool: QueryPool = request.app.state.pool
+    answer = await run_in_threadpool(pool.run, job, timeout=timeout)
+    charset = "" if "json" in answer.media_type else "; charset=utf-8"
+    return StreamingResponse(answer, media_type=answer.media_type + charset)
+
+
+def _choose(kind: QueryKind, requested: str | None, accept: str | None) -> str | None:
+    """The format a result of ``kind`` would be sent in, or None when the client accepts none."""
+    key = requested or negotiate(accept, _offers(kind))
+    fmt = output_format(kind, key) if key else None
+    return fmt.name if fmt else None
+
+
+def _timeout(params: dict[str, list[str]], limit: float) -> float | JSONResponse:
+    """The request's own time limit (``timeout=`` seconds), never above the server's."""
+    given = (params.get("timeout") or [None])[0]
+    if given is None:
+        return limit
+    try:
+        value = float(given)
+    except ValueError:
+        return _error(400, f"timeout {given!r} is not a number of seconds")
+    if not value > 0:
+        return _error(400, "timeout must be a positive number of seconds")
+    return min(value, limit)

@@ -1,0 +1,371 @@
+"""Query worker processes: SPARQL queries that can be stopped.
+
+pyoxigraph cannot cancel a running query from Python, so each query runs in a worker
+process that holds its own read-only view of the store. The server waits for the
+answer with a deadline; when the deadline passes the worker is killed and a fresh
+one takes its place, so a runaway query costs one process, not the server. Results
+come back in chunks over a pipe, so a large result streams through the server
+without being held in memory.
+
+::
+
+    request thread ──(QueryJob)──▶ worker: query → serialise → 64 KiB chunks
+         ▲                                                    │
+         └────────── header · chunk · chunk · … · end ◀───────┘
+
+Workers open the store read-only: pyoxigraph says opening read-only while another
+process writes is undefined, so whoever writes must call :meth:`QueryPool.restart`
+afterwards (and not write while workers run).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from ..errors import KGError
+
+__all__ = ["QueryJob", "QueryAnswer", "QueryPool", "QueryRejected", "QueryTimeout"]
+
+CHUNK_BYTES = 64 * 1024
+_START_TIMEOUT = 60.0
+#: every message from a worker is tagged: a control tuple, or a chunk of the answer's body
+_CONTROL, _DATA = b"C", b"D"
+
+
+def _send_control(conn: Connection, *message: object) -> None:
+    conn.send_bytes(_CONTROL + pickle.dumps(message))
+
+
+def _receive(conn: Connection) -> tuple[str, object]:
+    """The next message from a worker: ("chunk", bytes) or (control word, rest of the tuple)."""
+    raw = conn.recv_bytes()
+    if raw[:1] == _DATA:
+        return "chunk", raw[1:]
+    control = pickle.loads(raw[1:])  # noqa: S301 - from our own child process
+    return control[0], control[1:]
+
+
+class QueryRejected(KGError):
+    """The worker answered with an error before sending any result (bad query, 406, …)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = status
+
+
+class QueryTimeout(KGError):
+    """The query ran out of time (the worker that ran it was stopped)."""
+
+    http_status = 503
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """What a worker needs to answer one request."""
+
+    query: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    #: format name for SELECT/ASK results, or None when the client accepts none
+    solutions_format: str | None = "json"
+    #: format name for CONSTRUCT/DESCRIBE results, or None when the client accepts none
+    graph_format: str | None = "turtle"
+
+
+class _PipeWriter:
+    """A binary file-like that sends what is written as chunks; the first chunk
+    is preceded by the ``ok`` header, so errors found early still become a clean 4xx."""
+
+    def __init__(self, conn: Connection, media_type: str) -> None:
+        self.conn = conn
+        self.media_type = media_type
+        self.buffer = bytearray()
+        self.started = False
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.started:
+            _send_control(self.conn, "ok", self.media_type)
+            self.started = True
+        if self.buffer:
+            self.conn.send_bytes(_DATA + bytes(self.buffer))
+            self.buffer.clear()
+
+
+def _answer(store: object, conn: Connection, job: QueryJob) -> None:
+    from ..errors import QueryError
+    from ..formats import QueryKind, output_format
+
+    try:
+        outcome = store.query_dataset(  # type: ignore[attr-defined]
+            job.query, default_graphs=list(job.default_graphs), named_graphs=list(job.named_graphs)
+        )
+    except QueryError as exc:
+        _send_control(conn, "error", 400, str(exc))
+        return
+    name = job.graph_format if outcome.kind is QueryKind.GRAPH else job.solutions_format
+    fmt = output_format(outcome.kind, name) if name else None
+    if fmt is None:
+        _send_control(conn, "error", 406, "none of the acceptable media types can express this result")
+        return
+    writer = _PipeWriter(conn, fmt.media_type)
+    try:
+        outcome.serialize(writer, format_name=fmt.name)  # type: ignore[arg-type]
+    except (OSError, ValueError, SyntaxError, QueryError) as exc:
+        # Evaluation is lazy: errors can surface while results are written.
+        if writer.started:
+            _send_control(conn, "abort", f"query failed while streaming: {exc}")
+        else:
+            _send_control(conn, "error", 400, f"query failed: {exc}")
+        return
+    writer.flush()
+    _send_control(conn, "end")
+
+
+def _worker_main(conn: Connection, store_path: str) -> None:
+    """The loop of one worker process: open the store read-only, answer jobs until told to stop."""
+    from ..store.embedded import EmbeddedStore
+
+    try:
+        store = EmbeddedStore(Path(store_path), read_only=True)
+    except KGError as exc:
+        _send_control(conn, "failed", str(exc))
+        return
+    _send_control(conn, "ready")
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        _answer(store, conn, job)
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, context: multiprocessing.context.SpawnContext, store_path: Path) -> None:
+        self.conn, child = context.Pipe(duplex=True)
+        self.process: BaseProcess = context.Process(
+            target=_worker_main, args=(child, str(store_path)), name="kg-query-worker", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise KGError(f"a query worker did not start within {timeout:.0f} s")
+        kind, detail = _receive(self.conn)
+        if kind != "ready":
+            self.kill()
+            raise KGError(f"a query worker could not open the store: {detail}")
+        self.ready = True
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=2)
+        self.kill()
+
+
+@dataclass
+class QueryAnswer:
+    """A query's answer: the media type, then the body as a stream of chunks.
+
+    Iterate it to get the body; stop iterating (or call :meth:`close`) to give the
+    worker back. A deadline that passes mid-stream kills the worker and ends the
+    stream early.
+    """
+
+    media_type: str
+    _pool: "QueryPool"
+    _worker: _Worker | None
+    _deadline: float
+    _first: bytes | None
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            if self._first is not None:
+                yield self._first
+            while self._worker is not None:
+                kind, payload = self._pool._next(self._worker, self._deadline)
+                if kind == "chunk":
+                    yield payload  # type: ignore[misc]
+                elif kind == "end":
+                    self._pool._release(self._worker)
+                    self._worker = None
+                else:  # "abort" or timeout mid-stream: the body is cut short
+                    self._pool._replace(self._worker)
+                    self._worker = None
+                    raise QueryTimeout(str(payload)) if kind == "timeout" else KGError(str(payload))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Give the worker back; one stopped mid-answer cannot be reused and is replaced."""
+        if self._worker is not None:
+            self._pool._replace(self._worker)
+            self._worker = None
+
+
+class QueryPool:
+    """A fixed number of query worker processes over one store directory.
+
+    >>> pool = QueryPool(Path("store"), size=2, timeout=30.0)  # doctest: +SKIP
+    >>> answer = pool.run(QueryJob("ASK {}"))                  # doctest: +SKIP
+    >>> b"".join(answer)                                        # doctest: +SKIP
+    b'{"head":{},"boolean":true}'
+    """
+
+    def __init__(self, store_path: Path, *, size: int, timeout: float) -> None:
+        if size < 1:
+            raise ValueError("a query pool needs at least one worker")
+        self.store_path = store_path
+        self.size = size
+        self.timeout = timeout
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._workers: set[_Worker] = set()
+        self._closed = False
+
+    def start(self) -> None:
+        """Start every worker and wait until each has opened the store."""
+        started = [self._spawn() for _ in range(self.size)]
+        for worker in started:
+            worker.wait_ready(_START_TIMEOUT)
+            self._idle.put(worker)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context, self.store_path)
+        with self._lock:
+            self._workers.add(worker)
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        if self._closed:
+            worker.stop()
+        else:
+            self._idle.put(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` and start another in the background, so the pool keeps its size."""
+        worker.kill()
+        with self._lock:
+            self._workers.discard(worker)
+        if self._closed:
+            return
+
+        def respawn() -> None:
+            fresh = self._spawn()
+            try:
+                fresh.wait_ready(_START_TIMEOUT)
+            except KGError:
+                with self._lock:
+                    self._workers.discard(fresh)
+                return
+            self._release(fresh)
+
+        threading.Thread(target=respawn, name="kg-query-respawn", daemon=True).start()
+
+    def _next(self, worker: _Worker, deadline: float) -> tuple[str, object]:
+        """The worker's next message, or ("timeout", …) when the deadline passes first."""
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0 or not worker.conn.poll(remaining):
+                return "timeout", "the query ran out of its time limit and was stopped"
+            kind, payload = _receive(worker.conn)
+        except (EOFError, OSError) as exc:
+            return "abort", f"the query worker stopped unexpectedly ({exc})"
+        if kind == "abort":
+            return kind, payload[0]  # type: ignore[index]
+        return kind, payload
+
+    def run(self, job: QueryJob, *, timeout: float | None = None) -> QueryAnswer:
+        """Answer ``job`` within ``timeout`` seconds (at most the pool's limit).
+
+        Raises :class:`QueryRejected` (bad query, nothing acceptable) or
+        :class:`QueryTimeout` before any byte of the answer is sent.
+        """
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        deadline = time.monotonic() + limit
+        try:
+            worker = self._idle.get(timeout=max(limit, 0.001))
+        except queue.Empty:
+            raise QueryTimeout(f"every query worker stayed busy for the whole time limit ({limit:g} s)") from None
+        try:
+            worker.conn.send(job)
+        except (OSError, ValueError) as exc:
+            self._replace(worker)
+            raise KGError(f"could not reach a query worker ({exc})") from None
+        kind, payload = self._next(worker, deadline)
+        if kind == "timeout":
+            self._replace(worker)
+            raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
+        if kind == "error":
+            status, message = payload  # type: ignore[misc]
+            self._release(worker)
+            raise QueryRejected(status, message)
+        if kind == "abort":
+            self._replace(worker)
+            raise KGError(str(payload))
+        if kind != "ok":
+            self._replace(worker)
+            raise KGError(f"unexpected answer from a query worker: {kind}")
+        (media_type,) = payload  # type: ignore[misc]
+        first_kind, first = self._next(worker, deadline)
+        answer = QueryAnswer(media_type, self, worker, deadline, None)
+        if first_kind == "chunk":
+            answer._first = first  # type: ignore[assignment]
+        elif first_kind == "end":
+            self._release(worker)
+            answer._worker = None
+            answer._first = b""
+        else:
+            self._replace(worker)
+            answer._worker = None
+            if first_kind == "timeout":
+                raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
+            raise KGError(str(first))
+        return answer
+
+    def restart(self) -> None:
+        """Replace every worker (after a write, so queries see the new state)."""
+        self.close()
+        self._closed = False
+        self._idle = queue.Queue()
+        self.start()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        with self._lock:
+            workers = list(self._workers)
+            self._workers.clear()
+        for worker in workers:
+            worker.stop()
