@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +22,7 @@ from ..errors import KGError
 from ..store import open_store
 from .linked_data import router as linked_data_router
 from .page import router as page_router
+from .responses import error_response
 from .sparql import router as sparql_router
 from .workers import QueryPool
 
@@ -51,7 +54,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> JSONResponse:
-        return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, status_code=exc.http_status)
+        # A KGError with a 5xx status is ours to fix; its message names no internals.
+        return error_response(exc.http_status, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return error_response(400, f"invalid request: {where}")
 
     app.include_router(sparql_router)
     app.include_router(linked_data_router)

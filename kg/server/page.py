@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
+
+from .responses import error_response
 
 router = APIRouter()
 
@@ -38,7 +40,7 @@ def static(name: str) -> Response:
     """A static file of the page (only files that ship in the package)."""
     path = STATIC / name
     if "/" in name or path.suffix not in _TYPES or not path.is_file():
-        return JSONResponse({"error": "not found", "message": f"no static file {name!r}"}, status_code=404)
+        return error_response(404, f"no static file {name!r}")
     return FileResponse(path, media_type=_TYPES[path.suffix])
 
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ..config import Settings
 from ..formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from ..sparql_guard import refused_target
+from .responses import error_response
 from .service_description import service_description
 from .workers import QueryJob, QueryPool
 
@@ -22,8 +23,7 @@ router = APIRouter()
 
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": "bad request" if status == 400 else "error", "message": message}, status_code=status)
+_error = error_response
 
 
 async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None] | JSONResponse:
