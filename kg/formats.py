@@ -77,6 +77,15 @@ RESULT_FORMATS: tuple[ResultFormatInfo, ...] = (
 #: generic media types clients send for SPARQL results (SPARQL 1.1 Protocol clients often do)
 RESULT_MEDIA_ALIASES: dict[str, str] = {"application/json": "json", "application/xml": "xml"}
 
+#: other names clients use in a ``format=`` parameter (SPARQLWrapper sends ``xml``,
+#: ``rdf+xml``, ``json-ld`` for graphs), per kind of result
+_NAME_ALIASES: dict[bool, dict[str, str]] = {
+    True: {"xml": "rdfxml", "rdf+xml": "rdfxml", "rdf": "rdfxml", "json-ld": "jsonld", "json": "jsonld",
+           "ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "application/xml": "rdfxml"},
+    False: {**RESULT_MEDIA_ALIASES, "srj": "json", "srx": "xml", "sparql-results+json": "json",
+            "sparql-results+xml": "xml"},
+}
+
 _EXTRA_EXTENSIONS = {"owl": "rdfxml", "xml": "rdfxml", "json": "jsonld", "ttls": "turtle", "shacl": "turtle"}
 
 
@@ -110,8 +119,9 @@ def output_formats(kind: QueryKind) -> tuple[RdfFormatInfo, ...] | tuple[ResultF
 
 
 def output_format(kind: QueryKind, key: str) -> RdfFormatInfo | ResultFormatInfo | None:
-    """The format, by name or media type, that can write a result of ``kind``; None if none can."""
-    key = RESULT_MEDIA_ALIASES.get(key, key) if kind is not QueryKind.GRAPH else key
+    """The format, by name, alias or media type, that can write a result of ``kind``; None if none can."""
+    key = key.strip().lower()
+    key = _NAME_ALIASES[kind is QueryKind.GRAPH].get(key, key)
     for fmt in output_formats(kind):
         if key in (fmt.name, fmt.media_type):
             return fmt

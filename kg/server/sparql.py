@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
@@ -85,7 +86,7 @@ async def sparql(request: Request) -> Response:
     timeout = _timeout(params, settings.query_timeout)
     if isinstance(timeout, JSONResponse):
         return timeout
-    requested = (params.get("format") or [None])[0]
+    requested = params.get("format", [])
     accept = request.headers.get("accept")
     job = QueryJob(
         query=query,
@@ -97,12 +98,21 @@ async def sparql(request: Request) -> Response:
     pool: QueryPool = request.app.state.pool
     answer = await run_in_threadpool(pool.run, job, timeout=timeout)
     charset = "" if "json" in answer.media_type else "; charset=utf-8"
-    return StreamingResponse(answer, media_type=answer.media_type + charset)
+    # The background task gives the worker back even if the client leaves before the body.
+    return StreamingResponse(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
 
 
-def _choose(kind: QueryKind, requested: str | None, accept: str | None) -> str | None:
-    """The format a result of ``kind`` would be sent in, or None when the client accepts none."""
-    key = requested or negotiate(accept, _offers(kind))
+def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:
+    """The format a result of ``kind`` would be sent in, or None when the client accepts none.
+
+    The first ``format=`` value that names a format for this kind wins (clients such as
+    SPARQLWrapper send one per kind of query); otherwise the Accept header decides.
+    """
+    for key in requested:
+        fmt = output_format(kind, key)
+        if fmt is not None:
+            return fmt.name
+    key = negotiate(accept, _offers(kind))
     fmt = output_format(kind, key) if key else None
     return fmt.name if fmt else None
 

@@ -193,44 +193,48 @@ class _Worker:
         self.kill()
 
 
-@dataclass
 class QueryAnswer:
-    """A query's answer: the media type, then the body as a stream of chunks.
+    """A query's answer: the media type, then the body as an iterator of chunks.
 
-    Iterate it to get the body; stop iterating (or call :meth:`close`) to give the
-    worker back. A deadline that passes mid-stream kills the worker and ends the
-    stream early.
+    Iterating to the end gives the worker back; :meth:`close` (also called when the
+    answer is dropped unread, e.g. the client went away) replaces a worker stopped
+    mid-answer. A deadline that passes mid-stream kills the worker and ends the body.
     """
 
-    media_type: str
-    _pool: "QueryPool"
-    _worker: _Worker | None
-    _deadline: float
-    _first: bytes | None
+    def __init__(self, media_type: str, pool: "QueryPool", worker: _Worker | None, deadline: float, first: bytes) -> None:
+        self.media_type = media_type
+        self._pool = pool
+        self._worker = worker
+        self._deadline = deadline
+        self._first: bytes | None = first
 
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            if self._first is not None:
-                yield self._first
-            while self._worker is not None:
-                kind, payload = self._pool._next(self._worker, self._deadline)
-                if kind == "chunk":
-                    yield payload  # type: ignore[misc]
-                elif kind == "end":
-                    self._pool._release(self._worker)
-                    self._worker = None
-                else:  # "abort" or timeout mid-stream: the body is cut short
-                    self._pool._replace(self._worker)
-                    self._worker = None
-                    raise QueryTimeout(str(payload)) if kind == "timeout" else KGError(str(payload))
-        finally:
-            self.close()
+    def __iter__(self) -> "QueryAnswer":
+        return self
+
+    def __next__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        if self._worker is None:
+            raise StopIteration
+        kind, payload = self._pool._next(self._worker, self._deadline)
+        if kind == "chunk":
+            return payload  # type: ignore[return-value]
+        worker, self._worker = self._worker, None
+        if kind == "end":
+            self._pool._release(worker)
+            raise StopIteration
+        self._pool._replace(worker)  # "abort" or a timeout mid-stream: the body is cut short
+        raise QueryTimeout(str(payload)) if kind == "timeout" else KGError(str(payload))
 
     def close(self) -> None:
         """Give the worker back; one stopped mid-answer cannot be reused and is replaced."""
-        if self._worker is not None:
-            self._pool._replace(self._worker)
-            self._worker = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._pool._replace(worker)
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class QueryPool:
@@ -339,20 +343,15 @@ class QueryPool:
             raise KGError(f"unexpected answer from a query worker: {kind}")
         (media_type,) = payload  # type: ignore[misc]
         first_kind, first = self._next(worker, deadline)
-        answer = QueryAnswer(media_type, self, worker, deadline, None)
         if first_kind == "chunk":
-            answer._first = first  # type: ignore[assignment]
-        elif first_kind == "end":
+            return QueryAnswer(media_type, self, worker, deadline, first)  # type: ignore[arg-type]
+        if first_kind == "end":
             self._release(worker)
-            answer._worker = None
-            answer._first = b""
-        else:
-            self._replace(worker)
-            answer._worker = None
-            if first_kind == "timeout":
-                raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
-            raise KGError(str(first))
-        return answer
+            return QueryAnswer(media_type, self, None, deadline, b"")
+        self._replace(worker)
+        if first_kind == "timeout":
+            raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
+        raise KGError(str(first))
 
     def restart(self) -> None:
         """Replace every worker (after a write, so queries see the new state)."""

@@ -1,21 +1,9 @@
 // The query page: pick an example, run it against /sparql, show the rows, link IRIs.
 "use strict";
-const PREFIXES = {
-  nkg: "https://w3id.org/negotiation-kg/ontology#", schema: "https://schema.org/",
-  rdfs: "http://www.w3.org/2000/01/rdf-schema#", rdf: "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-  oa: "http://www.w3.org/ns/oa#", owl: "http://www.w3.org/2002/07/owl#", skos: "http://www.w3.org/2004/02/skos/core#",
-  dcterms: "http://purl.org/dc/terms/", prov: "http://www.w3.org/ns/prov#", xsd: "http://www.w3.org/2001/XMLSchema#",
-};
 const BASE = "https://w3id.org/negotiation-kg/id/";
 const $ = (id) => document.getElementById(id);
 
-function withPrefixes(query) {
-  const declared = new Set([...query.matchAll(/PREFIX\s+(\w*):/gi)].map((m) => m[1]));
-  const head = Object.entries(PREFIXES).filter(([p]) => !declared.has(p))
-    .map(([p, iri]) => `PREFIX ${p}: <${iri}>`).join("\n");
-  return head + "\n" + query;
-}
-
+// The query is sent exactly as typed, so error positions point into what the user wrote.
 function cell(term) {
   const td = document.createElement("td");
   if (!term) return td;
@@ -32,7 +20,7 @@ function cell(term) {
 }
 
 async function run() {
-  const body = new URLSearchParams({ query: withPrefixes($("query").value) });
+  const body = new URLSearchParams({ query: $("query").value });
   $("status").textContent = "running…";
   $("results").textContent = "";
   const response = await fetch("/sparql", {
@@ -80,15 +68,18 @@ async function loadExamples() {
   });
   $("examples").addEventListener("change", (e) => {
     const ex = examples[Number(e.target.value)];
-    if (ex) $("query").value = ex.query;
+    if (ex) { $("query").value = ex.query; updateDownloads(); }
   });
 }
 
-document.querySelectorAll(".dl").forEach((a) => {
-  a.addEventListener("click", () => {
-    const params = new URLSearchParams({ query: withPrefixes($("query").value), format: a.dataset.format });
-    window.location.href = "/sparql?" + params.toString();
+// Download links are real links (open in a tab, save as, keyboard focus), kept in step with the editor.
+function updateDownloads() {
+  document.querySelectorAll(".dl").forEach((a) => {
+    a.href = "/sparql?" + new URLSearchParams({ query: $("query").value, format: a.dataset.format }).toString();
+    a.download = "result." + a.dataset.ext;
   });
-});
+}
+$("query").addEventListener("input", updateDownloads);
+updateDownloads();
 $("run").addEventListener("click", run);
 loadExamples();
