@@ -114,8 +114,12 @@ def result_format_by_name(name: str) -> ResultFormatInfo:
 
 
 def output_formats(kind: QueryKind) -> tuple[RdfFormatInfo, ...] | tuple[ResultFormatInfo, ...]:
-    """The formats a query result of ``kind`` can be written in."""
-    return GRAPH_FORMATS if kind is QueryKind.GRAPH else RESULT_FORMATS
+    """The formats a query result of ``kind`` can be written in (CSV and TSV hold only SELECT results)."""
+    if kind is QueryKind.GRAPH:
+        return GRAPH_FORMATS
+    if kind is QueryKind.BOOLEAN:
+        return tuple(f for f in RESULT_FORMATS if f.name in ("json", "xml"))
+    return RESULT_FORMATS
 
 
 def output_format(kind: QueryKind, key: str) -> RdfFormatInfo | ResultFormatInfo | None:

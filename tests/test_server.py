@@ -133,3 +133,17 @@ def test_serve_get_answers_without_a_socket(store_path: Path) -> None:
     out = CliRunner().invoke(main, ["--store", str(store_path), "serve", "--read-only", "--get", "/examples"])
     assert out.exit_code == 0, out.output
     assert len(json.loads(out.stdout)) == 10
+
+
+def test_ask_is_not_offered_as_csv(client: TestClient) -> None:
+    """SPARQL's CSV/TSV result formats hold only SELECT results."""
+    ask = "ASK { ?s ?p ?o }"
+    assert client.get("/sparql", params={"query": ask}, headers={"Accept": "text/csv"}).status_code == 406
+    fallback = client.get("/sparql", params={"query": ask}, headers={"Accept": "text/csv, */*;q=0.1"})
+    assert fallback.status_code == 200 and fallback.json()["boolean"] is True
+
+
+def test_relative_iris_resolve_against_the_endpoint(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"}, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert "<http://testserver/s> <http://testserver/p>" in response.text

@@ -92,7 +92,9 @@ async def sparql(request: Request) -> Response:
         query=query,
         default_graphs=tuple(params.get("default-graph-uri", [])),
         named_graphs=tuple(params.get("named-graph-uri", [])),
+        base_iri=str(request.url_for("sparql")),
         solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
+        boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
     pool: QueryPool = request.app.state.pool

@@ -75,8 +75,12 @@ class QueryJob:
     query: str
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
-    #: format name for SELECT/ASK results, or None when the client accepts none
+    #: the base IRI relative IRIs in the query resolve against
+    base_iri: str | None = None
+    #: format name for SELECT results, or None when the client accepts none
     solutions_format: str | None = "json"
+    #: format name for ASK results, or None when the client accepts none
+    boolean_format: str | None = "json"
     #: format name for CONSTRUCT/DESCRIBE results, or None when the client accepts none
     graph_format: str | None = "turtle"
 
@@ -112,12 +116,19 @@ def _answer(store: object, conn: Connection, job: QueryJob) -> None:
 
     try:
         outcome = store.query_dataset(  # type: ignore[attr-defined]
-            job.query, default_graphs=list(job.default_graphs), named_graphs=list(job.named_graphs)
+            job.query,
+            default_graphs=list(job.default_graphs),
+            named_graphs=list(job.named_graphs),
+            base_iri=job.base_iri,
         )
     except QueryError as exc:
         _send_control(conn, "error", 400, str(exc))
         return
-    name = job.graph_format if outcome.kind is QueryKind.GRAPH else job.solutions_format
+    name = {
+        QueryKind.GRAPH: job.graph_format,
+        QueryKind.BOOLEAN: job.boolean_format,
+        QueryKind.SOLUTIONS: job.solutions_format,
+    }[outcome.kind]
     fmt = output_format(outcome.kind, name) if name else None
     if fmt is None:
         _send_control(conn, "error", 406, "none of the acceptable media types can express this result")

@@ -35,7 +35,12 @@ class Store(Protocol):
         """Run a SPARQL query."""
 
     def query_dataset(
-        self, sparql: str, *, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryOutcome:
         """Run a query over the dataset a SPARQL Protocol request names."""
 

@@ -146,15 +146,20 @@ class EmbeddedStore:
         return _outcome(result)
 
     def query_dataset(
-        self, sparql: str, *, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryOutcome:
         """Run a query over the RDF dataset a request names (SPARQL Protocol
-        ``default-graph-uri`` / ``named-graph-uri``); without them, the union default graph."""
-        if not default_graphs and not named_graphs:
-            return self.query(sparql)
+        ``default-graph-uri`` / ``named-graph-uri``); without them, the union default graph.
+        ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it)."""
         try:
             result = self._store.query(
                 sparql,
+                base_iri=base_iri,
                 default_graph=[ox.NamedNode(g) for g in default_graphs or []] or None,
                 named_graphs=[ox.NamedNode(g) for g in named_graphs or []] or None,
             )
