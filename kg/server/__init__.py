@@ -20,9 +20,12 @@ from .. import __version__
 from ..config import Settings
 from ..errors import KGError
 from ..store import open_store
+from .docs import router as docs_router
+from .dumps import router as dumps_router
 from .linked_data import router as linked_data_router
 from .page import router as page_router
 from .responses import error_response
+from .service_description import router as void_router
 from .sparql import router as sparql_router
 from .workers import QueryPool
 
@@ -69,4 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sparql_router)
     app.include_router(linked_data_router)
     app.include_router(page_router)
+    app.include_router(docs_router)
+    app.include_router(dumps_router)
+    app.include_router(void_router)
     return app

@@ -1,21 +1,41 @@
-"""``/id/{kind}/{slug}``: each resource, content-negotiated (HTML, Turtle, N-Triples, JSON-LD, RDF/XML)."""
+"""``/id/{kind}/{slug}``: each resource, content-negotiated (HTML, Turtle, N-Triples, JSON-LD, RDF/XML).
+
+The HTML page shows the label, every property, the Wikidata links and what links to the
+resource. A claim's page also shows its quote highlighted inside its document, what it
+asserts in words, its estimate and the claims it corroborates or contradicts; a document's
+page shows its full text with every claim's quote highlighted and linked (see
+:func:`segments` for overlapping quotes).
+"""
 
 from __future__ import annotations
 
-import html
 import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html import escape
+from typing import Generic, TypeVar
+from urllib.parse import quote
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from ..formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
 from ..iris import Kind, is_slug, mint
-from ..namespaces import PREFIXES, RESOURCE_BASE, sparql_prologue
+from ..namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD, sparql_prologue
 from ..store import QueryOutcome
+from .markup import alternates, href, html_page, short, term_link
+from .responses import error_response
+
+__all__ = ["router", "segments", "Segment", "CONTEXT_CHARS"]
 
 router = APIRouter()
 
 _OFFERS = ["text/html", *(f.media_type for f in GRAPH_FORMATS)]
+#: characters of document text shown on each side of a claim's quote
+CONTEXT_CHARS = 300
+_MAX_LITERAL = 2000
+_MAX_INCOMING = 500
 
 #: the resource and the nodes hanging off it under its own IRI (claim#evidence, …)
 _DESCRIBE = sparql_prologue() + """
@@ -25,53 +45,403 @@ CONSTRUCT { ?s ?p ?o } WHERE {
   ?s ?p ?o .
 }"""
 _INCOMING = sparql_prologue() + """
-SELECT DISTINCT ?s ?p ?label WHERE { ?s ?p <{iri}> . OPTIONAL { ?s rdfs:label ?label } }
-ORDER BY ?p ?s LIMIT 500"""
+SELECT DISTINCT ?s ?p WHERE { ?s ?p <{iri}> } ORDER BY ?p ?s LIMIT {limit}"""
+_INCOMING_COUNT = "SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{iri}> }}"
 _LABELS = sparql_prologue() + "SELECT ?o ?label WHERE {{ VALUES ?o {{ {values} }} ?o rdfs:label ?label }}"
+#: every quote located in a document: claim, offsets, label, kind
+_SPANS = sparql_prologue() + """
+SELECT ?claim ?start ?end ?label ?kind WHERE {
+  ?claim nkg:evidence/oa:hasTarget ?target .
+  ?target oa:hasSource <{iri}> ; oa:hasSelector ?selector .
+  ?selector oa:start ?start ; oa:end ?end .
+  OPTIONAL { ?claim rdfs:label ?label }
+  OPTIONAL { ?claim a ?kind . ?kind rdfs:subClassOf nkg:Claim }
+} ORDER BY ?start ?end ?claim"""
+#: claims that corroborate or contradict this one (the other direction of the page's own links)
+_REPLIES = sparql_prologue() + """
+SELECT ?other ?p ?label WHERE {
+  ?other ?p <{iri}> . FILTER (?p IN (nkg:corroborates, nkg:contradicts))
+  OPTIONAL { ?other rdfs:label ?label }
+} ORDER BY ?p ?other"""
+_GRAPH_SIZE = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+_GRAPH_CONTENT = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+_TEXT = sparql_prologue() + "SELECT ?text WHERE {{ <{iri}> schema:text ?text }} LIMIT 1"
 
 
-def _short(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
+# --- overlapping quotes -------------------------------------------------------------------
+
+T = TypeVar("T")
 
 
-def _link(iri: str, label: str | None = None) -> str:
-    href = iri[len(RESOURCE_BASE) - 4:] if iri.startswith(RESOURCE_BASE) else iri
-    return f'<a href="{html.escape(href)}">{html.escape(label or _short(iri))}</a>'
+@dataclass
+class Segment(Generic[T]):
+    """A piece ``[start, end)`` of a text and the spans that cover all of it, in span order."""
+
+    start: int
+    end: int
+    covering: list[T] = field(default_factory=list)
 
 
-def _html(store: object, iri: str, triples: list[object]) -> str:
+def segments(length: int, spans: Iterable[tuple[int, int, T]]) -> list[Segment[T]]:
+    """Cut ``[0, length)`` at every span boundary, so that overlapping spans become a row of
+    non-overlapping pieces, each with every span that covers it.
+
+    Spans outside the text or empty are ignored.
+
+    >>> [(s.start, s.end, s.covering) for s in segments(10, [(2, 6, "a"), (4, 8, "b")])]
+    [(0, 2, []), (2, 4, ['a']), (4, 6, ['a', 'b']), (6, 8, ['b']), (8, 10, [])]
+    """
+    valid = [(s, e, item) for s, e, item in spans if 0 <= s < e <= length]
+    cuts = sorted({0, length, *(s for s, _, _ in valid), *(e for _, e, _ in valid)})
+    return [Segment(a, b, [item for s, e, item in valid if s <= a and b <= e]) for a, b in zip(cuts, cuts[1:])]
+
+
+# --- reading what the store says ----------------------------------------------------------
+
+
+@dataclass
+class _Description:
+    """The triples of a resource page, by subject, and the labels of the IRIs they name."""
+
+    iri: str
+    nodes: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]]
+    labels: dict[str, str]
+
+    def values(self, subject: str, predicate: object) -> list[ox.NamedNode | ox.Literal | ox.BlankNode]:
+        return [o for p, o in self.nodes.get(subject, []) if p == str(predicate)]
+
+    def first(self, subject: str, predicate: object) -> str | None:
+        found = self.values(subject, predicate)
+        return found[0].value if found else None
+
+    def link(self, term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+        if isinstance(term, ox.NamedNode) and term.value.startswith(self.iri + "#"):
+            fragment = escape(term.value[len(self.iri):])
+            return f"<a href='{fragment}'>{fragment}</a>"
+        if isinstance(term, ox.NamedNode):
+            return term_link(term.value, self.labels.get(term.value))
+        return _literal(term)
+
+
+def _labels(store: object, iris: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(iris))
     labels: dict[str, str] = {}
-    objects = {t.object.value for t in triples if type(t.object).__name__ == "NamedNode"}  # type: ignore[attr-defined]
-    if objects:
-        values = " ".join(f"<{o}>" for o in sorted(objects))
+    for start in range(0, len(wanted), 200):
+        values = " ".join(f"<{i}>" for i in wanted[start:start + 200])
         for row in store.query(_LABELS.format(values=values)).result:  # type: ignore[attr-defined]
-            labels[row["o"].value] = row["label"].value
-    own = [t for t in triples if t.subject.value == iri]  # type: ignore[attr-defined]
-    title = next((t.object.value for t in own if t.predicate.value.endswith("rdf-schema#label")), iri)  # type: ignore[attr-defined]
-    rows = []
-    for t in sorted(triples, key=lambda t: (t.subject.value != iri, t.subject.value, t.predicate.value)):  # type: ignore[attr-defined]
-        obj = t.object  # type: ignore[attr-defined]
-        if type(obj).__name__ == "NamedNode":
-            cell = _link(obj.value, labels.get(obj.value))
+            iri, label = row["o"].value, row["label"]
+            if iri not in labels or getattr(label, "language", None) == "en":
+                labels[iri] = label.value
+    return labels
+
+
+def _describe(store: object, iri: str, triples: list[ox.Triple]) -> _Description:
+    nodes: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
+    named: set[str] = set()
+    for t in triples:
+        nodes.setdefault(t.subject.value, []).append((t.predicate.value, t.object))
+        named.add(t.predicate.value)
+        if isinstance(t.object, ox.NamedNode):
+            named.add(t.object.value)
+    return _Description(iri, nodes, _labels(store, named))
+
+
+def _literal(term: ox.Literal | ox.BlankNode, *, limit: int = _MAX_LITERAL) -> str:
+    if isinstance(term, ox.BlankNode):
+        return f"<span class=bnode>_:{escape(term.value)}</span>"
+    text = term.value if len(term.value) <= limit else term.value[:limit] + "…"
+    if term.language:
+        suffix = f"<span class=dt>@{escape(term.language)}</span>"
+    elif term.datatype.value != str(XSD.string):
+        suffix = f"<span class=dt>^^{term_link(term.datatype.value)}</span>"
+    else:
+        suffix = ""
+    return f"<span class=lit>{escape(text)}</span>{suffix}"
+
+
+# --- the page of any resource ---------------------------------------------------------------
+
+
+def _properties(d: _Description, *, elsewhere: dict[str, str] | None = None) -> str:
+    """Every triple of the page: the resource's own, then one table per node under its IRI.
+
+    ``elsewhere`` maps a property of the resource to what to show instead of its values
+    (the full text of a document, shown above the table)."""
+    elsewhere = elsewhere or {}
+    out = []
+    for subject in sorted(d.nodes, key=lambda s: (s != d.iri, s)):
+        rows = []
+        for predicate in sorted({p for p, _ in d.nodes[subject]}):
+            values = sorted(d.values(subject, predicate), key=lambda o: (not isinstance(o, ox.NamedNode), o.value))
+            if subject == d.iri and predicate in elsewhere:
+                cells = elsewhere[predicate]
+            else:
+                cells = "<br>".join(d.link(o) for o in values)
+            rows.append(f"<tr><th>{term_link(predicate, d.labels.get(predicate), title=short(predicate))}</th>"
+                        f"<td>{cells}</td></tr>")
+        if subject == d.iri:
+            out.append(f"<h2 id=properties>Properties</h2><table class=props>{''.join(rows)}</table>")
         else:
-            text = obj.value if len(obj.value) < 2000 else obj.value[:2000] + "…"
-            cell = f"<span class=lit>{html.escape(text)}</span>"
-        subject = "" if t.subject.value == iri else html.escape(t.subject.value.split("#", 1)[-1])  # type: ignore[attr-defined]
-        rows.append(f"<tr><td>{subject}</td><td>{_link(t.predicate.value)}</td><td>{cell}</td></tr>")  # type: ignore[attr-defined]
-    incoming = [
-        f"<li>{_link(r['s'].value, r['label'].value if r['label'] else None)} {_short(r['p'].value)}</li>"
-        for r in store.query(_INCOMING.replace("{iri}", iri)).result  # type: ignore[attr-defined]
-    ]
-    return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-        "<link rel=stylesheet href=/static/style.css></head><body>"
-        f"<p><a href=/>query</a></p><h1>{html.escape(title)}</h1><p><code>{html.escape(iri)}</code></p>"
-        f"<table><tr><th>node</th><th>property</th><th>value</th></tr>{''.join(rows)}</table>"
-        f"<h2>Linked from</h2><ul>{''.join(incoming) or '<li>nothing</li>'}</ul></body></html>"
+            fragment = subject.split("#", 1)[-1]
+            out.append(f"<h3 id='{escape(fragment)}'><code>#{escape(fragment)}</code></h3>"
+                       f"<table class=props>{''.join(rows)}</table>")
+    return "".join(out)
+
+
+def _incoming(store: object, iri: str) -> str:
+    query = _INCOMING.replace("{iri}", iri).replace("{limit}", str(_MAX_INCOMING))
+    rows = list(store.query(query).result)  # type: ignore[attr-defined]
+    if not rows:
+        return "<h2 id=incoming>Linked from</h2><p>nothing links here.</p>"
+    subjects = [r["s"].value for r in rows if isinstance(r["s"], ox.NamedNode)]
+    owners = {s: s.split("#", 1)[0] for s in subjects if "#" in s}
+    labels = _labels(store, [*subjects, *owners.values(), *(r["p"].value for r in rows)])
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        s, p = row["s"], row["p"].value
+        if not isinstance(s, ox.NamedNode):
+            item = _literal(s)
+        elif s.value in owners and s.value not in labels:
+            owner = owners[s.value]
+            item = (f'{term_link(s.value, labels.get(owner, short(owner)))} '
+                    f'<span class=frag>#{escape(s.value.split("#", 1)[1])}</span>')
+        else:
+            item = term_link(s.value, labels.get(s.value))
+        grouped.setdefault(p, []).append(f"<li>{item}</li>")
+    body = "".join(
+        f"<tr><th>{term_link(p, labels.get(p), title=short(p))}</th><td><ul>{''.join(items)}</ul></td></tr>"
+        for p, items in grouped.items()
     )
+    more = ""
+    if len(rows) == _MAX_INCOMING:
+        total = next(iter(store.query(_INCOMING_COUNT.format(iri=iri)).result))["n"].value  # type: ignore[attr-defined]
+        query = quote(f"SELECT ?s ?p WHERE {{ ?s ?p <{iri}> }} ORDER BY ?p ?s")
+        more = (f"<p>The first {_MAX_INCOMING} of {escape(total)} links; "
+                f"<a href='/sparql?format=csv&amp;query={query}'>all of them (CSV)</a>.</p>")
+    return f"<h2 id=incoming>Linked from</h2><table class=props>{body}</table>{more}"
+
+
+def _summary(d: _Description) -> str:
+    """Types, aliases and Wikidata links at the top of every page."""
+    parts = [f"<p class=iri><code>{escape(d.iri)}</code></p>"]
+    types = d.values(d.iri, RDF.type)
+    if types:
+        parts.append("<p>A " + ", ".join(d.link(t) for t in types) + "</p>")
+    aliases = d.values(d.iri, SKOS.altLabel)
+    if aliases:
+        parts.append("<p>Also called " + ", ".join(f"<q>{escape(a.value)}</q>" for a in aliases) + "</p>")
+    same = [o.value for o in d.values(d.iri, OWL.sameAs) if isinstance(o, ox.NamedNode)]
+    if same:
+        links = ", ".join(f'<a class=sameas rel="owl:sameAs" href="{escape(s)}">{escape(short(s))}</a>' for s in same)
+        parts.append(f"<p>Same as {links}</p>")
+    note = d.first(d.iri, SKOS.note)
+    if note:
+        parts.append(f"<p class=note>{escape(note)}</p>")
+    return "".join(parts)
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+
+def _statement(d: _Description, node: str) -> str:
+    terms = [d.values(node, p) for p in (RDF.subject, RDF.predicate, RDF.object)]
+    if not all(terms):
+        return f"<li><code>{escape(node)}</code> (incomplete statement)</li>"
+    s, p, o = (t[0] for t in terms)
+    return f"<li>{d.link(s)} <span class=pred>— {d.link(p)} —</span> {d.link(o)}</li>"
+
+
+def _estimate(d: _Description, node: str) -> str:
+    rows = [("measure", escape(d.first(node, NKG.measure) or ""))]
+    value, low, high = (d.first(node, p) for p in (SCHEMA.value, SCHEMA.minValue, SCHEMA.maxValue))
+    unit = escape(d.first(node, SCHEMA.unitText) or "")
+    if value is not None:
+        rows.append(("value", f"{escape(value)} {unit}"))
+    if low is not None or high is not None:
+        rows.append(("range", f"{escape(low or '…')} – {escape(high or '…')} {unit}"))
+    date = d.first(node, NKG.referenceDate)
+    if date:
+        rows.append(("as of", escape(date)))
+    sources = d.values(node, NKG.estimateSource)
+    if sources:
+        rows.append(("source", ", ".join(d.link(s) for s in sources)))
+    return "<dl class=estimate>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _evidence(store: object, d: _Description, claim: str) -> str:
+    """The quote highlighted in its document, with the text around its offsets."""
+    slug = claim.rsplit("/", 1)[-1]
+    out = []
+    targets = [t.value for a in d.values(claim, NKG.evidence) for t in d.values(a.value, OA.hasTarget)]
+    for number, target in enumerate(targets):
+        source = d.first(target, OA.hasSource)
+        selectors = [s.value for s in d.values(target, OA.hasSelector)]
+        start, end, exact = (next((v for s in selectors if (v := d.first(s, p)) is not None), None)
+                             for p in (OA.start, OA.end, OA.exact))
+        if source is None or start is None or end is None:
+            continue
+        start_at, end_at = int(start), int(end)
+        rows = list(store.query(_TEXT.format(iri=source)).result)  # type: ignore[attr-defined]
+        where = (f"<p>Characters [{start_at}, {end_at}) of {term_link(source, d.labels.get(source))} · "
+                 f"<a href='{escape(href(source))}#claim-{escape(slug)}'>see it in the document</a></p>")
+        text = rows[0]["text"].value if rows else ""
+        if not 0 <= start_at < end_at <= len(text):
+            out.append(where + "<p class=error>The document text does not reach these offsets.</p>")
+            continue
+        before, found, after = (text[max(0, start_at - CONTEXT_CHARS):start_at], text[start_at:end_at],
+                                text[end_at:end_at + CONTEXT_CHARS])
+        cut = (" cut-start" if start_at > CONTEXT_CHARS else "") + (
+            " cut-end" if end_at + CONTEXT_CHARS < len(text) else "")
+        check = ("" if exact is None or exact == found else
+                 "<p class=error>The text at these offsets differs from the quote selector's exact text.</p>")
+        mark_id = "quote" if number == 0 else f"quote-{number + 1}"
+        out.append(f"<blockquote class='context{cut}' cite='{escape(source)}'>{escape(before)}"
+                   f"<mark id={mark_id}>{escape(found)}</mark>{escape(after)}</blockquote>{where}{check}")
+    return "<h2 id=in-context>In its document</h2>" + ("".join(out) or "<p>No located evidence.</p>")
+
+
+def _claim(store: object, d: _Description) -> str:
+    c = d.iri
+    kinds = [t for t in d.values(c, RDF.type) if t.value.startswith(str(NKG)) and t.value != str(NKG.Claim)]
+    rows = [
+        ("claimant", ", ".join(d.link(o) for o in d.values(c, NKG.claimant))),
+        ("kind", ", ".join(d.link(o) for o in kinds)),
+        ("stated in", ", ".join(d.link(o) for o in d.values(c, NKG.statedIn))),
+        ("hedge", ", ".join(f"<q>{escape(o.value)}</q>" for o in d.values(c, NKG.hedge))),
+        ("CAMEO code", ", ".join(escape(o.value) for o in d.values(c, NKG.cameoCode))),
+        ("about", ", ".join(d.link(o) for o in d.values(c, NKG.about))),
+        ("corroborates", ", ".join(d.link(o) for o in d.values(c, NKG.corroborates))),
+        ("contradicts", ", ".join(d.link(o) for o in d.values(c, NKG.contradicts))),
+    ]
+    replies: dict[str, list[str]] = {}
+    for row in store.query(_REPLIES.replace("{iri}", c)).result:  # type: ignore[attr-defined]
+        label = row["label"].value if row["label"] else None
+        replies.setdefault(row["p"].value, []).append(term_link(row["other"].value, label))
+    rows += [("corroborated by", ", ".join(replies.get(str(NKG.corroborates), []))),
+             ("contradicted by", ", ".join(replies.get(str(NKG.contradicts), [])))]
+    quote_text = d.first(c, NKG.quote) or ""
+    parts = [f"<blockquote class=quote>{escape(quote_text)}</blockquote>",
+             "<dl class=claim>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows if v) + "</dl>",
+             _evidence(store, d, c)]
+    statements = [o.value for o in d.values(c, NKG.asserts)]
+    if statements:
+        items = "".join(_statement(d, s) for s in sorted(statements))
+        parts.append(f"<h2 id=asserts>What it asserts</h2><ul class=statements>{items}</ul>")
+    estimates = [o.value for o in d.values(c, NKG.estimate)]
+    if estimates:
+        parts.append("<h2 id=estimate-values>Estimate</h2>" + "".join(_estimate(d, e) for e in estimates))
+    return "".join(parts)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Located:
+    claim: str
+    start: int
+    end: int
+    label: str
+    number: int = 0
+    kinds: list[str] = field(default_factory=list)
+
+
+def _located_claims(store: object, iri: str) -> list[_Located]:
+    found: dict[tuple[str, int, int], _Located] = {}
+    for row in store.query(_SPANS.replace("{iri}", iri)).result:  # type: ignore[attr-defined]
+        key = (row["claim"].value, int(row["start"].value), int(row["end"].value))
+        item = found.setdefault(key, _Located(*key, label=row["label"].value if row["label"] else short(key[0])))
+        if row["kind"] is not None and row["kind"].value not in item.kinds:
+            item.kinds.append(row["kind"].value)
+    located = sorted(found.values(), key=lambda x: (x.start, x.end, x.claim))
+    for number, item in enumerate(located, start=1):
+        item.number = number
+    return located
+
+
+def _anchor(claim: str) -> str:
+    return "claim-" + claim.rsplit("/", 1)[-1]
+
+
+def _highlighted(text: str, located: list[_Located]) -> str:
+    """The document text with every quote in a ``<mark>`` linking to its claim(s)."""
+    out, anchored = [], set()
+    for seg in segments(len(text), ((x.start, x.end, x) for x in located)):
+        piece = escape(text[seg.start:seg.end])
+        if not seg.covering:
+            out.append(piece)
+            continue
+        for x in seg.covering:
+            if x.claim not in anchored and x.start == seg.start:
+                anchored.add(x.claim)
+                out.append(f"<span class=anchor id='{escape(_anchor(x.claim))}'></span>")
+        inner = min(seg.covering, key=lambda x: (x.end - x.start, x.number))
+        ids = " ".join(_anchor(x.claim) for x in seg.covering)
+        link = f"<a href='{escape(href(inner.claim))}' title='{escape(inner.label)}'>{piece}</a>"
+        refs = ""
+        if len(seg.covering) > 1:
+            refs = "<sup class=refs>" + " ".join(
+                f"<a href='{escape(href(x.claim))}' title='{escape(x.label)}'>{x.number}</a>" for x in seg.covering
+            ) + "</sup>"
+        classes = "hl" + (" multi" if len(seg.covering) > 1 else "") + (
+            " start" if any(x.start == seg.start for x in seg.covering) else "")
+        out.append(f"<mark id=at-{seg.start} class='{classes}' data-claims='{escape(ids)}'>{link}{refs}</mark>")
+    return "".join(out)
+
+
+def _document(store: object, d: _Description) -> str:
+    doc = d.iri
+    text = d.first(doc, SCHEMA.text) or ""
+    located = _located_claims(store, doc)
+    sha = d.first(doc, NKG.sha256)
+    rows = [
+        ("title", escape(d.first(doc, DCTERMS.title) or "")),
+        ("author", ", ".join(d.link(o) for o in d.values(doc, SCHEMA.author))),
+        ("published", ", ".join(escape(o.value) for o in d.values(doc, SCHEMA.datePublished))),
+        ("language", escape(d.first(doc, SCHEMA.inLanguage) or "")),
+        ("SHA-256", f"<code>{escape(sha)}</code>" if sha else ""),
+        ("length", f"{len(text):,} characters, {len(located)} located quotes"),
+    ]
+    kind_labels = _labels(store, {k for x in located for k in x.kinds})
+    items = "".join(
+        f"<li value={x.number}>{term_link(x.claim, x.label)} "
+        f"<span class=kind>{', '.join(escape(kind_labels.get(k, short(k))) for k in x.kinds)}</span> "
+        f"<a class=back href='#{escape(_anchor(x.claim))}' title='in the text'>[{x.start}, {x.end})</a></li>"
+        for x in located
+    )
+    return (
+        "<dl class=document>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows if v) + "</dl>"
+        f"<h2 id=text>Text</h2><div class=doctext>{_highlighted(text, located)}</div>"
+        f"<h2 id=claims>Claims ({len(located)})</h2><ol class=claims>{items}</ol>"
+    )
+
+
+def _html(store: object, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
+    d = _describe(store, iri, triples)
+    title = d.first(iri, RDFS.label) or short(iri)
+    body = _summary(d)
+    elsewhere: dict[str, str] = {}
+    if kind is Kind.CLAIM:
+        body += _claim(store, d)
+    elif kind is Kind.DOCUMENT and d.first(iri, SCHEMA.text) is not None:
+        body += _document(store, d)
+        elsewhere[str(SCHEMA.text)] = "<a href=#text>the full text, above</a>"
+    elif kind is Kind.GRAPH and d.first(iri, VOID.triples) is not None:
+        query = quote(_GRAPH_CONTENT.format(iri=iri))
+        body += (f"<p>A named graph of this dataset: {escape(d.first(iri, VOID.triples) or '')} triples. Its content: "
+                 + " · ".join(f"<a href='/sparql?format={f}&amp;query={query}'>{t}</a>"
+                              for f, t in (("turtle", "Turtle"), ("ntriples", "N-Triples"), ("jsonld", "JSON-LD")))
+                 + "; the whole dataset: <a href=/dumps/>dumps</a>.</p>")
+    body += _properties(d, elsewhere=elsewhere) + _incoming(store, iri)
+    return html_page(title, body, alternates=alternates(href(iri)))
+
+
+def _graph_facts(store: object, iri: str) -> list[ox.Triple]:
+    """What the store knows about one of its named graphs: that it is one, and its size."""
+    size = next(iter(store.query(_GRAPH_SIZE.format(iri=iri)).result))["n"]  # type: ignore[attr-defined]
+    node, integer = ox.NamedNode(iri), ox.NamedNode(str(XSD.integer))
+    return [ox.Triple(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(SD.Graph))),
+            ox.Triple(node, ox.NamedNode(str(VOID.triples)), ox.Literal(size.value, datatype=integer))]
 
 
 @router.get("/id/{kind}/{slug}", summary="A resource of the knowledge graph")
@@ -82,17 +452,20 @@ def resource(kind: str, slug: str, request: Request, format: str | None = None) 
     except ValueError:
         iri = None
     if iri is None:
-        return JSONResponse({"error": "not found", "message": f"no resource kind {kind!r} / slug {slug!r}"}, 404)
+        return error_response(404, f"no resource kind {kind!r} / slug {slug!r}")
     store = request.app.state.store
     triples = list(store.query(_DESCRIBE.replace("{iri}", iri)).result)
+    if kind == Kind.GRAPH.value and iri in store.named_graphs():
+        triples += _graph_facts(store, iri)
     if not triples:
-        return JSONResponse({"error": "not found", "message": f"nothing is known about <{iri}>"}, 404)
+        return error_response(404, f"nothing is known about <{iri}>")
     key = format or negotiate(request.headers.get("accept"), _OFFERS)
     if key in ("text/html", "html"):
-        return HTMLResponse(_html(store, iri, triples), headers={"Vary": "Accept"})
+        return HTMLResponse(_html(store, iri, Kind(kind), triples), headers={"Vary": "Accept"})
     fmt = output_format(QueryKind.GRAPH, key) if key else None
     if fmt is None:
-        return JSONResponse({"error": "not acceptable", "message": f"offered: {', '.join(_OFFERS)}"}, 406)
+        names = ", ".join(["html", *(f.name for f in GRAPH_FORMATS)])
+        return error_response(406, f"offered: {', '.join(_OFFERS)} (format={names})")
     buffer = io.BytesIO()
     QueryOutcome(QueryKind.GRAPH, triples).serialize(buffer, format_name=fmt.name)  # type: ignore[arg-type]
     return Response(buffer.getvalue(), media_type=fmt.media_type, headers={"Vary": "Accept"})

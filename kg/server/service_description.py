@@ -1,48 +1,159 @@
-"""The SPARQL service description (``sd:`` + VoID) returned by ``GET /sparql`` without a query."""
+"""The SPARQL service description (``sd:`` + VoID) returned by ``GET /sparql`` without a query.
+
+It says what the endpoint supports (language, features, result formats) and describes its
+dataset with VoID: sizes, the vocabularies and URI space it uses, the named graphs with their
+triple counts, and the dumps (``void:dataDump``) with their media type, byte size and SHA-256
+(an SPDX checksum), so a harvester can fetch a dump and check it.
+
+Nodes that have no IRI of their own get blank-node ids derived from what they describe, so the
+description is the same text from one process to the next (Turtle, N-Triples, JSON-LD alike).
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import Response
-from rdflib import BNode, Graph, Literal, URIRef
+import hashlib
 
-from ..formats import negotiate
-from ..namespaces import RDFS, SD, VOID, XSD, bind_prefixes
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT
+
+from ..formats import QueryKind, negotiate, output_format
+from ..namespaces import DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, VOID, XSD, bind_prefixes
+from .dumps import dump_index
+
+__all__ = ["describe_service", "service_description", "router", "SPDX"]
+
+router = APIRouter()
+
+#: SPDX terms for the dumps' checksums. Declared here rather than in kg.namespaces because only
+#: the service description uses it (and rdflib ships no SPDX namespace).
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+#: W3C's IRIs for serialisation formats (https://www.w3.org/ns/formats/), used by sd:resultFormat.
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
 _TYPES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
 _RDFLIB = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
            "application/rdf+xml": "xml"}
+_RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                   "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
+_DUMP_FORMATS = {"nquads": FORMATS["N-Quads"], "trig": FORMATS.TriG}
+
+_GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+#: VoID statistics of the default graph (the union of the named graphs, each triple once)
+_STATISTICS = """
+SELECT ?triples ?properties ?subjects ?objects ?classes WHERE {
+  { SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?p) AS ?properties)
+           (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o } }
+  { SELECT (COUNT(DISTINCT ?c) AS ?classes) WHERE { ?x a ?c } }
+}"""
 
 
-def describe_service(endpoint: str, store: object) -> Graph:
-    """The description of the endpoint at ``endpoint``: features, formats, graphs with sizes."""
+def _node(*parts: str) -> BNode:
+    """A blank node whose id depends only on ``parts`` (stable across processes)."""
+    return BNode("n" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16])
+
+
+def _integer(value: object) -> Literal:
+    return Literal(int(str(value)), datatype=XSD.integer)
+
+
+def describe_service(endpoint: str, store: object, *, base: str | None = None) -> Graph:
+    """The description of the endpoint at ``endpoint``: features, formats, graphs with sizes, VoID.
+
+    ``base`` is the server's root URL (the dumps are under ``{base}dumps/``); by default the
+    endpoint's URL without its last path segment.
+    """
+    base = base or endpoint.rsplit("/", 1)[0] + "/"
     g = Graph()
     bind_prefixes(g)
+    g.bind("spdx", SPDX)
+    g.bind("dcat", DCAT)
     service = URIRef(endpoint)
+    g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
-    for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
-        g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{fmt}")))
-    dataset, default = BNode(), BNode()
+    for fmt in _RESULT_FORMATS:
+        g.add((service, SD.resultFormat, FORMATS[fmt]))
+
+    dataset, default = URIRef(f"{endpoint}#dataset"), URIRef(f"{endpoint}#default-graph")
     g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
     g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
     g.add((default, RDFS.comment, Literal("the union of all named graphs", lang="en")))
-    counts = store.query(  # type: ignore[attr-defined]
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", union_default_graph=False
-    ).result
-    for row in counts:
-        named, graph = BNode(), BNode()
+    for row in store.query(_GRAPH_COUNTS, union_default_graph=False).result:  # type: ignore[attr-defined]
+        name = row["g"].value
+        named, graph = _node("named-graph", name), _node("graph", name)
         g.add((dataset, SD.namedGraph, named))
-        g.add((named, SD.name, URIRef(row["g"].value)))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(name)))
         g.add((named, SD.graph, graph))
-        g.add((graph, VOID.triples, Literal(int(row["n"].value), datatype=XSD.integer)))
+        g.add((graph, RDF.type, SD.Graph))
+        g.add((graph, VOID.triples, _integer(row["n"].value)))
+    _void(g, dataset, default, service, base, store)
     return g
 
 
+def _void(g: Graph, dataset: URIRef, default: URIRef, service: URIRef, base: str, store: object) -> None:
+    """The dataset as a ``void:Dataset``: statistics, URI space, vocabulary and dumps."""
+    g.add((dataset, RDF.type, VOID.Dataset))
+    g.add((dataset, DCTERMS.title, Literal("negotiation-kg", lang="en")))
+    g.add((dataset, DCTERMS.description, Literal(
+        "A knowledge graph of diplomatic negotiations: actors, meetings, proposals and the claims "
+        "source documents make about them, each with its quote and its place in the document.", lang="en")))
+    g.add((dataset, VOID.sparqlEndpoint, service))
+    g.add((dataset, VOID.uriSpace, Literal(RESOURCE_BASE)))
+    g.add((dataset, VOID.vocabulary, URIRef(str(NKG))))
+    for prefix in ("schema", "prov", "oa", "dcterms", "skos", "owl"):
+        g.add((dataset, VOID.vocabulary, URIRef(PREFIXES[prefix])))
+    stats = next(iter(store.query(_STATISTICS).result))  # type: ignore[attr-defined]
+    for prop, var in ((VOID.triples, "triples"), (VOID.classes, "classes"), (VOID.properties, "properties"),
+                      (VOID.distinctSubjects, "subjects"), (VOID.distinctObjects, "objects")):
+        g.add((dataset, prop, _integer(stats[var].value)))
+    g.add((default, VOID.triples, _integer(stats["triples"].value)))
+    for dump in dump_index(store):
+        url = URIRef(base + dump["path"].lstrip("/"))
+        checksum = _node("checksum", dump["path"], dump["sha256"])
+        g.add((dataset, VOID.dataDump, url))
+        if dump["format"] in _DUMP_FORMATS:
+            g.add((dataset, VOID.feature, _DUMP_FORMATS[dump["format"]]))
+        g.add((url, RDF.type, DCAT.Distribution))
+        g.add((url, DCAT.downloadURL, url))
+        g.add((url, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{dump['media_type']}")))
+        g.add((url, DCTERMS["format"], Literal(dump["media_type"])))
+        g.add((url, DCAT.byteSize, Literal(dump["bytes"], datatype=XSD.nonNegativeInteger)))
+        g.add((url, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(dump["sha256"], datatype=XSD.hexBinary)))
+
+
+def _jsonld_context(g: Graph) -> dict[str, str]:
+    return {prefix: str(ns) for prefix, ns in g.namespaces() if prefix and (prefix in PREFIXES or
+                                                                           prefix in ("spdx", "dcat"))}
+
+
+def render(graph: Graph, media: str) -> bytes:
+    """The graph in ``media`` (one of the offered types); JSON-LD is compacted with the prefixes."""
+    if media == "application/ld+json":
+        return graph.serialize(format="json-ld", context=_jsonld_context(graph), auto_compact=True,
+                               encoding="utf-8")
+    return graph.serialize(format=_RDFLIB[media], encoding="utf-8")
+
+
 def service_description(request: Request) -> Response:
-    """The service description in the negotiated RDF format (Turtle by default)."""
-    media = negotiate(request.headers.get("accept"), _TYPES) or "text/turtle"
-    graph = describe_service(str(request.url_for("sparql")), request.app.state.store)
-    return Response(graph.serialize(format=_RDFLIB[media]), media_type=media)
+    """The service description in the negotiated RDF format (Turtle by default, also JSON-LD,
+    N-Triples, RDF/XML; ``?format=`` names one for browsers)."""
+    asked = output_format(QueryKind.GRAPH, request.query_params.get("format") or "")
+    media = asked.media_type if asked is not None and asked.media_type in _TYPES else None
+    media = media or negotiate(request.headers.get("accept"), _TYPES) or "text/turtle"
+    graph = describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url))
+    return Response(render(graph, media), media_type=media, headers={"Vary": "Accept"})
+
+
+@router.get("/.well-known/void", summary="The VoID description of the dataset (the service description)")
+def well_known_void(request: Request) -> Response:
+    """The dataset's VoID description, where VoID says to look for it (same graph as ``GET /sparql``)."""
+    return service_description(request)
