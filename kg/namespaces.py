@@ -7,7 +7,7 @@ service description, so a prefix is declared here once and nowhere else.
 from __future__ import annotations
 
 from rdflib import Namespace
-from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS, XSD, DCTERMS, FOAF, ORG, PROV, VOID
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
 __all__ = [
     "NKG",
@@ -30,6 +30,9 @@ __all__ = [
     "ORG",
     "PROV",
     "VOID",
+    "DCAT",
+    "SPDX",
+    "NKGSH",
     "sparql_prologue",
     "bind_prefixes",
 ]
@@ -41,7 +44,12 @@ ONTOLOGY_IRI = "https://w3id.org/negotiation-kg/ontology"
 #: Resources: ``{RESOURCE_BASE}{kind}/{slug}``; minted only by :mod:`kg.iris`.
 RESOURCE_BASE = "https://w3id.org/negotiation-kg/id/"
 
+#: the project's SHACL shapes (shapes/*.ttl)
+NKGSH = Namespace("https://w3id.org/negotiation-kg/shapes#")
+
 SCHEMA = Namespace("https://schema.org/")
+#: SPDX terms, for the checksums of the dumps (rdflib ships no SPDX namespace)
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -60,6 +68,9 @@ PREFIXES: dict[str, str] = {
     "sem": str(SEM),
     "sd": str(SD),
     "void": str(VOID),
+    "dcat": str(DCAT),
+    "spdx": str(SPDX),
+    "nkgsh": str(NKGSH),
     "owl": str(OWL),
     "rdf": str(RDF),
     "rdfs": str(RDFS),

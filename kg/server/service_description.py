@@ -15,29 +15,18 @@ import hashlib
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT
+from rdflib import BNode, Graph, Literal, URIRef
 
-from ..formats import QueryKind, negotiate, output_format
-from ..namespaces import DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, VOID, XSD, bind_prefixes
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, negotiate, output_format, rdf_format_by_name
+from ..namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
 from .dumps import dump_index
 
-__all__ = ["describe_service", "service_description", "router", "SPDX"]
+__all__ = ["describe_service", "service_description", "router"]
 
 router = APIRouter()
 
-#: SPDX terms for the dumps' checksums. Declared here rather than in kg.namespaces because only
-#: the service description uses it (and rdflib ships no SPDX namespace).
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-#: W3C's IRIs for serialisation formats (https://www.w3.org/ns/formats/), used by sd:resultFormat.
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-
-_TYPES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
-_RDFLIB = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
-           "application/rdf+xml": "xml"}
-_RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                   "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
-_DUMP_FORMATS = {"nquads": FORMATS["N-Quads"], "trig": FORMATS.TriG}
+_TYPES = [f.media_type for f in GRAPH_FORMATS]
+_RDFLIB = {f.media_type: f.rdflib for f in GRAPH_FORMATS}
 
 _GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 #: VoID statistics of the default graph (the union of the named graphs, each triple once)
@@ -67,15 +56,14 @@ def describe_service(endpoint: str, store: object, *, base: str | None = None) -
     base = base or endpoint.rsplit("/", 1)[0] + "/"
     g = Graph()
     bind_prefixes(g)
-    g.bind("spdx", SPDX)
     g.bind("dcat", DCAT)
     service = URIRef(endpoint)
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
-    for fmt in _RESULT_FORMATS:
-        g.add((service, SD.resultFormat, FORMATS[fmt]))
+    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
+        g.add((service, SD.resultFormat, URIRef(fmt.oxigraph.iri)))
 
     dataset, default = URIRef(f"{endpoint}#dataset"), URIRef(f"{endpoint}#default-graph")
     g.add((service, SD.defaultDataset, dataset))
@@ -117,8 +105,7 @@ def _void(g: Graph, dataset: URIRef, default: URIRef, service: URIRef, base: str
         url = URIRef(base + dump["path"].lstrip("/"))
         checksum = _node("checksum", dump["path"], dump["sha256"])
         g.add((dataset, VOID.dataDump, url))
-        if dump["format"] in _DUMP_FORMATS:
-            g.add((dataset, VOID.feature, _DUMP_FORMATS[dump["format"]]))
+        g.add((dataset, VOID.feature, URIRef(rdf_format_by_name(dump["format"]).oxigraph.iri)))
         g.add((url, RDF.type, DCAT.Distribution))
         g.add((url, DCAT.downloadURL, url))
         g.add((url, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{dump['media_type']}")))
@@ -131,8 +118,7 @@ def _void(g: Graph, dataset: URIRef, default: URIRef, service: URIRef, base: str
 
 
 def _jsonld_context(g: Graph) -> dict[str, str]:
-    return {prefix: str(ns) for prefix, ns in g.namespaces() if prefix and (prefix in PREFIXES or
-                                                                           prefix in ("spdx", "dcat"))}
+    return {prefix: str(ns) for prefix, ns in g.namespaces() if prefix in PREFIXES}
 
 
 def render(graph: Graph, media: str) -> bytes:

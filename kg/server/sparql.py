@@ -77,7 +77,7 @@ async def sparql(request: Request) -> Response:
     if len(queries) > 1:
         return _error(400, "more than one 'query' parameter")
     if not queries:
-        return service_description(request)
+        return await run_in_threadpool(service_description, request)  # count queries, maybe a dump: off the loop
     query = queries[0]
     refused = refused_target(query, settings.service_allow_list)
     if refused is not None:
