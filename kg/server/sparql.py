@@ -100,6 +100,9 @@ async def sparql(request: Request) -> Response:
     pool: QueryPool = request.app.state.pool
     answer = await run_in_threadpool(pool.run, job, timeout=timeout)
     charset = "" if "json" in answer.media_type else "; charset=utf-8"
+    body = answer.complete
+    if body is not None:  # small answers: one plain response, no streaming machinery
+        return Response(body, media_type=answer.media_type + charset)
     # The background task gives the worker back even if the client leaves before the body.
     return StreamingResponse(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
 

@@ -218,6 +218,11 @@ class QueryAnswer:
         self._deadline = deadline
         self._first: bytes | None = first
 
+    @property
+    def complete(self) -> bytes | None:
+        """The whole body when it has already arrived (small answers), else None."""
+        return self._first if self._worker is None and self._first is not None else None
+
     def __iter__(self) -> "QueryAnswer":
         return self
 
@@ -353,6 +358,15 @@ class QueryPool:
             raise KGError(f"unexpected answer from a query worker: {kind}")
         (media_type,) = payload  # type: ignore[misc]
         first_kind, first = self._next(worker, deadline)
+        if first_kind == "chunk" and len(first) < CHUNK_BYTES:  # type: ignore[arg-type]
+            # A short first chunk is the whole answer (the worker flushes early only at the end):
+            # take the "end" now, so small answers are complete and the worker is free at once.
+            end_kind, detail = self._next(worker, deadline)
+            if end_kind == "end":
+                self._release(worker)
+                return QueryAnswer(media_type, self, None, deadline, first)  # type: ignore[arg-type]
+            self._replace(worker)
+            raise QueryTimeout(str(detail)) if end_kind == "timeout" else KGError(str(detail))
         if first_kind == "chunk":
             return QueryAnswer(media_type, self, worker, deadline, first)  # type: ignore[arg-type]
         if first_kind == "end":
