@@ -7,7 +7,7 @@ owlready2 work with.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from .errors import InputError, Location
 from .formats import RdfFormatInfo, rdf_format_for_path
 
-__all__ = ["parse_file", "to_rdflib_term", "quads_to_graph", "read_graph"]
+__all__ = ["parse_file", "to_rdflib_term", "to_oxigraph_term", "quads_to_graph", "graph_to_store", "read_graph"]
 
 _POSITION = re.compile(r"line (\d+) column (\d+)|on line (\d+) at column (\d+)|(\d+):(\d+)")
 
@@ -65,6 +65,29 @@ def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
             return Literal(term.value, lang=term.language)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported RDF term {term!r}")
+
+
+def to_oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term (blank node labels kept)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise TypeError(f"unsupported RDF term {term!r}")
+
+
+def graph_to_store(
+    graph: Graph, store: ox.Store | None = None, *, convert: Callable[[object], ox.NamedNode | ox.BlankNode | ox.Literal] = to_oxigraph_term
+) -> ox.Store:
+    """Copy an rdflib graph into the default graph of a pyoxigraph store (in memory by
+    default); ``convert`` maps each term (validation keeps integer subtypes apart with it)."""
+    out = ox.Store() if store is None else store
+    out.extend(ox.Quad(convert(s), convert(p), convert(o)) for s, p, o in graph)  # type: ignore[arg-type]
+    return out
 
 
 def quads_to_graph(quads: Iterable[ox.Quad | ox.Triple], graph: Graph | None = None) -> Graph:

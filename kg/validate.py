@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, Node, URIRef
 from rdflib.collection import Collection
 
 from .errors import InputError, Location
 from .namespaces import RDF, RDFS, SH, bind_prefixes
-from .rdfio import read_graph
+from .rdfio import graph_to_store, quads_to_graph, read_graph, to_oxigraph_term, to_rdflib_term
+from .shacl.literals import protect
+from .shacl import ENGINE_PYSHACL, validate_oxigraph
+from .shacl.model import ShapesGraph
 from .resources import ontology_file, shape_files
 
-__all__ = ["Severity", "ValidationResult", "ValidationReport", "validate_graph", "load_shapes", "RENDERERS"]
+__all__ = ["Engine", "Severity", "ValidationResult", "ValidationReport", "validate_graph", "validate_store", "load_shapes", "RENDERERS"]
 
 
 class Severity(str, Enum):
@@ -47,6 +51,7 @@ class ValidationResult:
     node_shape: str
     constraint_component: str
     message: str
+    engine: str = "pyshacl"
 
 
 @dataclass
@@ -57,6 +62,8 @@ class ValidationReport:
     results: list[ValidationResult]
     graph: Graph
     shapes: list[str]
+    #: which engine checked each shape with targets (shape → "sparql" or "pyshacl")
+    engines: dict[str, str] = field(default_factory=dict)
 
     def failed(self, *, fail_on: Severity = Severity.VIOLATION) -> bool:
         """True when a result is at least as severe as ``fail_on``."""
@@ -116,12 +123,56 @@ def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
     return read_graph(files)
 
 
-def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport:
+class Engine(str, Enum):
+    """Which validator runs: the compiled-SPARQL engine (pyshacl for what it does not
+    compile), or pyshacl alone (the reference)."""
+
+    AUTO = "auto"
+    PYSHACL = "pyshacl"
+
+
+def validate_graph(data: Graph, shapes: Graph | None = None, *, engine: Engine = Engine.AUTO) -> ValidationReport:
     """Validate ``data`` against ``shapes`` (default: the project's shapes)."""
     shapes = load_shapes() if shapes is None else shapes
-    conforms, report_graph, _ = pyshacl_validate(
-        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
-    )
+    if engine is Engine.PYSHACL:
+        conforms, report_graph, _ = pyshacl_validate(
+            data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
+        )
+        engines = {str(s.node): ENGINE_PYSHACL for s in ShapesGraph(shapes).targeted()}
+    else:
+        outcome = validate_oxigraph(graph_to_store(data, convert=lambda t: protect(to_oxigraph_term(t))), shapes, rdflib_data=lambda: data)
+        conforms, report_graph = outcome.conforms, outcome.graph
+        engines = {str(node): name for node, name in outcome.engines.items()}
+    return _report(bool(conforms), report_graph, shapes, lambda focus: data.value(focus, RDFS.label), engines)
+
+
+def validate_store(
+    store: ox.Store,
+    shapes: Graph | None = None,
+    *,
+    focus: Collection[Node] | None = None,
+    rdflib_data: Callable[[], Graph] | None = None,
+) -> ValidationReport:
+    """Validate the default graph of a pyoxigraph store; ``focus`` limits the check to
+    those focus nodes (what a change touched). pyshacl, for shapes the engine does not
+    compile, gets ``rdflib_data()`` or, without it, a copy of the store's default graph."""
+    shapes = load_shapes() if shapes is None else shapes
+    data_copy = rdflib_data or (lambda: quads_to_graph(store.quads_for_pattern(None, None, None, ox.DefaultGraph())))
+    outcome = validate_oxigraph(store, shapes, focus=focus, rdflib_data=data_copy)
+
+    def label(focus_node: Node) -> Node | None:
+        if not isinstance(focus_node, URIRef):
+            return None
+        found = next(iter(store.quads_for_pattern(ox.NamedNode(str(focus_node)), ox.NamedNode(str(RDFS.label)), None, ox.DefaultGraph())), None)
+        return to_rdflib_term(found.object) if found is not None else None
+
+    return _report(outcome.conforms, outcome.graph, shapes, label, {str(n): e for n, e in outcome.engines.items()})
+
+
+def _report(
+    conforms: bool, report_graph: Graph, shapes: Graph, label_of: Callable[[Node], Node | None], engines: dict[str, str]
+) -> ValidationReport:
+    """A :class:`ValidationReport` from a W3C report graph (either engine's)."""
     bind_prefixes(report_graph)
     results = []
     # Only the report's own results: those nested under sh:detail (from sh:node) are explanations.
@@ -130,7 +181,8 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
         focus = report_graph.value(result, SH.focusNode)
         source = report_graph.value(result, SH.sourceShape)
         severity = report_graph.value(result, SH.resultSeverity)
-        label = data.value(focus, RDFS.label) if focus is not None else None
+        label = label_of(focus) if focus is not None else None
+        node_shape = _named_shape(shapes, source)
         results.append(
             ValidationResult(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
@@ -139,9 +191,10 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
                 path=_path_text(report_graph, report_graph.value(result, SH.resultPath)),
                 value=_term(report_graph.value(result, SH.value)),
                 source_shape=_term(source) or "",
-                node_shape=_named_shape(shapes, source),
+                node_shape=node_shape,
                 constraint_component=_term(report_graph.value(result, SH.sourceConstraintComponent)) or "",
                 message="; ".join(sorted(str(m) for m in report_graph.objects(result, SH.resultMessage))),
+                engine=engines.get(node_shape, engines.get(_term(source) or "", ENGINE_PYSHACL)),
             )
         )
     results.sort(key=lambda r: (r.node_shape, r.focus_node, r.path or "", r.value or ""))
@@ -149,7 +202,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
         {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.NodeShape)}
         | {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
     )
-    return ValidationReport(bool(conforms), results, report_graph, shape_names)
+    return ValidationReport(bool(conforms), results, report_graph, shape_names, engines)
 
 
 # --------------------------------------------------------------------------- renderers

@@ -1,0 +1,510 @@
+"""SHACL Core constraints compiled to SPARQL patterns that pyoxigraph evaluates.
+
+Every constraint becomes a SPARQL group pattern with one solution per violation: the
+focus node is bound to a variable the caller chooses, the offending value node (when
+the component reports one) to another. The same patterns serve twice:
+
+* at the top of a validation, joined with a shape's targets, they list the results;
+* inside another shape (``sh:node``, ``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``,
+  ``sh:qualifiedValueShape``), ``EXISTS { pattern }`` says "this node does not conform".
+
+Nested patterns never use sub-selects (their correlation with the outer binding differs
+between engines), so counts there are written as "n pairwise distinct values". What
+cannot be compiled faithfully raises :class:`Unsupported`, and the engine hands that
+shape to pyshacl instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from rdflib import Literal, Node, URIRef
+from rdflib.namespace import XSD
+
+from ..namespaces import RDF, RDFS, SH
+from .literals import INTEGER_RANGES, PROTECTED, protected_iri
+from .model import Constraint, Shape, ShapesGraph
+
+__all__ = ["Check", "Compiler", "Unsupported", "term_sparql"]
+
+#: the largest count written as pairwise-distinct values inside a nested shape
+_MAX_PAIRWISE = 4
+
+#: datatypes pyoxigraph stores as they are written, whose well-formedness a cast can test
+_CASTABLE = frozenset(
+    XSD[n]
+    for n in (
+        "integer decimal float double boolean dateTime date time duration yearMonthDuration dayTimeDuration "
+        "gYear gYearMonth gMonth gMonthDay gDay"
+    ).split()
+)
+#: a literal's value for comparisons: integer subtypes are kept under a private datatype
+#: (see :mod:`kg.shacl.literals`) and compared as the integers they are
+_NUMERIC = f'IF(STRSTARTS(STR(DATATYPE({{v}})), "{PROTECTED}"), <{XSD.integer}>(STR({{v}})), {{v}})'
+
+_NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "(isBlank({v}) || isIRI({v}))",
+    SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+
+_COMPARISONS = {
+    SH.MinExclusiveConstraintComponent: ">",
+    SH.MinInclusiveConstraintComponent: ">=",
+    SH.MaxExclusiveConstraintComponent: "<",
+    SH.MaxInclusiveConstraintComponent: "<=",
+}
+
+
+class Unsupported(Exception):
+    """A constraint the compiler does not turn into SPARQL (pyshacl checks it)."""
+
+
+def term_sparql(term: Node) -> str:
+    """An rdflib term written as SPARQL; blank nodes cannot be named in a query."""
+    if isinstance(term, URIRef):
+        if any(c in str(term) for c in '<>"{}|^`\\ '):
+            raise Unsupported(f"IRI {term!r} cannot be written in SPARQL")
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        private = protected_iri(str(term.datatype)) if term.datatype is not None else None
+        if private is not None:
+            return f"{_string(str(term))}^^<{private}>"
+        return term.n3()
+    raise Unsupported("a blank node used as a constraint parameter")
+
+
+def _comparable(term: Node) -> str:
+    """A bound of sh:minInclusive & co.: integer subtypes compare as integers."""
+    if isinstance(term, Literal) and term.datatype is not None and protected_iri(str(term.datatype)):
+        return f"{_string(str(term))}^^<{XSD.integer}>"
+    return term_sparql(term)
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal holding ``text`` exactly."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def _int(term: Node, what: str) -> int:
+    if isinstance(term, Literal) and isinstance(term.toPython(), int) and not isinstance(term.toPython(), bool):
+        return int(term.toPython())
+    raise Unsupported(f"{what} is not an integer")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compiled constraint, ready to be joined with a shape's focus nodes.
+
+    ``pattern`` has one solution per violation; ``focus`` names the variable bound to the
+    result's focus node, ``value`` and ``path`` the variables of ``sh:value`` and
+    ``sh:resultPath`` when the component reports them.
+    """
+
+    shape: Shape
+    constraint: Constraint
+    pattern: str
+    focus: str
+    value: str | None = None
+    path: str | None = None
+    key: str | None = None
+
+
+class Compiler:
+    """Compiles the shapes of one :class:`ShapesGraph`; variables are numbered per compiler."""
+
+    def __init__(self, shapes: ShapesGraph) -> None:
+        self.shapes = shapes
+        self._counter = itertools.count()
+
+    # ----------------------------------------------------------------- helpers
+
+    def fresh(self, stem: str = "v") -> str:
+        """A variable name no other pattern of this compiler uses."""
+        return f"?_{stem}{next(self._counter)}"
+
+    def path(self, node: Node) -> str:
+        """A SHACL property path as a SPARQL property path."""
+        g = self.shapes.graph
+        if isinstance(node, URIRef):
+            return term_sparql(node)
+        if (node, RDF.first, None) in g:
+            items = self.shapes.list_items(node)
+            if len(items) < 2:
+                raise Unsupported("a sequence path needs at least two members")
+            return "(" + "/".join(self.path(p) for p in items) + ")"
+        for predicate, template in (
+            (SH.inversePath, "^({})"),
+            (SH.zeroOrMorePath, "({})*"),
+            (SH.oneOrMorePath, "({})+"),
+            (SH.zeroOrOnePath, "({})?"),
+        ):
+            inner = g.value(node, predicate)
+            if inner is not None:
+                return template.format(self.path(inner))
+        alternatives = g.value(node, SH.alternativePath)
+        if alternatives is not None:
+            return "(" + "|".join(self.path(p) for p in self.shapes.list_items(alternatives)) + ")"
+        raise Unsupported(f"{node} is not a SHACL path")
+
+    def target_pattern(self, shape: Shape, var: str = "?this") -> str:
+        """A pattern binding ``var`` to each focus node of ``shape`` (duplicates possible)."""
+        branches: list[str] = []
+        for kind, value in shape.targets:
+            if kind == SH.targetNode:
+                branches.append(f"VALUES {var} {{ {term_sparql(value)} }}")
+            elif kind == SH.targetClass:
+                branches.append(f"{var} <{RDF.type}>/<{RDFS.subClassOf}>* {term_sparql(value)} .")
+            elif kind == SH.targetSubjectsOf:
+                branches.append(f"{var} {term_sparql(value)} {self.fresh('o')} .")
+            elif kind == SH.targetObjectsOf:
+                branches.append(f"{self.fresh('s')} {term_sparql(value)} {var} .")
+        if not branches:
+            raise Unsupported("a shape without targets")
+        return " UNION ".join(f"{{ {b} }}" for b in branches)
+
+    def _values(self, shape: Shape, focus: str) -> tuple[str, str]:
+        """The pattern that binds the value nodes of ``shape`` at ``focus``, and their variable."""
+        if shape.path is None:
+            return "", focus
+        value = self.fresh()
+        return f"{focus} {self.path(shape.path)} {value} .", value
+
+    # ----------------------------------------------------------------- top level
+
+    def checks(self, shape: Shape, focus: str = "?this") -> Iterator[Check]:
+        """The checks reporting ``shape``'s own results at ``focus``, then those of its
+        property shapes (which report under their own ``sh:sourceShape``)."""
+        if shape.deactivated:
+            return
+        for constraint in shape.constraints:
+            if constraint.component == SH.SPARQLConstraintComponent:
+                if focus != "?this":
+                    raise Unsupported("a SPARQL constraint on the value nodes of a property shape")
+                yield Check(shape, constraint, "", focus)  # already a query: the engine runs it
+                continue
+            if constraint.component == SH.PropertyConstraintComponent:
+                child = self.shapes.shape(constraint.value)
+                if child.path is None:
+                    raise Unsupported("sh:property names a shape without sh:path")
+                values, var = self._values(shape, focus)
+                for check in self.checks(child, var):
+                    yield Check(
+                        check.shape, check.constraint, f"{values} {check.pattern}", check.focus, check.value, check.path, check.key
+                    )
+                continue
+            yield self._check(shape, constraint, focus, nested=False)
+
+    # ----------------------------------------------------------------- nested
+
+    def violates(self, shape: Shape, var: str, stack: tuple[Node, ...] = ()) -> str:
+        """A SPARQL expression: true when the node in ``var`` does not conform to ``shape``."""
+        if shape.node in stack:
+            raise Unsupported("recursive shapes")
+        if shape.deactivated:
+            return "false"
+        stack = (*stack, shape.node)
+        parts: list[str] = []
+        for constraint in shape.constraints:
+            if constraint.component == SH.SPARQLConstraintComponent:
+                raise Unsupported("a SPARQL constraint inside sh:node/sh:and/sh:or/sh:not/sh:xone")
+            if constraint.component == SH.PropertyConstraintComponent:
+                child = self.shapes.shape(constraint.value)
+                values, inner = self._values(shape, var)
+                body = self.violates(child, inner, stack)
+                parts.append(f"EXISTS {{ {values} FILTER ({body}) }}" if values else f"({body})")
+                continue
+            check = self._check(shape, constraint, var, nested=True, stack=stack)
+            parts.append(f"EXISTS {{ {check.pattern} }}")
+        return "(" + " || ".join(parts) + ")" if parts else "false"
+
+    # ----------------------------------------------------------------- components
+
+    def _check(self, shape: Shape, c: Constraint, focus: str, *, nested: bool, stack: tuple[Node, ...] = ()) -> Check:
+        build = _BUILDERS.get(c.component)
+        if build is None:
+            raise Unsupported(f"{c.component} is not compiled")
+        pattern, value, path, *key = build(self, shape, c, focus, nested, stack)
+        return Check(shape, c, pattern, focus, value, path, key[0] if key else None)
+
+    def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> tuple[str, str | None, str | None]:
+        """Value nodes for which ``condition`` (a violation test) holds."""
+        values, v = self._values(shape, focus)
+        return f"{values} FILTER ({condition(v)})", v, None
+
+    def _count_at_least(self, shape: Shape, focus: str, n: int, extra: Callable[[str], str] | None = None) -> str:
+        """A pattern matching when ``focus`` has at least ``n`` distinct value nodes (nested form)."""
+        if n > _MAX_PAIRWISE:
+            raise Unsupported(f"a count of {n} inside a nested shape")
+        if shape.path is None:
+            raise Unsupported("a count on a node shape")
+        path = self.path(shape.path)
+        names = [self.fresh() for _ in range(n)]
+        parts = [f"{focus} {path} {v} ." for v in names]
+        conditions = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
+        if extra is not None:
+            conditions += [extra(v) for v in names]
+        return " ".join(parts) + (f" FILTER ({' && '.join(conditions)})" if conditions else "")
+
+
+def _value_type(condition: Callable[[Compiler, Shape, Constraint], Callable[[str], str]]):  # type: ignore[no-untyped-def]
+    """A builder for components that test each value node on its own."""
+
+    def build(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+        return comp._filtered(shape, focus, condition(comp, shape, c))
+
+    return build
+
+
+def _class(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    klass = term_sparql(c.value)
+    return lambda v: f"NOT EXISTS {{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* {klass} }}"
+
+
+def _datatype(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    private = protected_iri(str(c.value))
+    if private is not None:
+        low, high = INTEGER_RANGES[str(c.value).rsplit("#", 1)[-1]]
+        number = f"<{XSD.integer}>(STR({{v}}))"
+        tests = [f"!COALESCE(isLiteral({number}), false)"]
+        tests += [f"{number} < {low}"] if low is not None else []
+        tests += [f"{number} > {high}"] if high is not None else []
+        tail = " || ".join(tests)
+        return lambda v: f"!isLiteral({v}) || datatype({v}) != <{private}> || " + tail.replace("{v}", v)
+    dt = term_sparql(c.value)
+    if c.value == RDF.langString:
+        return lambda v: f"!isLiteral({v}) || lang({v}) = \"\""
+    if c.value in _CASTABLE:
+        return lambda v: f"!isLiteral({v}) || datatype({v}) != {dt} || !COALESCE(isLiteral({dt}(STR({v}))), false)"
+    return lambda v: f"!isLiteral({v}) || lang({v}) != \"\" || datatype({v}) != {dt}"
+
+
+def _node_kind(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    template = _NODE_KINDS.get(c.value)  # type: ignore[call-overload]
+    if template is None:
+        raise Unsupported(f"sh:nodeKind {c.value}")
+    return lambda v: "!" + template.format(v=v)
+
+
+def _comparison(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    op = _COMPARISONS[c.component]
+    bound = _comparable(c.value)
+    return lambda v: f"!COALESCE({_NUMERIC.format(v=v)} {op} {bound}, false)"
+
+
+def _length(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    n = _int(c.value, "the length")
+    op = "<" if c.component == SH.MinLengthConstraintComponent else ">"
+    return lambda v: f"isBlank({v}) || STRLEN(STR({v})) {op} {n}"
+
+
+def _pattern(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    flags = c.params.get(SH.flags)
+    regex = _string(str(c.value))
+    flag_text = f", {_string(str(flags))}" if flags is not None else ""
+    return lambda v: f"isBlank({v}) || !REGEX(STR({v}), {regex}{flag_text})"
+
+
+def _language_in(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    tags = [_string(str(t)) for t in c.items]
+
+    def condition(v: str) -> str:
+        matches = " || ".join(f"langMatches(lang({v}), {t})" for t in tags) or "false"
+        return f"!isLiteral({v}) || !({matches})"
+
+    return condition
+
+
+def _in(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
+    members = [term_sparql(t) for t in c.items]
+    return lambda v: "!(" + (" || ".join(f"sameTerm({v}, {m})" for m in members) or "false") + ")"
+
+
+def _nested_shape(comp: Compiler, node: Node, stack: tuple[Node, ...]) -> Callable[[str], str]:
+    return lambda v: comp.violates(comp.shapes.shape(node), v, stack)
+
+
+def _node(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    return comp._filtered(shape, focus, _nested_shape(comp, c.value, stack))
+
+
+def _not(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    inner = _nested_shape(comp, c.value, stack)
+    return comp._filtered(shape, focus, lambda v: f"!{inner(v)}")
+
+
+def _logical(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    members = [_nested_shape(comp, m, stack) for m in c.items]
+
+    def condition(v: str) -> str:
+        failures = [m(v) for m in members]
+        if c.component == SH.AndConstraintComponent:
+            return " || ".join(failures) or "false"
+        if c.component == SH.OrConstraintComponent:
+            return " && ".join(failures) or "true"
+        conforming = " + ".join(f"IF({f}, 0, 1)" for f in failures) or "0"
+        return f"({conforming}) != 1"
+
+    return comp._filtered(shape, focus, condition)
+
+
+def _min_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    n = _int(c.value, "sh:minCount")
+    if shape.path is None:
+        raise Unsupported("sh:minCount on a node shape")
+    if n == 0:
+        return "FILTER (false)", None, None
+    if n == 1 or nested:
+        return f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}", None, None
+    x, count = comp.fresh(), comp.fresh("n")
+    path = comp.path(shape.path)
+    sub = f"{{ SELECT {focus} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {focus} {path} {x} }} GROUP BY {focus} }}"
+    return f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})", None, None
+
+
+def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    n = _int(c.value, "sh:maxCount")
+    if shape.path is None:
+        raise Unsupported("sh:maxCount on a node shape")
+    if nested or n + 1 <= 2:
+        return comp._count_at_least(shape, focus, n + 1), None, None
+    x = comp.fresh()
+    path = comp.path(shape.path)
+    return (
+        f"{{ SELECT {focus} WHERE {{ {focus} {path} {x} }} GROUP BY {focus} HAVING (COUNT(DISTINCT {x}) > {n}) }}",
+        None,
+        None,
+    )
+
+
+def _qualified(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    if shape.path is None:
+        raise Unsupported("a qualified count on a node shape")
+    n = _int(c.value, "the qualified count")
+    qvs = c.params[SH.qualifiedValueShape]
+    own = _nested_shape(comp, qvs, stack)
+    siblings: list[Node] = []
+    disjoint = c.params.get(SH.qualifiedValueShapesDisjoint)
+    if isinstance(disjoint, Literal) and disjoint.toPython() is True:
+        for parent in comp.shapes.parent_shapes(shape.node):
+            for sibling_property in comp.shapes.graph.objects(parent, SH.property):
+                for sibling in comp.shapes.graph.objects(sibling_property, SH.qualifiedValueShape):
+                    if sibling != qvs and sibling not in siblings:
+                        siblings.append(sibling)
+    others = [_nested_shape(comp, s, stack) for s in siblings]
+
+    def qualifies(v: str) -> str:
+        return "(!" + own(v) + "".join(f" && {o(v)}" for o in others) + ")"
+
+    if c.component == SH.QualifiedMinCountConstraintComponent:
+        if n == 0:
+            return "FILTER (false)", None, None
+        if n <= _MAX_PAIRWISE:
+            return f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n, qualifies)} }}", None, None
+        if nested:
+            raise Unsupported("a large qualified count inside a nested shape")
+        x, count = comp.fresh(), comp.fresh("n")
+        sub = (
+            f"{{ SELECT {focus} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {focus} {comp.path(shape.path)} {x} "
+            f"FILTER ({qualifies(x)}) }} GROUP BY {focus} }}"
+        )
+        return f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})", None, None
+    return comp._count_at_least(shape, focus, n + 1, qualifies), None, None
+
+
+def _has_value(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    value = term_sparql(c.value)
+    if shape.path is None:
+        return f"FILTER (!sameTerm({focus}, {value}))", None, None
+    return f"FILTER NOT EXISTS {{ {focus} {comp.path(shape.path)} {value} }}", None, None
+
+
+def _unique_lang(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    if not (isinstance(c.value, Literal) and c.value.toPython() is True):
+        return "FILTER (false)", None, None
+    if shape.path is None:
+        raise Unsupported("sh:uniqueLang on a node shape")
+    path = comp.path(shape.path)
+    a, b = comp.fresh(), comp.fresh()
+    pattern = (
+        f"{focus} {path} {a} . {focus} {path} {b} . "
+        f"FILTER (!sameTerm({a}, {b}) && lang({a}) != \"\" && LCASE(lang({a})) = LCASE(lang({b})))"
+    )
+    if nested:
+        return pattern, None, None
+    lang = comp.fresh("lang")
+    return f"{{ SELECT DISTINCT {focus} {lang} WHERE {{ {pattern} BIND (LCASE(lang({a})) AS {lang}) }} }}", None, None, lang
+
+
+def _property_pair(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    other = term_sparql(c.value)
+    values, v = comp._values(shape, focus)
+    if c.component == SH.DisjointConstraintComponent:
+        return f"{values} {focus} {other} {v} .", v, None
+    if c.component == SH.EqualsConstraintComponent:
+        missing = f"{{ {values} FILTER NOT EXISTS {{ {focus} {other} {v} }} }}"
+        if shape.path is None:
+            extra = f"{{ {focus} {other} {v} FILTER (!sameTerm({v}, {focus})) }}"
+        else:
+            extra = f"{{ {focus} {other} {v} FILTER NOT EXISTS {{ {focus} {comp.path(shape.path)} {v} }} }}"
+        return f"{missing} UNION {extra}", v, None
+    op = "<" if c.component == SH.LessThanConstraintComponent else "<="
+    o = comp.fresh()
+    left, right = _NUMERIC.format(v=v), _NUMERIC.format(v=o)
+    return f"{values} {focus} {other} {o} . FILTER (!COALESCE({left} {op} {right}, false))", v, None
+
+
+def _closed(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    if not (isinstance(c.value, Literal) and c.value.toPython() is True):
+        return "FILTER (false)", None, None
+    allowed: list[Node] = []
+    for prop in comp.shapes.graph.objects(shape.node, SH.property):
+        path = comp.shapes.graph.value(prop, SH.path)
+        if isinstance(path, URIRef):
+            allowed.append(path)
+    ignored = c.params.get(SH.ignoredProperties)
+    if ignored is not None:
+        allowed.extend(comp.shapes.list_items(ignored))
+    values, v = comp._values(shape, focus)
+    p, o = comp.fresh("p"), comp.fresh("o")
+    keep = ", ".join(term_sparql(a) for a in allowed)
+    condition = f" FILTER ({p} NOT IN ({keep}))" if keep else ""
+    return f"{values} {v} {p} {o} .{condition}", o, p
+
+
+_BUILDERS = {
+    SH.ClassConstraintComponent: _value_type(_class),
+    SH.DatatypeConstraintComponent: _value_type(_datatype),
+    SH.NodeKindConstraintComponent: _value_type(_node_kind),
+    SH.MinExclusiveConstraintComponent: _value_type(_comparison),
+    SH.MinInclusiveConstraintComponent: _value_type(_comparison),
+    SH.MaxExclusiveConstraintComponent: _value_type(_comparison),
+    SH.MaxInclusiveConstraintComponent: _value_type(_comparison),
+    SH.MinLengthConstraintComponent: _value_type(_length),
+    SH.MaxLengthConstraintComponent: _value_type(_length),
+    SH.PatternConstraintComponent: _value_type(_pattern),
+    SH.LanguageInConstraintComponent: _value_type(_language_in),
+    SH.InConstraintComponent: _value_type(_in),
+    SH.NodeConstraintComponent: _node,
+    SH.NotConstraintComponent: _not,
+    SH.AndConstraintComponent: _logical,
+    SH.OrConstraintComponent: _logical,
+    SH.XoneConstraintComponent: _logical,
+    SH.MinCountConstraintComponent: _min_count,
+    SH.MaxCountConstraintComponent: _max_count,
+    SH.QualifiedMinCountConstraintComponent: _qualified,
+    SH.QualifiedMaxCountConstraintComponent: _qualified,
+    SH.HasValueConstraintComponent: _has_value,
+    SH.UniqueLangConstraintComponent: _unique_lang,
+    SH.EqualsConstraintComponent: _property_pair,
+    SH.DisjointConstraintComponent: _property_pair,
+    SH.LessThanConstraintComponent: _property_pair,
+    SH.LessThanOrEqualsConstraintComponent: _property_pair,
+    SH.ClosedConstraintComponent: _closed,
+}

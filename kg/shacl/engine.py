@@ -1,0 +1,331 @@
+"""Validation on a pyoxigraph store: compiled SPARQL first, pyshacl for the rest.
+
+Each shape with targets is compiled (:mod:`kg.shacl.compiler`) into one SELECT per
+constraint; pyoxigraph evaluates them over the store, two at a time. SPARQL-based
+constraints run as written, with ``$this`` joined to the shape's targets when the query
+allows it and pre-bound one focus node at a time when it does not. A shape the compiler
+cannot translate faithfully is validated by pyshacl, the reference implementation, on an
+rdflib copy of the data; the report says which engine checked which shape.
+
+The outcome is a W3C ``sh:ValidationReport`` graph, the same thing pyshacl produces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, Node, URIRef
+from rdflib.namespace import XSD
+
+from ..errors import InputError
+from ..namespaces import RDF, RDFS, SH
+from ..rdfio import to_rdflib_term
+from .literals import restore
+from .compiler import Check, Compiler, Unsupported, term_sparql
+from .messages import default_message, fill_template
+from .model import Constraint, Shape, ShapesGraph
+
+__all__ = ["EngineReport", "validate_oxigraph", "ENGINE_SPARQL", "ENGINE_PYSHACL"]
+
+ENGINE_SPARQL = "sparql"
+ENGINE_PYSHACL = "pyshacl"
+
+_SELECT_HEAD = re.compile(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?", re.IGNORECASE)
+_NESTED = re.compile(r"\b(SELECT|MINUS|VALUES|SERVICE)\b", re.IGNORECASE)
+
+
+@dataclass
+class EngineReport:
+    """The report graph, and which engine checked each shape (by shape node)."""
+
+    graph: Graph
+    conforms: bool
+    engines: dict[Node, str] = field(default_factory=dict)
+    unsupported: dict[Node, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Row:
+    shape: Shape
+    component: URIRef
+    focus: Node
+    path: Node | None
+    value: Node | None
+    messages: list[Literal]
+    source_constraint: Node | None = None
+
+
+def _rdflib(term: object) -> Node:
+    node = to_rdflib_term(restore(term))  # type: ignore[arg-type]
+    if isinstance(node, Literal) and node.datatype == XSD.string:
+        return Literal(str(node))
+    return node
+
+
+def _sparql_term(term: Node) -> str | None:
+    """A focus node written for a VALUES clause; None for blank nodes (cannot be named)."""
+    try:
+        return term_sparql(term)
+    except Unsupported:
+        return None
+
+
+class _Run:
+    """One validation run: the store, the compiled shapes and the rows they produce."""
+
+    def __init__(self, store: ox.Store, shapes: ShapesGraph, focus: Collection[Node] | None) -> None:
+        self.store = store
+        self.shapes = shapes
+        self.compiler = Compiler(shapes)
+        self.focus_values = self._focus_clause(focus)
+
+    @staticmethod
+    def _focus_clause(focus: Collection[Node] | None) -> str | None:
+        if focus is None:
+            return None
+        written = [_sparql_term(f) for f in focus]
+        if any(w is None for w in written):
+            return None  # a blank focus node cannot be named: check every focus node
+        return "VALUES ?this { " + " ".join(w for w in written if w) + " }"
+
+    def targets(self, shape: Shape) -> str:
+        target = self.compiler.target_pattern(shape)
+        return f"{self.focus_values} {{ {target} }}" if self.focus_values else target
+
+    # ----------------------------------------------------------------- compiled checks
+
+    def check_query(self, shape: Shape, check: Check) -> str:
+        keys = " ".join(v for v in (check.value, check.path, check.key) if v)
+        return f"SELECT DISTINCT ({check.focus} AS ?focus) {keys} WHERE {{ {self.targets(shape)} {check.pattern} }}"
+
+    def run_check(self, shape: Shape, check: Check) -> list[_Row]:
+        query = self.check_query(shape, check)
+        rows: list[_Row] = []
+        for solution in self.store.query(query):
+            value = solution[check.value[1:]] if check.value else None
+            path = solution[check.path[1:]] if check.path else None
+            rows.append(
+                _Row(
+                    check.shape,
+                    check.constraint.component,
+                    _rdflib(solution["focus"]),
+                    _rdflib(path) if path is not None else check.shape.path,
+                    _rdflib(value) if value is not None else None,
+                    check.shape.messages,
+                )
+            )
+        return rows
+
+    # ----------------------------------------------------------------- SPARQL constraints
+
+    def sparql_query(self, shape: Shape, constraint: Constraint) -> tuple[str, bool]:
+        """The constraint's query with prefixes and ``$PATH`` filled in, and whether
+        ``$this`` can be joined with the targets (else it is pre-bound node by node)."""
+        g = self.shapes.graph
+        select = g.value(constraint.value, SH.select)
+        if select is None:
+            raise Unsupported("a SPARQL constraint without sh:select")
+        text = str(select)
+        if re.search(r"[$?](shapesGraph|currentShape)\b", text):
+            raise Unsupported("$shapesGraph / $currentShape")
+        if shape.path is not None:
+            text = re.sub(r"\$PATH\b", self.compiler.path(shape.path), text)
+        prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self._prefixes(constraint.value))
+        text = re.sub(r"\$this\b", "?this", text)
+        joinable = len(_NESTED.findall(text)) == 1  # the query's own SELECT and nothing nested
+        return prologue + text, joinable
+
+    def _prefixes(self, node: Node) -> Iterator[tuple[str, str]]:
+        g = self.shapes.graph
+        for holder in g.objects(node, SH.prefixes):
+            for declaration in g.objects(holder, SH.declare):
+                prefix, namespace = g.value(declaration, SH.prefix), g.value(declaration, SH.namespace)
+                if prefix is not None and namespace is not None:
+                    yield str(prefix), str(namespace)
+
+    def run_sparql(self, shape: Shape, constraint: Constraint) -> list[_Row]:
+        query, joinable = self.sparql_query(shape, constraint)
+        if joinable:
+            brace = query.index("{")
+            head = query[:brace]
+            if "*" not in head[_SELECT_HEAD.search(head).end() if _SELECT_HEAD.search(head) else 0 :] and "?this" not in head:
+                head = _SELECT_HEAD.sub(lambda m: m.group(0) + "?this ", head, count=1)
+            solutions: Iterable[ox.QuerySolution] = self.store.query(
+                f"{head}{{ {self.targets(shape)} {query[brace + 1:]}"
+            )
+            return self._sparql_rows(shape, constraint, solutions, None)
+        rows: list[_Row] = []
+        for focus in self.focus_nodes(shape):
+            solutions = self.store.query(query, substitutions={ox.Variable("this"): focus})
+            rows.extend(self._sparql_rows(shape, constraint, solutions, focus))
+        return rows
+
+    def focus_nodes(self, shape: Shape) -> list[object]:
+        return [s["this"] for s in self.store.query(f"SELECT DISTINCT ?this WHERE {{ {self.targets(shape)} }}")]
+
+    def _sparql_rows(
+        self, shape: Shape, constraint: Constraint, solutions: Iterable[ox.QuerySolution], focus: object | None
+    ) -> list[_Row]:
+        g = self.shapes.graph
+        templates = [m for m in g.objects(constraint.value, SH.message) if isinstance(m, Literal)] or shape.messages
+        variables = [v.value for v in solutions.variables]  # type: ignore[attr-defined]
+        rows: list[_Row] = []
+        seen: set[tuple[object, ...]] = set()
+        for solution in solutions:
+            bound = {name: solution[name] for name in variables if solution[name] is not None}
+            if "failure" in bound and to_rdflib_term(bound["failure"]) == Literal(True):
+                raise InputError(f"the SPARQL constraint of shape {shape.node} reported a failure")
+            this = bound.get("this", focus)
+            if this is None:
+                continue
+            key = tuple(sorted((k, str(v)) for k, v in bound.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            focus_node = _rdflib(this)
+            value = _rdflib(bound["value"]) if "value" in bound else (None if shape.path is not None else focus_node)
+            path = _rdflib(bound["path"]) if isinstance(bound.get("path"), ox.NamedNode) else shape.path
+            terms = {k: _rdflib(v) for k, v in bound.items()}
+            if "message" in bound:
+                messages = [Literal(str(bound["message"]))]
+            else:
+                messages = [fill_template(t, terms) for t in templates]
+            rows.append(_Row(shape, SH.SPARQLConstraintComponent, focus_node, path, value, messages, constraint.value))
+        return rows
+
+
+def validate_oxigraph(
+    store: ox.Store,
+    shapes_graph: Graph,
+    *,
+    focus: Collection[Node] | None = None,
+    rdflib_data: Callable[[], Graph] | None = None,
+    threads: int = 2,
+) -> EngineReport:
+    """Validate the store's default graph against ``shapes_graph``.
+
+    ``focus`` limits validation to those focus nodes (the incremental check of a change);
+    ``rdflib_data`` gives the data as an rdflib graph for the shapes pyshacl must check
+    (called only when there is such a shape).
+    """
+    shapes = ShapesGraph(shapes_graph)
+    run = _Run(store, shapes, focus)
+    report = EngineReport(Graph(), True)
+    jobs: list[Callable[[], list[_Row]]] = []
+    fallback: list[Shape] = []
+    if shapes.has_sparql_targets():
+        fallback.extend(s for s in shapes.targeted())
+    for shape in shapes.targeted() if not fallback else []:
+        try:
+            shape_jobs = _jobs(run, shape)
+        except Unsupported as exc:
+            report.unsupported[shape.node] = str(exc)
+            report.engines[shape.node] = ENGINE_PYSHACL
+            fallback.append(shape)
+            continue
+        report.engines[shape.node] = ENGINE_SPARQL
+        jobs.extend(shape_jobs)
+    rows: list[_Row] = []
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for chunk in pool.map(lambda job: job(), jobs):
+            rows.extend(chunk)
+    _write_report(report, shapes, rows)
+    if fallback:
+        if rdflib_data is None:
+            raise Unsupported("shapes need pyshacl but no rdflib copy of the data was given")
+        for shape in fallback:
+            report.engines[shape.node] = ENGINE_PYSHACL
+        _merge_pyshacl(report, shapes, fallback, rdflib_data(), focus)
+    report.graph.add((_report_node(report), SH.conforms, Literal(report.conforms)))
+    return report
+
+
+def _jobs(run: _Run, shape: Shape) -> list[Callable[[], list[_Row]]]:
+    """Compile every check of ``shape`` (raising :class:`Unsupported` before any runs)."""
+    jobs: list[Callable[[], list[_Row]]] = []
+    for check in run.compiler.checks(shape):
+        if check.constraint.component == SH.SPARQLConstraintComponent:
+            run.sparql_query(check.shape, check.constraint)  # raises Unsupported early
+            jobs.append(lambda s=check.shape, c=check.constraint: run.run_sparql(s, c))
+        else:
+            jobs.append(lambda s=shape, c=check: run.run_check(s, c))
+    return jobs
+
+
+def _report_node(report: EngineReport) -> Node:
+    node = report.graph.value(predicate=RDF.type, object=SH.ValidationReport)
+    if node is None:
+        node = BNode()
+        report.graph.add((node, RDF.type, SH.ValidationReport))
+    return node
+
+
+def _copy_path(shapes: Graph, target: Graph, node: Node) -> None:
+    """Copy a blank-node path structure (and RDF lists in it) into the report graph."""
+    if not isinstance(node, BNode):
+        return
+    for p, o in shapes.predicate_objects(node):
+        target.add((node, p, o))
+        _copy_path(shapes, target, o)
+
+
+def _write_report(report: EngineReport, shapes: ShapesGraph, rows: list[_Row]) -> None:
+    g = report.graph
+    root = _report_node(report)
+    for row in rows:
+        result = BNode()
+        report.conforms = False
+        g.add((root, SH.result, result))
+        g.add((result, RDF.type, SH.ValidationResult))
+        g.add((result, SH.focusNode, row.focus))
+        g.add((result, SH.resultSeverity, row.shape.severity))
+        g.add((result, SH.sourceShape, row.shape.node))
+        g.add((result, SH.sourceConstraintComponent, row.component))
+        if row.source_constraint is not None:
+            g.add((result, SH.sourceConstraint, row.source_constraint))
+        if row.path is not None:
+            g.add((result, SH.resultPath, row.path))
+            _copy_path(shapes.graph, g, row.path)
+        if row.value is not None:
+            g.add((result, SH.value, row.value))
+        messages = row.messages or [Literal(default_message(row.component, row.shape, shapes.graph))]
+        for message in messages:
+            g.add((result, SH.resultMessage, message))
+
+
+def _merge_pyshacl(report: EngineReport, shapes: ShapesGraph, fallback: list[Shape], data: Graph, focus: Collection[Node] | None) -> None:
+    """Let pyshacl check the ``fallback`` shapes (every other shape's targets removed)."""
+    from pyshacl import validate as pyshacl_validate
+
+    from .model import TARGET_PREDICATES
+
+    keep = {s.node for s in fallback}
+    reduced = Graph()
+    for triple in shapes.graph:
+        s, p, o = triple
+        if s not in keep and (p in TARGET_PREDICATES or p == SH.target or (p == RDF.type and o == RDFS.Class)):
+            continue
+        reduced.add(triple)
+    conforms, graph, _ = pyshacl_validate(
+        data, shacl_graph=reduced, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
+    )
+    root = _report_node(report)
+    wanted = set(focus) if focus is not None else None
+    for pyreport in graph.subjects(RDF.type, SH.ValidationReport):
+        for result in graph.objects(pyreport, SH.result):
+            if wanted is not None and graph.value(result, SH.focusNode) not in wanted:
+                continue
+            report.conforms = False
+            report.graph.add((root, SH.result, result))
+            _copy_tree(graph, report.graph, result)
+
+
+def _copy_tree(source: Graph, target: Graph, node: Node) -> None:
+    for p, o in source.predicate_objects(node):
+        target.add((node, p, o))
+        if isinstance(o, BNode) and p != SH.sourceShape:
+            _copy_tree(source, target, o)
