@@ -183,6 +183,8 @@ class Compiler:
         property shapes (which report under their own ``sh:sourceShape``)."""
         if shape.deactivated:
             return
+        if shape.custom:
+            raise Unsupported(f"constraint components declared in the shapes graph ({', '.join(shape.custom)})")
         for constraint in shape.constraints:
             if constraint.component == SH.SPARQLConstraintComponent:
                 if focus != "?this":
@@ -199,7 +201,7 @@ class Compiler:
                         check.shape, check.constraint, f"{values} {check.pattern}", check.focus, check.value, check.path, check.key
                     )
                 continue
-            yield self._check(shape, constraint, focus, nested=False)
+            yield from self._check(shape, constraint, focus, nested=False)
 
     # ----------------------------------------------------------------- nested
 
@@ -209,6 +211,8 @@ class Compiler:
             raise Unsupported("recursive shapes")
         if shape.deactivated:
             return "false"
+        if shape.custom:
+            raise Unsupported("constraint components declared in the shapes graph")
         stack = (*stack, shape.node)
         parts: list[str] = []
         for constraint in shape.constraints:
@@ -220,18 +224,19 @@ class Compiler:
                 body = self.violates(child, inner, stack)
                 parts.append(f"EXISTS {{ {values} FILTER ({body}) }}" if values else f"({body})")
                 continue
-            check = self._check(shape, constraint, var, nested=True, stack=stack)
-            parts.append(f"EXISTS {{ {check.pattern} }}")
+            parts.extend(f"EXISTS {{ {check.pattern} }}" for check in self._check(shape, constraint, var, nested=True, stack=stack))
         return "(" + " || ".join(parts) + ")" if parts else "false"
 
     # ----------------------------------------------------------------- components
 
-    def _check(self, shape: Shape, c: Constraint, focus: str, *, nested: bool, stack: tuple[Node, ...] = ()) -> Check:
+    def _check(self, shape: Shape, c: Constraint, focus: str, *, nested: bool, stack: tuple[Node, ...] = ()) -> list[Check]:
+        """The checks of one constraint (most components need one pattern, sh:equals two)."""
         build = _BUILDERS.get(c.component)
         if build is None:
             raise Unsupported(f"{c.component} is not compiled")
-        pattern, value, path, *key = build(self, shape, c, focus, nested, stack)
-        return Check(shape, c, pattern, focus, value, path, key[0] if key else None)
+        built = build(self, shape, c, focus, nested, stack)
+        branches = built if isinstance(built, list) else [built]
+        return [Check(shape, c, pattern, focus, value, path, key[0] if key else None) for pattern, value, path, *key in branches]
 
     def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> tuple[str, str | None, str | None]:
         """Value nodes for which ``condition`` (a violation test) holds."""
@@ -448,16 +453,19 @@ def _property_pair(comp: Compiler, shape: Shape, c: Constraint, focus: str, nest
     if c.component == SH.DisjointConstraintComponent:
         return f"{values} {focus} {other} {v} .", v, None
     if c.component == SH.EqualsConstraintComponent:
-        missing = f"{{ {values} FILTER NOT EXISTS {{ {focus} {other} {v} }} }}"
+        # two checks, not a UNION: a UNION branch would not see the focus node bound outside it
+        missing = f"{values} FILTER NOT EXISTS {{ {focus} {other} {v} }}"
+        w = comp.fresh()
         if shape.path is None:
-            extra = f"{{ {focus} {other} {v} FILTER (!sameTerm({v}, {focus})) }}"
+            extra = f"{focus} {other} {w} FILTER (!sameTerm({w}, {focus}))"
         else:
-            extra = f"{{ {focus} {other} {v} FILTER NOT EXISTS {{ {focus} {comp.path(shape.path)} {v} }} }}"
-        return f"{missing} UNION {extra}", v, None
+            extra = f"{focus} {other} {w} FILTER NOT EXISTS {{ {focus} {comp.path(shape.path)} {w} }}"
+        return [(missing, v, None), (extra, w, None)]
     op = "<" if c.component == SH.LessThanConstraintComponent else "<="
     o = comp.fresh()
     left, right = _NUMERIC.format(v=v), _NUMERIC.format(v=o)
-    return f"{values} {focus} {other} {o} . FILTER (!COALESCE({left} {op} {right}, false))", v, None
+    # one result per pair of values (the other value is a key, not reported)
+    return f"{values} {focus} {other} {o} . FILTER (!COALESCE({left} {op} {right}, false))", v, None, o
 
 
 def _closed(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]

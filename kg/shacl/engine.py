@@ -22,7 +22,7 @@ from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import XSD
 
 from ..errors import InputError
-from ..namespaces import RDF, RDFS, SH
+from ..namespaces import OWL, RDF, RDFS, SH
 from ..rdfio import to_rdflib_term
 from .literals import restore
 from .compiler import Check, Compiler, Unsupported, term_sparql
@@ -35,7 +35,44 @@ ENGINE_SPARQL = "sparql"
 ENGINE_PYSHACL = "pyshacl"
 
 _SELECT_HEAD = re.compile(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?", re.IGNORECASE)
-_NESTED = re.compile(r"\b(SELECT|MINUS|VALUES|SERVICE)\b", re.IGNORECASE)
+#: what may open a nested group without changing what ``$this`` means inside it
+_SAFE_GROUP = re.compile(r"\b(EXISTS|OPTIONAL)\s*$", re.IGNORECASE)
+_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]')
+
+
+def _pre_bound(query: str, focus: object) -> tuple[str, dict[ox.Variable, object] | None]:
+    """The query with ``?this`` replaced by the focus node everywhere, nested groups
+    included (SHACL's pre-binding); pyoxigraph's substitution, which stops at nested
+    groups, only for blank focus nodes, which cannot be written in a query."""
+    if isinstance(focus, ox.BlankNode):
+        return query, {ox.Variable("this"): focus}
+    constant = str(focus)
+    brace = query.index("{")
+    head, body = query[:brace], re.sub(r"\bBOUND\s*\(\s*\?this\s*\)", "(true)", query[brace:], flags=re.IGNORECASE)
+    head = re.sub(r"\?this\b", "", head)
+    if re.search(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?(WHERE\s*)?$", head, re.IGNORECASE):
+        head = _SELECT_HEAD.sub(lambda m: m.group(0) + "* ", head, count=1)
+    body = "".join(
+        constant if token.group(0) == "?this" else token.group(0)
+        for token in re.finditer(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|<[^<>"{}|^`\\\s]*>|\?this\b|[\s\S]', body)
+    )
+    return head + body, None
+
+
+def _joinable(query: str) -> bool:
+    """True when joining ``?this`` with the targets at the top of the WHERE clause means
+    the same as pre-binding it: no group below the top one opens a new scope for it
+    (only ``EXISTS`` and ``OPTIONAL`` groups, which see the outer binding, are allowed)."""
+    depth = 0
+    for match in _TOKENS.finditer(query):
+        token = match.group(0)
+        if token == "{":
+            if depth >= 1 and not _SAFE_GROUP.search(query[: match.start()]):
+                return False
+            depth += 1
+        elif token == "}":
+            depth -= 1
+    return True
 
 
 @dataclass
@@ -99,7 +136,8 @@ class _Run:
     # ----------------------------------------------------------------- compiled checks
 
     def check_query(self, shape: Shape, check: Check) -> str:
-        keys = " ".join(v for v in (check.value, check.path, check.key) if v)
+        # ?this stays in the projection: a node reached from two focus nodes is reported twice
+        keys = " ".join(v for v in ("?this" if check.focus != "?this" else None, check.value, check.path, check.key) if v)
         return f"SELECT DISTINCT ({check.focus} AS ?focus) {keys} WHERE {{ {self.targets(shape)} {check.pattern} }}"
 
     def run_check(self, shape: Shape, check: Check) -> list[_Row]:
@@ -136,12 +174,18 @@ class _Run:
             text = re.sub(r"\$PATH\b", self.compiler.path(shape.path), text)
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self._prefixes(constraint.value))
         text = re.sub(r"\$this\b", "?this", text)
-        joinable = len(_NESTED.findall(text)) == 1  # the query's own SELECT and nothing nested
-        return prologue + text, joinable
+        return prologue + text, _joinable(text)
 
     def _prefixes(self, node: Node) -> Iterator[tuple[str, str]]:
+        """The declarations of ``sh:prefixes``, following ``owl:imports`` between holders."""
         g = self.shapes.graph
-        for holder in g.objects(node, SH.prefixes):
+        todo, seen = list(g.objects(node, SH.prefixes)), set()
+        while todo:
+            holder = todo.pop()
+            if holder in seen:
+                continue
+            seen.add(holder)
+            todo.extend(g.objects(holder, OWL.imports))
             for declaration in g.objects(holder, SH.declare):
                 prefix, namespace = g.value(declaration, SH.prefix), g.value(declaration, SH.namespace)
                 if prefix is not None and namespace is not None:
@@ -160,7 +204,11 @@ class _Run:
             return self._sparql_rows(shape, constraint, solutions, None)
         rows: list[_Row] = []
         for focus in self.focus_nodes(shape):
-            solutions = self.store.query(query, substitutions={ox.Variable("this"): focus})
+            text, substitutions = _pre_bound(query, focus)
+            try:
+                solutions = self.store.query(text, substitutions=substitutions)
+            except SyntaxError:  # ?this where only a variable may stand: let pyoxigraph bind it
+                solutions = self.store.query(query, substitutions={ox.Variable("this"): focus})
             rows.extend(self._sparql_rows(shape, constraint, solutions, focus))
         return rows
 
@@ -249,11 +297,25 @@ def _jobs(run: _Run, shape: Shape) -> list[Callable[[], list[_Row]]]:
     jobs: list[Callable[[], list[_Row]]] = []
     for check in run.compiler.checks(shape):
         if check.constraint.component == SH.SPARQLConstraintComponent:
-            run.sparql_query(check.shape, check.constraint)  # raises Unsupported early
+            query, _ = run.sparql_query(check.shape, check.constraint)
+            _parses(query)
             jobs.append(lambda s=check.shape, c=check.constraint: run.run_sparql(s, c))
         else:
+            _parses(run.check_query(shape, check))
             jobs.append(lambda s=shape, c=check: run.run_check(s, c))
     return jobs
+
+
+_EMPTY = ox.Store()
+
+
+def _parses(query: str) -> None:
+    """Raise :class:`Unsupported` for a query pyoxigraph cannot parse (run on an empty
+    store: parsing is all it costs), so the shape goes to pyshacl before anything runs."""
+    try:
+        _EMPTY.query(query)
+    except SyntaxError as exc:
+        raise Unsupported(f"the SPARQL of this shape does not parse in pyoxigraph: {exc}") from None
 
 
 def _report_node(report: EngineReport) -> Node:
@@ -310,9 +372,13 @@ def _merge_pyshacl(report: EngineReport, shapes: ShapesGraph, fallback: list[Sha
         if s not in keep and (p in TARGET_PREDICATES or p == SH.target or (p == RDF.type and o == RDFS.Class)):
             continue
         reduced.add(triple)
-    conforms, graph, _ = pyshacl_validate(
-        data, shacl_graph=reduced, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
-    )
+    try:
+        conforms, graph, _ = pyshacl_validate(
+            data, shacl_graph=reduced, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
+        )
+    except NotImplementedError as exc:
+        reasons = "; ".join(f"{node}: {why}" for node, why in report.unsupported.items())
+        raise InputError(f"these shapes use SHACL features no engine here implements ({reasons}): {exc}") from None
     root = _report_node(report)
     wanted = set(focus) if focus is not None else None
     for pyreport in graph.subjects(RDF.type, SH.ValidationReport):

@@ -86,6 +86,8 @@ class Shape:
     severity: URIRef
     messages: list[Literal]
     deactivated: bool
+    #: parameters of constraint components the shapes graph declares itself (SHACL-SPARQL)
+    custom: list[URIRef] = field(default_factory=list)
 
     @property
     def is_property_shape(self) -> bool:
@@ -99,6 +101,13 @@ class ShapesGraph:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self._shapes: dict[Node, Shape] = {}
+        self.custom_parameters = {
+            path
+            # any node with sh:parameter: components may be typed with a subclass of sh:ConstraintComponent
+            for component in set(graph.subjects(SH.parameter, None))
+            for parameter in graph.objects(component, SH.parameter)
+            if isinstance(path := graph.value(parameter, SH.path), URIRef)
+        }
 
     def shape(self, node: Node) -> Shape:
         """The shape ``node`` describes (any node can be used as a shape)."""
@@ -150,6 +159,7 @@ class ShapesGraph:
             severity=g.value(node, SH.severity) or SH.Violation,  # type: ignore[arg-type]
             messages=[m for m in g.objects(node, SH.message) if isinstance(m, Literal)],
             deactivated=_true(g.value(node, SH.deactivated)),
+            custom=sorted(p for p in set(g.predicates(node, None)) if p in self.custom_parameters),
         )
 
     def has_sparql_targets(self) -> bool:
