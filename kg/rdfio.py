@@ -6,8 +6,10 @@ owlready2 work with.
 
 from __future__ import annotations
 
+import mmap
 import re
-from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,7 +18,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from .errors import InputError, Location
 from .formats import RdfFormatInfo, rdf_format_for_path
 
-__all__ = ["parse_file", "to_rdflib_term", "to_oxigraph_term", "quads_to_graph", "graph_to_store", "read_graph"]
+__all__ = ["parse_file", "load_for_validation", "to_rdflib_term", "to_oxigraph_term", "quads_to_graph", "graph_to_store", "read_graph"]
 
 _POSITION = re.compile(r"line (\d+) column (\d+)|on line (\d+) at column (\d+)|(\d+):(\d+)")
 
@@ -29,21 +31,20 @@ def _location(path: Path, message: str) -> Location:
     return Location(str(path))
 
 
-def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]:
-    """Every quad of an RDF file; :class:`InputError` (exit 2) when it cannot be read."""
-    fmt = fmt or rdf_format_for_path(path)
-    if fmt is None:
+def _format(path: Path, fmt: RdfFormatInfo | None) -> RdfFormatInfo:
+    found = fmt or rdf_format_for_path(path)
+    if found is None:
         raise InputError(
             "unknown RDF format (use a .ttl, .nt, .nq, .trig, .jsonld or .rdf extension)", location=Location(str(path))
         )
+    return found
+
+
+@contextmanager
+def _parse_errors(path: Path, fmt: RdfFormatInfo) -> Iterator[None]:
+    """Parser errors as :class:`InputError` naming file, line and column."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
-    if not data.strip():
-        raise InputError("the file is empty", location=Location(str(path)))
-    try:
-        return list(ox.parse(data, format=fmt.oxigraph, base_iri=path.resolve().as_uri()))
+        yield
     except SyntaxError as exc:
         message = str(exc)
         loc = _location(path, message)
@@ -52,6 +53,51 @@ def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]
         raise InputError(f"{fmt.name} syntax error: {message}", location=loc) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{fmt.name}: {exc}", location=Location(str(path))) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+
+
+def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]:
+    """Every quad of an RDF file; :class:`InputError` (exit 2) when it cannot be read."""
+    fmt = _format(path, fmt)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+    if not data.strip():
+        raise InputError("the file is empty", location=Location(str(path)))
+    with _parse_errors(path, fmt):
+        return list(ox.parse(data, format=fmt.oxigraph, base_iri=path.resolve().as_uri()))
+
+
+def load_for_validation(store: ox.Store, path: Path, *, fmt: RdfFormatInfo | None = None) -> None:
+    """Load an RDF file into the default graph of ``store`` for validation.
+
+    Files that may use integer subtypes (which the store would rewrite) are read term by
+    term and keep them under a private datatype (:mod:`kg.shacl.literals`); the others
+    go through pyoxigraph's bulk loader untouched. Named graphs are merged: SHACL
+    validates one data graph.
+    """
+    from .shacl.literals import may_hold_protected, protect
+
+    fmt = _format(path, fmt)
+    try:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            if len(view) < 65536 and not bytes(view).strip():
+                raise ValueError("blank")
+            risky = may_hold_protected(view)  # type: ignore[arg-type]
+    except ValueError:
+        raise InputError("the file is empty", location=Location(str(path))) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+    base = path.resolve().as_uri()
+    with _parse_errors(path, fmt):
+        if risky:
+            quads = ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base)
+            store.extend(ox.Quad(q.subject, q.predicate, protect(q.object)) for q in quads)  # type: ignore[arg-type]
+        else:
+            store.bulk_load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+
 
 
 def to_rdflib_term(term: object) -> URIRef | BNode | Literal:

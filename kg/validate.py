@@ -7,6 +7,7 @@ pyshacl checks an rdflib graph against the shapes; non-conformance is an ordinar
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
@@ -21,13 +22,13 @@ from rdflib.collection import Collection
 
 from .errors import InputError, Location
 from .namespaces import RDF, RDFS, SH, bind_prefixes
-from .rdfio import graph_to_store, quads_to_graph, read_graph, to_oxigraph_term, to_rdflib_term
+from .rdfio import graph_to_store, load_for_validation, quads_to_graph, read_graph, to_oxigraph_term, to_rdflib_term
 from .shacl.literals import protect
 from .shacl import ENGINE_PYSHACL, validate_oxigraph
 from .shacl.model import ShapesGraph
 from .resources import ontology_file, shape_files
 
-__all__ = ["Engine", "Severity", "ValidationResult", "ValidationReport", "validate_graph", "validate_store", "load_shapes", "RENDERERS"]
+__all__ = ["Engine", "Severity", "ValidationResult", "ValidationReport", "validate_graph", "validate_store", "validate_files", "load_shapes", "RENDERERS"]
 
 
 class Severity(str, Enum):
@@ -167,6 +168,24 @@ def validate_store(
         return to_rdflib_term(found.object) if found is not None else None
 
     return _report(outcome.conforms, outcome.graph, shapes, label, {str(n): e for n, e in outcome.engines.items()})
+
+
+#: above this many bytes of input, files are bulk-loaded into a temporary on-disk store
+#: (bounded memory) rather than into memory
+ON_DISK_BYTES = 64 * 1024 * 1024
+
+
+def validate_files(paths: Iterable[Path], shapes: Graph | None = None) -> ValidationReport:
+    """Validate RDF files: loaded into pyoxigraph (on disk past :data:`ON_DISK_BYTES`),
+    checked by the compiled engine; an rdflib copy is read only if pyshacl must help."""
+    files = list(paths)
+    shapes = load_shapes() if shapes is None else shapes
+    size = sum(p.stat().st_size for p in files if p.is_file())
+    with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
+        store = ox.Store(tmp) if size > ON_DISK_BYTES else ox.Store()
+        for path in files:
+            load_for_validation(store, path)
+        return validate_store(store, shapes, rdflib_data=lambda: read_graph(files))
 
 
 def _report(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rdflib import Literal, Node, URIRef
 from rdflib.namespace import XSD
@@ -114,14 +115,44 @@ class Check:
     value: str | None = None
     path: str | None = None
     key: str | None = None
+    #: for a test on each value node: the violation test alone (the engine merges these)
+    condition: str | None = None
+    #: for sh:minCount / sh:maxCount: the bounds (the engine merges them into one count)
+    bounds: tuple[int | None, int | None] | None = None
+
+
+class Built(NamedTuple):
+    """What a component builder returns; the :class:`Check` fields without shape and focus."""
+
+    pattern: str
+    value: str | None = None
+    path: str | None = None
+    key: str | None = None
+    condition: str | None = None
+    bounds: tuple[int | None, int | None] | None = None
 
 
 class Compiler:
     """Compiles the shapes of one :class:`ShapesGraph`; variables are numbered per compiler."""
 
-    def __init__(self, shapes: ShapesGraph) -> None:
+    def __init__(self, shapes: ShapesGraph, *, subclasses: Callable[[URIRef], list[str] | None] | None = None) -> None:
+        """``subclasses`` gives a class and its subclasses in the data (as SPARQL terms):
+        ``?x rdf:type ?t`` with the classes listed is much faster than the property path
+        ``rdf:type/rdfs:subClassOf*`` on every node."""
         self.shapes = shapes
         self._counter = itertools.count()
+        self._subclasses = subclasses
+        self._value_vars: dict[tuple[Node, str], str] = {}
+
+    def instance_of(self, var: str, klass: Node) -> str:
+        """A pattern matching when the node in ``var`` is an instance of ``klass`` (SHACL instance)."""
+        classes = self._subclasses(klass) if self._subclasses is not None and isinstance(klass, URIRef) else None
+        if classes is None:
+            return f"{var} <{RDF.type}>/<{RDFS.subClassOf}>* {term_sparql(klass)} ."
+        if len(classes) == 1:
+            return f"{var} <{RDF.type}> {classes[0]} ."
+        t = self.fresh("t")
+        return f"VALUES {t} {{ {' '.join(classes)} }} {var} <{RDF.type}> {t} ."
 
     # ----------------------------------------------------------------- helpers
 
@@ -160,7 +191,7 @@ class Compiler:
             if kind == SH.targetNode:
                 branches.append(f"VALUES {var} {{ {term_sparql(value)} }}")
             elif kind == SH.targetClass:
-                branches.append(f"{var} <{RDF.type}>/<{RDFS.subClassOf}>* {term_sparql(value)} .")
+                branches.append(self.instance_of(var, value))
             elif kind == SH.targetSubjectsOf:
                 branches.append(f"{var} {term_sparql(value)} {self.fresh('o')} .")
             elif kind == SH.targetObjectsOf:
@@ -173,7 +204,11 @@ class Compiler:
         """The pattern that binds the value nodes of ``shape`` at ``focus``, and their variable."""
         if shape.path is None:
             return "", focus
-        value = self.fresh()
+        # one variable per (shape, focus): the checks of one property shape share it, so the
+        # engine can merge them into one query
+        value = self._value_vars.get((shape.node, focus))
+        if value is None:
+            value = self._value_vars[(shape.node, focus)] = self.fresh()
         return f"{focus} {self.path(shape.path)} {value} .", value
 
     # ----------------------------------------------------------------- top level
@@ -235,13 +270,14 @@ class Compiler:
         if build is None:
             raise Unsupported(f"{c.component} is not compiled")
         built = build(self, shape, c, focus, nested, stack)
-        branches = built if isinstance(built, list) else [built]
-        return [Check(shape, c, pattern, focus, value, path, key[0] if key else None) for pattern, value, path, *key in branches]
+        branches = [b if isinstance(b, Built) else Built(*b) for b in (built if isinstance(built, list) else [built])]
+        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key, b.condition, b.bounds) for b in branches]
 
-    def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> tuple[str, str | None, str | None]:
+    def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> Built:
         """Value nodes for which ``condition`` (a violation test) holds."""
         values, v = self._values(shape, focus)
-        return f"{values} FILTER ({condition(v)})", v, None
+        test = condition(v)
+        return Built(f"{values} FILTER ({test})", v, condition=test)
 
     def _count_at_least(self, shape: Shape, focus: str, n: int, extra: Callable[[str], str] | None = None) -> str:
         """A pattern matching when ``focus`` has at least ``n`` distinct value nodes (nested form)."""
@@ -268,8 +304,8 @@ def _value_type(condition: Callable[[Compiler, Shape, Constraint], Callable[[str
 
 
 def _class(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
-    klass = term_sparql(c.value)
-    return lambda v: f"NOT EXISTS {{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* {klass} }}"
+    term_sparql(c.value)  # a blank class cannot be named
+    return lambda v: f"NOT EXISTS {{ {comp.instance_of(v, c.value)} }}"
 
 
 def _datatype(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
@@ -366,11 +402,11 @@ def _min_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if n == 0:
         return "FILTER (false)", None, None
     if n == 1 or nested:
-        return f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}", None, None
+        return Built(f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}", bounds=(n, None))
     x, count = comp.fresh(), comp.fresh("n")
     path = comp.path(shape.path)
     sub = f"{{ SELECT {focus} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {focus} {path} {x} }} GROUP BY {focus} }}"
-    return f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})", None, None
+    return Built(f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})", bounds=(n, None))
 
 
 def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
@@ -378,13 +414,12 @@ def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if shape.path is None:
         raise Unsupported("sh:maxCount on a node shape")
     if nested or n + 1 <= 2:
-        return comp._count_at_least(shape, focus, n + 1), None, None
+        return Built(comp._count_at_least(shape, focus, n + 1), bounds=(None, n))
     x = comp.fresh()
     path = comp.path(shape.path)
-    return (
+    return Built(
         f"{{ SELECT {focus} WHERE {{ {focus} {path} {x} }} GROUP BY {focus} HAVING (COUNT(DISTINCT {x}) > {n}) }}",
-        None,
-        None,
+        bounds=(None, n),
     )
 
 

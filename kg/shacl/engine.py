@@ -117,8 +117,19 @@ class _Run:
     def __init__(self, store: ox.Store, shapes: ShapesGraph, focus: Collection[Node] | None) -> None:
         self.store = store
         self.shapes = shapes
-        self.compiler = Compiler(shapes)
+        self.compiler = Compiler(shapes, subclasses=self.subclasses)
+        self._subclasses: dict[URIRef, list[str] | None] = {}
         self.focus_values = self._focus_clause(focus)
+
+    def subclasses(self, klass: URIRef) -> list[str] | None:
+        """``klass`` and every class below it in the data's ``rdfs:subClassOf``, as SPARQL
+        terms; None when one is a blank node (which a query cannot name)."""
+        if klass not in self._subclasses:
+            query = f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* {term_sparql(klass)} }}"
+            found = [s["c"] for s in self.store.query(query)]
+            named = all(isinstance(c, ox.NamedNode) for c in found)
+            self._subclasses[klass] = sorted({term_sparql(klass)} | {f"<{c.value}>" for c in found}) if named else None
+        return self._subclasses[klass]
 
     @staticmethod
     def _focus_clause(focus: Collection[Node] | None) -> str | None:
@@ -156,6 +167,67 @@ class _Run:
                     check.shape.messages,
                 )
             )
+        return rows
+
+    # ----------------------------------------------------------------- grouped checks
+
+    def _group_parts(self, checks: list[Check]) -> tuple[Shape, str, str, list[Check], list[Check]]:
+        shape = checks[0].shape
+        assert shape.path is not None
+        _, value = self.compiler._values(shape, "?this")
+        tests = [c for c in checks if c.condition]
+        counts = [c for c in checks if c.bounds]
+        return shape, value, self.compiler.path(shape.path), tests, counts
+
+    def group_query(self, top: Shape, checks: list[Check]) -> str:
+        """One pass over the focus nodes: the number of values and, per value test, how
+        many values fail it; only focus nodes with a problem come back."""
+        shape, v, path, tests, counts = self._group_parts(checks)
+        count = f"COUNT(DISTINCT {v})" if not isinstance(shape.path, URIRef) else f"COUNT({v})"
+        flags = [f"SUM(IF(COALESCE({c.condition}, false), 1, 0))" for c in tests]
+        having = [f"{count} < {c.bounds[0]}" for c in counts if c.bounds and c.bounds[0] is not None]
+        having += [f"{count} > {c.bounds[1]}" for c in counts if c.bounds and c.bounds[1] is not None]
+        having += [f"{f} > 0" for f in flags]
+        projection = " ".join([f"({count} AS ?_n)"] + [f"({f} AS ?_f{i})" for i, f in enumerate(flags)])
+        values = f"OPTIONAL {{ ?this {path} {v} }}" if counts else f"?this {path} {v} ."
+        return (
+            f"SELECT ?this {projection} WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {self.targets(top)} }} }} {values} }} "
+            f"GROUP BY ?this HAVING ({' || '.join(having)})"
+        )
+
+    def run_group(self, top: Shape, checks: list[Check]) -> list[_Row]:
+        shape, v, path, tests, counts = self._group_parts(checks)
+        rows: list[_Row] = []
+        flagged: list[object] = []
+        for solution in self.store.query(self.group_query(top, checks)):
+            focus, n = solution["this"], int(solution["_n"].value)
+            for c in counts:
+                low, high = c.bounds or (None, None)
+                if (low is not None and n < low) or (high is not None and n > high):
+                    rows.append(_Row(shape, c.constraint.component, _rdflib(focus), shape.path, None, shape.messages))
+            if any(int(solution[f"_f{i}"].value) > 0 for i in range(len(tests))):
+                flagged.append(focus)
+        if flagged:
+            rows.extend(self._failing_values(top, shape, v, path, tests, flagged))
+        return rows
+
+    def _failing_values(self, top: Shape, shape: Shape, v: str, path: str, tests: list[Check], foci: list[object]) -> list[_Row]:
+        """The values behind the flags of :meth:`group_query`, for the flagged focus nodes."""
+        binds = " ".join(f"BIND (COALESCE({c.condition}, false) AS ?_g{i})" for i, c in enumerate(tests))
+        fired = " || ".join(f"?_g{i}" for i in range(len(tests)))
+        names = " ".join(f"?_g{i}" for i in range(len(tests)))
+        written = [_sparql_term(_rdflib(f)) for f in foci]
+        batches = [written[i : i + 2000] for i in range(0, len(written), 2000)] if all(written) else [None]
+        rows: list[_Row] = []
+        for batch in batches:
+            focus = f"VALUES ?this {{ {' '.join(batch)} }}" if batch else f"{{ SELECT DISTINCT ?this WHERE {{ {self.targets(top)} }} }}"
+            query = f"SELECT DISTINCT ?this {v} {names} WHERE {{ {focus} ?this {path} {v} . {binds} FILTER ({fired}) }}"
+            for solution in self.store.query(query):
+                for i, c in enumerate(tests):
+                    if solution[f"_g{i}"].value == "true":
+                        rows.append(
+                            _Row(shape, c.constraint.component, _rdflib(solution["this"]), shape.path, _rdflib(solution[v[1:]]), shape.messages)
+                        )
         return rows
 
     # ----------------------------------------------------------------- SPARQL constraints
@@ -293,16 +365,26 @@ def validate_oxigraph(
 
 
 def _jobs(run: _Run, shape: Shape) -> list[Callable[[], list[_Row]]]:
-    """Compile every check of ``shape`` (raising :class:`Unsupported` before any runs)."""
+    """Compile every check of ``shape`` (raising :class:`Unsupported` before any runs).
+
+    The value tests and counts of one property shape become one grouped query (one pass
+    over the focus nodes and their values instead of one per constraint)."""
     jobs: list[Callable[[], list[_Row]]] = []
+    groups: dict[Node, list[Check]] = {}
     for check in run.compiler.checks(shape):
-        if check.constraint.component == SH.SPARQLConstraintComponent:
+        mergeable = check.focus == "?this" and check.shape.path is not None and (check.condition or check.bounds)
+        if mergeable:
+            groups.setdefault(check.shape.node, []).append(check)
+        elif check.constraint.component == SH.SPARQLConstraintComponent:
             query, _ = run.sparql_query(check.shape, check.constraint)
             _parses(query)
             jobs.append(lambda s=check.shape, c=check.constraint: run.run_sparql(s, c))
         else:
             _parses(run.check_query(shape, check))
             jobs.append(lambda s=shape, c=check: run.run_check(s, c))
+    for checks in groups.values():
+        _parses(run.group_query(shape, checks))
+        jobs.append(lambda s=shape, cs=checks: run.run_group(s, cs))
     return jobs
 
 
