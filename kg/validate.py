@@ -7,6 +7,7 @@ pyshacl checks an rdflib graph against the shapes; non-conformance is an ordinar
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
@@ -153,13 +154,15 @@ def validate_store(
     *,
     focus: Collection[Node] | None = None,
     rdflib_data: Callable[[], Graph] | None = None,
+    store_path: Path | None = None,
+    processes: int = 1,
 ) -> ValidationReport:
     """Validate the default graph of a pyoxigraph store; ``focus`` limits the check to
     those focus nodes (what a change touched). pyshacl, for shapes the engine does not
     compile, gets ``rdflib_data()`` or, without it, a copy of the store's default graph."""
     shapes = load_shapes() if shapes is None else shapes
     data_copy = rdflib_data or (lambda: quads_to_graph(store.quads_for_pattern(None, None, None, ox.DefaultGraph())))
-    outcome = validate_oxigraph(store, shapes, focus=focus, rdflib_data=data_copy)
+    outcome = validate_oxigraph(store, shapes, focus=focus, rdflib_data=data_copy, store_path=store_path, processes=processes)
 
     def label(focus_node: Node) -> Node | None:
         if not isinstance(focus_node, URIRef):
@@ -182,10 +185,19 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None) -> Valida
     shapes = load_shapes() if shapes is None else shapes
     size = sum(p.stat().st_size for p in files if p.is_file())
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
-        store = ox.Store(tmp) if size > ON_DISK_BYTES else ox.Store()
+        on_disk = size > ON_DISK_BYTES
+        store = ox.Store(tmp) if on_disk else ox.Store()
         for path in files:
             load_for_validation(store, path)
-        return validate_store(store, shapes, rdflib_data=lambda: read_graph(files))
+        if on_disk:
+            store.flush()
+        return validate_store(
+            store,
+            shapes,
+            rdflib_data=lambda: read_graph(files),
+            store_path=Path(tmp) if on_disk else None,
+            processes=min(2, os.cpu_count() or 1),
+        )
 
 
 def _report(

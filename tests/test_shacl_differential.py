@@ -15,10 +15,10 @@ from decimal import Decimal
 import pytest
 from pyshacl import validate as pyshacl_validate
 from rdflib import BNode, Graph, Literal, Node
+from shacl_suite import SuiteCase, suite_cases
 
 from kg.namespaces import SH
 from kg.validate import Engine, validate_graph
-from shacl_suite import SuiteCase, suite_cases
 
 CASES = [c for c in suite_cases() if not c.expects_failure]
 

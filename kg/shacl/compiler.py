@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from rdflib import Literal, Node, URIRef
@@ -36,10 +36,7 @@ _MAX_PAIRWISE = 4
 #: datatypes pyoxigraph stores as they are written, whose well-formedness a cast can test
 _CASTABLE = frozenset(
     XSD[n]
-    for n in (
-        "integer decimal float double boolean dateTime date time duration yearMonthDuration dayTimeDuration "
-        "gYear gYearMonth gMonth gMonthDay gDay"
-    ).split()
+    for n in ["integer", "decimal", "float", "double", "boolean", "dateTime", "date", "time", "duration", "yearMonthDuration", "dayTimeDuration", "gYear", "gYearMonth", "gMonth", "gMonthDay", "gDay"]
 )
 #: a literal's value for comparisons: integer subtypes are kept under a private datatype
 #: (see :mod:`kg.shacl.literals`) and compared as the integers they are
@@ -115,10 +112,6 @@ class Check:
     value: str | None = None
     path: str | None = None
     key: str | None = None
-    #: for a test on each value node: the violation test alone (the engine merges these)
-    condition: str | None = None
-    #: for sh:minCount / sh:maxCount: the bounds (the engine merges them into one count)
-    bounds: tuple[int | None, int | None] | None = None
 
 
 class Built(NamedTuple):
@@ -128,8 +121,6 @@ class Built(NamedTuple):
     value: str | None = None
     path: str | None = None
     key: str | None = None
-    condition: str | None = None
-    bounds: tuple[int | None, int | None] | None = None
 
 
 class Compiler:
@@ -204,8 +195,7 @@ class Compiler:
         """The pattern that binds the value nodes of ``shape`` at ``focus``, and their variable."""
         if shape.path is None:
             return "", focus
-        # one variable per (shape, focus): the checks of one property shape share it, so the
-        # engine can merge them into one query
+        # one variable per (shape, focus): the checks of one property shape read alike
         value = self._value_vars.get((shape.node, focus))
         if value is None:
             value = self._value_vars[(shape.node, focus)] = self.fresh()
@@ -232,9 +222,7 @@ class Compiler:
                     raise Unsupported("sh:property names a shape without sh:path")
                 values, var = self._values(shape, focus)
                 for check in self.checks(child, var):
-                    yield Check(
-                        check.shape, check.constraint, f"{values} {check.pattern}", check.focus, check.value, check.path, check.key
-                    )
+                    yield replace(check, pattern=f"{values} {check.pattern}") if values else check
                 continue
             yield from self._check(shape, constraint, focus, nested=False)
 
@@ -271,13 +259,12 @@ class Compiler:
             raise Unsupported(f"{c.component} is not compiled")
         built = build(self, shape, c, focus, nested, stack)
         branches = [b if isinstance(b, Built) else Built(*b) for b in (built if isinstance(built, list) else [built])]
-        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key, b.condition, b.bounds) for b in branches]
+        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key) for b in branches]
 
     def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> Built:
         """Value nodes for which ``condition`` (a violation test) holds."""
         values, v = self._values(shape, focus)
-        test = condition(v)
-        return Built(f"{values} FILTER ({test})", v, condition=test)
+        return Built(f"{values} FILTER ({condition(v)})", v)
 
     def _count_at_least(self, shape: Shape, focus: str, n: int, extra: Callable[[str], str] | None = None) -> str:
         """A pattern matching when ``focus`` has at least ``n`` distinct value nodes (nested form)."""
@@ -402,11 +389,11 @@ def _min_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if n == 0:
         return "FILTER (false)", None, None
     if n == 1 or nested:
-        return Built(f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}", bounds=(n, None))
+        return Built(f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}")
     x, count = comp.fresh(), comp.fresh("n")
     path = comp.path(shape.path)
     sub = f"{{ SELECT {focus} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {focus} {path} {x} }} GROUP BY {focus} }}"
-    return Built(f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})", bounds=(n, None))
+    return Built(f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})")
 
 
 def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
@@ -414,12 +401,11 @@ def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if shape.path is None:
         raise Unsupported("sh:maxCount on a node shape")
     if nested or n + 1 <= 2:
-        return Built(comp._count_at_least(shape, focus, n + 1), bounds=(None, n))
+        return Built(comp._count_at_least(shape, focus, n + 1))
     x = comp.fresh()
     path = comp.path(shape.path)
     return Built(
         f"{{ SELECT {focus} WHERE {{ {focus} {path} {x} }} GROUP BY {focus} HAVING (COUNT(DISTINCT {x}) > {n}) }}",
-        bounds=(None, n),
     )
 
 

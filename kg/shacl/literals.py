@@ -14,7 +14,7 @@ import re
 import pyoxigraph as ox
 from rdflib.namespace import XSD
 
-__all__ = ["PROTECTED", "INTEGER_RANGES", "protect", "restore", "protected_iri", "may_hold_protected"]
+__all__ = ["INTEGER_RANGES", "PROTECTED", "may_hold_protected", "protect", "protected_iri", "restore"]
 
 #: integer subtypes pyoxigraph rewrites, with their value ranges (None: unbounded)
 INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
@@ -34,7 +34,10 @@ INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
 PROTECTED = "urn:x-negotiation-kg:literal:"
 _BY_XSD = {str(XSD[name]): PROTECTED + name for name in INTEGER_RANGES}
 _BY_PRIVATE = {v: k for k, v in _BY_XSD.items()}
-_MENTION = re.compile(rb"[#:](" + b"|".join(n.encode() for n in INTEGER_RANGES) + rb")\b")
+_NAMES = b"(?:" + b"|".join(n.encode() for n in INTEGER_RANGES) + rb")\b"
+#: two patterns that each start with a literal byte: re's fast prefix search makes one pass
+#: over 120 MB take a fraction of a second, where one pattern starting with [#:] takes seconds
+_MENTIONS = (re.compile(b"#" + _NAMES), re.compile(b":" + _NAMES))
 
 
 def protected_iri(xsd_iri: str) -> str | None:
@@ -62,4 +65,4 @@ def restore(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox
 
 def may_hold_protected(data: bytes) -> bool:
     """A cheap scan: could this serialization use one of the rewritten datatypes?"""
-    return _MENTION.search(data) is not None
+    return any(pattern.search(data) is not None for pattern in _MENTIONS)

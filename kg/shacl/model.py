@@ -16,7 +16,7 @@ from rdflib.collection import Collection
 
 from ..namespaces import RDF, RDFS, SH
 
-__all__ = ["Constraint", "Shape", "ShapesGraph", "TARGET_PREDICATES"]
+__all__ = ["TARGET_PREDICATES", "Constraint", "Shape", "ShapesGraph"]
 
 #: the predicates that give a shape its focus nodes
 TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -145,9 +145,9 @@ class ShapesGraph:
         for component, (parameter, optional) in COMPONENTS.items():
             for value in g.objects(node, parameter):
                 params = {p: v for p in optional if (v := g.value(node, p)) is not None}
-                if component in (SH.QualifiedMinCountConstraintComponent, SH.QualifiedMaxCountConstraintComponent):
-                    if SH.qualifiedValueShape not in params:
-                        continue
+                qualified = component in (SH.QualifiedMinCountConstraintComponent, SH.QualifiedMaxCountConstraintComponent)
+                if qualified and SH.qualifiedValueShape not in params:
+                    continue
                 items = self.list_items(value) if parameter in LIST_PARAMETERS else ()
                 constraints.append(Constraint(component, value, params, items))
         constraints.sort(key=lambda c: (str(c.component), str(c.value)))
