@@ -24,12 +24,13 @@ from rdflib.collection import Collection
 from .errors import InputError, Location
 from .namespaces import RDF, RDFS, SH, bind_prefixes
 from .rdfio import graph_to_store, load_for_validation, quads_to_graph, read_graph, to_oxigraph_term, to_rdflib_term
+from .shacl.incremental import touched_focus_candidates
 from .shacl.literals import protect
 from .shacl import ENGINE_PYSHACL, validate_oxigraph
 from .shacl.model import ShapesGraph
 from .resources import ontology_file, shape_files
 
-__all__ = ["Engine", "Severity", "ValidationResult", "ValidationReport", "validate_graph", "validate_store", "validate_files", "load_shapes", "RENDERERS"]
+__all__ = ["Engine", "Severity", "ValidationResult", "ValidationReport", "validate_graph", "validate_store", "validate_files", "validate_change", "load_shapes", "RENDERERS"]
 
 
 class Severity(str, Enum):
@@ -171,6 +172,16 @@ def validate_store(
         return to_rdflib_term(found.object) if found is not None else None
 
     return _report(outcome.conforms, outcome.graph, shapes, label, {str(n): e for n, e in outcome.engines.items()})
+
+
+def validate_change(
+    store: ox.Store, changed: Iterable[ox.Triple | ox.Quad], shapes: Graph | None = None
+) -> ValidationReport:
+    """Validate the store after a change, looking only at the focus nodes the changed
+    triples can affect (:mod:`kg.shacl.incremental`); the whole store when that cannot
+    be bounded."""
+    shapes = load_shapes() if shapes is None else shapes
+    return validate_store(store, shapes, focus=touched_focus_candidates(store, changed, shapes))
 
 
 #: above this many bytes of input, files are bulk-loaded into a temporary on-disk store
