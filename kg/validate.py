@@ -1,7 +1,9 @@
 """SHACL validation as a result, not an exception, with text/Turtle/JSON/JUnit renderers.
 
-pyshacl checks an rdflib graph against the shapes; non-conformance is an ordinary
-:class:`ValidationReport` that callers render or turn into an exit code.
+The compiled engine (:mod:`kg.shacl`: SHACL Core as SPARQL on pyoxigraph, pyshacl for
+what it does not compile) checks files, rdflib graphs or a store; non-conformance is an
+ordinary :class:`ValidationReport` that callers render or turn into an exit code. pyshacl
+alone stays available as the reference (``Engine.PYSHACL``).
 """
 
 from __future__ import annotations
@@ -19,18 +21,18 @@ from xml.etree import ElementTree as ET
 import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, Node, URIRef
-from rdflib.collection import Collection
+from rdflib.collection import Collection as RDFList
 
 from .errors import InputError, Location
 from .namespaces import RDF, RDFS, SH, bind_prefixes
 from .rdfio import graph_to_store, load_for_validation, quads_to_graph, read_graph, to_oxigraph_term, to_rdflib_term
+from .resources import ontology_file, shape_files
+from .shacl import ENGINE_PYSHACL, validate_oxigraph
 from .shacl.incremental import touched_focus_candidates
 from .shacl.literals import protect
-from .shacl import ENGINE_PYSHACL, validate_oxigraph
 from .shacl.model import ShapesGraph
-from .resources import ontology_file, shape_files
 
-__all__ = ["Engine", "Severity", "ValidationResult", "ValidationReport", "validate_graph", "validate_store", "validate_files", "validate_change", "load_shapes", "RENDERERS"]
+__all__ = ["RENDERERS", "Engine", "Severity", "ValidationReport", "ValidationResult", "load_shapes", "validate_change", "validate_files", "validate_graph", "validate_store"]
 
 
 class Severity(str, Enum):
@@ -92,7 +94,7 @@ def _path_text(graph: Graph, path: Node | None) -> str | None:
     if isinstance(path, URIRef):
         return f"<{path}>"
     if (path, RDF.first, None) in graph:
-        return "/".join(_path_text(graph, p) or "?" for p in Collection(graph, path))
+        return "/".join(_path_text(graph, p) or "?" for p in RDFList(graph, path))
     for predicate, template in (
         (SH.inversePath, "^{}"),
         (SH.zeroOrMorePath, "({})*"),
@@ -104,7 +106,7 @@ def _path_text(graph: Graph, path: Node | None) -> str | None:
             return template.format(_path_text(graph, inner))
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "(" + "|".join(_path_text(graph, p) or "?" for p in Collection(graph, alternatives)) + ")"
+        return "(" + "|".join(_path_text(graph, p) or "?" for p in RDFList(graph, alternatives)) + ")"
     return _term(path)
 
 
