@@ -8,9 +8,12 @@ them differently), blank shapes by their label in the shapes graph (both see the
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pyshacl import validate as pyshacl_validate
@@ -18,7 +21,7 @@ from rdflib import BNode, Graph, Literal, Node
 from shacl_suite import SuiteCase, suite_cases
 
 from kg.namespaces import SH
-from kg.validate import Engine, validate_graph
+from kg.validate import Engine, validate_files, validate_graph
 
 CASES = [c for c in suite_cases() if not c.expects_failure]
 
@@ -94,3 +97,22 @@ def test_most_of_the_suite_runs_on_the_compiled_engine() -> None:
         compiled += sum(1 for e in report.engines.values() if e == "sparql")
     assert total > 100
     assert compiled / total > 0.85, f"only {compiled} of {total} shapes compiled"
+
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "bench-reference"
+
+
+@pytest.mark.skipif(not (REFERENCE / "gen_data.py").is_file(), reason="../shared/bench-reference is not beside the repo")
+def test_same_results_as_pyshacl_on_generated_data(tmp_path: Path) -> None:
+    """The benchmark's generator and shapes, at a size pyshacl checks in seconds: the
+    injected violations (about 1%) come out the same from both validators."""
+    subprocess.run([sys.executable, str(REFERENCE / "gen_data.py"), "5000", str(tmp_path / "gen")], check=True, capture_output=True)
+    data_file = tmp_path / "gen.nt"
+    shapes = Graph().parse(REFERENCE / "shapes.ttl")
+    data = Graph().parse(data_file)
+    conforms, expected, _ = pyshacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=False)
+    ours = validate_files([data_file], shapes)
+    assert not conforms and not ours.conforms
+    assert set(ours.engines.values()) == {"sparql"}, "every shape of the benchmark compiles"
+    assert result_keys(ours.graph, shapes) == result_keys(expected, shapes)
+    assert len(ours.results) > 5

@@ -150,6 +150,25 @@ class _Run:
             return None  # a blank focus node cannot be named: check every focus node
         return "VALUES ?this { " + " ".join(w for w in written if w) + " }"
 
+    def has_focus_nodes(self, shape: Shape) -> bool:
+        """Whether any node is targeted (one cheap ASK per target instead of a query per
+        constraint: large shapes graphs such as schema.org's mostly target absent classes)."""
+        for kind, value in shape.targets:
+            if kind == SH.targetNode:
+                return True
+            if isinstance(value, BNode):
+                return True  # cannot be asked about by name: let the checks run
+            term = term_sparql(value)
+            if kind == SH.targetClass:
+                classes = self.subclasses(value) if isinstance(value, URIRef) else None
+                if classes is None or any(self.store.query(f"ASK {{ ?x <{RDF.type}> {c} }}") for c in classes):
+                    return True
+            elif kind == SH.targetSubjectsOf and self.store.query(f"ASK {{ ?x {term} ?y }}"):
+                return True
+            elif kind == SH.targetObjectsOf and self.store.query(f"ASK {{ ?x {term} ?y }}"):
+                return True
+        return False
+
     def targets(self, shape: Shape) -> str:
         target = self.compiler.target_pattern(shape)
         return f"{self.focus_values} {{ {target} }}" if self.focus_values else target
@@ -304,6 +323,9 @@ def validate_oxigraph(
     if shapes.has_sparql_targets():
         fallback.extend(s for s in shapes.targeted())
     for shape in shapes.targeted() if not fallback else []:
+        if not run.has_focus_nodes(shape):
+            report.engines[shape.node] = ENGINE_SPARQL  # nothing to check: no node is targeted
+            continue
         try:
             shape_jobs = _jobs(run, shape)
         except Unsupported as exc:
