@@ -1,18 +1,15 @@
-"""SHACL validation as a result, not an exception, with text/Turtle/JSON/JUnit renderers.
+"""SHACL validation as a result, not an exception: the data model of a validation report.
 
 pyshacl checks an rdflib graph against the shapes; non-conformance is an ordinary
-:class:`ValidationReport` that callers render or turn into an exit code.
+:class:`ValidationReport` that callers render (:mod:`kg.report`) or turn into an exit code.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, Node, URIRef
@@ -23,7 +20,7 @@ from .namespaces import RDF, RDFS, SH, bind_prefixes
 from .rdfio import read_graph
 from .resources import ontology_file, shape_files
 
-__all__ = ["Severity", "ValidationResult", "ValidationReport", "validate_graph", "load_shapes", "RENDERERS"]
+__all__ = ["Severity", "ValidationResult", "ValidationReport", "validate_graph", "load_shapes", "ontology_for_validation", "fails", "term_text"]
 
 
 class Severity(str, Enum):
@@ -47,6 +44,13 @@ class ValidationResult:
     node_shape: str
     constraint_component: str
     message: str
+    #: the data file and 1-based line of the offending triple, when the data came from files
+    source_file: str | None = None
+    source_line: int | None = None
+    #: which validator produced the result
+    engine: str = "pyshacl"
+    #: listed in the baseline: reported, but never fails a run
+    known: bool = False
 
 
 @dataclass
@@ -59,10 +63,21 @@ class ValidationReport:
     shapes: list[str]
 
     def failed(self, *, fail_on: Severity = Severity.VIOLATION) -> bool:
-        """True when a result is at least as severe as ``fail_on``."""
-        order = list(Severity)
-        limit = order.index(fail_on)
-        return any(order.index(Severity(r.severity)) <= limit for r in self.results)
+        """True when a result not in the baseline is at least as severe as ``fail_on``."""
+        return any(not r.known and fails(r, fail_on) for r in self.results)
+
+
+def fails(result: ValidationResult, fail_on: Severity) -> bool:
+    """True when ``result`` is at least as severe as ``fail_on`` (known or not).
+
+    A severity of the shapes' own (SHACL allows any IRI) counts as a violation.
+    """
+    order = list(Severity)
+    try:
+        severity = Severity(result.severity)
+    except ValueError:
+        severity = Severity.VIOLATION
+    return order.index(severity) <= order.index(fail_on)
 
 
 def _term(node: Node | None) -> str | None:
@@ -73,6 +88,11 @@ def _term(node: Node | None) -> str | None:
     if isinstance(node, Literal):
         return node.n3()
     return f"_:{node}"
+
+
+def term_text(node: Node | None) -> str | None:
+    """A term as results write it: an IRI as is, a literal in N-Triples form, a blank node as ``_:id``."""
+    return _term(node)
 
 
 def _path_text(graph: Graph, path: Node | None) -> str | None:
@@ -150,62 +170,6 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
         | {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
     )
     return ValidationReport(bool(conforms), results, report_graph, shape_names)
-
-
-# --------------------------------------------------------------------------- renderers
-
-
-def render_text(report: ValidationReport) -> str:
-    """Human-readable, grouped by shape."""
-    if report.conforms:
-        return "Conforms: yes (0 results)\n"
-    lines = [f"Conforms: no ({len(report.results)} results)"]
-    by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
-    for r in report.results:
-        by_shape[r.node_shape].append(r)
-    for shape, rows in by_shape.items():
-        lines.append(f"\n{shape}  ({len(rows)})")
-        for r in rows:
-            focus = f"{r.focus_node} ({r.focus_label})" if r.focus_label else r.focus_node
-            lines.append(f"  [{r.severity}] {focus}")
-            if r.path:
-                lines.append(f"    path:  {r.path}")
-            if r.value:
-                lines.append(f"    value: {r.value[:200]}")
-            lines.append(f"    {r.message or r.constraint_component}")
-    return "\n".join(lines) + "\n"
-
-
-def render_turtle(report: ValidationReport) -> str:
-    """The W3C ``sh:ValidationReport`` as Turtle."""
-    return report.graph.serialize(format="turtle")
-
-
-def render_json(report: ValidationReport) -> str:
-    """Machine-readable JSON: conformance and one object per result."""
-    return json.dumps({"conforms": report.conforms, "results": [asdict(r) for r in report.results]}, indent=2) + "\n"
-
-
-def render_junit(report: ValidationReport) -> str:
-    """JUnit XML: one test case per shape, one failure per result on that shape."""
-    by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
-    for r in report.results:
-        by_shape[r.node_shape].append(r)
-    shapes = sorted(set(report.shapes) | set(by_shape))
-    failures = sum(1 for s in shapes if by_shape.get(s))
-    suite = ET.Element("testsuite", name="shacl", tests=str(len(shapes)), failures=str(failures), errors="0")
-    for shape in shapes:
-        case = ET.SubElement(suite, "testcase", classname="shacl", name=shape)
-        for r in by_shape.get(shape, []):
-            failure = ET.SubElement(
-                case, "failure", type=r.constraint_component, message=f"{r.focus_node}: {r.message}"[:500]
-            )
-            failure.text = f"severity={r.severity}\nfocus={r.focus_node}\npath={r.path}\nvalue={r.value}\n"
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-
-
-RENDERERS = {"text": render_text, "turtle": render_turtle, "json": render_json, "junit": render_junit}
 
 
 def ontology_for_validation() -> Graph:
