@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
@@ -159,6 +160,18 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _repository_path(file: str) -> str:
+    """GitHub places annotations by paths from the repository root (the working directory of
+    the job): an absolute path inside it is made relative."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return file
+    return path.as_posix()
+
+
 _COMMANDS = {Severity.VIOLATION.value: "error", Severity.WARNING.value: "warning", Severity.INFO.value: "notice"}
 
 
@@ -169,10 +182,11 @@ def render_github(report: ValidationReport, *, fail_on: Severity = Severity.VIOL
     lines = []
     for r in report.results:
         command = "notice" if r.known else _COMMANDS.get(r.severity, "error")
-        title = f"{_short(r.node_shape)}: {_short(r.constraint_component)}" + (" (known)" if r.known else "")
+        component = _short(r.constraint_component).removesuffix("ConstraintComponent")
+        title = f"{_short(r.node_shape)}: {component}" + (" (known)" if r.known else "")
         props = []
         if r.source_file is not None:
-            props.append(f"file={_escape_property(r.source_file)}")
+            props.append(f"file={_escape_property(_repository_path(r.source_file))}")
             if r.source_line is not None:
                 props.append(f"line={r.source_line}")
         props.append(f"title={_escape_property(title)}")
