@@ -34,33 +34,60 @@ class SourceLine:
     line: int | None
 
 
-class SourceIndex:
-    """The first place each triple, (subject, predicate) pair and term occurs in the input files.
+@dataclass
+class _Derived:
+    pairs: dict[tuple[str, str], int]
+    inverse_pairs: dict[tuple[str, str], int]
+    subjects: dict[str, int]
+    objects: dict[str, int]
 
-    Keys are terms as :func:`kg.validate.term_text` writes them, the form results use.
+
+class SourceIndex:
+    """The first place each triple occurs in the input files, and from it where each
+    (subject, predicate) pair and each term first occurs.
+
+    Keys are terms as :func:`kg.validate.term_text` writes them, the form results use. Only the
+    triples are kept while reading, each with one small integer for its file and line; the
+    other maps are derived the first time a result needs them, so a clean run pays for one map.
     """
 
     def __init__(self) -> None:
-        self._triples: dict[tuple[str, str, str], SourceLine] = {}
-        self._pairs: dict[tuple[str, str], SourceLine] = {}
-        self._inverse_pairs: dict[tuple[str, str], SourceLine] = {}
-        self._subjects: dict[str, SourceLine] = {}
-        self._objects: dict[str, SourceLine] = {}
+        self._files: list[str] = []
+        self._numbers: dict[str, int] = {}
+        self._triples: dict[tuple[str, str, str], int] = {}
+        self._derived: _Derived | None = None
 
-    def add(self, subject: str, predicate: str, obj: str, where: SourceLine) -> None:
-        """Record one triple read at ``where`` (later occurrences keep the first place)."""
-        self._triples.setdefault((subject, predicate, obj), where)
-        self._pairs.setdefault((subject, predicate), where)
-        self._inverse_pairs.setdefault((obj, predicate), where)
-        self._subjects.setdefault(subject, where)
-        self._objects.setdefault(obj, where)
+    def add(self, subject: str, predicate: str, obj: str, *, file: str, line: int | None) -> None:
+        """Record one triple read in ``file`` at ``line`` (later occurrences keep the first place)."""
+        number = self._numbers.get(file)
+        if number is None:
+            number = self._numbers[file] = len(self._files)
+            self._files.append(file)
+        self._triples.setdefault((subject, predicate, obj), (number << 32) | (line or 0))
+        self._derived = None
 
     def __len__(self) -> int:
         return len(self._triples)
 
+    def _place(self, packed: int | None) -> SourceLine | None:
+        if packed is None:
+            return None
+        return SourceLine(self._files[packed >> 32], (packed & 0xFFFFFFFF) or None)
+
     def triple(self, subject: str, predicate: str, obj: str) -> SourceLine | None:
         """Where the triple was read, or None."""
-        return self._triples.get((subject, predicate, obj))
+        return self._place(self._triples.get((subject, predicate, obj)))
+
+    def _maps(self) -> _Derived:
+        if self._derived is None:
+            derived = _Derived({}, {}, {}, {})
+            for (s, p, o), packed in self._triples.items():  # in reading order: first places win
+                derived.pairs.setdefault((s, p), packed)
+                derived.inverse_pairs.setdefault((o, p), packed)
+                derived.subjects.setdefault(s, packed)
+                derived.objects.setdefault(o, packed)
+            self._derived = derived
+        return self._derived
 
     def of_result(self, result: ValidationResult) -> SourceLine | None:
         """Where the offending triple of ``result`` is: focus node + path + value when the
@@ -68,16 +95,19 @@ class SourceIndex:
         of the focus node on that predicate; else the focus node's first triple."""
         focus, value = result.focus_node, result.value
         match = _SIMPLE_PATH.match(result.path or "")
-        if match:
+        if match and value is not None:
             inverse, predicate = bool(match.group(1)), match.group(2)
-            if value is not None:
-                hit = self.triple(value, predicate, focus) if inverse else self.triple(focus, predicate, value)
-                if hit is not None:
-                    return hit
-            hit = (self._inverse_pairs if inverse else self._pairs).get((focus, predicate))
+            hit = self.triple(value, predicate, focus) if inverse else self.triple(focus, predicate, value)
             if hit is not None:
                 return hit
-        return self._subjects.get(focus) or self._objects.get(focus)
+        maps = self._maps()
+        if match:
+            inverse, predicate = bool(match.group(1)), match.group(2)
+            packed = (maps.inverse_pairs if inverse else maps.pairs).get((focus, predicate))
+            if packed is not None:
+                return self._place(packed)
+        packed = maps.subjects.get(focus)
+        return self._place(packed if packed is not None else maps.objects.get(focus))
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -105,23 +135,25 @@ def read_located(paths: Iterable[Path]) -> tuple[Graph, SourceIndex]:
     """The union of the files as one rdflib graph, and where each of its triples was read."""
     graph = Graph()
     index = SourceIndex()
+    keys = _Keys()
     for path in expand_inputs(paths):
         name = str(path)
-        lines: dict[int | None, SourceLine] = {}
         for quad, line in parse_file_lines(path):
             s, p, o = (to_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object))
             graph.add((s, p, o))
-            where = lines.get(line)
-            if where is None:
-                where = lines[line] = SourceLine(name, line)
-            index.add(_key(s), _key(p), _key(o), where)
+            index.add(keys(s), keys(p), keys(o), file=name, line=line)
     return graph, index
 
 
-def _key(node: Node) -> str:
-    text = term_text(node)
-    assert text is not None
-    return text
+class _Keys(dict[Node, str]):
+    """One key string per distinct term, shared by every triple that uses the term (an index
+    of a million triples then holds a few hundred thousand strings, not three million)."""
+
+    def __call__(self, node: Node) -> str:
+        key = self.get(node)
+        if key is None:
+            key = self[node] = term_text(node) or ""
+        return key
 
 
 def locate(report: ValidationReport, index: SourceIndex) -> ValidationReport:
