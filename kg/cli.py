@@ -137,7 +137,8 @@ def validate(
     from .baseline import write_baseline as save_baseline
     from .shapes_check import prepare_shapes, shapes_errors
     from .sources import locate, read_located
-    from .validate import load_shapes, ontology_for_validation, validate_graph
+    from .sparql_constraints import validate_with_sparql
+    from .validate import load_shapes, ontology_for_validation
 
     severity = Severity(fail_on.capitalize())
     with _errors():
@@ -156,7 +157,7 @@ def validate(
             with _store(ctx, read_only=True) as store:
                 graph = store.union_graph()
         with shapes_errors(shapes_files):
-            report = validate_graph(graph, shapes)
+            report = validate_with_sparql(graph, shapes)
         if index is not None:
             report = locate(report, index)
         if write_baseline is not None:

@@ -20,7 +20,7 @@ from .namespaces import RDF, RDFS, SH, bind_prefixes
 from .rdfio import read_graph
 from .resources import ontology_file, shape_files
 
-__all__ = ["Severity", "ValidationResult", "ValidationReport", "validate_graph", "load_shapes", "ontology_for_validation", "fails", "term_text"]
+__all__ = ["Severity", "ValidationResult", "ValidationReport", "validate_graph", "load_shapes", "ontology_for_validation", "fails", "term_text", "path_text", "named_shape"]
 
 
 class Severity(str, Enum):
@@ -126,6 +126,16 @@ def _named_shape(shapes: Graph, shape: Node | None) -> str:
         seen.add(shape)
         shape = shapes.value(predicate=SH.property, object=shape) or shapes.value(predicate=SH.node, object=shape)
     return _term(shape) or ""
+
+
+def path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path in ``graph`` as results write it: SPARQL property-path text."""
+    return _path_text(graph, path)
+
+
+def named_shape(shapes: Graph, shape: Node | None) -> str:
+    """The named shape a result is reported under: the shape, or the named shape holding a blank one."""
+    return _named_shape(shapes, shape)
 
 
 def load_shapes(paths: Iterable[Path] | None = None) -> Graph:

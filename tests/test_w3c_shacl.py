@@ -46,17 +46,8 @@ MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")
 XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
-#: test id → why it is expected to fail today
-ALLOWED_FAILURES: dict[str, str] = {
-    "sparql/pre-binding/pre-binding-005": (
-        "pyshacl pre-binds $this as an initial binding of rdflib's SPARQL engine, which does not reach "
-        "a FILTER inside a nested group { FILTER (bound($this)) }; SHACL pre-binding substitutes it everywhere"
-    ),
-    "sparql/pre-binding/shapesGraph-001": (
-        "$shapesGraph is an optional feature of SHACL-SPARQL (5.2.1) that pyshacl does not implement: "
-        "kg validate refuses such shapes with exit 2 and says so, where the test expects a report"
-    ),
-}
+#: test id → why it is expected to fail today (none: all 120 pass)
+ALLOWED_FAILURES: dict[str, str] = {}
 
 #: predicates left out of the compared results graph, per the suite's rules
 IGNORED = {SH.resultMessage, SH.message, SH.detail}
