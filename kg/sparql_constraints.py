@@ -31,7 +31,7 @@ from .namespaces import OWL, RDF, RDFS, SH
 from .rdfio import to_oxigraph_term, to_rdflib_term
 from .validate import ValidationReport, ValidationResult, named_shape, path_text, term_text, validate_graph
 
-__all__ = ["ENGINE", "validate_with_sparql", "own_constraints"]
+__all__ = ["ENGINE", "SparqlConstraint", "validate_with_sparql", "own_constraints", "pre_bind"]
 
 ENGINE = "pyoxigraph-sparql"
 
@@ -42,7 +42,9 @@ _FUNCTION = "urn:x-kg:pre-bound#"
 
 
 @dataclass(frozen=True)
-class _Constraint:
+class SparqlConstraint:
+    """One ``sh:sparql`` constraint of a shape, with the shape's path when it is a property shape."""
+
     shape: Node
     constraint: Node
     #: the property shape's path, None for a node shape
@@ -77,14 +79,14 @@ def _active(shapes: Graph, node: Node) -> bool:
     return not any(str(v) == "true" for v in shapes.objects(node, SH.deactivated))
 
 
-def own_constraints(shapes: Graph) -> list[_Constraint]:
+def own_constraints(shapes: Graph) -> list[SparqlConstraint]:
     """The ``sh:sparql`` constraints of shapes validated on their own, which run here."""
     nested = _nested_shapes(shapes)
     out = []
     for shape, constraint in sorted(shapes.subject_objects(SH.sparql)):
         if shape in nested:
             continue
-        out.append(_Constraint(shape, constraint, shapes.value(shape, SH.path)))
+        out.append(SparqlConstraint(shape, constraint, shapes.value(shape, SH.path)))
     return out
 
 
@@ -222,7 +224,7 @@ def _copy_path(shapes: Graph, path: Node, out: Graph) -> Node:
     return copy
 
 
-def _check(store: ox.Store, shapes: Graph, data: Graph, item: _Constraint, report: Graph, node: Node) -> list[ValidationResult]:
+def _check(store: ox.Store, shapes: Graph, data: Graph, item: SparqlConstraint, report: Graph, node: Node) -> list[ValidationResult]:
     query_text = shapes.value(item.constraint, SH.select)
     if query_text is None or not _active(shapes, item.constraint) or not _active(shapes, item.shape):
         return []
