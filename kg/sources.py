@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Node
 
 from .errors import InputError, Location
@@ -21,7 +22,7 @@ from .formats import rdf_format_for_path
 from .rdfio import parse_file_lines, to_rdflib_term
 from .validate import ValidationReport, ValidationResult, term_text
 
-__all__ = ["SourceLine", "SourceIndex", "expand_inputs", "read_located", "locate"]
+__all__ = ["SourceLine", "SourceIndex", "expand_inputs", "read_located", "locate", "locate_in_files"]
 
 _SIMPLE_PATH = re.compile(r"^(\^?)<([^<>]*)>$")
 
@@ -165,3 +166,37 @@ def locate(report: ValidationReport, index: SourceIndex) -> ValidationReport:
             result = dataclasses.replace(result, source_file=where.file, source_line=where.line)
         located.append(result)
     return dataclasses.replace(report, results=located)
+
+
+def _ox_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    """A term as results write it (:func:`kg.validate.term_text`), as a pyoxigraph term."""
+    if text.startswith("_:"):
+        return ox.BlankNode(text[2:])
+    if not text.startswith('"'):
+        return ox.NamedNode(text)
+    try:
+        [quad] = ox.parse(f"<urn:x-kg:s> <urn:x-kg:p> {text} .", format=ox.RdfFormat.TURTLE)
+    except (SyntaxError, ValueError):
+        return None
+    return quad.object  # type: ignore[return-value]
+
+
+def locate_in_files(report: ValidationReport, paths: Iterable[Path]) -> ValidationReport:
+    """:func:`locate` for data that was not read through :func:`read_located` (for example
+    bulk-loaded into a store): the files are read again, line by line, only when there are
+    results, and only the triples that touch a result's focus node or value are indexed.
+
+    Blank nodes get new identifiers when a file is read again unless the file labels them
+    (``_:b1``), so a result on an unlabelled blank node may stay without a place.
+    """
+    if not report.results:
+        return report
+    wanted = {t for r in report.results for t in (_ox_term(r.focus_node), _ox_term(r.value) if r.value else None) if t}
+    index = SourceIndex()
+    keys = _Keys()
+    for path in expand_inputs(paths):
+        for quad, line in parse_file_lines(path):
+            if quad.subject in wanted or quad.object in wanted:
+                s, p, o = (to_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object))
+                index.add(keys(s), keys(p), keys(o), file=str(path), line=line)
+    return locate(report, index)

@@ -285,3 +285,23 @@ def test_a_folder_without_rdf_files_is_unusable(run, tmp_path: Path, files: tupl
     out = run("validate", "empty", "--shapes", shapes)
     assert out.exit_code == 2
     assert "empty" in out.output and "no RDF files" in out.output
+
+
+def test_locating_after_the_fact_finds_the_same_places(tmp_path: Path) -> None:
+    """For data an engine loaded itself: reading the files again gives every result the
+    place the one-pass reader gave it (the data here has no blank nodes)."""
+    from kg.sources import locate, locate_in_files, read_located
+    from kg.validate import validate_graph
+
+    (tmp_path / "data.ttl").write_text(DATA + '\nex:carol a ex:Person ; rdfs:label "Carol" ; ex:age "01"^^<http://www.w3.org/2001/XMLSchema#byte> .\n', encoding="utf-8")
+    (tmp_path / "more.nt").write_text(f'<{EX}dave> <{RDF}type> <{EX}Person> .\n<{EX}dave> <{EX}age> "x\\ny" .\n', encoding="utf-8")
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    files = [tmp_path / "data.ttl", tmp_path / "more.nt"]
+    data, index = read_located(files)
+    report = validate_graph(data, shapes)
+    once = locate(report, index)
+    later = locate_in_files(report, files)
+    places = [(r.focus_node, r.constraint_component, r.source_file, r.source_line) for r in once.results]
+    assert places == [(r.focus_node, r.constraint_component, r.source_file, r.source_line) for r in later.results]
+    assert all(line is not None for *_, line in places) and len(places) >= 6
+    assert (f"{EX}dave", str(SH.DatatypeConstraintComponent), str(files[1]), 2) in places
