@@ -6,6 +6,7 @@ function and maps :class:`~kg.errors.KGError` to its exit code.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,11 +16,13 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
+from .baseline import fingerprint
 from .config import Settings, load_settings
 from .errors import KGError
 from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
+from .report import RENDERERS, render
 from .store import EmbeddedStore, open_store
-from .validate import RENDERERS, Severity
+from .validate import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,6 +69,9 @@ def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedS
 @click.pass_context
 def main(ctx: click.Context, store: str | None, corpus: Path | None, config_file: Path | None) -> None:
     """negotiation-kg: a knowledge graph of diplomatic negotiations, every fact tied to its source's words."""
+    # An ill-typed literal ("aldi"^^xsd:integer) is data that SHACL reports on (sh:datatype),
+    # not something for rdflib to log a traceback about.
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     with _errors():
         ctx.ensure_object(dict)["settings"] = load_settings(config_file=config_file, store=store, corpus=corpus)
 
@@ -79,7 +85,7 @@ def build(ctx: click.Context) -> None:
     breaks the shapes — the store is then left exactly as it was.
     """
     from .build import build_into_store
-    from .validate import render_text
+    from .report import render_text
 
     with _store(ctx) as store, _errors():
         result = build_into_store(store, _settings(ctx).corpus)
@@ -94,9 +100,11 @@ def build(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--shapes", "shapes_files", multiple=True, type=click.Path(path_type=Path), help="Shapes files (default: the project's).")
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--shapes", "shapes_files", multiple=True, type=click.Path(path_type=Path), help="Shapes files or folders (default: the project's)."
+)
+@click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text", show_default=True)
 @click.option(
     "--fail-on",
     type=click.Choice([s.value.lower() for s in Severity]),
@@ -104,27 +112,59 @@ def build(ctx: click.Context) -> None:
     show_default=True,
     help="The least severe result that fails the run.",
 )
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Known results: they are reported but do not fail the run.")
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every result of this run to a baseline file (and accept them for this run).",
+)
 @click.pass_context
-def validate(ctx: click.Context, files: tuple[Path, ...], shapes_files: tuple[Path, ...], fmt: str, fail_on: str) -> None:
-    """Validate the store, or FILES, against the SHACL shapes.
+def validate(
+    ctx: click.Context,
+    data: tuple[Path, ...],
+    shapes_files: tuple[Path, ...],
+    fmt: str,
+    fail_on: str,
+    baseline: Path | None,
+    write_baseline: Path | None,
+) -> None:
+    """Validate the store, or DATA files and folders, against the SHACL shapes.
 
-    Exit 0 conforms, 1 violations, 2 unreadable input (file:line:column).
+    Exit 0 passes, 1 a result not in the baseline is at least as severe as --fail-on,
+    2 unusable input: data or shapes that cannot be read, or shapes that are not valid SHACL.
     """
-    from .rdfio import read_graph
-    from .validate import load_shapes, ontology_for_validation, validate_graph
+    from .baseline import apply_baseline, read_baseline
+    from .baseline import write_baseline as save_baseline
+    from .resources import ontology_file
+    from .shapes_check import prepare_shapes, shapes_errors
+    from .sources import expand_inputs, locate_in_files, read_located
+    from .validate import load_shapes, validate_files, validate_store
 
+    severity = Severity(fail_on.capitalize())
     with _errors():
-        shapes = load_shapes(shapes_files or None)
-        if files:
-            data = read_graph(files)
-            if not shapes_files:
-                data += ontology_for_validation()
+        known = read_baseline(baseline) if baseline is not None else None
+        if shapes_files:
+            shapes, shapes_index = read_located(shapes_files)
+            shapes = prepare_shapes(shapes, shapes_index)
         else:
-            with _store(ctx, read_only=True) as store:
-                data = store.union_graph()
-        report = validate_graph(data, shapes)
-    click.echo(RENDERERS[fmt](report), nl=False)
-    ctx.exit(1 if report.failed(fail_on=Severity(fail_on.capitalize())) else 0)
+            shapes = load_shapes()
+        if data:
+            files = expand_inputs(data)
+            # the project's shapes target classes through the ontology's class hierarchy
+            loaded = files if shapes_files else [*files, ontology_file()]
+            with shapes_errors(shapes_files):
+                report = validate_files(loaded, shapes)
+            report = locate_in_files(report, files)
+        else:
+            with _store(ctx, read_only=True) as store, shapes_errors(shapes_files):
+                report = validate_store(store.oxigraph, shapes)
+        if write_baseline is not None:
+            save_baseline(report, write_baseline)
+            report = apply_baseline(report, frozenset(fingerprint(r) for r in report.results))
+        elif known is not None:
+            report = apply_baseline(report, known)
+    click.echo(render(report, fmt, fail_on=severity), nl=False)
+    ctx.exit(1 if report.failed(fail_on=severity) else 0)
 
 
 _ALL_FORMATS = sorted({f.name for f in RESULT_FORMATS} | {f.name for f in RDF_FORMATS})

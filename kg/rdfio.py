@@ -6,11 +6,12 @@ owlready2 work with.
 
 from __future__ import annotations
 
+import io
 import mmap
 import re
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -18,7 +19,17 @@ from rdflib import BNode, Graph, Literal, URIRef
 from .errors import InputError, Location
 from .formats import RdfFormatInfo, rdf_format_for_path
 
-__all__ = ["parse_file", "load_for_validation", "to_rdflib_term", "to_oxigraph_term", "quads_to_graph", "graph_to_store", "read_graph"]
+__all__ = [
+    "graph_to_store",
+    "load_for_validation",
+    "mentions_integer_subtypes",
+    "parse_file",
+    "parse_file_lines",
+    "quads_to_graph",
+    "read_graph",
+    "to_oxigraph_term",
+    "to_rdflib_term",
+]
 
 _POSITION = re.compile(r"line (\d+) column (\d+)|on line (\d+) at column (\d+)|(\d+):(\d+)")
 
@@ -40,64 +51,134 @@ def _format(path: Path, fmt: RdfFormatInfo | None) -> RdfFormatInfo:
     return found
 
 
-@contextmanager
-def _parse_errors(path: Path, fmt: RdfFormatInfo) -> Iterator[None]:
-    """Parser errors as :class:`InputError` naming file, line and column."""
-    try:
-        yield
-    except SyntaxError as exc:
-        message = str(exc)
-        loc = _location(path, message)
-        if exc.lineno and loc.line is None:
-            loc = Location(str(path), exc.lineno, exc.offset)
-        raise InputError(f"{fmt.name} syntax error: {message}", location=loc) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{fmt.name}: {exc}", location=Location(str(path))) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
-
-
-def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]:
-    """Every quad of an RDF file; :class:`InputError` (exit 2) when it cannot be read."""
-    fmt = _format(path, fmt)
+def _checked_bytes(path: Path, fmt: RdfFormatInfo | None) -> tuple[RdfFormatInfo, bytes]:
+    """The file's format and contents; :class:`InputError` for an unknown format, an unreadable or empty file."""
+    found = _format(path, fmt)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     if not data.strip():
         raise InputError("the file is empty", location=Location(str(path)))
-    with _parse_errors(path, fmt):
+    return found, data
+
+
+def _syntax_error(path: Path, fmt: RdfFormatInfo, exc: Exception) -> InputError:
+    """A parser's complaint as :class:`InputError` naming file, line and column."""
+    if isinstance(exc, SyntaxError):
+        message = str(exc)
+        loc = _location(path, message)
+        if exc.lineno and loc.line is None:
+            loc = Location(str(path), exc.lineno, exc.offset)
+        return InputError(f"{fmt.name} syntax error: {message}", location=loc)
+    if isinstance(exc, OSError):
+        return InputError(f"cannot read: {exc.strerror}", location=Location(str(path)))
+    return InputError(f"{fmt.name}: {exc}", location=Location(str(path)))
+
+
+def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]:
+    """Every quad of an RDF file; :class:`InputError` (exit 2) when it cannot be read."""
+    fmt, data = _checked_bytes(path, fmt)
+    try:
         return list(ox.parse(data, format=fmt.oxigraph, base_iri=path.resolve().as_uri()))
+    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        raise _syntax_error(path, fmt, exc) from None
 
 
-def load_for_validation(store: ox.Store, path: Path, *, fmt: RdfFormatInfo | None = None) -> None:
-    """Load an RDF file into the default graph of ``store`` for validation.
+def mentions_integer_subtypes(path: Path) -> bool:
+    """Whether an RDF file may use an integer subtype (a quick scan of its bytes), which
+    a store loaded without :func:`kg.shacl.literals.protect` would rewrite."""
+    from .shacl.literals import may_hold_rewritten
 
-    Files that may use integer subtypes (which the store would rewrite) are read term by
-    term and keep them under a private datatype (:mod:`kg.shacl.literals`); the others
-    go through pyoxigraph's bulk loader untouched. Named graphs are merged: SHACL
-    validates one data graph.
-    """
-    from .shacl.literals import may_hold_protected, protect
-
-    fmt = _format(path, fmt)
     try:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            if len(view) < 65536 and not bytes(view).strip():
-                raise ValueError("blank")
-            risky = may_hold_protected(view)  # type: ignore[arg-type]
-    except ValueError:
-        raise InputError("the file is empty", location=Location(str(path))) from None
+            return may_hold_rewritten(view)  # type: ignore[arg-type]
+    except ValueError:  # an empty file cannot be mapped; the loader says what is wrong
+        return False
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+
+
+def load_for_validation(
+    store: ox.Store, path: Path, *, exact: bool, fmt: RdfFormatInfo | None = None, native: ox.NamedNode | None = None
+) -> None:
+    """Load an RDF file into the default graph of ``store`` for validation.
+
+    ``exact`` keeps every typed literal as written, under a private datatype
+    (:mod:`kg.shacl.literals`), reading the file term by term; otherwise pyoxigraph's bulk
+    loader takes it untouched and the store keeps literals in canonical form. Named graphs
+    are merged into the default graph: SHACL validates one data graph. With ``exact``,
+    ``native`` also receives each triple as pyoxigraph reads it (the same blank nodes).
+    """
+    fmt = _format(path, fmt)
+    try:
+        if path.stat().st_size < 65536 and not path.read_bytes().strip():
+            raise InputError("the file is empty", location=Location(str(path)))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     base = path.resolve().as_uri()
-    with _parse_errors(path, fmt):
-        if risky:
+    try:
+        if exact:
             quads = ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base)
-            store.extend(ox.Quad(q.subject, q.predicate, protect(q.object)) for q in quads)  # type: ignore[arg-type]
+            store.bulk_extend(_exact_quads(quads, native))
         else:
             store.bulk_load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+    except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as exc:
+        raise _syntax_error(path, fmt, exc) from None
 
+
+def _exact_quads(quads: Iterable[ox.Quad], native: ox.NamedNode | None) -> Iterator[ox.Quad]:
+    from .shacl.literals import protect
+
+    default = ox.DefaultGraph()
+    for q in quads:
+        yield ox.Quad(q.subject, q.predicate, protect(q.object), default)  # type: ignore[arg-type]
+        if native is not None:
+            yield ox.Quad(q.subject, q.predicate, q.object, native)
+
+
+class _LineReader(io.RawIOBase):
+    """Hands the parser one line per read, so the line a quad was emitted on is known."""
+
+    def __init__(self, data: bytes) -> None:
+        self._buffer = io.BytesIO(data)
+        self._completed = 0
+        #: the 1-based line of the last bytes handed out
+        self.line = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        chunk = self._buffer.readline(len(target))
+        if chunk:
+            self.line = self._completed + 1
+            if chunk.endswith(b"\n"):
+                self._completed += 1
+        target[: len(chunk)] = chunk
+        return len(chunk)
+
+
+#: parsers that emit a quad as soon as its last term is read, so the read position is its line
+#: (the JSON-LD parser may hold a quad back until it has seen the node's ``@id``)
+_STREAMING_LINES = frozenset({"turtle", "ntriples", "nquads", "trig", "n3", "rdfxml"})
+
+
+def parse_file_lines(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[tuple[ox.Quad, int | None]]:
+    """Every quad of an RDF file with the 1-based line it ends on (None where the format cannot say).
+
+    Errors as :func:`parse_file`. The line of a triple is the line of its object (of the
+    closing ``]`` or ``)`` for a blank node or list written in place).
+    """
+    fmt, data = _checked_bytes(path, fmt)
+    base = path.resolve().as_uri()
+    try:
+        if fmt.name not in _STREAMING_LINES:
+            return [(q, None) for q in ox.parse(data, format=fmt.oxigraph, base_iri=base)]
+        reader = _LineReader(data)
+        return [(q, reader.line) for q in ox.parse(reader, format=fmt.oxigraph, base_iri=base)]
+    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        raise _syntax_error(path, fmt, exc) from None
 
 
 def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
@@ -109,12 +190,14 @@ def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        # the lexical form as written: "01"^^xsd:integer stays "01" (sh:pattern, sh:maxLength and
+        # sh:datatype read the lexical form; rdflib would otherwise rewrite it to "1")
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise TypeError(f"unsupported RDF term {term!r}")
 
 
 def to_oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as a pyoxigraph term (blank node labels kept)."""
+    """An rdflib term as a pyoxigraph term (the lexical form and blank node labels kept)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -122,17 +205,25 @@ def to_oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, Literal):
         if term.language:
             return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
     raise TypeError(f"unsupported RDF term {term!r}")
 
 
 def graph_to_store(
-    graph: Graph, store: ox.Store | None = None, *, convert: Callable[[object], ox.NamedNode | ox.BlankNode | ox.Literal] = to_oxigraph_term
+    graph: Graph,
+    store: ox.Store | None = None,
+    *,
+    convert: Callable[[object], ox.NamedNode | ox.BlankNode | ox.Literal] = to_oxigraph_term,
+    graph_name: ox.NamedNode | ox.DefaultGraph | None = None,
 ) -> ox.Store:
-    """Copy an rdflib graph into the default graph of a pyoxigraph store (in memory by
-    default); ``convert`` maps each term (validation keeps integer subtypes apart with it)."""
+    """Copy an rdflib graph into a graph of a pyoxigraph store (by default the default graph
+    of a new in-memory store); ``convert`` maps each term (validation keeps integer subtypes
+    apart with it)."""
     out = ox.Store() if store is None else store
-    out.extend(ox.Quad(convert(s), convert(p), convert(o)) for s, p, o in graph)  # type: ignore[arg-type]
+    target = graph_name or ox.DefaultGraph()
+    out.extend(ox.Quad(convert(s), convert(p), convert(o), target) for s, p, o in graph)  # type: ignore[arg-type]
     return out
 
 

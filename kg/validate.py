@@ -1,38 +1,59 @@
-"""SHACL validation as a result, not an exception, with text/Turtle/JSON/JUnit renderers.
+"""SHACL validation as a result, not an exception: the data model of a validation report.
 
 The compiled engine (:mod:`kg.shacl`: SHACL Core as SPARQL on pyoxigraph, pyshacl for
 what it does not compile) checks files, rdflib graphs or a store; non-conformance is an
-ordinary :class:`ValidationReport` that callers render or turn into an exit code. pyshacl
-alone stays available as the reference (``Engine.PYSHACL``).
+ordinary :class:`ValidationReport` that callers render (:mod:`kg.report`) or turn into an
+exit code. pyshacl alone stays available as the reference (``Engine.PYSHACL``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, Node, URIRef
 from rdflib.collection import Collection as RDFList
+from rdflib.namespace import XSD
 
 from .errors import InputError, Location
 from .namespaces import RDF, RDFS, SH, bind_prefixes
-from .rdfio import graph_to_store, load_for_validation, quads_to_graph, read_graph, to_oxigraph_term, to_rdflib_term
+from .rdfio import (
+    graph_to_store,
+    load_for_validation,
+    mentions_integer_subtypes,
+    quads_to_graph,
+    read_graph,
+    to_oxigraph_term,
+    to_rdflib_term,
+)
 from .resources import ontology_file, shape_files
 from .shacl import ENGINE_PYSHACL, validate_oxigraph
 from .shacl.incremental import touched_focus_candidates
-from .shacl.literals import protect
+from .shacl.literals import protect, restore
 from .shacl.model import ShapesGraph
 
-__all__ = ["RENDERERS", "Engine", "Severity", "ValidationReport", "ValidationResult", "load_shapes", "validate_change", "validate_files", "validate_graph", "validate_store"]
+__all__ = [
+    "Engine",
+    "Severity",
+    "ValidationReport",
+    "ValidationResult",
+    "fails",
+    "load_shapes",
+    "named_shape",
+    "ontology_for_validation",
+    "path_text",
+    "term_text",
+    "validate_change",
+    "validate_files",
+    "validate_graph",
+    "validate_store",
+]
 
 
 class Severity(str, Enum):
@@ -56,7 +77,13 @@ class ValidationResult:
     node_shape: str
     constraint_component: str
     message: str
+    #: the data file and 1-based line of the offending triple, when the data came from files
+    source_file: str | None = None
+    source_line: int | None = None
+    #: which validator produced the result
     engine: str = "pyshacl"
+    #: listed in the baseline: reported, but never fails a run
+    known: bool = False
 
 
 @dataclass
@@ -71,10 +98,21 @@ class ValidationReport:
     engines: dict[str, str] = field(default_factory=dict)
 
     def failed(self, *, fail_on: Severity = Severity.VIOLATION) -> bool:
-        """True when a result is at least as severe as ``fail_on``."""
-        order = list(Severity)
-        limit = order.index(fail_on)
-        return any(order.index(Severity(r.severity)) <= limit for r in self.results)
+        """True when a result not in the baseline is at least as severe as ``fail_on``."""
+        return any(not r.known and fails(r, fail_on) for r in self.results)
+
+
+def fails(result: ValidationResult, fail_on: Severity) -> bool:
+    """True when ``result`` is at least as severe as ``fail_on`` (known or not).
+
+    A severity of the shapes' own (SHACL allows any IRI) counts as a violation.
+    """
+    order = list(Severity)
+    try:
+        severity = Severity(result.severity)
+    except ValueError:
+        severity = Severity.VIOLATION
+    return order.index(severity) <= order.index(fail_on)
 
 
 def _term(node: Node | None) -> str | None:
@@ -83,8 +121,15 @@ def _term(node: Node | None) -> str | None:
     if isinstance(node, URIRef):
         return str(node)
     if isinstance(node, Literal):
+        if node.datatype == XSD.string:  # RDF 1.1: "x" and "x"^^xsd:string are one term
+            return Literal(str(node)).n3()
         return node.n3()
     return f"_:{node}"
+
+
+def term_text(node: Node | None) -> str | None:
+    """A term as results write it: an IRI as is, a literal in N-Triples form, a blank node as ``_:id``."""
+    return _term(node)
 
 
 def _path_text(graph: Graph, path: Node | None) -> str | None:
@@ -120,12 +165,42 @@ def _named_shape(shapes: Graph, shape: Node | None) -> str:
     return _term(shape) or ""
 
 
+def path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path in ``graph`` as results write it: SPARQL property-path text."""
+    return _path_text(graph, path)
+
+
+def named_shape(shapes: Graph, shape: Node | None) -> str:
+    """The named shape a result is reported under: the shape, or the named shape holding a blank one."""
+    return _named_shape(shapes, shape)
+
+
 def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
     """The shapes graph: the given files, or the project's own shapes."""
     files = list(paths) if paths is not None else shape_files()
     if not files:
         raise InputError("no shapes files found", location=Location("shapes/"))
     return read_graph(files)
+
+
+#: the graph of a validation store that holds the shapes, for ``$shapesGraph``
+SHAPES_GRAPH = "urn:x-negotiation-kg:shapes-graph"
+#: the graph of a validation store that holds the data with literals as pyoxigraph reads
+#: them, for SPARQL constraints when the default graph keeps literals exactly as written
+NATIVE_GRAPH = "urn:x-negotiation-kg:native-data"
+
+
+def _has_sparql(shapes: Graph) -> bool:
+    return any(True for _ in shapes.subjects(SH.select, None))
+
+
+def _add_shapes_graph(store: ox.Store, shapes: Graph) -> str | None:
+    """Put the shapes into the validation store when a SPARQL constraint reads
+    ``$shapesGraph``; the name of that graph, or None."""
+    if not any("shapesGraph" in str(q) for q in shapes.objects(None, SH.select)):
+        return None
+    graph_to_store(shapes, store, graph_name=ox.NamedNode(SHAPES_GRAPH))
+    return SHAPES_GRAPH
 
 
 class Engine(str, Enum):
@@ -145,7 +220,18 @@ def validate_graph(data: Graph, shapes: Graph | None = None, *, engine: Engine =
         )
         engines = {str(s.node): ENGINE_PYSHACL for s in ShapesGraph(shapes).targeted()}
     else:
-        outcome = validate_oxigraph(graph_to_store(data, convert=lambda t: protect(to_oxigraph_term(t))), shapes, rdflib_data=lambda: data)
+        store = graph_to_store(data, convert=lambda t: protect(to_oxigraph_term(t)))
+        native = _has_sparql(shapes)
+        if native:
+            graph_to_store(data, store, graph_name=ox.NamedNode(NATIVE_GRAPH))
+        outcome = validate_oxigraph(
+            store,
+            shapes,
+            rdflib_data=lambda: data,
+            exact_literals=True,
+            native_graph=NATIVE_GRAPH if native else None,
+            shapes_graph_name=_add_shapes_graph(store, shapes),
+        )
         conforms, report_graph = outcome.conforms, outcome.graph
         engines = {str(node): name for node, name in outcome.engines.items()}
     return _report(bool(conforms), report_graph, shapes, lambda focus: data.value(focus, RDFS.label), engines)
@@ -159,13 +245,31 @@ def validate_store(
     rdflib_data: Callable[[], Graph] | None = None,
     store_path: Path | None = None,
     processes: int = 1,
+    shapes_graph_name: str | None = None,
+    exact_literals: bool = False,
+    native_graph: str | None = None,
 ) -> ValidationReport:
     """Validate the default graph of a pyoxigraph store; ``focus`` limits the check to
     those focus nodes (what a change touched). pyshacl, for shapes the engine does not
     compile, gets ``rdflib_data()`` or, without it, a copy of the store's default graph."""
     shapes = load_shapes() if shapes is None else shapes
-    data_copy = rdflib_data or (lambda: quads_to_graph(store.quads_for_pattern(None, None, None, ox.DefaultGraph())))
-    outcome = validate_oxigraph(store, shapes, focus=focus, rdflib_data=data_copy, store_path=store_path, processes=processes)
+    def data_copy() -> Graph:
+        if rdflib_data is not None:
+            return rdflib_data()
+        quads = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        return quads_to_graph(ox.Quad(q.subject, q.predicate, restore(q.object)) for q in quads)  # type: ignore[arg-type]
+
+    outcome = validate_oxigraph(
+        store,
+        shapes,
+        focus=focus,
+        rdflib_data=data_copy,
+        store_path=store_path,
+        processes=processes,
+        shapes_graph_name=shapes_graph_name,
+        exact_literals=exact_literals,
+        native_graph=native_graph,
+    )
 
     def label(focus_node: Node) -> Node | None:
         if not isinstance(focus_node, URIRef):
@@ -199,9 +303,14 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None) -> Valida
     size = sum(p.stat().st_size for p in files if p.is_file())
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
         on_disk = size > ON_DISK_BYTES
+        # literals exactly as written (slower to load) up to the size where a bulk load matters,
+        # and whenever the canonical form would change a datatype (integer subtypes)
+        exact = not on_disk or any(mentions_integer_subtypes(p) for p in files if p.is_file())
         store = ox.Store(tmp) if on_disk else ox.Store()
+        native = exact and _has_sparql(shapes)
         for path in files:
-            load_for_validation(store, path)
+            load_for_validation(store, path, exact=exact, native=ox.NamedNode(NATIVE_GRAPH) if native else None)
+        shapes_graph_name = _add_shapes_graph(store, shapes)
         if on_disk:
             store.flush()
         return validate_store(
@@ -210,6 +319,9 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None) -> Valida
             rdflib_data=lambda: read_graph(files),
             store_path=Path(tmp) if on_disk else None,
             processes=min(2, os.cpu_count() or 1),
+            shapes_graph_name=shapes_graph_name,
+            exact_literals=exact,
+            native_graph=NATIVE_GRAPH if native else None,
         )
 
 
@@ -247,62 +359,6 @@ def _report(
         | {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
     )
     return ValidationReport(bool(conforms), results, report_graph, shape_names, engines)
-
-
-# --------------------------------------------------------------------------- renderers
-
-
-def render_text(report: ValidationReport) -> str:
-    """Human-readable, grouped by shape."""
-    if report.conforms:
-        return "Conforms: yes (0 results)\n"
-    lines = [f"Conforms: no ({len(report.results)} results)"]
-    by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
-    for r in report.results:
-        by_shape[r.node_shape].append(r)
-    for shape, rows in by_shape.items():
-        lines.append(f"\n{shape}  ({len(rows)})")
-        for r in rows:
-            focus = f"{r.focus_node} ({r.focus_label})" if r.focus_label else r.focus_node
-            lines.append(f"  [{r.severity}] {focus}")
-            if r.path:
-                lines.append(f"    path:  {r.path}")
-            if r.value:
-                lines.append(f"    value: {r.value[:200]}")
-            lines.append(f"    {r.message or r.constraint_component}")
-    return "\n".join(lines) + "\n"
-
-
-def render_turtle(report: ValidationReport) -> str:
-    """The W3C ``sh:ValidationReport`` as Turtle."""
-    return report.graph.serialize(format="turtle")
-
-
-def render_json(report: ValidationReport) -> str:
-    """Machine-readable JSON: conformance and one object per result."""
-    return json.dumps({"conforms": report.conforms, "results": [asdict(r) for r in report.results]}, indent=2) + "\n"
-
-
-def render_junit(report: ValidationReport) -> str:
-    """JUnit XML: one test case per shape, one failure per result on that shape."""
-    by_shape: dict[str, list[ValidationResult]] = defaultdict(list)
-    for r in report.results:
-        by_shape[r.node_shape].append(r)
-    shapes = sorted(set(report.shapes) | set(by_shape))
-    failures = sum(1 for s in shapes if by_shape.get(s))
-    suite = ET.Element("testsuite", name="shacl", tests=str(len(shapes)), failures=str(failures), errors="0")
-    for shape in shapes:
-        case = ET.SubElement(suite, "testcase", classname="shacl", name=shape)
-        for r in by_shape.get(shape, []):
-            failure = ET.SubElement(
-                case, "failure", type=r.constraint_component, message=f"{r.focus_node}: {r.message}"[:500]
-            )
-            failure.text = f"severity={r.severity}\nfocus={r.focus_node}\npath={r.path}\nvalue={r.value}\n"
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-
-
-RENDERERS = {"text": render_text, "turtle": render_turtle, "json": render_json, "junit": render_junit}
 
 
 def ontology_for_validation() -> Graph:

@@ -10,7 +10,6 @@ from rdflib import Graph, Literal, URIRef
 from kg.namespaces import NKG, OA, RDF, RDFS
 from kg.rdfio import graph_to_store, to_oxigraph_term
 from kg.shacl.incremental import reach, touched_focus_candidates
-from kg.shacl.literals import protect
 from kg.validate import ValidationReport, load_shapes, validate_change, validate_store
 
 
@@ -20,7 +19,7 @@ def shapes() -> Graph:
 
 
 def _store(graph: Graph) -> ox.Store:
-    return graph_to_store(graph, convert=lambda t: protect(to_oxigraph_term(t)))
+    return graph_to_store(graph)  # as the embedded store keeps data: literals in canonical form
 
 
 def _keys(report: ValidationReport) -> set[tuple[str, str | None, str | None, str]]:

@@ -25,22 +25,13 @@ from rdflib import Literal, Node, URIRef
 from rdflib.namespace import XSD
 
 from ..namespaces import RDF, RDFS, SH
-from .literals import INTEGER_RANGES, PROTECTED, protected_iri
+from .literals import CAST, INTEGER_RANGES, PROTECTED, protected_iri
 from .model import Constraint, Shape, ShapesGraph
 
 __all__ = ["Check", "Compiler", "Unsupported", "term_sparql"]
 
 #: the largest count written as pairwise-distinct values inside a nested shape
 _MAX_PAIRWISE = 4
-
-#: datatypes pyoxigraph stores as they are written, whose well-formedness a cast can test
-_CASTABLE = frozenset(
-    XSD[n]
-    for n in ["integer", "decimal", "float", "double", "boolean", "dateTime", "date", "time", "duration", "yearMonthDuration", "dayTimeDuration", "gYear", "gYearMonth", "gMonth", "gMonthDay", "gDay"]
-)
-#: a literal's value for comparisons: integer subtypes are kept under a private datatype
-#: (see :mod:`kg.shacl.literals`) and compared as the integers they are
-_NUMERIC = f'IF(STRSTARTS(STR(DATATYPE({{v}})), "{PROTECTED}"), <{XSD.integer}>(STR({{v}})), {{v}})'
 
 _NODE_KINDS = {
     SH.IRI: "isIRI({v})",
@@ -70,16 +61,14 @@ def term_sparql(term: Node) -> str:
             raise Unsupported(f"IRI {term!r} cannot be written in SPARQL")
         return f"<{term}>"
     if isinstance(term, Literal):
-        private = protected_iri(str(term.datatype)) if term.datatype is not None else None
-        if private is not None:
-            return f"{_string(str(term))}^^<{private}>"
         return term.n3()
     raise Unsupported("a blank node used as a constraint parameter")
 
 
 def _comparable(term: Node) -> str:
-    """A bound of sh:minInclusive & co.: integer subtypes compare as integers."""
-    if isinstance(term, Literal) and term.datatype is not None and protected_iri(str(term.datatype)):
+    """A bound of sh:minInclusive & co., typed so that it compares by value (an integer
+    subtype as xsd:integer, which is what SPARQL's operators know)."""
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype).rsplit("#", 1)[-1] in INTEGER_RANGES:
         return f"{_string(str(term))}^^<{XSD.integer}>"
     return term_sparql(term)
 
@@ -126,14 +115,38 @@ class Built(NamedTuple):
 class Compiler:
     """Compiles the shapes of one :class:`ShapesGraph`; variables are numbered per compiler."""
 
-    def __init__(self, shapes: ShapesGraph, *, subclasses: Callable[[URIRef], list[str] | None] | None = None) -> None:
+    def __init__(
+        self, shapes: ShapesGraph, *, subclasses: Callable[[URIRef], list[str] | None] | None = None, exact: bool = False
+    ) -> None:
         """``subclasses`` gives a class and its subclasses in the data (as SPARQL terms):
         ``?x rdf:type ?t`` with the classes listed is much faster than the property path
-        ``rdf:type/rdfs:subClassOf*`` on every node."""
+        ``rdf:type/rdfs:subClassOf*`` on every node. ``exact``: the store holds typed
+        literals under private datatypes (:mod:`kg.shacl.literals`)."""
         self.shapes = shapes
+        self.exact = exact
         self._counter = itertools.count()
         self._subclasses = subclasses
         self._value_vars: dict[tuple[Node, str], str] = {}
+
+    def constant(self, term: Node) -> str:
+        """A term compared by identity with the data (sh:in, sh:hasValue)."""
+        if self.exact and isinstance(term, Literal) and term.datatype is not None:
+            private = protected_iri(str(term.datatype))
+            if private is not None:
+                return f"{_string(str(term))}^^<{private}>"
+        return term_sparql(term)
+
+    def value(self, var: str) -> str:
+        """The value of the term in ``var`` for comparisons: a protected literal cast back
+        to its type; anything else as it is."""
+        if not self.exact:
+            return var
+        expression = var
+        for cast in sorted(set(CAST.values())):
+            names = sorted(n for n, c in CAST.items() if c == cast)
+            test = " || ".join(f"DATATYPE({var}) = <{PROTECTED}{n}>" for n in names)
+            expression = f"IF({test}, <{cast}>(STR({var})), {expression})"
+        return f"IF(isLiteral({var}) && STRSTARTS(STR(DATATYPE({var})), \"{PROTECTED}\"), {expression}, {var})"
 
     def instance_of(self, var: str, klass: Node) -> str:
         """A pattern matching when the node in ``var`` is an instance of ``klass`` (SHACL instance)."""
@@ -180,7 +193,7 @@ class Compiler:
         branches: list[str] = []
         for kind, value in shape.targets:
             if kind == SH.targetNode:
-                branches.append(f"VALUES {var} {{ {term_sparql(value)} }}")
+                branches.append(f"VALUES {var} {{ {self.constant(value)} }}")
             elif kind == SH.targetClass:
                 branches.append(self.instance_of(var, value))
             elif kind == SH.targetSubjectsOf:
@@ -296,20 +309,20 @@ def _class(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
 
 
 def _datatype(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
-    private = protected_iri(str(c.value))
-    if private is not None:
-        low, high = INTEGER_RANGES[str(c.value).rsplit("#", 1)[-1]]
-        number = f"<{XSD.integer}>(STR({{v}}))"
+    name = str(c.value).rsplit("#", 1)[-1] if str(c.value).startswith(str(XSD)) else None
+    stored = protected_iri(str(c.value)) if comp.exact else None
+    if c.value == RDF.langString:
+        return lambda v: f"!isLiteral({v}) || lang({v}) = \"\""
+    if name in CAST:
+        dt = f"<{stored}>" if stored else term_sparql(c.value)
+        number = f"<{CAST[name]}>(STR({{v}}))"
         tests = [f"!COALESCE(isLiteral({number}), false)"]
+        low, high = INTEGER_RANGES.get(name, (None, None))
         tests += [f"{number} < {low}"] if low is not None else []
         tests += [f"{number} > {high}"] if high is not None else []
         tail = " || ".join(tests)
-        return lambda v: f"!isLiteral({v}) || datatype({v}) != <{private}> || " + tail.replace("{v}", v)
+        return lambda v: f"!isLiteral({v}) || datatype({v}) != {dt} || " + tail.replace("{v}", v)
     dt = term_sparql(c.value)
-    if c.value == RDF.langString:
-        return lambda v: f"!isLiteral({v}) || lang({v}) = \"\""
-    if c.value in _CASTABLE:
-        return lambda v: f"!isLiteral({v}) || datatype({v}) != {dt} || !COALESCE(isLiteral({dt}(STR({v}))), false)"
     return lambda v: f"!isLiteral({v}) || lang({v}) != \"\" || datatype({v}) != {dt}"
 
 
@@ -323,7 +336,7 @@ def _node_kind(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], s
 def _comparison(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
     op = _COMPARISONS[c.component]
     bound = _comparable(c.value)
-    return lambda v: f"!COALESCE({_NUMERIC.format(v=v)} {op} {bound}, false)"
+    return lambda v: f"!COALESCE({comp.value(v)} {op} {bound}, false)"
 
 
 def _length(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
@@ -350,7 +363,7 @@ def _language_in(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str],
 
 
 def _in(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
-    members = [term_sparql(t) for t in c.items]
+    members = [comp.constant(t) for t in c.items]
     return lambda v: "!(" + (" || ".join(f"sameTerm({v}, {m})" for m in members) or "false") + ")"
 
 
@@ -445,7 +458,7 @@ def _qualified(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
 
 
 def _has_value(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
-    value = term_sparql(c.value)
+    value = comp.constant(c.value)
     if shape.path is None:
         return f"FILTER (!sameTerm({focus}, {value}))", None, None
     return f"FILTER NOT EXISTS {{ {focus} {comp.path(shape.path)} {value} }}", None, None
@@ -484,7 +497,7 @@ def _property_pair(comp: Compiler, shape: Shape, c: Constraint, focus: str, nest
         return [(missing, v, None), (extra, w, None)]
     op = "<" if c.component == SH.LessThanConstraintComponent else "<="
     o = comp.fresh()
-    left, right = _NUMERIC.format(v=v), _NUMERIC.format(v=o)
+    left, right = comp.value(v), comp.value(o)
     # one result per pair of values (the other value is a key, not reported)
     return f"{values} {focus} {other} {o} . FILTER (!COALESCE({left} {op} {right}, false))", v, None, o
 

@@ -29,6 +29,7 @@ from .literals import restore
 from .messages import default_message, fill_template
 from .model import Constraint, Shape, ShapesGraph
 from .parallel import Solutions, map_select, select, worker_pool
+from .prebinding import functions, pre_bind
 
 __all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "validate_oxigraph"]
 
@@ -41,23 +42,17 @@ _SAFE_GROUP = re.compile(r"\b(EXISTS|OPTIONAL)\s*$", re.IGNORECASE)
 _TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]')
 
 
-def _pre_bound(query: str, focus: object) -> tuple[str, dict[ox.Variable, object] | None]:
-    """The query with ``?this`` replaced by the focus node everywhere, nested groups
-    included (SHACL's pre-binding); pyoxigraph's substitution, which stops at nested
-    groups, only for blank focus nodes, which cannot be written in a query."""
-    if isinstance(focus, ox.BlankNode):
-        return query, {ox.Variable("this"): focus}
-    constant = str(focus)
-    brace = query.index("{")
-    head, body = query[:brace], re.sub(r"\bBOUND\s*\(\s*\?this\s*\)", "(true)", query[brace:], flags=re.IGNORECASE)
-    head = re.sub(r"\?this\b", "", head)
-    if re.search(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?(WHERE\s*)?$", head, re.IGNORECASE):
-        head = _SELECT_HEAD.sub(lambda m: m.group(0) + "* ", head, count=1)
-    body = "".join(
-        constant if token.group(0) == "?this" else token.group(0)
-        for token in re.finditer(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|<[^<>"{}|^`\\\s]*>|\?this\b|[\s\S]', body)
-    )
-    return head + body, None
+_TERM_TOKENS = r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|<[^<>"{}|^`\\\s]*>'
+
+
+def _substitute(text: str, constants: dict[str, str]) -> str:
+    """``text`` with each pre-bound variable (``$name`` or ``?name``) replaced by its
+    constant everywhere outside strings and IRIs, and ``BOUND(?name)`` by ``(true)``."""
+    for name in constants:
+        text = re.sub(rf"\bBOUND\s*\(\s*[?$]{name}\s*\)", "(true)", text, flags=re.IGNORECASE)
+    names = "|".join(re.escape(n) for n in constants)
+    pattern = re.compile(rf"{_TERM_TOKENS}|[?$]({names})\b|[\s\S]")
+    return "".join(constants[m.group(1)] if m.group(1) else m.group(0) for m in pattern.finditer(text))
 
 
 def _joinable(query: str) -> bool:
@@ -93,6 +88,9 @@ class _Job:
 
     query: str | None
     rows: Callable[[Solutions], list[_Row]]
+    #: the graph the query reads instead of the default graph (SPARQL constraints read
+    #: the data with literals in their native types, see ``native_graph``)
+    default_graph: str | None = None
 
 
 @dataclass
@@ -124,10 +122,20 @@ def _sparql_term(term: Node) -> str | None:
 class _Run:
     """One validation run: the store, the compiled shapes and the rows they produce."""
 
-    def __init__(self, store: ox.Store, shapes: ShapesGraph, focus: Collection[Node] | None) -> None:
+    def __init__(
+        self,
+        store: ox.Store,
+        shapes: ShapesGraph,
+        focus: Collection[Node] | None,
+        shapes_graph_name: str | None = None,
+        exact: bool = False,
+        native_graph: str | None = None,
+    ) -> None:
         self.store = store
+        self.shapes_graph_name = shapes_graph_name
+        self.native_graph = native_graph
         self.shapes = shapes
-        self.compiler = Compiler(shapes, subclasses=self.subclasses)
+        self.compiler = Compiler(shapes, subclasses=self.subclasses, exact=exact)
         self._subclasses: dict[URIRef, list[str] | None] = {}
         self.focus_values = self._focus_clause(focus)
 
@@ -163,9 +171,7 @@ class _Run:
                 classes = self.subclasses(value) if isinstance(value, URIRef) else None
                 if classes is None or any(self.store.query(f"ASK {{ ?x <{RDF.type}> {c} }}") for c in classes):
                     return True
-            elif kind == SH.targetSubjectsOf and self.store.query(f"ASK {{ ?x {term} ?y }}"):
-                return True
-            elif kind == SH.targetObjectsOf and self.store.query(f"ASK {{ ?x {term} ?y }}"):
+            elif kind == SH.targetSubjectsOf and self.store.query(f"ASK {{ ?x {term} ?y }}") or kind == SH.targetObjectsOf and self.store.query(f"ASK {{ ?x {term} ?y }}"):
                 return True
         return False
 
@@ -218,8 +224,17 @@ class _Run:
         if select is None:
             raise Unsupported("a SPARQL constraint without sh:select")
         text = str(select)
-        if re.search(r"[$?](shapesGraph|currentShape)\b", text):
-            raise Unsupported("$shapesGraph / $currentShape")
+        constants: dict[str, str] = {}
+        if re.search(r"[$?]shapesGraph\b", text):
+            if self.shapes_graph_name is None:
+                raise Unsupported("$shapesGraph, and the shapes are not in the store")
+            constants["shapesGraph"] = f"<{self.shapes_graph_name}>"
+        if re.search(r"[$?]currentShape\b", text):
+            if not isinstance(shape.node, URIRef):
+                raise Unsupported("$currentShape of a blank-node shape")
+            constants["currentShape"] = term_sparql(shape.node)
+        if constants:
+            text = _substitute(text, constants)
         if shape.path is not None:
             text = re.sub(r"\$PATH\b", self.compiler.path(shape.path), text)
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self._prefixes(constraint.value))
@@ -251,19 +266,17 @@ class _Run:
             if "*" not in head[_SELECT_HEAD.search(head).end() if _SELECT_HEAD.search(head) else 0 :] and "?this" not in head:
                 head = _SELECT_HEAD.sub(lambda m: m.group(0) + "?this ", head, count=1)
             joined = f"{head}{{ {self.targets(shape)} {query[brace + 1:]}"
-            return _Job(joined, lambda solutions: self._sparql_rows(shape, constraint, solutions, None))
+            return _Job(joined, lambda solutions: self._sparql_rows(shape, constraint, solutions, None), self.native_graph)
 
         def each_focus() -> list[_Row]:
             rows: list[_Row] = []
-            for focus in self.focus_nodes(shape):
-                text, substitutions = _pre_bound(query, focus)
-                try:
-                    solutions = self.store.query(text, substitutions=substitutions)
-                except SyntaxError:  # ?this where only a variable may stand: let pyoxigraph bind it
-                    solutions = self.store.query(query, substitutions={ox.Variable("this"): focus})
+            graph = ox.NamedNode(self.native_graph) if self.native_graph else None
+            text = pre_bind(query, ["this"])
+            for focus in (restore(f) for f in self.focus_nodes(shape)):  # type: ignore[arg-type]
+                solutions = self.store.query(text, custom_functions=functions({"this": focus}), default_graph=graph)  # type: ignore[arg-type]
                 names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
-                bound = [{n: s[n] for n in names if s[n] is not None} for s in solutions]  # type: ignore[union-attr]
-                rows.extend(self._sparql_rows(shape, constraint, bound, focus))
+                found = [{n: s[n] for n in names if s[n] is not None} for s in solutions]  # type: ignore[union-attr]
+                rows.extend(self._sparql_rows(shape, constraint, found, focus))
             return rows
 
         return _Job(None, lambda _: each_focus())
@@ -306,6 +319,9 @@ def validate_oxigraph(
     rdflib_data: Callable[[], Graph] | None = None,
     store_path: Path | None = None,
     processes: int = 1,
+    shapes_graph_name: str | None = None,
+    exact_literals: bool = False,
+    native_graph: str | None = None,
 ) -> EngineReport:
     """Validate the store's default graph against ``shapes_graph``.
 
@@ -313,10 +329,16 @@ def validate_oxigraph(
     ``rdflib_data`` gives the data as an rdflib graph for the shapes pyshacl must check
     (called only when there is such a shape). With ``store_path`` (the directory of an
     on-disk ``store``, which nobody writes meanwhile) and ``processes`` > 1, the queries
-    run in that many worker processes.
+    run in that many worker processes. ``shapes_graph_name`` names the store's graph that
+    holds the shapes (what ``$shapesGraph`` means in a SPARQL constraint).
+    ``exact_literals``: the store's typed literals are under private datatypes
+    (:func:`kg.shacl.literals.protect`); SPARQL constraints, written against ordinary
+    literals, then read ``native_graph``, a copy of the data loaded as is.
     """
     shapes = ShapesGraph(shapes_graph)
-    run = _Run(store, shapes, focus)
+    if exact_literals and native_graph is None and any(True for _ in shapes_graph.subjects(SH.select, None)):
+        raise ValueError("exact literals with SPARQL constraints need native_graph")
+    run = _Run(store, shapes, focus, shapes_graph_name, exact_literals, native_graph)
     report = EngineReport(Graph(), True)
     jobs: list[_Job] = []
     fallback: list[Shape] = []
@@ -384,11 +406,11 @@ def _run_jobs(store: ox.Store, jobs: list[_Job], store_path: Path | None, proces
     rows: list[_Row] = []
     if store_path is not None and remote:
         with worker_pool(store_path, processes) as pool:
-            for job, solutions in zip(remote, map_select(pool, [j.query for j in remote if j.query])):
+            for job, solutions in zip(remote, map_select(pool, [(j.query, j.default_graph) for j in remote if j.query])):
                 rows.extend(job.rows(solutions))
     else:
         for job in remote:
-            rows.extend(job.rows(select(store, job.query or "")))
+            rows.extend(job.rows(select(store, job.query or "", job.default_graph)))
     for job in jobs:
         if job.query is None:
             rows.extend(job.rows([]))
@@ -403,13 +425,27 @@ def _report_node(report: EngineReport) -> Node:
     return node
 
 
+_PATH_PREDICATES = (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath)
+
+
 def _copy_path(shapes: Graph, target: Graph, node: Node) -> None:
-    """Copy a blank-node path structure (and RDF lists in it) into the report graph."""
+    """Copy a blank-node path into the report graph: the path as the compiler read it (a
+    list first, else its one path predicate), not every triple that happens to be on it."""
     if not isinstance(node, BNode):
         return
-    for p, o in shapes.predicate_objects(node):
-        target.add((node, p, o))
-        _copy_path(shapes, target, o)
+    if (node, RDF.first, None) in shapes:
+        for p in (RDF.first, RDF.rest):
+            value = shapes.value(node, p)
+            if value is not None:
+                target.add((node, p, value))
+                _copy_path(shapes, target, value)
+        return
+    for p in _PATH_PREDICATES:
+        value = shapes.value(node, p)
+        if value is not None:
+            target.add((node, p, value))
+            _copy_path(shapes, target, value)
+            return
 
 
 def _write_report(report: EngineReport, shapes: ShapesGraph, rows: list[_Row]) -> None:
@@ -449,13 +485,11 @@ def _merge_pyshacl(report: EngineReport, shapes: ShapesGraph, fallback: list[Sha
         if s not in keep and (p in TARGET_PREDICATES or p == SH.target or (p == RDF.type and o == RDFS.Class)):
             continue
         reduced.add(triple)
-    try:
-        _, graph, _ = pyshacl_validate(
-            data, shacl_graph=reduced, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
-        )
-    except NotImplementedError as exc:
-        reasons = "; ".join(f"{node}: {why}" for node, why in report.unsupported.items())
-        raise InputError(f"these shapes use SHACL features no engine here implements ({reasons}): {exc}") from None
+    # pyshacl raises NotImplementedError for what it does not implement either
+    # ($shapesGraph): callers that read shapes files turn it into an error naming them
+    _, graph, _ = pyshacl_validate(
+        data, shacl_graph=reduced, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
+    )
     root = _report_node(report)
     wanted = set(focus) if focus is not None else None
     for pyreport in graph.subjects(RDF.type, SH.ValidationReport):

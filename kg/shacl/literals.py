@@ -1,10 +1,14 @@
-"""Literals pyoxigraph would rewrite, kept as they were written while validating.
+"""Literals kept exactly as written while validating.
 
-pyoxigraph stores every integer subtype as ``xsd:integer`` ("5"^^xsd:byte comes back as
-"5"^^xsd:integer), so ``sh:datatype xsd:integer`` would accept a byte and
-``sh:datatype xsd:byte`` would reject one. Before data enters a validation store, such
-literals get a private datatype IRI that pyoxigraph leaves alone; the compiled checks
-know the encoding (datatype, range and comparisons) and results get the original back.
+pyoxigraph stores literals of the XSD types it understands in a canonical binary form:
+"4.0"^^xsd:decimal comes back as "4", "01"^^xsd:integer as "1", and every integer
+subtype as ``xsd:integer`` ("5"^^xsd:byte as "5"^^xsd:integer). SHACL reads the
+lexical form (``sh:pattern``, ``sh:minLength``), the datatype (``sh:datatype``) and
+compares terms (``sh:in``, ``sh:hasValue``), so a validation store that rewrote them
+would report wrong results. Before data enters an exact validation store, such literals
+get a private datatype IRI that pyoxigraph leaves alone (:func:`protect`); the compiled
+checks know the encoding (:mod:`kg.shacl.compiler`: datatype, well-formedness, ranges
+and comparisons by value), and results get the original term back (:func:`restore`).
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import re
 import pyoxigraph as ox
 from rdflib.namespace import XSD
 
-__all__ = ["INTEGER_RANGES", "PROTECTED", "may_hold_protected", "protect", "protected_iri", "restore"]
+__all__ = ["CAST", "INTEGER_RANGES", "PROTECTED", "may_hold_rewritten", "protect", "protected_iri", "restore"]
 
-#: integer subtypes pyoxigraph rewrites, with their value ranges (None: unbounded)
+#: integer subtypes, with their value ranges (None: unbounded)
 INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
     "int": (-(2**31), 2**31 - 1),
     "long": (-(2**63), 2**63 - 1),
@@ -31,9 +35,19 @@ INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
     "unsignedShort": (0, 2**16 - 1),
     "unsignedByte": (0, 255),
 }
+#: every XSD type pyoxigraph stores in canonical form → the XSD cast that reads its value
+CAST: dict[str, str] = {
+    **{name: str(XSD.integer) for name in INTEGER_RANGES},
+    **{
+        name: str(XSD[name])
+        for name in ["integer", "decimal", "double", "float", "boolean", "dateTime", "date", "time", "gYear", "gYearMonth", "gMonth", "gMonthDay", "gDay", "duration", "yearMonthDuration", "dayTimeDuration"]
+    },
+    "dateTimeStamp": str(XSD.dateTime),
+}
 PROTECTED = "urn:x-negotiation-kg:literal:"
-_BY_XSD = {str(XSD[name]): PROTECTED + name for name in INTEGER_RANGES}
+_BY_XSD = {str(XSD[name]): PROTECTED + name for name in CAST}
 _BY_PRIVATE = {v: k for k, v in _BY_XSD.items()}
+_PRIVATE_NODES = {k: ox.NamedNode(v) for k, v in _BY_XSD.items()}
 _NAMES = b"(?:" + b"|".join(n.encode() for n in INTEGER_RANGES) + rb")\b"
 #: two patterns that each start with a literal byte: re's fast prefix search makes one pass
 #: over 120 MB take a fraction of a second, where one pattern starting with [#:] takes seconds
@@ -46,11 +60,11 @@ def protected_iri(xsd_iri: str) -> str | None:
 
 
 def protect(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """``term`` with a private datatype if pyoxigraph would rewrite its datatype."""
-    if isinstance(term, ox.Literal):
-        private = _BY_XSD.get(term.datatype.value)
+    """``term`` with a private datatype if pyoxigraph would store it rewritten."""
+    if type(term) is ox.Literal:
+        private = _PRIVATE_NODES.get(term.datatype.value)
         if private is not None:
-            return ox.Literal(term.value, datatype=ox.NamedNode(private))
+            return ox.Literal(term.value, datatype=private)
     return term
 
 
@@ -63,6 +77,7 @@ def restore(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox
     return term
 
 
-def may_hold_protected(data: bytes) -> bool:
-    """A cheap scan: could this serialization use one of the rewritten datatypes?"""
+def may_hold_rewritten(data: bytes) -> bool:
+    """A cheap scan: could this serialization use an integer subtype (which a store
+    loaded without :func:`protect` would turn into ``xsd:integer``)?"""
     return any(pattern.search(data) is not None for pattern in _MENTIONS)

@@ -67,12 +67,21 @@ def default_message(component: URIRef, shape: Shape, graph: Graph) -> str:
     return template.format(_show(value)) if "{}" in template else template
 
 
+def _fill(term: Node | None) -> str:
+    """A term as a message template shows it: an IRI or a literal's text as is, a blank node as ``_:id``."""
+    if term is None:
+        return ""
+    if isinstance(term, (URIRef, Literal)):
+        return str(term)
+    return f"_:{term}"
+
+
 _PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def fill_template(template: Literal, terms: Mapping[str, Node]) -> Literal:
     """``{?var}`` and ``{$var}`` replaced by the bound values, keeping the language tag."""
-    text = _PLACEHOLDER.sub(lambda m: _show(terms.get(m.group(1))).strip("<>"), str(template))
+    text = _PLACEHOLDER.sub(lambda m: _fill(terms.get(m.group(1))), str(template))
     return Literal(text, lang=template.language) if template.language else Literal(text)
 
 

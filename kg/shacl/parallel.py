@@ -22,9 +22,10 @@ Solutions = list[dict[str, object]]
 _STORE: ox.Store | None = None
 
 
-def select(store: ox.Store, query: str) -> Solutions:
-    """The solutions of a SELECT query as dictionaries of bound variables."""
-    result = store.query(query)
+def select(store: ox.Store, query: str, default_graph: str | None = None) -> Solutions:
+    """The solutions of a SELECT query as dictionaries of bound variables; ``default_graph``
+    names the graph to read instead of the store's default graph."""
+    result = store.query(query, default_graph=ox.NamedNode(default_graph) if default_graph else None)
     names = [v.value for v in result.variables]  # type: ignore[union-attr]
     return [{n: s[n] for n in names if s[n] is not None} for s in result]  # type: ignore[union-attr]
 
@@ -34,9 +35,9 @@ def _open(path: str) -> None:
     _STORE = ox.Store.read_only(path)
 
 
-def _remote_select(query: str) -> Solutions:
+def _remote_select(job: tuple[str, str | None]) -> Solutions:
     assert _STORE is not None
-    return select(_STORE, query)
+    return select(_STORE, *job)
 
 
 @contextmanager
@@ -47,6 +48,6 @@ def worker_pool(path: Path, processes: int) -> Iterator[ProcessPoolExecutor]:
         yield pool
 
 
-def map_select(pool: ProcessPoolExecutor, queries: Iterable[str]) -> Iterator[Solutions]:
-    """The solutions of each query, in order, evaluated by the pool."""
+def map_select(pool: ProcessPoolExecutor, queries: Iterable[tuple[str, str | None]]) -> Iterator[Solutions]:
+    """The solutions of each (query, default graph) pair, in order, evaluated by the pool."""
     return pool.map(_remote_select, queries)

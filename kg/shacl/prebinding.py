@@ -1,0 +1,51 @@
+"""SHACL pre-binding of ``$this`` by rewriting the query, so nested groups see it too.
+
+SHACL pre-binds ``$this`` everywhere in a SPARQL constraint's query, nested groups
+included (SHACL 5.2.1). A binding handed to the engine from outside (rdflib's initial
+bindings, pyoxigraph's substitutions) does not reach a ``FILTER`` inside a nested group.
+Here every group starts by binding the variable to the value of a function of the query
+(a function, so blank focus nodes work too, which a query cannot name); the syntax rules
+that :mod:`kg.shapes_check` enforces (no MINUS, VALUES, SERVICE, no re-binding,
+subqueries that return ``$this``) make that the same as substituting the value.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+
+__all__ = ["FUNCTION", "functions", "pre_bind"]
+
+#: the IRI prefix of the functions that return pre-bound values
+FUNCTION = "urn:x-negotiation-kg:pre-bound#"
+
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''  # long strings
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''  # strings
+    r"|<[^<>\"{}|^`\\\s]*>"  # IRIs
+    r"|#[^\n]*"  # comments
+    r"|\{"
+)
+_SELECT_NEXT = re.compile(r"\s*(?:#[^\n]*\n\s*)*SELECT\b", re.IGNORECASE)
+
+
+def pre_bind(query: str, variables: list[str]) -> str:
+    """``query`` with every group starting with ``BIND(fn() AS ?var)`` for each pre-bound
+    variable (not the brace of a subquery, whose own WHERE group gets them)."""
+    binds = " ".join(f"BIND(<{FUNCTION}{v}>() AS ?{v})" for v in variables)
+    out, last = [], 0
+    for match in _TOKENS.finditer(query):
+        if match.group() != "{":
+            continue
+        out.append(query[last : match.end()])
+        last = match.end()
+        if not _SELECT_NEXT.match(query, match.end()):
+            out.append(f" {binds} ")
+    out.append(query[last:])
+    return "".join(out)
+
+
+def functions(values: dict[str, object]) -> dict[ox.NamedNode, object]:
+    """The ``custom_functions`` argument of a pyoxigraph query that answers :func:`pre_bind`."""
+    return {ox.NamedNode(FUNCTION + name): (lambda term=term: term) for name, term in values.items()}
