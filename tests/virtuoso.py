@@ -78,7 +78,7 @@ EnabledGzipContent       = 0
 
 [SPARQL]
 ResultSetMaxRows           = {max_rows}
-MaxQueryCostEstimationTime = 400
+MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime      = {max_seconds}
 DeferInferenceRulesInit    = 0
 """
