@@ -18,7 +18,7 @@ from . import __version__
 from .config import Settings, load_settings
 from .errors import KGError
 from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
-from .store import EmbeddedStore, open_store
+from .store import EmbeddedStore, RemoteStore, open_store
 from .validate import RENDERERS, Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,7 +45,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedStore]:
+def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedStore | RemoteStore]:
     with _errors():
         store = open_store(_settings(ctx), read_only=read_only)
     try:
@@ -88,7 +88,7 @@ def build(ctx: click.Context) -> None:
             raise click.ClickException("the dataset breaks the shapes; the store was not changed")
         click.echo(
             f"Built {result.documents} documents, {result.claims} claims, {len(result.graphs)} graphs, "
-            f"{result.triples} triples into {store.path}",
+            f"{result.triples} triples into {_settings(ctx).store}",
             err=True,
         )
 
@@ -207,7 +207,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, read_only: boo
         if not settings.read_only:
             with _store(ctx) as store:
                 if store.is_empty():
-                    click.echo(f"The store at {store.path} is empty: building it first…", err=True)
+                    click.echo(f"The store at {settings.store} is empty: building it first…", err=True)
                     result = build_into_store(store, settings.corpus)
                     if result.report.failed():
                         raise click.ClickException("the dataset breaks the shapes; nothing was loaded")
