@@ -137,7 +137,9 @@ class VirtuosoServer:
         return self.directory / "virtuoso.log"
 
     def start(self) -> "VirtuosoServer":
-        """Write the ini, start the server, wait until it answers and grant anonymous updates."""
+        """Write the ini, start the server, wait until it answers and (on a new database) grant anonymous updates.
+
+        Starting again after :meth:`stop` or :meth:`kill` reopens the same database, as a restart would."""
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "vsp").mkdir(exist_ok=True)
         ini = self.directory / "virtuoso.ini"
@@ -145,15 +147,21 @@ class VirtuosoServer:
             db=self.directory, sql_port=self.sql_port, http_port=self.http_port, max_rows=self.max_rows,
             max_seconds=self.max_seconds, buffers=self.buffers, dirty_buffers=self.buffers * 3 // 4,
         ), encoding="utf-8")
+        fresh = not (self.directory / "virtuoso.db").exists()
         self.process = subprocess.Popen(
             ["virtuoso-t", "+foreground", "+configfile", str(ini)],
             cwd=self.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         self._wait_until_ready()
+        if fresh:
+            self._grant()
+        return self
+
+    def _grant(self) -> None:
+        """Let anonymous clients of /sparql update, as the remote store's writes need."""
         self.isql('GRANT SPARQL_UPDATE TO "SPARQL";', 'GRANT EXECUTE ON DB.DBA.SPARQL_INSERT_DICT_CONTENT TO "SPARQL";',
                   'GRANT EXECUTE ON DB.DBA.SPARQL_DELETE_DICT_CONTENT TO "SPARQL";',
                   "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);")
-        return self
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + _START_TIMEOUT
