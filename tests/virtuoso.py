@@ -64,6 +64,7 @@ DirsAllowed              = ., {db}
 NumberOfBuffers          = {buffers}
 MaxDirtyBuffers          = {dirty_buffers}
 MaxQueryMem              = 1G
+TransactionAfterImageLimit = {after_image}
 ThreadsPerQuery          = 2
 
 [HTTPServer]
@@ -116,6 +117,8 @@ class VirtuosoServer:
     max_seconds: int = 60
     #: 8 KiB pages of cache; the Debian default of 10 000 suits the tests
     buffers: int = 10_000
+    #: bytes one transaction may change (Virtuoso's default 50 MB holds a few 100 000 triples)
+    after_image: int = 50_000_000
     sql_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -145,7 +148,7 @@ class VirtuosoServer:
         ini = self.directory / "virtuoso.ini"
         ini.write_text(_INI.format(
             db=self.directory, sql_port=self.sql_port, http_port=self.http_port, max_rows=self.max_rows,
-            max_seconds=self.max_seconds, buffers=self.buffers, dirty_buffers=self.buffers * 3 // 4,
+            max_seconds=self.max_seconds, buffers=self.buffers, after_image=self.after_image, dirty_buffers=self.buffers * 3 // 4,
         ), encoding="utf-8")
         fresh = not (self.directory / "virtuoso.db").exists()
         self.process = subprocess.Popen(
