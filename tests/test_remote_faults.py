@@ -224,3 +224,33 @@ def test_each_writer_sees_its_own_graphs(virtuoso: VirtuosoServer) -> None:
     g.add((URIRef("https://example.org/s"), URIRef("https://example.org/p"), Literal("o")))
     a.replace_graphs({URIRef(f"https://example.org/{token}/g"): g})
     assert a.named_graphs() == [f"https://example.org/{token}/g"] and b.is_empty()
+
+
+def test_a_failed_upload_changes_nothing_and_leaves_no_staging_graph(virtuoso: VirtuosoServer, built: BuildResult) -> None:
+    import httpx
+
+    token = uuid.uuid4().hex
+    store = RemoteStore(remote_settings(virtuoso.sparql_url, remote_chunk_triples=300,
+                                        remote_catalogue_graph=f"https://example.org/{token}/catalogue",
+                                        remote_union_graph=f"https://example.org/{token}/union"))
+    g = Graph()
+    for i in range(1000):
+        g.add((URIRef(f"https://example.org/{token}/s{i}"), URIRef("https://example.org/p"), Literal(i)))
+    target = URIRef(f"https://example.org/{token}/g")
+    store.replace_graphs({target: g})
+    before = _snapshot(store)
+    upload, calls = store._upload, []
+
+    def refused_at_the_third(graph: str, data: bytes) -> None:
+        calls.append(graph)
+        if len(calls) == 3:
+            raise StoreError("the server refused the upload")
+        upload(graph, data)
+
+    store._upload = refused_at_the_third  # type: ignore[method-assign]
+    with pytest.raises(StoreError, match="refused the upload"):
+        store.replace_graphs({target: _changed({target: g})[target]})
+    assert _same(_snapshot(store), before)
+    staging = httpx.post(virtuoso.sparql_url, headers={"Accept": "application/sparql-results+json"}, data={
+        "query": f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), '{calls[0].rsplit('-', 1)[0]}')) }}"})
+    assert staging.json()["boolean"] is False

@@ -99,3 +99,18 @@ def test_kg_serve_builds_an_empty_remote_store_first_and_kg_build_replaces_it(vi
     built = CliRunner().invoke(main, ["--store", virtuoso.sparql_url, "build"], env=env)
     assert built.exit_code == 0, built.output
     assert f"triples into {virtuoso.sparql_url}" in built.output
+
+
+def test_the_nquads_dump_holds_the_same_graphs(clients: dict[str, TestClient]) -> None:
+    from rdflib import Dataset
+
+    datasets = []
+    for c in clients.values():
+        response = c.get("/dumps/dataset.nq")
+        assert response.status_code == 200, response.text
+        ds = Dataset()
+        ds.parse(data=response.content, format="nquads")
+        datasets.append({str(g.identifier): g for g in ds.graphs() if len(g)})
+    embedded, remote = datasets
+    assert remote.keys() == embedded.keys() and len(remote) >= 4
+    assert all(isomorphic(remote[name], embedded[name]) for name in remote)

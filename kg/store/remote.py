@@ -284,16 +284,6 @@ class RemoteStore:
         """
         self.http.send("POST", self.update_url, doing=doing, data={"update": sparql}).close()
 
-    def _stage(self, graphs: Mapping[str, Graph]) -> dict[str, str]:
-        """Upload each graph into a fresh staging graph; target IRI → staging IRI."""
-        token = uuid.uuid4().hex
-        staging: dict[str, str] = {}
-        for i, (target, graph) in enumerate(graphs.items()):
-            staged = staging[target] = str(graph_iri(f"kg-staging-{token}-{i}"))
-            for piece in _chunks(graph, self.chunk):
-                self._upload(staged, piece)
-        return staging
-
     def _upload(self, graph: str, ntriples: bytes) -> None:
         doing = f"uploading into <{graph}>"
         if self.graph_store_url:
@@ -310,23 +300,25 @@ class RemoteStore:
         filled = [t for t in targets if replaced.get(t) or t in added]
         copies = [(s, t) for t, s in [*replaced.items(), *added.items()] if s]
         kept = ", ".join(f"<{g}>" for g in sorted(replaced)) or f"<{self._nothing}>"
+        listed = f"BIND(<{RDF.type}> AS ?p) BIND(<{SD.NamedGraph}> AS ?o)"
         blocks = [
+            # what goes: the old content of the replaced graphs, the union, the targets' catalogue entries
             f"{{ VALUES ?dg {{ <{self.union}> {' '.join(f'<{t}>' for t in replaced)} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}",
             f"{{ VALUES ?ds {{ {' '.join(f'<{t}>' for t in targets)} }} BIND(<{self.catalogue}> AS ?dg) "
             f"BIND(<{RDF.type}> AS ?dp) BIND(<{SD.NamedGraph}> AS ?do) }}",
-            f"{{ VALUES ?s {{ {' '.join(f'<{t}>' for t in filled) or f'<{self._nothing}>'} }} "
-            f"BIND(<{self.catalogue}> AS ?ig) BIND(<{RDF.type}> AS ?p) BIND(<{SD.NamedGraph}> AS ?o) }}",
+            # what comes: the union of the graphs kept as they are, ...
+            f"{{ GRAPH <{self.catalogue}> {{ ?og a <{SD.NamedGraph}> }} FILTER(?og NOT IN ({kept})) "
+            f"GRAPH ?og {{ ?s ?p ?o }} BIND(<{self.union}> AS ?ig) }}",
         ]
-        if copies:
+        if filled:  # ... the catalogue entries of the graphs that have content, ...
+            blocks.append(f"{{ VALUES ?s {{ {' '.join(f'<{t}>' for t in filled)} }} "
+                          f"BIND(<{self.catalogue}> AS ?ig) {listed} }}")
+        if copies:  # ... and the staged content, into its target and into the union
             blocks.append(f"{{ VALUES (?src ?ig) {{ {_rows_of(copies)} {_rows_of((s, self.union) for s, _ in copies)} }} "
                           "GRAPH ?src { ?s ?p ?o } }")
-        blocks.append(f"{{ GRAPH <{self.catalogue}> {{ ?og a <{SD.NamedGraph}> }} FILTER(?og NOT IN ({kept})) "
-                      f"GRAPH ?og {{ ?s ?p ?o }} BIND(<{self.union}> AS ?ig) }}")
-        if not filled:
-            blocks[2] = ""
         self.update(
             "DELETE { GRAPH ?dg { ?ds ?dp ?do } }\nINSERT { GRAPH ?ig { ?s ?p ?o } }\nWHERE {\n  "
-            + "\n  UNION ".join(b for b in blocks if b) + "\n}",
+            + "\n  UNION ".join(blocks) + "\n}",
             doing="replacing the graphs",
         )
 
@@ -336,13 +328,26 @@ class RemoteStore:
             self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in names), doing="dropping staging graphs")
 
     def _write(self, replace: Mapping[str, Graph], add: Mapping[str, Graph]) -> None:
-        staged: dict[str, str] = {}
+        """Stage the new content, swap it in with one operation, drop the staging graphs."""
+        if not replace and not any(len(g) for g in add.values()):
+            return
+        token = uuid.uuid4().hex
+        staging: list[str] = []
+
+        def stage(graph: Graph) -> str:
+            iri = str(graph_iri(f"kg-staging-{token}-{len(staging)}"))
+            staging.append(iri)  # before the first upload, so a failed upload is cleaned up too
+            for piece in _chunks(graph, self.chunk):
+                self._upload(iri, piece)
+            return iri
+
         try:
-            staged = self._stage({**{t: g for t, g in replace.items() if len(g)}, **{f"+{t}": g for t, g in add.items()}})
-            self._swap({t: staged.get(t) for t in replace}, {t: staged[f"+{t}"] for t in add if f"+{t}" in staged})
+            replaced = {t: stage(g) if len(g) else None for t, g in replace.items()}
+            added = {t: stage(g) for t, g in add.items() if len(g)}
+            self._swap(replaced, added)
         finally:
             try:
-                self._drop(staged.values())
+                self._drop(staging)
             except StoreError:
                 pass  # staging graphs are not in the catalogue: left behind, they stay invisible
 
@@ -356,8 +361,7 @@ class RemoteStore:
 
     def post_graph(self, iri: str, graph: Graph) -> None:
         """Graph Store POST: ``graph`` is added to the graph (created when new)."""
-        if len(graph):
-            self._write({}, {iri: graph})
+        self._write({}, {iri: graph})
 
     def delete_graph(self, iri: str) -> bool:
         """Graph Store DELETE: remove the graph; False when the store had no such graph."""
