@@ -122,11 +122,6 @@ class RemoteStore:
         limit = self.max_rows - 1 if self.max_rows else settings.remote_chunk_triples
         self.chunk = max(1, min(settings.remote_chunk_triples, limit))
 
-    @property
-    def location(self) -> str:
-        """Where the store is, for messages."""
-        return self.url
-
     def _probe(self, configured: str) -> Dialect:
         """Check the server answers SPARQL; the configured dialect, or the one its Server header names."""
         answer = self._send_query("ASK {}", {}, doing="checking it is a SPARQL endpoint", dialect=None)
