@@ -20,7 +20,7 @@ from rdflib.compare import isomorphic
 from conftest import remote_settings
 from kg.build import BuildResult
 from kg.cli import main
-from kg.errors import StoreError
+from kg.errors import ConfigError, StoreError
 from kg.store import EmbeddedStore, RemoteStore
 from virtuoso import VirtuosoServer, free_port, virtuoso_missing
 
@@ -63,11 +63,13 @@ class _Scripted(BaseHTTPRequestHandler):
 
     script: list[tuple[int, str, bytes]] = []
     seen: list[str] = []
+    authorization: list[str | None] = []
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         query = parse_qs(body).get("query", [""])[0]
         self.seen.append(query)
+        self.authorization.append(self.headers.get("Authorization"))
         if query == "ASK {}":
             status, kind, payload = 200, "application/sparql-results+json", b'{"head":{},"boolean":true}'
         elif "kg-catalogue" in query:  # the store listing its graphs: none
@@ -86,7 +88,7 @@ class _Scripted(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def scripted() -> Iterator[tuple[str, type[_Scripted]]]:
-    handler = type("Handler", (_Scripted,), {"script": [], "seen": []})
+    handler = type("Handler", (_Scripted,), {"script": [], "seen": [], "authorization": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -102,6 +104,27 @@ def test_an_answer_that_is_not_sparql_results_is_a_clear_error(scripted) -> None
         store.query("SELECT * WHERE { ?s ?p ?o }")
     with pytest.raises(StoreError, match=r"answered something that is not RDF \(N-Triples\)"):
         store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def test_a_bearer_token_goes_in_the_authorization_header_and_never_in_the_settings_repr(scripted) -> None:
+    url, handler = scripted
+    settings = remote_settings(url, remote_auth="bearer", remote_token="s3cret-token")
+    store = RemoteStore(settings)
+    assert handler.authorization == ["Bearer s3cret-token"]
+    assert "s3cret-token" not in repr(settings)
+    assert store.dialect.name == "generic" and store.graph_store_url is None
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"remote_auth": "basic"}, "remote_auth = basic needs remote_user"),
+    ({"remote_auth": "bearer"}, "remote_auth = bearer needs remote_token"),
+    ({"remote_auth": "kerberos"}, "unknown remote_auth 'kerberos'"),
+    ({"remote_dialect": "stardog"}, "unknown remote_dialect 'stardog'"),
+])
+def test_bad_remote_settings_are_config_errors(scripted, changes: dict[str, str], message: str) -> None:
+    url, _ = scripted
+    with pytest.raises(ConfigError, match=message):
+        RemoteStore(remote_settings(url, **changes))
 
 
 def test_a_server_that_is_no_sparql_endpoint_is_refused_when_opened(scripted) -> None:

@@ -205,3 +205,18 @@ def test_digest_auth_against_the_protected_endpoint(virtuoso: VirtuosoServer, re
     ok.close()
     with pytest.raises(StoreError, match=r"sparql-auth refused the credentials \(401"):
         RemoteStore(remote_settings(url, remote_auth="digest", remote_user="dba", remote_password="wrong"))
+
+
+def test_the_generic_dialect_uploads_through_sparql_update(virtuoso: VirtuosoServer, names) -> None:
+    g1, _ = names
+    store = _fresh_remote(virtuoso, remote_dialect="generic", remote_chunk_triples=10)
+    assert store.dialect.name == "generic" and store.graph_store_url is None
+    g = _graph("a", *(f"v{i}" for i in range(25)))
+    store.replace_graphs({g1: g})
+    assert isomorphic(store.graph(str(g1)), g)
+    store.close()
+
+
+def test_virtuoso_is_detected_from_its_server_header(remote_store: RemoteStore, virtuoso: VirtuosoServer) -> None:
+    assert remote_store.dialect.name == "virtuoso"
+    assert remote_store.graph_store_url == f"{virtuoso.base_url}/sparql-graph-crud"
