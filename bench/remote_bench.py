@@ -87,7 +87,7 @@ def _measure(name: str, store: EmbeddedStore | RemoteStore, graph: Graph, meta: 
         _answer_size(store, q.sparql, q.accept)  # warm-up
         times, size = [], 0
         for _ in range(repeat):
-            seconds, (_, size) = _timed(lambda: _answer_size(store, q.sparql, q.accept))
+            seconds, (_, size) = _timed(lambda q=q: _answer_size(store, q.sparql, q.accept))  # type: ignore[misc]
             times.append(seconds)
         result["queries"][q.name] = {"median_ms": round(statistics.median(times) * 1000, 1), "size": size}
     return result

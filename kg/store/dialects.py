@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError
 
-__all__ = ["Dialect", "GENERIC", "VIRTUOSO", "DIALECTS", "dialect_named", "detect_dialect"]
+__all__ = ["DIALECTS", "GENERIC", "VIRTUOSO", "Dialect", "detect_dialect", "dialect_named"]
 
 _VIRTUOSO_BNODE = re.compile(rb'(?<!\\)("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
 

@@ -23,7 +23,7 @@ import httpx
 from ..config import Settings
 from ..errors import ConfigError, QueryError, StoreError
 
-__all__ = ["HttpClient", "Answer", "auth_from_settings"]
+__all__ = ["Answer", "HttpClient", "auth_from_settings"]
 
 _CHUNK = 64 * 1024
 _SPOOL_BYTES = 8 * 1024 * 1024
@@ -114,7 +114,7 @@ class HttpClient:
 
     def _once(self, method: str, url: str, *, doing: str, line_filter: Callable[[bytes], bytes] | None,
               **kwargs: Any) -> Answer:
-        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
         try:
             with self._client.stream(method, url, **kwargs) as response:
                 if response.status_code in _TRANSIENT_STATUS:
