@@ -220,3 +220,12 @@ def test_the_generic_dialect_uploads_through_sparql_update(virtuoso: VirtuosoSer
 def test_virtuoso_is_detected_from_its_server_header(remote_store: RemoteStore, virtuoso: VirtuosoServer) -> None:
     assert remote_store.dialect.name == "virtuoso"
     assert remote_store.graph_store_url == f"{virtuoso.base_url}/sparql-graph-crud"
+
+
+def test_virtuoso_blank_node_labels_are_read_as_blank_nodes_and_strings_are_left_alone() -> None:
+    from kg.store.dialects import GENERIC, VIRTUOSO
+
+    line = b'{ "s": { "type": "bnode", "value": "nodeID://b10001" }, "o": { "type": "literal", "value": "x \\"type\\": \\"bnode\\", \\"value\\": \\"nodeID://b1" }}'
+    fixed = VIRTUOSO.fix_results_line(line)
+    assert b'"value": "b10001"' in fixed and b'\\"value\\": \\"nodeID://b1' in fixed
+    assert GENERIC.fix_results_line(line) == line
