@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from conftest import remote_settings
+from conftest import remote_settings, skip_without_virtuoso
 from kg.build import BuildResult
 from kg.cli import main
 from kg.errors import ConfigError, StoreError
 from kg.store import EmbeddedStore, RemoteStore
-from virtuoso import VirtuosoServer, free_port, virtuoso_missing
+from virtuoso import VirtuosoServer, free_port
 
 
 def _snapshot(store: EmbeddedStore | RemoteStore) -> dict[str, Graph]:
@@ -163,9 +163,7 @@ def test_a_server_error_is_reported_with_what_the_server_said(scripted) -> None:
 @pytest.fixture()
 def own_virtuoso(tmp_path: Path) -> Iterator[VirtuosoServer]:
     """A Virtuoso of this test's own, as this test kills it."""
-    missing = virtuoso_missing()
-    if missing is not None:
-        pytest.skip(missing)
+    skip_without_virtuoso()
     server = VirtuosoServer(tmp_path / "virtuoso").start()
     yield server
     server.stop()
