@@ -21,7 +21,7 @@ from .config import Settings, load_settings
 from .errors import KGError
 from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
 from .report import RENDERERS, render
-from .store import EmbeddedStore, open_store
+from .store import EmbeddedStore, RemoteStore, open_store
 from .validate import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,7 +48,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedStore]:
+def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedStore | RemoteStore]:
     with _errors():
         store = open_store(_settings(ctx), read_only=read_only)
     try:
@@ -94,7 +94,7 @@ def build(ctx: click.Context) -> None:
             raise click.ClickException("the dataset breaks the shapes; the store was not changed")
         click.echo(
             f"Built {result.documents} documents, {result.claims} claims, {len(result.graphs)} graphs, "
-            f"{result.triples} triples into {store.path}",
+            f"{result.triples} triples into {_settings(ctx).store}",
             err=True,
         )
 
@@ -138,7 +138,7 @@ def validate(
     from .resources import ontology_file
     from .shapes_check import prepare_shapes, shapes_errors
     from .sources import expand_inputs, locate_in_files, read_located
-    from .validate import load_shapes, validate_files, validate_store
+    from .validate import load_shapes, validate_files, validate_graph, validate_store
 
     severity = Severity(fail_on.capitalize())
     with _errors():
@@ -157,7 +157,10 @@ def validate(
             report = locate_in_files(report, files)
         else:
             with _store(ctx, read_only=True) as store, shapes_errors(shapes_files):
-                report = validate_store(store.oxigraph, shapes)
+                if isinstance(store, EmbeddedStore):
+                    report = validate_store(store.oxigraph, shapes)
+                else:  # a remote store: its union, copied here
+                    report = validate_graph(store.union_graph(), shapes)
         if write_baseline is not None:
             save_baseline(report, write_baseline)
             report = apply_baseline(report, frozenset(fingerprint(r) for r in report.results))
@@ -247,7 +250,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, read_only: boo
         if not settings.read_only:
             with _store(ctx) as store:
                 if store.is_empty():
-                    click.echo(f"The store at {store.path} is empty: building it first…", err=True)
+                    click.echo(f"The store at {settings.store} is empty: building it first…", err=True)
                     result = build_into_store(store, settings.corpus)
                     if result.report.failed():
                         raise click.ClickException("the dataset breaks the shapes; nothing was loaded")

@@ -51,6 +51,32 @@ class Settings:
     max_query_bytes: int = 1_000_000
     #: IRI prefixes that SERVICE (and LOAD) may reach, comma-separated; empty refuses all
     service_allow: str = ""
+    # --- a remote SPARQL 1.1 store (``store`` is then its query endpoint URL) ---
+    #: SPARQL Update endpoint; empty means the query endpoint
+    update_url: str = ""
+    #: Graph Store Protocol endpoint; empty means the dialect's default (Virtuoso: ``/sparql-graph-crud``),
+    #: or none (bulk loads then go through SPARQL Update)
+    graph_store_url: str = ""
+    #: ``auto`` (from the Server header), ``virtuoso`` or ``generic`` (Fuseki, GraphDB, QLever, …)
+    remote_dialect: str = "auto"
+    #: ``none``, ``basic``, ``digest`` or ``bearer``; credentials only from kg.toml or the environment
+    remote_auth: str = "none"
+    remote_user: str = ""
+    remote_password: str = field(default="", repr=False)
+    remote_token: str = field(default="", repr=False)
+    #: seconds to connect, and to wait between bytes of an answer
+    remote_timeout: float = 60.0
+    #: retries of a request that failed in transit (connection refused or reset, 502/503/504)
+    remote_retries: int = 3
+    #: the server's cap on result rows (Virtuoso's ResultSetMaxRows); 0 means the dialect's default
+    remote_max_rows: int = 0
+    #: triples per request when uploading, and per page when reading whole graphs
+    remote_chunk_triples: int = 5000
+    #: the graph the remote store keeps the union of its named graphs in (the default graph of
+    #: queries); empty means ``…/id/graph/kg-union``
+    remote_union_graph: str = ""
+    #: the graph listing the named graphs this store manages; empty means ``…/id/graph/kg-catalogue``
+    remote_catalogue_graph: str = ""
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["remote_targets", "refused_target"]
+__all__ = ["remote_targets", "refused_target", "significant_tokens"]
 
 _TOKENS = re.compile(
     r"""
@@ -27,13 +27,14 @@ _TOKENS = re.compile(
 _KEYWORDS = {"SERVICE", "LOAD"}
 
 
-def _significant(text: str) -> list[tuple[str, str]]:
+def significant_tokens(text: str) -> list[tuple[str, str]]:
+    """The tokens of a query or update as (kind, text), comments left out; strings and IRIs are one token each."""
     return [(m.lastgroup or "", m.group()) for m in _TOKENS.finditer(text) if m.lastgroup not in ("comment",)]
 
 
 def remote_targets(text: str) -> list[str]:
     """Every IRI a ``SERVICE`` or ``LOAD`` in ``text`` would reach (``?var`` when it is a variable)."""
-    tokens = _significant(text)
+    tokens = significant_tokens(text)
     prefixes: dict[str, str] = {}
     for i, (kind, value) in enumerate(tokens[:-2]):
         if kind == "word" and value.upper() == "PREFIX" and tokens[i + 1][0] == "pname" and tokens[i + 2][0] == "iri":

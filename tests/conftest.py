@@ -1,7 +1,12 @@
-"""Shared fixtures: one built store per test session, and helpers to run SPARQL on it."""
+"""Shared fixtures: one built store per test session, and helpers to run SPARQL on it.
+
+The remote store's fixtures start one private Virtuoso server per session
+(:mod:`virtuoso`); tests that write to it use graphs of their own.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +16,9 @@ from rdflib import Graph
 
 from kg.build import BuildResult, build_dataset, union
 from kg.resources import default_corpus_dir
-from kg.store import EmbeddedStore
+from kg.config import Settings, load_settings
+from kg.store import EmbeddedStore, RemoteStore
+from virtuoso import VirtuosoServer, virtuoso_missing
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,11 +48,56 @@ def store_path(tmp_path_factory: pytest.TempPathFactory, built: BuildResult) -> 
 
 
 @pytest.fixture(scope="session")
-def store(store_path: Path) -> Iterator[EmbeddedStore]:
+def embedded_store(store_path: Path) -> Iterator[EmbeddedStore]:
     """The loaded store, opened read-only (tests must not write to it)."""
     s = EmbeddedStore(store_path, read_only=True)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def store(embedded_store: EmbeddedStore) -> EmbeddedStore:
+    """The loaded embedded store (a module may override this name, e.g. to ask every store)."""
+    return embedded_store
+
+
+def skip_without_virtuoso() -> None:
+    """Skip the test when Virtuoso is not installed, saying how to install it; fail instead
+    where it must run (``REQUIRE_VIRTUOSO`` set, as ``.ci/run`` does)."""
+    missing = virtuoso_missing()
+    if missing is not None:
+        if os.environ.get("REQUIRE_VIRTUOSO"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """One Virtuoso server for the session (skipped when not installed, unless CI requires it)."""
+    skip_without_virtuoso()
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso")).start()
+    yield server
+    server.stop()
+
+
+def remote_settings(url: str, **changes: object) -> Settings:
+    """Settings for a remote store at ``url`` (nothing read from the environment or kg.toml)."""
+    return load_settings(config_file=None, environ={"KG_CONFIG": "/nonexistent/kg.toml"}, store=url, **changes)
+
+
+@pytest.fixture(scope="session")
+def remote_store(virtuoso: VirtuosoServer, built: BuildResult) -> Iterator[RemoteStore]:
+    """The Virtuoso server loaded with the default corpus (tests must not write to its graphs)."""
+    store = RemoteStore(remote_settings(virtuoso.sparql_url))
+    store.replace_graphs(built.graphs)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session", params=["embedded", "virtuoso"])
+def any_store(request: pytest.FixtureRequest) -> EmbeddedStore | RemoteStore:
+    """The loaded corpus in each kind of store, for contract tests that must hold for both."""
+    return request.getfixturevalue("embedded_store" if request.param == "embedded" else "remote_store")  # type: ignore[no-any-return]
 
 
 @pytest.fixture()
@@ -56,7 +108,7 @@ def corpus_copy(tmp_path: Path) -> Path:
     return target
 
 
-def select(store: EmbeddedStore, sparql: str) -> list[dict[str, str]]:
+def select(store: EmbeddedStore | RemoteStore, sparql: str) -> list[dict[str, str]]:
     """Rows of a SELECT over the union graph: variable name → plain value (IRI or lexical form).
 
     Unbound variables are left out of the row.

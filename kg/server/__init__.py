@@ -39,7 +39,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings, read_only=settings.read_only)
         app.state.settings = settings
-        app.state.pool = QueryPool(app.state.store.path, size=settings.workers, timeout=settings.query_timeout)
+        where = settings if settings.store_is_remote else app.state.store.path
+        app.state.pool = QueryPool(where, size=settings.workers, timeout=settings.query_timeout)
         try:
             await run_in_threadpool(app.state.pool.start)
             yield

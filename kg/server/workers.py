@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from ..config import Settings
 from ..errors import KGError
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool", "QueryRejected", "QueryTimeout"]
@@ -120,8 +121,9 @@ def _answer(store: object, conn: Connection, job: QueryJob) -> None:
             named_graphs=list(job.named_graphs),
             base_iri=job.base_iri,
         )
-    except QueryError as exc:
-        _send_control(conn, "error", 400, str(exc))
+    except KGError as exc:
+        # a bad query (400), or a remote store that failed or cut its answer short (503)
+        _send_control(conn, "error", exc.http_status, str(exc))
         return
     name = {
         QueryKind.GRAPH: job.graph_format,
@@ -146,12 +148,13 @@ def _answer(store: object, conn: Connection, job: QueryJob) -> None:
     _send_control(conn, "end")
 
 
-def _worker_main(conn: Connection, store_path: str) -> None:
+def _worker_main(conn: Connection, where: Path | Settings) -> None:
     """The loop of one worker process: open the store read-only, answer jobs until told to stop."""
+    from ..store import open_store
     from ..store.embedded import EmbeddedStore
 
     try:
-        store = EmbeddedStore(Path(store_path), read_only=True)
+        store = EmbeddedStore(where, read_only=True) if isinstance(where, Path) else open_store(where, read_only=True)
     except KGError as exc:
         _send_control(conn, "failed", str(exc))
         return
@@ -169,10 +172,10 @@ def _worker_main(conn: Connection, store_path: str) -> None:
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, context: multiprocessing.context.SpawnContext, store_path: Path) -> None:
+    def __init__(self, context: multiprocessing.context.SpawnContext, store: Path | Settings) -> None:
         self.conn, child = context.Pipe(duplex=True)
         self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child, str(store_path)), name="kg-query-worker", daemon=True
+            target=_worker_main, args=(child, store), name="kg-query-worker", daemon=True
         )
         self.process.start()
         child.close()
@@ -253,7 +256,8 @@ class QueryAnswer:
 
 
 class QueryPool:
-    """A fixed number of query worker processes over one store directory.
+    """A fixed number of query worker processes over one store: a directory (embedded), or
+    the settings of a remote store (each worker then holds its own connections to the server).
 
     >>> pool = QueryPool(Path("store"), size=2, timeout=30.0)  # doctest: +SKIP
     >>> answer = pool.run(QueryJob("ASK {}"))                  # doctest: +SKIP
@@ -261,10 +265,10 @@ class QueryPool:
     b'{"head":{},"boolean":true}'
     """
 
-    def __init__(self, store_path: Path, *, size: int, timeout: float) -> None:
+    def __init__(self, store: Path | Settings, *, size: int, timeout: float) -> None:
         if size < 1:
             raise ValueError("a query pool needs at least one worker")
-        self.store_path = store_path
+        self.store = store
         self.size = size
         self.timeout = timeout
         self._context = multiprocessing.get_context("spawn")
@@ -281,7 +285,7 @@ class QueryPool:
             self._idle.put(worker)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._context, self.store_path)
+        worker = _Worker(self._context, self.store)
         with self._lock:
             self._workers.add(worker)
         return worker

@@ -1,7 +1,8 @@
 """The store interface, and the function that opens the one the settings name.
 
-``EmbeddedStore`` (pyoxigraph on disk) is the default. The interface is what every
-caller relies on, so a remote SPARQL 1.1 store can stand in for it.
+``EmbeddedStore`` (pyoxigraph on disk) is the default; ``RemoteStore`` is any SPARQL 1.1
+server reached over HTTP. The interface is what every caller relies on, so either can
+stand in for the other.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import IO, Protocol
 from rdflib import Graph, URIRef
 
 from ..config import Settings
-from ..errors import ConfigError
 from .embedded import EmbeddedStore, QueryOutcome
+from .remote import RemoteStore
 
-__all__ = ["Store", "EmbeddedStore", "QueryOutcome", "open_store"]
+__all__ = ["Store", "EmbeddedStore", "RemoteStore", "QueryOutcome", "open_store"]
 
 
 class Store(Protocol):
@@ -54,14 +55,13 @@ class Store(Protocol):
         """Release the store."""
 
 
-def open_store(settings: Settings, *, read_only: bool | None = None) -> EmbeddedStore:
-    """The store ``settings.store`` names: a directory for the embedded store.
+def open_store(settings: Settings, *, read_only: bool | None = None) -> EmbeddedStore | RemoteStore:
+    """The store ``settings.store`` names: a directory for the embedded store, an
+    ``http(s)`` URL for a remote SPARQL endpoint (checked to answer before it is returned).
 
-    ``read_only`` opens a store another process (a running server) may hold open.
+    ``read_only`` opens an embedded store another process (a running server) may hold
+    open; a remote server arbitrates its own readers and writers.
     """
     if settings.store_is_remote:
-        raise ConfigError(
-            f"--store {settings.store}: remote SPARQL stores are not available in this version; "
-            "use a directory for the embedded store"
-        )
+        return RemoteStore(settings)
     return EmbeddedStore(Path(settings.store), read_only=settings.read_only if read_only is None else read_only)

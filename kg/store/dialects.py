@@ -1,0 +1,93 @@
+"""What real SPARQL servers do differently, in one table per engine.
+
+A :class:`Dialect` is data, not code paths scattered through the store: the remote
+store asks it how to send a query, where the Graph Store endpoint is, how many rows
+the server hands out before it silently stops, and how to read its answers.
+
+Virtuoso 7.2 (Debian's ``virtuoso-opensource``) needs the most care:
+
+- a POST with ``Content-Type: application/sparql-query`` hangs, so the store sends
+  every query and update as a form POST, which every SPARQL 1.1 server accepts;
+- SELECT, CONSTRUCT and Graph Store GET stop at ``ResultSetMaxRows`` (10 000 by
+  default) without saying so, except an ``X-SPARQL-MaxRows`` header on SELECT; the
+  store reads whole graphs in pages below that cap and refuses a user's result that
+  reaches it;
+- a query that runs out of time answers 200 with partial results and the header
+  ``X-SQL-State: S1TAT``, which the store treats as an error;
+- blank nodes come back as ``nodeID://b123``, which is not a blank node label;
+- ``INSERT DATA`` refuses blank nodes and large payloads, so bulk loads use the
+  Graph Store protocol;
+- the default graph is the union of every graph, system graphs included, and an
+  update request of several operations is not atomic (an operation that fails
+  leaves the ones before it applied), so the store names every graph it reads and
+  replaces graphs with one single operation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import ConfigError
+
+__all__ = ["DIALECTS", "GENERIC", "VIRTUOSO", "Dialect", "detect_dialect", "dialect_named"]
+
+_VIRTUOSO_BNODE = re.compile(rb'(?<!\\)("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How to talk to one kind of SPARQL server."""
+
+    name: str
+    #: rows after which the server truncates results without an error (0: it does not)
+    max_rows: int = 0
+    #: path of the Graph Store endpoint next to the query endpoint's, when the engine has a fixed one
+    graph_store_path: str | None = None
+    #: the request parameter that gives the server a time limit in milliseconds, if any
+    timeout_parameter: str | None = None
+    #: the response header whose value ``S1TAT`` marks partial results after a time-out
+    partial_state_header: str | None = None
+    #: the response header announcing a row cap on SELECT results
+    max_rows_header: str | None = None
+
+    def graph_store_url(self, query_url: str) -> str | None:
+        """The Graph Store endpoint next to ``query_url`` (same scheme, host and port)."""
+        if self.graph_store_path is None:
+            return None
+        parts = urlsplit(query_url)
+        return urlunsplit((parts.scheme, parts.netloc, self.graph_store_path, "", ""))
+
+    def fix_results_line(self, line: bytes) -> bytes:
+        """One line of a JSON results document, made readable by a standard parser."""
+        if self.name == "virtuoso" and b"nodeID://" in line:
+            return _VIRTUOSO_BNODE.sub(rb"\1", line)
+        return line
+
+
+GENERIC = Dialect("generic")
+VIRTUOSO = Dialect(
+    "virtuoso",
+    max_rows=10_000,
+    graph_store_path="/sparql-graph-crud",
+    timeout_parameter="timeout",
+    partial_state_header="X-SQL-State",
+    max_rows_header="X-SPARQL-MaxRows",
+)
+DIALECTS = {d.name: d for d in (GENERIC, VIRTUOSO)}
+
+
+def dialect_named(name: str) -> Dialect:
+    """The dialect called ``name``; :class:`ConfigError` for an unknown one."""
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise ConfigError(f"unknown remote_dialect {name!r}; use auto, {', '.join(sorted(DIALECTS))}") from None
+
+
+def detect_dialect(server_header: str | None) -> Dialect:
+    """The dialect a ``Server`` response header points to (``Virtuoso/07.20.3229 …``)."""
+    if server_header and server_header.lower().startswith("virtuoso"):
+        return VIRTUOSO
+    return GENERIC
