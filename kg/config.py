@@ -51,11 +51,29 @@ class Settings:
     max_query_bytes: int = 1_000_000
     #: IRI prefixes that SERVICE (and LOAD) may reach, comma-separated; empty refuses all
     service_allow: str = ""
+    #: the JSON file of write tokens (hashed); ``None`` means ``<store>.tokens.json`` beside the store
+    tokens_file: Path | None = None
+    #: when true, reads (queries, pages, dumps) need a token too; writes always do
+    read_token_required: bool = False
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:
         """The allowed SERVICE/LOAD IRI prefixes."""
         return tuple(p.strip() for p in self.service_allow.split(",") if p.strip())
+
+    @property
+    def tokens_path(self) -> Path:
+        """Where the tokens live: ``tokens_file``, or a file beside the store directory.
+
+        Beside, not inside: the store directory belongs to pyoxigraph, and a backup of
+        the data should not carry the credentials that may write to it.
+        """
+        if self.tokens_file is not None:
+            return self.tokens_file
+        if self.store_is_remote:
+            return Path(platformdirs.user_data_dir(APP_NAME)) / "remote.tokens.json"
+        store = Path(self.store)
+        return store.parent / f"{store.name}.tokens.json"
 
     @property
     def store_is_remote(self) -> bool:
@@ -78,7 +96,7 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(_FIELDS))}")
         kind = _FIELDS[key].type
         try:
-            if key == "corpus":
+            if key in ("corpus", "tokens_file"):
                 out[key] = Path(value).expanduser()
             elif kind == "int":
                 out[key] = int(value)

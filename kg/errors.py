@@ -8,6 +8,8 @@
     ├── InputError               exit 2, HTTP 400  input that cannot be read or parsed (file:line:column)
     │   └── QueryError           exit 2, HTTP 400  a SPARQL query or update that does not parse
     ├── StoreError               exit 1, HTTP 503  the store cannot be opened or written
+    ├── AuthError                exit 1, HTTP 401  no token, or an Authorization header that is not a Bearer token
+    │   └── ForbiddenError       exit 1, HTTP 403  a token that is unknown or revoked
     └── ReasonerError            exit 3, HTTP 500  the OWL reasoner cannot run (no Java, …)
 
 Non-conformance with the shapes and an inconsistent ontology are *results*
@@ -23,6 +25,8 @@ __all__ = [
     "InputError",
     "QueryError",
     "StoreError",
+    "AuthError",
+    "ForbiddenError",
     "ReasonerError",
     "Location",
 ]
@@ -90,6 +94,21 @@ class StoreError(KGError):
     """The store cannot be opened, read or written."""
 
     http_status = 503
+
+
+class AuthError(KGError):
+    """A request that needs a token came without a usable one.
+
+    Messages never quote the presented token: they say what was wrong with the header.
+    """
+
+    http_status = 401
+
+
+class ForbiddenError(AuthError):
+    """A well-formed token that is not (or no longer) accepted: unknown or revoked."""
+
+    http_status = 403
 
 
 class ReasonerError(KGError):

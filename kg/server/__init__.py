@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.middleware.cors import CORSMiddleware
@@ -20,6 +20,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import KGError
 from ..store import open_store
+from .auth import require_reader
 from .docs import router as docs_router
 from .dumps import router as dumps_router
 from .linked_data import router as linked_data_router
@@ -52,6 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="SPARQL 1.1 endpoint and linked data for a knowledge graph of diplomatic negotiations.",
         lifespan=lifespan,
+        # open unless settings.read_token_required; write routes add require_writer themselves
+        dependencies=[Depends(require_reader)],
     )
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"])
 
