@@ -164,6 +164,85 @@ def dump(ctx: click.Context, fmt: str) -> None:
 
 
 @main.group()
+def token() -> None:
+    """Write tokens: a client sends 'Authorization: Bearer <secret>'; the token's name is
+    recorded as the agent of every change it makes. Stored hashed beside the store
+    (setting tokens_file)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.pass_context
+def token_create(ctx: click.Context, name: str) -> None:
+    """Create the token NAME and print its secret on stdout — the only time it is shown."""
+    from .auth import create_token
+
+    with _errors():
+        secret = create_token(_settings(ctx), name)
+    click.echo(secret)
+    click.echo(f"Token {name!r} created; keep the secret now, it cannot be shown again.", err=True)
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """List the tokens: name, when created, whether revoked (never a secret)."""
+    from .auth import list_tokens
+
+    with _errors():
+        tokens = list_tokens(_settings(ctx))
+    width = max([len("NAME"), *(len(t.name) for t in tokens)])
+    click.echo(f"{'NAME':<{width}}  {'CREATED':<25}  STATUS")
+    for t in tokens:
+        click.echo(f"{t.name:<{width}}  {t.created.isoformat():<25}  {'revoked' if t.revoked else 'active'}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.pass_context
+def token_revoke(ctx: click.Context, name: str) -> None:
+    """Revoke the token NAME: requests bearing it are refused (403) from now on."""
+    from .auth import revoke_token
+
+    with _errors():
+        revoke_token(_settings(ctx), name)
+    click.echo(f"Token {name!r} revoked.", err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, directory: Path) -> None:
+    """Copy the store to the new DIRECTORY: a consistent snapshot, also while 'kg serve' runs.
+
+    The copy is itself a store. Tokens are not included. Exit 0 done, 1 store error,
+    2 DIRECTORY exists and is not empty.
+    """
+    from .backup import backup_store
+
+    with _errors():
+        snapshot = backup_store(_settings(ctx), directory)
+    click.echo(f"Backed up {snapshot.quads} quads ({snapshot.graphs} named graphs) to {snapshot.path}", err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store that holds data.")
+@click.pass_context
+def restore(ctx: click.Context, directory: Path, force: bool) -> None:
+    """Replace the store by the backup in DIRECTORY, all at once (stop 'kg serve' first).
+
+    Exit 0 done, 1 store error (e.g. in use), 2 not a backup, or the store holds data
+    and --force was not given.
+    """
+    from .backup import restore_store
+
+    with _errors():
+        snapshot = restore_store(_settings(ctx), directory, force=force)
+    click.echo(f"Restored {snapshot.quads} quads ({snapshot.graphs} named graphs) into {snapshot.path}", err=True)
+
+
+@main.group()
 def ontology() -> None:
     """Work with the OWL ontology."""
 

@@ -163,3 +163,37 @@ def test_reads_can_require_a_token(store_path: Path, tmp_path: Path) -> None:
         assert bad.status_code == 403
         ok = client.get("/sparql", params={"query": ASK}, headers={"Authorization": f"Bearer {secret}"})
         assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+# --- kg token ------------------------------------------------------------------------
+
+
+def test_token_commands(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    store = ["--store", str(tmp_path / "store")]
+    runner = CliRunner()
+    created = runner.invoke(main, [*store, "token", "create", "archivist"])
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip()
+    assert secret.startswith("kgt_") and "\n" not in secret
+    assert "cannot be shown again" in created.stderr
+    settings = Settings(store=str(tmp_path / "store"))
+    assert agent_for(settings, f"Bearer {secret}") == "archivist"
+
+    again = runner.invoke(main, [*store, "token", "create", "archivist"])
+    assert again.exit_code == 2 and "already exists" in again.output
+
+    listed = runner.invoke(main, [*store, "token", "list"])
+    assert listed.exit_code == 0 and "archivist" in listed.stdout and "active" in listed.stdout
+    assert secret not in listed.output
+
+    revoked = runner.invoke(main, [*store, "token", "revoke", "archivist"])
+    assert revoked.exit_code == 0
+    assert "revoked" in runner.invoke(main, [*store, "token", "list"]).stdout
+    with pytest.raises(ForbiddenError):
+        agent_for(settings, f"Bearer {secret}")
+    unknown = runner.invoke(main, [*store, "token", "revoke", "nobody"])
+    assert unknown.exit_code == 2 and "no token named 'nobody'" in unknown.output

@@ -1,0 +1,176 @@
+"""``kg backup`` / ``kg restore``: consistent snapshots (also under a running server), atomic restore."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, URIRef
+from rdflib.compare import graph_diff, isomorphic
+
+from kg.backup import backup_store, restore_store
+from kg.cli import main
+from kg.config import Settings
+from kg.errors import InputError, StoreError
+from kg.rdfio import quads_to_graph
+from live import LiveServer
+
+EXTRA = "https://w3id.org/negotiation-kg/id/graph/backup-test"
+
+
+def _graphs(path: Path) -> dict[str, Graph]:
+    """Every graph of the store at ``path`` (the default graph as ``""``), read-only."""
+    store = ox.Store.read_only(str(path))
+    try:
+        out: dict[str, Graph] = {}
+        for quad in store.quads_for_pattern(None, None, None, None):
+            name = "" if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            quads_to_graph([quad.triple], out.setdefault(name, Graph()))
+        return out
+    finally:
+        del store
+
+
+def _assert_same_dataset(a: Path, b: Path) -> None:
+    left, right = _graphs(a), _graphs(b)
+    assert sorted(left) == sorted(right)
+    for name in left:
+        if not isomorphic(left[name], right[name]):
+            _, only_left, only_right = graph_diff(left[name], right[name])
+            raise AssertionError(f"graph {name or '(default)'} differs: -{len(only_left)} +{len(only_right)}")
+
+
+@pytest.fixture()
+def store_copy(store_path: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the built store (the session store is closed)."""
+    target = tmp_path / "data" / "store"
+    shutil.copytree(store_path, target)
+    return target
+
+
+def _kg(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from kg.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_backup_while_the_server_runs_then_restore_gives_the_same_dataset(store_copy: Path, tmp_path: Path) -> None:
+    server = LiveServer(store_copy, tmp_path / "serve.log", read_only=False)
+    server.start()
+    try:
+        # The server holds the store read-write: nobody else can open it that way.
+        with pytest.raises(OSError):
+            ox.Store(str(store_copy))
+        done = _kg("--store", str(store_copy), "backup", str(tmp_path / "backup"))
+        assert done.returncode == 0, done.stderr
+        assert "named graphs" in done.stderr
+    finally:
+        server.stop()
+    restored = tmp_path / "restored" / "store"
+    done = _kg("--store", str(restored), "restore", str(tmp_path / "backup"))
+    assert done.returncode == 0, done.stderr
+    _assert_same_dataset(store_copy, tmp_path / "backup")
+    _assert_same_dataset(store_copy, restored)
+    assert len(_graphs(restored)) > 3
+
+
+def test_backup_holds_a_committed_write_not_yet_flushed(store_copy: Path, tmp_path: Path) -> None:
+    """pyoxigraph's Store.backup on a read-only handle would miss this write; the snapshot must not."""
+    writer = ox.Store(str(store_copy))  # this process plays the server
+    try:
+        writer.update(f'INSERT DATA {{ GRAPH <{EXTRA}> {{ <{EXTRA}#s> <{EXTRA}#p> "committed" }} }}')
+        snapshot = backup_store(Settings(store=str(store_copy)), tmp_path / "backup")
+        expected = len(writer)
+    finally:
+        del writer
+    assert snapshot.quads == expected
+    assert (URIRef(f"{EXTRA}#s"), URIRef(f"{EXTRA}#p"), None) in _graphs(tmp_path / "backup")[EXTRA]
+    _assert_same_dataset(store_copy, tmp_path / "backup")
+
+
+def test_backup_refuses_a_directory_that_is_not_empty(store_copy: Path, tmp_path: Path) -> None:
+    target = tmp_path / "occupied"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--store", str(store_copy), "backup", str(target)])
+    assert result.exit_code == 2 and "not empty" in result.output
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+
+
+def test_backup_into_an_empty_directory_and_no_leftovers(store_copy: Path, tmp_path: Path) -> None:
+    target = tmp_path / "empty"
+    target.mkdir()
+    backup_store(Settings(store=str(store_copy)), target)
+    _assert_same_dataset(store_copy, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "empty"]  # no staging directory left
+
+
+def test_restore_refuses_a_store_with_data_unless_forced(store_copy: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backup"
+    backup_store(Settings(store=str(store_copy)), backup)
+    other = tmp_path / "other" / "store"
+    other.parent.mkdir()
+    writer = ox.Store(str(other))
+    writer.update(f'INSERT DATA {{ GRAPH <{EXTRA}> {{ <{EXTRA}#s> <{EXTRA}#p> "other data" }} }}')
+    writer.flush()
+    del writer
+    before = _graphs(other)
+
+    refused = CliRunner().invoke(main, ["--store", str(other), "restore", str(backup)])
+    assert refused.exit_code == 2 and "--force" in refused.output
+    after = _graphs(other)
+    assert sorted(after) == sorted(before) and isomorphic(after[EXTRA], before[EXTRA])
+
+    forced = CliRunner().invoke(main, ["--store", str(other), "restore", "--force", str(backup)])
+    assert forced.exit_code == 0, forced.output
+    _assert_same_dataset(store_copy, other)
+    assert EXTRA not in _graphs(other)
+    assert sorted(p.name for p in other.parent.iterdir()) == ["store"]  # the old store is gone, no staging left
+
+
+def test_restore_refuses_while_another_process_holds_the_store(store_copy: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backup"
+    backup_store(Settings(store=str(store_copy)), backup)
+    holder = ox.Store(str(store_copy))
+    try:
+        with pytest.raises(StoreError, match="in use"):
+            restore_store(Settings(store=str(store_copy)), backup, force=True)
+    finally:
+        del holder
+    _assert_same_dataset(store_copy, backup)
+
+
+def test_restore_refuses_what_is_not_a_backup_and_what_is_not_a_store(store_copy: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("not a store", encoding="utf-8")
+    with pytest.raises(InputError, match="not a store directory"):
+        restore_store(Settings(store=str(tmp_path / "new")), junk)
+    assert not (tmp_path / "new").exists()
+    backup = tmp_path / "backup"
+    backup_store(Settings(store=str(store_copy)), backup)
+    with pytest.raises(InputError, match="is not a store; refusing"):
+        restore_store(Settings(store=str(junk)), backup, force=True)
+    assert [p.name for p in junk.iterdir()] == ["notes.txt"]
+
+
+def test_restore_swaps_with_two_renames_where_exchange_is_unavailable(
+    store_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kg.backup
+
+    backup = tmp_path / "backup"
+    backup_store(Settings(store=str(store_copy)), backup)
+    other = tmp_path / "other" / "store"
+    other.parent.mkdir()
+    writer = ox.Store(str(other))
+    writer.update(f'INSERT DATA {{ GRAPH <{EXTRA}> {{ <{EXTRA}#s> <{EXTRA}#p> "old" }} }}')
+    del writer
+    monkeypatch.setattr(kg.backup, "_exchange", lambda a, b: False)
+    restore_store(Settings(store=str(other)), backup, force=True)
+    _assert_same_dataset(store_copy, other)
+    assert sorted(p.name for p in other.parent.iterdir()) == ["store"]
