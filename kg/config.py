@@ -49,6 +49,8 @@ class Settings:
     workers: int = 4
     #: largest accepted SPARQL request body or query string, in bytes
     max_query_bytes: int = 1_000_000
+    #: largest accepted Graph Store Protocol request body (RDF to store), in bytes
+    max_body_bytes: int = 100_000_000
     #: IRI prefixes that SERVICE (and LOAD) may reach, comma-separated; empty refuses all
     service_allow: str = ""
     #: the JSON file of write tokens (hashed); ``None`` means ``<store>.tokens.json`` beside the store

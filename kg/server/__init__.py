@@ -22,6 +22,7 @@ from ..errors import KGError
 from ..store import open_store
 from .auth import require_reader
 from .docs import router as docs_router
+from .graph_store import router as graph_store_router
 from .dumps import router as dumps_router
 from .linked_data import router as linked_data_router
 from .page import router as page_router
@@ -56,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         # open unless settings.read_token_required; write routes add require_writer themselves
         dependencies=[Depends(require_reader)],
     )
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"])
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
 
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> JSONResponse:
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         return error_response(400, f"invalid request: {where}")
 
     app.include_router(sparql_router)
+    app.include_router(graph_store_router)
     app.include_router(linked_data_router)
     app.include_router(page_router)
     app.include_router(docs_router)
