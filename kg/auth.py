@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import pwd
 import re
 import secrets
 import tempfile
@@ -39,6 +40,7 @@ __all__ = [
     "list_tokens",
     "agent_for",
     "bearer_secret",
+    "local_agent",
 ]
 
 #: A token name: it becomes the agent of every change made with the token, so it is kept
@@ -194,3 +196,12 @@ def agent_for(settings: Settings, authorization_header: str | None) -> str:
     if match.revoked:
         raise ForbiddenError(f"the token {match.name!r} has been revoked")
     return match.name
+
+
+def local_agent() -> str:
+    """The agent recorded for a write made with the command line on this machine.
+
+    Such a write opens the store directory itself, so no token is involved; what
+    provenance can say is which account did it: ``local-<user name>``.
+    """
+    return "local-" + pwd.getpwuid(os.getuid()).pw_name

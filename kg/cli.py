@@ -242,6 +242,35 @@ def restore(ctx: click.Context, directory: Path, force: bool) -> None:
     click.echo(f"Restored {snapshot.quads} quads ({snapshot.graphs} named graphs) into {snapshot.path}", err=True)
 
 
+@main.command("add-document")
+@click.argument("text", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--meta", type=click.Path(dir_okay=False, path_type=Path),
+              help="The document's metadata (title, author, datePublished, sha256). Default: TEXT with .yaml.")
+@click.option("--annotations", "annotations_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Its annotations: claims with verbatim quotes, like data/annotations/<id>.yaml.")
+@click.pass_context
+def add_document_command(ctx: click.Context, text: Path, meta: Path | None, annotations_file: Path) -> None:
+    """Add a source document TEXT to the store, built like the seed articles, in its own graph.
+
+    Entities and claims already in the store may be named. The graph passes the SHACL
+    gate and is committed with a receipt (printed as JSON). Adding the same document
+    again replaces its graph. Exit 0 added; 1 an annotation cannot be built (file:line)
+    or the graph breaks the shapes — the store is then unchanged; 2 unreadable input.
+    """
+    import json
+
+    from .add_document import add_document
+    from .auth import local_agent
+
+    with _store(ctx) as store, _errors():
+        added = add_document(
+            store, text, meta=meta or text.with_suffix(".yaml"), annotations=annotations_file, agent=local_agent()
+        )
+    click.echo(json.dumps(added.receipt.to_json(), indent=2))
+    extra = f", {len(added.new_entities)} new entities" if added.new_entities else ""
+    click.echo(f"Added document {added.document}: {added.claims} claims{extra} into <{added.graph}>", err=True)
+
+
 @main.group()
 def ontology() -> None:
     """Work with the OWL ontology."""
