@@ -47,7 +47,7 @@ from .rdfio import XML_PROLOG_BYTES, graph_to_triples, refuse_xml_entities
 from .store.embedded import STAGING_PREFIX, EmbeddedStore, GraphWrite, WriteMode
 from .validate import render_text
 
-__all__ = ["ChangeKind", "Change", "SourceInfo", "GraphReceipt", "Receipt", "apply_write", "write_lock"]
+__all__ = ["ChangeKind", "Change", "SourceInfo", "GraphReceipt", "Receipt", "apply_write", "write_lock", "syntax_error"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -278,7 +278,7 @@ def _stage_files(store: EmbeddedStore, change: Change, progress: Callable[[int],
                 store.oxigraph.bulk_load(reader, format=fmt.oxigraph, base_iri=change.base_iri or path.resolve().as_uri(),
                                          to_graph=ox.NamedNode(name))
             except SyntaxError as exc:
-                raise _syntax_error(label, fmt, exc) from None
+                raise syntax_error(label, fmt, exc) from None
             except (ValueError, UnicodeDecodeError) as exc:
                 raise InputError(f"{fmt.name}: {exc}", location=Location(label)) from None
             except OSError as exc:
@@ -289,7 +289,7 @@ def _stage_files(store: EmbeddedStore, change: Change, progress: Callable[[int],
     return total.hexdigest()
 
 
-def _syntax_error(where: str, fmt: RdfFormatInfo, exc: SyntaxError) -> InputError:
+def syntax_error(where: str, fmt: RdfFormatInfo, exc: SyntaxError) -> InputError:
     """A parser error with the file (or request) and the line and column it names."""
     message = str(exc)
     match = _POSITION.search(message)

@@ -4,7 +4,8 @@
 triples written to it, :data:`kg.iris.DEFAULT_GRAPH`; queries still see the union).
 Without either, ``GET`` returns the whole dataset and ``POST`` either creates a new
 graph from triples (201 with its IRI in ``Location``) or, with N-Quads/TriG, adds to
-the graphs the quads name.
+the graphs the quads name. A ``POST`` to a graph may send several files at once as
+``multipart/form-data``, each part with its own RDF content type.
 
 Writes need a token (``Authorization: Bearer``), go through :func:`kg.writes.apply_write`
 (the SHACL gate, one transaction, a receipt) and answer with the receipt as JSON: 201
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -30,7 +33,7 @@ from ..formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
 from ..iris import DEFAULT_GRAPH, graph_iri
 from ..namespaces import PREFIXES
 from ..rdfio import XML_PROLOG_BYTES, refuse_xml_entities
-from ..writes import Change, SourceInfo
+from ..writes import Change, SourceInfo, syntax_error
 from .auth import require_writer
 from .responses import error_response
 from .writing import receipt_response, rejection_response, run_write
@@ -105,23 +108,51 @@ def _parse_quads(path: Path, fmt: RdfFormatInfo, base: str) -> list[ox.Quad]:
     try:
         return list(ox.parse(data, format=fmt.oxigraph, base_iri=base))
     except SyntaxError as exc:
-        from ..writes import _syntax_error
-
-        raise _syntax_error(_BODY, fmt, exc) from None
+        raise syntax_error(_BODY, fmt, exc) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{fmt.name}: {exc}", location=Location(_BODY)) from None
 
 
+def _multipart_triples(path: Path, content_type: str, base: str) -> list[ox.Triple]:
+    """The triples of every part of a ``multipart/form-data`` body (a POST of several files),
+    each part parsed by its own content type."""
+    message = BytesParser(policy=email_policy).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + path.read_bytes()
+    )
+    if not message.is_multipart():
+        raise InputError("the multipart body has no parts", location=Location(_BODY))
+    triples: list[ox.Triple] = []
+    for number, part in enumerate(message.iter_parts(), start=1):
+        media = part.get_content_type()
+        fmt = next((f for f in GRAPH_FORMATS if f.media_type == media), None)
+        label = f"{_BODY}, part {number} ({part.get_filename() or media})"
+        if fmt is None:
+            raise InputError(f"unsupported content type {media} in a multipart body", location=Location(label))
+        data = part.get_payload(decode=True) or b""
+        if fmt.name == "rdfxml":
+            refuse_xml_entities(data[:XML_PROLOG_BYTES], label)
+        try:
+            triples.extend(ox.Triple(q.subject, q.predicate, q.object)
+                           for q in ox.parse(data, format=fmt.oxigraph, base_iri=base))
+        except SyntaxError as exc:
+            raise syntax_error(label, fmt, exc) from None
+    return triples
+
+
 async def _write(request: Request, agent: str, graph: str | None, *, add: bool) -> Response:
     settings: Settings = request.app.state.settings
-    fmt = _content_format(request)
+    content_type = request.headers.get("content-type", "")
+    multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
+    fmt = GRAPH_FORMATS[0] if multipart else _content_format(request)
     if isinstance(fmt, Response):
         return fmt
     path, digest = await _spool(request, settings.max_body_bytes)
     try:
         store = request.app.state.store
         created_iri: str | None = None
-        if graph is None and fmt.datasets and fmt.name != "jsonld":
+        if multipart:
+            change = Change.add(graph, await run_in_threadpool(_multipart_triples, path, content_type, graph or ""))
+        elif graph is None and fmt.datasets and fmt.name != "jsonld":
             quads = await run_in_threadpool(_parse_quads, path, fmt, str(request.url_for("graph_store")))
             change = Change.dataset(quads)
         else:

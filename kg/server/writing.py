@@ -1,9 +1,9 @@
 """Running a write for an HTTP request: serialized, off the event loop, then fresh query workers.
 
 Query workers hold read-only views of the store, which pyoxigraph does not keep in
-step with a writer; so after every committed write the pool is restarted, still
-under the write lock, and the next query sees the new state. A rejected write
-changes nothing and keeps the workers.
+step with a writer; so every committed write marks the pool's workers old
+(:meth:`~kg.server.workers.QueryPool.invalidate`) and the next query replaces them
+first, so it sees the new state. A rejected write changes nothing and keeps the workers.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _write_and_refresh(request: Request, change: Change, agent: str, source: Sou
     pool: QueryPool = request.app.state.pool
     with write_lock(store):
         receipt = apply_write(store, change, agent=agent, source=source)
-        pool.restart()
+        pool.invalidate()
     return receipt
 
 
