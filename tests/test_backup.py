@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,6 +16,7 @@ from click.testing import CliRunner
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic
 
+from kg.auth import create_token
 from kg.backup import backup_store, restore_store
 from kg.cli import main
 from kg.config import Settings
@@ -174,3 +178,57 @@ def test_restore_swaps_with_two_renames_where_exchange_is_unavailable(
     restore_store(Settings(store=str(other)), backup, force=True)
     _assert_same_dataset(store_copy, other)
     assert sorted(p.name for p in other.parent.iterdir()) == ["store"]
+
+
+def _put(url: str, graph: str, body: bytes, token: str) -> int:
+    request = urllib.request.Request(
+        f"{url}/graph-store?graph={graph}", data=body, method="PUT",
+        headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _graph_body(n: int, triples: int) -> bytes:
+    return "".join(f'<{EXTRA}-{n}#s{i}> <{EXTRA}#p> "value {i}" .\n' for i in range(triples)).encode("utf-8")
+
+
+def test_backup_during_writes_through_the_server_holds_whole_writes_only(store_copy: Path, tmp_path: Path) -> None:
+    """Each write is in the backup entirely or not at all, in commit order; secrets never reach the log."""
+    secret = create_token(Settings(store=str(store_copy)), "archivist")
+    server = LiveServer(store_copy, tmp_path / "serve.log", read_only=False)
+    server.start()
+    per_graph, rounds = 150, 6
+    statuses: list[int] = []
+    try:
+        assert _put(server.url, f"{EXTRA}-0", _graph_body(0, per_graph), secret) == 201  # committed before the backup
+        assert _put(server.url, f"{EXTRA}-x", b"", "kgt_a-wrong-secret") == 403
+
+        def writer() -> None:
+            for n in range(1, rounds):
+                statuses.append(_put(server.url, f"{EXTRA}-{n}", _graph_body(n, per_graph), secret))
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        done = _kg("--store", str(store_copy), "backup", str(tmp_path / "backup"))
+        thread.join()
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.stop()
+    assert statuses == [201] * (rounds - 1)
+    graphs = _graphs(tmp_path / "backup")
+    present = sorted(int(name.rsplit("-", 1)[1]) for name in graphs if name.startswith(EXTRA + "-"))
+    assert present == list(range(len(present))) and present[:1] == [0]  # a prefix of the commits, the first one in
+    for n in present:
+        assert len(graphs[f"{EXTRA}-{n}"]) == per_graph
+    union = Graph()
+    for name, graph in graphs.items():
+        if name:
+            union += graph
+    assert isomorphic(graphs[""], union)  # the materialised union matches the graphs it was made from
+    log = server.output() + (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert "PUT /graph-store" in log  # the access log is there, and it is clean
+    assert secret not in log and "kgt_a-wrong-secret" not in log
