@@ -30,7 +30,7 @@ from .store import EmbeddedStore
 from .vocabulary import ENTITY_TYPES
 from .writes import Change, Receipt, SourceInfo, apply_write
 
-__all__ = ["AddedDocument", "add_document", "known_entities", "claims_elsewhere"]
+__all__ = ["AddedDocument", "add_document", "claims_elsewhere", "known_entities"]
 
 _ENTITY_KINDS = {kind for kind, _ in ENTITY_TYPES.values()}
 

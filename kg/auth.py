@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,14 @@ from .config import Settings
 from .errors import AuthError, ConfigError, ForbiddenError, InputError
 
 __all__ = [
-    "TokenInfo",
     "TOKEN_NAME_PATTERN",
-    "create_token",
-    "revoke_token",
-    "list_tokens",
+    "TokenInfo",
     "agent_for",
     "bearer_secret",
+    "create_token",
+    "list_tokens",
     "local_agent",
+    "revoke_token",
 ]
 
 #: A token name: it becomes the agent of every change made with the token, so it is kept
@@ -111,12 +111,13 @@ def _write(path: Path, records: list[_Record]) -> None:
 @contextmanager
 def _locked(path: Path) -> Iterator[list[_Record]]:
     """The records, under an exclusive lock, so two ``kg token`` runs cannot lose a change."""
+    lock_path = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(path.with_name(path.name + ".lock"), "a")
+        lock_path.touch(exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot use the tokens file {path}: {exc}") from None
-    with lock:
+    with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield _read(path)
 
@@ -136,7 +137,7 @@ def create_token(settings: Settings, name: str) -> str:
     with _locked(path) as records:
         if any(r.name == name for r in records):
             raise InputError(f"a token named {name!r} already exists in {path}")
-        created = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        created = datetime.now(UTC).replace(microsecond=0).isoformat()
         records.append(_Record(name=name, sha256=_digest(secret), created=created))
         _write(path, records)
     return secret

@@ -64,20 +64,20 @@ def _open_read_only(path: Path, what: str) -> ox.Store:
 
 def _copy_once(source: Path, target: Path, what: str) -> Snapshot:
     """Copy every quad of ``source`` (as one read-only view) into a new store at ``target``."""
-    reader = _open_read_only(source, what)
     counted = 0
     graphs: set[ox.NamedNode | ox.BlankNode] = set()
 
-    def quads() -> Iterator[ox.Quad]:
+    def tally(quads: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
         nonlocal counted
-        for quad in reader.quads_for_pattern(None, None, None, None):
+        for quad in quads:
             counted += 1
             if not isinstance(quad.graph_name, ox.DefaultGraph):
                 graphs.add(quad.graph_name)
             yield quad
 
+    reader = _open_read_only(source, what)
     writer = ox.Store(str(target))
-    writer.bulk_extend(quads())
+    writer.bulk_extend(tally(reader.quads_for_pattern(None, None, None, None)))
     writer.flush()
     written = len(writer)
     del writer, reader  # closes both before the directory is renamed

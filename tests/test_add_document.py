@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import select
 
 from kg.cli import main
 from kg.store import EmbeddedStore
-from conftest import select
 
 DOC_ID = "003_archive-note"
 GRAPH = f"https://w3id.org/negotiation-kg/id/graph/document-{DOC_ID}"

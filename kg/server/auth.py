@@ -17,7 +17,7 @@ from ..auth import agent_for
 from ..config import Settings
 from ..errors import AuthError, ForbiddenError
 
-__all__ = ["require_writer", "require_reader", "REALM"]
+__all__ = ["REALM", "require_reader", "require_writer"]
 
 #: the protection space named in ``WWW-Authenticate`` challenges
 REALM = "negotiation-kg"
