@@ -68,8 +68,8 @@ def known_entities(store: EmbeddedStore, *, outside: URIRef) -> dict[str, Entity
         node = row["e"]
         if not isinstance(node, ox.NamedNode):
             continue
-        labels.setdefault(node.value, row["label"].value)  # type: ignore[union-attr]
-        classes.setdefault(node.value, set()).add(row["class"].value)  # type: ignore[union-attr]
+        labels.setdefault(node.value, row["label"].value)
+        classes.setdefault(node.value, set()).add(row["class"].value)
     where = Location(f"the store at {store.path}")
     out: dict[str, Entity] = {}
     for iri, label in labels.items():
@@ -88,7 +88,7 @@ def claims_elsewhere(store: EmbeddedStore, *, outside: URIRef) -> set[str]:
     rows = store.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c a <{NKG.Claim}> }} FILTER(?g != <{outside}>) }}")
     out: set[str] = set()
     for row in rows:
-        parsed = parse(row["c"].value)  # type: ignore[union-attr]
+        parsed = parse(row["c"].value)
         if parsed is not None and parsed[0] is Kind.CLAIM:
             out.add(parsed[1])
     return out
