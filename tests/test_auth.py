@@ -197,3 +197,18 @@ def test_token_commands(tmp_path: Path) -> None:
         agent_for(settings, f"Bearer {secret}")
     unknown = runner.invoke(main, [*store, "token", "revoke", "nobody"])
     assert unknown.exit_code == 2 and "no token named 'nobody'" in unknown.output
+
+
+def test_browsers_may_send_a_token_cross_origin(write_client: tuple[TestClient, Settings]) -> None:
+    client, _ = write_client
+    preflight = client.options(
+        "/graph-store",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    assert "PUT" in preflight.headers["access-control-allow-methods"]

@@ -57,7 +57,13 @@ def create_app(settings: Settings) -> FastAPI:
         # open unless settings.read_token_required; write routes add require_writer themselves
         dependencies=[Depends(require_reader)],
     )
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+    # Authorization must pass a preflight so that browser clients can send their token.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
 
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> JSONResponse:
