@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import pwd
 import re
 import secrets
 import tempfile
@@ -39,7 +38,6 @@ __all__ = [
     "bearer_secret",
     "create_token",
     "list_tokens",
-    "local_agent",
     "revoke_token",
 ]
 
@@ -197,12 +195,3 @@ def agent_for(settings: Settings, authorization_header: str | None) -> str:
     if match.revoked:
         raise ForbiddenError(f"the token {match.name!r} has been revoked")
     return match.name
-
-
-def local_agent() -> str:
-    """The agent recorded for a write made with the command line on this machine.
-
-    Such a write opens the store directory itself, so no token is involved; what
-    provenance can say is which account did it: ``local-<user name>``.
-    """
-    return "local-" + pwd.getpwuid(os.getuid()).pw_name

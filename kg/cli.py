@@ -287,8 +287,11 @@ def restore(ctx: click.Context, directory: Path, force: bool) -> None:
               help="The document's metadata (title, author, datePublished, sha256). Default: TEXT with .yaml.")
 @click.option("--annotations", "annotations_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Its annotations: claims with verbatim quotes, like data/annotations/<id>.yaml.")
+@click.option("--agent", metavar="NAME", help="Who is recorded as the agent (default: cli:<user>).")
 @click.pass_context
-def add_document_command(ctx: click.Context, text: Path, meta: Path | None, annotations_file: Path) -> None:
+def add_document_command(
+    ctx: click.Context, text: Path, meta: Path | None, annotations_file: Path, agent: str | None
+) -> None:
     """Add a source document TEXT to the store, built like the seed articles, in its own graph.
 
     Entities and claims already in the store may be named. The graph passes the SHACL
@@ -299,11 +302,12 @@ def add_document_command(ctx: click.Context, text: Path, meta: Path | None, anno
     import json
 
     from .add_document import add_document
-    from .auth import local_agent
+    from .ingest import local_agent
 
     with _store(ctx) as store, _errors():
         added = add_document(
-            store, text, meta=meta or text.with_suffix(".yaml"), annotations=annotations_file, agent=local_agent()
+            store, text, meta=meta or text.with_suffix(".yaml"), annotations=annotations_file,
+            agent=agent or local_agent(),
         )
     click.echo(json.dumps(added.receipt.to_json(), indent=2))
     extra = f", {len(added.new_entities)} new entities" if added.new_entities else ""

@@ -109,7 +109,7 @@ def test_a_new_document_lands_in_its_own_graph_with_a_receipt(store_dir: Path, t
     assert result.exit_code == 0, result.output
     receipt = json.loads(result.stdout)
     assert receipt["sha256"] == hashlib.sha256(TEXT.encode("utf-8")).hexdigest()
-    assert receipt["agent"].startswith("local-") and receipt["validation"]["conforms"] is True
+    assert receipt["agent"].startswith("cli:") and receipt["validation"]["conforms"] is True
     assert [g["graph"] for g in receipt["graphs"]] == [GRAPH] and receipt["added"] > 20
     assert "2 claims, 1 new entities" in result.stderr
 
