@@ -183,13 +183,18 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], graph: str, add: bool, a
     from .ingest import ingest_files
 
     total = sum(f.stat().st_size for f in files if f.is_file())
+
+    def say(stage: str) -> None:
+        click.echo(f"{stage.capitalize()}…", err=True)
+
     with _store(ctx) as store, _errors():
         try:
             if total >= _PROGRESS_BYTES:
                 with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
-                    receipt = ingest_files(store, files, graph, add=add, agent=agent, progress=bar.update)
+                    receipt = ingest_files(store, files, graph, add=add, agent=agent, progress=bar.update,
+                                           on_stage=say)
             else:
-                receipt = ingest_files(store, files, graph, add=add, agent=agent)
+                receipt = ingest_files(store, files, graph, add=add, agent=agent, on_stage=say)
         except ValidationFailed as exc:
             click.echo(RENDERERS[fmt](exc.report), nl=False)  # type: ignore[arg-type]
             click.echo(f"Rejected: {exc.message.splitlines()[0]}", err=True)

@@ -56,6 +56,7 @@ def ingest_files(
     add: bool = False,
     agent: str | None = None,
     progress: Callable[[int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Receipt:
     """Replace (or, with ``add``, add to) ``graph`` with the triples of ``files``.
 
@@ -68,4 +69,4 @@ def ingest_files(
     typed = [(Path(f), _format(Path(f))) for f in files]
     source = SourceInfo(", ".join(str(f) for f in files))
     return apply_write(store, Change.from_files(graph, typed, add=add), agent=agent or local_agent(),
-                       source=source, progress=progress)
+                       source=source, progress=progress, on_stage=on_stage)

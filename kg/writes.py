@@ -362,6 +362,7 @@ def apply_write(
     source: SourceInfo | None,
     shapes: Graph | None = None,
     progress: Callable[[int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Receipt:
     """Validate the state ``change`` would produce and, if no ``sh:Violation``, commit it
     with its receipt in one transaction.
@@ -370,15 +371,22 @@ def apply_write(
     broken, :class:`~kg.errors.InputError` for input that cannot be read (file:line:col),
     :class:`~kg.errors.ProtectedGraphError` for the provenance graph; in every case the
     store is left exactly as it was. ``progress`` is called with byte counts while files
-    stream in. ``shapes`` replaces the project's shapes (for tests and benchmarks).
+    stream in; ``on_stage`` with "staging", "validating" and "committing" as the write
+    moves on. ``shapes`` replaces the project's shapes (for tests and benchmarks).
     """
+    def stage_reached(name: str) -> None:
+        if on_stage is not None:
+            on_stage(name)
+
     if store.read_only:
         raise StoreError(f"the store at {store.path} is open read-only; writes need a writable store")
     with write_lock(store):
         started = datetime.now(timezone.utc)
         staged: list[str] = []
         try:
+            stage_reached("staging")
             writes, source_digest = _plan(store, change, staged, progress)
+            stage_reached("validating")
             project_graph, project_sum = project_shapes()
             shapes_graph = project_graph if shapes is None else shapes
             shapes_sum = project_sum if shapes is None else _canonical_sha256(graph_to_triples(shapes))
@@ -417,6 +425,7 @@ def apply_write(
             )
             prov = store.stage(activity_triples(receipt))
             staged.append(prov)
+            stage_reached("committing")
             store.commit(list(writes) + [GraphWrite(str(PROVENANCE_GRAPH), WriteMode.ADD, (prov,))])
             staged.clear()
             return receipt
