@@ -16,7 +16,8 @@ archive. Instead the gate validates the nodes a write can affect:
    a selector's document text two hops away);
 3. *focus*: the candidates that some shape targets in the new state;
 4. the focus nodes' neighbourhood (again :data:`REACH` hops, plus the types of what
-   it points at) and the ontology go into one rdflib graph that pyshacl checks;
+   it points at and the class hierarchy above those types) and the ontology go into
+   one rdflib graph that pyshacl checks;
    only results about focus nodes count (nodes at the edge of the extract may lack
    context and are checked when a write touches them).
 
@@ -50,6 +51,7 @@ __all__ = ["REACH", "GateResult", "PostState", "Targets", "check_write", "run_va
 #: how many undirected hops a shape's verdict on a node can depend on
 REACH = 3
 _TYPE = ox.NamedNode(str(RDF.type))
+_SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
 _DEFAULT = ox.DefaultGraph()
 
 
@@ -110,7 +112,7 @@ class PostState:
     staged: list[ox.NamedNode] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gone = {w.graph for w in self.writes if w.mode is not WriteMode.ADD}
+        self.gone = {w.graph for w in self.writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)}
         self.staged = [ox.NamedNode(s) for w in self.writes for s in w.staged]
         self._excluded = self.gone | {s.value for s in self.staged}
 
@@ -182,11 +184,65 @@ def _ball(state: PostState, seeds: Iterable[object], hops: int) -> set[object]:
     return reached
 
 
-def _is_focus(state: PostState, node: object, targets: Targets) -> bool:
+def _targeted_class(state: PostState, cls: object, targets: Targets, cache: dict[object, bool]) -> bool:
+    """True when ``cls`` or a class above it (rdfs:subClassOf in the new state) is a target class."""
+    if cls in cache:
+        return cache[cls]
+    seen = {cls}
+    frontier = [cls]
+    found = False
+    while frontier and not found:
+        current = frontier.pop()
+        if isinstance(current, ox.NamedNode) and current.value in targets.classes:
+            found = True
+            break
+        for t in state.triples(s=current):
+            if t.predicate == _SUBCLASS and t.object not in seen:
+                seen.add(t.object)
+                frontier.append(t.object)
+    cache[cls] = found
+    return found
+
+
+def _apart_and_untargeted(state: PostState, targets: Targets) -> bool:
+    """True when a write only adds triples that no shape targets, about nodes the store does
+    not know yet: no node can become a focus node, so there is nothing to validate. Decided by
+    a few ASK queries in the store (no walk in Python), which matters for large ingests."""
+    if state.gone:
+        return False
+    ox_store = state.store.oxigraph
+    rdf_type = f"<{RDF.type}>"
+    union_empty = next(iter(ox_store.quads_for_pattern(None, None, None, _DEFAULT)), None) is None
+    checks: list[str] = []
+    cache: dict[object, bool] = {}
+    for graph in state.staged:
+        g = f"<{graph.value}>"
+        if targets.classes:
+            types = ox_store.query(f"SELECT DISTINCT ?c WHERE {{ GRAPH {g} {{ ?s {rdf_type} ?c }} }}")
+            if any(_targeted_class(state, row["c"], targets, cache) for row in types):  # type: ignore[union-attr]
+                return False
+        predicates = targets.subjects_of | targets.objects_of
+        if predicates:
+            checks.append(f"GRAPH {g} {{ ?s ?p ?o }} VALUES ?p {{ {' '.join(f'<{p}>' for p in predicates)} }}")
+        if targets.nodes:
+            nodes = " ".join(f"<{n}>" for n in targets.nodes)
+            checks.append(f"VALUES ?n {{ {nodes} }} GRAPH {g} {{ {{ ?n ?p ?o }} UNION {{ ?s ?p ?n }} }}")
+        if union_empty:
+            continue  # an empty store shares no node with anything
+        # a node of the new triples that the store already has (a class is not walked through)
+        checks.append(f"GRAPH {g} {{ ?s ?p ?o }} {{ ?s ?x ?y }} UNION {{ ?y ?x ?s }}")
+        checks.append(f"GRAPH {g} {{ ?s ?p ?o FILTER (?p != {rdf_type} && !isLiteral(?o)) }} {{ ?o ?x ?y }} UNION {{ ?y ?x ?o }}")
+    for check in checks:
+        if ox_store.query(f"ASK {{ {check} }}"):
+            return False
+    return True
+
+
+def _is_focus(state: PostState, node: object, targets: Targets, cache: dict[object, bool]) -> bool:
     if isinstance(node, ox.NamedNode) and node.value in targets.nodes:
         return True
     for t in state.triples(s=node):
-        if t.predicate == _TYPE and isinstance(t.object, ox.NamedNode) and t.object.value in targets.classes:
+        if t.predicate == _TYPE and _targeted_class(state, t.object, targets, cache):
             return True
         if t.predicate.value in targets.subjects_of:
             return True
@@ -207,6 +263,17 @@ def _extract(state: PostState, nodes: Iterable[object]) -> Graph:
             triples.append(t)
             if not isinstance(t.object, ox.Literal) and t.predicate != _TYPE:
                 triples.extend(x for x in state.triples(s=t.object) if x.predicate == _TYPE)
+    # the class hierarchy the data itself states (sh:class and targets follow rdfs:subClassOf)
+    frontier = {t.object for t in triples if t.predicate == _TYPE}
+    seen: set[object] = set()
+    while frontier:
+        cls = frontier.pop()
+        seen.add(cls)
+        for t in state.triples(s=cls):
+            if t.predicate == _SUBCLASS:
+                triples.append(t)
+                if t.object not in seen:
+                    frontier.add(t.object)
     data = quads_to_graph(triples)
     data += _ontology()
     return data
@@ -270,13 +337,16 @@ def check_write(
         data = quads_to_graph(state.triples())
         data += _ontology()
         return GateResult(run_validation(data, shapes_graph), len(data), True)
+    if _apart_and_untargeted(state, targets):
+        return GateResult(ValidationReport(True, [], _empty_report(Graph()), []), 0, False)
     seeds: set[object] = set()
     for t in state.added():
         seeds.update(_nodes(t))
     for t in state.removed():
         seeds.update(_nodes(t))
     candidates = _ball(state, seeds, REACH)
-    focus = {n for n in candidates if _is_focus(state, n, targets)}
+    cache: dict[object, bool] = {}
+    focus = {n for n in candidates if _is_focus(state, n, targets, cache)}
     if not focus:
         empty = Graph()
         return GateResult(ValidationReport(True, [], _empty_report(empty), []), 0, False)

@@ -68,5 +68,6 @@ def ingest_files(
         raise InputError(f"--graph {graph!r} is not an absolute IRI")
     typed = [(Path(f), _format(Path(f))) for f in files]
     source = SourceInfo(", ".join(str(f) for f in files))
-    return apply_write(store, Change.from_files(graph, typed, add=add), agent=agent or local_agent(),
+    change = Change.from_files(graph, typed, add=add, in_place=True)  # kg ingest holds the store alone
+    return apply_write(store, change, agent=agent or local_agent(),
                        source=source, progress=progress, on_stage=on_stage)

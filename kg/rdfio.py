@@ -88,8 +88,17 @@ def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]
         raise InputError(f"{fmt.name}: {exc}", location=Location(str(path))) from None
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
-    """A pyoxigraph term as an rdflib term."""
+    """A pyoxigraph term as an rdflib term.
+
+    A simple literal comes back as rdflib's plain literal, not typed ``xsd:string``: RDF 1.1
+    says they are the same, but rdflib compares them as different, so shapes with
+    ``sh:in``/``sh:hasValue`` on strings, and graph comparisons, would fail on data read
+    back from the store.
+    """
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -97,6 +106,8 @@ def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported RDF term {term!r}")
 

@@ -23,6 +23,7 @@ its cost grows with the size of the store, unlike the other changes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import threading
@@ -80,6 +81,8 @@ class Change:
     #: what errors call each file (a request body's temporary file is "request body")
     labels: tuple[str, ...] = ()
     replace_graphs: bool = False
+    #: a new graph may be loaded in place under a journal (the writer holds the store alone)
+    in_place: bool = False
 
     @classmethod
     def replace(cls, graph: str | None, triples: Iterable[ox.Triple] | Graph) -> "Change":
@@ -123,12 +126,19 @@ class Change:
         add: bool = False,
         labels: Sequence[str] | None = None,
         base_iri: str | None = None,
+        in_place: bool = False,
     ) -> "Change":
         """RDF files streamed into graph ``graph`` (None: the default graph), replacing it or,
-        with ``add``, joining it. Nothing is held in memory: for large ingests and bodies."""
+        with ``add``, joining it. Nothing is held in memory: for large ingests and bodies.
+
+        ``in_place``: when the graph does not exist yet, load it where it will live, under a
+        journal, instead of in a staging graph copied at commit — about half the work for
+        large files, but readers of the same store would see it fill up, so only for a
+        writer that holds the store alone (``kg ingest``)."""
         return cls(ChangeKind.FILES, _graph_name(graph), files=tuple(f for f, _ in files),
                    formats=tuple(fmt for _, fmt in files), replace_graphs=not add, base_iri=base_iri,
-                   labels=tuple(labels) if labels is not None else tuple(str(f) for f, _ in files))
+                   labels=tuple(labels) if labels is not None else tuple(str(f) for f, _ in files),
+                   in_place=in_place)
 
 
 @dataclass(frozen=True)
@@ -258,8 +268,8 @@ _POSITION = re.compile(r"(\d+):(\d+)")
 
 
 def _stage_files(store: EmbeddedStore, change: Change, progress: Callable[[int], None] | None,
-                 staged: list[str]) -> str:
-    """Stream every file into its own staging graph; the sha256 of all their bytes."""
+                 staged: list[str], *, into: str | None = None) -> str:
+    """Stream every file into its own staging graph (or all into ``into``); the sha256 of all their bytes."""
     total = hashlib.sha256()
     for path, fmt, label in zip(change.files, change.formats, change.labels):
         try:
@@ -271,8 +281,9 @@ def _stage_files(store: EmbeddedStore, change: Change, progress: Callable[[int],
                 refuse_xml_entities(handle.read(XML_PROLOG_BYTES), label)
                 handle.seek(0)
             reader = _HashingReader(handle, progress)
-            name = store.new_staging_graph()
-            staged.append(name)
+            name = into or store.new_staging_graph()
+            if into is None:
+                staged.append(name)
             try:
                 store.oxigraph.add_graph(ox.NamedNode(name))
                 store.oxigraph.bulk_load(reader, format=fmt.oxigraph, base_iri=change.base_iri or path.resolve().as_uri(),
@@ -302,7 +313,7 @@ def syntax_error(where: str, fmt: RdfFormatInfo, exc: SyntaxError) -> InputError
     return InputError(f"{fmt.name} syntax error: {message}", location=loc)
 
 
-def _plan(store: EmbeddedStore, change: Change, staged: list[str],
+def _plan(store: EmbeddedStore, change: Change, staged: list[str], loading: list[str],
           progress: Callable[[int], None] | None) -> tuple[list[GraphWrite], str | None]:
     """Stage ``change`` and say what the commit would do; also the source hash when known."""
     def stage(triples: Iterable[ox.Triple]) -> tuple[str, ...]:
@@ -317,6 +328,11 @@ def _plan(store: EmbeddedStore, change: Change, staged: list[str],
         return [GraphWrite(change.graph or "", WriteMode.ADD, stage(change.triples))], None
     if kind is ChangeKind.DELETE:
         return [GraphWrite(change.graph or "", WriteMode.DROP)], None
+    if kind is ChangeKind.FILES and change.in_place and change.graph and not store.has_graph(change.graph):
+        store.begin_load(change.graph)
+        loading.append(change.graph)
+        digest = _stage_files(store, change, progress, staged, into=change.graph)
+        return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))], digest
     if kind is ChangeKind.FILES:
         digest = _stage_files(store, change, progress, staged)
         mode = WriteMode.REPLACE if change.replace_graphs else WriteMode.ADD
@@ -333,8 +349,40 @@ def _plan(store: EmbeddedStore, change: Change, staged: list[str],
     return [GraphWrite(g, mode, stage(ts) if ts is not None else ()) for g, mode, ts in plan_update(store, change)], None
 
 
+#: byte sequences without which a file of these formats has no blank node
+_BLANK_MARKS = {"ntriples": (b"_:",), "turtle": (b"_:", b"[", b"("), "n3": (b"_:", b"[", b"(")}
+
+
+def _may_hold_blank_nodes(change: Change) -> bool:
+    """False when a byte scan proves the files have no blank node (cheaper than asking the store)."""
+    for path, fmt in zip(change.files, change.formats):
+        marks = _BLANK_MARKS.get(fmt.name)
+        if marks is None:
+            return True
+        with path.open("rb") as handle:
+            tail = b""
+            while chunk := handle.read(1 << 22):
+                window = tail + chunk
+                if any(m in window for m in marks):
+                    return True
+                tail = chunk[-1:]
+    return False
+
+
+def _bulk_union(store: EmbeddedStore, change: Change) -> None:
+    """Load the files of an in-place load into the default graph too (the union copy)."""
+    for path, fmt in zip(change.files, change.formats):
+        try:
+            store.oxigraph.bulk_load(path=str(path), format=fmt.oxigraph,
+                                     base_iri=change.base_iri or path.resolve().as_uri(), to_graph=_DEFAULT)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"loading {path} into the union failed: {exc}") from None
+
+
 def _counts(store: EmbeddedStore, w: GraphWrite) -> GraphReceipt:
     g = f"<{w.graph}>"
+    if w.mode is WriteMode.LOADED:
+        return GraphReceipt(w.graph, w.mode.value, store.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"), 0)
     if w.mode is WriteMode.DROP:
         removed = store.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
         return GraphReceipt(w.graph, w.mode.value, 0, removed)
@@ -383,9 +431,11 @@ def apply_write(
     with write_lock(store):
         started = datetime.now(timezone.utc)
         staged: list[str] = []
+        loading: list[str] = []
+        union_touched = False
         try:
             stage_reached("staging")
-            writes, source_digest = _plan(store, change, staged, progress)
+            writes, source_digest = _plan(store, change, staged, loading, progress)
             stage_reached("validating")
             project_graph, project_sum = project_shapes()
             shapes_graph = project_graph if shapes is None else shapes
@@ -401,7 +451,13 @@ def apply_write(
                     report=gate.report,
                 )
             graphs = [_counts(store, w) for w in writes]
-            created = any(w.mode is not WriteMode.DROP and not store.has_graph(w.graph) for w in writes)
+            created = any(w.mode is WriteMode.LOADED or (w.mode is not WriteMode.DROP and not store.has_graph(w.graph))
+                          for w in writes)
+            if loading and not (_may_hold_blank_nodes(change) and store.has_blank_nodes(loading[0])):
+                # no blank nodes: loading the files again gives the same triples, at bulk speed
+                union_touched = True
+                _bulk_union(store, change)
+                writes = [dataclasses.replace(w, union_loaded=True) for w in writes]
             if source is not None and source.sha256:
                 digest = source.sha256
             elif source_digest is not None:
@@ -428,9 +484,12 @@ def apply_write(
             stage_reached("committing")
             store.commit(list(writes) + [GraphWrite(str(PROVENANCE_GRAPH), WriteMode.ADD, (prov,))])
             staged.clear()
+            loading.clear()
             return receipt
         except SyntaxError as exc:  # an update or body the caller passed as text
             raise QueryError(f"SPARQL syntax error: {exc}") from None
         finally:
             if staged:
                 store.drop_staging(staged)
+            for graph in loading:
+                store.abandon_load(graph, union_touched=union_touched)

@@ -16,7 +16,8 @@ Every write has two steps (:meth:`EmbeddedStore.stage`, :meth:`EmbeddedStore.com
    (``…/id/graph/staging-…``), by ``extend`` or, for large files, ``bulk_load``;
    staging graphs are not part of the union, listings or dumps, so nothing staged is
    visible as data, and a writer killed while staging leaves only staging graphs,
-   which the next writable open drops;
+   which the next writable open drops (``kg ingest`` of a new graph, holding the
+   store alone, loads it in place instead, under a journal: see :meth:`EmbeddedStore.begin_load`);
 2. one SPARQL update — one pyoxigraph transaction — moves the staged triples into
    their graphs and keeps the union up to date *incrementally*: triples of a replaced
    or dropped graph leave the default graph only when no other graph still holds
@@ -44,11 +45,21 @@ from ..iris import staging_graph
 from ..namespaces import PREFIXES
 from ..rdfio import graph_to_triples, quads_to_graph
 
-__all__ = ["EmbeddedStore", "QueryOutcome", "GraphWrite", "WriteMode", "STAGING_PREFIX", "commit_update"]
+__all__ = ["EmbeddedStore", "QueryOutcome", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 #: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
 STAGING_PREFIX = str(staging_graph(""))
+
+
+#: the journal of graphs loaded in place and not yet committed (see :meth:`EmbeddedStore.begin_load`)
+JOURNAL = STAGING_PREFIX + "journal"
+_PENDING = JOURNAL + "#pending"
+#: recomputes the whole union from the named graphs (only after a writer died mid-load)
+_REBUILD_UNION = (
+    "DROP SILENT DEFAULT ;\n"
+    f'INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+)
 
 
 class WriteMode(str, Enum):
@@ -57,6 +68,7 @@ class WriteMode(str, Enum):
     REPLACE = "replace"  # the graph becomes its staged content (an empty graph if none)
     ADD = "add"  # the staged triples join the graph
     DROP = "drop"  # the graph goes
+    LOADED = "create"  # the graph did not exist and was loaded in place (journaled); the union follows
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,10 @@ class GraphWrite:
 
     graph: str
     mode: WriteMode
+    #: graphs holding the new content (for LOADED: the graph itself)
     staged: tuple[str, ...] = ()
+    #: LOADED only: the union copy is already in the default graph (bulk loaded)
+    union_loaded: bool = False
 
 
 def _iri(value: str) -> str:
@@ -77,8 +92,8 @@ def _iri(value: str) -> str:
 
 def commit_update(writes: Sequence[GraphWrite]) -> str:
     """The one SPARQL update that applies ``writes`` and keeps the union in step."""
-    gone = [w.graph for w in writes if w.mode is not WriteMode.ADD]
-    staged = [s for w in writes for s in w.staged]
+    gone = [w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)]
+    staged = [s for w in writes if w.mode is not WriteMode.LOADED for s in w.staged]
     ops: list[str] = []
     if gone:
         keep_out = ", ".join(_iri(g) for g in gone + staged)
@@ -89,6 +104,11 @@ def commit_update(writes: Sequence[GraphWrite]) -> str:
         )
         ops.extend(f"DROP SILENT GRAPH {_iri(g)}" for g in gone)
     for w in writes:
+        if w.mode is WriteMode.LOADED:
+            if not w.union_loaded:
+                ops.append(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(w.graph)} {{ ?s ?p ?o }} }}")
+            ops.append(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {_iri(w.graph)} <{_PENDING}> true }} }}")
+            continue
         if w.mode is WriteMode.REPLACE:
             ops.append(f"CREATE SILENT GRAPH {_iri(w.graph)}")
         for s in w.staged:
@@ -156,6 +176,7 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from None
         if not read_only:
+            self._recover()
             self.drop_staging()
 
     @property
@@ -204,6 +225,42 @@ class EmbeddedStore:
             self._store.flush()
         except OSError as exc:
             raise StoreError(f"writing to the store at {self.path} failed, nothing was changed: {exc}") from None
+
+    # -- large ingests: loading a new graph in place, under a journal -----------------------------
+
+    def begin_load(self, graph: str) -> None:
+        """Journal ``graph`` (which must not exist) as being loaded in place.
+
+        Until :meth:`commit` clears the entry, a writer that dies leaves the entry, and the
+        next writable open drops the graph and rebuilds the union (:meth:`_recover`). Only
+        for a writer that holds the store alone (``kg ingest``): readers in the same process
+        would see the graph fill up.
+        """
+        self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {_iri(graph)} <{_PENDING}> true }} }}")
+        self._store.flush()
+
+    def abandon_load(self, graph: str, *, union_touched: bool) -> None:
+        """Undo a journaled load that will not be committed (refused or failed)."""
+        ops = [f"DROP SILENT GRAPH {_iri(graph)}",
+               f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {_iri(graph)} <{_PENDING}> true }} }}"]
+        if union_touched:
+            ops.append(_REBUILD_UNION)
+        self._store.update(" ;\n".join(ops))
+        self._store.flush()
+
+    def _recover(self) -> None:
+        """Undo loads a killed writer left journaled: drop their graphs, rebuild the union."""
+        pending = [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
+                   if isinstance(q.subject, ox.NamedNode)]
+        if pending:
+            ops = [f"DROP SILENT GRAPH {_iri(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
+            self._store.update(" ;\n".join(ops))
+            self._store.flush()
+
+    def has_blank_nodes(self, graph: str) -> bool:
+        """True when a triple of ``graph`` has a blank node."""
+        ask = f"ASK {{ GRAPH {_iri(graph)} {{ ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }} }}"
+        return bool(self._store.query(ask))
 
     def drop_staging(self, names: Iterable[str] | None = None) -> None:
         """Drop staging graphs: the given ones, or every one (leftovers of a killed writer)."""
