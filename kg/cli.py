@@ -266,7 +266,10 @@ def backup(ctx: click.Context, directory: Path) -> None:
 
     with _errors():
         snapshot = backup_store(_settings(ctx), directory)
-    click.echo(f"Backed up {snapshot.quads} quads ({snapshot.graphs} named graphs) to {snapshot.path}", err=True)
+    click.echo(
+        f"Backed up {snapshot.quads} quads ({snapshot.graphs} named graphs) to {snapshot.path}: {snapshot.method}",
+        err=True,
+    )
 
 
 @main.command()

@@ -71,7 +71,7 @@ def test_backup_while_the_server_runs_then_restore_gives_the_same_dataset(store_
             ox.Store(str(store_copy))
         done = _kg("--store", str(store_copy), "backup", str(tmp_path / "backup"))
         assert done.returncode == 0, done.stderr
-        assert "named graphs" in done.stderr
+        assert f"checkpoint by the server at {server.url}" in done.stderr
     finally:
         server.stop()
     restored = tmp_path / "restored" / "store"
@@ -88,7 +88,8 @@ def test_backup_holds_a_committed_write_not_yet_flushed(store_copy: Path, tmp_pa
     try:
         writer.update(f'INSERT DATA {{ GRAPH <{EXTRA}> {{ <{EXTRA}#s> <{EXTRA}#p> "committed" }} }}')
         snapshot = backup_store(Settings(store=str(store_copy)), tmp_path / "backup")
-        expected = len(writer)
+        assert snapshot.method.startswith("copy of a read-only view")  # a writer without a control channel
+        expected = sum(1 for q in writer.quads_for_pattern(None, None, None, None) if isinstance(q.graph_name, ox.NamedNode))
     finally:
         del writer
     assert snapshot.quads == expected
@@ -108,7 +109,7 @@ def test_backup_refuses_a_directory_that_is_not_empty(store_copy: Path, tmp_path
 def test_backup_into_an_empty_directory_and_no_leftovers(store_copy: Path, tmp_path: Path) -> None:
     target = tmp_path / "empty"
     target.mkdir()
-    backup_store(Settings(store=str(store_copy)), target)
+    assert backup_store(Settings(store=str(store_copy)), target).method == "checkpoint"  # nobody holds the store
     _assert_same_dataset(store_copy, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "empty"]  # no staging directory left
 
@@ -216,6 +217,7 @@ def test_backup_during_writes_through_the_server_holds_whole_writes_only(store_c
         done = _kg("--store", str(store_copy), "backup", str(tmp_path / "backup"))
         thread.join()
         assert done.returncode == 0, done.stderr
+        assert "checkpoint by the server" in done.stderr
     finally:
         server.stop()
     assert statuses == [201] * (rounds - 1)
@@ -232,3 +234,74 @@ def test_backup_during_writes_through_the_server_holds_whole_writes_only(store_c
     log = server.output() + (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
     assert "PUT /graph-store" in log  # the access log is there, and it is clean
     assert secret not in log and "kgt_a-wrong-secret" not in log
+
+
+def test_backup_leaves_out_what_a_writer_had_not_committed(store_copy: Path, tmp_path: Path) -> None:
+    """A graph staged, or loading in place under the journal, is not data yet: the snapshot is the committed state."""
+    from kg.store import EmbeddedStore
+
+    committed = tmp_path / "committed"
+    backup_store(Settings(store=str(store_copy)), committed)
+    writer = EmbeddedStore(store_copy)  # this process plays a writer caught half-way
+    try:
+        triple = ox.Triple(ox.NamedNode(f"{EXTRA}#s"), ox.NamedNode(f"{EXTRA}#p"), ox.Literal("not committed"))
+        writer.stage([triple])
+        writer.begin_load(EXTRA)
+        writer.oxigraph.add(ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(EXTRA)))
+        writer.oxigraph.add(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
+        snapshot = backup_store(Settings(store=str(store_copy)), tmp_path / "backup")
+    finally:
+        writer.close()
+    _assert_same_dataset(committed, tmp_path / "backup")
+    assert EXTRA not in _graphs(tmp_path / "backup")
+    assert snapshot.graphs == len([name for name in _graphs(committed) if name])
+
+
+# --- the control channel a writable server opens for local tools -------------------------
+
+
+def test_a_writable_server_checkpoints_for_holders_of_its_control_secret_only(store_copy: Path, tmp_path: Path) -> None:
+    import stat
+    import warnings
+
+    from kg.control import control_path, find_control
+    from kg.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    settings = Settings(store=str(store_copy), workers=1)
+    target = tmp_path / "checkpoint"
+    with TestClient(create_app(settings)) as client:
+        control = find_control(settings)
+        assert control is not None and stat.S_IMODE(control_path(settings).stat().st_mode) == 0o600
+        token = create_token(settings, "archivist")  # a write token is not the control secret
+        for header in (None, f"Bearer {token}", "Bearer wrong"):
+            refused = client.post("/admin/backup", json={"directory": str(target)},
+                                  headers={"Authorization": header} if header else {})
+            assert refused.status_code == 403 and control.secret not in refused.text
+        auth = {"Authorization": f"Bearer {control.secret}"}
+        assert client.post("/admin/backup", json={"directory": "relative/dir"}, headers=auth).status_code == 400
+        assert client.post("/admin/backup", json={"directory": str(tmp_path)}, headers=auth).status_code == 400
+        done = client.post("/admin/backup", json={"directory": str(target)}, headers=auth)
+        assert done.status_code == 200, done.text
+    assert not control_path(settings).exists()  # withdrawn when the server stops
+    _assert_same_dataset(store_copy, target)
+
+
+def test_a_read_only_server_offers_no_checkpoint(store_copy: Path) -> None:
+    import warnings
+
+    from kg.control import find_control
+    from kg.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    settings = Settings(store=str(store_copy), workers=1, read_only=True)
+    with TestClient(create_app(settings)) as client:
+        assert find_control(settings) is None
+        response = client.post("/admin/backup", json={"directory": "/tmp/x"}, headers={"Authorization": "Bearer x"})
+        assert response.status_code == 404

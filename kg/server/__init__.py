@@ -18,8 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..config import Settings
+from ..control import publish_control, withdraw_control
 from ..errors import KGError
 from ..store import open_store
+from .admin import router as admin_router
 from .auth import require_reader
 from .docs import router as docs_router
 from .graph_store import router as graph_store_router
@@ -42,10 +44,14 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = open_store(settings, read_only=settings.read_only)
         app.state.settings = settings
         app.state.pool = QueryPool(app.state.store.path, size=settings.workers, timeout=settings.query_timeout)
+        # a writable server is the only process that can checkpoint the store: tell local tools
+        app.state.control = None if settings.read_only else publish_control(settings)
         try:
             await run_in_threadpool(app.state.pool.start)
             yield
         finally:
+            if app.state.control is not None:
+                withdraw_control(settings, app.state.control)
             app.state.pool.close()
             app.state.store.close()
 
@@ -80,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         return error_response(400, f"invalid request: {where}")
 
     app.include_router(sparql_router)
+    app.include_router(admin_router)
     app.include_router(graph_store_router)
     app.include_router(linked_data_router)
     app.include_router(page_router)
