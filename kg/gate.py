@@ -46,7 +46,7 @@ from .resources import shape_files
 from .store.embedded import EmbeddedStore, GraphWrite, WriteMode
 from .validate import ValidationReport, load_shapes, ontology_for_validation, validate_graph
 
-__all__ = ["REACH", "GateResult", "PostState", "Targets", "check_write", "run_validation", "project_shapes"]
+__all__ = ["REACH", "GateResult", "PostState", "Targets", "check_write", "project_shapes", "run_validation"]
 
 #: how many undirected hops a shape's verdict on a node can depend on
 REACH = 3
@@ -81,7 +81,7 @@ class Targets:
     opaque: bool
 
     @classmethod
-    def of(cls, shapes: Graph, ontology: Graph) -> "Targets":
+    def of(cls, shapes: Graph, ontology: Graph) -> Targets:
         classes = {str(c) for c in shapes.objects(None, SH.targetClass)}
         classes |= {str(s) for s in shapes.subjects(RDF.type, RDFS.Class) if (s, RDF.type, SH.NodeShape) in shapes}
         classes |= {str(s) for s in shapes.subjects(RDF.type, OWL.Class) if (s, RDF.type, SH.NodeShape) in shapes}
@@ -161,7 +161,7 @@ class PostState:
 
 def _nodes(t: ox.Triple) -> Iterator[object]:
     yield t.subject
-    if not isinstance(t.object, ox.Literal) and not (t.predicate == _TYPE):
+    if not isinstance(t.object, ox.Literal) and t.predicate != _TYPE:
         yield t.object
 
 

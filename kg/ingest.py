@@ -18,7 +18,7 @@ from .formats import RDF_FORMATS, RdfFormatInfo, rdf_format_for_path
 from .store.embedded import EmbeddedStore
 from .writes import Change, Receipt, SourceInfo, apply_write
 
-__all__ = ["ingest_files", "local_agent", "ingest_formats"]
+__all__ = ["ingest_files", "ingest_formats", "local_agent"]
 
 
 def local_agent() -> str:

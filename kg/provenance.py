@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .store.embedded import EmbeddedStore
     from .writes import Receipt
 
-__all__ = ["activity_triples", "last_shapes_checksum", "SHAPES_LABEL"]
+__all__ = ["SHAPES_LABEL", "activity_triples", "last_shapes_checksum"]
 
 #: the label of the entity standing for the shapes a write was validated against
 SHAPES_LABEL = "SHACL shapes"
@@ -45,7 +45,7 @@ def _checksum(out: list[ox.Triple], entity: ox.NamedNode, value: str) -> None:
     out.append(ox.Triple(node, _n(SPDX.checksumValue), ox.Literal(value, datatype=_n(XSD.hexBinary))))
 
 
-def activity_triples(receipt: "Receipt") -> list[ox.Triple]:
+def activity_triples(receipt: Receipt) -> list[ox.Triple]:
     """The provenance record of ``receipt``."""
     act = ox.NamedNode(receipt.iri)
     agent = _n(agent_iri(receipt.agent))
@@ -90,7 +90,7 @@ def activity_triples(receipt: "Receipt") -> list[ox.Triple]:
     return out
 
 
-def last_shapes_checksum(store: "EmbeddedStore") -> str | None:
+def last_shapes_checksum(store: EmbeddedStore) -> str | None:
     """The sha256 of the shapes the most recent write was validated against, or None."""
     query = f"""
         SELECT ?sum WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{

@@ -33,7 +33,7 @@ from .store.embedded import STAGING_PREFIX, EmbeddedStore, WriteMode
 if TYPE_CHECKING:
     from .writes import Change
 
-__all__ = ["plan_update", "declares_dataset", "with_dataset"]
+__all__ = ["declares_dataset", "plan_update", "with_dataset"]
 
 _DEFAULT = ox.DefaultGraph()
 #: strings, IRIs and comments, which may contain the word USING without meaning it
@@ -103,7 +103,7 @@ def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.T
     return {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)}
 
 
-def plan_update(store: EmbeddedStore, change: "Change") -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
+def plan_update(store: EmbeddedStore, change: Change) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
     """The writes ``change.update`` amounts to: (graph, mode, new triples or None for a drop)."""
     text = change.update or ""
     if (change.using_graphs or change.using_named_graphs) and declares_dataset(text):

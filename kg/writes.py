@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import IO, Any
@@ -48,7 +48,7 @@ from .rdfio import XML_PROLOG_BYTES, graph_to_triples, refuse_xml_entities
 from .store.embedded import STAGING_PREFIX, EmbeddedStore, GraphWrite, WriteMode
 from .validate import render_text
 
-__all__ = ["ChangeKind", "Change", "SourceInfo", "GraphReceipt", "Receipt", "apply_write", "write_lock", "syntax_error"]
+__all__ = ["Change", "ChangeKind", "GraphReceipt", "Receipt", "SourceInfo", "apply_write", "syntax_error", "write_lock"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -85,17 +85,17 @@ class Change:
     in_place: bool = False
 
     @classmethod
-    def replace(cls, graph: str | None, triples: Iterable[ox.Triple] | Graph) -> "Change":
+    def replace(cls, graph: str | None, triples: Iterable[ox.Triple] | Graph) -> Change:
         """Graph ``graph`` (None: the default graph) becomes ``triples``."""
         return cls(ChangeKind.REPLACE, _graph_name(graph), _triples(triples))
 
     @classmethod
-    def add(cls, graph: str | None, triples: Iterable[ox.Triple] | Graph) -> "Change":
+    def add(cls, graph: str | None, triples: Iterable[ox.Triple] | Graph) -> Change:
         """``triples`` join graph ``graph`` (None: the default graph)."""
         return cls(ChangeKind.ADD, _graph_name(graph), _triples(triples))
 
     @classmethod
-    def delete(cls, graph: str | None) -> "Change":
+    def delete(cls, graph: str | None) -> Change:
         """Graph ``graph`` (None: the default graph) goes."""
         return cls(ChangeKind.DELETE, _graph_name(graph))
 
@@ -107,13 +107,13 @@ class Change:
         using_graphs: Sequence[str] = (),
         using_named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
-    ) -> "Change":
+    ) -> Change:
         """A SPARQL 1.1 Update, with the protocol's ``using-graph-uri``/``using-named-graph-uri``."""
         return cls(ChangeKind.UPDATE, update=update, using_graphs=tuple(using_graphs),
                    using_named_graphs=tuple(using_named_graphs), base_iri=base_iri)
 
     @classmethod
-    def dataset(cls, quads: Iterable[ox.Quad], *, replace: bool = False) -> "Change":
+    def dataset(cls, quads: Iterable[ox.Quad], *, replace: bool = False) -> Change:
         """Quads of several graphs (default-graph quads go to the default graph)."""
         return cls(ChangeKind.DATASET, quads=tuple(quads), replace_graphs=replace)
 
@@ -127,7 +127,7 @@ class Change:
         labels: Sequence[str] | None = None,
         base_iri: str | None = None,
         in_place: bool = False,
-    ) -> "Change":
+    ) -> Change:
         """RDF files streamed into graph ``graph`` (None: the default graph), replacing it or,
         with ``add``, joining it. Nothing is held in memory: for large ingests and bodies.
 
@@ -429,7 +429,7 @@ def apply_write(
     if store.read_only:
         raise StoreError(f"the store at {store.path} is open read-only; writes need a writable store")
     with write_lock(store):
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         staged: list[str] = []
         loading: list[str] = []
         union_touched = False
@@ -470,7 +470,7 @@ def apply_write(
                 source=source.name if source else None,
                 sha256=digest,
                 started=started,
-                ended=datetime.now(timezone.utc),
+                ended=datetime.now(UTC),
                 graphs=graphs,
                 conforms=gate.report.conforms,
                 warnings=_warnings(gate),

@@ -26,7 +26,7 @@ KG = [str(Path(sys.executable).with_name("kg"))]
 
 
 def kg(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KG, "--store", str(store), *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([*KG, "--store", str(store), *args], check=False, capture_output=True, text=True, timeout=600)
 
 
 def snapshot(path: Path) -> dict[str, Graph]:

@@ -235,7 +235,37 @@ def test_the_gate_finds_what_validating_everything_finds(tmp_path: Path) -> None
                     source=None, shapes=shapes)
     found = caught.value.report.results  # type: ignore[attr-defined]
     key = lambda r: (r.focus_node, r.path, r.source_shape if not r.source_shape.startswith("_:") else r.node_shape,
-                     r.value)  # noqa: E731
+                     r.value)
     assert sorted(map(key, found)) == sorted(map(key, everything.results))
     assert store.named_graphs() == []
     store.close()
+
+
+def test_concurrent_writers_are_serialized(empty: EmbeddedStore) -> None:
+    """Eight threads write at once: every write is committed whole, each with its own receipt,
+    and the union is exactly the union of the graphs afterwards."""
+    import threading
+
+    receipts: list[str] = []
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            triples = [triple(ox.NamedNode(f"{EX}s{n}"), P, str(i)) for i in range(50)]
+            receipts.append(apply_write(empty, Change.replace(f"{EX}w{n}", triples), agent=f"w{n}", source=None).iri)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(set(receipts)) == 8
+    for n in range(8):
+        assert len(list(empty.graph_triples(f"{EX}w{n}"))) == 50
+    named = Graph()
+    for name, graph in snapshot(empty).items():
+        if name != "(union)":
+            named += graph
+    assert isomorphic(snapshot(empty)["(union)"], named)

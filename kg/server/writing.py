@@ -21,7 +21,7 @@ from ..writes import Change, Receipt, SourceInfo, apply_write, write_lock
 from .responses import error_response
 from .workers import QueryPool
 
-__all__ = ["run_write", "receipt_response", "rejection_response"]
+__all__ = ["receipt_response", "rejection_response", "run_write"]
 
 
 def _write_and_refresh(request: Request, change: Change, agent: str, source: SourceInfo | None) -> Receipt:
