@@ -148,6 +148,9 @@ BAD = [
     ("unknown token", "POST", {"graph": GRAPH}, TURTLE, "text/turtle", "unknown", 403, ["not known"]),
     ("provenance", "PUT", {"graph": str(PROVENANCE_GRAPH)}, TURTLE, "text/turtle", "good", 403, ["store itself"]),
     ("entities", "PUT", {"graph": GRAPH}, ENTITIES, "application/rdf+xml", "good", 400, ["entity"]),
+    # pyoxigraph's JSON-LD parser loads no remote context, so a body cannot make the server fetch
+    ("remote context", "PUT", {"graph": GRAPH}, '{"@context": "http://127.0.0.1:9/c.jsonld", "@id": "http://example.org/s"}',
+     "application/ld+json", "good", 400, ["remote context"]),
     ("graph and default", "PUT", {"graph": GRAPH, "default": ""}, TURTLE, "text/turtle", "good", 400, ["not both"]),
     ("update syntax", "POST", None, "INSERT DATA { <a> ", "application/sparql-update", "good", 400, ["syntax"]),
     ("update no token", "POST", None, f"CLEAR GRAPH <{GRAPH}>", "application/sparql-update", "none", 401, ["token"]),
