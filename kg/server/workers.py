@@ -22,6 +22,7 @@ of writes with no query between them costs one restart, not one per write.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
 import queue
@@ -276,6 +277,7 @@ class QueryPool:
         self._closed = False
         self._stale = False
         self._restart_lock = threading.Lock()
+        self._quiesce: contextlib.AbstractContextManager[object] | None = None
 
     def start(self) -> None:
         """Start every worker and wait until each has opened the store."""
@@ -338,8 +340,10 @@ class QueryPool:
         if self._stale:
             with self._restart_lock:
                 if self._stale:
-                    self._stale = False
-                    self.restart()
+                    # between writes: the fresh workers' views hold no write half-staged
+                    with self._quiesce or contextlib.nullcontext():
+                        self._stale = False
+                        self.restart()
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         deadline = time.monotonic() + limit
         try:
@@ -386,8 +390,11 @@ class QueryPool:
             raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
         raise KGError(str(first))
 
-    def invalidate(self) -> None:
-        """Mark every worker's view as old (a write was committed): the next query restarts them."""
+    def invalidate(self, *, quiesce: contextlib.AbstractContextManager[object] | None = None) -> None:
+        """Mark every worker's view as old (a write was committed): the next query restarts them,
+        holding ``quiesce`` (the writers' lock) meanwhile, so no write is half-way then."""
+        if quiesce is not None:
+            self._quiesce = quiesce
         self._stale = True
 
     def restart(self) -> None:

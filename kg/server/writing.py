@@ -27,9 +27,10 @@ __all__ = ["receipt_response", "rejection_response", "run_write"]
 def _write_and_refresh(request: Request, change: Change, agent: str, source: SourceInfo | None) -> Receipt:
     store = request.app.state.store
     pool: QueryPool = request.app.state.pool
-    with write_lock(store):
+    lock = write_lock(store)
+    with lock:
         receipt = apply_write(store, change, agent=agent, source=source)
-        pool.invalidate()
+        pool.invalidate(quiesce=lock)
     return receipt
 
 

@@ -273,8 +273,8 @@ class EmbeddedStore:
             self._store.flush()
 
     def has_graph(self, name: str) -> bool:
-        """True when the named graph exists (it may be empty)."""
-        return self._store.contains_named_graph(ox.NamedNode(name))
+        """True when the named graph exists (it may be empty); never for a staging graph."""
+        return not name.startswith(STAGING_PREFIX) and self._store.contains_named_graph(ox.NamedNode(name))
 
     def graph_triples(self, name: str) -> Iterator[ox.Triple]:
         """The triples of one named graph."""
