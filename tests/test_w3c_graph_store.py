@@ -9,9 +9,8 @@ variable later requests use. The manifest's ``/gsp`` path prefix is replaced by 
 Every test runs against a fresh store (its first PUT must answer 201 Created), and every request
 carries a write token (the suite sends none; this endpoint refuses writes without one).
 
-Tests that ``mf:requires mf:DirectGraphIdentification`` (graphs named by the request path, e.g.
-``/gsp/person/1.ttl``) are skipped: this endpoint names graphs only by ``?graph=IRI``, which the
-protocol allows ("indirect graph identification").
+Both ways of naming a graph are tested: ``?graph=IRI`` (indirect) and a URL below the endpoint,
+``/graph-store/person/1.ttl`` (direct: the graph's IRI is that URL).
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ CNT = Namespace("http://www.w3.org/2011/content#")
 MANIFEST_PREFIX, ENDPOINT = "/gsp", "/graph-store"
 #: hts: names the manifests use, as the status codes they allow
 STATUS = {"OK": {200}, "Created": {201}, "NoContent": {204}, "NotFound": {404}}
-DIRECT = "direct graph identification (graphs named by the request path) is not offered; use ?graph=IRI"
 #: every test the manifests list (a new one fails test_table_covers_the_manifests until it is added)
 EXPECTED = {
     "put_get_repeat_indirect", "put_get_default", "put_delete_get_delete_indirect", "post_get_post_get_indirect",
@@ -133,10 +131,6 @@ def load_tests() -> list[GspTest]:
 TESTS = load_tests()
 
 
-def _marks(test: GspTest) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.skip(reason=DIRECT)] if "DirectGraphIdentification" in test.requires else []
-
-
 @pytest.fixture()
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """A fresh, empty writable store served in-process; every request carries a write token."""
@@ -150,7 +144,7 @@ def _parse(text: str, media: str) -> Graph:
     return Graph().parse(data=text, format={"text/turtle": "turtle", "application/n-triples": "nt"}[media])
 
 
-@pytest.mark.parametrize("test", [pytest.param(t, id=t.key, marks=_marks(t)) for t in TESTS])
+@pytest.mark.parametrize("test", [pytest.param(t, id=t.key) for t in TESTS])
 def test_graph_store(test: GspTest, client: TestClient) -> None:
     """Send the test's requests in order; each response must be what the manifest expects."""
     variables: dict[str, str] = {}

@@ -1,6 +1,7 @@
-"""``/graph-store``: the SPARQL 1.1 Graph Store HTTP Protocol (indirect graph identification).
+"""``/graph-store``: the SPARQL 1.1 Graph Store HTTP Protocol.
 
-``?graph=IRI`` names a graph, ``?default`` the default graph (the graph that holds
+``?graph=IRI`` names a graph (indirect identification), as does a URL below
+``/graph-store/`` (direct identification: the graph's IRI is that URL); ``?default`` names the default graph (the graph that holds
 triples written to it, :data:`kg.iris.DEFAULT_GRAPH`; queries still see the union).
 Without either, ``GET`` returns the whole dataset and ``POST`` either creates a new
 graph from triples (201 with its IRI in ``Location``) or, with N-Quads/TriG, adds to
@@ -46,9 +47,15 @@ _BODY = "request body"
 
 
 def _target(request: Request) -> str | None | Response:
-    """The graph a request names: an IRI, DEFAULT_GRAPH for ``?default``, None for neither."""
+    """The graph a request names: an IRI, DEFAULT_GRAPH for ``?default``, None for neither.
+
+    A request below ``/graph-store/`` names its own URL (direct identification)."""
     params = parse_qs(request.url.query, keep_blank_values=True)
     graphs = params.get("graph", [])
+    if "path" in request.path_params:
+        if graphs or "default" in params:
+            return error_response(400, "a graph named by its URL takes no ?graph or ?default")
+        return str(request.url.replace(query="", fragment=""))
     if "default" in params and graphs:
         return error_response(400, "give either ?graph=IRI or ?default, not both")
     if len(graphs) > 1:
@@ -185,6 +192,8 @@ def _serialize(triples: list[ox.Triple] | list[ox.Quad], fmt: RdfFormatInfo) -> 
 
 
 @router.api_route("/graph-store", methods=["GET", "HEAD"], name="graph_store", summary="Graph Store: read a graph")
+@router.api_route("/graph-store/{path:path}", methods=["GET", "HEAD"], name="graph_store_direct",
+                  summary="Graph Store: read the graph this URL names")
 async def read_graph(request: Request) -> Response:
     """The graph ``?graph=IRI`` or ``?default`` names (404 if there is none), or the whole dataset."""
     target = _target(request)
@@ -214,6 +223,7 @@ async def read_graph(request: Request) -> Response:
 
 
 @router.put("/graph-store", summary="Graph Store: replace a graph")
+@router.put("/graph-store/{path:path}", summary="Graph Store: replace the graph this URL names")
 async def put_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Replace ``?graph=IRI`` (or ``?default``) by the body: 201 when new, 200 with the receipt."""
     target = _target(request)
@@ -225,6 +235,7 @@ async def put_graph(request: Request, agent: str = Depends(require_writer)) -> R
 
 
 @router.post("/graph-store", summary="Graph Store: add to a graph, create one, or add a dataset")
+@router.post("/graph-store/{path:path}", summary="Graph Store: add to the graph this URL names")
 async def post_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Add the body to ``?graph=IRI``/``?default``; without either, a new graph (triples) or a dataset (quads)."""
     target = _target(request)
@@ -234,6 +245,7 @@ async def post_graph(request: Request, agent: str = Depends(require_writer)) -> 
 
 
 @router.delete("/graph-store", summary="Graph Store: delete a graph")
+@router.delete("/graph-store/{path:path}", summary="Graph Store: delete the graph this URL names")
 async def delete_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Delete ``?graph=IRI`` (or ``?default``): 200 with the receipt, 404 if there is no such graph."""
     target = _target(request)
