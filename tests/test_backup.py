@@ -305,3 +305,24 @@ def test_a_read_only_server_offers_no_checkpoint(store_copy: Path) -> None:
         assert find_control(settings) is None
         response = client.post("/admin/backup", json={"directory": "/tmp/x"}, headers={"Authorization": "Bearer x"})
         assert response.status_code == 404
+
+
+def test_backup_through_a_server_that_wants_tokens_for_reads(store_copy: Path, tmp_path: Path) -> None:
+    import warnings
+
+    from kg.control import find_control
+    from kg.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    settings = Settings(store=str(store_copy), workers=1, read_token_required=True)
+    with TestClient(create_app(settings)) as client:
+        control = find_control(settings)
+        assert control is not None
+        assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 401
+        auth = {"Authorization": f"Bearer {control.secret}"}
+        done = client.post("/admin/backup", json={"directory": str(tmp_path / "checkpoint")}, headers=auth)
+        assert done.status_code == 200, done.text
+    _assert_same_dataset(store_copy, tmp_path / "checkpoint")
