@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "DocumentAnnotations",
     "Annotations",
     "load_annotations",
+    "load_document_annotations",
     "find_quote",
     "ENTITIES_FILE",
 ]
@@ -422,15 +423,43 @@ def load_annotations(annotations_dir: Path, documents: Iterable[Document]) -> An
         if extra.name != ENTITIES_FILE and extra.stem not in by_id:
             raise BuildError(f"annotation file for unknown document {extra.stem!r}", location=Location(str(extra)))
     _check_claims_across(result)
-    for doc_id, document in by_id.items():
-        if document.author is not None and document.author not in result.entities:
-            raise BuildError(
-                f"author {document.author!r} is not a declared actor", location=Location(str(document.meta_path))
-            )
+    for document in by_id.values():
+        _check_author(document, result.entities)
     return result
 
 
-def _check_claims_across(result: Annotations) -> None:
+def load_document_annotations(
+    file: Path,
+    document: Document,
+    entities: Mapping[str, Entity],
+    *,
+    other_claims: Collection[str] = (),
+) -> Annotations:
+    """The annotations of one document added on its own, checked against what exists already.
+
+    ``entities`` are the entities known elsewhere (the file may declare more in its own
+    ``entities:`` list); ``other_claims`` are the claim ids of the other documents: a
+    claim may refer to them (``corroborates``/``contradicts``) but not reuse one.
+    Raises :class:`BuildError` at the first problem, with ``file:line``.
+    """
+    result = Annotations(entities=dict(entities))
+    result.documents[document.id] = _document_file(file, {document.id: document}, result.entities)
+    for claim in result.documents[document.id].claims:
+        if claim.id in other_claims:
+            raise BuildError(f"claim id {claim.id!r} is already used by another document", location=claim.location)
+    _check_claims_across(result, known=other_claims)
+    _check_author(document, result.entities)
+    return result
+
+
+def _check_author(document: Document, entities: Mapping[str, Entity]) -> None:
+    if document.author is not None and document.author not in entities:
+        raise BuildError(
+            f"author {document.author!r} is not a declared actor", location=Location(str(document.meta_path))
+        )
+
+
+def _check_claims_across(result: Annotations, *, known: Collection[str] = ()) -> None:
     seen: dict[str, Claim] = {}
     for doc in result.documents.values():
         for claim in doc.claims:
@@ -442,7 +471,7 @@ def _check_claims_across(result: Annotations) -> None:
             seen[claim.id] = claim
     for claim in seen.values():
         for other in (*claim.corroborates, *claim.contradicts):
-            if other not in seen:
+            if other not in seen and other not in known:
                 raise BuildError(f"claim {claim.id!r} refers to unknown claim {other!r}", location=claim.location)
             if other == claim.id:
                 raise BuildError(f"claim {claim.id!r} refers to itself", location=claim.location)

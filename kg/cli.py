@@ -206,6 +206,165 @@ def dump(ctx: click.Context, fmt: str) -> None:
         sys.stdout.flush()
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--graph", "graph", required=True, metavar="IRI", help="The named graph the files become.")
+@click.option("--add", is_flag=True, help="Add to the graph instead of replacing it.")
+@click.option("--agent", metavar="NAME", help="Who is recorded as the agent (default: cli:<user>).")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
+              help="Format of the report when the files are rejected.")
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[Path, ...], graph: str, add: bool, agent: str | None, fmt: str) -> None:
+    """Ingest RDF FILES into the named graph IRI: validated, all or nothing, with a receipt.
+
+    Prints the receipt (JSON) on stdout. Exit 0 committed; 1 rejected by the shapes
+    (the report on stdout, nothing written); 2 a file unreadable (file:line:column).
+    """
+    import json
+
+    from .errors import ValidationFailed
+    from .ingest import ingest_files
+
+    total = sum(f.stat().st_size for f in files if f.is_file())
+
+    def say(stage: str) -> None:
+        click.echo(f"{stage.capitalize()}…", err=True)
+
+    with _store(ctx) as store, _errors():
+        try:
+            if total >= _PROGRESS_BYTES:
+                with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
+                    receipt = ingest_files(store, files, graph, add=add, agent=agent, progress=bar.update,
+                                           on_stage=say)
+            else:
+                receipt = ingest_files(store, files, graph, add=add, agent=agent, on_stage=say)
+        except ValidationFailed as exc:
+            click.echo(RENDERERS[fmt](exc.report), nl=False)  # type: ignore[arg-type]
+            click.echo(f"Rejected: {exc.message.splitlines()[0]}", err=True)
+            ctx.exit(1)
+    click.echo(json.dumps(receipt.to_json(), indent=2))
+    click.echo(f"Ingested into <{graph}>: +{receipt.added} −{receipt.removed} triples; receipt {receipt.iri}", err=True)
+
+
+#: files at least this large get a progress bar on stderr
+_PROGRESS_BYTES = 10_000_000
+
+
+@main.group()
+def token() -> None:
+    """Write tokens: a client sends 'Authorization: Bearer <secret>'; the token's name is
+    recorded as the agent of every change it makes. Stored hashed beside the store
+    (setting tokens_file)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.pass_context
+def token_create(ctx: click.Context, name: str) -> None:
+    """Create the token NAME and print its secret on stdout — the only time it is shown."""
+    from .auth import create_token
+
+    with _errors():
+        secret = create_token(_settings(ctx), name)
+    click.echo(secret)
+    click.echo(f"Token {name!r} created; keep the secret now, it cannot be shown again.", err=True)
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """List the tokens: name, when created, whether revoked (never a secret)."""
+    from .auth import list_tokens
+
+    with _errors():
+        tokens = list_tokens(_settings(ctx))
+    width = max([len("NAME"), *(len(t.name) for t in tokens)])
+    click.echo(f"{'NAME':<{width}}  {'CREATED':<25}  STATUS")
+    for t in tokens:
+        click.echo(f"{t.name:<{width}}  {t.created.isoformat():<25}  {'revoked' if t.revoked else 'active'}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.pass_context
+def token_revoke(ctx: click.Context, name: str) -> None:
+    """Revoke the token NAME: requests bearing it are refused (403) from now on."""
+    from .auth import revoke_token
+
+    with _errors():
+        revoke_token(_settings(ctx), name)
+    click.echo(f"Token {name!r} revoked.", err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, directory: Path) -> None:
+    """Copy the store to the new DIRECTORY: a consistent snapshot, also while 'kg serve' runs.
+
+    The copy is itself a store. Tokens are not included. Exit 0 done, 1 store error,
+    2 DIRECTORY exists and is not empty.
+    """
+    from .backup import backup_store
+
+    with _errors():
+        snapshot = backup_store(_settings(ctx), directory)
+    click.echo(
+        f"Backed up {snapshot.quads} quads ({snapshot.graphs} named graphs) to {snapshot.path}: {snapshot.method}",
+        err=True,
+    )
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store that holds data.")
+@click.pass_context
+def restore(ctx: click.Context, directory: Path, force: bool) -> None:
+    """Replace the store by the backup in DIRECTORY, all at once (stop 'kg serve' first).
+
+    Exit 0 done, 1 store error (e.g. in use), 2 not a backup, or the store holds data
+    and --force was not given.
+    """
+    from .backup import restore_store
+
+    with _errors():
+        snapshot = restore_store(_settings(ctx), directory, force=force)
+    click.echo(f"Restored {snapshot.quads} quads ({snapshot.graphs} named graphs) into {snapshot.path}", err=True)
+
+
+@main.command("add-document")
+@click.argument("text", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--meta", type=click.Path(dir_okay=False, path_type=Path),
+              help="The document's metadata (title, author, datePublished, sha256). Default: TEXT with .yaml.")
+@click.option("--annotations", "annotations_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Its annotations: claims with verbatim quotes, like data/annotations/<id>.yaml.")
+@click.option("--agent", metavar="NAME", help="Who is recorded as the agent (default: cli:<user>).")
+@click.pass_context
+def add_document_command(
+    ctx: click.Context, text: Path, meta: Path | None, annotations_file: Path, agent: str | None
+) -> None:
+    """Add a source document TEXT to the store, built like the seed articles, in its own graph.
+
+    Entities and claims already in the store may be named. The graph passes the SHACL
+    gate and is committed with a receipt (printed as JSON). Adding the same document
+    again replaces its graph. Exit 0 added; 1 an annotation cannot be built (file:line)
+    or the graph breaks the shapes — the store is then unchanged; 2 unreadable input.
+    """
+    import json
+
+    from .add_document import add_document
+    from .ingest import local_agent
+
+    with _store(ctx) as store, _errors():
+        added = add_document(
+            store, text, meta=meta or text.with_suffix(".yaml"), annotations=annotations_file,
+            agent=agent or local_agent(),
+        )
+    click.echo(json.dumps(added.receipt.to_json(), indent=2))
+    extra = f", {len(added.new_entities)} new entities" if added.new_entities else ""
+    click.echo(f"Added document {added.document}: {added.claims} claims{extra} into <{added.graph}>", err=True)
+
+
 @main.group()
 def ontology() -> None:
     """Work with the OWL ontology."""

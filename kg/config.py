@@ -49,6 +49,8 @@ class Settings:
     workers: int = 4
     #: largest accepted SPARQL request body or query string, in bytes
     max_query_bytes: int = 1_000_000
+    #: largest accepted Graph Store Protocol request body (RDF to store), in bytes
+    max_body_bytes: int = 100_000_000
     #: IRI prefixes that SERVICE (and LOAD) may reach, comma-separated; empty refuses all
     service_allow: str = ""
     # --- a remote SPARQL 1.1 store (``store`` is then its query endpoint URL) ---
@@ -77,11 +79,29 @@ class Settings:
     remote_union_graph: str = ""
     #: the graph listing the named graphs this store manages; empty means ``…/id/graph/kg-catalogue``
     remote_catalogue_graph: str = ""
+    #: the JSON file of write tokens (hashed); ``None`` means ``<store>.tokens.json`` beside the store
+    tokens_file: Path | None = None
+    #: when true, reads (queries, pages, dumps) need a token too; writes always do
+    read_token_required: bool = False
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:
         """The allowed SERVICE/LOAD IRI prefixes."""
         return tuple(p.strip() for p in self.service_allow.split(",") if p.strip())
+
+    @property
+    def tokens_path(self) -> Path:
+        """Where the tokens live: ``tokens_file``, or a file beside the store directory.
+
+        Beside, not inside: the store directory belongs to pyoxigraph, and a backup of
+        the data should not carry the credentials that may write to it.
+        """
+        if self.tokens_file is not None:
+            return self.tokens_file
+        if self.store_is_remote:
+            return Path(platformdirs.user_data_dir(APP_NAME)) / "remote.tokens.json"
+        store = Path(self.store)
+        return store.parent / f"{store.name}.tokens.json"
 
     @property
     def store_is_remote(self) -> bool:
@@ -104,7 +124,7 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(_FIELDS))}")
         kind = _FIELDS[key].type
         try:
-            if key == "corpus":
+            if key in ("corpus", "tokens_file"):
                 out[key] = Path(value).expanduser()
             elif kind == "int":
                 out[key] = int(value)

@@ -15,7 +15,7 @@ from .errors import BuildError, InputError, Location
 from .iris import is_slug
 from .yamlfile import LineDict, line_of, load_yaml
 
-__all__ = ["Document", "load_documents", "sha256_hex", "DATE_PATTERN"]
+__all__ = ["Document", "load_documents", "read_document", "sha256_hex", "DATE_PATTERN"]
 
 #: YYYY, YYYY-MM or YYYY-MM-DD: the date forms the texts give.
 DATE_PATTERN = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -42,10 +42,21 @@ class Document:
     language: str
 
 
-def _read_document(txt: Path) -> Document:
-    meta_path = txt.with_suffix(".yaml")
+def read_document(txt: Path, meta_path: Path | None = None) -> Document:
+    """One document and its metadata, fixity checked.
+
+    In a corpus the metadata is ``<id>.yaml`` beside ``<id>.txt`` and the id is the file
+    stem; a document added on its own (``meta_path`` given) takes its id from the
+    metadata's ``id``, defaulting to the stem.
+    """
+    beside = meta_path is None
+    meta_path = txt.with_suffix(".yaml") if meta_path is None else meta_path
+    if not txt.is_file():
+        raise InputError("no such document file", location=Location(str(txt)))
     if not meta_path.is_file():
-        raise BuildError(f"no metadata file {meta_path.name} beside the document", location=Location(str(txt)))
+        if beside:
+            raise BuildError(f"no metadata file {meta_path.name} beside the document", location=Location(str(txt)))
+        raise InputError("no such metadata file", location=Location(str(meta_path)))
     meta = load_yaml(meta_path)
     where = Location(str(meta_path), line_of(meta, 1))
     if not isinstance(meta, LineDict):
@@ -60,8 +71,10 @@ def _read_document(txt: Path) -> Document:
         raise InputError(f"document is not UTF-8 (byte {exc.start})", location=Location(str(txt))) from None
     digest = sha256_hex(raw)
     doc_id = str(meta.get("id", txt.stem))
-    if doc_id != txt.stem or not is_slug(doc_id):
+    if beside and doc_id != txt.stem:
         raise BuildError(f"id {doc_id!r} must equal the file stem {txt.stem!r} and be a slug", location=where)
+    if not is_slug(doc_id):
+        raise BuildError(f"id {doc_id!r} is not a slug (lower-case letters, digits, '-' or '_')", location=where)
     if "sha256" in meta and str(meta["sha256"]).lower() != digest:
         raise BuildError(
             f"fixity check failed: {txt.name} has sha256 {digest}, metadata says {meta['sha256']}", location=where
@@ -89,7 +102,7 @@ def load_documents(corpus_dir: Path) -> list[Document]:
     folder = corpus_dir / "documents"
     if not folder.is_dir():
         raise InputError(f"no documents/ folder in corpus {corpus_dir}", location=Location(str(corpus_dir)))
-    docs = [_read_document(p) for p in sorted(folder.glob("*.txt"))]
+    docs = [read_document(p) for p in sorted(folder.glob("*.txt"))]
     if not docs:
         raise BuildError("the corpus has no documents (*.txt)", location=Location(str(folder)))
     return docs

@@ -6,12 +6,18 @@
     ├── ConfigError              exit 2, HTTP 500  bad settings (kg.toml, KG_* variables)
     ├── BuildError               exit 1, HTTP 422  documents/annotations that cannot be built (file:line)
     ├── InputError               exit 2, HTTP 400  input that cannot be read or parsed (file:line:column)
-    │   └── QueryError           exit 2, HTTP 400  a SPARQL query or update that does not parse
+    │   ├── QueryError           exit 2, HTTP 400  a SPARQL query or update that does not parse
+    │   ├── ProtectedGraphError  exit 2, HTTP 403  a write to a graph only the store writes (receipts)
+    │   └── TooLargeError        exit 2, HTTP 413  a request body over the configured limit
     ├── StoreError               exit 1, HTTP 503  the store cannot be opened or written
+    ├── AuthError                exit 1, HTTP 401  no token, or an Authorization header that is not a Bearer token
+    │   └── ForbiddenError       exit 1, HTTP 403  a token that is unknown or revoked
+    ├── ValidationFailed         exit 1, HTTP 422  a write that would break the shapes (carries the report)
     └── ReasonerError            exit 3, HTTP 500  the OWL reasoner cannot run (no Java, …)
 
 Non-conformance with the shapes and an inconsistent ontology are *results*
-(:class:`kg.validate.ValidationReport`, :class:`kg.ontology.ConsistencyResult`), not errors.
+(:class:`kg.validate.ValidationReport`, :class:`kg.ontology.ConsistencyResult`), not errors;
+only a *write* that would break the shapes is refused, with :class:`ValidationFailed`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ __all__ = [
     "InputError",
     "QueryError",
     "StoreError",
+    "AuthError",
+    "ForbiddenError",
     "ReasonerError",
+    "ProtectedGraphError",
+    "TooLargeError",
+    "ValidationFailed",
     "Location",
 ]
 
@@ -90,6 +101,47 @@ class StoreError(KGError):
     """The store cannot be opened, read or written."""
 
     http_status = 503
+
+
+class AuthError(KGError):
+    """A request that needs a token came without a usable one.
+
+    Messages never quote the presented token: they say what was wrong with the header.
+    """
+
+    http_status = 401
+
+
+class ForbiddenError(AuthError):
+    """A well-formed token that is not (or no longer) accepted: unknown or revoked."""
+
+    http_status = 403
+
+
+class ProtectedGraphError(InputError):
+    """A write aimed at a graph only the store itself writes (receipts, staging)."""
+
+    http_status = 403
+
+
+class TooLargeError(InputError):
+    """A request body over the configured limit."""
+
+    http_status = 413
+
+
+class ValidationFailed(KGError):
+    """A write that would break the shapes (a ``sh:Violation``); nothing was written.
+
+    Carries the :class:`kg.validate.ValidationReport` so callers can render it.
+    """
+
+    exit_code = 1
+    http_status = 422
+
+    def __init__(self, message: str, *, report: object) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class ReasonerError(KGError):

@@ -13,7 +13,21 @@ from rdflib import URIRef
 
 from .namespaces import RESOURCE_BASE, WD
 
-__all__ = ["Kind", "SLUG_PATTERN", "is_slug", "mint", "parse", "wikidata", "claim_part", "graph_iri"]
+__all__ = [
+    "Kind",
+    "SLUG_PATTERN",
+    "is_slug",
+    "mint",
+    "parse",
+    "wikidata",
+    "claim_part",
+    "graph_iri",
+    "staging_graph",
+    "activity_iri",
+    "agent_iri",
+    "DEFAULT_GRAPH",
+    "PROVENANCE_GRAPH",
+]
 
 #: A slug: lower-case ASCII letters and digits, words joined by ``-`` or ``_``.
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -69,6 +83,34 @@ def claim_part(claim: URIRef, part: str) -> URIRef:
 def graph_iri(slug: str) -> URIRef:
     """The IRI of a named graph (one per source)."""
     return mint(Kind.GRAPH, slug)
+
+
+def staging_graph(token: str) -> URIRef:
+    """The IRI of a staging graph: where a write's triples wait until it commits.
+
+    Staging graphs are never data: listings, dumps and the union leave them out, and
+    the next writable open of the store drops any a killed writer left behind.
+    """
+    return URIRef(f"{RESOURCE_BASE}{Kind.GRAPH.value}/staging-{token}")
+
+
+#: the graph that holds triples written to the SPARQL/Graph Store "default graph"
+#: (the default graph that queries see stays the union of every named graph)
+DEFAULT_GRAPH = URIRef(f"{RESOURCE_BASE}{Kind.GRAPH.value}/default")
+#: the graph of write receipts: one ``prov:Activity`` per committed write
+PROVENANCE_GRAPH = URIRef(f"{RESOURCE_BASE}{Kind.GRAPH.value}/provenance")
+
+
+def activity_iri(token: str) -> URIRef:
+    """The IRI of one write's receipt (a ``prov:Activity`` in the provenance graph)."""
+    return URIRef(f"{PROVENANCE_GRAPH}#activity-{token}")
+
+
+def agent_iri(name: str) -> URIRef:
+    """The IRI of the agent (a token name) a write's receipt names."""
+    from urllib.parse import quote
+
+    return URIRef(f"{PROVENANCE_GRAPH}#agent-{quote(name, safe='')}")
 
 
 def wikidata(qid: str) -> URIRef:

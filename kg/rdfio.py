@@ -6,6 +6,7 @@ owlready2 work with.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import mmap
 import re
@@ -20,13 +21,16 @@ from .errors import InputError, Location
 from .formats import RdfFormatInfo, rdf_format_for_path
 
 __all__ = [
+    "XML_PROLOG_BYTES",
     "graph_to_store",
+    "graph_to_triples",
     "load_for_validation",
     "mentions_integer_subtypes",
     "parse_file",
     "parse_file_lines",
     "quads_to_graph",
     "read_graph",
+    "refuse_xml_entities",
     "to_oxigraph_term",
     "to_rdflib_term",
 ]
@@ -40,6 +44,34 @@ def _location(path: Path, message: str) -> Location:
         nums = [int(n) for n in match.groups() if n is not None]
         return Location(str(path), nums[0], nums[1])
     return Location(str(path))
+
+
+#: how much of an RDF/XML document is searched for entity declarations (its DOCTYPE)
+XML_PROLOG_BYTES = 64 * 1024
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
+def refuse_xml_entities(head: bytes, where: str) -> None:
+    """Refuse RDF/XML whose DOCTYPE declares entities.
+
+    pyoxigraph's RDF/XML parser expands internal entities, nested ones included, so a
+    few hundred bytes of declarations can expand to gigabytes ("billion laughs"); it
+    refuses external ones. RDF/XML needs no entities of its own, so any declaration
+    is refused before parsing. ``head`` is the start of the document
+    (:data:`XML_PROLOG_BYTES`); a DOCTYPE that does not end within it is refused too.
+    """
+    match = _DOCTYPE.search(head)
+    if match is None:
+        return
+    subset = head[match.end():]
+    end = subset.find(b">") if b"[" not in subset.split(b">", 1)[0] else subset.find(b"]")
+    if end < 0 or b"<!ENTITY" in subset[: end + 1].upper():
+        line = head[: match.start()].count(b"\n") + 1
+        raise InputError(
+            "RDF/XML with entity declarations (<!ENTITY …> in a DOCTYPE) is not accepted: "
+            "entities can expand without limit; write the values out",
+            location=Location(where, line),
+        )
 
 
 def _format(path: Path, fmt: RdfFormatInfo | None) -> RdfFormatInfo:
@@ -60,6 +92,8 @@ def _checked_bytes(path: Path, fmt: RdfFormatInfo | None) -> tuple[RdfFormatInfo
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     if not data.strip():
         raise InputError("the file is empty", location=Location(str(path)))
+    if found.name == "rdfxml":
+        refuse_xml_entities(data[:XML_PROLOG_BYTES], str(path))
     return found, data
 
 
@@ -112,8 +146,12 @@ def load_for_validation(
     """
     fmt = _format(path, fmt)
     try:
-        if path.stat().st_size < 65536 and not path.read_bytes().strip():
+        with path.open("rb") as handle:
+            head = handle.read(XML_PROLOG_BYTES)
+        if not head.strip() and path.stat().st_size <= len(head):
             raise InputError("the file is empty", location=Location(str(path)))
+        if fmt.name == "rdfxml":
+            refuse_xml_entities(head, str(path))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     base = path.resolve().as_uri()
@@ -181,8 +219,17 @@ def parse_file_lines(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[tu
         raise _syntax_error(path, fmt, exc) from None
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
-    """A pyoxigraph term as an rdflib term."""
+    """A pyoxigraph term as an rdflib term.
+
+    A simple literal comes back as rdflib's plain literal, not typed ``xsd:string``: RDF 1.1
+    says they are the same, but rdflib compares them as different, so shapes with
+    ``sh:in``/``sh:hasValue`` on strings, and graph comparisons, would fail on data read
+    back from the store.
+    """
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -190,18 +237,25 @@ def to_rdflib_term(term: object) -> URIRef | BNode | Literal:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
         # the lexical form as written: "01"^^xsd:integer stays "01" (sh:pattern, sh:maxLength and
         # sh:datatype read the lexical form; rdflib would otherwise rewrite it to "1")
         return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise TypeError(f"unsupported RDF term {term!r}")
 
 
+_BNODE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
 def to_oxigraph_term(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as a pyoxigraph term (the lexical form and blank node labels kept)."""
+    """An rdflib term as a pyoxigraph term: the lexical form kept, and blank node labels
+    too where pyoxigraph accepts them (others become a stable hash of the label)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
+        label = str(term)
+        return ox.BlankNode(label if _BNODE_ID.match(label) else "b" + hashlib.sha1(label.encode()).hexdigest())
     if isinstance(term, Literal):
         if term.language:
             return ox.Literal(str(term), language=term.language)
@@ -225,6 +279,11 @@ def graph_to_store(
     target = graph_name or ox.DefaultGraph()
     out.extend(ox.Quad(convert(s), convert(p), convert(o), target) for s, p, o in graph)  # type: ignore[arg-type]
     return out
+
+
+def graph_to_triples(graph: Graph) -> list[ox.Triple]:
+    """The triples of an rdflib graph as pyoxigraph triples."""
+    return [ox.Triple(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o)) for s, p, o in graph]  # type: ignore[arg-type]
 
 
 def quads_to_graph(quads: Iterable[ox.Quad | ox.Triple], graph: Graph | None = None) -> Graph:

@@ -8,6 +8,7 @@ The output depends only on the input, so two builds are isomorphic.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -24,6 +25,7 @@ __all__ = [
     "entity_iri",
     "typed_date",
     "build_graphs",
+    "document_graph",
     "ontology_graph",
 ]
 
@@ -203,6 +205,21 @@ class _DocumentWriter:
             g.add((estimate, NKG.referenceDate, typed_date(est.date)))
         for source in est.sources:
             g.add((estimate, NKG.estimateSource, self.iri(source)))
+
+
+def document_graph(annotations: Annotations, doc_id: str, *, describe: Iterable[str] = ()) -> Graph:
+    """The named graph of one document, as :func:`build_graphs` writes it.
+
+    ``describe`` names entities whose description (types, labels, Wikidata link) goes
+    into this graph too: those a document added on its own declares and no other
+    graph describes, so that replacing or dropping the document takes them along.
+    """
+    graph = _DocumentWriter(annotations, annotations.documents[doc_id]).write()
+    wanted = set(describe)
+    if wanted:
+        graph += _entities_graph(Annotations(entities={i: e for i, e in annotations.entities.items() if i in wanted}))
+    bind_prefixes(graph)
+    return graph
 
 
 def build_graphs(annotations: Annotations, *, ontology: Path) -> dict[URIRef, Graph]:

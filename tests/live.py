@@ -39,11 +39,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``kg --store PATH serve --read-only`` on a free port; ``url`` once :meth:`start` returns."""
+    """``kg --store PATH serve [--read-only]`` on a free port; ``url`` once :meth:`start` returns."""
 
-    def __init__(self, store: Path, log: Path) -> None:
+    def __init__(self, store: Path, log: Path, *, read_only: bool = True) -> None:
         self.store = store
         self.log = log
+        self.read_only = read_only
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,7 +53,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{port}"
         command = [
             sys.executable, "-c", "from kg.cli import main; main()",
-            "--store", str(self.store), "serve", "--read-only", "--host", "127.0.0.1", "--port", str(port),
+            "--store", str(self.store), "serve", *(["--read-only"] if self.read_only else []),
+            "--host", "127.0.0.1", "--port", str(port),
         ]
         # Output goes to a file, never a pipe: uvicorn logs every request, and a full pipe would block it.
         with self.log.open("wb") as out:

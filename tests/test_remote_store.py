@@ -115,7 +115,7 @@ def test_graphs_larger_than_a_page_and_blank_nodes_come_back_whole(empty_store, 
     g.add((URIRef("https://example.org/holder"), P, node))
     g.add((node, P, Literal("inside a blank node", datatype=XSD.string)))
     empty_store.replace_graphs({g1: g})
-    assert isomorphic(empty_store.union_graph(), g)
+    assert isomorphic(empty_store.union_graph(), _plain(g))
     assert isomorphic(_graphs(_dataset(empty_store))[str(g1)], _plain(g))
 
 
@@ -132,7 +132,7 @@ def test_remote_graph_store_methods(virtuoso: VirtuosoServer, names) -> None:
     store.put_graph(str(g1), _graph("a", "x"))
     store.post_graph(str(g1), _graph("a", "y"))
     store.post_graph(str(g2), _graph("b", "z"))
-    assert isomorphic(store.graph(str(g1)), _graph("a", "x", "y"))
+    assert isomorphic(store.graph(str(g1)), _plain(_graph("a", "x", "y")))
     assert sorted(r["o"] for r in select(store, "SELECT ?o WHERE { ?s ?p ?o }")) == ["x", "y", "z"]
     assert store.delete_graph(str(g2)) is True and store.delete_graph(str(g2)) is False
     assert store.named_graphs() == [str(g1)]
@@ -213,7 +213,7 @@ def test_the_generic_dialect_uploads_through_sparql_update(virtuoso: VirtuosoSer
     assert store.dialect.name == "generic" and store.graph_store_url is None
     g = _graph("a", *(f"v{i}" for i in range(25)))
     store.replace_graphs({g1: g})
-    assert isomorphic(store.graph(str(g1)), g)
+    assert isomorphic(store.graph(str(g1)), _plain(g))
     store.close()
 
 

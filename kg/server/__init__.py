@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,9 +18,13 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..config import Settings
+from ..control import publish_control, withdraw_control
 from ..errors import KGError
 from ..store import open_store
+from .admin import router as admin_router
+from .auth import require_reader
 from .docs import router as docs_router
+from .graph_store import router as graph_store_router
 from .dumps import router as dumps_router
 from .linked_data import router as linked_data_router
 from .page import router as page_router
@@ -41,10 +45,14 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         where = settings if settings.store_is_remote else app.state.store.path
         app.state.pool = QueryPool(where, size=settings.workers, timeout=settings.query_timeout)
+        # a writable server is the only process that can checkpoint an embedded store: tell local tools
+        app.state.control = None if settings.read_only or settings.store_is_remote else publish_control(settings)
         try:
             await run_in_threadpool(app.state.pool.start)
             yield
         finally:
+            if app.state.control is not None:
+                withdraw_control(settings, app.state.control)
             app.state.pool.close()
             app.state.store.close()
 
@@ -53,8 +61,16 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="SPARQL 1.1 endpoint and linked data for a knowledge graph of diplomatic negotiations.",
         lifespan=lifespan,
+        # open unless settings.read_token_required; write routes add require_writer themselves
+        dependencies=[Depends(require_reader)],
     )
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"])
+    # Authorization must pass a preflight so that browser clients can send their token.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
 
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> JSONResponse:
@@ -71,6 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
         return error_response(400, f"invalid request: {where}")
 
     app.include_router(sparql_router)
+    app.include_router(admin_router)
+    app.include_router(graph_store_router)
     app.include_router(linked_data_router)
     app.include_router(page_router)
     app.include_router(docs_router)

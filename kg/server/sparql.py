@@ -1,4 +1,6 @@
-"""``/sparql``: the SPARQL 1.1 Protocol for queries (GET, POST form, POST direct).
+"""``/sparql``: the SPARQL 1.1 Protocol for queries (GET, POST form, POST direct) and, with a
+token, updates (POST form ``update=``, POST ``application/sparql-update``), which go through
+the same gate as every write (:mod:`kg.writes`) and answer with the receipt as JSON.
 
 Content negotiation comes from :mod:`kg.formats`; a ``format`` parameter (a format
 name such as ``csv`` or ``turtle``) overrides Accept for browsers.
@@ -6,6 +8,7 @@ name such as ``csv`` or ``turtle``) overrides Accept for browsers.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -14,6 +17,10 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
+from ..errors import ValidationFailed
+from ..writes import Change, SourceInfo
+from .auth import require_writer
+from .writing import receipt_response, rejection_response, run_write
 from ..formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from ..sparql_guard import refused_target
 from .responses import error_response
@@ -25,9 +32,13 @@ router = APIRouter()
 
 
 _error = error_response
+#: marks an update that came as the request body (its dataset parameters are in the URL)
+_DIRECT_UPDATE = "\0direct-update"
 
 
 async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None] | JSONResponse:
+    """The request's parameters (query string and form) and a query sent directly, if any;
+    an update sent directly (``application/sparql-update``) joins the parameters as ``update``."""
     if len(request.url.query) > limit:
         return _error(414, f"query string over {limit} bytes; send long queries by POST")
     params = parse_qs(request.url.query, keep_blank_values=True)
@@ -48,9 +59,13 @@ async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], s
     if ctype == "application/sparql-query":
         return params, text
     if ctype == "application/sparql-update":
-        return _error(403, "SPARQL Update is not enabled on this endpoint")
-    return _error(415, f"unsupported content type {ctype or '(none)'}; use application/sparql-query "
-                       "or application/x-www-form-urlencoded")
+        if "update" in params:
+            return _error(400, "give the update either in the body or as 'update', not both")
+        params["update"] = [text]
+        params[_DIRECT_UPDATE] = []
+        return params, None
+    return _error(415, f"unsupported content type {ctype or '(none)'}; use application/sparql-query, "
+                       "application/sparql-update or application/x-www-form-urlencoded")
 
 
 def _offers(kind: QueryKind) -> list[str]:
@@ -68,7 +83,7 @@ async def sparql(request: Request) -> Response:
         return parsed
     params, direct = parsed
     if "update" in params:
-        return _error(403, "SPARQL Update is not enabled on this endpoint")
+        return await _update(request, params)
     queries = params.get("query", [])
     if direct is not None:
         if queries:
@@ -105,6 +120,36 @@ async def sparql(request: Request) -> Response:
         return Response(body, media_type=answer.media_type + charset)
     # The background task gives the worker back even if the client leaves before the body.
     return StreamingResponse(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+
+
+async def _update(request: Request, params: dict[str, list[str]]) -> Response:
+    """Run a SPARQL Update (POST only, with a token) through the gate; the receipt as JSON."""
+    if request.method != "POST":
+        return _error(400, "a SPARQL Update must be sent by POST (form 'update=' or application/sparql-update)")
+    agent = await run_in_threadpool(require_writer, request)
+    updates = params.get("update", [])
+    if len(updates) > 1:
+        return _error(400, "more than one 'update' parameter")
+    if "query" in params:
+        return _error(400, "give either a query or an update, not both")
+    direct = _DIRECT_UPDATE in params
+    if not direct:
+        # a form-encoded update: the dataset parameters may be in the form too
+        using = params.get("using-graph-uri", [])
+        named = params.get("using-named-graph-uri", [])
+    else:
+        query_params = parse_qs(request.url.query, keep_blank_values=True)
+        using = query_params.get("using-graph-uri", [])
+        named = query_params.get("using-named-graph-uri", [])
+    text = updates[0]
+    change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named,
+                                  base_iri=str(request.url_for("sparql")))
+    source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
+    try:
+        receipt = await run_write(request, change, agent=agent, source=source)
+    except ValidationFailed as exc:
+        return rejection_response(request, exc)
+    return receipt_response(receipt)
 
 
 def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:

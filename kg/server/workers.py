@@ -14,12 +14,15 @@ without being held in memory.
          └────────── header · chunk · chunk · … · end ◀───────┘
 
 Workers open the store read-only: pyoxigraph says opening read-only while another
-process writes is undefined, so whoever writes must call :meth:`QueryPool.restart`
-afterwards (and not write while workers run).
+process writes is undefined, so whoever writes calls :meth:`QueryPool.invalidate`
+after a commit: the next query first replaces every worker (:meth:`QueryPool.restart`),
+so no query is answered from a view older than the last committed write, and a run
+of writes with no query between them costs one restart, not one per write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
 import queue
@@ -276,6 +279,9 @@ class QueryPool:
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._closed = False
+        self._stale = False
+        self._restart_lock = threading.Lock()
+        self._quiesce: contextlib.AbstractContextManager[object] | None = None
 
     def start(self) -> None:
         """Start every worker and wait until each has opened the store."""
@@ -335,6 +341,13 @@ class QueryPool:
         Raises :class:`QueryRejected` (bad query, nothing acceptable) or
         :class:`QueryTimeout` before any byte of the answer is sent.
         """
+        if self._stale:
+            with self._restart_lock:
+                if self._stale:
+                    # between writes: the fresh workers' views hold no write half-staged
+                    with self._quiesce or contextlib.nullcontext():
+                        self._stale = False
+                        self.restart()
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         deadline = time.monotonic() + limit
         try:
@@ -380,6 +393,13 @@ class QueryPool:
         if first_kind == "timeout":
             raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
         raise KGError(str(first))
+
+    def invalidate(self, *, quiesce: contextlib.AbstractContextManager[object] | None = None) -> None:
+        """Mark every worker's view as old (a write was committed): the next query restarts them,
+        holding ``quiesce`` (the writers' lock) meanwhile, so no write is half-way then."""
+        if quiesce is not None:
+            self._quiesce = quiesce
+        self._stale = True
 
     def restart(self) -> None:
         """Replace every worker (after a write, so queries see the new state)."""

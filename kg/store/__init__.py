@@ -7,17 +7,19 @@ stand in for the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
+
+import pyoxigraph as ox
 
 from rdflib import Graph, URIRef
 
 from ..config import Settings
-from .embedded import EmbeddedStore, QueryOutcome
+from .embedded import EmbeddedStore, GraphWrite, QueryOutcome, WriteMode
 from .remote import RemoteStore
 
-__all__ = ["Store", "EmbeddedStore", "RemoteStore", "QueryOutcome", "open_store"]
+__all__ = ["EmbeddedStore", "GraphWrite", "QueryOutcome", "RemoteStore", "Store", "WriteMode", "open_store"]
 
 
 class Store(Protocol):
@@ -50,6 +52,23 @@ class Store(Protocol):
 
     def union_graph(self) -> Graph:
         """Every triple of every graph, as one rdflib graph (for validation)."""
+
+    # writing: every write goes through kg.writes.apply_write, which uses these
+
+    def stage(self, triples: Iterable[ox.Triple]) -> str:
+        """Put triples in a new staging graph (invisible until committed); its IRI."""
+
+    def commit(self, writes: Sequence[GraphWrite]) -> None:
+        """Apply staged writes (replace, add, drop) in one transaction, the union included."""
+
+    def drop_staging(self, names: Iterable[str] | None = None) -> None:
+        """Drop staging graphs: the given ones, or every one."""
+
+    def has_graph(self, name: str) -> bool:
+        """True when the named graph exists."""
+
+    def graph_triples(self, name: str) -> Iterator[ox.Triple]:
+        """The triples of one named graph."""
 
     def close(self) -> None:
         """Release the store."""

@@ -7,30 +7,114 @@ interrupted build leaves the store as it was.
 The SPARQL default graph is the union of the named graphs. pyoxigraph's own union
 mode returns a triple once per graph that holds it (a bag), where SPARQL says the
 default graph is a set; so the store keeps the union materialised in its default
-graph, recomputed in the same transaction as every write, and queries read that.
-The materialised copy is derived data: dumps and listings show only named graphs.
+graph and queries read that. The materialised copy is derived data: dumps and
+listings show only named graphs.
+
+Every write has two steps (:meth:`EmbeddedStore.stage`, :meth:`EmbeddedStore.commit`):
+
+1. the new content of each graph is *staged* in a staging graph of its own
+   (``…/id/graph/staging-…``), by ``extend`` or, for large files, ``bulk_load``;
+   staging graphs are not part of the union, listings or dumps, so nothing staged is
+   visible as data, and a writer killed while staging leaves only staging graphs,
+   which the next writable open drops (``kg ingest`` of a new graph, holding the
+   store alone, loads it in place instead, under a journal: see :meth:`EmbeddedStore.begin_load`);
+2. one SPARQL update — one pyoxigraph transaction — moves the staged triples into
+   their graphs and keeps the union up to date *incrementally*: triples of a replaced
+   or dropped graph leave the default graph only when no other graph still holds
+   them; staged triples enter it. The staging graphs go in the same transaction.
+
+Blank nodes keep their identity through staging (``extend`` and ``bulk_load`` store
+them as given), so added triples can point at blank nodes already in a graph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from ..errors import QueryError, StoreError
+from ..errors import InputError, QueryError, StoreError
 from ..formats import QueryKind, RdfFormatInfo, output_format, output_formats, rdf_format_by_name
+from ..iris import staging_graph
 from ..namespaces import PREFIXES
-from ..rdfio import quads_to_graph
+from ..rdfio import graph_to_triples, quads_to_graph
 
-__all__ = ["EmbeddedStore", "QueryOutcome"]
+__all__ = ["EmbeddedStore", "QueryOutcome", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-#: recomputes the materialised union (the default graph) from the named graphs
-_REFRESH_UNION = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+#: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
+STAGING_PREFIX = str(staging_graph(""))
+
+
+#: the journal of graphs loaded in place and not yet committed (see :meth:`EmbeddedStore.begin_load`)
+JOURNAL = STAGING_PREFIX + "journal"
+_PENDING = JOURNAL + "#pending"
+#: recomputes the whole union from the named graphs (only after a writer died mid-load)
+_REBUILD_UNION = (
+    "DROP SILENT DEFAULT ;\n"
+    f'INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+)
+
+
+class WriteMode(str, Enum):
+    """What a commit does to one graph."""
+
+    REPLACE = "replace"  # the graph becomes its staged content (an empty graph if none)
+    ADD = "add"  # the staged triples join the graph
+    DROP = "drop"  # the graph goes
+    LOADED = "create"  # the graph did not exist and was loaded in place (journaled); the union follows
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """One graph's part of a commit: the graph, the mode, and its staging graphs."""
+
+    graph: str
+    mode: WriteMode
+    #: graphs holding the new content (for LOADED: the graph itself)
+    staged: tuple[str, ...] = ()
+    #: LOADED only: the union copy is already in the default graph (bulk loaded)
+    union_loaded: bool = False
+
+
+def _iri(value: str) -> str:
+    """``value`` as a SPARQL IRI reference (``<…>``); refuses characters an IRI cannot hold."""
+    if any(c in value for c in '<>"{}|^`\\ ') or any(ord(c) <= 0x20 for c in value):
+        raise InputError(f"not an IRI: {value!r}")
+    return f"<{value}>"
+
+
+def commit_update(writes: Sequence[GraphWrite]) -> str:
+    """The one SPARQL update that applies ``writes`` and keeps the union in step."""
+    gone = [w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)]
+    staged = [s for w in writes if w.mode is not WriteMode.LOADED for s in w.staged]
+    ops: list[str] = []
+    if gone:
+        keep_out = ", ".join(_iri(g) for g in gone + staged)
+        ops.append(
+            "DELETE { ?s ?p ?o } WHERE { VALUES ?g { " + " ".join(_iri(g) for g in gone) + " } "
+            "GRAPH ?g { ?s ?p ?o } "
+            f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} FILTER (?h NOT IN ({keep_out})) }} }}"
+        )
+        ops.extend(f"DROP SILENT GRAPH {_iri(g)}" for g in gone)
+    for w in writes:
+        if w.mode is WriteMode.LOADED:
+            if not w.union_loaded:
+                ops.append(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(w.graph)} {{ ?s ?p ?o }} }}")
+            ops.append(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {_iri(w.graph)} <{_PENDING}> true }} }}")
+            continue
+        if w.mode is WriteMode.REPLACE:
+            ops.append(f"CREATE SILENT GRAPH {_iri(w.graph)}")
+        for s in w.staged:
+            ops.append(f"INSERT {{ GRAPH {_iri(w.graph)} {{ ?s ?p ?o }} ?s ?p ?o }} WHERE {{ GRAPH {_iri(s)} {{ ?s ?p ?o }} }}")
+    ops.extend(f"DROP SILENT GRAPH {_iri(s)}" for s in staged)
+    return " ;\n".join(ops)
 
 
 @dataclass
@@ -91,6 +175,9 @@ class EmbeddedStore:
                 self._store = ox.Store(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from None
+        if not read_only:
+            self._recover()
+            self.drop_staging()
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -98,22 +185,120 @@ class EmbeddedStore:
         return self._store
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
-        """Replace each named graph by the given content, in one transaction."""
-        parts: list[str] = []
-        for name, graph in graphs.items():
-            parts.append(f"DROP SILENT GRAPH <{name}>")
-            body = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-            parts.append(f"INSERT DATA {{ GRAPH <{name}> {{\n{body}\n}} }}")
-        parts.append(_REFRESH_UNION)
+        """Replace each named graph by the given content, in one transaction; an empty
+        graph removes the named graph (as the remote store does)."""
+        writes = [
+            GraphWrite(str(name), WriteMode.REPLACE, (self.stage(graph_to_triples(g)),))
+            if len(g)
+            else GraphWrite(str(name), WriteMode.DROP, ())
+            for name, g in graphs.items()
+        ]
+        self.commit(writes)
+
+    # -- writing: stage, then commit ------------------------------------------------------------
+
+    def new_staging_graph(self) -> str:
+        """A fresh staging graph IRI (nothing is written)."""
+        return str(staging_graph(uuid.uuid4().hex))
+
+    def stage(self, triples: Iterable[ox.Triple]) -> str:
+        """Put ``triples`` in a new staging graph and return its IRI (invisible until committed)."""
+        name = self.new_staging_graph()
+        node = ox.NamedNode(name)
         try:
-            self._store.update(" ;\n".join(parts))
+            self._store.add_graph(node)
+            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in triples)
+        except OSError as exc:
+            raise StoreError(f"staging a write in the store at {self.path} failed: {exc}") from None
+        return name
+
+    def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None) -> str:
+        """Parse ``source`` straight into a new staging graph with ``bulk_load`` (large files:
+        nothing held in memory). ``SyntaxError`` from the parser is left to the caller, which
+        knows the file name."""
+        name = self.new_staging_graph()
+        node = ox.NamedNode(name)
+        self._store.add_graph(node)
+        self._store.bulk_load(source, format=fmt.oxigraph, base_iri=base_iri, to_graph=node)
+        return name
+
+    def commit(self, writes: Sequence[GraphWrite]) -> None:
+        """Apply ``writes`` (their staged content) in one transaction, the union included."""
+        if not writes:
+            return
+        try:
+            self._store.update(commit_update(writes))
             self._store.flush()
         except OSError as exc:
             raise StoreError(f"writing to the store at {self.path} failed, nothing was changed: {exc}") from None
 
+    # -- large ingests: loading a new graph in place, under a journal -----------------------------
+
+    def begin_load(self, graph: str) -> None:
+        """Journal ``graph`` (which must not exist) as being loaded in place.
+
+        Until :meth:`commit` clears the entry, a writer that dies leaves the entry, and the
+        next writable open drops the graph and rebuilds the union (:meth:`_recover`). Only
+        for a writer that holds the store alone (``kg ingest``): readers in the same process
+        would see the graph fill up.
+        """
+        self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {_iri(graph)} <{_PENDING}> true }} }}")
+        self._store.flush()
+
+    def abandon_load(self, graph: str, *, union_touched: bool) -> None:
+        """Undo a journaled load that will not be committed (refused or failed)."""
+        ops = [f"DROP SILENT GRAPH {_iri(graph)}",
+               f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {_iri(graph)} <{_PENDING}> true }} }}"]
+        if union_touched:
+            ops.append(_REBUILD_UNION)
+        self._store.update(" ;\n".join(ops))
+        self._store.flush()
+
+    def _recover(self) -> None:
+        """Undo loads a killed writer left journaled: drop their graphs, rebuild the union."""
+        pending = [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
+                   if isinstance(q.subject, ox.NamedNode)]
+        if pending:
+            ops = [f"DROP SILENT GRAPH {_iri(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
+            self._store.update(" ;\n".join(ops))
+            self._store.flush()
+
+    def has_blank_nodes(self, graph: str) -> bool:
+        """True when a triple of ``graph`` has a blank node."""
+        ask = f"ASK {{ GRAPH {_iri(graph)} {{ ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }} }}"
+        return bool(self._store.query(ask))
+
+    def drop_staging(self, names: Iterable[str] | None = None) -> None:
+        """Drop staging graphs: the given ones, or every one (leftovers of a killed writer)."""
+        targets = list(names) if names is not None else [
+            g.value for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX)
+        ]
+        if targets:
+            self._store.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(t)}" for t in targets))
+            self._store.flush()
+
+    def has_graph(self, name: str) -> bool:
+        """True when the named graph exists (it may be empty); never for a staging graph."""
+        return not name.startswith(STAGING_PREFIX) and self._store.contains_named_graph(ox.NamedNode(name))
+
+    def graph_triples(self, name: str) -> Iterator[ox.Triple]:
+        """The triples of one named graph."""
+        for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+            yield ox.Triple(q.subject, q.predicate, q.object)
+
+    def count(self, sparql: str) -> int:
+        """The ``?n`` of a one-row SELECT (for counts)."""
+        row = next(iter(self._store.query(sparql)), None)  # type: ignore[arg-type]
+        value = row["n"] if row is not None else None
+        return int(value.value) if value is not None else 0
+
     def named_graphs(self) -> list[str]:
-        """The IRIs of the named graphs, sorted."""
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        """The IRIs of the named graphs, sorted (staging graphs are not data and are left out)."""
+        return sorted(
+            g.value for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)
+        )
 
     def is_empty(self) -> bool:
         """True when the store holds no quad."""
@@ -126,7 +311,7 @@ class EmbeddedStore:
     def _named_quads(self) -> Iterator[ox.Quad]:
         return (
             q for q in self._store.quads_for_pattern(None, None, None, None)
-            if not isinstance(q.graph_name, ox.DefaultGraph)
+            if isinstance(q.graph_name, ox.NamedNode) and not q.graph_name.value.startswith(STAGING_PREFIX)
         )
 
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:

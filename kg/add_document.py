@@ -1,0 +1,120 @@
+"""``kg add-document``: one new source document, built like the seed articles, into its own graph.
+
+The text and its metadata are read by :mod:`kg.corpus` (fixity checked), the
+annotations by :mod:`kg.annotations` (every quote placed, every id resolved, errors at
+``file:line``), the graph written by :mod:`kg.rdfize` — the build's own steps. What the
+build takes from the rest of the corpus comes here from the store: the entities other
+graphs describe and the claims other documents make, so the new document can name
+them and refer to them, and cannot take over their ids.
+
+The document's graph is then *replaced* through :func:`kg.writes.apply_write`, the one
+write path: the SHACL gate, one transaction, a receipt and its provenance. Adding the
+same document again replaces what it said before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+from .annotations import Entity, load_document_annotations
+from .corpus import read_document
+from .errors import Location
+from .iris import Kind, parse
+from .namespaces import NKG, RDF, RDFS
+from .rdfize import document_graph, document_graph_iri
+from .store import EmbeddedStore
+from .vocabulary import ENTITY_TYPES
+from .writes import Change, Receipt, SourceInfo, apply_write
+
+__all__ = ["AddedDocument", "add_document", "claims_elsewhere", "known_entities"]
+
+_ENTITY_KINDS = {kind for kind, _ in ENTITY_TYPES.values()}
+
+
+@dataclass(frozen=True)
+class AddedDocument:
+    """What ``kg add-document`` did: the document's graph, its claims, the receipt."""
+
+    graph: URIRef
+    document: str
+    claims: int
+    new_entities: tuple[str, ...]
+    receipt: Receipt
+
+
+def _type_word(kind: Kind, classes: set[str]) -> str | None:
+    """The entity type whose classes the resource has, the most specific one."""
+    fitting = [
+        (len(types), word)
+        for word, (k, types) in ENTITY_TYPES.items()
+        if k == kind and {str(t) for t in types} <= classes
+    ]
+    return max(fitting)[1] if fitting else None
+
+
+def known_entities(store: EmbeddedStore, *, outside: URIRef) -> dict[str, Entity]:
+    """The annotated entities (actors, places, meetings, proposals) described in any graph but ``outside``."""
+    rows = store.select(
+        f"SELECT ?e ?label ?class WHERE {{ GRAPH ?g {{ ?e <{RDFS.label}> ?label ; <{RDF.type}> ?class }} "
+        f"FILTER(?g != <{outside}>) }}"
+    )
+    labels: dict[str, str] = {}
+    classes: dict[str, set[str]] = {}
+    for row in rows:
+        node = row["e"]
+        if not isinstance(node, ox.NamedNode):
+            continue
+        labels.setdefault(node.value, row["label"].value)
+        classes.setdefault(node.value, set()).add(row["class"].value)
+    where = Location(f"the store at {store.path}")
+    out: dict[str, Entity] = {}
+    for iri, label in labels.items():
+        parsed = parse(iri)
+        if parsed is None or parsed[0] not in _ENTITY_KINDS:
+            continue
+        kind, slug = parsed
+        word = _type_word(kind, classes[iri])
+        if word is not None:
+            out[slug] = Entity(slug, kind, word, label, (), None, None, where)
+    return out
+
+
+def claims_elsewhere(store: EmbeddedStore, *, outside: URIRef) -> set[str]:
+    """The ids of the claims that graphs other than ``outside`` hold."""
+    rows = store.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c a <{NKG.Claim}> }} FILTER(?g != <{outside}>) }}")
+    out: set[str] = set()
+    for row in rows:
+        parsed = parse(row["c"].value)
+        if parsed is not None and parsed[0] is Kind.CLAIM:
+            out.add(parsed[1])
+    return out
+
+
+def add_document(store: EmbeddedStore, text: Path, *, meta: Path, annotations: Path, agent: str) -> AddedDocument:
+    """Build the document ``text`` (metadata ``meta``, annotations ``annotations``) and put its
+    graph into ``store`` through the SHACL gate.
+
+    Raises :class:`~kg.errors.BuildError` (file:line) for annotations that cannot be
+    built, :class:`~kg.errors.InputError` for unreadable files and
+    :class:`~kg.errors.ValidationFailed` when the graph would break the shapes; the store
+    is then unchanged.
+    """
+    document = read_document(text, meta)
+    graph_name = document_graph_iri(document.id)
+    known = known_entities(store, outside=graph_name)
+    built = load_document_annotations(
+        annotations, document, known, other_claims=claims_elsewhere(store, outside=graph_name)
+    )
+    new = tuple(sorted(set(built.entities) - set(known)))
+    graph = document_graph(built, document.id, describe=new)
+    receipt = apply_write(
+        store,
+        Change.replace(str(graph_name), graph),
+        agent=agent,
+        source=SourceInfo(name=text.name, sha256=document.sha256),
+    )
+    return AddedDocument(graph_name, document.id, len(built.documents[document.id].claims), new, receipt)

@@ -1,0 +1,101 @@
+"""Receipts as provenance: one ``prov:Activity`` per committed write, in the provenance graph.
+
+::
+
+    <activity> a prov:Activity ;
+        prov:wasAssociatedWith <agent> ;            # the token's name, as rdfs:label
+        prov:startedAtTime …, prov:endedAtTime … ;
+        prov:used <activity#source>, <activity#shapes> ;   # each with an spdx:Checksum (sha256)
+        prov:generated <graph> … ; prov:invalidated <dropped graph> … ;
+        prov:generated <activity#validation> ;      # a sh:ValidationReport: sh:conforms, warnings
+        nkg:triplesAdded n ; nkg:triplesRemoved n .
+
+The shapes' checksum tells the next write whether the shapes changed since
+(:func:`last_shapes_checksum`), in which case the whole store is validated again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from .iris import PROVENANCE_GRAPH, agent_iri
+from .namespaces import NKG, PROV, RDF, RDFS, SH, SPDX, XSD
+
+if TYPE_CHECKING:
+    from .store.embedded import EmbeddedStore
+    from .writes import Receipt
+
+__all__ = ["SHAPES_LABEL", "activity_triples", "last_shapes_checksum"]
+
+#: the label of the entity standing for the shapes a write was validated against
+SHAPES_LABEL = "SHACL shapes"
+
+
+def _n(term: object) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+def _checksum(out: list[ox.Triple], entity: ox.NamedNode, value: str) -> None:
+    node = ox.NamedNode(entity.value + "-sha256")
+    out.append(ox.Triple(entity, _n(SPDX.checksum), node))
+    out.append(ox.Triple(node, _n(RDF.type), _n(SPDX.Checksum)))
+    out.append(ox.Triple(node, _n(SPDX.algorithm), _n(SPDX.checksumAlgorithm_sha256)))
+    out.append(ox.Triple(node, _n(SPDX.checksumValue), ox.Literal(value, datatype=_n(XSD.hexBinary))))
+
+
+def activity_triples(receipt: Receipt) -> list[ox.Triple]:
+    """The provenance record of ``receipt``."""
+    act = ox.NamedNode(receipt.iri)
+    agent = _n(agent_iri(receipt.agent))
+    stamp = _n(XSD.dateTime)
+    out = [
+        ox.Triple(act, _n(RDF.type), _n(PROV.Activity)),
+        ox.Triple(act, _n(PROV.wasAssociatedWith), agent),
+        ox.Triple(agent, _n(RDF.type), _n(PROV.Agent)),
+        ox.Triple(agent, _n(RDFS.label), ox.Literal(receipt.agent)),
+        ox.Triple(act, _n(PROV.startedAtTime), ox.Literal(receipt.started.isoformat(), datatype=stamp)),
+        ox.Triple(act, _n(PROV.endedAtTime), ox.Literal(receipt.ended.isoformat(), datatype=stamp)),
+        ox.Triple(act, _n(NKG.triplesAdded), ox.Literal(str(receipt.added), datatype=_n(XSD.integer))),
+        ox.Triple(act, _n(NKG.triplesRemoved), ox.Literal(str(receipt.removed), datatype=_n(XSD.integer))),
+    ]
+    source = ox.NamedNode(receipt.iri + "-source")
+    out += [
+        ox.Triple(act, _n(PROV.used), source),
+        ox.Triple(source, _n(RDF.type), _n(PROV.Entity)),
+    ]
+    if receipt.source:
+        out.append(ox.Triple(source, _n(RDFS.label), ox.Literal(receipt.source)))
+    _checksum(out, source, receipt.sha256)
+    shapes = ox.NamedNode(receipt.iri + "-shapes")
+    out += [
+        ox.Triple(act, _n(PROV.used), shapes),
+        ox.Triple(shapes, _n(RDF.type), _n(PROV.Entity)),
+        ox.Triple(shapes, _n(RDFS.label), ox.Literal(SHAPES_LABEL)),
+    ]
+    _checksum(out, shapes, receipt.shapes_sha256)
+    for g in receipt.graphs:
+        verb = PROV.invalidated if g.mode == "drop" else PROV.generated
+        out.append(ox.Triple(act, _n(verb), ox.NamedNode(g.graph)))
+    report = ox.NamedNode(receipt.iri + "-validation")
+    out += [
+        ox.Triple(act, _n(PROV.generated), report),
+        ox.Triple(report, _n(RDF.type), _n(SH.ValidationReport)),
+        ox.Triple(report, _n(SH.conforms), ox.Literal("true" if receipt.conforms else "false", datatype=_n(XSD.boolean))),
+    ]
+    for w in receipt.warnings:
+        out.append(ox.Triple(report, _n(RDFS.comment), ox.Literal(
+            f"[{w['severity']}] {w['focus_node']} {w['path'] or ''}: {w['message']}".strip())))
+    return out
+
+
+def last_shapes_checksum(store: EmbeddedStore) -> str | None:
+    """The sha256 of the shapes the most recent write was validated against, or None."""
+    query = f"""
+        SELECT ?sum WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+            ?act <{PROV.used}> ?shapes ; <{PROV.endedAtTime}> ?end .
+            ?shapes <{RDFS.label}> "{SHAPES_LABEL}" ; <{SPDX.checksum}>/<{SPDX.checksumValue}> ?sum .
+        }} }} ORDER BY DESC(?end) LIMIT 1"""
+    row = next(iter(store.oxigraph.query(query)), None)  # type: ignore[arg-type]
+    return row["sum"].value if row is not None else None

@@ -1,0 +1,263 @@
+"""``/graph-store``: the SPARQL 1.1 Graph Store HTTP Protocol.
+
+``?graph=IRI`` names a graph (indirect identification), as does a URL below
+``/graph-store/`` (direct identification: the graph's IRI is that URL); ``?default`` names the default graph (the graph that holds
+triples written to it, :data:`kg.iris.DEFAULT_GRAPH`; queries still see the union).
+Without either, ``GET`` returns the whole dataset and ``POST`` either creates a new
+graph from triples (201 with its IRI in ``Location``) or, with N-Quads/TriG, adds to
+the graphs the quads name. A ``POST`` to a graph may send several files at once as
+``multipart/form-data``, each part with its own RDF content type.
+
+Writes need a token (``Authorization: Bearer``), go through :func:`kg.writes.apply_write`
+(the SHACL gate, one transaction, a receipt) and answer with the receipt as JSON: 201
+when the graph is new, 200 otherwise. Bodies are streamed to a temporary file, never
+past ``max_body_bytes`` (413), and loaded from there without being held in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from email.parser import BytesParser
+from email.policy import default as email_policy
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from ..config import Settings
+from ..errors import InputError, Location, TooLargeError, ValidationFailed
+from ..formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
+from ..iris import DEFAULT_GRAPH, graph_iri
+from ..namespaces import PREFIXES
+from ..rdfio import XML_PROLOG_BYTES, refuse_xml_entities
+from ..writes import Change, SourceInfo, syntax_error
+from .auth import require_writer
+from .responses import error_response
+from .writing import receipt_response, rejection_response, run_write
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_BODY = "request body"
+
+
+def _target(request: Request) -> str | None | Response:
+    """The graph a request names: an IRI, DEFAULT_GRAPH for ``?default``, None for neither.
+
+    A request below ``/graph-store/`` names its own URL (direct identification)."""
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    graphs = params.get("graph", [])
+    if "path" in request.path_params:
+        if graphs or "default" in params:
+            return error_response(400, "a graph named by its URL takes no ?graph or ?default")
+        return str(request.url.replace(query="", fragment=""))
+    if "default" in params and graphs:
+        return error_response(400, "give either ?graph=IRI or ?default, not both")
+    if len(graphs) > 1:
+        return error_response(400, "more than one 'graph' parameter")
+    if "default" in params:
+        return str(DEFAULT_GRAPH)
+    if not graphs:
+        return None
+    iri = graphs[0]
+    if ":" not in iri or any(c in iri for c in '<>"{}|^`\\ '):
+        return error_response(400, f"graph {iri!r} is not an absolute IRI")
+    return iri
+
+
+def _content_format(request: Request) -> RdfFormatInfo | Response:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    for fmt in RDF_FORMATS:
+        if media == fmt.media_type:
+            return fmt
+    known = ", ".join(f.media_type for f in RDF_FORMATS)
+    return error_response(415, f"unsupported content type {media or '(none)'}; send one of: {known}")
+
+
+async def _spool(request: Request, limit: int) -> tuple[Path, str]:
+    """Stream the body to a temporary file (never past ``limit`` bytes); its path and sha256."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes")
+    digest = hashlib.sha256()
+    size = 0
+    handle = tempfile.NamedTemporaryFile(prefix="kg-body-", delete=False)
+    path = Path(handle.name)
+    try:
+        with handle:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLargeError(f"request body over the limit of {limit} bytes")
+                digest.update(chunk)
+                handle.write(chunk)
+        if size == 0:
+            raise InputError("the request body is empty; send RDF", location=Location(_BODY))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, digest.hexdigest()
+
+
+def _source(request: Request, digest: str) -> SourceInfo:
+    return SourceInfo(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"), digest)
+
+
+def _parse_quads(path: Path, fmt: RdfFormatInfo, base: str) -> list[ox.Quad]:
+    data = path.read_bytes()
+    if fmt.name == "rdfxml":
+        refuse_xml_entities(data[:XML_PROLOG_BYTES], _BODY)
+    try:
+        return list(ox.parse(data, format=fmt.oxigraph, base_iri=base))
+    except SyntaxError as exc:
+        raise syntax_error(_BODY, fmt, exc) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{fmt.name}: {exc}", location=Location(_BODY)) from None
+
+
+def _multipart_triples(path: Path, content_type: str, base: str) -> list[ox.Triple]:
+    """The triples of every part of a ``multipart/form-data`` body (a POST of several files),
+    each part parsed by its own content type."""
+    message = BytesParser(policy=email_policy).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + path.read_bytes()
+    )
+    if not message.is_multipart():
+        raise InputError("the multipart body has no parts", location=Location(_BODY))
+    triples: list[ox.Triple] = []
+    for number, part in enumerate(message.iter_parts(), start=1):
+        media = part.get_content_type()
+        fmt = next((f for f in GRAPH_FORMATS if f.media_type == media), None)
+        label = f"{_BODY}, part {number} ({part.get_filename() or media})"
+        if fmt is None:
+            raise InputError(f"unsupported content type {media} in a multipart body", location=Location(label))
+        data = part.get_payload(decode=True) or b""
+        if fmt.name == "rdfxml":
+            refuse_xml_entities(data[:XML_PROLOG_BYTES], label)
+        try:
+            triples.extend(ox.Triple(q.subject, q.predicate, q.object)
+                           for q in ox.parse(data, format=fmt.oxigraph, base_iri=base))
+        except SyntaxError as exc:
+            raise syntax_error(label, fmt, exc) from None
+    return triples
+
+
+async def _write(request: Request, agent: str, graph: str | None, *, add: bool) -> Response:
+    settings: Settings = request.app.state.settings
+    content_type = request.headers.get("content-type", "")
+    multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
+    fmt = GRAPH_FORMATS[0] if multipart else _content_format(request)
+    if isinstance(fmt, Response):
+        return fmt
+    path, digest = await _spool(request, settings.max_body_bytes)
+    try:
+        store = request.app.state.store
+        created_iri: str | None = None
+        if multipart:
+            change = Change.add(graph, await run_in_threadpool(_multipart_triples, path, content_type, graph or ""))
+        elif graph is None and fmt.datasets and fmt.name != "jsonld":
+            quads = await run_in_threadpool(_parse_quads, path, fmt, str(request.url_for("graph_store")))
+            change = Change.dataset(quads)
+        else:
+            if graph is None:  # POST to the store: a new graph
+                created_iri = graph = str(graph_iri(f"upload-{digest[:16]}-{ox.BlankNode().value[:8]}"))
+            if fmt.datasets:
+                quads = await run_in_threadpool(_parse_quads, path, fmt, graph)
+                if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+                    return error_response(400, f"{fmt.name} body names graphs; a request for one graph takes triples")
+                triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+                change = Change.add(graph, triples) if add else Change.replace(graph, triples)
+            else:
+                change = Change.from_files(graph, [(path, fmt)], add=add, labels=[_BODY], base_iri=graph)
+        existed = graph is not None and await run_in_threadpool(store.has_graph, graph)
+        try:
+            receipt = await run_write(request, change, agent=agent, source=_source(request, digest))
+        except ValidationFailed as exc:
+            return rejection_response(request, exc)
+    finally:
+        path.unlink(missing_ok=True)
+    created = created_iri is not None or (graph is not None and not existed)
+    headers = {"Location": created_iri} if created_iri else None
+    return receipt_response(receipt, status=201 if created else 200, headers=headers)
+
+
+def _serialize(triples: list[ox.Triple] | list[ox.Quad], fmt: RdfFormatInfo) -> bytes:
+    if fmt.prefixes:
+        return ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES)  # type: ignore[no-any-return]
+    return ox.serialize(triples, format=fmt.oxigraph)  # type: ignore[no-any-return]
+
+
+@router.api_route("/graph-store", methods=["GET", "HEAD"], name="graph_store", summary="Graph Store: read a graph")
+@router.api_route("/graph-store/{path:path}", methods=["GET", "HEAD"], name="graph_store_direct",
+                  summary="Graph Store: read the graph this URL names")
+async def read_graph(request: Request) -> Response:
+    """The graph ``?graph=IRI`` or ``?default`` names (404 if there is none), or the whole dataset."""
+    target = _target(request)
+    if isinstance(target, Response):
+        return target
+    store = request.app.state.store
+    if target is None:
+        offers = [f for f in RDF_FORMATS if f.datasets]
+        chosen = negotiate(request.headers.get("accept"), [f.media_type for f in offers])
+        fmt = next((f for f in offers if f.media_type == chosen), None)
+        if fmt is None:
+            return error_response(406, "the whole dataset is offered as " + ", ".join(f.media_type for f in offers))
+        body = await run_in_threadpool(lambda: _serialize(list(store._named_quads()), fmt))
+    else:
+        exists = await run_in_threadpool(store.has_graph, target)
+        if not exists and target != str(DEFAULT_GRAPH):
+            return error_response(404, f"no graph <{target}> in this store")
+        chosen = negotiate(request.headers.get("accept"), [f.media_type for f in GRAPH_FORMATS])
+        fmt = next((f for f in GRAPH_FORMATS if f.media_type == chosen), None)
+        if fmt is None:
+            return error_response(406, "a graph is offered as " + ", ".join(f.media_type for f in GRAPH_FORMATS))
+        body = await run_in_threadpool(lambda: _serialize(list(store.graph_triples(target)) if exists else [], fmt))
+    media = fmt.media_type + ("" if "json" in fmt.media_type else "; charset=utf-8")
+    if request.method == "HEAD":
+        return Response(b"", media_type=media, headers={"Content-Length": str(len(body))})
+    return Response(body, media_type=media)
+
+
+@router.put("/graph-store", summary="Graph Store: replace a graph")
+@router.put("/graph-store/{path:path}", summary="Graph Store: replace the graph this URL names")
+async def put_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
+    """Replace ``?graph=IRI`` (or ``?default``) by the body: 201 when new, 200 with the receipt."""
+    target = _target(request)
+    if isinstance(target, Response):
+        return target
+    if target is None:
+        return error_response(400, "PUT needs ?graph=IRI or ?default")
+    return await _write(request, agent, target, add=False)
+
+
+@router.post("/graph-store", summary="Graph Store: add to a graph, create one, or add a dataset")
+@router.post("/graph-store/{path:path}", summary="Graph Store: add to the graph this URL names")
+async def post_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
+    """Add the body to ``?graph=IRI``/``?default``; without either, a new graph (triples) or a dataset (quads)."""
+    target = _target(request)
+    if isinstance(target, Response):
+        return target
+    return await _write(request, agent, target, add=True)
+
+
+@router.delete("/graph-store", summary="Graph Store: delete a graph")
+@router.delete("/graph-store/{path:path}", summary="Graph Store: delete the graph this URL names")
+async def delete_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
+    """Delete ``?graph=IRI`` (or ``?default``): 200 with the receipt, 404 if there is no such graph."""
+    target = _target(request)
+    if isinstance(target, Response):
+        return target
+    if target is None:
+        return error_response(400, "DELETE needs ?graph=IRI or ?default")
+    store = request.app.state.store
+    if not await run_in_threadpool(store.has_graph, target):
+        return error_response(404, f"no graph <{target}> in this store")
+    try:
+        receipt = await run_write(request, Change.delete(target), agent=agent, source=_source(request, ""))
+    except ValidationFailed as exc:
+        return rejection_response(request, exc)
+    return receipt_response(receipt)

@@ -1,0 +1,57 @@
+"""Running a write for an HTTP request: serialized, off the event loop, then fresh query workers.
+
+Query workers hold read-only views of the store, which pyoxigraph does not keep in
+step with a writer; so every committed write marks the pool's workers old
+(:meth:`~kg.server.workers.QueryPool.invalidate`) and the next query replaces them
+first, so it sees the new state. A rejected write changes nothing and keeps the workers.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import ValidationFailed
+from ..formats import negotiate
+from ..report import render_json, render_turtle
+from ..validate import ValidationReport
+from ..writes import Change, Receipt, SourceInfo, apply_write, write_lock
+from .responses import error_response
+from .workers import QueryPool
+
+__all__ = ["receipt_response", "rejection_response", "run_write"]
+
+
+def _write_and_refresh(request: Request, change: Change, agent: str, source: SourceInfo | None) -> Receipt:
+    store = request.app.state.store
+    pool: QueryPool = request.app.state.pool
+    lock = write_lock(store)
+    with lock:
+        receipt = apply_write(store, change, agent=agent, source=source)
+        pool.invalidate(quiesce=lock)
+    return receipt
+
+
+async def run_write(request: Request, change: Change, *, agent: str, source: SourceInfo | None) -> Receipt:
+    """Apply ``change`` for ``agent``; raises what :func:`kg.writes.apply_write` raises."""
+    return await run_in_threadpool(_write_and_refresh, request, change, agent, source)
+
+
+def receipt_response(receipt: Receipt, *, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The receipt as the JSON body of a successful write."""
+    return JSONResponse(receipt.to_json(), status_code=status, headers=headers)
+
+
+def rejection_response(request: Request, exc: ValidationFailed) -> Response:
+    """422 with the SHACL report: Turtle (``sh:ValidationReport``) or JSON, by Accept."""
+    report: ValidationReport = exc.report  # type: ignore[assignment]
+    chosen = negotiate(request.headers.get("accept"), ["application/json", "text/turtle"])
+    if chosen == "text/turtle":
+        return Response(render_turtle(report), status_code=422, media_type="text/turtle; charset=utf-8")
+    body = error_response(422, exc.message.split("\n", 1)[0])
+    payload = json.loads(body.body)
+    payload["report"] = json.loads(render_json(report))
+    return JSONResponse(payload, status_code=422)

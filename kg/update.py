@@ -1,0 +1,153 @@
+"""A SPARQL 1.1 Update turned into per-graph writes, so it passes the same gate as every write.
+
+pyoxigraph applies an update to a store in one transaction but cannot tell what it
+would change without changing it. So the update runs on an in-memory copy of the
+dataset — named graphs as they are, and as default graph their union; the protocol's
+``using-graph-uri``/``using-named-graph-uri`` become ``USING``/``USING NAMED`` clauses
+(:func:`with_dataset`) — and the copy is compared with the store afterwards:
+
+- triples an update adds to the default graph go to :data:`kg.iris.DEFAULT_GRAPH`, and
+  triples it deletes from the default graph leave that graph (a triple another named
+  graph holds stays in the union: delete it from that graph, ``GRAPH <g> { … }``);
+- the default graph each operation of a request sees is the union as the request
+  found it, with the request's own default-graph changes; name graphs (``GRAPH``,
+  ``USING``) to see what earlier operations of the same request wrote to them;
+- a graph that only gained triples is an ``add``; one that lost any is a ``replace``
+  by its new content; one that no longer exists is a ``drop``;
+- the provenance graph (the receipts) is left out of the copy: updates neither see
+  nor change it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from .errors import InputError, ProtectedGraphError, QueryError
+from .iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
+from .store.embedded import STAGING_PREFIX, EmbeddedStore, WriteMode
+
+if TYPE_CHECKING:
+    from .writes import Change
+
+__all__ = ["declares_dataset", "plan_update", "with_dataset"]
+
+_DEFAULT = ox.DefaultGraph()
+#: strings, IRIs and comments, which may contain the word USING without meaning it
+_NOT_CODE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"\s]*>|#[^\n]*')
+_USING = re.compile(r"\b(USING|WITH)\b", re.IGNORECASE)
+
+
+def declares_dataset(update: str) -> bool:
+    """True when the update names its own dataset (``USING``/``USING NAMED``/``WITH``), which
+    the protocol's ``using-graph-uri``/``using-named-graph-uri`` must not contradict."""
+    return bool(_USING.search(_NOT_CODE.sub(" ", update)))
+
+
+def _mask(update: str) -> str:
+    """``update`` with strings, IRIs and comments blanked out (same length), so keywords and
+    braces can be found by position."""
+    return _NOT_CODE.sub(lambda m: " " * len(m.group(0)), update)
+
+
+_WORD = re.compile(r"[A-Za-z_]+|[{}]")
+
+
+def with_dataset(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """``update`` with the protocol's dataset written into every operation that has a WHERE
+    clause, as ``USING``/``USING NAMED`` (SPARQL 1.1 Protocol 2.2.3: the parameters act as
+    those clauses). ``DELETE WHERE { P }`` becomes ``DELETE { P } USING … WHERE { P }``."""
+    clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named) + " "
+    masked = _mask(update)
+    out: list[str] = []
+    last = 0
+    depth = 0
+    previous = ""
+    tokens = list(_WORD.finditer(masked))
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        word = token.group(0)
+        if word == "{":
+            depth += 1
+        elif word == "}":
+            depth -= 1
+        elif depth == 0 and word.upper() == "WHERE":
+            if previous.upper() == "DELETE":  # DELETE WHERE { P }: P is the template and the pattern
+                open_at = token.end() + masked[token.end():].index("{")
+                level, close_at = 0, open_at
+                for close_at in range(open_at, len(masked)):
+                    level += {"{": 1, "}": -1}.get(masked[close_at], 0)
+                    if level == 0:
+                        break
+                pattern = update[open_at:close_at + 1]
+                out.append(update[last:token.start()] + pattern + clauses + "WHERE " + pattern)
+                last = close_at + 1
+                while index + 1 < len(tokens) and tokens[index + 1].start() <= close_at:
+                    index += 1
+                previous = "}"
+                index += 1
+                continue
+            out.append(update[last:token.start()] + clauses.lstrip())
+            last = token.start()
+        previous = word
+        index += 1
+    out.append(update[last:])
+    return "".join(out)
+
+
+def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Triple]:
+    return {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)}
+
+
+def plan_update(store: EmbeddedStore, change: Change) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
+    """The writes ``change.update`` amounts to: (graph, mode, new triples or None for a drop)."""
+    text = change.update or ""
+    if (change.using_graphs or change.using_named_graphs) and declares_dataset(text):
+        raise QueryError("the update names its dataset (USING/WITH) and the request names one too "
+                         "(using-graph-uri/using-named-graph-uri); give only one")
+    source = store.oxigraph
+    # the receipts are the store's own record: an update neither sees nor changes them
+    names = [g for g in store.named_graphs() if g != str(PROVENANCE_GRAPH)]
+    before = {g: _triples(source, ox.NamedNode(g)) for g in names}
+    if change.using_graphs or change.using_named_graphs:
+        text = with_dataset(text, change.using_graphs, change.using_named_graphs)
+    memory = ox.Store()
+    for g in names:
+        node = ox.NamedNode(g)
+        memory.add_graph(node)
+        memory.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in before[g])
+    default = set().union(*before.values()) if before else set()
+    memory.extend(ox.Quad(t.subject, t.predicate, t.object, _DEFAULT) for t in default)
+    try:
+        memory.update(text, base_iri=change.base_iri)
+    except SyntaxError as exc:
+        raise QueryError(f"SPARQL Update syntax error: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"the update failed: {exc}") from None
+    after_names = {g.value for g in memory.named_graphs() if isinstance(g, ox.NamedNode)}
+    after = {g: _triples(memory, ox.NamedNode(g)) for g in after_names}
+    new_default = _triples(memory, _DEFAULT)
+    lost, gained = default - new_default, new_default - default
+    target = str(DEFAULT_GRAPH)
+    if (lost or gained) and (target in after_names or gained):
+        after.setdefault(target, set()).difference_update(lost)
+        after[target].update(gained)
+        after_names.add(target)
+    plan: list[tuple[str, WriteMode, list[ox.Triple] | None]] = []
+    for g in sorted(set(names) | after_names):
+        if g == str(PROVENANCE_GRAPH) or g.startswith(STAGING_PREFIX):
+            raise ProtectedGraphError(f"<{g}> is written by the store itself and cannot be changed by an update")
+        if g not in after_names:
+            plan.append((g, WriteMode.DROP, None))
+        elif g not in before:
+            plan.append((g, WriteMode.REPLACE, sorted(after[g], key=str)))
+        elif after[g] != before[g]:
+            if before[g] <= after[g]:
+                plan.append((g, WriteMode.ADD, sorted(after[g] - before[g], key=str)))
+            else:
+                plan.append((g, WriteMode.REPLACE, sorted(after[g], key=str)))
+    return plan
