@@ -133,6 +133,10 @@ def mentions_integer_subtypes(path: Path) -> bool:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
 
 
+#: N-Triples/N-Quads files up to this size are loaded exactly by rewriting their bytes
+_REWRITE_BYTES = 256 * 1024 * 1024
+
+
 def load_for_validation(
     store: ox.Store, path: Path, *, exact: bool, fmt: RdfFormatInfo | None = None, native: ox.NamedNode | None = None
 ) -> None:
@@ -156,6 +160,16 @@ def load_for_validation(
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     base = path.resolve().as_uri()
     try:
+        if exact and fmt.name in ("ntriples", "nquads") and path.stat().st_size <= _REWRITE_BYTES:
+            data = path.read_bytes()
+            # the native copy must share blank nodes with the exact one, which two bulk loads do not
+            if native is None or b"_:" not in data:
+                from .shacl.literals import protect_ntriples
+
+                store.bulk_load(protect_ntriples(data), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+                if native is not None:
+                    store.bulk_load(data, format=fmt.oxigraph, base_iri=base, to_graph=native)
+                return
         if exact:
             quads = ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base)
             store.bulk_extend(_exact_quads(quads, native))

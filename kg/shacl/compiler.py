@@ -136,13 +136,22 @@ class Compiler:
                 return f"{_string(str(term))}^^<{private}>"
         return term_sparql(term)
 
-    def value(self, var: str) -> str:
+    def value(self, var: str, bound: Node | None = None) -> str:
         """The value of the term in ``var`` for comparisons: a protected literal cast back
-        to its type; anything else as it is."""
+        to its type; anything else as it is. With a ``bound`` to compare against, only the
+        types comparable with it are tried (numbers with numbers, dates with dates)."""
         if not self.exact:
             return var
+        casts = sorted(set(CAST.values()))
+        if isinstance(bound, Literal) and bound.datatype is not None:
+            own = CAST.get(str(bound.datatype).rsplit("#", 1)[-1])
+            numeric = {str(XSD[n]) for n in ("integer", "decimal", "float", "double")}
+            if own in numeric:
+                casts = sorted(numeric)
+            elif own is not None:
+                casts = [own]
         expression = var
-        for cast in sorted(set(CAST.values())):
+        for cast in casts:
             names = sorted(n for n, c in CAST.items() if c == cast)
             test = " || ".join(f"DATATYPE({var}) = <{PROTECTED}{n}>" for n in names)
             expression = f"IF({test}, <{cast}>(STR({var})), {expression})"
@@ -336,7 +345,7 @@ def _node_kind(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], s
 def _comparison(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
     op = _COMPARISONS[c.component]
     bound = _comparable(c.value)
-    return lambda v: f"!COALESCE({comp.value(v)} {op} {bound}, false)"
+    return lambda v: f"!COALESCE({comp.value(v, c.value)} {op} {bound}, false)"
 
 
 def _length(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:

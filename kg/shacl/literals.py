@@ -18,7 +18,16 @@ import re
 import pyoxigraph as ox
 from rdflib.namespace import XSD
 
-__all__ = ["CAST", "INTEGER_RANGES", "PROTECTED", "may_hold_rewritten", "protect", "protected_iri", "restore"]
+__all__ = [
+    "CAST",
+    "INTEGER_RANGES",
+    "PROTECTED",
+    "may_hold_rewritten",
+    "protect",
+    "protect_ntriples",
+    "protected_iri",
+    "restore",
+]
 
 #: integer subtypes, with their value ranges (None: unbounded)
 INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
@@ -81,3 +90,15 @@ def may_hold_rewritten(data: bytes) -> bool:
     """A cheap scan: could this serialization use an integer subtype (which a store
     loaded without :func:`protect` would turn into ``xsd:integer``)?"""
     return any(pattern.search(data) is not None for pattern in _MENTIONS)
+
+
+_NT_REWRITES = [(f"^^<{xsd}>".encode(), f"^^<{private}>".encode()) for xsd, private in _BY_XSD.items()]
+
+
+def protect_ntriples(data: bytes) -> bytes:
+    """N-Triples or N-Quads text with :func:`protect` applied to every typed literal: in
+    these formats a datatype is always written ``^^<IRI>``, so a byte replacement does it
+    (at memory speed, where a term-by-term rewrite costs a Python call per triple)."""
+    for old, new in _NT_REWRITES:
+        data = data.replace(old, new)
+    return data
