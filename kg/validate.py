@@ -33,7 +33,7 @@ from .rdfio import (
     to_rdflib_term,
 )
 from .resources import ontology_file, shape_files
-from .shacl import ENGINE_PYSHACL, validate_oxigraph
+from .shacl import ENGINE_PYSHACL, StoreLayout, validate_oxigraph
 from .shacl.incremental import touched_focus_candidates
 from .shacl.literals import protect, restore
 from .shacl.model import ShapesGraph
@@ -224,14 +224,10 @@ def validate_graph(data: Graph, shapes: Graph | None = None, *, engine: Engine =
         native = _has_sparql(shapes)
         if native:
             graph_to_store(data, store, graph_name=ox.NamedNode(NATIVE_GRAPH))
-        outcome = validate_oxigraph(
-            store,
-            shapes,
-            rdflib_data=lambda: data,
-            exact_literals=True,
-            native_graph=NATIVE_GRAPH if native else None,
-            shapes_graph_name=_add_shapes_graph(store, shapes),
+        layout = StoreLayout(
+            exact_literals=True, native_graph=NATIVE_GRAPH if native else None, shapes_graph=_add_shapes_graph(store, shapes)
         )
+        outcome = validate_oxigraph(store, shapes, rdflib_data=lambda: data, layout=layout)
         conforms, report_graph = outcome.conforms, outcome.graph
         engines = {str(node): name for node, name in outcome.engines.items()}
     return _report(bool(conforms), report_graph, shapes, lambda focus: data.value(focus, RDFS.label), engines)
@@ -243,11 +239,7 @@ def validate_store(
     *,
     focus: Collection[Node] | None = None,
     rdflib_data: Callable[[], Graph] | None = None,
-    store_path: Path | None = None,
-    processes: int = 1,
-    shapes_graph_name: str | None = None,
-    exact_literals: bool = False,
-    native_graph: str | None = None,
+    layout: StoreLayout | None = None,
 ) -> ValidationReport:
     """Validate the default graph of a pyoxigraph store; ``focus`` limits the check to
     those focus nodes (what a change touched). pyshacl, for shapes the engine does not
@@ -259,17 +251,7 @@ def validate_store(
         quads = store.quads_for_pattern(None, None, None, ox.DefaultGraph())
         return quads_to_graph(ox.Quad(q.subject, q.predicate, restore(q.object)) for q in quads)  # type: ignore[arg-type]
 
-    outcome = validate_oxigraph(
-        store,
-        shapes,
-        focus=focus,
-        rdflib_data=data_copy,
-        store_path=store_path,
-        processes=processes,
-        shapes_graph_name=shapes_graph_name,
-        exact_literals=exact_literals,
-        native_graph=native_graph,
-    )
+    outcome = validate_oxigraph(store, shapes, focus=focus, rdflib_data=data_copy, layout=layout or StoreLayout())
 
     def label(focus_node: Node) -> Node | None:
         if not isinstance(focus_node, URIRef):
@@ -317,11 +299,13 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None) -> Valida
             store,
             shapes,
             rdflib_data=lambda: read_graph(files),
-            store_path=Path(tmp) if on_disk else None,
-            processes=min(2, os.cpu_count() or 1),
-            shapes_graph_name=shapes_graph_name,
-            exact_literals=exact,
-            native_graph=NATIVE_GRAPH if native else None,
+            layout=StoreLayout(
+                path=Path(tmp) if on_disk else None,
+                processes=min(2, os.cpu_count() or 1),
+                shapes_graph=shapes_graph_name,
+                exact_literals=exact,
+                native_graph=NATIVE_GRAPH if native else None,
+            ),
         )
 
 

@@ -71,6 +71,23 @@ def _joinable(query: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class StoreLayout:
+    """How a validation store holds what the engine reads, beyond the data in its default graph."""
+
+    #: the directory of an on-disk store nobody writes meanwhile: worker processes open it
+    path: Path | None = None
+    #: how many worker processes evaluate the queries (with ``path``)
+    processes: int = 1
+    #: the graph holding the shapes (what ``$shapesGraph`` means in a SPARQL constraint)
+    shapes_graph: str | None = None
+    #: typed literals are under private datatypes (:func:`kg.shacl.literals.protect`)
+    exact_literals: bool = False
+    #: with exact literals: a copy of the data loaded as is, which SPARQL constraints
+    #: (written against ordinary literals) read
+    native_graph: str | None = None
+
+
 @dataclass
 class EngineReport:
     """The report graph, and which engine checked each shape (by shape node)."""
@@ -317,28 +334,19 @@ def validate_oxigraph(
     *,
     focus: Collection[Node] | None = None,
     rdflib_data: Callable[[], Graph] | None = None,
-    store_path: Path | None = None,
-    processes: int = 1,
-    shapes_graph_name: str | None = None,
-    exact_literals: bool = False,
-    native_graph: str | None = None,
+    layout: StoreLayout | None = None,
 ) -> EngineReport:
     """Validate the store's default graph against ``shapes_graph``.
 
     ``focus`` limits validation to those focus nodes (the incremental check of a change);
     ``rdflib_data`` gives the data as an rdflib graph for the shapes pyshacl must check
-    (called only when there is such a shape). With ``store_path`` (the directory of an
-    on-disk ``store``, which nobody writes meanwhile) and ``processes`` > 1, the queries
-    run in that many worker processes. ``shapes_graph_name`` names the store's graph that
-    holds the shapes (what ``$shapesGraph`` means in a SPARQL constraint).
-    ``exact_literals``: the store's typed literals are under private datatypes
-    (:func:`kg.shacl.literals.protect`); SPARQL constraints, written against ordinary
-    literals, then read ``native_graph``, a copy of the data loaded as is.
+    (called only when there is such a shape); ``layout`` says what else the store holds.
     """
     shapes = ShapesGraph(shapes_graph)
-    if exact_literals and native_graph is None and any(True for _ in shapes_graph.subjects(SH.select, None)):
-        raise ValueError("exact literals with SPARQL constraints need native_graph")
-    run = _Run(store, shapes, focus, shapes_graph_name, exact_literals, native_graph)
+    layout = layout or StoreLayout()
+    if layout.exact_literals and layout.native_graph is None and any(True for _ in shapes_graph.subjects(SH.select, None)):
+        raise ValueError("exact literals with SPARQL constraints need a native_graph")
+    run = _Run(store, shapes, focus, layout.shapes_graph, layout.exact_literals, layout.native_graph)
     report = EngineReport(Graph(), True)
     jobs: list[_Job] = []
     fallback: list[Shape] = []
@@ -357,7 +365,8 @@ def validate_oxigraph(
             continue
         report.engines[shape.node] = ENGINE_SPARQL
         jobs.extend(shape_jobs)
-    rows = _run_jobs(store, jobs, store_path if processes > 1 and len(jobs) > processes else None, processes)
+    parallel = layout.path if layout.processes > 1 and len(jobs) > layout.processes else None
+    rows = _run_jobs(store, jobs, parallel, layout.processes)
     _write_report(report, shapes, rows)
     if fallback:
         if rdflib_data is None:
