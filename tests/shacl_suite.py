@@ -8,7 +8,7 @@ from pathlib import Path
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "testsuites" / "shacl"
+SUITE = (Path(__file__).resolve().parents[1].parent / "shared" / "testsuites" / "shacl").resolve()
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")
 

@@ -38,7 +38,7 @@ from rdflib.term import Node
 from kg.cli import main
 from kg.namespaces import RDF, SH
 
-SUITE = Path(__file__).resolve().parents[2] / "shared" / "testsuites" / "shacl"
+SUITE = (Path(__file__).resolve().parents[2] / "shared" / "testsuites" / "shacl").resolve()  # the manifests name files by their real path
 if not (SUITE / "manifest.ttl").is_file():
     pytest.skip(f"W3C SHACL test suite not found at {SUITE}", allow_module_level=True)
 
