@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from rdflib import Graph
+from virtuoso import VirtuosoServer, virtuoso_missing
 
 from kg.build import BuildResult, build_dataset, union
-from kg.resources import default_corpus_dir
+from kg.cli import main as kg_main
 from kg.config import Settings, load_settings
+from kg.resources import default_corpus_dir
 from kg.store import EmbeddedStore, RemoteStore
-from virtuoso import VirtuosoServer, virtuoso_missing
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -124,3 +126,21 @@ def select(store: EmbeddedStore | RemoteStore, sparql: str) -> list[dict[str, st
                 row[name] = term.value
         rows.append(row)
     return rows
+
+
+@pytest.fixture()
+def kg_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """``kg`` run in-process by click's runner, in a temporary working directory and without
+    ``KG_*`` variables; a call fails the test on any exception other than the exit, or a traceback."""
+    for key in list(os.environ):
+        if key.startswith("KG_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str | Path) -> Result:
+        result = CliRunner().invoke(kg_main, [str(a) for a in args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke

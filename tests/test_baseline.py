@@ -7,15 +7,13 @@ getting new identifiers on every parse) and change with what does.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from kg.baseline import fingerprint, read_baseline
-from kg.cli import main
 from kg.errors import InputError
 from kg.validate import ValidationResult
 
@@ -38,21 +36,10 @@ ex:b a ex:Thing .
 
 
 @pytest.fixture()
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for key in list(os.environ):
-        if key.startswith("KG_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+def run(kg_cli, tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
     (tmp_path / "data.ttl").write_text(OLD, encoding="utf-8")
-
-    def invoke(*args: str | Path) -> Result:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
+    return kg_cli
 
 
 def _json(out: Result) -> list[dict[str, object]]:

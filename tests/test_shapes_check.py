@@ -3,16 +3,13 @@ triple, what is wrong, and no report. Well-formed shapes (the project's own) pas
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg.namespaces import SH
-from kg.cli import main
 from kg.resources import shape_files
 from kg.shapes_check import prepare_shapes
 from kg.sources import read_located
@@ -29,20 +26,9 @@ DATA = "<http://example.org/x> <http://example.org/p> \"1\" .\n"
 
 
 @pytest.fixture()
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for key in list(os.environ):
-        if key.startswith("KG_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+def run(kg_cli, tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "data.nt").write_text(DATA, encoding="utf-8")
-
-    def invoke(*args: str | Path) -> Result:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
+    return kg_cli
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,14 @@ The data is small and written here, so every expected line number can be read of
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from rdflib import Graph, Literal
 
-from kg.cli import main
 from kg.namespaces import RDF, SH
 from kg.rdfio import parse_file_lines
 
@@ -54,19 +52,8 @@ PERSON_SHAPE = EX + "PersonShape"
 
 
 @pytest.fixture()
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for key in list(os.environ):
-        if key.startswith("KG_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args: str | Path) -> Result:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
+def run(kg_cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return kg_cli
 
 
 @pytest.fixture()
