@@ -4,18 +4,16 @@ unreadable input (exit 2, ``file:line:column``, never a traceback)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from rdflib import Graph, Literal, URIRef
 
 from kg.build import BuildResult
-from kg.cli import main
 from kg.iris import Kind, parse
 from kg.namespaces import NKG, RDF, SCHEMA, SH
 from kg.rdfize import ENTITIES_GRAPH
@@ -84,21 +82,9 @@ Runner = Callable[..., Result]
 
 
 @pytest.fixture()
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+def run(kg_cli: Runner) -> Runner:
     """Invoke ``kg`` in an empty directory with no KG_* settings from the environment."""
-    for key in list(os.environ):
-        if key.startswith("KG_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args: str | Path) -> Result:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        # never a traceback: a clean exit, or SystemExit carrying the exit code
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
+    return kg_cli
 
 
 def _location(output: str, path: Path) -> tuple[int, int]:

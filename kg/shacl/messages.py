@@ -17,7 +17,7 @@ __all__ = ["default_message", "fill_template"]
 
 _TEMPLATES: dict[str, str] = {
     "Class": "value is not an instance of {}",
-    "Datatype": "value is not a well-formed literal of datatype {}",
+    "Datatype": "value is not a literal of datatype {}, or not a well-formed one",
     "NodeKind": "value is not of node kind {}",
     "MinCount": "fewer than {} values",
     "MaxCount": "more than {} values",

@@ -28,14 +28,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 
 from ..config import Settings
 from ..errors import QueryError, StoreError
 from ..formats import QueryKind, rdf_format_by_name
 from ..iris import graph_iri
 from ..namespaces import RDF, SD
-from ..rdfio import quads_to_graph
+from ..rdfio import quads_to_graph, to_oxigraph_term
 from ..sparql_guard import significant_tokens
 from .dialects import Dialect, detect_dialect, dialect_named
 from .embedded import QueryOutcome, _serialize_rdf
@@ -62,27 +62,13 @@ def query_kind(sparql: str) -> tuple[QueryKind, bool]:
     return _FORMS[form], "FROM" in words
 
 
-def _to_ox(term: Any) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise StoreError(f"cannot store the term {term!r}")
-
-
 def _chunks(graph: Graph, size: int) -> Iterator[bytes]:
     """N-Triples of ``graph`` in pieces of at most ``size`` triples; every triple with a blank
     node goes into one piece, so each blank node stays one node on the server."""
     with_bnodes: list[ox.Triple] = []
     piece: list[ox.Triple] = []
     for s, p, o in graph:
-        triple = ox.Triple(_to_ox(s), _to_ox(p), _to_ox(o))  # type: ignore[arg-type]
+        triple = ox.Triple(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o))  # type: ignore[arg-type]
         if isinstance(s, BNode) or isinstance(o, BNode):
             with_bnodes.append(triple)
             continue
