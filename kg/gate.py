@@ -45,7 +45,8 @@ from .namespaces import OWL, RDF, RDFS, SH
 from .rdfio import quads_to_graph
 from .resources import shape_files
 from .shacl.incremental import reach
-from .store.embedded import EmbeddedStore, GraphWrite, WriteMode
+from .store import Store
+from .store.embedded import GraphWrite, WriteMode
 from .validate import ValidationReport, load_shapes, ontology_for_validation, validate_graph
 
 __all__ = ["GateResult", "PostState", "Targets", "check_write", "project_shapes", "run_validation"]
@@ -106,12 +107,14 @@ class Targets:
 class PostState:
     """The union as it would be after ``writes``, read from the store and the staging graphs."""
 
-    store: EmbeddedStore
+    store: Store
     writes: list[GraphWrite]
     gone: set[str] = field(init=False)
     staged: list[ox.NamedNode] = field(init=False)
 
     def __post_init__(self) -> None:
+        #: pattern access to every graph, staging graphs included (on a remote store: a mirror)
+        self.reader = self.store.reader()
         self.gone = {w.graph for w in self.writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)}
         self.staged = [ox.NamedNode(s) for w in self.writes for s in w.staged]
         self._excluded = self.gone | {s.value for s in self.staged}
@@ -121,13 +124,13 @@ class PostState:
             return True
         return any(
             isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in self._excluded
-            for q in self.store.oxigraph.quads_for_pattern(t.subject, t.predicate, t.object, None)
+            for q in self.reader.quads_for_pattern(t.subject, t.predicate, t.object, None)
         )
 
     def triples(self, s: object = None, o: object = None) -> Iterator[ox.Triple]:
         """Triples of the new state with subject ``s`` and/or object ``o``."""
         seen: set[ox.Triple] = set()
-        ox_store = self.store.oxigraph
+        ox_store = self.reader
         for q in ox_store.quads_for_pattern(s, None, o, _DEFAULT):  # type: ignore[arg-type]
             if self._survives(q):
                 t = ox.Triple(q.subject, q.predicate, q.object)
@@ -142,7 +145,7 @@ class PostState:
 
     def removed(self) -> Iterator[ox.Triple]:
         """Triples the write takes out of the union."""
-        ox_store = self.store.oxigraph
+        ox_store = self.reader
         staged = self.staged
         for name in self.gone:
             for q in ox_store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
@@ -155,7 +158,7 @@ class PostState:
     def added(self) -> Iterator[ox.Triple]:
         """The staged triples."""
         for g in self.staged:
-            for q in self.store.oxigraph.quads_for_pattern(None, None, None, g):
+            for q in self.reader.quads_for_pattern(None, None, None, g):
                 yield ox.Triple(q.subject, q.predicate, q.object)
 
 
@@ -170,6 +173,7 @@ def _ball(state: PostState, seeds: Iterable[object], hops: int) -> set[object]:
     reached = set(seeds)
     frontier = set(reached)
     for _ in range(hops):
+        state.reader.prefetch(frontier)
         nxt: set[object] = set()
         for node in frontier:
             for t in state.triples(s=node):
@@ -210,9 +214,9 @@ def _apart_and_untargeted(state: PostState, targets: Targets) -> bool:
     a few ASK queries in the store (no walk in Python), which matters for large ingests."""
     if state.gone:
         return False
-    ox_store = state.store.oxigraph
+    ox_store = state.reader
     rdf_type = f"<{RDF.type}>"
-    union_empty = next(iter(ox_store.quads_for_pattern(None, None, None, _DEFAULT)), None) is None
+    union_empty = not ox_store.query("ASK { ?s ?p ?o }")
     checks: list[str] = []
     cache: dict[object, bool] = {}
     for graph in state.staged:
@@ -257,12 +261,12 @@ def _term(node: object) -> str:
 
 def _extract(state: PostState, nodes: Iterable[object]) -> Graph:
     """Every triple about ``nodes`` and the types of what they point at, with the ontology."""
-    triples: list[ox.Triple] = []
-    for node in nodes:
-        for t in state.triples(s=node):
-            triples.append(t)
-            if not isinstance(t.object, ox.Literal) and t.predicate != _TYPE:
-                triples.extend(x for x in state.triples(s=t.object) if x.predicate == _TYPE)
+    state.reader.prefetch(nodes)
+    triples = [t for node in nodes for t in state.triples(s=node)]
+    pointed = {t.object for t in triples if not isinstance(t.object, ox.Literal) and t.predicate != _TYPE}
+    state.reader.prefetch(pointed)
+    for target in pointed:
+        triples.extend(x for x in state.triples(s=target) if x.predicate == _TYPE)
     # the class hierarchy the data itself states (sh:class and targets follow rdfs:subClassOf)
     frontier = {t.object for t in triples if t.predicate == _TYPE}
     seen: set[object] = set()
@@ -327,7 +331,7 @@ class GateResult:
 
 
 def check_write(
-    store: EmbeddedStore, writes: list[GraphWrite], *, shapes: Graph | None = None, whole: bool = False
+    store: Store, writes: list[GraphWrite], *, shapes: Graph | None = None, whole: bool = False
 ) -> GateResult:
     """Validate the state ``writes`` would produce (nothing is committed here)."""
     shapes_graph = project_shapes()[0] if shapes is None else shapes
@@ -347,6 +351,7 @@ def check_write(
         seeds.update(_nodes(t))
     candidates = _ball(state, seeds, depth)
     cache: dict[object, bool] = {}
+    state.reader.prefetch(candidates)
     focus = {n for n in candidates if _is_focus(state, n, targets, cache)}
     if not focus:
         empty = Graph()

@@ -24,7 +24,7 @@ from .iris import PROVENANCE_GRAPH, agent_iri
 from .namespaces import NKG, PROV, RDF, RDFS, SH, SPDX, XSD
 
 if TYPE_CHECKING:
-    from .store.embedded import EmbeddedStore
+    from .store import Store
     from .writes import Receipt
 
 __all__ = ["SHAPES_LABEL", "activity_triples", "last_shapes_checksum"]
@@ -90,12 +90,12 @@ def activity_triples(receipt: Receipt) -> list[ox.Triple]:
     return out
 
 
-def last_shapes_checksum(store: EmbeddedStore) -> str | None:
+def last_shapes_checksum(store: Store) -> str | None:
     """The sha256 of the shapes the most recent write was validated against, or None."""
     query = f"""
         SELECT ?sum WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
             ?act <{PROV.used}> ?shapes ; <{PROV.endedAtTime}> ?end .
             ?shapes <{RDFS.label}> "{SHAPES_LABEL}" ; <{SPDX.checksum}>/<{SPDX.checksumValue}> ?sum .
         }} }} ORDER BY DESC(?end) LIMIT 1"""
-    row = next(iter(store.oxigraph.query(query)), None)  # type: ignore[arg-type]
+    row = next(iter(store.select(query)), None)
     return row["sum"].value if row is not None else None

@@ -28,7 +28,8 @@ import pyoxigraph as ox
 
 from .errors import InputError, ProtectedGraphError, QueryError
 from .iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
-from .store.embedded import STAGING_PREFIX, EmbeddedStore, WriteMode
+from .store import Store
+from .store.embedded import STAGING_PREFIX, WriteMode
 
 if TYPE_CHECKING:
     from .writes import Change
@@ -103,16 +104,15 @@ def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.T
     return {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)}
 
 
-def plan_update(store: EmbeddedStore, change: Change) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
+def plan_update(store: Store, change: Change) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
     """The writes ``change.update`` amounts to: (graph, mode, new triples or None for a drop)."""
     text = change.update or ""
     if (change.using_graphs or change.using_named_graphs) and declares_dataset(text):
         raise QueryError("the update names its dataset (USING/WITH) and the request names one too "
                          "(using-graph-uri/using-named-graph-uri); give only one")
-    source = store.oxigraph
     # the receipts are the store's own record: an update neither sees nor changes them
     names = [g for g in store.named_graphs() if g != str(PROVENANCE_GRAPH)]
-    before = {g: _triples(source, ox.NamedNode(g)) for g in names}
+    before = {g: set(store.graph_triples(g)) for g in names}
     if change.using_graphs or change.using_named_graphs:
         text = with_dataset(text, change.using_graphs, change.using_named_graphs)
     memory = ox.Store()

@@ -46,6 +46,7 @@ from .iris import DEFAULT_GRAPH, PROVENANCE_GRAPH, activity_iri
 from .provenance import activity_triples, last_shapes_checksum
 from .rdfio import XML_PROLOG_BYTES, graph_to_triples, refuse_xml_entities
 from .report import render_text
+from .store import Store
 from .store.embedded import STAGING_PREFIX, EmbeddedStore, GraphWrite, WriteMode
 
 __all__ = ["Change", "ChangeKind", "GraphReceipt", "Receipt", "SourceInfo", "apply_write", "syntax_error", "write_lock"]
@@ -213,10 +214,11 @@ _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def write_lock(store: EmbeddedStore) -> threading.RLock:
-    """The lock that serializes writers of one store directory in this process (pyoxigraph
-    itself keeps a second process from opening the store for writing)."""
-    key = str(Path(store.path).resolve())
+def write_lock(store: Store) -> threading.RLock:
+    """The lock that serializes writers of one store in this process (pyoxigraph itself
+    keeps a second process from opening an embedded store for writing; writers of a remote
+    store in other processes are kept apart by the one-operation commit, last one wins)."""
+    key = store.location
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(key, threading.RLock())
 
@@ -267,7 +269,7 @@ class _HashingReader:
 _POSITION = re.compile(r"(\d+):(\d+)")
 
 
-def _stage_files(store: EmbeddedStore, change: Change, progress: Callable[[int], None] | None,
+def _stage_files(store: Store, change: Change, progress: Callable[[int], None] | None,
                  staged: list[str], *, into: str | None = None) -> str:
     """Stream every file into its own staging graph (or all into ``into``); the sha256 of all their bytes."""
     total = hashlib.sha256()
@@ -285,9 +287,7 @@ def _stage_files(store: EmbeddedStore, change: Change, progress: Callable[[int],
             if into is None:
                 staged.append(name)
             try:
-                store.oxigraph.add_graph(ox.NamedNode(name))
-                store.oxigraph.bulk_load(reader, format=fmt.oxigraph, base_iri=change.base_iri or path.resolve().as_uri(),
-                                         to_graph=ox.NamedNode(name))
+                store.stage_file(reader, fmt=fmt, base_iri=change.base_iri or path.resolve().as_uri(), into=name)
             except SyntaxError as exc:
                 raise syntax_error(label, fmt, exc) from None
             except (ValueError, UnicodeDecodeError) as exc:
@@ -313,7 +313,7 @@ def syntax_error(where: str, fmt: RdfFormatInfo, exc: SyntaxError) -> InputError
     return InputError(f"{fmt.name} syntax error: {message}", location=loc)
 
 
-def _plan(store: EmbeddedStore, change: Change, staged: list[str], loading: list[str],
+def _plan(store: Store, change: Change, staged: list[str], loading: list[str],
           progress: Callable[[int], None] | None) -> tuple[list[GraphWrite], str | None]:
     """Stage ``change`` and say what the commit would do; also the source hash when known."""
     def stage(triples: Iterable[ox.Triple]) -> tuple[str, ...]:
@@ -328,7 +328,8 @@ def _plan(store: EmbeddedStore, change: Change, staged: list[str], loading: list
         return [GraphWrite(change.graph or "", WriteMode.ADD, stage(change.triples))], None
     if kind is ChangeKind.DELETE:
         return [GraphWrite(change.graph or "", WriteMode.DROP)], None
-    if kind is ChangeKind.FILES and change.in_place and change.graph and not store.has_graph(change.graph):
+    if (kind is ChangeKind.FILES and change.in_place and isinstance(store, EmbeddedStore) and change.graph
+            and not store.has_graph(change.graph)):
         store.begin_load(change.graph)
         loading.append(change.graph)
         digest = _stage_files(store, change, progress, staged, into=change.graph)
@@ -379,7 +380,7 @@ def _bulk_union(store: EmbeddedStore, change: Change) -> None:
             raise StoreError(f"loading {path} into the union failed: {exc}") from None
 
 
-def _counts(store: EmbeddedStore, w: GraphWrite) -> GraphReceipt:
+def _counts(store: Store, w: GraphWrite) -> GraphReceipt:
     g = f"<{w.graph}>"
     if w.mode is WriteMode.LOADED:
         return GraphReceipt(w.graph, w.mode.value, store.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"), 0)
@@ -403,7 +404,7 @@ def _warnings(gate: GateResult) -> list[dict[str, Any]]:
 
 
 def apply_write(
-    store: EmbeddedStore,
+    store: Store,
     change: Change,
     *,
     agent: str,
@@ -427,7 +428,7 @@ def apply_write(
             on_stage(name)
 
     if store.read_only:
-        raise StoreError(f"the store at {store.path} is open read-only; writes need a writable store")
+        raise StoreError(f"the store at {store.location} is open read-only; writes need a writable store")
     with write_lock(store):
         started = datetime.now(UTC)
         staged: list[str] = []
@@ -453,7 +454,8 @@ def apply_write(
             graphs = [_counts(store, w) for w in writes]
             created = any(w.mode is WriteMode.LOADED or (w.mode is not WriteMode.DROP and not store.has_graph(w.graph))
                           for w in writes)
-            if loading and not (_may_hold_blank_nodes(change) and store.has_blank_nodes(loading[0])):
+            if loading and isinstance(store, EmbeddedStore) and not (
+                    _may_hold_blank_nodes(change) and store.has_blank_nodes(loading[0])):
                 # no blank nodes: loading the files again gives the same triples, at bulk speed
                 union_touched = True
                 _bulk_union(store, change)
@@ -492,4 +494,4 @@ def apply_write(
             if staged:
                 store.drop_staging(staged)
             for graph in loading:
-                store.abandon_load(graph, union_touched=union_touched)
+                store.abandon_load(graph, union_touched=union_touched)  # type: ignore[union-attr]

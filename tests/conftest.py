@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,6 +86,26 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServe
 def remote_settings(url: str, **changes: object) -> Settings:
     """Settings for a remote store at ``url`` (nothing read from the environment or kg.toml)."""
     return load_settings(config_file=None, environ={"KG_CONFIG": "/nonexistent/kg.toml"}, store=url, **changes)
+
+
+def fresh_remote(server: VirtuosoServer, **changes: object) -> RemoteStore:
+    """A remote store of its own on ``server``: fresh union and catalogue graphs."""
+    token = uuid.uuid4().hex
+    return RemoteStore(remote_settings(
+        server.sparql_url,
+        remote_union_graph=f"https://example.org/{token}/union",
+        remote_catalogue_graph=f"https://example.org/{token}/catalogue",
+        **changes,
+    ))
+
+
+def discard_remote(store: RemoteStore) -> None:
+    """Drop every graph ``store`` wrote on its server (the provenance graph's IRI is shared by
+    every store, so a test that writes must leave none behind), then close it."""
+    graphs = [*store.named_graphs(), store.union, store.catalogue]
+    store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+    store.drop_staging()
+    store.close()
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def snapshot(path: Path) -> dict[str, Graph]:
         graphs = {str(g.identifier): Graph() + g for g in ds.graphs() if len(g)}
         union = store.union_graph()
         # both read through the same term conversion, so plain literals compare alike
-        assert isomorphic(union, quads_to_graph(store._named_quads())), "the default graph is not the union"
+        assert isomorphic(union, quads_to_graph(store.named_quads())), "the default graph is not the union"
         graphs["(union)"] = union
         return graphs
     finally:

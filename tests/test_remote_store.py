@@ -16,25 +16,17 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
-from conftest import remote_settings, select
+from conftest import fresh_remote, remote_settings, select
 from kg.build import BuildResult
 from kg.errors import StoreError
 from kg.formats import QueryKind
+from kg.iris import PROVENANCE_GRAPH
+from kg.rdfio import quads_to_graph
 from kg.store import EmbeddedStore, RemoteStore
 from kg.store.remote import query_kind
 from virtuoso import VirtuosoServer
 
 P = URIRef("https://example.org/p")
-
-
-def _fresh_remote(server: VirtuosoServer, **changes: object) -> RemoteStore:
-    token = uuid.uuid4().hex
-    return RemoteStore(remote_settings(
-        server.sparql_url,
-        remote_union_graph=f"https://example.org/{token}/union",
-        remote_catalogue_graph=f"https://example.org/{token}/catalogue",
-        **changes,
-    ))
 
 
 @pytest.fixture(params=["embedded", "virtuoso"])
@@ -44,7 +36,7 @@ def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Embe
     if request.param == "embedded":
         store = EmbeddedStore(tmp_path / "store")
     else:
-        store = _fresh_remote(request.getfixturevalue("virtuoso"), remote_chunk_triples=7)
+        store = fresh_remote(request.getfixturevalue("virtuoso"), remote_chunk_triples=7)
     yield store
     store.close()
 
@@ -126,17 +118,25 @@ def test_a_query_that_names_no_dataset_sees_only_the_stores_graphs(empty_store, 
     assert graphs == {str(g1)}
 
 
-def test_remote_graph_store_methods(virtuoso: VirtuosoServer, names) -> None:
-    g1, g2 = names
-    store = _fresh_remote(virtuoso)
-    store.put_graph(str(g1), _graph("a", "x"))
-    store.post_graph(str(g1), _graph("a", "y"))
-    store.post_graph(str(g2), _graph("b", "z"))
-    assert isomorphic(store.graph(str(g1)), _plain(_graph("a", "x", "y")))
-    assert sorted(r["o"] for r in select(store, "SELECT ?o WHERE { ?s ?p ?o }")) == ["x", "y", "z"]
-    assert store.delete_graph(str(g2)) is True and store.delete_graph(str(g2)) is False
-    assert store.named_graphs() == [str(g1)]
-    store.close()
+def test_gated_writes_put_post_and_delete_graphs(empty_store, names) -> None:
+    """Graph Store PUT, POST and DELETE as the write path does them, on each store."""
+    from kg.rdfio import graph_to_triples
+    from kg.writes import Change, apply_write
+
+    g1, g2 = str(names[0]), str(names[1])
+
+    def write(change: Change) -> None:
+        apply_write(empty_store, change, agent="tester", source=None)
+
+    write(Change.replace(g1, graph_to_triples(_graph("a", "x"))))
+    write(Change.add(g1, graph_to_triples(_graph("a", "y"))))
+    write(Change.add(g2, graph_to_triples(_graph("b", "z"))))
+    assert isomorphic(quads_to_graph(empty_store.graph_triples(g1)), _plain(_graph("a", "x", "y")))
+    assert sorted(r["o"] for r in select(empty_store, f"SELECT ?o WHERE {{ ?s <{P}> ?o }}")) == ["x", "y", "z"]
+    write(Change.delete(g2))
+    assert not empty_store.has_graph(g2)
+    assert sorted(r["o"] for r in select(empty_store, f"SELECT ?o WHERE {{ ?s <{P}> ?o }}")) == ["x", "y"]
+    assert [g for g in empty_store.named_graphs() if g != str(PROVENANCE_GRAPH)] == [g1]
 
 
 def test_the_corpus_on_virtuoso_is_the_corpus_in_the_embedded_store(
@@ -209,7 +209,7 @@ def test_digest_auth_against_the_protected_endpoint(virtuoso: VirtuosoServer, re
 
 def test_the_generic_dialect_uploads_through_sparql_update(virtuoso: VirtuosoServer, names) -> None:
     g1, _ = names
-    store = _fresh_remote(virtuoso, remote_dialect="generic", remote_chunk_triples=10)
+    store = fresh_remote(virtuoso, remote_dialect="generic", remote_chunk_triples=10)
     assert store.dialect.name == "generic" and store.graph_store_url is None
     g = _graph("a", *(f"v{i}" for i in range(25)))
     store.replace_graphs({g1: g})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,13 +13,15 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
+from conftest import discard_remote, fresh_remote
+
 from kg.errors import ProtectedGraphError, QueryError, ValidationFailed
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.namespaces import NKG, RDF, RDFS, SH
 from kg.provenance import SHAPES_LABEL
 from kg.rdfio import quads_to_graph
 from kg.rdfize import ENTITIES_GRAPH
-from kg.store import EmbeddedStore
+from kg.store import EmbeddedStore, GraphWrite, RemoteStore, Store, WriteMode
 from kg.store.embedded import STAGING_PREFIX
 from kg.writes import Change, SourceInfo, apply_write
 
@@ -27,7 +30,7 @@ A, P, Q = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")
 G1, G2 = EX + "g1", EX + "g2"
 
 
-def snapshot(store: EmbeddedStore) -> dict[str, Graph]:
+def snapshot(store: Store) -> dict[str, Graph]:
     """The store's named graphs (as rdflib graphs) and its default graph, from an N-Quads dump
     plus the union: what "unchanged" is checked against."""
     out = io.BytesIO()
@@ -40,7 +43,7 @@ def snapshot(store: EmbeddedStore) -> dict[str, Graph]:
     return graphs
 
 
-def assert_unchanged(before: dict[str, Graph], store: EmbeddedStore) -> None:
+def assert_unchanged(before: dict[str, Graph], store: Store) -> None:
     after = snapshot(store)
     assert sorted(before) == sorted(after), (sorted(before), sorted(after))
     for name, graph in before.items():
@@ -51,24 +54,38 @@ def triple(s: ox.NamedNode, p: ox.NamedNode, value: str) -> ox.Triple:
     return ox.Triple(s, p, ox.Literal(value))
 
 
-@pytest.fixture()
-def empty(tmp_path: Path) -> EmbeddedStore:
-    store = EmbeddedStore(tmp_path / "store")
-    yield store
-    store.close()
+@pytest.fixture(params=["embedded", "virtuoso"])
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each kind (on Virtuoso: graphs of its own, dropped afterwards)."""
+    if request.param == "embedded":
+        store = EmbeddedStore(tmp_path / "store")
+        yield store
+        store.close()
+    else:
+        remote = fresh_remote(request.getfixturevalue("virtuoso"))
+        yield remote
+        discard_remote(remote)
 
 
-@pytest.fixture()
-def corpus(tmp_path: Path, store_path: Path) -> EmbeddedStore:
-    """A writable copy of the store built from the default corpus."""
-    target = tmp_path / "corpus-store"
-    shutil.copytree(store_path, target)
-    store = EmbeddedStore(target)
-    yield store
-    store.close()
+@pytest.fixture(params=["embedded", "virtuoso"])
+def corpus(request: pytest.FixtureRequest, tmp_path: Path, store_path: Path) -> Iterator[Store]:
+    """A store holding the default corpus: a writable copy of the embedded one, or the
+    session's Virtuoso store, whose graphs a test's writes are dropped from afterwards."""
+    if request.param == "embedded":
+        target = tmp_path / "corpus-store"
+        shutil.copytree(store_path, target)
+        store = EmbeddedStore(target)
+        yield store
+        store.close()
+        return
+    remote: RemoteStore = request.getfixturevalue("remote_store")
+    before = set(remote.named_graphs())
+    yield remote
+    remote.commit([GraphWrite(g, WriteMode.DROP) for g in remote.named_graphs() if g not in before])
+    remote.drop_staging()
 
 
-def test_a_receipt_counts_what_changed_and_the_union_follows(empty: EmbeddedStore) -> None:
+def test_a_receipt_counts_what_changed_and_the_union_follows(empty: Store) -> None:
     first = apply_write(empty, Change.replace(G1, [triple(A, P, "x"), triple(A, P, "y")]), agent="alice",
                         source=SourceInfo("one.ttl", "ab" * 32))
     assert (first.added, first.removed, first.sha256, first.created) == (2, 0, "ab" * 32, True)
@@ -83,7 +100,7 @@ def test_a_receipt_counts_what_changed_and_the_union_follows(empty: EmbeddedStor
     assert sorted(r["o"].value for r in empty.select(f"SELECT ?o WHERE {{ <{A.value}> <{P.value}> ?o }}")) == ["z"]
 
 
-def test_receipts_are_provenance_queryable_by_sparql(empty: EmbeddedStore) -> None:
+def test_receipts_are_provenance_queryable_by_sparql(empty: Store) -> None:
     receipt = apply_write(empty, Change.replace(G1, [triple(A, P, "x")]), agent="archivist-7",
                           source=SourceInfo("collection-7.ttl", "cd" * 32))
     rows = list(empty.select(f"""
@@ -105,7 +122,7 @@ def test_receipts_are_provenance_queryable_by_sparql(empty: EmbeddedStore) -> No
     assert int(row["added"].value) == 1 and row["start"].value <= row["end"].value
 
 
-def test_a_violation_is_refused_and_nothing_is_written(corpus: EmbeddedStore) -> None:
+def test_a_violation_is_refused_and_nothing_is_written(corpus: Store) -> None:
     before = snapshot(corpus)
     claim = ox.NamedNode(EX + "claim-without-anything")
     change = Change.add(EX + "collection", [ox.Triple(claim, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(NKG.Claim)))])
@@ -116,10 +133,10 @@ def test_a_violation_is_refused_and_nothing_is_written(corpus: EmbeddedStore) ->
     assert f"<{NKG.claimant}>" in paths and f"<{NKG.evidence}>" in paths
     assert caught.value.http_status == 422 and caught.value.exit_code == 1
     assert_unchanged(before, corpus)
-    assert not any(g.startswith(STAGING_PREFIX) for g in (n.value for n in corpus.oxigraph.named_graphs()))
+    assert corpus.staging_graphs() == []
 
 
-def test_the_gate_sees_what_a_deletion_breaks_elsewhere(corpus: EmbeddedStore) -> None:
+def test_the_gate_sees_what_a_deletion_breaks_elsewhere(corpus: Store) -> None:
     """Dropping the graph of entities leaves claims whose claimant is no longer an nkg:Actor:
     the claims live in other graphs, and the gate finds them by walking from what was removed."""
     before = snapshot(corpus)
@@ -130,7 +147,7 @@ def test_the_gate_sees_what_a_deletion_breaks_elsewhere(corpus: EmbeddedStore) -
     assert_unchanged(before, corpus)
 
 
-def test_a_valid_write_to_the_corpus_is_checked_on_its_neighbourhood(corpus: EmbeddedStore) -> None:
+def test_a_valid_write_to_the_corpus_is_checked_on_its_neighbourhood(corpus: Store) -> None:
     actor = ox.NamedNode("https://w3id.org/negotiation-kg/id/actor/vladimir-putin")
     receipt = apply_write(corpus, Change.add(EX + "aliases", [
         ox.Triple(actor, ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel"), ox.Literal("V. Putin", language="en"))
@@ -138,7 +155,7 @@ def test_a_valid_write_to_the_corpus_is_checked_on_its_neighbourhood(corpus: Emb
     assert receipt.conforms and 0 < receipt.focus_nodes and not receipt.whole_store
 
 
-def test_warnings_pass_and_are_in_the_receipt(empty: EmbeddedStore) -> None:
+def test_warnings_pass_and_are_in_the_receipt(empty: Store) -> None:
     shapes = Graph().parse(data=f"""
         @prefix sh: <{SH}> . @prefix ex: <{EX}> .
         ex:LabelShape a sh:NodeShape ; sh:targetSubjectsOf ex:p ;
@@ -150,7 +167,7 @@ def test_warnings_pass_and_are_in_the_receipt(empty: EmbeddedStore) -> None:
     assert len(list(empty.graph_triples(G1))) == 1
 
 
-def test_changed_shapes_mean_the_whole_store_is_validated(empty: EmbeddedStore) -> None:
+def test_changed_shapes_mean_the_whole_store_is_validated(empty: Store) -> None:
     loose = Graph().parse(data=f"@prefix sh: <{SH}> . <{EX}S> a sh:NodeShape ; sh:targetNode <{EX}nothing> .",
                           format="turtle")
     strict = Graph().parse(data=f"""@prefix sh: <{SH}> .
@@ -166,7 +183,7 @@ def test_changed_shapes_mean_the_whole_store_is_validated(empty: EmbeddedStore) 
     assert_unchanged(before, empty)
 
 
-def test_sparql_update_writes_through_the_gate(empty: EmbeddedStore) -> None:
+def test_sparql_update_writes_through_the_gate(empty: Store) -> None:
     receipt = apply_write(empty, Change.sparql_update(
         f"INSERT DATA {{ <{A.value}> <{P.value}> 1 . GRAPH <{G1}> {{ <{A.value}> <{Q.value}> 2 }} }}"),
         agent="alice", source=None)
@@ -178,7 +195,7 @@ def test_sparql_update_writes_through_the_gate(empty: EmbeddedStore) -> None:
         apply_write(empty, Change.sparql_update("INSERT DATA { oops"), agent="alice", source=None)
 
 
-def test_the_provenance_graph_is_the_stores_own(empty: EmbeddedStore) -> None:
+def test_the_provenance_graph_is_the_stores_own(empty: Store) -> None:
     apply_write(empty, Change.replace(G1, [triple(A, P, "x")]), agent="alice", source=None)
     before = snapshot(empty)
     with pytest.raises(ProtectedGraphError):
@@ -205,7 +222,7 @@ def test_staging_left_by_a_killed_writer_is_dropped_at_the_next_open(tmp_path: P
     reopened.close()
 
 
-def test_rdflib_graphs_are_accepted_as_content(empty: EmbeddedStore) -> None:
+def test_rdflib_graphs_are_accepted_as_content(empty: Store) -> None:
     g = Graph()
     g.add((URIRef(A.value), RDFS.label, Literal("a", lang="en")))
     apply_write(empty, Change.replace(G1, g), agent="alice", source=None)
@@ -216,7 +233,7 @@ GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench-reference"
 
 
 @pytest.mark.skipif(not (GENERATOR / "gen_data.py").is_file(), reason="shared/bench-reference not found")
-def test_the_gate_finds_what_validating_everything_finds(tmp_path: Path) -> None:
+def test_the_gate_finds_what_validating_everything_finds(empty: Store, tmp_path: Path) -> None:
     """On generated data with injected violations and its own shapes (classes with subclasses
     declared in the data, inverse paths, patterns, ranges), the gate's focused check reports
     exactly the results a validation of the whole file reports."""
@@ -231,19 +248,17 @@ def test_the_gate_finds_what_validating_everything_finds(tmp_path: Path) -> None
     data, shapes = tmp_path / "gen.nt", Graph().parse(GENERATOR / "shapes.ttl")
     everything = validate_graph(Graph().parse(data, format="nt"), shapes)
     assert everything.failed()
-    store = EmbeddedStore(tmp_path / "store")
     with pytest.raises(ValidationFailed) as caught:
-        apply_write(store, Change.from_files(EX + "gen", [(data, rdf_format_by_name("ntriples"))]), agent="t",
+        apply_write(empty, Change.from_files(EX + "gen", [(data, rdf_format_by_name("ntriples"))]), agent="t",
                     source=None, shapes=shapes)
     found = caught.value.report.results  # type: ignore[attr-defined]
     key = lambda r: (r.focus_node, r.path, r.source_shape if not r.source_shape.startswith("_:") else r.node_shape,
                      r.value)
     assert sorted(map(key, found)) == sorted(map(key, everything.results))
-    assert store.named_graphs() == []
-    store.close()
+    assert empty.named_graphs() == [] and empty.staging_graphs() == []
 
 
-def test_concurrent_writers_are_serialized(empty: EmbeddedStore) -> None:
+def test_concurrent_writers_are_serialized(empty: Store) -> None:
     """Eight threads write at once: every write is committed whole, each with its own receipt,
     and the union is exactly the union of the graphs afterwards."""
     import threading

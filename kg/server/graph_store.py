@@ -206,7 +206,7 @@ async def read_graph(request: Request) -> Response:
         fmt = next((f for f in offers if f.media_type == chosen), None)
         if fmt is None:
             return error_response(406, "the whole dataset is offered as " + ", ".join(f.media_type for f in offers))
-        body = await run_in_threadpool(lambda: _serialize(list(store._named_quads()), fmt))
+        body = await run_in_threadpool(lambda: _serialize(list(store.named_quads()), fmt))
     else:
         exists = await run_in_threadpool(store.has_graph, target)
         if not exists and target != str(DEFAULT_GRAPH):

@@ -16,14 +16,25 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from ..config import Settings
-from .embedded import EmbeddedStore, GraphWrite, QueryOutcome, WriteMode
+from ..formats import RdfFormatInfo
+from .embedded import EmbeddedStore, GraphWrite, LocalReader, QueryOutcome, WriteMode
 from .remote import RemoteStore
+from .remote_reader import RemoteReader
 
 __all__ = ["EmbeddedStore", "GraphWrite", "QueryOutcome", "RemoteStore", "Store", "WriteMode", "open_store"]
 
 
 class Store(Protocol):
-    """What the build, the CLI and the server need from a store."""
+    """What the build, the CLI, the write path and the server need from a store."""
+
+    #: writes are refused (the store was opened for reading only)
+    read_only: bool
+    #: a new graph may be loaded where it will live, under a journal, instead of staged
+    loads_in_place: bool
+
+    @property
+    def location(self) -> str:
+        """Where the store is (a directory or a URL)."""
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
         """Replace each named graph by the given content, all in one transaction."""
@@ -53,13 +64,29 @@ class Store(Protocol):
     def union_graph(self) -> Graph:
         """Every triple of every graph, as one rdflib graph (for validation)."""
 
+    def named_quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the named graphs."""
+
+    def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
+        """Solutions of a SELECT query over the union graph."""
+
     # writing: every write goes through kg.writes.apply_write, which uses these
+
+    def new_staging_graph(self) -> str:
+        """A fresh staging graph IRI."""
 
     def stage(self, triples: Iterable[ox.Triple]) -> str:
         """Put triples in a new staging graph (invisible until committed); its IRI."""
 
+    def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None,
+                   into: str | None = None) -> str:
+        """Parse RDF into a staging graph (``into``, or a new one) as it streams; its IRI."""
+
     def commit(self, writes: Sequence[GraphWrite]) -> None:
         """Apply staged writes (replace, add, drop) in one transaction, the union included."""
+
+    def staging_graphs(self) -> list[str]:
+        """The staging graphs the store holds (writes under way, or a killed writer's leftovers)."""
 
     def drop_staging(self, names: Iterable[str] | None = None) -> None:
         """Drop staging graphs: the given ones, or every one."""
@@ -69,6 +96,13 @@ class Store(Protocol):
 
     def graph_triples(self, name: str) -> Iterator[ox.Triple]:
         """The triples of one named graph."""
+
+    def count(self, sparql: str) -> int:
+        """The ``?n`` of a one-row SELECT, staging graphs visible (for receipts)."""
+
+    def reader(self) -> LocalReader | RemoteReader:
+        """Pattern access (``quads_for_pattern``, ``query``, ``prefetch``) to every graph,
+        staging graphs included, for the SHACL gate."""
 
     def close(self) -> None:
         """Release the store."""

@@ -14,7 +14,9 @@ Virtuoso 7.2 (Debian's ``virtuoso-opensource``) needs the most care:
   reaches it;
 - a query that runs out of time answers 200 with partial results and the header
   ``X-SQL-State: S1TAT``, which the store treats as an error;
-- blank nodes come back as ``nodeID://b123``, which is not a blank node label;
+- blank nodes come back as ``nodeID://b123``, which is not a blank node label, and a
+  query names a stored blank node as ``<nodeID://b123>`` in a triple pattern (not in
+  ``VALUES``);
 - ``INSERT DATA`` refuses blank nodes and large payloads, so bulk loads use the
   Graph Store protocol;
 - the default graph is the union of every graph, system graphs included, and an
@@ -51,6 +53,12 @@ class Dialect:
     partial_state_header: str | None = None
     #: the response header announcing a row cap on SELECT results
     max_rows_header: str | None = None
+    #: the IRI prefix under which a query can name a stored blank node (None: it cannot)
+    blank_node_prefix: str | None = None
+
+    def blank_node_reference(self, label: str) -> str | None:
+        """A SPARQL term naming the stored blank node ``label`` (as results gave it), or None."""
+        return f"<{self.blank_node_prefix}{label}>" if self.blank_node_prefix is not None else None
 
     def graph_store_url(self, query_url: str) -> str | None:
         """The Graph Store endpoint next to ``query_url`` (same scheme, host and port)."""
@@ -74,6 +82,7 @@ VIRTUOSO = Dialect(
     timeout_parameter="timeout",
     partial_state_header="X-SQL-State",
     max_rows_header="X-SPARQL-MaxRows",
+    blank_node_prefix="nodeID://",
 )
 DIALECTS = {d.name: d for d in (GENERIC, VIRTUOSO)}
 

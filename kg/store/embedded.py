@@ -45,7 +45,7 @@ from ..iris import staging_graph
 from ..namespaces import PREFIXES
 from ..rdfio import graph_to_triples, quads_to_graph
 
-__all__ = ["EmbeddedStore", "QueryOutcome", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
+__all__ = ["EmbeddedStore", "LocalReader", "QueryOutcome", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 #: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
@@ -117,6 +117,18 @@ def commit_update(writes: Sequence[GraphWrite]) -> str:
     return " ;\n".join(ops)
 
 
+class LocalReader:
+    """What the SHACL gate reads from an embedded store: the pyoxigraph store itself
+    (staging graphs included), and nothing to prefetch."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.quads_for_pattern = store.quads_for_pattern
+        self.query = store.query
+
+    def prefetch(self, nodes: Iterable[object]) -> None:
+        """Nothing to do: every quad is at hand."""
+
+
 @dataclass
 class QueryOutcome:
     """The result of a query: its kind and pyoxigraph's result object."""
@@ -179,6 +191,18 @@ class EmbeddedStore:
             self._recover()
             self.drop_staging()
 
+    #: a new graph may be loaded where it will live, under a journal (:meth:`begin_load`)
+    loads_in_place = True
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages and for the lock that serializes writers in a process."""
+        return str(self.path.resolve())
+
+    def reader(self) -> LocalReader:
+        """Pattern access to every graph, staging graphs included, for the SHACL gate."""
+        return LocalReader(self._store)
+
     @property
     def oxigraph(self) -> ox.Store:
         """The underlying pyoxigraph store, for callers that stream from it."""
@@ -212,11 +236,12 @@ class EmbeddedStore:
             raise StoreError(f"staging a write in the store at {self.path} failed: {exc}") from None
         return name
 
-    def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None) -> str:
-        """Parse ``source`` straight into a new staging graph with ``bulk_load`` (large files:
-        nothing held in memory). ``SyntaxError`` from the parser is left to the caller, which
-        knows the file name."""
-        name = self.new_staging_graph()
+    def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None,
+                   into: str | None = None) -> str:
+        """Parse ``source`` straight into a staging graph (``into``, or a new one) with
+        ``bulk_load`` (large files: nothing held in memory). ``SyntaxError`` from the parser
+        is left to the caller, which knows the file name."""
+        name = into or self.new_staging_graph()
         node = ox.NamedNode(name)
         self._store.add_graph(node)
         self._store.bulk_load(source, format=fmt.oxigraph, base_iri=base_iri, to_graph=node)
@@ -268,12 +293,14 @@ class EmbeddedStore:
         ask = f"ASK {{ GRAPH {_iri(graph)} {{ ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }} }}"
         return bool(self._store.query(ask))
 
+    def staging_graphs(self) -> list[str]:
+        """The staging graphs in the store (writes under way, or leftovers of a killed writer)."""
+        return sorted(g.value for g in self._store.named_graphs()
+                      if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))
+
     def drop_staging(self, names: Iterable[str] | None = None) -> None:
         """Drop staging graphs: the given ones, or every one (leftovers of a killed writer)."""
-        targets = list(names) if names is not None else [
-            g.value for g in self._store.named_graphs()
-            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX)
-        ]
+        targets = list(names) if names is not None else self.staging_graphs()
         if targets:
             self._store.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(t)}" for t in targets))
             self._store.flush()
@@ -306,9 +333,10 @@ class EmbeddedStore:
 
     def __len__(self) -> int:
         """Number of quads in the named graphs."""
-        return sum(1 for q in self._named_quads())
+        return sum(1 for q in self.named_quads())
 
-    def _named_quads(self) -> Iterator[ox.Quad]:
+    def named_quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the named graphs (staging graphs are not data)."""
         return (
             q for q in self._store.quads_for_pattern(None, None, None, None)
             if isinstance(q.graph_name, ox.NamedNode) and not q.graph_name.value.startswith(STAGING_PREFIX)
@@ -364,7 +392,7 @@ class EmbeddedStore:
     def dump(self, output: IO[bytes], *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)
-        _serialize_rdf(self._named_quads() if fmt.datasets else self._store.query(_UNION_TRIPLES), output, fmt)  # type: ignore[arg-type]
+        _serialize_rdf(self.named_quads() if fmt.datasets else self._store.query(_UNION_TRIPLES), output, fmt)  # type: ignore[arg-type]
 
     def union_graph(self) -> Graph:
         """Every triple of every named graph, as one rdflib graph."""

@@ -23,28 +23,31 @@ are dropped afterwards, also when anything failed.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 
 from ..config import Settings
 from ..errors import QueryError, StoreError
-from ..formats import QueryKind, rdf_format_by_name
-from ..iris import graph_iri
+from ..formats import QueryKind, RdfFormatInfo, rdf_format_by_name
+from ..iris import graph_iri, staging_graph
 from ..namespaces import RDF, SD
-from ..rdfio import quads_to_graph, to_oxigraph_term
+from ..rdfio import graph_to_triples, quads_to_graph
 from ..sparql_guard import significant_tokens
 from .dialects import Dialect, detect_dialect, dialect_named
-from .embedded import QueryOutcome, _serialize_rdf
+from .embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf
 from .http import Answer, HttpClient
+from .remote_reader import RemoteReader
 
-__all__ = ["RemoteStore", "query_kind"]
+__all__ = ["RemoteStore", "query_kind", "swap_update"]
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
+_NAMED_IN_TEXT = re.compile(r"GRAPH\s*<([^<>\s]+)>", re.IGNORECASE)
 _FORMS = {"SELECT": QueryKind.SOLUTIONS, "ASK": QueryKind.BOOLEAN, "CONSTRUCT": QueryKind.GRAPH,
           "DESCRIBE": QueryKind.GRAPH}
 
@@ -62,14 +65,14 @@ def query_kind(sparql: str) -> tuple[QueryKind, bool]:
     return _FORMS[form], "FROM" in words
 
 
-def _chunks(graph: Graph, size: int) -> Iterator[bytes]:
-    """N-Triples of ``graph`` in pieces of at most ``size`` triples; every triple with a blank
-    node goes into one piece, so each blank node stays one node on the server."""
+def _chunks(triples: Iterable[ox.Triple], size: int) -> Iterator[bytes]:
+    """N-Triples of ``triples`` in pieces of at most ``size`` triples; every triple with a blank
+    node goes into the last piece, so each blank node stays one node on the server (a server
+    scopes blank node labels to one request)."""
     with_bnodes: list[ox.Triple] = []
     piece: list[ox.Triple] = []
-    for s, p, o in graph:
-        triple = ox.Triple(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o))  # type: ignore[arg-type]
-        if isinstance(s, BNode) or isinstance(o, BNode):
+    for triple in triples:
+        if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
             with_bnodes.append(triple)
             continue
         piece.append(triple)
@@ -101,6 +104,8 @@ class RemoteStore:
         self.union = settings.remote_union_graph or str(graph_iri("kg-union"))
         self.catalogue = settings.remote_catalogue_graph or str(graph_iri("kg-catalogue"))
         self._nothing = str(graph_iri("kg-nothing"))
+        self.read_only = settings.read_only
+        self._staging: set[str] = set()
         self.http = HttpClient(settings)
         self.dialect = self._probe(settings.remote_dialect)
         self.graph_store_url = settings.graph_store_url or self.dialect.graph_store_url(self.url)
@@ -200,13 +205,14 @@ class RemoteStore:
         self.max_rows = int(value)
         return self.max_rows
 
-    def _rows(self, sparql: str, *, doing: str) -> Iterator[ox.QuerySolution]:
+    def _rows(self, sparql: str, *, doing: str, dataset: Mapping[str, list[str]] | None = None) -> Iterator[ox.QuerySolution]:
         """Every solution of an internal SELECT (already ordered), page by page; a page the
         server cuts at its cap shrinks the pages that follow instead of losing rows."""
         offset = 0
         while True:
             asked = self.chunk
-            answer = self._send_query(f"{sparql} LIMIT {asked} OFFSET {offset}", {}, doing=doing, dialect=self.dialect)
+            answer = self._send_query(f"{sparql} LIMIT {asked} OFFSET {offset}", dataset or {}, doing=doing,
+                                      dialect=self.dialect)
             try:
                 rows = list(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
             except (SyntaxError, ValueError) as exc:
@@ -255,7 +261,16 @@ class RemoteStore:
         """Every triple of every named graph, as one rdflib graph."""
         return quads_to_graph(self._triples(self.union))
 
-    # --- writing -----------------------------------------------------------------------------
+    # --- writing: stage, then commit (the same two steps as the embedded store) ---------------
+
+    #: the remote server is shared and its graphs fill up as they load, so large ingests
+    #: always go through staging graphs (see :meth:`EmbeddedStore.begin_load` for the other way)
+    loads_in_place = False
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages and for the lock that serializes writers in a process."""
+        return self.url
 
     def update(self, sparql: str, *, doing: str = "running an update") -> None:
         """Send one SPARQL Update request as it is (form POST to the update endpoint).
@@ -273,84 +288,176 @@ class RemoteStore:
         else:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{ntriples.decode('utf-8')}\n}} }}", doing=doing)
 
-    def _swap(self, replaced: Mapping[str, str | None], added: Mapping[str, str]) -> None:
-        """One operation: each target in ``replaced`` gets its staging graph's content (None:
-        deleted), each target in ``added`` gets its staging graph's content added; the
-        catalogue and the union follow."""
-        targets = sorted({*replaced, *added})
-        filled = [t for t in targets if replaced.get(t) or t in added]
-        copies = [(s, t) for t, s in [*replaced.items(), *added.items()] if s]
-        kept = ", ".join(f"<{g}>" for g in sorted(replaced)) or f"<{self._nothing}>"
-        listed = f"BIND(<{RDF.type}> AS ?p) BIND(<{SD.NamedGraph}> AS ?o)"
-        blocks = [
-            # what goes: the old content of the replaced graphs, the union, the targets' catalogue entries
-            f"{{ VALUES ?dg {{ <{self.union}> {' '.join(f'<{t}>' for t in replaced)} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}",
-            f"{{ VALUES ?ds {{ {' '.join(f'<{t}>' for t in targets)} }} BIND(<{self.catalogue}> AS ?dg) "
-            f"BIND(<{RDF.type}> AS ?dp) BIND(<{SD.NamedGraph}> AS ?do) }}",
-            # what comes: the union of the graphs kept as they are, ...
-            f"{{ GRAPH <{self.catalogue}> {{ ?og a <{SD.NamedGraph}> }} FILTER(?og NOT IN ({kept})) "
-            f"GRAPH ?og {{ ?s ?p ?o }} BIND(<{self.union}> AS ?ig) }}",
-        ]
-        if filled:  # ... the catalogue entries of the graphs that have content, ...
-            blocks.append(f"{{ VALUES ?s {{ {' '.join(f'<{t}>' for t in filled)} }} "
-                          f"BIND(<{self.catalogue}> AS ?ig) {listed} }}")
-        if copies:  # ... and the staged content, into its target and into the union
-            blocks.append(f"{{ VALUES (?src ?ig) {{ {_rows_of(copies)} {_rows_of((s, self.union) for s, _ in copies)} }} "
-                          "GRAPH ?src { ?s ?p ?o } }")
-        self.update(
-            "DELETE { GRAPH ?dg { ?ds ?dp ?do } }\nINSERT { GRAPH ?ig { ?s ?p ?o } }\nWHERE {\n  "
-            + "\n  UNION ".join(blocks) + "\n}",
-            doing="replacing the graphs",
-        )
+    def new_staging_graph(self) -> str:
+        """A fresh staging graph IRI (nothing is written); remembered until it is dropped, so
+        that the write path's own queries can read it."""
+        name = str(staging_graph(uuid.uuid4().hex))
+        self._staging.add(name)
+        return name
 
-    def _drop(self, graphs: Iterable[str]) -> None:
-        names = list(graphs)
-        if names:
-            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in names), doing="dropping staging graphs")
-
-    def _write(self, replace: Mapping[str, Graph], add: Mapping[str, Graph]) -> None:
-        """Stage the new content, swap it in with one operation, drop the staging graphs."""
-        if not replace and not any(len(g) for g in add.values()):
-            return
-        token = uuid.uuid4().hex
-        staging: list[str] = []
-
-        def stage(graph: Graph) -> str:
-            iri = str(graph_iri(f"kg-staging-{token}-{len(staging)}"))
-            staging.append(iri)  # before the first upload, so a failed upload is cleaned up too
-            for piece in _chunks(graph, self.chunk):
-                self._upload(iri, piece)
-            return iri
-
+    def stage(self, triples: Iterable[ox.Triple]) -> str:
+        """Upload ``triples`` into a new staging graph, in pieces; its IRI. Staging graphs are
+        not in the catalogue, so no query of this store sees them until :meth:`commit`."""
+        name = self.new_staging_graph()
         try:
-            replaced = {t: stage(g) if len(g) else None for t, g in replace.items()}
-            added = {t: stage(g) for t, g in add.items() if len(g)}
-            self._swap(replaced, added)
+            for piece in _chunks(triples, self.chunk):
+                self._upload(name, piece)
+        except BaseException:
+            self._drop_quietly([name])  # the caller never learns its name: clean up here
+            raise
+        return name
+
+    def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None,
+                   into: str | None = None) -> str:
+        """Parse ``source`` here, as it streams, and upload it in pieces into a staging graph
+        (``into``, or a new one). ``SyntaxError`` from the parser is left to the caller."""
+        name = into or self.new_staging_graph()
+        try:
+            quads = ox.parse(source, format=fmt.oxigraph, base_iri=base_iri)
+            for piece in _chunks((q.triple for q in quads), self.chunk):
+                self._upload(name, piece)
+        except BaseException:
+            if into is None:
+                self._drop_quietly([name])
+            raise
+        return name
+
+    def commit(self, writes: Sequence[GraphWrite]) -> None:
+        """Apply staged writes with one SPARQL operation (see the module docstring)."""
+        if writes:
+            self.update(swap_update(writes, catalogue=self.catalogue, union=self.union), doing="replacing the graphs")
+
+    def staging_graphs(self) -> list[str]:
+        """The staging graphs on the server with a triple in them (writes under way, or leftovers)."""
+        query = (f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }} '
+                 "ORDER BY ?g")
+        return [row["g"].value for row in self._rows(query, doing="listing staging graphs")]  # type: ignore[union-attr]
+
+    def drop_staging(self, names: Iterable[str] | None = None) -> None:
+        """Drop staging graphs: the given ones, or every one this store's writers left on the
+        server (a killed writer's leftovers; they are invisible but take space)."""
+        targets = list(names) if names is not None else self.staging_graphs()
+        for start in range(0, len(targets), 100):
+            batch = targets[start:start + 100]
+            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in batch), doing="dropping staging graphs")
+        self._staging.difference_update(targets)
+
+    def has_graph(self, name: str) -> bool:
+        """True when this store manages the named graph (it is in the catalogue)."""
+        answer = self._send_query(f"ASK {{ GRAPH <{self.catalogue}> {{ <{name}> a <{SD.NamedGraph}> }} }}", {},
+                                  doing="looking up a graph", dialect=self.dialect)
+        try:
+            return bool(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))
         finally:
-            try:
-                self._drop(staging)
-            except StoreError:
-                pass  # staging graphs are not in the catalogue: left behind, they stay invisible
+            answer.close()
+
+    def graph_triples(self, name: str) -> Iterator[ox.Triple]:
+        """The triples of one named graph (staging graphs too), read in pages."""
+        return self._triples(name)
+
+    def named_quads(self) -> Iterator[ox.Quad]:
+        """Every quad of every named graph this store manages."""
+        for g in self.named_graphs():
+            node = ox.NamedNode(g)
+            for t in self._triples(g):
+                yield ox.Quad(t.subject, t.predicate, t.object, node)
+
+    def internal_query(self, sparql: str, *, doing: str) -> list[ox.QuerySolution] | bool:
+        """A query of the write path, read whole: the default graph is the union, the named
+        graphs are this store's graphs and the staging graphs of writes under way."""
+        # every graph the text names is listed too: Virtuoso answers FILTER NOT EXISTS { GRAPH <g> … }
+        # wrongly (as if it matched) when <g> is outside the request's named graphs
+        named = {*self.named_graphs(), *self._staging, *_NAMED_IN_TEXT.findall(sparql)}
+        dataset = {"default-graph-uri": [self.union], "named-graph-uri": sorted(named) or [self._nothing]}
+        answer = self._send_query(sparql, dataset, doing=doing, dialect=self.dialect)
+        try:
+            result = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+            return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)  # type: ignore[arg-type]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"the SPARQL server at {self.url} answered something that is not "
+                             f"SPARQL JSON results while {doing}: {exc}") from None
+        finally:
+            answer.close()
+
+    def count(self, sparql: str) -> int:
+        """The ``?n`` of a one-row SELECT (for counts), staging graphs visible."""
+        row = next(iter(self.internal_query(sparql, doing="counting")), None)  # type: ignore[call-overload]
+        value = row["n"] if row is not None else None
+        return int(value.value) if value is not None else 0
+
+    def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
+        """Solutions of a SELECT query over the union graph."""
+        outcome = self.query(sparql)
+        if outcome.kind is not QueryKind.SOLUTIONS:
+            raise QueryError("expected a SELECT query")
+        return iter(outcome.result)  # type: ignore[arg-type]
+
+    def reader(self) -> RemoteReader:
+        """Pattern access to the dataset as a write would leave it, for the SHACL gate."""
+        return RemoteReader(self)
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
         """Replace each named graph by the given content (an empty graph deletes it), all at once."""
-        self._write({str(k): v for k, v in graphs.items()}, {})
+        staged: list[str] = []
+        try:
+            writes = []
+            for name, g in graphs.items():
+                if len(g):
+                    staged.append(self.stage(graph_to_triples(g)))
+                    writes.append(GraphWrite(str(name), WriteMode.REPLACE, (staged[-1],)))
+                else:
+                    writes.append(GraphWrite(str(name), WriteMode.DROP))
+            self.commit(writes)
+        finally:
+            self._drop_quietly(staged)
 
-    def put_graph(self, iri: str, graph: Graph) -> None:
-        """Graph Store PUT: the graph's content becomes ``graph``."""
-        self._write({iri: graph}, {})
-
-    def post_graph(self, iri: str, graph: Graph) -> None:
-        """Graph Store POST: ``graph`` is added to the graph (created when new)."""
-        self._write({}, {iri: graph})
-
-    def delete_graph(self, iri: str) -> bool:
-        """Graph Store DELETE: remove the graph; False when the store had no such graph."""
-        if iri not in self.named_graphs():
-            return False
-        self._write({iri: Graph()}, {})
-        return True
+    def _drop_quietly(self, staged: list[str]) -> None:
+        try:
+            self.drop_staging(staged)
+        except StoreError:
+            pass  # staging graphs are not in the catalogue: left behind, they stay invisible
 
     def close(self) -> None:
         """Release the connections."""
         self.http.close()
+
+
+def swap_update(writes: Sequence[GraphWrite], *, catalogue: str, union: str) -> str:
+    """The one ``DELETE … INSERT … WHERE`` operation that applies ``writes``.
+
+    Its WHERE is evaluated once, before anything changes, so: each replaced or dropped
+    graph loses its content; the union loses those triples no other graph of the
+    catalogue holds; the catalogue loses the entries of dropped graphs and gains those of
+    new ones; and the staged content goes into its target and into the union. A graph
+    the catalogue does not list is new, even if the server holds triples under its name
+    (another application's): those go, so that what the store lists is what it wrote.
+    """
+    gone = sorted({w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)})
+    added = sorted({w.graph for w in writes if w.mode is WriteMode.ADD} - set(gone))
+    filled = sorted({w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.ADD)})
+    dropped = sorted(set(gone) - set(filled))
+    copies = [(s, w.graph) for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.ADD) for s in w.staged]
+    listed = f"BIND(<{RDF.type}> AS ?p) BIND(<{SD.NamedGraph}> AS ?o)"
+    delete_listed = f"BIND(<{catalogue}> AS ?dg) BIND(<{RDF.type}> AS ?dp) BIND(<{SD.NamedGraph}> AS ?do)"
+    blocks: list[str] = []
+    if gone:
+        values = " ".join(f"<{g}>" for g in gone)
+        blocks += [
+            f"{{ VALUES ?dg {{ {values} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}",
+            f"{{ VALUES ?rg {{ {values} }} GRAPH ?rg {{ ?ds ?dp ?do }} "
+            f"FILTER NOT EXISTS {{ GRAPH <{catalogue}> {{ ?kg a <{SD.NamedGraph}> }} "
+            f"FILTER (?kg NOT IN ({', '.join(f'<{g}>' for g in gone)})) GRAPH ?kg {{ ?ds ?dp ?do }} }} "
+            f"BIND(<{union}> AS ?dg) }}",
+        ]
+    if added:  # a graph this store does not list yet starts empty, whatever the server holds under its name
+        blocks.append(f"{{ VALUES ?dg {{ {' '.join(f'<{g}>' for g in added)} }} "
+                      f"FILTER NOT EXISTS {{ GRAPH <{catalogue}> {{ ?dg a <{SD.NamedGraph}> }} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}")
+    if dropped:
+        blocks.append(f"{{ VALUES ?ds {{ {' '.join(f'<{g}>' for g in dropped)} }} {delete_listed} }}")
+    if filled:
+        blocks.append(f"{{ VALUES ?s {{ {' '.join(f'<{g}>' for g in filled)} }} BIND(<{catalogue}> AS ?ig) {listed} }}")
+    if copies:
+        blocks.append(f"{{ VALUES (?src ?ig) {{ {_rows_of(copies)} {_rows_of((s, union) for s, _ in copies)} }} "
+                      "GRAPH ?src { ?s ?p ?o } }")
+    return ("DELETE { GRAPH ?dg { ?ds ?dp ?do } }\nINSERT { GRAPH ?ig { ?s ?p ?o } }\nWHERE {\n  "
+            + "\n  UNION ".join(blocks) + "\n}")
