@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import InputError, Location
 from .formats import RDF_FORMATS, RdfFormatInfo, rdf_format_for_path
-from .store.embedded import EmbeddedStore
+from .store import Store
 from .writes import Change, Receipt, SourceInfo, apply_write
 
 __all__ = ["ingest_files", "ingest_formats", "local_agent"]
@@ -49,7 +49,7 @@ def _format(path: Path) -> RdfFormatInfo:
 
 
 def ingest_files(
-    store: EmbeddedStore,
+    store: Store,
     files: Sequence[Path],
     graph: str,
     *,
@@ -68,6 +68,7 @@ def ingest_files(
         raise InputError(f"--graph {graph!r} is not an absolute IRI")
     typed = [(Path(f), _format(Path(f))) for f in files]
     source = SourceInfo(", ".join(str(f) for f in files))
-    change = Change.from_files(graph, typed, add=add, in_place=True)  # kg ingest holds the store alone
+    # kg ingest holds an embedded store alone, so a new graph may load in place (a remote one stages)
+    change = Change.from_files(graph, typed, add=add, in_place=True)
     return apply_write(store, change, agent=agent or local_agent(),
                        source=source, progress=progress, on_stage=on_stage)

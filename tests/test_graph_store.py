@@ -13,11 +13,14 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
+from conftest import discard_remote, fresh_remote
+
 from kg.auth import create_token
 from kg.config import Settings
 from kg.iris import PROVENANCE_GRAPH
 from kg.namespaces import NKG, SH
 from kg.server import create_app
+from kg.store import RemoteStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -28,14 +31,24 @@ GRAPH = EX + "collection-7"
 TURTLE = f"@prefix ex: <{EX}> .\nex:a ex:p \"one\" ; ex:q ex:b .\n"
 
 
-@pytest.fixture()
-def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
-    """Start apps over fresh stores, each with a write token (kept in the ``X-Test-Token`` header
-    of the client, which this app ignores; :func:`auth` turns it into ``Authorization``)."""
+@pytest.fixture(params=["embedded", "virtuoso"])
+def make_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+    """Start apps over fresh stores of each kind, each with a write token (kept in the
+    ``X-Test-Token`` header of the client, which this app ignores; :func:`auth` turns it into
+    ``Authorization``). On Virtuoso each app gets graphs of its own, dropped afterwards."""
     opened: list[TestClient] = []
+    remotes: list[RemoteStore] = []
 
     def start(**settings: object) -> TestClient:
-        config = Settings(store=str(tmp_path / f"store{len(opened)}"), workers=1, **settings)  # type: ignore[arg-type]
+        n = len(opened)
+        if request.param == "embedded":
+            config = Settings(store=str(tmp_path / f"store{n}"), workers=1, **settings)  # type: ignore[arg-type]
+        else:
+            remote = fresh_remote(request.getfixturevalue("virtuoso"))
+            remotes.append(remote)
+            config = Settings(store=remote.url, workers=1, tokens_file=tmp_path / f"tokens{n}.json",
+                              remote_union_graph=remote.union, remote_catalogue_graph=remote.catalogue,
+                              **settings)  # type: ignore[arg-type]
         secret = create_token(config, "archivist")
         client = TestClient(create_app(config))
         client.__enter__()
@@ -46,6 +59,8 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     yield start
     for client in opened:
         client.__exit__(None, None, None)
+    for remote in remotes:
+        discard_remote(remote)
 
 
 def auth(client: TestClient) -> dict[str, str]:

@@ -22,6 +22,7 @@ from kg.build import BuildResult
 from kg.cli import main
 from kg.errors import ConfigError, StoreError
 from kg.store import EmbeddedStore, RemoteStore
+from kg.store.embedded import STAGING_PREFIX
 from virtuoso import VirtuosoServer, free_port
 
 
@@ -275,3 +276,50 @@ def test_a_failed_upload_changes_nothing_and_leaves_no_staging_graph(virtuoso: V
     staging = httpx.post(virtuoso.sparql_url, headers={"Accept": "application/sparql-results+json"}, data={
         "query": f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({', '.join(f'<{c}>' for c in set(calls))})) }}"})
     assert staging.json()["boolean"] is False
+
+
+def test_stopping_the_server_mid_ingest_exits_non_zero_and_leaves_the_graphs_as_before(
+    own_virtuoso: VirtuosoServer, built: BuildResult, tmp_path: Path
+) -> None:
+    """``kg ingest --store URL`` in its own process; the server is killed while the file's
+    pieces upload. The command names the server and exits non-zero; after a restart the
+    store's graphs and union are exactly as before, and the target graph does not exist."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    store = RemoteStore(remote_settings(own_virtuoso.sparql_url))
+    store.replace_graphs(built.graphs)
+    before = _snapshot(store)
+    union_before = store.union_graph()
+    data = tmp_path / "big.nt"
+    with data.open("w", encoding="utf-8") as out:
+        for i in range(60_000):
+            out.write(f'<https://example.org/s{i}> <https://example.org/p> "value {i}" .\n')
+    target = "https://example.org/ingested"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+    env.update(KG_REMOTE_CHUNK_TRIPLES="500", KG_REMOTE_RETRIES="0")
+    ingest = subprocess.Popen([str(Path(sys.executable).with_name("kg")), "--store", own_virtuoso.sparql_url, "ingest", str(data),
+                               "--graph", target], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ask = f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and ingest.poll() is None:
+        answer = httpx.post(own_virtuoso.sparql_url, data={"query": ask}, headers={"Accept": "application/sparql-results+json"})
+        if answer.json()["boolean"]:
+            break
+        time.sleep(0.05)
+    assert ingest.poll() is None, "the ingest ended before its upload could be interrupted"
+    own_virtuoso.kill()
+    _, stderr = ingest.communicate(timeout=120)
+    assert ingest.returncode != 0
+    assert own_virtuoso.sparql_url in stderr and "Traceback" not in stderr, stderr
+    own_virtuoso.start()
+    again = RemoteStore(remote_settings(own_virtuoso.sparql_url))
+    assert again.named_graphs() == sorted(before) and target not in again.named_graphs()
+    assert _same(_snapshot(again), before)
+    assert isomorphic(again.union_graph(), union_before)
+    again.drop_staging()  # what the killed writer left: invisible, and dropped on demand
+    assert again.staging_graphs() == []

@@ -114,3 +114,39 @@ def test_the_nquads_dump_holds_the_same_graphs(clients: dict[str, TestClient]) -
     embedded, remote = datasets
     assert remote.keys() == embedded.keys() and len(remote) >= 4
     assert all(isomorphic(remote[name], embedded[name]) for name in remote)
+
+
+def test_kg_ingest_into_virtuoso_commits_with_a_receipt_or_refuses_and_changes_nothing(
+    virtuoso: VirtuosoServer, kg_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kg --store URL ingest`` goes through the same gate as on the embedded store: a file
+    that passes is committed with its receipt; one that breaks the shapes exits 1 and one that
+    does not parse exits 2 with file:line, and neither changes a graph."""
+    import json
+
+    from conftest import discard_remote, fresh_remote
+
+    store = fresh_remote(virtuoso)
+    monkeypatch.setenv("KG_REMOTE_CATALOGUE_GRAPH", store.catalogue)
+    monkeypatch.setenv("KG_REMOTE_UNION_GRAPH", store.union)
+    graph = f"https://example.org/{uuid.uuid4().hex}/collection"
+    good, broken, unparsable = tmp_path / "good.ttl", tmp_path / "broken.ttl", tmp_path / "bad.ttl"
+    good.write_text('<https://example.org/a> <https://example.org/p> "one", "two" .\n', encoding="utf-8")
+    broken.write_text("<https://example.org/c> a <https://w3id.org/negotiation-kg/ontology#Claim> .\n", encoding="utf-8")
+    unparsable.write_text('<https://example.org/a> <https://example.org/p> "one" .\n<oops\n', encoding="utf-8")
+    try:
+        ok = kg_cli("--store", virtuoso.sparql_url, "ingest", good, "--graph", graph)
+        assert ok.exit_code == 0, ok.output
+        receipt = json.loads(ok.stdout)
+        assert receipt["added"] == 2 and receipt["graphs"][0]["graph"] == graph
+        assert receipt["validation"]["conforms"] is True
+        before = sorted((str(t) for t in store.graph_triples(graph)))
+        assert len(before) == 2
+        rejected = kg_cli("--store", virtuoso.sparql_url, "ingest", broken, "--graph", graph, "--add")
+        assert rejected.exit_code == 1 and "ClaimShape" in rejected.stdout
+        unread = kg_cli("--store", virtuoso.sparql_url, "ingest", unparsable, "--graph", graph)
+        assert unread.exit_code == 2 and "bad.ttl:2" in unread.output
+        assert sorted(str(t) for t in store.graph_triples(graph)) == before
+        assert store.staging_graphs() == []
+    finally:
+        discard_remote(store)

@@ -98,6 +98,7 @@ def test_a_receipt_counts_what_changed_and_the_union_follows(empty: Store) -> No
     dropped = apply_write(empty, Change.delete(G2), agent="bob", source=None)
     assert (dropped.removed, dropped.graphs[0].mode) == (1, "drop")
     assert sorted(r["o"].value for r in empty.select(f"SELECT ?o WHERE {{ <{A.value}> <{P.value}> ?o }}")) == ["z"]
+    assert empty.staging_graphs() == []  # committed writes leave no staging graph behind
 
 
 def test_receipts_are_provenance_queryable_by_sparql(empty: Store) -> None:

@@ -1,9 +1,10 @@
 """Running a write for an HTTP request: serialized, off the event loop, then fresh query workers.
 
-Query workers hold read-only views of the store, which pyoxigraph does not keep in
-step with a writer; so every committed write marks the pool's workers old
+Query workers of an embedded store hold read-only views of it, which pyoxigraph does
+not keep in step with a writer; so every committed write marks the pool's workers old
 (:meth:`~kg.server.workers.QueryPool.invalidate`) and the next query replaces them
 first, so it sees the new state. A rejected write changes nothing and keeps the workers.
+Workers of a remote store send every query to the server, which is always current.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def _write_and_refresh(request: Request, change: Change, agent: str, source: Sou
     lock = write_lock(store)
     with lock:
         receipt = apply_write(store, change, agent=agent, source=source)
-        pool.invalidate(quiesce=lock)
+        if not request.app.state.settings.store_is_remote:  # workers of a remote store ask the server itself
+            pool.invalidate(quiesce=lock)
     return receipt
 
 

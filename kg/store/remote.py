@@ -323,9 +323,11 @@ class RemoteStore:
         return name
 
     def commit(self, writes: Sequence[GraphWrite]) -> None:
-        """Apply staged writes with one SPARQL operation (see the module docstring)."""
+        """Apply staged writes with one SPARQL operation (see the module docstring), then drop
+        their staging graphs (a separate request: if it fails they stay, invisible)."""
         if writes:
             self.update(swap_update(writes, catalogue=self.catalogue, union=self.union), doing="replacing the graphs")
+            self._drop_quietly([s for w in writes for s in w.staged])
 
     def staging_graphs(self) -> list[str]:
         """The staging graphs on the server with a triple in them (writes under way, or leftovers)."""
@@ -408,8 +410,9 @@ class RemoteStore:
                 else:
                     writes.append(GraphWrite(str(name), WriteMode.DROP))
             self.commit(writes)
-        finally:
+        except BaseException:
             self._drop_quietly(staged)
+            raise
 
     def _drop_quietly(self, staged: list[str]) -> None:
         try:
