@@ -26,6 +26,7 @@ from rdflib.collection import Collection
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from kg.auth import create_token
+from conftest import discard_remote, fresh_remote
 from kg.config import Settings
 from kg.server import create_app
 
@@ -131,13 +132,22 @@ def load_tests() -> list[GspTest]:
 TESTS = load_tests()
 
 
-@pytest.fixture()
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    """A fresh, empty writable store served in-process; every request carries a write token."""
-    settings = Settings(store=str(tmp_path / "store"), workers=1)
+@pytest.fixture(params=["embedded", "virtuoso"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    """A fresh, empty writable store of each kind served in-process; every request carries a
+    write token. On Virtuoso the store has graphs of its own, dropped afterwards."""
+    remote = None
+    if request.param == "embedded":
+        settings = Settings(store=str(tmp_path / "store"), workers=1)
+    else:
+        remote = fresh_remote(request.getfixturevalue("virtuoso"))
+        settings = Settings(store=remote.url, workers=1, tokens_file=tmp_path / "tokens.json",
+                            remote_union_graph=remote.union, remote_catalogue_graph=remote.catalogue)
     secret = create_token(settings, "gsp-suite")
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {secret}"}) as c:
         yield c
+    if remote is not None:
+        discard_remote(remote)
 
 
 def _parse(text: str, media: str) -> Graph:
