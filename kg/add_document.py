@@ -26,7 +26,7 @@ from .errors import Location
 from .iris import Kind, parse
 from .namespaces import NKG, RDF, RDFS
 from .rdfize import document_graph, document_graph_iri
-from .store import EmbeddedStore
+from .store import Store
 from .vocabulary import ENTITY_TYPES
 from .writes import Change, Receipt, SourceInfo, apply_write
 
@@ -56,7 +56,7 @@ def _type_word(kind: Kind, classes: set[str]) -> str | None:
     return max(fitting)[1] if fitting else None
 
 
-def known_entities(store: EmbeddedStore, *, outside: URIRef) -> dict[str, Entity]:
+def known_entities(store: Store, *, outside: URIRef) -> dict[str, Entity]:
     """The annotated entities (actors, places, meetings, proposals) described in any graph but ``outside``."""
     rows = store.select(
         f"SELECT ?e ?label ?class WHERE {{ GRAPH ?g {{ ?e <{RDFS.label}> ?label ; <{RDF.type}> ?class }} "
@@ -70,7 +70,7 @@ def known_entities(store: EmbeddedStore, *, outside: URIRef) -> dict[str, Entity
             continue
         labels.setdefault(node.value, row["label"].value)
         classes.setdefault(node.value, set()).add(row["class"].value)
-    where = Location(f"the store at {store.path}")
+    where = Location(f"the store at {store.location}")
     out: dict[str, Entity] = {}
     for iri, label in labels.items():
         parsed = parse(iri)
@@ -83,7 +83,7 @@ def known_entities(store: EmbeddedStore, *, outside: URIRef) -> dict[str, Entity
     return out
 
 
-def claims_elsewhere(store: EmbeddedStore, *, outside: URIRef) -> set[str]:
+def claims_elsewhere(store: Store, *, outside: URIRef) -> set[str]:
     """The ids of the claims that graphs other than ``outside`` hold."""
     rows = store.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c a <{NKG.Claim}> }} FILTER(?g != <{outside}>) }}")
     out: set[str] = set()
@@ -94,7 +94,7 @@ def claims_elsewhere(store: EmbeddedStore, *, outside: URIRef) -> set[str]:
     return out
 
 
-def add_document(store: EmbeddedStore, text: Path, *, meta: Path, annotations: Path, agent: str) -> AddedDocument:
+def add_document(store: Store, text: Path, *, meta: Path, annotations: Path, agent: str) -> AddedDocument:
     """Build the document ``text`` (metadata ``meta``, annotations ``annotations``) and put its
     graph into ``store`` through the SHACL gate.
 

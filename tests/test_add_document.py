@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from conftest import select
 
 from kg.cli import main
-from kg.store import EmbeddedStore
+from kg.store import EmbeddedStore, GraphWrite, RemoteStore, WriteMode
 
 DOC_ID = "003_archive-note"
 GRAPH = f"https://w3id.org/negotiation-kg/id/graph/document-{DOC_ID}"
@@ -78,7 +78,7 @@ def _write_document(
     return txt
 
 
-def _add(store_dir: Path, txt: Path) -> Result:
+def _add(store_dir: Path | str, txt: Path) -> Result:
     return CliRunner().invoke(
         main,
         ["--store", str(store_dir), "add-document", str(txt), "--annotations", str(txt.with_suffix(".annotations.yaml"))],
@@ -201,3 +201,27 @@ def test_a_document_that_would_break_the_shapes_is_refused_with_the_report(store
     assert "break the shapes" in result.output and "non-empty English rdfs:label" in result.output
     assert DOCUMENT in result.output
     assert _canonical(store_dir) == before
+
+
+def test_add_document_into_virtuoso_goes_through_the_same_gate(
+    remote_store: RemoteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kg --store URL add-document``: the document's graph lands on the remote store with
+    its receipt and links to the corpus already there; one that breaks the shapes changes nothing."""
+    monkeypatch.setenv("KG_REMOTE_CATALOGUE_GRAPH", remote_store.catalogue)
+    monkeypatch.setenv("KG_REMOTE_UNION_GRAPH", remote_store.union)
+    before = set(remote_store.named_graphs())
+    try:
+        refused = _add(remote_store.url, _write_document(tmp_path / "bad", title=""))
+        assert refused.exit_code == 1 and "non-empty English rdfs:label" in refused.output
+        assert set(remote_store.named_graphs()) == before
+        added = _add(remote_store.url, _write_document(tmp_path / "incoming"))
+        assert added.exit_code == 0, added.output
+        receipt = json.loads(added.stdout)
+        assert [g["graph"] for g in receipt["graphs"]] == [GRAPH] and receipt["validation"]["conforms"] is True
+        linked = select(remote_store, f"""
+            SELECT ?linked WHERE {{ <{CLAIM}ja-ukraine-calls-for-ceasefire>
+                <https://w3id.org/negotiation-kg/ontology#corroborates> ?linked }}""")
+        assert linked == [{"linked": CLAIM + EXISTING_CLAIM}]
+    finally:
+        remote_store.commit([GraphWrite(g, WriteMode.DROP) for g in remote_store.named_graphs() if g not in before])

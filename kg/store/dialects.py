@@ -19,6 +19,8 @@ Virtuoso 7.2 (Debian's ``virtuoso-opensource``) needs the most care:
   ``VALUES``);
 - ``INSERT DATA`` refuses blank nodes and large payloads, so bulk loads use the
   Graph Store protocol;
+- a page of a sorted query may not reach past the row cap (``ORDER BY … LIMIT 10
+  OFFSET 15000`` fails with SR353) unless the sorted query is a subquery;
 - the default graph is the union of every graph, system graphs included, and an
   update request of several operations is not atomic (an operation that fails
   leaves the ones before it applied), so the store names every graph it reads and
@@ -55,6 +57,16 @@ class Dialect:
     max_rows_header: str | None = None
     #: the IRI prefix under which a query can name a stored blank node (None: it cannot)
     blank_node_prefix: str | None = None
+    #: the server refuses to sort more than its row cap for one page (OFFSET + LIMIT), unless
+    #: the sorted query is a subquery of the paged one
+    sorts_pages_in_subquery: bool = False
+
+    def page(self, ordered: str, limit: int, offset: int) -> str:
+        """One page of ``ordered`` (a SELECT ending in ORDER BY): rows offset..offset+limit."""
+        if self.sorts_pages_in_subquery:
+            variables = ordered.split(" WHERE ", 1)[0].removeprefix("SELECT").strip()
+            return f"SELECT {variables} WHERE {{ {{ {ordered} }} }} LIMIT {limit} OFFSET {offset}"
+        return f"{ordered} LIMIT {limit} OFFSET {offset}"
 
     def blank_node_reference(self, label: str) -> str | None:
         """A SPARQL term naming the stored blank node ``label`` (as results gave it), or None."""
@@ -83,6 +95,7 @@ VIRTUOSO = Dialect(
     partial_state_header="X-SQL-State",
     max_rows_header="X-SPARQL-MaxRows",
     blank_node_prefix="nodeID://",
+    sorts_pages_in_subquery=True,
 )
 DIALECTS = {d.name: d for d in (GENERIC, VIRTUOSO)}
 

@@ -211,7 +211,7 @@ class RemoteStore:
         offset = 0
         while True:
             asked = self.chunk
-            answer = self._send_query(f"{sparql} LIMIT {asked} OFFSET {offset}", dataset or {}, doing=doing,
+            answer = self._send_query(self.dialect.page(sparql, asked, offset), dataset or {}, doing=doing,
                                       dialect=self.dialect)
             try:
                 rows = list(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
