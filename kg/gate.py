@@ -37,6 +37,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Node, URIRef
@@ -148,12 +149,15 @@ class PostState:
         ox_store = self.reader
         staged = self.staged
         for name in self.gone:
-            for q in ox_store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
-                if self._survives(q) or any(
-                    next(iter(ox_store.quads_for_pattern(q.subject, q.predicate, q.object, g)), None) for g in staged
-                ):
-                    continue
-                yield ox.Triple(q.subject, q.predicate, q.object)
+            quads = iter(ox_store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+            while batch := list(islice(quads, 10_000)):
+                ox_store.prefetch({q.subject for q in batch}, every_graph=True)  # where else each triple is held
+                for q in batch:
+                    if self._survives(q) or any(
+                        next(iter(ox_store.quads_for_pattern(q.subject, q.predicate, q.object, g)), None) for g in staged
+                    ):
+                        continue
+                    yield ox.Triple(q.subject, q.predicate, q.object)
 
     def added(self) -> Iterator[ox.Triple]:
         """The staged triples."""

@@ -125,7 +125,7 @@ class LocalReader:
         self.quads_for_pattern = store.quads_for_pattern
         self.query = store.query
 
-    def prefetch(self, nodes: Iterable[object]) -> None:
+    def prefetch(self, nodes: Iterable[object], *, as_objects: bool = True, every_graph: bool = False) -> None:
         """Nothing to do: every quad is at hand."""
 
 

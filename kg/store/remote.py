@@ -130,10 +130,11 @@ class RemoteStore:
     # --- reading -----------------------------------------------------------------------------
 
     def _send_query(self, sparql: str, dataset: Mapping[str, list[str]], *, doing: str,
-                    dialect: Dialect | None, accept: str = _RESULTS_JSON) -> Answer:
+                    dialect: Dialect | None, accept: str | None = None) -> Answer:
         form: dict[str, Any] = {"query": sparql, **{k: v for k, v in dataset.items() if v}}
         if dialect is not None and dialect.timeout_parameter:
             form[dialect.timeout_parameter] = str(int(self.query_timeout * 1000))
+        accept = accept or _RESULTS_JSON
         line_filter = dialect.fix_results_line if dialect is not None and accept == _RESULTS_JSON else None
         answer = self.http.send("POST", self.url, doing=doing, data=form, headers={"Accept": accept},
                                 line_filter=line_filter)
@@ -168,7 +169,7 @@ class RemoteStore:
         given = bool(default_graphs or named_graphs)
         dataset = {} if own_dataset and not given else self._dataset(default_graphs, named_graphs)
         text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
-        accept = _NTRIPLES if kind is QueryKind.GRAPH else _RESULTS_JSON
+        accept = _NTRIPLES if kind is QueryKind.GRAPH else None
         answer = self._send_query(text, dataset, doing="running a query", dialect=self.dialect, accept=accept)
         return QueryOutcome(kind, self._parse(kind, answer))
 
@@ -213,13 +214,9 @@ class RemoteStore:
             asked = self.chunk
             answer = self._send_query(self.dialect.page(sparql, asked, offset), dataset or {}, doing=doing,
                                       dialect=self.dialect)
-            try:
-                rows = list(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
-            except (SyntaxError, ValueError) as exc:
-                raise StoreError(f"the SPARQL server at {self.url} answered something that is not "
-                                 f"SPARQL JSON results while {doing}: {exc}") from None
-            finally:
-                answer.close()
+            rows = self._read_results(answer, doing=doing)
+            if not isinstance(rows, list):
+                raise StoreError(f"the SPARQL server at {self.url} answered a SELECT with a boolean while {doing}")
             yield from rows
             offset += len(rows)
             cap = self._capped(answer)
@@ -227,6 +224,55 @@ class RemoteStore:
                 self.chunk = max(1, min(self.chunk, cap))
             if not rows or (cap is None and len(rows) < asked):
                 return
+
+    def rows(self, select: str, order: str, *, doing: str,
+             dataset: Mapping[str, list[str]] | None = None) -> list[ox.QuerySolution]:
+        """Every solution of an internal ``select`` expected to be small: one request without
+        sorting; only an answer that reaches a page is read again, sorted by ``order``
+        (``ORDER BY …``) in pages (sorting is what costs on a server such as Virtuoso)."""
+        answer = self._send_query(f"{select} LIMIT {self.chunk}", dataset or {}, doing=doing, dialect=self.dialect)
+        rows = self._read_results(answer, doing=doing)
+        if isinstance(rows, list) and len(rows) < self.chunk and self._capped(answer) is None:
+            return rows
+        return list(self._rows(f"{select} {order}", doing=doing, dataset=dataset))
+
+    def construct(self, sparql: str, *, doing: str, dataset: Mapping[str, list[str]] | None = None,
+                  offset: int = 0) -> tuple[list[ox.Triple], bool]:
+        """The triples of an internal CONSTRUCT, read as N-Triples (servers write that several
+        times faster than SPARQL results): one page of them from ``offset``, and whether the
+        page is full (so more may follow)."""
+        answer = self._send_query(f"{sparql} LIMIT {self.chunk} OFFSET {offset}", dataset or {}, doing=doing,
+                                  dialect=self.dialect, accept=_NTRIPLES)
+        try:
+            triples = [q.triple for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"the SPARQL server at {self.url} answered something that is not "
+                             f"N-Triples while {doing}: {exc}") from None
+        finally:
+            answer.close()
+        return triples, len(triples) >= self.chunk
+
+    def whole_graph(self, graph: str) -> set[ox.Triple]:
+        """Every triple of ``graph``, held in memory: read as N-Triples (CONSTRUCT; a server
+        writes that faster than SPARQL results) in unsorted pages, checked against the
+        graph's size (pages of an unsorted query are not guaranteed to be stable, so a short
+        count means reading it again sorted, page by page)."""
+        doing = f"reading the graph <{graph}>"
+        counted = self._read_results(self._send_query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", {}, doing=doing, dialect=self.dialect),
+            doing=doing)
+        size = int(counted[0]["n"].value) if isinstance(counted, list) and counted else 0  # type: ignore[union-attr]
+        seen: set[ox.Triple] = set()
+        while len(seen) < size:
+            page, _ = self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+                                     doing=doing, offset=len(seen))
+            before = len(seen)
+            seen.update(page)
+            if not page or len(seen) - before < len(page):
+                break  # a triple seen twice, or the graph shrank: the pages were not stable
+        if len(seen) == size:
+            return seen
+        return set(self._triples(graph))
 
     def _triples(self, graph: str) -> Iterator[ox.Triple]:
         query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o"
@@ -348,10 +394,7 @@ class RemoteStore:
         """True when this store manages the named graph (it is in the catalogue)."""
         answer = self._send_query(f"ASK {{ GRAPH <{self.catalogue}> {{ <{name}> a <{SD.NamedGraph}> }} }}", {},
                                   doing="looking up a graph", dialect=self.dialect)
-        try:
-            return bool(ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON))
-        finally:
-            answer.close()
+        return bool(self._read_results(answer, doing="looking up a graph"))
 
     def graph_triples(self, name: str) -> Iterator[ox.Triple]:
         """The triples of one named graph (staging graphs too), read in pages."""
@@ -371,13 +414,16 @@ class RemoteStore:
         # wrongly (as if it matched) when <g> is outside the request's named graphs
         named = {*self.named_graphs(), *self._staging, *_NAMED_IN_TEXT.findall(sparql)}
         dataset = {"default-graph-uri": [self.union], "named-graph-uri": sorted(named) or [self._nothing]}
-        answer = self._send_query(sparql, dataset, doing=doing, dialect=self.dialect)
+        return self._read_results(self._send_query(sparql, dataset, doing=doing, dialect=self.dialect), doing=doing)
+
+    def _read_results(self, answer: Answer, *, doing: str) -> list[ox.QuerySolution] | bool:
+        """The whole answer to an internal SELECT or ASK; the answer is closed."""
         try:
             result = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
             return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)  # type: ignore[arg-type]
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"the SPARQL server at {self.url} answered something that is not "
-                             f"SPARQL JSON results while {doing}: {exc}") from None
+                             f"SPARQL results while {doing}: {exc}") from None
         finally:
             answer.close()
 
