@@ -323,3 +323,33 @@ def test_stopping_the_server_mid_ingest_exits_non_zero_and_leaves_the_graphs_as_
     assert isomorphic(again.union_graph(), union_before)
     again.drop_staging()  # what the killed writer left: invisible, and dropped on demand
     assert again.staging_graphs() == []
+
+
+def test_unstable_pages_of_an_unsorted_read_are_read_again_sorted(scripted) -> None:
+    """A whole graph is read in unsorted pages and checked against its size; when a server
+    hands a triple out twice (its unsorted order changed between pages), the store reads the
+    graph again in sorted pages instead of returning a short graph."""
+    url, handler = scripted
+    store = RemoteStore(remote_settings(url, remote_chunk_triples=2))
+    a, b, c = ("<https://example.org/a>", "<https://example.org/b>", "<https://example.org/c>")
+    p = "<https://example.org/p>"
+    nt = "application/n-triples"
+
+    def row(s: str) -> str:
+        return f'{{"s":{{"type":"uri","value":"{s[1:-1]}"}},"p":{{"type":"uri","value":"{p[1:-1]}"}},"o":{{"type":"literal","value":"v"}}}}'
+
+    handler.script += [
+        (200, "application/sparql-results+json",
+         b'{"head":{"vars":["n"]},"results":{"bindings":[{"n":{"type":"literal","value":"3",'
+         b'"datatype":"http://www.w3.org/2001/XMLSchema#integer"}}]}}'),
+        (200, nt, f'{a} {p} "v" .\n{b} {p} "v" .\n'.encode()),
+        (200, nt, f'{b} {p} "v" .\n'.encode()),  # b again: the order moved under the paging
+        (200, "application/sparql-results+json",
+         ('{"head":{"vars":["s","p","o"]},"results":{"bindings":[' + row(a) + "," + row(b) + "]}}").encode()),
+        (200, "application/sparql-results+json",
+         ('{"head":{"vars":["s","p","o"]},"results":{"bindings":[' + row(c) + "]}}").encode()),
+    ]
+    triples = store.whole_graph("https://example.org/g")
+    assert sorted(t.subject.value for t in triples) == ["https://example.org/a", "https://example.org/b",
+                                                        "https://example.org/c"]
+    assert "ORDER BY" in handler.seen[-1] and "ORDER BY" not in handler.seen[-3]

@@ -12,13 +12,16 @@ The remote store shares its server with other data, so it keeps two graphs of it
   its default graph (as the embedded store materialises its default graph), because
   a server's own union is a bag, or includes graphs that are not ours.
 
-Writes are all-or-nothing without HTTP transactions: new content goes into fresh
-staging graphs (invisible to queries, since they are not in the catalogue), then one
-single SPARQL operation — a ``DELETE … INSERT … WHERE`` — swaps every target graph,
-the catalogue and the union at once. A server runs one operation in one transaction
-(an update *request* of several operations is not atomic on Virtuoso), so a failure
-or a crash before or during it leaves the targets as they were. The staging graphs
-are dropped afterwards, also when anything failed.
+Writes are all-or-nothing without HTTP transactions, and take the same two steps as
+on the embedded store (:func:`kg.writes.apply_write` drives both): :meth:`RemoteStore.stage`
+uploads new content into fresh staging graphs (invisible to queries, since they are not in
+the catalogue; the SHACL gate reads them through :class:`~kg.store.remote_reader.RemoteReader`),
+then :meth:`RemoteStore.commit` sends one single SPARQL operation — a
+``DELETE … INSERT … WHERE``, see :func:`swap_update` — that moves the staged content into
+every target graph and keeps the catalogue and the union in step. A server runs one
+operation in one transaction (an update *request* of several operations is not atomic on
+Virtuoso), so a failure or a crash before or during it leaves the targets as they were.
+The staging graphs are dropped afterwards, also when anything failed.
 """
 
 from __future__ import annotations
@@ -289,8 +292,8 @@ class RemoteStore:
         return not self.named_graphs()
 
     def graph(self, iri: str) -> Graph:
-        """Every triple of one named graph (empty when the store has no such graph)."""
-        return quads_to_graph(self._triples(iri))
+        """Every triple of one named graph (empty when the server has no such graph)."""
+        return quads_to_graph(self.whole_graph(iri))
 
     def dump(self, output: IO[bytes], *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
@@ -305,7 +308,7 @@ class RemoteStore:
 
     def union_graph(self) -> Graph:
         """Every triple of every named graph, as one rdflib graph."""
-        return quads_to_graph(self._triples(self.union))
+        return quads_to_graph(self.whole_graph(self.union))
 
     # --- writing: stage, then commit (the same two steps as the embedded store) ---------------
 
@@ -397,8 +400,8 @@ class RemoteStore:
         return bool(self._read_results(answer, doing="looking up a graph"))
 
     def graph_triples(self, name: str) -> Iterator[ox.Triple]:
-        """The triples of one named graph (staging graphs too), read in pages."""
-        return self._triples(name)
+        """The triples of one named graph (staging graphs too), read whole (see :meth:`whole_graph`)."""
+        return iter(self.whole_graph(name))
 
     def named_quads(self) -> Iterator[ox.Quad]:
         """Every quad of every named graph this store manages."""
