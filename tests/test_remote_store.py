@@ -229,6 +229,26 @@ def test_virtuoso_blank_node_labels_are_read_as_blank_nodes_and_strings_are_left
     fixed = VIRTUOSO.fix_results_line(line)
     assert b'"value": "b10001"' in fixed and b'\\"value\\": \\"nodeID://b1' in fixed
     assert GENERIC.fix_results_line(line) == line
+    boolean = (b'{ "o": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#boolean", "value": "1" }'
+               b', "f": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#boolean", "value": "0" }}')
+    assert VIRTUOSO.fix_results_line(boolean).count(b'"value": "true"') == 1
+    assert VIRTUOSO.fix_results_line(boolean).count(b'"value": "false"') == 1
+
+
+def test_a_graph_reads_the_same_through_results_and_through_n_triples(virtuoso: VirtuosoServer, names) -> None:
+    """Virtuoso writes a stored boolean as "1" in JSON results and "true" in N-Triples; both
+    ways of reading a graph give the same terms."""
+    store = fresh_remote(virtuoso)
+    g1 = str(names[0])
+    graph = Graph()
+    graph.add((URIRef("https://example.org/a"), P, Literal(True)))
+    graph.add((URIRef("https://example.org/a"), P, Literal(False)))
+    try:
+        store.replace_graphs({URIRef(g1): graph})
+        assert set(store._triples(g1)) == store.whole_graph(g1)
+        assert {t.object.value for t in store.whole_graph(g1)} == {"true", "false"}
+    finally:
+        discard_remote(store)
 
 
 def test_graphs_past_virtuosos_sort_limit_are_read_whole(virtuoso: VirtuosoServer, names) -> None:
