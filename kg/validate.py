@@ -21,7 +21,9 @@ from rdflib import Graph, Literal, Node, URIRef
 from rdflib.collection import Collection as RDFList
 from rdflib.namespace import XSD
 
+from .config import Settings
 from .errors import InputError, Location
+from .formats import rdf_format_for_path
 from .namespaces import RDF, RDFS, SH, bind_prefixes
 from .rdfio import (
     graph_to_store,
@@ -45,6 +47,7 @@ __all__ = [
     "ValidationResult",
     "fails",
     "load_shapes",
+    "memory_estimate",
     "named_shape",
     "ontology_for_validation",
     "path_text",
@@ -272,36 +275,63 @@ def validate_change(
     return validate_store(store, shapes, focus=touched_focus_candidates(store, changed, shapes))
 
 
-#: above this many bytes of input, files are bulk-loaded into a temporary on-disk store
-#: (bounded memory) rather than into memory
-ON_DISK_BYTES = 64 * 1024 * 1024
+#: above this many bytes of input, typed literals are no longer kept exactly as written
+#: (which loads the data twice when SPARQL constraints read it) unless the canonical form
+#: would change a datatype (integer subtypes)
+EXACT_BYTES = 64 * 1024 * 1024
+
+#: the memory an in-memory validation store takes per byte of each serialisation, measured
+#: at its peak while loading (N-Triples: 122 MB → 365 MB; Turtle writes the same in a third)
+_MEMORY_PER_BYTE = {"turtle": 9.0, "trig": 9.0, "n3": 9.0}
+_MEMORY_PER_BYTE_DEFAULT = 3.2
+#: from this estimated size on, an in-memory store is queried by forked worker processes
+FORK_BYTES = 256 * 1024 * 1024
 
 
-def validate_files(paths: Iterable[Path], shapes: Graph | None = None) -> ValidationReport:
-    """Validate RDF files: loaded into pyoxigraph (on disk past :data:`ON_DISK_BYTES`),
-    checked by the compiled engine; an rdflib copy is read only if pyshacl must help."""
+def memory_estimate(paths: Iterable[Path], *, copies: int = 1) -> int:
+    """The bytes an in-memory store holding ``copies`` of the files' data would need."""
+    total = 0.0
+    for path in paths:
+        if path.is_file():
+            found = rdf_format_for_path(path)
+            factor = _MEMORY_PER_BYTE.get(found.name if found else "", _MEMORY_PER_BYTE_DEFAULT)
+            total += path.stat().st_size * factor
+    return int(total * copies)
+
+
+def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory_mb: int | None = None) -> ValidationReport:
+    """Validate RDF files: loaded into pyoxigraph (in memory when :func:`memory_estimate`
+    fits ``memory_mb``, default :attr:`Settings.validate_memory_mb`; else a temporary
+    on-disk store), checked by the compiled engine on every core; an rdflib copy is read
+    only if pyshacl must help."""
     files = list(paths)
     shapes = load_shapes() if shapes is None else shapes
+    budget = (Settings().validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
     size = sum(p.stat().st_size for p in files if p.is_file())
+    # literals exactly as written (slower to load) up to the size where loading time matters,
+    # and whenever the canonical form would change a datatype (integer subtypes)
+    exact = size <= EXACT_BYTES or any(mentions_integer_subtypes(p) for p in files if p.is_file())
+    native = exact and _has_sparql(shapes)
+    needed = memory_estimate(files, copies=2 if native else 1)
+    in_memory = needed <= budget
+    # forked workers pay off once the queries take seconds; below that, starting them costs more
+    processes = min(2, os.cpu_count() or 1) if not in_memory or needed >= FORK_BYTES else 1
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
-        on_disk = size > ON_DISK_BYTES
-        # literals exactly as written (slower to load) up to the size where a bulk load matters,
-        # and whenever the canonical form would change a datatype (integer subtypes)
-        exact = not on_disk or any(mentions_integer_subtypes(p) for p in files if p.is_file())
-        store = ox.Store(tmp) if on_disk else ox.Store()
-        native = exact and _has_sparql(shapes)
+        store = ox.Store() if in_memory else ox.Store(tmp)
         for path in files:
-            load_for_validation(store, path, exact=exact, native=ox.NamedNode(NATIVE_GRAPH) if native else None)
+            load_for_validation(
+                store, path, exact=exact, native=ox.NamedNode(NATIVE_GRAPH) if native else None, in_memory=in_memory
+            )
         shapes_graph_name = _add_shapes_graph(store, shapes)
-        if on_disk:
+        if not in_memory:
             store.flush()
         return validate_store(
             store,
             shapes,
             rdflib_data=lambda: read_graph(files),
             layout=StoreLayout(
-                path=Path(tmp) if on_disk else None,
-                processes=min(2, os.cpu_count() or 1),
+                path=None if in_memory else Path(tmp),
+                processes=processes,
                 shapes_graph=shapes_graph_name,
                 exact_literals=exact,
                 native_graph=NATIVE_GRAPH if native else None,
