@@ -101,6 +101,10 @@ class Check:
     value: str | None = None
     path: str | None = None
     key: str | None = None
+    #: for a test of each value node on its own: ``pattern`` is ``base FILTER (condition)``,
+    #: so checks on the same values can share one pass (:meth:`Compiler.merged`)
+    base: str | None = None
+    condition: str | None = None
 
 
 class Built(NamedTuple):
@@ -110,6 +114,8 @@ class Built(NamedTuple):
     value: str | None = None
     path: str | None = None
     key: str | None = None
+    base: str | None = None
+    condition: str | None = None
 
 
 class Compiler:
@@ -254,7 +260,10 @@ class Compiler:
                     raise Unsupported("sh:property names a shape without sh:path")
                 values, var = self._values(shape, focus)
                 for check in self.checks(child, var):
-                    yield replace(check, pattern=f"{values} {check.pattern}") if values else check
+                    if values:
+                        base = f"{values} {check.base}" if check.base is not None else None
+                        check = replace(check, pattern=f"{values} {check.pattern}", base=base)
+                    yield check
                 continue
             yield from self._check(shape, constraint, focus, nested=False)
 
@@ -291,12 +300,13 @@ class Compiler:
             raise Unsupported(f"{c.component} is not compiled")
         built = build(self, shape, c, focus, nested, stack)
         branches = [b if isinstance(b, Built) else Built(*b) for b in (built if isinstance(built, list) else [built])]
-        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key) for b in branches]
+        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key, b.base, b.condition) for b in branches]
 
     def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> Built:
         """Value nodes for which ``condition`` (a violation test) holds."""
         values, v = self._values(shape, focus)
-        return Built(f"{values} FILTER ({condition(v)})", v)
+        test = condition(v)
+        return Built(f"{values} FILTER ({test})", v, base=values, condition=test)
 
     def set_at_a_time(self, shape: Shape, nested: bool) -> bool:
         """Whether a top-level check of ``shape`` may use the set-at-a-time forms (see
