@@ -343,6 +343,11 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
         )
 
 
+_RESULT_FIELDS = frozenset(
+    {SH.focusNode, SH.sourceShape, SH.resultSeverity, SH.resultPath, SH.value, SH.sourceConstraintComponent, SH.resultMessage}
+)
+
+
 def _report(
     conforms: bool, report_graph: Graph, shapes: Graph, label_of: Callable[[Node], Node | None], engines: dict[str, str]
 ) -> ValidationReport:
@@ -351,23 +356,40 @@ def _report(
     results = []
     # Only the report's own results: those nested under sh:detail (from sh:node) are explanations.
     top_level = [r for report in report_graph.subjects(RDF.type, SH.ValidationReport) for r in report_graph.objects(report, SH.result)]
+    # one pass over the report graph rather than a lookup per field (large reports have
+    # tens of thousands of results)
+    fields: dict[Node, dict[Node, list[Node]]] = {r: {} for r in top_level}
+    for subject, predicate, obj in report_graph:
+        found = fields.get(subject)
+        if found is not None and predicate in _RESULT_FIELDS:
+            found.setdefault(predicate, []).append(obj)
+    named: dict[Node | None, str] = {}
+    paths: dict[Node | None, str | None] = {}
     for result in top_level:
-        focus = report_graph.value(result, SH.focusNode)
-        source = report_graph.value(result, SH.sourceShape)
-        severity = report_graph.value(result, SH.resultSeverity)
+        own = fields[result]
+
+        def first(predicate: URIRef) -> Node | None:
+            values = own.get(predicate)
+            return values[0] if values else None
+
+        focus, source, severity, path = first(SH.focusNode), first(SH.sourceShape), first(SH.resultSeverity), first(SH.resultPath)
         label = label_of(focus) if focus is not None else None
-        node_shape = _named_shape(shapes, source)
+        if source not in named:
+            named[source] = _named_shape(shapes, source)
+        node_shape = named[source]
+        if path not in paths:
+            paths[path] = _path_text(report_graph, path)
         results.append(
             ValidationResult(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
                 focus_node=_term(focus) or "",
                 focus_label=str(label) if label is not None else None,
-                path=_path_text(report_graph, report_graph.value(result, SH.resultPath)),
-                value=_term(report_graph.value(result, SH.value)),
+                path=paths[path],
+                value=_term(first(SH.value)),
                 source_shape=_term(source) or "",
                 node_shape=node_shape,
-                constraint_component=_term(report_graph.value(result, SH.sourceConstraintComponent)) or "",
-                message="; ".join(sorted(str(m) for m in report_graph.objects(result, SH.resultMessage))),
+                constraint_component=_term(first(SH.sourceConstraintComponent)) or "",
+                message="; ".join(sorted(str(m) for m in own.get(SH.resultMessage, []))),
                 engine=engines.get(node_shape, engines.get(_term(source) or "", ENGINE_PYSHACL)),
             )
         )

@@ -526,6 +526,7 @@ def _copy_path(shapes: Graph, target: Graph, node: Node) -> None:
 def _write_report(report: EngineReport, shapes: ShapesGraph, rows: list[_Row]) -> None:
     g = report.graph
     root = _report_node(report)
+    defaults: dict[tuple[Node, Node], Literal] = {}
     for row in rows:
         result = BNode()
         report.conforms = False
@@ -542,7 +543,9 @@ def _write_report(report: EngineReport, shapes: ShapesGraph, rows: list[_Row]) -
             _copy_path(shapes.graph, g, row.path)
         if row.value is not None:
             g.add((result, SH.value, row.value))
-        messages = row.messages or [Literal(default_message(row.component, row.shape, shapes.graph))]
+        if not row.messages and (row.component, row.shape.node) not in defaults:
+            defaults[(row.component, row.shape.node)] = Literal(default_message(row.component, row.shape, shapes.graph))
+        messages = row.messages or [defaults[(row.component, row.shape.node)]]
         for message in messages:
             g.add((result, SH.resultMessage, message))
 
