@@ -284,8 +284,6 @@ EXACT_BYTES = 64 * 1024 * 1024
 #: at its peak while loading (N-Triples: 122 MB → 365 MB; Turtle writes the same in a third)
 _MEMORY_PER_BYTE = {"turtle": 9.0, "trig": 9.0, "n3": 9.0}
 _MEMORY_PER_BYTE_DEFAULT = 3.2
-#: from this estimated size on, an in-memory store is queried by forked worker processes
-FORK_BYTES = 256 * 1024 * 1024
 
 
 def memory_estimate(paths: Iterable[Path], *, copies: int = 1) -> int:
@@ -302,8 +300,8 @@ def memory_estimate(paths: Iterable[Path], *, copies: int = 1) -> int:
 def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory_mb: int | None = None) -> ValidationReport:
     """Validate RDF files: loaded into pyoxigraph (in memory when :func:`memory_estimate`
     fits ``memory_mb``, default :attr:`Settings.validate_memory_mb`; else a temporary
-    on-disk store), checked by the compiled engine on every core; an rdflib copy is read
-    only if pyshacl must help."""
+    on-disk store that worker processes query on every core), checked by the compiled
+    engine; an rdflib copy is read only if pyshacl must help."""
     files = list(paths)
     shapes = load_shapes() if shapes is None else shapes
     budget = (Settings().validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
@@ -312,10 +310,7 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     # and whenever the canonical form would change a datatype (integer subtypes)
     exact = size <= EXACT_BYTES or any(mentions_integer_subtypes(p) for p in files if p.is_file())
     native = exact and _has_sparql(shapes)
-    needed = memory_estimate(files, copies=2 if native else 1)
-    in_memory = needed <= budget
-    # forked workers pay off once the queries take seconds; below that, starting them costs more
-    processes = min(2, os.cpu_count() or 1) if not in_memory or needed >= FORK_BYTES else 1
+    in_memory = memory_estimate(files, copies=2 if native else 1) <= budget
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
         store = ox.Store() if in_memory else ox.Store(tmp)
         for path in files:
@@ -335,7 +330,7 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
             rdflib_data=lambda: read_graph(files),
             layout=StoreLayout(
                 path=None if in_memory else Path(tmp),
-                processes=processes,
+                processes=min(2, os.cpu_count() or 1),
                 shapes_graph=shapes_graph_name,
                 exact_literals=exact,
                 native_graph=NATIVE_GRAPH if native else None,

@@ -1,7 +1,7 @@
 """Where validation runs does not change what it finds.
 
-Files are validated in memory or in a temporary on-disk store (``validate_memory_mb``),
-by this process or by worker processes (forked ones share an in-memory store); checks
+Files are validated in memory or in a temporary on-disk store (``validate_memory_mb``)
+that worker processes query; checks
 over every focus node use set-at-a-time query forms (``MINUS``, grouped counts, value
 tests sharing one pass) where a check of a few named focus nodes uses per-node ones.
 Every combination must give pyshacl's results.
@@ -19,7 +19,6 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, URIRef
 from test_shacl_differential import REFERENCE, result_keys
 
-import kg.validate
 from kg.config import load_settings
 from kg.rdfio import to_oxigraph_term
 from kg.validate import memory_estimate, validate_files, validate_graph, validate_store
@@ -95,13 +94,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Graph, Gr
     return data_file, shapes, expected
 
 
-@pytest.mark.parametrize("layout", ["memory", "memory-forked-workers", "disk-workers"])
-def test_every_store_layout_gives_pyshacls_results(
-    generated: tuple[Path, Graph, Graph], layout: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("layout", ["memory", "disk-workers"])
+def test_every_store_layout_gives_pyshacls_results(generated: tuple[Path, Graph, Graph], layout: str) -> None:
     data_file, shapes, expected = generated
-    if layout == "memory-forked-workers":
-        monkeypatch.setattr(kg.validate, "FORK_BYTES", 0)
     report = validate_files([data_file], shapes, memory_mb=0 if layout == "disk-workers" else None)
     assert set(report.engines.values()) == {"sparql"}
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)

@@ -28,7 +28,7 @@ from .compiler import Check, Compiler, Unsupported, term_sparql
 from .literals import restore
 from .messages import default_message, fill_template
 from .model import Constraint, Shape, ShapesGraph
-from .parallel import Solutions, can_fork, forked_pool, map_select, select, worker_pool
+from .parallel import Solutions, map_select, select, worker_pool
 from .prebinding import functions, pre_bind
 
 __all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "validate_oxigraph"]
@@ -84,8 +84,7 @@ class StoreLayout:
 
     #: the directory of an on-disk store nobody writes meanwhile: worker processes open it
     path: Path | None = None
-    #: how many worker processes evaluate the queries: with ``path`` they open it, without it
-    #: they are forked from this process and share its in-memory store (where fork exists)
+    #: how many worker processes evaluate the queries (with ``path``)
     processes: int = 1
     #: the graph holding the shapes (what ``$shapesGraph`` means in a SPARQL constraint)
     shapes_graph: str | None = None
@@ -413,8 +412,8 @@ def validate_oxigraph(
             continue
         report.engines[shape.node] = ENGINE_SPARQL
         jobs.extend(shape_jobs)
-    parallel = layout.processes > 1 and len(jobs) > layout.processes and (layout.path is not None or can_fork())
-    rows = _run_jobs(store, jobs, layout.path, layout.processes if parallel else 1)
+    parallel = layout.path if layout.processes > 1 and len(jobs) > layout.processes else None
+    rows = _run_jobs(store, jobs, parallel, layout.processes)
     _write_report(report, shapes, rows)
     if fallback:
         if rdflib_data is None:
@@ -474,14 +473,16 @@ def _parses(query: str) -> None:
 
 
 def _run_jobs(store: ox.Store, jobs: list[_Job], store_path: Path | None, processes: int) -> list[_Row]:
-    """Evaluate the jobs' queries here, or in ``processes`` workers: opening the store at
-    ``store_path``, or forked from this process without one."""
+    """Evaluate the jobs' queries here, or in worker processes when given a store path.
+
+    An in-memory store is queried here only: workers forked from this process were
+    measured to copy most of it (reading it writes to its pages) for no gain in time
+    on two shared cores."""
     remote = [j for j in jobs if j.query is not None]
     rows: list[_Row] = []
-    if processes > 1 and remote:
-        pool = worker_pool(store_path, processes) if store_path is not None else forked_pool(store, processes)
-        with pool as workers:
-            for job, solutions in zip(remote, map_select(workers, [(j.query, j.default_graph) for j in remote if j.query])):
+    if store_path is not None and remote:
+        with worker_pool(store_path, processes) as pool:
+            for job, solutions in zip(remote, map_select(pool, [(j.query, j.default_graph) for j in remote if j.query])):
                 rows.extend(job.rows(solutions))
     else:
         for job in remote:

@@ -1,9 +1,8 @@
-"""Run SELECT queries over a store in worker processes (both cores).
+"""Run SELECT queries over an on-disk store in worker processes (both cores).
 
 pyoxigraph keeps the GIL while it evaluates a query, so threads do not overlap; processes
-do. Workers either open an on-disk store read-only, or are forked from the process that
-holds an in-memory store (sharing its pages copy-on-write: nothing is copied or loaded
-again). Each answers query texts with plain solution dictionaries (pyoxigraph terms pickle).
+that open the same store read-only do. Each worker opens the store once and answers
+query texts with plain solution dictionaries (pyoxigraph terms pickle).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["Solutions", "can_fork", "forked_pool", "select", "worker_pool"]
+__all__ = ["Solutions", "select", "worker_pool"]
 
 Solutions = list[dict[str, object]]
 
@@ -47,25 +46,6 @@ def worker_pool(path: Path, processes: int) -> Iterator[ProcessPoolExecutor]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_open, initargs=(str(path),)) as pool:
         yield pool
-
-
-def can_fork() -> bool:
-    """Whether this platform can fork workers that share an in-memory store."""
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-@contextmanager
-def forked_pool(store: ox.Store, processes: int) -> Iterator[ProcessPoolExecutor]:
-    """Processes forked from this one that query ``store`` (in memory; the caller must not
-    write to it meanwhile). They are all started here, before any thread of the pool."""
-    global _STORE
-    _STORE = store
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-            yield pool
-    finally:
-        _STORE = None
 
 
 def map_select(pool: ProcessPoolExecutor, queries: Iterable[tuple[str, str | None]]) -> Iterator[Solutions]:
