@@ -362,12 +362,8 @@ def _report(
     paths: dict[Node | None, str | None] = {}
     for result in top_level:
         own = fields[result]
-
-        def first(predicate: URIRef) -> Node | None:
-            values = own.get(predicate)
-            return values[0] if values else None
-
-        focus, source, severity, path = first(SH.focusNode), first(SH.sourceShape), first(SH.resultSeverity), first(SH.resultPath)
+        first = {predicate: values[0] for predicate, values in own.items()}
+        focus, source, severity, path = (first.get(p) for p in (SH.focusNode, SH.sourceShape, SH.resultSeverity, SH.resultPath))
         label = label_of(focus) if focus is not None else None
         if source not in named:
             named[source] = _named_shape(shapes, source)
@@ -380,10 +376,10 @@ def _report(
                 focus_node=_term(focus) or "",
                 focus_label=str(label) if label is not None else None,
                 path=paths[path],
-                value=_term(first(SH.value)),
+                value=_term(first.get(SH.value)),
                 source_shape=_term(source) or "",
                 node_shape=node_shape,
-                constraint_component=_term(first(SH.sourceConstraintComponent)) or "",
+                constraint_component=_term(first.get(SH.sourceConstraintComponent)) or "",
                 message="; ".join(sorted(str(m) for m in own.get(SH.resultMessage, []))),
                 engine=engines.get(node_shape, engines.get(_term(source) or "", ENGINE_PYSHACL)),
             )
