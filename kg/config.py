@@ -83,6 +83,9 @@ class Settings:
     tokens_file: Path | None = None
     #: when true, reads (queries, pages, dumps) need a token too; writes always do
     read_token_required: bool = False
+    #: memory (MiB) that validating files may use for an in-memory store, estimated from their
+    #: size; larger inputs go to a temporary on-disk store (several times slower to query)
+    validate_memory_mb: int = 2048
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:

@@ -138,7 +138,13 @@ _REWRITE_BYTES = 256 * 1024 * 1024
 
 
 def load_for_validation(
-    store: ox.Store, path: Path, *, exact: bool, fmt: RdfFormatInfo | None = None, native: ox.NamedNode | None = None
+    store: ox.Store,
+    path: Path,
+    *,
+    exact: bool,
+    fmt: RdfFormatInfo | None = None,
+    native: ox.NamedNode | None = None,
+    in_memory: bool = False,
 ) -> None:
     """Load an RDF file into the default graph of ``store`` for validation.
 
@@ -147,6 +153,8 @@ def load_for_validation(
     loader takes it untouched and the store keeps literals in canonical form. Named graphs
     are merged into the default graph: SHACL validates one data graph. With ``exact``,
     ``native`` also receives each triple as pyoxigraph reads it (the same blank nodes).
+    ``in_memory``: the store is in memory, where the ordinary loader is as fast as the
+    bulk loader and needs far less memory at its peak (the bulk loader buffers batches).
     """
     fmt = _format(path, fmt)
     try:
@@ -166,13 +174,16 @@ def load_for_validation(
             if native is None or b"_:" not in data:
                 from .shacl.literals import protect_ntriples
 
-                store.bulk_load(protect_ntriples(data), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+                load = store.load if in_memory else store.bulk_load
+                load(protect_ntriples(data), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
                 if native is not None:
-                    store.bulk_load(data, format=fmt.oxigraph, base_iri=base, to_graph=native)
+                    load(data, format=fmt.oxigraph, base_iri=base, to_graph=native)
                 return
         if exact:
             quads = ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base)
             store.bulk_extend(_exact_quads(quads, native))
+        elif in_memory:
+            store.load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
         else:
             store.bulk_load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
     except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as exc:

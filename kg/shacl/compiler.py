@@ -101,6 +101,10 @@ class Check:
     value: str | None = None
     path: str | None = None
     key: str | None = None
+    #: for a test of each value node on its own: ``pattern`` is ``base FILTER (condition)``,
+    #: so checks on the same values can share one pass (:meth:`Compiler.merged`)
+    base: str | None = None
+    condition: str | None = None
 
 
 class Built(NamedTuple):
@@ -110,20 +114,32 @@ class Built(NamedTuple):
     value: str | None = None
     path: str | None = None
     key: str | None = None
+    base: str | None = None
+    condition: str | None = None
 
 
 class Compiler:
     """Compiles the shapes of one :class:`ShapesGraph`; variables are numbered per compiler."""
 
     def __init__(
-        self, shapes: ShapesGraph, *, subclasses: Callable[[URIRef], list[str] | None] | None = None, exact: bool = False
+        self,
+        shapes: ShapesGraph,
+        *,
+        subclasses: Callable[[URIRef], list[str] | None] | None = None,
+        exact: bool = False,
+        whole: bool = False,
     ) -> None:
         """``subclasses`` gives a class and its subclasses in the data (as SPARQL terms):
         ``?x rdf:type ?t`` with the classes listed is much faster than the property path
         ``rdf:type/rdfs:subClassOf*`` on every node. ``exact``: the store holds typed
-        literals under private datatypes (:mod:`kg.shacl.literals`)."""
+        literals under private datatypes (:mod:`kg.shacl.literals`). ``whole``: the
+        checks run over every focus node (not a few named ones), so set-at-a-time forms
+        pay off: ``MINUS`` (one hashed anti-join) instead of ``NOT EXISTS`` (an index
+        lookup per row, which dominates on a large on-disk store) and ``GROUP BY``
+        counts instead of self-joins."""
         self.shapes = shapes
         self.exact = exact
+        self.whole = whole
         self._counter = itertools.count()
         self._subclasses = subclasses
         self._value_vars: dict[tuple[Node, str], str] = {}
@@ -244,7 +260,10 @@ class Compiler:
                     raise Unsupported("sh:property names a shape without sh:path")
                 values, var = self._values(shape, focus)
                 for check in self.checks(child, var):
-                    yield replace(check, pattern=f"{values} {check.pattern}") if values else check
+                    if values:
+                        base = f"{values} {check.base}" if check.base is not None else None
+                        check = replace(check, pattern=f"{values} {check.pattern}", base=base)
+                    yield check
                 continue
             yield from self._check(shape, constraint, focus, nested=False)
 
@@ -281,12 +300,24 @@ class Compiler:
             raise Unsupported(f"{c.component} is not compiled")
         built = build(self, shape, c, focus, nested, stack)
         branches = [b if isinstance(b, Built) else Built(*b) for b in (built if isinstance(built, list) else [built])]
-        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key) for b in branches]
+        return [Check(shape, c, b.pattern, focus, b.value, b.path, b.key, b.base, b.condition) for b in branches]
 
     def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> Built:
         """Value nodes for which ``condition`` (a violation test) holds."""
         values, v = self._values(shape, focus)
-        return Built(f"{values} FILTER ({condition(v)})", v)
+        test = condition(v)
+        return Built(f"{values} FILTER ({test})", v, base=values, condition=test)
+
+    def set_at_a_time(self, shape: Shape, nested: bool) -> bool:
+        """Whether a top-level check of ``shape`` may use the set-at-a-time forms (see
+        ``whole``): only on a one-step path, whose whole relation is no bigger than the data."""
+        if nested or not self.whole:
+            return False
+        path = shape.path
+        if isinstance(path, URIRef):
+            return True
+        inverse = self.shapes.graph.value(path, SH.inversePath) if path is not None else None
+        return isinstance(inverse, URIRef)
 
     def _count_at_least(self, shape: Shape, focus: str, n: int, extra: Callable[[str], str] | None = None) -> str:
         """A pattern matching when ``focus`` has at least ``n`` distinct value nodes (nested form)."""
@@ -333,6 +364,15 @@ def _datatype(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], st
         return lambda v: f"!isLiteral({v}) || datatype({v}) != {dt} || " + tail.replace("{v}", v)
     dt = term_sparql(c.value)
     return lambda v: f"!isLiteral({v}) || lang({v}) != \"\" || datatype({v}) != {dt}"
+
+
+def _class_check(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    if not (comp.set_at_a_time(shape, nested) or (comp.whole and not nested and shape.path is None)):
+        return comp._filtered(shape, focus, _class(comp, shape, c))
+    term_sparql(c.value)  # a blank class cannot be named
+    values, v = comp._values(shape, focus)
+    # the instances of the class are few next to the values: one hashed anti-join
+    return Built(f"{values} MINUS {{ {comp.instance_of(v, c.value)} }}", v)
 
 
 def _node_kind(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
@@ -410,6 +450,8 @@ def _min_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
         raise Unsupported("sh:minCount on a node shape")
     if n == 0:
         return "FILTER (false)", None, None
+    if n == 1 and comp.set_at_a_time(shape, nested):
+        return Built(f"MINUS {{ {comp._count_at_least(shape, focus, n)} }}")
     if n == 1 or nested:
         return Built(f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}")
     x, count = comp.fresh(), comp.fresh("n")
@@ -422,7 +464,7 @@ def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     n = _int(c.value, "sh:maxCount")
     if shape.path is None:
         raise Unsupported("sh:maxCount on a node shape")
-    if nested or n + 1 <= 2:
+    if nested or n == 0 or (n == 1 and not comp.set_at_a_time(shape, nested)):
         return Built(comp._count_at_least(shape, focus, n + 1))
     x = comp.fresh()
     path = comp.path(shape.path)
@@ -530,7 +572,7 @@ def _closed(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: boo
 
 
 _BUILDERS = {
-    SH.ClassConstraintComponent: _value_type(_class),
+    SH.ClassConstraintComponent: _class_check,
     SH.DatatypeConstraintComponent: _value_type(_datatype),
     SH.NodeKindConstraintComponent: _value_type(_node_kind),
     SH.MinExclusiveConstraintComponent: _value_type(_comparison),

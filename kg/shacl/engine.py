@@ -71,6 +71,13 @@ def _joinable(query: str) -> bool:
     return True
 
 
+#: patterns that bind the focus variable themselves, so they can run before the targets
+_VALUE_FIRST = ("?this ", "{ SELECT ?this ")
+#: the flag of a target membership test (the compiler's variables are ``?_`` + stem + number)
+_MEMBER = "?_targeted"
+_TRUE = ox.Literal(True)
+
+
 @dataclass(frozen=True)
 class StoreLayout:
     """How a validation store holds what the engine reads, beyond the data in its default graph."""
@@ -152,7 +159,7 @@ class _Run:
         self.shapes_graph_name = shapes_graph_name
         self.native_graph = native_graph
         self.shapes = shapes
-        self.compiler = Compiler(shapes, subclasses=self.subclasses, exact=exact)
+        self.compiler = Compiler(shapes, subclasses=self.subclasses, exact=exact, whole=focus is None)
         self._subclasses: dict[URIRef, list[str] | None] = {}
         self.focus_values = self._focus_clause(focus)
 
@@ -200,14 +207,54 @@ class _Run:
 
     def check_query(self, shape: Shape, check: Check) -> str:
         # ?this stays in the projection: a node reached from two focus nodes is reported twice
-        keys = " ".join(v for v in ("?this" if check.focus != "?this" else None, check.value, check.path, check.key) if v)
-        if self.focus_values is None and check.pattern.lstrip().startswith("?this "):
-            # Violations are rare: find them from the values first and test target membership
-            # only for those (joining every focus node first costs several times more).
-            where = f"{check.pattern} FILTER EXISTS {{ {self.targets(shape)} }}"
-        else:
-            where = f"{self.targets(shape)} {check.pattern}"
-        return f"SELECT DISTINCT ({check.focus} AS ?focus) {keys} WHERE {{ {where} }}"
+        return f"SELECT DISTINCT ({check.focus} AS ?focus) {self._keys(check)} WHERE {{ {self.where(shape, check.pattern)} }}"
+
+    @staticmethod
+    def _keys(check: Check) -> str:
+        return " ".join(v for v in ("?this" if check.focus != "?this" else None, check.value, check.path, check.key) if v)
+
+    def where(self, shape: Shape, pattern: str) -> str:
+        """``pattern`` joined with the targets of ``shape``, in the faster order."""
+        if self.focus_values is None and pattern.lstrip().startswith(_VALUE_FIRST):
+            return self.value_first(shape, pattern)
+        return f"{self.targets(shape)} {pattern}"
+
+    def merged_job(self, shape: Shape, checks: list[Check]) -> _Job:
+        """Checks testing the same value nodes one by one (:attr:`Check.condition` on the
+        same :attr:`Check.base`) in one pass over those values: each test is bound to a
+        flag (an error counts as false, as it does in a filter) and a solution is kept
+        when any flag is set. Each check then gets the solutions its own flag selects,
+        so its results are those of its own query."""
+        first = checks[0]
+        flags = [f"?_flag{i}" for i in range(len(checks))]
+        binds = " ".join(f"BIND (COALESCE({c.condition}, false) AS {f})" for c, f in zip(checks, flags))
+        pattern = f"{first.base} {binds} FILTER ({' || '.join(flags)})"
+        query = f"SELECT DISTINCT ({first.focus} AS ?focus) {self._keys(first)} {' '.join(flags)} WHERE {{ {self.where(shape, pattern)} }}"
+        split = [self.check_job(shape, c).rows for c in checks]
+
+        def rows(solutions: Solutions) -> list[_Row]:
+            out: list[_Row] = []
+            for i, (flag, to_rows) in enumerate(zip(flags, split)):
+                selected: dict[tuple[object, ...], dict[str, object]] = {}
+                for solution in solutions:
+                    if solution.get(flag[1:]) == _TRUE:
+                        kept = {k: v for k, v in solution.items() if not k.startswith("_flag")}
+                        selected.setdefault(tuple(sorted((k, str(v)) for k, v in kept.items())), kept)
+                out.extend(to_rows(list(selected.values())))
+            return out
+
+        return _Job(query, rows)
+
+    def value_first(self, shape: Shape, pattern: str) -> str:
+        """``pattern`` evaluated first, then joined with the shape's targets.
+
+        Violations are rare: finding them from the values and testing target membership
+        only for those beats joining every focus node first. The membership test is an
+        ``OPTIONAL`` with a flag, not ``FILTER EXISTS``: pyoxigraph evaluates an ``EXISTS``
+        filter before the pattern's own filters, an index lookup for every value (10-40×
+        slower on a large on-disk store); an ``OPTIONAL`` is joined after them. A join
+        with a required group means the same (the flag is bound exactly when it matches)."""
+        return f"{{ {pattern} }} OPTIONAL {{ {self.targets(shape)} BIND (true AS {_MEMBER}) }} FILTER (BOUND({_MEMBER}))"
 
     def check_job(self, shape: Shape, check: Check) -> _Job:
         """The query of a compiled check, and how its solutions become result rows."""
@@ -381,19 +428,35 @@ def validate_oxigraph(
 def _jobs(run: _Run, shape: Shape) -> list[_Job]:
     """Compile every check of ``shape`` (raising :class:`Unsupported` before any runs).
 
-    One query per constraint: merging a property shape's constraints into one grouped
-    query was measured slower in pyoxigraph (aggregates over ``EXISTS`` are evaluated
-    without joins), so each constraint keeps its own selective query."""
+    One query per constraint, except that tests of each value node on its own share a
+    pass over the same values (:meth:`_Run.merged_job`). Merging a property shape's
+    counts with them into one grouped query was measured slower in pyoxigraph
+    (aggregates over ``EXISTS`` are evaluated without joins)."""
     jobs: list[_Job] = []
-    for check in run.compiler.checks(shape):
+    checks = list(run.compiler.checks(shape))
+    same_values: dict[tuple[object, ...], list[Check]] = {}
+    for check in checks:
+        if check.condition is not None:
+            key = (check.shape.node, check.base, check.focus, check.value, check.path, check.key)
+            same_values.setdefault(key, []).append(check)
+    merged: set[int] = set()
+    for check in checks:
         if check.constraint.component == SH.SPARQLConstraintComponent:
             query, _ = run.sparql_query(check.shape, check.constraint)
             _parses(query)
             jobs.append(run.sparql_job(check.shape, check.constraint))
-        else:
-            job = run.check_job(shape, check)
-            _parses(job.query or "")
-            jobs.append(job)
+            continue
+        group = same_values.get((check.shape.node, check.base, check.focus, check.value, check.path, check.key), [])
+        if check.condition is not None and len(group) > 1:
+            if id(group) not in merged:
+                merged.add(id(group))
+                job = run.merged_job(shape, group)
+                _parses(job.query or "")
+                jobs.append(job)
+            continue
+        job = run.check_job(shape, check)
+        _parses(job.query or "")
+        jobs.append(job)
     return jobs
 
 
@@ -410,7 +473,11 @@ def _parses(query: str) -> None:
 
 
 def _run_jobs(store: ox.Store, jobs: list[_Job], store_path: Path | None, processes: int) -> list[_Row]:
-    """Evaluate the jobs' queries here, or in worker processes when given a store path."""
+    """Evaluate the jobs' queries here, or in worker processes when given a store path.
+
+    An in-memory store is queried here only: workers forked from this process were
+    measured to copy most of it (reading it writes to its pages) for no gain in time
+    on two shared cores."""
     remote = [j for j in jobs if j.query is not None]
     rows: list[_Row] = []
     if store_path is not None and remote:
@@ -460,6 +527,7 @@ def _copy_path(shapes: Graph, target: Graph, node: Node) -> None:
 def _write_report(report: EngineReport, shapes: ShapesGraph, rows: list[_Row]) -> None:
     g = report.graph
     root = _report_node(report)
+    defaults: dict[tuple[Node, Node], Literal] = {}
     for row in rows:
         result = BNode()
         report.conforms = False
@@ -476,7 +544,9 @@ def _write_report(report: EngineReport, shapes: ShapesGraph, rows: list[_Row]) -
             _copy_path(shapes.graph, g, row.path)
         if row.value is not None:
             g.add((result, SH.value, row.value))
-        messages = row.messages or [Literal(default_message(row.component, row.shape, shapes.graph))]
+        if not row.messages and (row.component, row.shape.node) not in defaults:
+            defaults[(row.component, row.shape.node)] = Literal(default_message(row.component, row.shape, shapes.graph))
+        messages = row.messages or [defaults[(row.component, row.shape.node)]]
         for message in messages:
             g.add((result, SH.resultMessage, message))
 

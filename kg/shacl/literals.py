@@ -92,13 +92,14 @@ def may_hold_rewritten(data: bytes) -> bool:
     return any(pattern.search(data) is not None for pattern in _MENTIONS)
 
 
-_NT_REWRITES = [(f"^^<{xsd}>".encode(), f"^^<{private}>".encode()) for xsd, private in _BY_XSD.items()]
+_NT_REWRITES = {f"^^<{xsd}>".encode(): f"^^<{private}>".encode() for xsd, private in _BY_XSD.items()}
+#: every rewritten datatype starts with this text: one regular expression with a literal
+#: prefix finds them all in one pass (a replacement per datatype makes one pass each)
+_NT_TYPED = re.compile(b"|".join(re.escape(old) for old in sorted(_NT_REWRITES, key=len, reverse=True)))
 
 
 def protect_ntriples(data: bytes) -> bytes:
     """N-Triples or N-Quads text with :func:`protect` applied to every typed literal: in
     these formats a datatype is always written ``^^<IRI>``, so a byte replacement does it
     (at memory speed, where a term-by-term rewrite costs a Python call per triple)."""
-    for old, new in _NT_REWRITES:
-        data = data.replace(old, new)
-    return data
+    return _NT_TYPED.sub(lambda m: _NT_REWRITES[m.group(0)], data)
