@@ -153,7 +153,7 @@ def validate(
             # the project's shapes target classes through the ontology's class hierarchy
             loaded = files if shapes_files else [*files, ontology_file()]
             with shapes_errors(shapes_files):
-                report = validate_files(loaded, shapes)
+                report = validate_files(loaded, shapes, memory_mb=_settings(ctx).validate_memory_mb)
             report = locate_in_files(report, files)
         else:
             with _store(ctx, read_only=True) as store, shapes_errors(shapes_files):

@@ -352,3 +352,24 @@ def test_bad_option_is_a_usage_error(run: Runner, files: Files, tmp_path: Path) 
     out = run("validate", files.valid(tmp_path), "--format", "yaml")
     assert out.exit_code == 2
     assert "--format" in out.output
+
+
+def test_the_memory_budget_setting_reaches_the_validator(
+    run: Runner, files: Files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate_memory_mb`` (kg.toml or KG_VALIDATE_MEMORY_MB) decides where files are
+    validated; the command passes it on, and a budget of 0 (an on-disk store) gives the same verdict."""
+    import kg.validate
+
+    seen: list[int | None] = []
+    original = kg.validate.validate_files
+
+    def spy(*args: object, memory_mb: int | None = None, **kwargs: object) -> object:
+        seen.append(memory_mb)
+        return original(*args, memory_mb=memory_mb, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.validate, "validate_files", spy)
+    monkeypatch.setenv("KG_VALIDATE_MEMORY_MB", "0")
+    result = run("validate", files.without_claimant(tmp_path))
+    assert result.exit_code == 1 and "claimant" in result.stdout
+    assert seen == [0]
