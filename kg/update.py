@@ -137,6 +137,7 @@ def plan_update(store: Store, change: Change) -> list[tuple[str, WriteMode, list
         after.setdefault(target, set()).difference_update(lost)
         after[target].update(gained)
         after_names.add(target)
+    stored_blank = {n for ts in before.values() for t in ts for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)}
     plan: list[tuple[str, WriteMode, list[ox.Triple] | None]] = []
     for g in sorted(set(names) | after_names):
         if g == str(PROVENANCE_GRAPH) or g.startswith(STAGING_PREFIX):
@@ -146,8 +147,11 @@ def plan_update(store: Store, change: Change) -> list[tuple[str, WriteMode, list
         elif g not in before:
             plan.append((g, WriteMode.REPLACE, sorted(after[g], key=str)))
         elif after[g] != before[g]:
-            if before[g] <= after[g]:
-                plan.append((g, WriteMode.ADD, sorted(after[g] - before[g], key=str)))
+            gained_g = after[g] - before[g]
+            # new triples about a blank node the store already holds replace the graph: a remote
+            # server gives every upload fresh blank nodes, so added alone they would hang off a copy
+            if before[g] <= after[g] and not any(n in stored_blank for t in gained_g for n in (t.subject, t.object)):
+                plan.append((g, WriteMode.ADD, sorted(gained_g, key=str)))
             else:
                 plan.append((g, WriteMode.REPLACE, sorted(after[g], key=str)))
     return plan

@@ -492,6 +492,9 @@ def apply_write(
             raise QueryError(f"SPARQL syntax error: {exc}") from None
         finally:
             if staged:
-                store.drop_staging(staged)
+                try:
+                    store.drop_staging(staged)
+                except StoreError:
+                    pass  # left behind they stay invisible; the error that ended the write is the one to report
             for graph in loading:
                 store.abandon_load(graph, union_touched=union_touched)  # type: ignore[union-attr]

@@ -338,10 +338,12 @@ def test_unstable_pages_of_an_unsorted_read_are_read_again_sorted(scripted) -> N
     def row(s: str) -> str:
         return f'{{"s":{{"type":"uri","value":"{s[1:-1]}"}},"p":{{"type":"uri","value":"{p[1:-1]}"}},"o":{{"type":"literal","value":"v"}}}}'
 
+    two_rows = b'{"head":{"vars":["a"]},"results":{"bindings":[{"a":{"type":"literal","value":"0"}},{"a":{"type":"literal","value":"1"}}]}}'
     handler.script += [
         (200, "application/sparql-results+json",
          b'{"head":{"vars":["n"]},"results":{"bindings":[{"n":{"type":"literal","value":"3",'
          b'"datatype":"http://www.w3.org/2001/XMLSchema#integer"}}]}}'),
+        (200, "application/sparql-results+json", two_rows),  # the row-cap check: no cap below the page
         (200, nt, f'{a} {p} "v" .\n{b} {p} "v" .\n'.encode()),
         (200, nt, f'{b} {p} "v" .\n'.encode()),  # b again: the order moved under the paging
         (200, "application/sparql-results+json",
@@ -353,3 +355,38 @@ def test_unstable_pages_of_an_unsorted_read_are_read_again_sorted(scripted) -> N
     assert sorted(t.subject.value for t in triples) == ["https://example.org/a", "https://example.org/b",
                                                         "https://example.org/c"]
     assert "ORDER BY" in handler.seen[-1] and "ORDER BY" not in handler.seen[-3]
+
+
+def test_a_row_cap_below_the_page_size_does_not_cut_what_the_gate_reads(tmp_path: Path) -> None:
+    """A Virtuoso whose ResultSetMaxRows (1 000) is below the store's page size (5 000), not
+    configured in remote_max_rows: a CONSTRUCT answer cut at the cap carries no sign of it, so
+    the store learns the cap first; the gate then sees all 1 500 triples about a hub node and
+    refuses a write that breaks a maxCount on it."""
+    from kg.errors import ValidationFailed
+    from kg.writes import Change, apply_write
+
+    skip_without_virtuoso()
+    server = VirtuosoServer(tmp_path / "virtuoso", max_rows=1000).start()
+    try:
+        token = uuid.uuid4().hex
+        store = RemoteStore(remote_settings(server.sparql_url, remote_catalogue_graph=f"https://example.org/{token}/c",
+                                            remote_union_graph=f"https://example.org/{token}/u"))
+        hub = URIRef("https://example.org/hub")
+        g = Graph()
+        for i in range(1500):
+            g.add((hub, URIRef("https://example.org/p"), Literal(i)))
+        store.replace_graphs({URIRef("https://example.org/g"): g})
+        shapes = Graph().parse(data="""
+            @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+            ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:flag ; sh:property [ sh:path ex:p ; sh:maxCount 1500 ] .""",
+                               format="turtle")
+        import pyoxigraph as ox
+
+        add = [ox.Triple(ox.NamedNode(str(hub)), ox.NamedNode("https://example.org/flag"), ox.Literal("x")),
+               ox.Triple(ox.NamedNode(str(hub)), ox.NamedNode("https://example.org/p"), ox.Literal("one more"))]
+        with pytest.raises(ValidationFailed):
+            apply_write(store, Change.add("https://example.org/g2", add), agent="t", source=None, shapes=shapes)
+        assert store.chunk < 1000
+        store.close()
+    finally:
+        server.stop()

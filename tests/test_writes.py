@@ -14,6 +14,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from conftest import discard_remote, fresh_remote
+from virtuoso import VirtuosoServer
 
 from kg.errors import ProtectedGraphError, QueryError, ValidationFailed
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
@@ -287,3 +288,62 @@ def test_concurrent_writers_are_serialized(empty: Store) -> None:
         if name != "(union)":
             named += graph
     assert isomorphic(snapshot(empty)["(union)"], named)
+
+
+def test_the_gate_follows_paths_through_stored_blank_nodes(empty: Store) -> None:
+    """A shape's path runs through a blank node already in the store: ``ex:doc ex:author
+    [ ex:name "A" ]``; adding a second author with a name breaks ``maxCount 1`` on
+    ``(ex:author ex:name)``, and the gate must see the stored blank node's name to refuse it."""
+    shapes = Graph().parse(data=f"""
+        @prefix sh: <{SH}> . @prefix ex: <{EX}> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Doc ;
+            sh:property [ sh:path ( ex:author ex:name ) ; sh:maxCount 1 ] .""", format="turtle")
+    stored = Graph().parse(data=f'@prefix ex: <{EX}> . ex:doc a ex:Doc ; ex:author [ ex:name "A" ] .', format="turtle")
+    apply_write(empty, Change.replace(G1, stored), agent="alice", source=None, shapes=shapes)
+    before = snapshot(empty)
+    doc, author, name, other = (ox.NamedNode(EX + x) for x in ("doc", "author", "name", "p2"))
+    with pytest.raises(ValidationFailed) as caught:
+        apply_write(empty, Change.add(G2, [ox.Triple(doc, author, other), ox.Triple(other, name, ox.Literal("B"))]),
+                    agent="alice", source=None, shapes=shapes)
+    assert [(r.focus_node, r.constraint_component.rsplit("#", 1)[1]) for r in caught.value.report.results] == [  # type: ignore[attr-defined]
+        (doc.value, "MaxCountConstraintComponent")]
+    assert_unchanged(before, empty)
+
+
+def test_an_update_that_adds_to_a_stored_blank_node_keeps_it_connected(empty: Store) -> None:
+    """``INSERT { ?b ex:email … } WHERE { ex:doc ex:author ?b }`` on a stored blank node: the new
+    triple is about that same node afterwards (on a remote store too, where every upload gets
+    fresh blank nodes)."""
+    stored = Graph().parse(data=f'@prefix ex: <{EX}> . ex:doc ex:author [ ex:name "A" ] .', format="turtle")
+    apply_write(empty, Change.replace(G1, stored), agent="alice", source=None)
+    apply_write(empty, Change.sparql_update(
+        f"INSERT {{ GRAPH <{G1}> {{ ?b <{EX}email> \"a@example.org\" }} }} WHERE {{ GRAPH <{G1}> {{ <{EX}doc> <{EX}author> ?b }} }}"),
+        agent="alice", source=None)
+    rows = list(empty.select(f"SELECT ?name ?mail WHERE {{ <{EX}doc> <{EX}author> ?b . ?b <{EX}name> ?name ; <{EX}email> ?mail }}"))
+    assert [(r["name"].value, r["mail"].value) for r in rows] == [("A", "a@example.org")]
+
+
+def test_the_remote_stores_own_graphs_and_foreign_graphs_are_refused(virtuoso: VirtuosoServer) -> None:
+    """On a remote store the catalogue and union graphs are the store's own, and an addition to
+    a graph the store does not list but the server holds triples in (another deployment's) is
+    refused: nothing of either is changed."""
+    import httpx
+
+    store, other = fresh_remote(virtuoso), fresh_remote(virtuoso)
+    try:
+        apply_write(other, Change.replace(G2, [triple(A, P, "theirs")]), agent="them", source=None)
+        before = snapshot(store)
+        for graph in (store.catalogue, store.union):
+            with pytest.raises(ProtectedGraphError):
+                apply_write(store, Change.add(graph, [triple(A, P, "x")]), agent="alice", source=None)
+        with pytest.raises(ProtectedGraphError, match="does not list"):
+            apply_write(store, Change.add(G2, [triple(A, P, "mine")]), agent="alice", source=None)
+        assert_unchanged(before, store)
+        assert [t.object.value for t in other.graph_triples(G2)] == ["theirs"]
+        assert store.staging_graphs() == []
+        answer = httpx.post(virtuoso.sparql_url, data={"query": f"ASK {{ GRAPH <{G2}> {{ ?s ?p \"mine\" }} }}"},
+                            headers={"Accept": "application/sparql-results+json"})
+        assert answer.json()["boolean"] is False
+    finally:
+        discard_remote(store)
+        discard_remote(other)

@@ -45,7 +45,7 @@ from ..iris import staging_graph
 from ..namespaces import PREFIXES
 from ..rdfio import graph_to_triples, quads_to_graph
 
-__all__ = ["EmbeddedStore", "LocalReader", "QueryOutcome", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
+__all__ = ["EmbeddedStore", "LocalReader", "QueryOutcome", "iri_ref", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 #: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
@@ -83,7 +83,7 @@ class GraphWrite:
     union_loaded: bool = False
 
 
-def _iri(value: str) -> str:
+def iri_ref(value: str) -> str:
     """``value`` as a SPARQL IRI reference (``<…>``); refuses characters an IRI cannot hold."""
     if any(c in value for c in '<>"{}|^`\\ ') or any(ord(c) <= 0x20 for c in value):
         raise InputError(f"not an IRI: {value!r}")
@@ -96,24 +96,24 @@ def commit_update(writes: Sequence[GraphWrite]) -> str:
     staged = [s for w in writes if w.mode is not WriteMode.LOADED for s in w.staged]
     ops: list[str] = []
     if gone:
-        keep_out = ", ".join(_iri(g) for g in gone + staged)
+        keep_out = ", ".join(iri_ref(g) for g in gone + staged)
         ops.append(
-            "DELETE { ?s ?p ?o } WHERE { VALUES ?g { " + " ".join(_iri(g) for g in gone) + " } "
+            "DELETE { ?s ?p ?o } WHERE { VALUES ?g { " + " ".join(iri_ref(g) for g in gone) + " } "
             "GRAPH ?g { ?s ?p ?o } "
             f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} FILTER (?h NOT IN ({keep_out})) }} }}"
         )
-        ops.extend(f"DROP SILENT GRAPH {_iri(g)}" for g in gone)
+        ops.extend(f"DROP SILENT GRAPH {iri_ref(g)}" for g in gone)
     for w in writes:
         if w.mode is WriteMode.LOADED:
             if not w.union_loaded:
-                ops.append(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(w.graph)} {{ ?s ?p ?o }} }}")
-            ops.append(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {_iri(w.graph)} <{_PENDING}> true }} }}")
+                ops.append(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} }}")
+            ops.append(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(w.graph)} <{_PENDING}> true }} }}")
             continue
         if w.mode is WriteMode.REPLACE:
-            ops.append(f"CREATE SILENT GRAPH {_iri(w.graph)}")
+            ops.append(f"CREATE SILENT GRAPH {iri_ref(w.graph)}")
         for s in w.staged:
-            ops.append(f"INSERT {{ GRAPH {_iri(w.graph)} {{ ?s ?p ?o }} ?s ?p ?o }} WHERE {{ GRAPH {_iri(s)} {{ ?s ?p ?o }} }}")
-    ops.extend(f"DROP SILENT GRAPH {_iri(s)}" for s in staged)
+            ops.append(f"INSERT {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(s)} {{ ?s ?p ?o }} }}")
+    ops.extend(f"DROP SILENT GRAPH {iri_ref(s)}" for s in staged)
     return " ;\n".join(ops)
 
 
@@ -267,13 +267,13 @@ class EmbeddedStore:
         for a writer that holds the store alone (``kg ingest``): readers in the same process
         would see the graph fill up.
         """
-        self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {_iri(graph)} <{_PENDING}> true }} }}")
+        self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}")
         self._store.flush()
 
     def abandon_load(self, graph: str, *, union_touched: bool) -> None:
         """Undo a journaled load that will not be committed (refused or failed)."""
-        ops = [f"DROP SILENT GRAPH {_iri(graph)}",
-               f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {_iri(graph)} <{_PENDING}> true }} }}"]
+        ops = [f"DROP SILENT GRAPH {iri_ref(graph)}",
+               f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}"]
         if union_touched:
             ops.append(_REBUILD_UNION)
         self._store.update(" ;\n".join(ops))
@@ -284,13 +284,13 @@ class EmbeddedStore:
         pending = [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
                    if isinstance(q.subject, ox.NamedNode)]
         if pending:
-            ops = [f"DROP SILENT GRAPH {_iri(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
+            ops = [f"DROP SILENT GRAPH {iri_ref(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
             self._store.update(" ;\n".join(ops))
             self._store.flush()
 
     def has_blank_nodes(self, graph: str) -> bool:
         """True when a triple of ``graph`` has a blank node."""
-        ask = f"ASK {{ GRAPH {_iri(graph)} {{ ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }} }}"
+        ask = f"ASK {{ GRAPH {iri_ref(graph)} {{ ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }} }}"
         return bool(self._store.query(ask))
 
     def staging_graphs(self) -> list[str]:
@@ -302,7 +302,7 @@ class EmbeddedStore:
         """Drop staging graphs: the given ones, or every one (leftovers of a killed writer)."""
         targets = list(names) if names is not None else self.staging_graphs()
         if targets:
-            self._store.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(t)}" for t in targets))
+            self._store.update(" ;\n".join(f"DROP SILENT GRAPH {iri_ref(t)}" for t in targets))
             self._store.flush()
 
     def has_graph(self, name: str) -> bool:

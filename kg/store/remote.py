@@ -26,6 +26,7 @@ The staging graphs are dropped afterwards, also when anything failed.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -35,14 +36,14 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from ..config import Settings
-from ..errors import QueryError, StoreError
+from ..errors import ProtectedGraphError, QueryError, StoreError
 from ..formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from ..iris import graph_iri, staging_graph
 from ..namespaces import RDF, SD
 from ..rdfio import graph_to_triples, quads_to_graph
 from ..sparql_guard import significant_tokens
 from .dialects import Dialect, detect_dialect, dialect_named
-from .embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf
+from .embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf, iri_ref
 from .http import Answer, HttpClient
 from .remote_reader import RemoteReader
 
@@ -109,6 +110,7 @@ class RemoteStore:
         self._nothing = str(graph_iri("kg-nothing"))
         self.read_only = settings.read_only
         self._staging: set[str] = set()
+        self._row_cap_known = False
         self.http = HttpClient(settings)
         self.dialect = self._probe(settings.remote_dialect)
         self.graph_store_url = settings.graph_store_url or self.dialect.graph_store_url(self.url)
@@ -244,6 +246,7 @@ class RemoteStore:
         """The triples of an internal CONSTRUCT, read as N-Triples (servers write that several
         times faster than SPARQL results): one page of them from ``offset``, and whether the
         page is full (so more may follow)."""
+        self._learn_row_cap()
         answer = self._send_query(f"{sparql} LIMIT {self.chunk} OFFSET {offset}", dataset or {}, doing=doing,
                                   dialect=self.dialect, accept=_NTRIPLES)
         try:
@@ -254,6 +257,22 @@ class RemoteStore:
         finally:
             answer.close()
         return triples, len(triples) >= self.chunk
+
+    def _learn_row_cap(self) -> None:
+        """Ask once for a page of rows that exist for sure (two VALUES lists crossed): a server
+        that hands out fewer, or says it cut them, has a row cap below the page size, which a
+        CONSTRUCT answer (no header) would not show. Pages shrink below that cap."""
+        if self._row_cap_known:
+            return
+        self._row_cap_known = True
+        side = " ".join(str(i) for i in range(math.isqrt(self.chunk) + 1))
+        answer = self._send_query(f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {side} }} VALUES ?b {{ {side} }} }} LIMIT {self.chunk}",
+                                  {}, doing="checking the server's row cap", dialect=self.dialect)
+        rows = self._read_results(answer, doing="checking the server's row cap")
+        got = len(rows) if isinstance(rows, list) else 0
+        cap = self._capped(answer) or (got if got < self.chunk else None)
+        if cap is not None:
+            self.chunk = max(1, min(self.chunk, cap - 1))
 
     def whole_graph(self, graph: str) -> set[ox.Triple]:
         """Every triple of ``graph``, held in memory: read as N-Triples (CONSTRUCT; a server
@@ -288,7 +307,7 @@ class RemoteStore:
         return sorted(row["g"].value for row in self._rows(query, doing="listing the graphs"))  # type: ignore[union-attr]
 
     def is_empty(self) -> bool:
-        """True when the store manages no graph with a triple in it."""
+        """True when the store manages no graph (its catalogue lists none)."""
         return not self.named_graphs()
 
     def graph(self, iri: str) -> Graph:
@@ -375,8 +394,25 @@ class RemoteStore:
         """Apply staged writes with one SPARQL operation (see the module docstring), then drop
         their staging graphs (a separate request: if it fails they stay, invisible)."""
         if writes:
+            self._refuse_foreign(writes)
             self.update(swap_update(writes, catalogue=self.catalogue, union=self.union), doing="replacing the graphs")
             self._drop_quietly([s for w in writes for s in w.staged])
+
+    def _refuse_foreign(self, writes: Sequence[GraphWrite]) -> None:
+        """Refuse writes to this store's own bookkeeping graphs, and additions to a graph the
+        catalogue does not list while the server holds triples under its IRI (another
+        application's or another deployment's data: adding would mix it into this store
+        unchecked, and replacing it is only done when asked to)."""
+        for w in writes:
+            if w.graph in (self.union, self.catalogue, self._nothing):
+                raise ProtectedGraphError(f"<{w.graph}> is written by the store itself and cannot be changed by a client")
+        added = {w.graph for w in writes if w.mode is WriteMode.ADD} - set(self.named_graphs())
+        for graph in sorted(added):
+            if self.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+                raise ProtectedGraphError(
+                    f"the server at {self.url} holds triples in <{graph}> that this store does not list "
+                    "(another application's, or another deployment's on the same server); nothing was written. "
+                    "Replace the graph instead, or drop it on the server first")
 
     def staging_graphs(self) -> list[str]:
         """The staging graphs on the server with a triple in them (writes under way, or leftovers)."""
@@ -480,12 +516,13 @@ def swap_update(writes: Sequence[GraphWrite], *, catalogue: str, union: str) -> 
     Its WHERE is evaluated once, before anything changes, so: each replaced or dropped
     graph loses its content; the union loses those triples no other graph of the
     catalogue holds; the catalogue loses the entries of dropped graphs and gains those of
-    new ones; and the staged content goes into its target and into the union. A graph
-    the catalogue does not list is new, even if the server holds triples under its name
-    (another application's): those go, so that what the store lists is what it wrote.
+    new ones; and the staged content goes into its target and into the union.
+    (:meth:`RemoteStore.commit` refuses first an addition to a graph the catalogue does
+    not list but the server holds triples in.)
     """
+    for name in {n for w in writes for n in (w.graph, *w.staged)}:
+        iri_ref(name)  # InputError for text that is no IRI, before it reaches the update
     gone = sorted({w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)})
-    added = sorted({w.graph for w in writes if w.mode is WriteMode.ADD} - set(gone))
     filled = sorted({w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.ADD)})
     dropped = sorted(set(gone) - set(filled))
     copies = [(s, w.graph) for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.ADD) for s in w.staged]
@@ -501,9 +538,6 @@ def swap_update(writes: Sequence[GraphWrite], *, catalogue: str, union: str) -> 
             f"FILTER (?kg NOT IN ({', '.join(f'<{g}>' for g in gone)})) GRAPH ?kg {{ ?ds ?dp ?do }} }} "
             f"BIND(<{union}> AS ?dg) }}",
         ]
-    if added:  # a graph this store does not list yet starts empty, whatever the server holds under its name
-        blocks.append(f"{{ VALUES ?dg {{ {' '.join(f'<{g}>' for g in added)} }} "
-                      f"FILTER NOT EXISTS {{ GRAPH <{catalogue}> {{ ?dg a <{SD.NamedGraph}> }} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}")
     if dropped:
         blocks.append(f"{{ VALUES ?ds {{ {' '.join(f'<{g}>' for g in dropped)} }} {delete_listed} }}")
     if filled:

@@ -95,17 +95,32 @@ class RemoteReader:
             done.update(batch)
 
     def _union(self, batch: list[object], role: str) -> list[ox.Quad]:
-        """The union's triples with a node of ``batch`` as subject (or object)."""
-        terms = ", ".join(self._reference(n) for n in batch)  # type: ignore[misc]
-        var = "?s" if role == _SUBJECT else "?o"
-        where = f"?s ?p ?o FILTER ({var} IN ({terms}))"
+        """The union's triples with a node of ``batch`` as subject (or object): named nodes
+        through one CONSTRUCT with ``FILTER … IN`` (fast), blank nodes through a triple
+        pattern each (a server's blank node reference matches in a pattern, not in IN)."""
         store = self.store
-        triples, more = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", doing="reading around a write",
-                                        dataset={"default-graph-uri": [store.union]})
-        if more:  # more than a page: read it in sorted pages instead
-            rows = store.rows(f"SELECT ?s ?p ?o WHERE {{ {where} }}", "ORDER BY ?s ?p ?o", doing="reading around a write",
-                              dataset={"default-graph-uri": [store.union]})
-            triples = [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]  # type: ignore[arg-type]
+        doing = "reading around a write"
+        dataset = {"default-graph-uri": [store.union]}
+        named = [n for n in batch if not isinstance(n, ox.BlankNode)]
+        blank = [n for n in batch if isinstance(n, ox.BlankNode)]
+        triples: list[ox.Triple] = []
+        if named:
+            var = "?s" if role == _SUBJECT else "?o"
+            where = f"?s ?p ?o FILTER ({var} IN ({', '.join(str(n) for n in named)}))"
+            found, more = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", doing=doing, dataset=dataset)
+            if more:  # more than a page: read it in sorted pages instead
+                rows = store.rows(f"SELECT ?s ?p ?o WHERE {{ {where} }}", "ORDER BY ?s ?p ?o", doing=doing,
+                                  dataset=dataset)
+                found = [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]  # type: ignore[arg-type]
+            triples += found
+        if blank:
+            pattern = "{ref} ?x ?y" if role == _SUBJECT else "?x ?y {ref}"
+            blocks = [f"{{ {pattern.format(ref=self._reference(n))} BIND({i} AS ?i) }}" for i, n in enumerate(blank)]
+            query = "SELECT ?i ?x ?y WHERE { " + " UNION ".join(blocks) + " }"
+            for row in store.rows(query, "ORDER BY ?i ?x ?y", doing=doing, dataset=dataset):
+                node = blank[int(row["i"].value)]  # type: ignore[union-attr]
+                triples.append(ox.Triple(node, row["x"], row["y"]) if role == _SUBJECT  # type: ignore[arg-type]
+                               else ox.Triple(row["x"], row["y"], node))  # type: ignore[arg-type]
         return [ox.Quad(t.subject, t.predicate, t.object, _DEFAULT) for t in triples]
 
     def _every_graph(self, batch: list[object]) -> list[ox.Quad]:
