@@ -58,9 +58,10 @@ def _type_word(kind: Kind, classes: set[str]) -> str | None:
 
 def known_entities(store: Store, *, outside: URIRef) -> dict[str, Entity]:
     """The annotated entities (actors, places, meetings, proposals) described in any graph but ``outside``."""
-    rows = store.select(
+    rows = store.select_all(
         f"SELECT ?e ?label ?class WHERE {{ GRAPH ?g {{ ?e <{RDFS.label}> ?label ; <{RDF.type}> ?class }} "
-        f"FILTER(?g != <{outside}>) }}"
+        f"FILTER(?g != <{outside}>) }}",
+        "ORDER BY ?e ?label ?class",
     )
     labels: dict[str, str] = {}
     classes: dict[str, set[str]] = {}
@@ -85,7 +86,8 @@ def known_entities(store: Store, *, outside: URIRef) -> dict[str, Entity]:
 
 def claims_elsewhere(store: Store, *, outside: URIRef) -> set[str]:
     """The ids of the claims that graphs other than ``outside`` hold."""
-    rows = store.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c a <{NKG.Claim}> }} FILTER(?g != <{outside}>) }}")
+    rows = store.select_all(f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c a <{NKG.Claim}> }} FILTER(?g != <{outside}>) }}",
+                            "ORDER BY ?c")
     out: set[str] = set()
     for row in rows:
         parsed = parse(row["c"].value)

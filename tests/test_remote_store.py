@@ -266,3 +266,11 @@ def test_graphs_past_virtuosos_sort_limit_are_read_whole(virtuoso: VirtuosoServe
         assert isomorphic(quads_to_graph(triples), graph)
     finally:
         discard_remote(store)
+
+
+def test_select_all_reads_every_solution_in_pages(empty_store, names) -> None:
+    """More solutions than a page (7 on Virtuoso here): ``select_all`` returns every one, sorted."""
+    g1 = names[0]
+    empty_store.replace_graphs({g1: _graph("a", *(f"v{i:02d}" for i in range(20)))})
+    rows = empty_store.select_all(f"SELECT ?o WHERE {{ ?s <{P}> ?o }}", "ORDER BY ?o")
+    assert [r["o"].value for r in rows] == [f"v{i:02d}" for i in range(20)]

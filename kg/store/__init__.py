@@ -70,6 +70,9 @@ class Store(Protocol):
     def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
         """Solutions of a SELECT query over the union graph."""
 
+    def select_all(self, select: str, order: str) -> list[ox.QuerySolution]:
+        """Every solution of ``select``, in pages sorted by ``order`` where a server caps answers."""
+
     # writing: every write goes through kg.writes.apply_write, which uses these
 
     def new_staging_graph(self) -> str:

@@ -389,6 +389,10 @@ class EmbeddedStore:
             raise QueryError("expected a SELECT query")
         return iter(outcome.result)  # type: ignore[arg-type]
 
+    def select_all(self, select: str, order: str) -> list[ox.QuerySolution]:
+        """Every solution of ``select`` sorted by ``order`` (the embedded store has no row cap)."""
+        return list(self.select(f"{select} {order}"))
+
     def dump(self, output: IO[bytes], *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)

@@ -472,6 +472,11 @@ class RemoteStore:
         value = row["n"] if row is not None else None
         return int(value.value) if value is not None else 0
 
+    def select_all(self, select: str, order: str) -> list[ox.QuerySolution]:
+        """Every solution of ``select`` over this store's dataset, however many: read in pages
+        sorted by ``order`` (``ORDER BY …``) when one answer would reach the server's row cap."""
+        return self.rows(select, order, doing="running a query", dataset=self._dataset(None, None))
+
     def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
         """Solutions of a SELECT query over the union graph."""
         outcome = self.query(sparql)
