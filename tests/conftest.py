@@ -99,6 +99,11 @@ def fresh_remote(server: VirtuosoServer, **changes: object) -> RemoteStore:
     ))
 
 
+def settings_of(store: RemoteStore, **changes: object) -> Settings:
+    """Settings that open ``store`` again (its server, catalogue and union graphs), e.g. for an app."""
+    return remote_settings(store.url, remote_union_graph=store.union, remote_catalogue_graph=store.catalogue, **changes)
+
+
 def discard_remote(store: RemoteStore) -> None:
     """Drop every graph ``store`` wrote on its server (the provenance graph's IRI is shared by
     every store, so a test that writes must leave none behind), then close it."""

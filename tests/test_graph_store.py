@@ -13,7 +13,7 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from conftest import discard_remote, fresh_remote
+from conftest import discard_remote, fresh_remote, settings_of
 
 from kg.auth import create_token
 from kg.config import Settings
@@ -46,9 +46,7 @@ def make_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
         else:
             remote = fresh_remote(request.getfixturevalue("virtuoso"))
             remotes.append(remote)
-            config = Settings(store=remote.url, workers=1, tokens_file=tmp_path / f"tokens{n}.json",
-                              remote_union_graph=remote.union, remote_catalogue_graph=remote.catalogue,
-                              **settings)  # type: ignore[arg-type]
+            config = settings_of(remote, workers=1, tokens_file=tmp_path / f"tokens{n}.json", **settings)
         secret = create_token(config, "archivist")
         client = TestClient(create_app(config))
         client.__enter__()

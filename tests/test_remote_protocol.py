@@ -9,7 +9,6 @@ union graph of each fixture's own), served through ``kg``'s app.
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from conftest import discard_remote, remote_settings
+from conftest import discard_remote, fresh_remote, settings_of
 from kg.auth import create_token
 from kg.server import create_app
-from kg.store import RemoteStore
 from test_w3c_protocol import (
     MANIFEST_TESTS,
     QUERY,
@@ -43,13 +41,8 @@ with warnings.catch_warnings():
 def _serve_remote(virtuoso: VirtuosoServer, tokens: Path | None) -> Iterator[TestClient]:
     """The suite's graphs in a remote store of their own, served in-process; with ``tokens``
     (a tokens file), writable and every request carries a write token."""
-    token = uuid.uuid4().hex
-    settings = remote_settings(
-        virtuoso.sparql_url, read_only=tokens is None, workers=1, tokens_file=tokens,
-        remote_catalogue_graph=f"https://example.org/{token}/catalogue",
-        remote_union_graph=f"https://example.org/{token}/union",
-    )
-    store = RemoteStore(settings)
+    store = fresh_remote(virtuoso)
+    settings = settings_of(store, read_only=tokens is None, workers=1, tokens_file=tokens)
     store.replace_graphs({URIRef(name): Graph().parse(file, format="nt") for name, file in suite_data().items()})
     headers = {"Authorization": f"Bearer {create_token(settings, 'w3c-suite')}"} if tokens is not None else {}
     try:

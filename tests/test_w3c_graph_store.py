@@ -26,7 +26,7 @@ from rdflib.collection import Collection
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from kg.auth import create_token
-from conftest import discard_remote, fresh_remote
+from conftest import discard_remote, fresh_remote, settings_of
 from kg.config import Settings
 from kg.server import create_app
 
@@ -141,8 +141,7 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
         settings = Settings(store=str(tmp_path / "store"), workers=1)
     else:
         remote = fresh_remote(request.getfixturevalue("virtuoso"))
-        settings = Settings(store=remote.url, workers=1, tokens_file=tmp_path / "tokens.json",
-                            remote_union_graph=remote.union, remote_catalogue_graph=remote.catalogue)
+        settings = settings_of(remote, workers=1, tokens_file=tmp_path / "tokens.json")
     secret = create_token(settings, "gsp-suite")
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {secret}"}) as c:
         yield c

@@ -29,8 +29,6 @@ class Store(Protocol):
 
     #: writes are refused (the store was opened for reading only)
     read_only: bool
-    #: a new graph may be loaded where it will live, under a journal, instead of staged
-    loads_in_place: bool
 
     @property
     def location(self) -> str:

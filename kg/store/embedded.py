@@ -191,9 +191,6 @@ class EmbeddedStore:
             self._recover()
             self.drop_staging()
 
-    #: a new graph may be loaded where it will live, under a journal (:meth:`begin_load`)
-    loads_in_place = True
-
     @property
     def location(self) -> str:
         """Where the store is, for messages and for the lock that serializes writers in a process."""

@@ -331,10 +331,6 @@ class RemoteStore:
 
     # --- writing: stage, then commit (the same two steps as the embedded store) ---------------
 
-    #: the remote server is shared and its graphs fill up as they load, so large ingests
-    #: always go through staging graphs (see :meth:`EmbeddedStore.begin_load` for the other way)
-    loads_in_place = False
-
     @property
     def location(self) -> str:
         """Where the store is, for messages and for the lock that serializes writers in a process."""
@@ -446,12 +442,17 @@ class RemoteStore:
             for t in self._triples(g):
                 yield ox.Quad(t.subject, t.predicate, t.object, node)
 
+    def write_path_graphs(self) -> list[str]:
+        """The graphs a write under way can see: this store's graphs and the staging graphs of
+        the writes this instance has under way (other writers' staging graphs are not data)."""
+        return [*self.named_graphs(), *sorted(self._staging)]
+
     def internal_query(self, sparql: str, *, doing: str) -> list[ox.QuerySolution] | bool:
         """A query of the write path, read whole: the default graph is the union, the named
         graphs are this store's graphs and the staging graphs of writes under way."""
         # every graph the text names is listed too: Virtuoso answers FILTER NOT EXISTS { GRAPH <g> … }
         # wrongly (as if it matched) when <g> is outside the request's named graphs
-        named = {*self.named_graphs(), *self._staging, *_NAMED_IN_TEXT.findall(sparql)}
+        named = {*self.write_path_graphs(), *_NAMED_IN_TEXT.findall(sparql)}
         dataset = {"default-graph-uri": [self.union], "named-graph-uri": sorted(named) or [self._nothing]}
         return self._read_results(self._send_query(sparql, dataset, doing=doing, dialect=self.dialect), doing=doing)
 

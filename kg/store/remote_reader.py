@@ -57,7 +57,7 @@ class RemoteReader:
             store = self.store
             self._dataset_cache = {
                 "default-graph-uri": [store.union],
-                "named-graph-uri": [*store.named_graphs(), *sorted(store._staging), store.union],
+                "named-graph-uri": [*store.write_path_graphs(), store.union],
             }
         return self._dataset_cache
 
