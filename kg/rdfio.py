@@ -144,6 +144,7 @@ def load_for_validation(
     exact: bool,
     fmt: RdfFormatInfo | None = None,
     native: ox.NamedNode | None = None,
+    native_predicates: frozenset[str] | None = None,
     in_memory: bool = False,
 ) -> None:
     """Load an RDF file into the default graph of ``store`` for validation.
@@ -152,7 +153,9 @@ def load_for_validation(
     (:mod:`kg.shacl.literals`), reading the file term by term; otherwise pyoxigraph's bulk
     loader takes it untouched and the store keeps literals in canonical form. Named graphs
     are merged into the default graph: SHACL validates one data graph. With ``exact``,
-    ``native`` also receives each triple as pyoxigraph reads it (the same blank nodes).
+    ``native`` also receives each triple as pyoxigraph reads it (the same blank nodes);
+    only those whose predicate is in ``native_predicates`` when it is given (what the
+    SPARQL constraints read, :func:`kg.shacl.engine.native_predicates`).
     ``in_memory``: the store is in memory, where the ordinary loader is as fast as the
     bulk loader and needs far less memory at its peak (the bulk loader buffers batches).
     """
@@ -177,11 +180,12 @@ def load_for_validation(
                 load = store.load if in_memory else store.bulk_load
                 load(protect_ntriples(data), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
                 if native is not None:
-                    load(data, format=fmt.oxigraph, base_iri=base, to_graph=native)
+                    native_data = _with_predicates(data, native_predicates) if native_predicates is not None else None
+                    load(data if native_data is None else native_data, format=fmt.oxigraph, base_iri=base, to_graph=native)
                 return
         if exact:
             quads = ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base)
-            store.bulk_extend(_exact_quads(quads, native))
+            store.bulk_extend(_exact_quads(quads, native, native_predicates))
         elif in_memory:
             store.load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
         else:
@@ -190,14 +194,34 @@ def load_for_validation(
         raise _syntax_error(path, fmt, exc) from None
 
 
-def _exact_quads(quads: Iterable[ox.Quad], native: ox.NamedNode | None) -> Iterator[ox.Quad]:
+def _exact_quads(
+    quads: Iterable[ox.Quad], native: ox.NamedNode | None, native_predicates: frozenset[str] | None
+) -> Iterator[ox.Quad]:
     from .shacl.literals import protect
 
     default = ox.DefaultGraph()
     for q in quads:
         yield ox.Quad(q.subject, q.predicate, protect(q.object), default)  # type: ignore[arg-type]
-        if native is not None:
+        if native is not None and (native_predicates is None or q.predicate.value in native_predicates):
             yield ox.Quad(q.subject, q.predicate, q.object, native)
+
+
+def _with_predicates(data: bytes, predicates: frozenset[str]) -> bytes | None:
+    """The lines of N-Triples or N-Quads text whose predicate is one of ``predicates``;
+    None when a line's predicate cannot be read off its second token (escapes in IRIs,
+    quoted triples), so the caller keeps every line.
+
+    A term never holds unescaped whitespace before the predicate (subjects are IRIs or
+    blank node labels), so splitting a line on whitespace finds it."""
+    if b"\\u" in data or b"\\U" in data or b"<<" in data:
+        return None
+    wanted = {f"<{p}>".encode() for p in predicates}
+    kept = []
+    for line in data.splitlines(keepends=True):
+        terms = line.split(None, 2)
+        if len(terms) > 1 and terms[1] in wanted:
+            kept.append(line)
+    return b"".join(kept)
 
 
 class _LineReader(io.RawIOBase):

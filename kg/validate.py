@@ -35,7 +35,7 @@ from .rdfio import (
     to_rdflib_term,
 )
 from .resources import ontology_file, shape_files
-from .shacl import ENGINE_PYSHACL, StoreLayout, validate_oxigraph
+from .shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
 from .shacl.incremental import touched_focus_candidates
 from .shacl.literals import protect, restore
 from .shacl.model import ShapesGraph
@@ -310,12 +310,19 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     # and whenever the canonical form would change a datatype (integer subtypes)
     exact = size <= EXACT_BYTES or any(mentions_integer_subtypes(p) for p in files if p.is_file())
     native = exact and _has_sparql(shapes)
+    # the native copy holds only what the SPARQL constraints read (all of it if unbounded)
+    footprint = native_predicates(shapes, SHAPES_GRAPH) if native else None
     in_memory = memory_estimate(files, copies=2 if native else 1) <= budget
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
         store = ox.Store() if in_memory else ox.Store(tmp)
         for path in files:
             load_for_validation(
-                store, path, exact=exact, native=ox.NamedNode(NATIVE_GRAPH) if native else None, in_memory=in_memory
+                store,
+                path,
+                exact=exact,
+                native=ox.NamedNode(NATIVE_GRAPH) if native else None,
+                native_predicates=footprint,
+                in_memory=in_memory,
             )
         shapes_graph_name = _add_shapes_graph(store, shapes)
         if not in_memory:

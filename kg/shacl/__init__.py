@@ -5,6 +5,6 @@ stores and turns its W3C report graph into a :class:`kg.validate.ValidationRepor
 """
 
 from .compiler import Unsupported
-from .engine import ENGINE_PYSHACL, ENGINE_SPARQL, EngineReport, StoreLayout, validate_oxigraph
+from .engine import ENGINE_PYSHACL, ENGINE_SPARQL, EngineReport, StoreLayout, native_predicates, validate_oxigraph
 
-__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "StoreLayout", "Unsupported", "validate_oxigraph"]
+__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "StoreLayout", "Unsupported", "native_predicates", "validate_oxigraph"]

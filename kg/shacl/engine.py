@@ -25,13 +25,14 @@ from ..errors import InputError
 from ..namespaces import OWL, RDF, RDFS, SH
 from ..rdfio import to_rdflib_term
 from .compiler import Check, Compiler, Unsupported, term_sparql
+from .footprint import Unbounded, query_predicates
 from .literals import restore
 from .messages import default_message, fill_template
 from .model import Constraint, Shape, ShapesGraph
 from .parallel import Solutions, map_select, select, worker_pool
 from .prebinding import functions, pre_bind
 
-__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "validate_oxigraph"]
+__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "native_predicates", "validate_oxigraph"]
 
 ENGINE_SPARQL = "sparql"
 ENGINE_PYSHACL = "pyshacl"
@@ -348,6 +349,25 @@ class _Run:
     def focus_nodes(self, shape: Shape) -> list[object]:
         return [s["this"] for s in self.store.query(f"SELECT DISTINCT ?this WHERE {{ {self.targets(shape)} }}")]
 
+    def _as_written(self, focus: object, path: Node | None, value: Node) -> Node:
+        """A literal a SPARQL constraint read from the native copy, as the data writes it.
+
+        The native copy holds literals in pyoxigraph's canonical form (``"04"^^xsd:int``
+        as ``"4"^^xsd:integer``); when the focus node has exactly one value equal to it
+        (through ``path`` when that is a predicate), that value as written is reported,
+        as pyshacl reports it. A value the query computed stays as it is."""
+        if self.native_graph is None or not isinstance(value, Literal) or not isinstance(focus, (ox.NamedNode, ox.BlankNode)):
+            return value
+        predicate = ox.NamedNode(str(path)) if isinstance(path, URIRef) else None
+        written = {
+            node
+            for quad in self.store.quads_for_pattern(focus, predicate, None, ox.DefaultGraph())
+            if isinstance(quad.object, ox.Literal)
+            for node in [_rdflib(quad.object)]
+            if isinstance(node, Literal) and node.eq(value) and node.datatype is not None
+        }
+        return written.pop() if len(written) == 1 else value
+
     def _sparql_rows(self, shape: Shape, constraint: Constraint, solutions: Solutions, focus: object | None) -> list[_Row]:
         g = self.shapes.graph
         templates = [m for m in g.objects(constraint.value, SH.message) if isinstance(m, Literal)] or shape.messages
@@ -364,8 +384,11 @@ class _Run:
                 continue
             seen.add(key)
             focus_node = _rdflib(this)
-            value = _rdflib(bound["value"]) if "value" in bound else (None if shape.path is not None else focus_node)
             path = _rdflib(bound["path"]) if isinstance(bound.get("path"), ox.NamedNode) else shape.path
+            if "value" in bound:
+                value = self._as_written(this, path, _rdflib(bound["value"]))
+            else:
+                value = None if shape.path is not None else focus_node
             terms = {k: _rdflib(v) for k, v in bound.items()}
             if "message" in bound:
                 messages = [Literal(str(bound["message"]))]
@@ -423,6 +446,33 @@ def validate_oxigraph(
         _merge_pyshacl(report, shapes, fallback, rdflib_data(), focus)
     report.graph.add((_report_node(report), SH.conforms, Literal(report.conforms)))
     return report
+
+
+def native_predicates(shapes_graph: Graph, shapes_graph_name: str | None = None) -> frozenset[str] | None:
+    """The predicates the compiled SPARQL constraints of ``shapes_graph`` can read, with
+    those their shapes' targets read: what a native copy of the data must hold
+    (:attr:`StoreLayout.native_graph`). None when a constraint can read any predicate.
+
+    Compiled on an empty store, as the run will compile them (a shape the engine leaves
+    to pyshacl reads pyshacl's own copy of the data, not this one)."""
+    shapes = ShapesGraph(shapes_graph)
+    run = _Run(_EMPTY, shapes, None, shapes_graph_name)
+    found = {str(RDF.type), str(RDFS.subClassOf)}
+    for shape in shapes.targeted():
+        try:
+            checks = run.compiler.checks(shape)
+            queries = [run.sparql_query(c.shape, c.constraint)[0] for c in checks if c.constraint.component == SH.SPARQLConstraintComponent]
+        except Unsupported:
+            continue
+        if not queries:
+            continue
+        found.update(str(value) for kind, value in shape.targets if kind in (SH.targetSubjectsOf, SH.targetObjectsOf))
+        for query in queries:
+            try:
+                found |= query_predicates(query)
+            except Unbounded:
+                return None
+    return frozenset(found)
 
 
 def _jobs(run: _Run, shape: Shape) -> list[_Job]:
