@@ -15,7 +15,7 @@ from functools import partial
 
 from rdflib import URIRef, Variable
 from rdflib.paths import NegatedPath, Path
-from rdflib.plugins.sparql.algebra import traverse, translatePName, translatePrologue
+from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
