@@ -66,6 +66,9 @@ elif kind == "pyshacl":
     result["results"] = len(report.results)
     result["keys"] = sorted({"|".join((r.focus_node, r.path or "", r.value or "", r.source_shape if not r.source_shape.startswith("_:") else r.node_shape + (r.path or ""), r.constraint_component)) for r in report.results})
 result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# the largest of the processes it started (kg's twin or query workers): with the main
+# process's own peak, an upper bound on what the run held at once
+result["children_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 Path(out).write_text(json.dumps(result))
 """
 

@@ -126,7 +126,7 @@ def mentions_integer_subtypes(path: Path) -> bool:
 
     try:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return may_hold_rewritten(view)  # type: ignore[arg-type]
+            return may_hold_rewritten(view, full_iris=_format(path, None).name in ("ntriples", "nquads"))  # type: ignore[arg-type]
     except ValueError:  # an empty file cannot be mapped; the loader says what is wrong
         return False
     except OSError as exc:

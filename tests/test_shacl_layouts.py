@@ -9,8 +9,10 @@ Every combination must give pyshacl's results.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,8 +21,10 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, URIRef
 from test_shacl_differential import REFERENCE, result_keys
 
+import kg.validate
 from kg.config import load_settings
-from kg.rdfio import to_oxigraph_term
+from kg.rdfio import mentions_integer_subtypes, to_oxigraph_term
+from kg.shacl.parallel import Twin
 from kg.validate import memory_estimate, validate_files, validate_graph, validate_store
 
 SHAPES = """
@@ -94,13 +98,49 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Graph, Gr
     return data_file, shapes, expected
 
 
-@pytest.mark.parametrize("layout", ["memory", "disk-workers"])
-def test_every_store_layout_gives_pyshacls_results(generated: tuple[Path, Graph, Graph], layout: str) -> None:
+def _crashing_twin(self: Twin, sending: object, build: object, plan: object) -> None:
+    """A twin that takes three queries and dies before answering any."""
+    for _ in range(3):
+        self.claim()
+    os._exit(1)
+
+
+@pytest.mark.parametrize("layout", ["memory", "memory-twin", "memory-twin-crashes", "disk-workers"])
+def test_every_store_layout_gives_pyshacls_results(
+    generated: tuple[Path, Graph, Graph], layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In memory, alone or with a twin process sharing the queries (one that crashes
+    after taking some leaves them to this process), or on disk with workers."""
     data_file, shapes, expected = generated
+    answered: list[int] = []
+    if layout.startswith("memory-twin"):
+        monkeypatch.setattr(kg.validate, "TWIN_BYTES", 0)
+        answers = Twin.answers
+
+        def counted(self: Twin, timeout: float) -> dict[object, object]:
+            found = answers(self, timeout)
+            answered.append(len(found))
+            return found  # type: ignore[return-value]
+
+        monkeypatch.setattr(Twin, "answers", counted)
+        # this process starts its queries a second late, so the twin surely takes some
+        validate_store_now = kg.validate.validate_store
+
+        def late(*args: object, **kwargs: object) -> object:
+            time.sleep(1.0)
+            return validate_store_now(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(kg.validate, "validate_store", late)
+    if layout == "memory-twin-crashes":
+        monkeypatch.setattr(Twin, "_main", _crashing_twin)
     report = validate_files([data_file], shapes, memory_mb=0 if layout == "disk-workers" else None)
     assert set(report.engines.values()) == {"sparql"}
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
     assert len(report.results) > 5
+    if layout == "memory-twin":
+        assert answered and answered[0] > 0, "the twin answered some of the queries"
+    elif layout == "memory-twin-crashes":
+        assert answered == [0]
 
 
 def test_memory_estimate_follows_size_format_and_copies(tmp_path: Path) -> None:
@@ -116,3 +156,42 @@ def test_memory_estimate_follows_size_format_and_copies(tmp_path: Path) -> None:
 def test_memory_budget_is_a_setting() -> None:
     assert load_settings(environ={}).validate_memory_mb > 0
     assert load_settings(environ={"KG_VALIDATE_MEMORY_MB": "512"}).validate_memory_mb == 512
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("a.nt", '<http://e/s> <http://e/p> "4"^^<http://www.w3.org/2001/XMLSchema#int> .\n', True),
+        ("a.nq", '<http://e/s> <http://e/p> "4"^^<http://www.w3.org/2001/XMLSchema#unsignedByte> <http://e/g> .\n', True),
+        ("a.nt", '<http://e/s> <http://e/p> "4"^^<http://www.w3.org/2001/XMLSchema#integer> .\n', False),
+        ("a.nt", '<http://e/int> <http://e/p> "XMLSchema int" .\n', False),
+        ("a.ttl", '@prefix x: <http://www.w3.org/2001/XMLSchema#> . <http://e/s> <http://e/p> "4"^^x:long .\n', True),
+        ("a.ttl", '<http://e/s> <http://e/p> "4"^^<http://www.w3.org/2001/XMLSchema#short> .\n', True),
+        ("a.ttl", '<http://e/s> <http://e/p> 4 .\n', False),
+    ],
+)
+def test_the_scan_for_integer_subtypes(tmp_path: Path, name: str, text: str, expected: bool) -> None:
+    """Files above the exact size still load exactly when they use an integer subtype
+    (which the store would report as xsd:integer): N-Triples and N-Quads are scanned for
+    the full datatype IRI, other formats for the subtype's local name."""
+    path = tmp_path / name
+    path.write_text(text)
+    assert mentions_integer_subtypes(path) is expected
+
+
+def test_a_stuck_twin_does_not_hold_validation_up() -> None:
+    """A twin that takes a query and never answers: after the wait, this process gets
+    nothing from it (and evaluates what is missing itself); closing stops the twin."""
+
+    def stuck(store: ox.Store) -> list[tuple[str, str | None]]:
+        time.sleep(60)
+        return []
+
+    twin = Twin(ox.Store, stuck)
+    try:
+        started = time.monotonic()
+        assert twin.answers(timeout=0.5) == {}
+        assert time.monotonic() - started < 5
+    finally:
+        twin.close()
+    assert not twin._process.is_alive()

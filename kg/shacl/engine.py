@@ -13,6 +13,7 @@ The outcome is a W3C ``sh:ValidationReport`` graph, the same thing pyshacl produ
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +30,10 @@ from .footprint import Unbounded, query_predicates
 from .literals import restore
 from .messages import default_message, fill_template
 from .model import Constraint, Shape, ShapesGraph
-from .parallel import Solutions, map_select, select, worker_pool
+from .parallel import QueryJob, Solutions, Twin, map_select, select, worker_pool
 from .prebinding import functions, pre_bind
 
-__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "native_predicates", "validate_oxigraph"]
+__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "native_predicates", "twin_plan", "validate_oxigraph"]
 
 ENGINE_SPARQL = "sparql"
 ENGINE_PYSHACL = "pyshacl"
@@ -94,6 +95,9 @@ class StoreLayout:
     #: with exact literals: a copy of the data loaded as is, which SPARQL constraints
     #: (written against ordinary literals) read
     native_graph: str | None = None
+    #: a process holding its own copy of this in-memory store (:func:`twin_share` says
+    #: which queries it answers)
+    twin: Twin | None = None
 
 
 @dataclass
@@ -416,6 +420,34 @@ def validate_oxigraph(
     layout = layout or StoreLayout()
     if layout.exact_literals and layout.native_graph is None and any(True for _ in shapes_graph.subjects(SH.select, None)):
         raise ValueError("exact literals with SPARQL constraints need a native_graph")
+    report, jobs, fallback = _plan(store, shapes, focus, layout)
+    rows = _run_jobs(store, jobs, layout)
+    _write_report(report, shapes, rows)
+    if fallback:
+        if rdflib_data is None:
+            raise Unsupported("shapes need pyshacl but no rdflib copy of the data was given")
+        for shape in fallback:
+            report.engines[shape.node] = ENGINE_PYSHACL
+        _merge_pyshacl(report, shapes, fallback, rdflib_data(), focus)
+    report.graph.add((_report_node(report), SH.conforms, Literal(report.conforms)))
+    return report
+
+
+def twin_plan(shapes_graph: Graph, layout: StoreLayout) -> Callable[[ox.Store], list[QueryJob]]:
+    """The queries a :class:`~kg.shacl.parallel.Twin` shares with this process once it has
+    built its copy of the store: those of a whole validation, planned as this process
+    plans them (the same data and shapes give the same queries; answers are matched by
+    their text, so a twin that planned otherwise only costs time)."""
+
+    def plan(store: ox.Store) -> list[QueryJob]:
+        _, jobs, _ = _plan(store, ShapesGraph(shapes_graph), None, layout)
+        return [(j.query, j.default_graph) for j in jobs if j.query is not None]
+
+    return plan
+
+
+def _plan(store: ox.Store, shapes: ShapesGraph, focus: Collection[Node] | None, layout: StoreLayout) -> tuple[EngineReport, list[_Job], list[Shape]]:
+    """The report to fill, the compiled jobs, and the shapes left to pyshacl."""
     run = _Run(store, shapes, focus, layout.shapes_graph, layout.exact_literals, layout.native_graph)
     report = EngineReport(Graph(), True)
     jobs: list[_Job] = []
@@ -435,17 +467,7 @@ def validate_oxigraph(
             continue
         report.engines[shape.node] = ENGINE_SPARQL
         jobs.extend(shape_jobs)
-    parallel = layout.path if layout.processes > 1 and len(jobs) > layout.processes else None
-    rows = _run_jobs(store, jobs, parallel, layout.processes)
-    _write_report(report, shapes, rows)
-    if fallback:
-        if rdflib_data is None:
-            raise Unsupported("shapes need pyshacl but no rdflib copy of the data was given")
-        for shape in fallback:
-            report.engines[shape.node] = ENGINE_PYSHACL
-        _merge_pyshacl(report, shapes, fallback, rdflib_data(), focus)
-    report.graph.add((_report_node(report), SH.conforms, Literal(report.conforms)))
-    return report
+    return report, jobs, fallback
 
 
 def native_predicates(shapes_graph: Graph, shapes_graph_name: str | None = None) -> frozenset[str] | None:
@@ -511,6 +533,8 @@ def _jobs(run: _Run, shape: Shape) -> list[_Job]:
 
 
 _EMPTY = ox.Store()
+#: the least time to wait for a twin's answers once this process has done its share (s)
+_TWIN_PATIENCE = 5.0
 
 
 def _parses(query: str) -> None:
@@ -522,18 +546,32 @@ def _parses(query: str) -> None:
         raise Unsupported(f"the SPARQL of this shape does not parse in pyoxigraph: {exc}") from None
 
 
-def _run_jobs(store: ox.Store, jobs: list[_Job], store_path: Path | None, processes: int) -> list[_Row]:
-    """Evaluate the jobs' queries here, or in worker processes when given a store path.
+def _run_jobs(store: ox.Store, jobs: list[_Job], layout: StoreLayout) -> list[_Row]:
+    """Evaluate the jobs' queries here, in worker processes over an on-disk store, or
+    half here and half in the in-memory store's twin.
 
-    An in-memory store is queried here only: workers forked from this process were
-    measured to copy most of it (reading it writes to its pages) for no gain in time
-    on two shared cores."""
+    Workers forked from this process after an in-memory store is loaded were measured to
+    copy most of it (reading it writes to its pages) for no gain in time on two shared
+    cores; a twin loads its own copy at the same time as this process instead."""
     remote = [j for j in jobs if j.query is not None]
     rows: list[_Row] = []
-    if store_path is not None and remote:
-        with worker_pool(store_path, processes) as pool:
+    if layout.path is not None and layout.processes > 1 and len(jobs) > layout.processes and remote:
+        with worker_pool(layout.path, layout.processes) as pool:
             for job, solutions in zip(remote, map_select(pool, [(j.query, j.default_graph) for j in remote if j.query])):
                 rows.extend(job.rows(solutions))
+    elif layout.twin is not None and remote:
+        answered: dict[QueryJob, Solutions] = {}
+        started = time.monotonic()
+        while (taken := layout.twin.claim()) < len(remote):
+            key = (remote[taken].query or "", remote[taken].default_graph)
+            answered[key] = select(store, *key)
+        # the twin began its share when this process did: waiting as long again is plenty
+        answered.update(layout.twin.answers(timeout=max(_TWIN_PATIENCE, time.monotonic() - started)))
+        for job in remote:
+            key = (job.query or "", job.default_graph)
+            if key not in answered:  # the twin failed, or planned differently: evaluate here
+                answered[key] = select(store, *key)
+            rows.extend(job.rows(answered[key]))
     else:
         for job in remote:
             rows.extend(job.rows(select(store, job.query or "", job.default_graph)))

@@ -86,9 +86,18 @@ def restore(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox
     return term
 
 
-def may_hold_rewritten(data: bytes) -> bool:
+#: N-Triples and N-Quads write every datatype as a full IRI: its namespace is a long
+#: literal prefix, which the scan finds about four times faster than ``#`` or ``:``
+_FULL_IRI_MENTION = re.compile(rb"XMLSchema#" + _NAMES)
+
+
+def may_hold_rewritten(data: bytes, *, full_iris: bool = False) -> bool:
     """A cheap scan: could this serialization use an integer subtype (which a store
-    loaded without :func:`protect` would turn into ``xsd:integer``)?"""
+    loaded without :func:`protect` would turn into ``xsd:integer``)? ``full_iris``: the
+    format writes datatypes as full IRIs (N-Triples, N-Quads). Neither scan sees a
+    datatype IRI written with ``\\u`` escapes."""
+    if full_iris:
+        return _FULL_IRI_MENTION.search(data) is not None
     return any(pattern.search(data) is not None for pattern in _MENTIONS)
 
 

@@ -1,21 +1,28 @@
-"""Run SELECT queries over an on-disk store in worker processes (both cores).
+"""Run SELECT queries in other processes (both cores).
 
 pyoxigraph keeps the GIL while it evaluates a query, so threads do not overlap; processes
-that open the same store read-only do. Each worker opens the store once and answers
-query texts with plain solution dictionaries (pyoxigraph terms pickle).
+do. An on-disk store is opened read-only by worker processes, each answering query texts
+with plain solution dictionaries (pyoxigraph terms pickle). An in-memory store cannot be
+shared: a :class:`Twin` process builds its own copy at the same time as this one and
+answers its share of the queries.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["Solutions", "select", "worker_pool"]
+__all__ = ["Solutions", "Twin", "select", "twin_available", "worker_pool"]
+
+#: a query text and the graph it reads instead of the default graph
+QueryJob = tuple[str, str | None]
 
 Solutions = list[dict[str, object]]
 
@@ -51,3 +58,69 @@ def worker_pool(path: Path, processes: int) -> Iterator[ProcessPoolExecutor]:
 def map_select(pool: ProcessPoolExecutor, queries: Iterable[tuple[str, str | None]]) -> Iterator[Solutions]:
     """The solutions of each (query, default graph) pair, in order, evaluated by the pool."""
     return pool.map(_remote_select, queries)
+
+
+def twin_available() -> bool:
+    """Whether a :class:`Twin` can start here: it is forked (it inherits the shapes and
+    the code already imported), which only Linux does safely."""
+    return sys.platform.startswith("linux")
+
+
+class Twin:
+    """A forked process holding its own copy of an in-memory validation store.
+
+    It builds the store with the same function this process uses, at the same time (two
+    loads on two cores take the time of one), plans the same queries, and then both
+    processes take the next query not yet taken (:meth:`claim`) until none is left: the
+    one that finishes its work first does more of it. Whatever goes wrong in the twin — an
+    error, a crash, running out of memory — only means this process evaluates the queries
+    it took itself.
+    """
+
+    def __init__(self, build: Callable[[], ox.Store], plan: Callable[[ox.Store], list[QueryJob]]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._next = context.Value("i", 0)
+        self._answers, sending = context.Pipe(duplex=False)
+        self._process = context.Process(target=self._main, args=(sending, build, plan), daemon=True)
+        self._process.start()
+        sending.close()
+
+    def claim(self) -> int:
+        """The index of the next query nobody has taken (in either process)."""
+        with self._next.get_lock():
+            taken = self._next.value
+            self._next.value = taken + 1
+        return taken
+
+    def answers(self, timeout: float) -> dict[QueryJob, Solutions]:
+        """The solutions of the queries the twin took, by query; empty if it could not
+        answer, or did not within ``timeout`` seconds (a twin stuck for any reason —
+        a fork can inherit a lock another thread held — must not hold this process up:
+        it evaluates what is missing itself)."""
+        try:
+            if not self._answers.poll(timeout):
+                return {}
+            status, found = self._answers.recv()
+        except (EOFError, OSError):
+            return {}
+        return dict(found) if status == "ok" else {}
+
+    def close(self) -> None:
+        """Stop the twin if it still runs, and wait for it."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._answers.close()
+
+    def _main(self, sending: Connection, build: Callable[[], ox.Store], plan: Callable[[ox.Store], list[QueryJob]]) -> None:
+        try:
+            store = build()
+            jobs = plan(store)
+            found = []
+            while (taken := self.claim()) < len(jobs):
+                found.append((jobs[taken], select(store, *jobs[taken])))
+            sending.send(("ok", found))
+        except BaseException as exc:  # noqa: BLE001 - reported, and the parent evaluates the queries itself
+            sending.send(("error", repr(exc)))
+        finally:
+            sending.close()
