@@ -105,6 +105,12 @@ class Twin:
             return {}
         return dict(found) if status == "ok" else {}
 
+    def __enter__(self) -> Twin:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop the twin if it still runs, and wait for it."""
         if self._process.is_alive():
