@@ -208,20 +208,50 @@ def _exact_quads(
 
 def _with_predicates(data: bytes, predicates: frozenset[str]) -> bytes | None:
     """The lines of N-Triples or N-Quads text whose predicate is one of ``predicates``;
-    None when a line's predicate cannot be read off its second token (escapes in IRIs,
-    quoted triples), so the caller keeps every line.
+    None when a line's predicate cannot be read off its text (escapes in IRIs, quoted
+    triples, a line of another shape), so the caller keeps every line.
 
-    A term never holds unescaped whitespace before the predicate (subjects are IRIs or
-    blank node labels), so splitting a line on whitespace finds it."""
+    The pattern allows terms written together (``<a><p>"o".`` is valid N-Triples)."""
     if b"\\u" in data or b"\\U" in data or b"<<" in data:
         return None
     wanted = {f"<{p}>".encode() for p in predicates}
     kept = []
+    if not _written_together(data):
+        # every term is followed by whitespace: a line's second token is its predicate
+        for line in data.splitlines(keepends=True):
+            terms = line.split(None, 2)
+            if len(terms) > 1 and terms[1] in wanted:
+                kept.append(line)
+        return b"".join(kept)
+    read = _SUBJECT_PREDICATE.match
     for line in data.splitlines(keepends=True):
-        terms = line.split(None, 2)
-        if len(terms) > 1 and terms[1] in wanted:
+        found = read(line)
+        if found is None:
+            if _IGNORED_LINE.match(line) is None:
+                return None
+        elif found.group(1) in wanted:
             kept.append(line)
     return b"".join(kept)
+
+
+#: the subject and predicate at the start of an N-Triples or N-Quads line
+_SUBJECT_PREDICATE = re.compile(rb"[ \t]*(?:<[^<>\s]*>|_:[^\s<]+)[ \t]*(<[^<>\s]*>)")
+#: an IRI followed by another term without whitespace
+_IRI_THEN_TERM = re.compile(rb'>(?:[<"]|_:)')
+#: a blank node label followed by another term without whitespace
+_LABEL_THEN_TERM = re.compile(rb"_:[^\s<\"]*[<\"]")
+
+
+def _written_together(data: bytes) -> bool:
+    """Whether some term may be followed by the next one without whitespace (or a
+    literal's text looks so: either way, lines are then read with a pattern)."""
+    if _IRI_THEN_TERM.search(data) is not None:
+        return True
+    return data.find(b"_:") >= 0 and _LABEL_THEN_TERM.search(data) is not None
+
+
+#: a line without a triple: blank, or a comment
+_IGNORED_LINE = re.compile(rb"[ \t]*(?:#.*)?\s*$", re.DOTALL)
 
 
 class _LineReader(io.RawIOBase):

@@ -31,7 +31,8 @@ SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
     [
         ("SELECT ?this WHERE { ?this <http://example.org/a> ?x ; <http://example.org/b> ?y }", {"a", "b"}),
         ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:a/ex:b|^ex:c ?x }", {"a", "b", "c"}),
-        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this (ex:a)* ?x . ?x ex:d+ ?y }", {"a", "d"}),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this (ex:a)+ ?x . ?x ex:d+ ?y }", {"a", "d"}),
+        ("BASE <http://example.org/> SELECT ?this WHERE { ?this <a> ?x }", {"a"}),
         (
             "PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:a ?x FILTER NOT EXISTS { ?x ex:e ?z } }",
             {"a", "e"},
@@ -61,6 +62,12 @@ def test_the_predicates_a_query_reads(query: str, expected: set[str]) -> None:
         ("SELECT ?this WHERE { GRAPH <http://example.org/g> { ?this <http://example.org/a> ?o } }", "GraphGraphPattern"),
         ("SELECT ?this WHERE { SERVICE <http://example.org/sparql> { ?this <http://example.org/a> ?o } }", "ServiceGraphPattern"),
         ("SELECT ?this WHERE { ?this <http://example.org/a> }", "cannot read"),
+        # a zero-length path matches every node, whatever its triples
+        ("SELECT ?this WHERE { ?v <http://example.org/never>* ?v FILTER (?v = ?this) }", "length zero"),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:a/ex:b? ?v }", "length zero"),
+        # IRIs rdflib reads otherwise than pyoxigraph (an escaped local name; a relative IRI with a colon)
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:a\\-b ?v }", "otherwise"),
+        ("BASE <http://example.org/> SELECT ?this WHERE { ?this <p/q:r> ?v }", "otherwise"),
         ("SELECT ?this FROM <http://example.org/g> WHERE { ?this <http://example.org/a> ?o }", "FROM"),
         ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:a [ ?p ?o ] }", "variable"),
         ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:a ?x FILTER EXISTS { ?x ?q ?z } }", "variable"),
@@ -90,14 +97,14 @@ ex:ItemShape a sh:NodeShape ;
         SELECT $this ?value WHERE { $this $PATH ?value . FILTER (?value > 10) }\"\"\" ] ] .
 """
 
-#: N-Triples with tabs between terms, a literal holding a predicate's text, typed literals
-#: pyoxigraph would rewrite (so the data is loaded twice), and predicates nobody reads
+#: N-Triples with tabs between terms, a line with no space between them, a literal holding a
+#: predicate's text, typed literals pyoxigraph would rewrite, and predicates nobody reads
 DATA = """\
 <http://example.org/s1>\t<http://example.org/start>\t"5"^^<http://www.w3.org/2001/XMLSchema#int> .
-<http://example.org/s1> <http://example.org/end> "3"^^<http://www.w3.org/2001/XMLSchema#int> .
+<http://example.org/s1><http://example.org/end>"3"^^<http://www.w3.org/2001/XMLSchema#integer>.
 <http://example.org/s1> <http://example.org/label> "a span" .
 <http://example.org/s2> <http://example.org/start> "1"^^<http://www.w3.org/2001/XMLSchema#int> .
-<http://example.org/s2> <http://example.org/end> "04"^^<http://www.w3.org/2001/XMLSchema#int> .
+<http://example.org/s2> <http://example.org/end> "4"^^<http://www.w3.org/2001/XMLSchema#integer> .
 <http://example.org/s2> <http://example.org/note> "ends at <http://example.org/end> here" .
 <http://example.org/i1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Small> .
 <http://example.org/Small> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <http://example.org/Item> .
@@ -128,14 +135,42 @@ def test_a_query_reading_any_predicate_copies_everything() -> None:
 def test_the_cut_copy_finds_what_pyshacl_finds(tmp_path: Path) -> None:
     data = tmp_path / "data.nt"
     data.write_text(DATA)
+    written_apart = tmp_path / "apart.nt"  # rdflib cannot read terms written together
+    written_apart.write_text(DATA.replace("><", "> <").replace('>"3"', '> "3"'))
     shapes = Graph().parse(data=SHAPES, format="turtle")
     report = validate_files([data], shapes)
     _, expected, _ = pyshacl_validate(
-        Graph().parse(data), shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
+        Graph().parse(written_apart), shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
     )
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
     found = {(r.focus_node, r.value) for r in report.results}
     # s1 ends before it starts; i1 is an Item through its subclass; s2 has no label
-    assert {(EX + "s1", '"3"^^<http://www.w3.org/2001/XMLSchema#int>'), (EX + "i1", '"12"^^<http://www.w3.org/2001/XMLSchema#integer>')} <= found
+    assert {(EX + "s1", '"3"^^<http://www.w3.org/2001/XMLSchema#integer>'), (EX + "i1", '"12"^^<http://www.w3.org/2001/XMLSchema#integer>')} <= found
     assert (EX + "s2", None) in found
     assert report.engines[EX + "SpanShape"] == "sparql"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # terms apart (each line split on whitespace), with tabs, CRLF, comments and blank lines
+        ('<http://e/a> <http://e/p> "x" .\r\n# <http://e/p>\n\n<http://e/a>\t<http://e/q>\t"<http://e/p>" .\n', [0]),
+        # terms written together somewhere: every line is read with the pattern
+        ('<http://e/a><http://e/p>"x".\n<http://e/a> <http://e/q> <http://e/p> .\n<http://e/b> <http://e/p> _:c .\n', [0, 2]),
+        ('_:b<http://e/p> "x" .\r<http://e/a> <http://e/q> "y" .\r', [0]),
+        # a lone CR ends a line too
+        ('<http://e/a> <http://e/q> "y" .\r<http://e/a> <http://e/p> "x" .\r', [1]),
+    ],
+)
+def test_the_lines_a_native_copy_keeps(text: str, kept: list[int]) -> None:
+    from kg.rdfio import _with_predicates
+
+    lines = text.encode().splitlines(keepends=True)
+    assert _with_predicates(text.encode(), frozenset({"http://e/p"})) == b"".join(lines[i] for i in kept)
+
+
+def test_a_line_of_another_shape_keeps_every_line() -> None:
+    from kg.rdfio import _with_predicates
+
+    assert _with_predicates(b'<http://e/a><http://e/p>"x".\nnot a triple\n', frozenset({"http://e/p"})) is None
+    assert _with_predicates(b'<http://e/a> <http://e/p> "\\u0041" .\n', frozenset({"http://e/p"})) is None

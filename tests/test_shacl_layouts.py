@@ -195,3 +195,43 @@ def test_a_stuck_twin_does_not_hold_validation_up() -> None:
     finally:
         twin.close()
     assert not twin._process.is_alive()
+
+
+def test_a_counter_left_locked_stops_the_claims(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A twin killed while it held the shared counter would leave it locked: taking the
+    next query then gives up (an index past any list) instead of waiting for ever."""
+    import threading
+
+    import kg.shacl.parallel as parallel
+
+    monkeypatch.setattr(parallel, "_CLAIM_PATIENCE", 0.2)
+    with Twin(ox.Store, lambda store: []) as twin:
+        assert twin.claim() == 0
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with twin._next.get_lock():
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(5)
+        try:
+            assert twin.claim() == sys.maxsize
+        finally:
+            release.set()
+            holder.join()
+        assert twin.claim() > 0
+
+
+def test_a_twin_answer_naming_unknown_blank_nodes_is_evaluated_again() -> None:
+    """Answers are kept only if their blank nodes are this store's own."""
+    from kg.shacl.engine import _same_blank_nodes
+
+    store = ox.Store()
+    known = ox.BlankNode()
+    store.add(ox.Quad(known, ox.NamedNode("http://e/p"), ox.Literal("x")))
+    assert _same_blank_nodes(store, [{"this": known, "value": ox.Literal("x")}])
+    assert not _same_blank_nodes(store, [{"this": known}, {"this": ox.BlankNode()}])
+    assert _same_blank_nodes(store, [])

@@ -353,25 +353,6 @@ class _Run:
     def focus_nodes(self, shape: Shape) -> list[object]:
         return [s["this"] for s in self.store.query(f"SELECT DISTINCT ?this WHERE {{ {self.targets(shape)} }}")]
 
-    def _as_written(self, focus: object, path: Node | None, value: Node) -> Node:
-        """A literal a SPARQL constraint read from the native copy, as the data writes it.
-
-        The native copy holds literals in pyoxigraph's canonical form (``"04"^^xsd:int``
-        as ``"4"^^xsd:integer``); when the focus node has exactly one value equal to it
-        (through ``path`` when that is a predicate), that value as written is reported,
-        as pyshacl reports it. A value the query computed stays as it is."""
-        if self.native_graph is None or not isinstance(value, Literal) or not isinstance(focus, (ox.NamedNode, ox.BlankNode)):
-            return value
-        predicate = ox.NamedNode(str(path)) if isinstance(path, URIRef) else None
-        written = {
-            node
-            for quad in self.store.quads_for_pattern(focus, predicate, None, ox.DefaultGraph())
-            if isinstance(quad.object, ox.Literal)
-            for node in [_rdflib(quad.object)]
-            if isinstance(node, Literal) and node.eq(value) and node.datatype is not None
-        }
-        return written.pop() if len(written) == 1 else value
-
     def _sparql_rows(self, shape: Shape, constraint: Constraint, solutions: Solutions, focus: object | None) -> list[_Row]:
         g = self.shapes.graph
         templates = [m for m in g.objects(constraint.value, SH.message) if isinstance(m, Literal)] or shape.messages
@@ -389,10 +370,7 @@ class _Run:
             seen.add(key)
             focus_node = _rdflib(this)
             path = _rdflib(bound["path"]) if isinstance(bound.get("path"), ox.NamedNode) else shape.path
-            if "value" in bound:
-                value = self._as_written(this, path, _rdflib(bound["value"]))
-            else:
-                value = None if shape.path is not None else focus_node
+            value = _rdflib(bound["value"]) if "value" in bound else (None if shape.path is not None else focus_node)
             terms = {k: _rdflib(v) for k, v in bound.items()}
             if "message" in bound:
                 messages = [Literal(str(bound["message"]))]
@@ -565,8 +543,10 @@ def _run_jobs(store: ox.Store, jobs: list[_Job], layout: StoreLayout) -> list[_R
         while (taken := layout.twin.claim()) < len(remote):
             key = (remote[taken].query or "", remote[taken].default_graph)
             answered[key] = select(store, *key)
-        # the twin began its share when this process did: waiting as long again is plenty
-        answered.update(layout.twin.answers(timeout=max(_TWIN_PATIENCE, time.monotonic() - started)))
+        if any((j.query or "", j.default_graph) not in answered for j in remote):
+            # the twin began its share when this process did: waiting as long again is plenty
+            theirs = layout.twin.answers(timeout=max(_TWIN_PATIENCE, time.monotonic() - started))
+            answered.update((key, found) for key, found in theirs.items() if _same_blank_nodes(store, found))
         for job in remote:
             key = (job.query or "", job.default_graph)
             if key not in answered:  # the twin failed, or planned differently: evaluate here
@@ -579,6 +559,21 @@ def _run_jobs(store: ox.Store, jobs: list[_Job], layout: StoreLayout) -> list[_R
         if job.query is None:
             rows.extend(job.rows([]))
     return rows
+
+
+def _same_blank_nodes(store: ox.Store, solutions: Solutions) -> bool:
+    """Whether every blank node in a twin's solutions is one this store holds too.
+
+    The twin parsed the same files, and forked from this process it draws the same blank
+    node identifiers; nothing in pyoxigraph promises that, so an answer naming a blank
+    node this store does not know is evaluated again here."""
+    for solution in solutions:
+        for term in solution.values():
+            if isinstance(term, ox.BlankNode) and not any(
+                True for _ in store.quads_for_pattern(term, None, None)
+            ) and not any(True for _ in store.quads_for_pattern(None, None, term)):
+                return False
+    return True
 
 
 def _report_node(report: EngineReport) -> Node:

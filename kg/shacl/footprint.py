@@ -11,10 +11,11 @@ parse — means the whole data.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from rdflib import URIRef, Variable
-from rdflib.paths import NegatedPath, Path
+from rdflib.paths import MulPath, NegatedPath, Path, ZeroOrMore, ZeroOrOne
 from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -50,11 +51,24 @@ def query_predicates(query: str) -> frozenset[str]:
     return frozenset(found)
 
 
+#: an absolute IRI starts with a scheme
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
 def _walk(node: object, found: set[str]) -> None:
     if isinstance(node, URIRef):
+        # rdflib keeps a prefixed name's escapes (ex:a\-b) and leaves some relative IRIs
+        # unresolved, where pyoxigraph reads another IRI: its triples could be missed
+        if "\\" in node or not _SCHEME.match(node):
+            raise Unbounded(f"an IRI rdflib may read otherwise than pyoxigraph: {node}")
         found.add(str(node))
     elif isinstance(node, NegatedPath) or isinstance(node, CompValue) and node.name == "PathNegatedPropertySet":
         raise Unbounded("a negated property path")
+    elif isinstance(node, MulPath) and node.mod in (ZeroOrMore, ZeroOrOne) or (
+        isinstance(node, CompValue) and node.name == "PathElt" and dict.get(node, "mod") in ("*", "?")
+    ):
+        # a zero-length path matches every node of the graph, whatever its triples
+        raise Unbounded("a property path that may have length zero (* or ?)")
     elif isinstance(node, Path):
         for value in vars(node).values():
             _walk(value, found)

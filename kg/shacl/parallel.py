@@ -66,6 +66,10 @@ def twin_available() -> bool:
     return sys.platform.startswith("linux")
 
 
+#: how long taking the next query may wait for the counter (held for a few instructions) (s)
+_CLAIM_PATIENCE = 5.0
+
+
 class Twin:
     """A forked process holding its own copy of an in-memory validation store.
 
@@ -86,10 +90,17 @@ class Twin:
         sending.close()
 
     def claim(self) -> int:
-        """The index of the next query nobody has taken (in either process)."""
-        with self._next.get_lock():
+        """The index of the next query nobody has taken (in either process); past the end
+        of any list when the counter stays locked (the other process died holding it:
+        what it took is then evaluated by whoever collects the answers)."""
+        lock = self._next.get_lock()
+        if not lock.acquire(timeout=_CLAIM_PATIENCE):
+            return sys.maxsize
+        try:
             taken = self._next.value
             self._next.value = taken + 1
+        finally:
+            lock.release()
         return taken
 
     def answers(self, timeout: float) -> dict[QueryJob, Solutions]:
