@@ -95,8 +95,8 @@ class StoreLayout:
     #: with exact literals: a copy of the data loaded as is, which SPARQL constraints
     #: (written against ordinary literals) read
     native_graph: str | None = None
-    #: a process holding its own copy of this in-memory store (:func:`twin_share` says
-    #: which queries it answers)
+    #: a process holding its own copy of this in-memory store, sharing the queries
+    #: (:func:`twin_plan` plans them there)
     twin: Twin | None = None
 
 
@@ -526,7 +526,7 @@ def _parses(query: str) -> None:
 
 def _run_jobs(store: ox.Store, jobs: list[_Job], layout: StoreLayout) -> list[_Row]:
     """Evaluate the jobs' queries here, in worker processes over an on-disk store, or
-    half here and half in the in-memory store's twin.
+    shared with the in-memory store's twin (each process takes the next query left).
 
     Workers forked from this process after an in-memory store is loaded were measured to
     copy most of it (reading it writes to its pages) for no gain in time on two shared
