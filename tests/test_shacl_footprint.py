@@ -15,7 +15,7 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 from test_shacl_differential import result_keys
 
-from kg.rdfio import load_for_validation
+from kg.rdfio import _with_predicates, load_for_validation
 from kg.shacl import native_predicates
 from kg.shacl.footprint import Unbounded, query_predicates
 from kg.validate import validate_files
@@ -163,14 +163,10 @@ def test_the_cut_copy_finds_what_pyshacl_finds(tmp_path: Path) -> None:
     ],
 )
 def test_the_lines_a_native_copy_keeps(text: str, kept: list[int]) -> None:
-    from kg.rdfio import _with_predicates
-
     lines = text.encode().splitlines(keepends=True)
     assert _with_predicates(text.encode(), frozenset({"http://e/p"})) == b"".join(lines[i] for i in kept)
 
 
 def test_a_line_of_another_shape_keeps_every_line() -> None:
-    from kg.rdfio import _with_predicates
-
     assert _with_predicates(b'<http://e/a><http://e/p>"x".\nnot a triple\n', frozenset({"http://e/p"})) is None
     assert _with_predicates(b'<http://e/a> <http://e/p> "\\u0041" .\n', frozenset({"http://e/p"})) is None

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -30,7 +31,7 @@ from .footprint import Unbounded, query_predicates
 from .literals import restore
 from .messages import default_message, fill_template
 from .model import Constraint, Shape, ShapesGraph
-from .parallel import QueryJob, Solutions, Twin, map_select, select, worker_pool
+from .parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
 from .prebinding import functions, pre_bind
 
 __all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "native_predicates", "twin_plan", "validate_oxigraph"]
@@ -411,13 +412,13 @@ def validate_oxigraph(
     return report
 
 
-def twin_plan(shapes_graph: Graph, layout: StoreLayout) -> Callable[[ox.Store], list[QueryJob]]:
+def twin_plan(shapes_graph: Graph, layout: StoreLayout) -> Callable[[ox.Store], list[GraphQuery]]:
     """The queries a :class:`~kg.shacl.parallel.Twin` shares with this process once it has
     built its copy of the store: those of a whole validation, planned as this process
     plans them (the same data and shapes give the same queries; answers are matched by
     their text, so a twin that planned otherwise only costs time)."""
 
-    def plan(store: ox.Store) -> list[QueryJob]:
+    def plan(store: ox.Store) -> list[GraphQuery]:
         _, jobs, _ = _plan(store, ShapesGraph(shapes_graph), None, layout)
         return [(j.query, j.default_graph) for j in jobs if j.query is not None]
 
@@ -538,17 +539,16 @@ def _run_jobs(store: ox.Store, jobs: list[_Job], layout: StoreLayout) -> list[_R
             for job, solutions in zip(remote, map_select(pool, [(j.query, j.default_graph) for j in remote if j.query])):
                 rows.extend(job.rows(solutions))
     elif layout.twin is not None and remote:
-        answered: dict[QueryJob, Solutions] = {}
+        keys = [(j.query or "", j.default_graph) for j in remote]
+        answered: dict[GraphQuery, Solutions] = {}
         started = time.monotonic()
-        while (taken := layout.twin.claim()) < len(remote):
-            key = (remote[taken].query or "", remote[taken].default_graph)
-            answered[key] = select(store, *key)
-        if any((j.query or "", j.default_graph) not in answered for j in remote):
+        while (taken := layout.twin.claim()) < len(keys):
+            answered[keys[taken]] = select(store, *keys[taken])
+        if any(key not in answered for key in keys):
             # the twin began its share when this process did: waiting as long again is plenty
             theirs = layout.twin.answers(timeout=max(_TWIN_PATIENCE, time.monotonic() - started))
             answered.update((key, found) for key, found in theirs.items() if _same_blank_nodes(store, found))
-        for job in remote:
-            key = (job.query or "", job.default_graph)
+        for job, key in zip(remote, keys):
             if key not in answered:  # the twin failed, or planned differently: evaluate here
                 answered[key] = select(store, *key)
             rows.extend(job.rows(answered[key]))
@@ -567,13 +567,11 @@ def _same_blank_nodes(store: ox.Store, solutions: Solutions) -> bool:
     The twin parsed the same files, and forked from this process it draws the same blank
     node identifiers; nothing in pyoxigraph promises that, so an answer naming a blank
     node this store does not know is evaluated again here."""
-    for solution in solutions:
-        for term in solution.values():
-            if isinstance(term, ox.BlankNode) and not any(
-                True for _ in store.quads_for_pattern(term, None, None)
-            ) and not any(True for _ in store.quads_for_pattern(None, None, term)):
-                return False
-    return True
+    def held(node: ox.BlankNode) -> bool:
+        found = chain(store.quads_for_pattern(node, None, None), store.quads_for_pattern(None, None, node))
+        return next(found, None) is not None
+
+    return all(held(term) for solution in solutions for term in solution.values() if isinstance(term, ox.BlankNode))
 
 
 def _report_node(report: EngineReport) -> Node:

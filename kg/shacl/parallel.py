@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["Solutions", "Twin", "select", "twin_available", "worker_pool"]
+__all__ = ["GraphQuery", "Solutions", "Twin", "select", "twin_available", "worker_pool"]
 
 #: a query text and the graph it reads instead of the default graph
-QueryJob = tuple[str, str | None]
+GraphQuery = tuple[str, str | None]
 
 Solutions = list[dict[str, object]]
 
@@ -42,7 +42,7 @@ def _open(path: str) -> None:
     _STORE = ox.Store.read_only(path)
 
 
-def _remote_select(job: tuple[str, str | None]) -> Solutions:
+def _remote_select(job: GraphQuery) -> Solutions:
     assert _STORE is not None
     return select(_STORE, *job)
 
@@ -55,7 +55,7 @@ def worker_pool(path: Path, processes: int) -> Iterator[ProcessPoolExecutor]:
         yield pool
 
 
-def map_select(pool: ProcessPoolExecutor, queries: Iterable[tuple[str, str | None]]) -> Iterator[Solutions]:
+def map_select(pool: ProcessPoolExecutor, queries: Iterable[GraphQuery]) -> Iterator[Solutions]:
     """The solutions of each (query, default graph) pair, in order, evaluated by the pool."""
     return pool.map(_remote_select, queries)
 
@@ -81,7 +81,7 @@ class Twin:
     it took itself.
     """
 
-    def __init__(self, build: Callable[[], ox.Store], plan: Callable[[ox.Store], list[QueryJob]]) -> None:
+    def __init__(self, build: Callable[[], ox.Store], plan: Callable[[ox.Store], list[GraphQuery]]) -> None:
         context = multiprocessing.get_context("fork")
         self._next = context.Value("i", 0)
         self._answers, sending = context.Pipe(duplex=False)
@@ -103,7 +103,7 @@ class Twin:
             lock.release()
         return taken
 
-    def answers(self, timeout: float) -> dict[QueryJob, Solutions]:
+    def answers(self, timeout: float) -> dict[GraphQuery, Solutions]:
         """The solutions of the queries the twin took, by query; empty if it could not
         answer, or did not within ``timeout`` seconds (a twin stuck for any reason —
         a fork can inherit a lock another thread held — must not hold this process up:
@@ -129,7 +129,7 @@ class Twin:
         self._process.join()
         self._answers.close()
 
-    def _main(self, sending: Connection, build: Callable[[], ox.Store], plan: Callable[[ox.Store], list[QueryJob]]) -> None:
+    def _main(self, sending: Connection, build: Callable[[], ox.Store], plan: Callable[[ox.Store], list[GraphQuery]]) -> None:
         try:
             store = build()
             jobs = plan(store)
