@@ -85,7 +85,7 @@ class Settings:
     read_token_required: bool = False
     #: memory (MiB) that validating files may use for an in-memory store, estimated from their
     #: size; larger inputs go to a temporary on-disk store (several times slower to query)
-    validate_memory_mb: int = 2048
+    validate_memory_mb: int = 3072
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:

@@ -38,10 +38,11 @@ from .rdfio import (
 from .resources import ontology_file, shape_files
 from .shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
 from .shacl.engine import twin_plan
-from .shacl.parallel import Twin, twin_available
+from .shacl.groups import validate_in_groups
 from .shacl.incremental import touched_focus_candidates
 from .shacl.literals import protect, restore
 from .shacl.model import ShapesGraph
+from .shacl.parallel import Twin, twin_available
 
 __all__ = [
     "Engine",
@@ -327,6 +328,13 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     copies = 2 if native else 1
     in_memory = memory_estimate(files, copies=copies) <= budget
     processes = min(2, os.cpu_count() or 1)
+    if not exact and twin_available():
+        # large N-Triples: checked in groups of jobs, each on an in-memory store of what it reads
+        grouped = validate_in_groups(files, shapes, processes=processes, budget=budget)
+        if grouped is not None:
+            outcome, labels = grouped
+            engines = {str(n): e for n, e in outcome.engines.items()}
+            return _report(outcome.conforms, outcome.graph, shapes, labels.get, engines)
     # a twin process loads its own copy while this one loads, and shares the queries
     twin = (
         in_memory

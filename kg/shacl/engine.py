@@ -34,7 +34,18 @@ from .model import Constraint, Shape, ShapesGraph
 from .parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
 from .prebinding import functions, pre_bind
 
-__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "native_predicates", "twin_plan", "validate_oxigraph"]
+__all__ = [
+    "ENGINE_PYSHACL",
+    "ENGINE_SPARQL",
+    "EngineReport",
+    "JobKey",
+    "job_predicates",
+    "native_predicates",
+    "report_of_parts",
+    "twin_plan",
+    "validate_oxigraph",
+    "validate_part",
+]
 
 ENGINE_SPARQL = "sparql"
 ENGINE_PYSHACL = "pyshacl"
@@ -121,6 +132,8 @@ class _Job:
     #: the graph the query reads instead of the default graph (SPARQL constraints read
     #: the data with literals in their native types, see ``native_graph``)
     default_graph: str | None = None
+    #: without ``query``: the query ``rows`` evaluates (once per focus node), for what it reads
+    reads: str | None = None
 
 
 @dataclass
@@ -349,7 +362,7 @@ class _Run:
                 rows.extend(self._sparql_rows(shape, constraint, found, focus))
             return rows
 
-        return _Job(None, lambda _: each_focus())
+        return _Job(None, lambda _: each_focus(), reads=query)
 
     def focus_nodes(self, shape: Shape) -> list[object]:
         return [s["this"] for s in self.store.query(f"SELECT DISTINCT ?this WHERE {{ {self.targets(shape)} }}")]
@@ -474,6 +487,66 @@ def native_predicates(shapes_graph: Graph, shapes_graph_name: str | None = None)
             except Unbounded:
                 return None
     return frozenset(found)
+
+
+#: a job of a whole validation: its shape, and its place among that shape's jobs (the
+#: compiler plans the same jobs, in the same order, for the same shapes on any data)
+JobKey = tuple[Node, int]
+
+
+def job_predicates(shapes_graph: Graph) -> dict[JobKey, frozenset[str]] | None:
+    """What each job of a whole validation reads: every IRI its query names, its shape's
+    targets included (a superset of the predicates, :func:`~kg.shacl.footprint.query_predicates`).
+    None when the jobs cannot be split by what they read: some job can read any predicate,
+    or a shape is left to pyshacl (which reads the whole data).
+
+    Planned on an empty store: on data, a shape may have no focus nodes (its jobs are then
+    skipped) and a class's subclasses are listed, neither of which changes the predicates."""
+    shapes = ShapesGraph(shapes_graph)
+    if shapes.has_sparql_targets():
+        return None
+    run = _Run(_EMPTY, shapes, None)
+    found: dict[JobKey, frozenset[str]] = {}
+    try:
+        for shape in shapes.targeted():
+            targets = query_predicates(f"SELECT * WHERE {{ {run.targets(shape)} }}")
+            for index, job in enumerate(_jobs(run, shape)):
+                found[(shape.node, index)] = targets | query_predicates(job.query or job.reads or "")
+    except (Unsupported, Unbounded):
+        return None
+    return found
+
+
+def validate_part(store: ox.Store, shapes_graph: Graph, keys: Collection[JobKey], planned: Collection[JobKey]) -> list[_Row]:
+    """The result rows of the jobs ``keys`` names, over ``store`` (which holds at least
+    what they read, :func:`job_predicates`): one part of a whole validation whose parts are
+    checked on different stores (:mod:`kg.shacl.groups`). Raises :class:`Unsupported` when
+    this store plans a shape otherwise than ``planned`` (every job of the whole validation)
+    says: the parts could not be matched."""
+    shapes = ShapesGraph(shapes_graph)
+    run = _Run(store, shapes, None)
+    wanted = set(keys)
+    rows: list[_Row] = []
+    for shape in shapes.targeted():
+        mine = sorted(i for node, i in wanted if node == shape.node)
+        if not mine or not run.has_focus_nodes(shape):
+            continue
+        jobs = _jobs(run, shape)
+        if len(jobs) != sum(1 for node, _ in planned if node == shape.node):
+            raise Unsupported(f"shape {shape.node} is planned otherwise on this data")
+        for index in mine:
+            job = jobs[index]
+            rows.extend(job.rows(select(store, job.query, job.default_graph) if job.query is not None else []))
+    return rows
+
+
+def report_of_parts(shapes_graph: Graph, rows: list[_Row]) -> EngineReport:
+    """The report of a whole validation from the rows of all its parts (:func:`validate_part`)."""
+    shapes = ShapesGraph(shapes_graph)
+    report = EngineReport(Graph(), True, {shape.node: ENGINE_SPARQL for shape in shapes.targeted()})
+    _write_report(report, shapes, rows)
+    report.graph.add((_report_node(report), SH.conforms, Literal(report.conforms)))
+    return report
 
 
 def _jobs(run: _Run, shape: Shape) -> list[_Job]:

@@ -1,0 +1,170 @@
+"""Large N-Triples validated in predicate groups give the results of a whole validation.
+
+Each group's process loads only the triples its jobs read (with every type, subclass and
+label triple); anything the scheme cannot split goes the usual way, with the same results
+and the same errors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pyshacl import validate as pyshacl_validate
+from rdflib import RDFS, Graph, URIRef
+from test_shacl_differential import REFERENCE, result_keys
+
+import kg.shacl.groups as groups
+import kg.validate
+from kg.errors import InputError
+from kg.rdfio import read_graph
+from kg.shacl.engine import job_predicates
+from kg.shacl.groups import EVERY_GROUP, _pieces, _ranges, plan_groups, predicate_shares, validate_in_groups
+from kg.validate import validate_files
+
+SPARQL_ANY_PREDICATE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:S a sh:NodeShape ; sh:targetClass ex:Item ;
+    sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o . FILTER (isLiteral(?o) && STRLEN(STR(?o)) > 3) }" ] .
+"""
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Graph, Graph]:
+    if not (REFERENCE / "gen_data.py").is_file():
+        pytest.skip("../shared/bench-reference is not beside the repo")
+    folder = tmp_path_factory.mktemp("gen")
+    subprocess.run([sys.executable, str(REFERENCE / "gen_data.py"), "4000", str(folder / "gen")], check=True, capture_output=True)
+    data_file = folder / "gen.nt"
+    shapes = Graph().parse(REFERENCE / "shapes.ttl")
+    _, expected, _ = pyshacl_validate(Graph().parse(data_file), shacl_graph=shapes, inference="none", allow_warnings=False)
+    return data_file, shapes, expected
+
+
+@pytest.fixture
+def large(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every file counts as large (literals in canonical form, groups tried first); the
+    list receives what each attempt at groups answered."""
+    monkeypatch.setattr(kg.validate, "EXACT_BYTES", 0)
+    attempts: list[object] = []
+
+    def spied(*args: object, **kwargs: object) -> object:
+        found = validate_in_groups(*args, **kwargs)  # type: ignore[arg-type]
+        attempts.append(found)
+        return found
+
+    monkeypatch.setattr(kg.validate, "validate_in_groups", spied)
+    return attempts
+
+
+@pytest.mark.parametrize("count", ["two", "several"])
+def test_groups_give_pyshacls_results(
+    generated: tuple[Path, Graph, Graph], large: list[object], count: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two groups, or (a store too large for two in the budget) several per core: pyshacl's
+    results, labels of focus nodes included, and every shape checked by the compiled engine."""
+    data_file, shapes, expected = generated
+    if count == "several":
+        # two groups hold about 55% of the data each: make that more than half the budget
+        monkeypatch.setattr(groups, "MEMORY_PER_BYTE", 3 * 1024**3 / data_file.stat().st_size)
+    footprints = job_predicates(shapes)
+    assert footprints is not None
+    planned = groups._sized_groups(footprints, [data_file], 2, 3 * 1024**3)
+    assert planned is not None and (len(planned) == 2 if count == "two" else len(planned) > 2)
+    report = validate_files([data_file], shapes, memory_mb=3072)
+    assert large and large[0] is not None, "the groups validated the file"
+    assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
+    assert len(report.results) >= 3 and set(report.engines.values()) == {"sparql"}
+    data = Graph().parse(data_file)
+    labels = {r.focus_node: data.value(URIRef(r.focus_node), RDFS.label) for r in report.results}
+    assert any(labels.values()), "some reported node has a label"
+    assert {r.focus_node: r.focus_label for r in report.results} == {n: str(v) if v is not None else None for n, v in labels.items()}
+
+
+def test_a_group_that_dies_leaves_the_file_to_the_usual_way(
+    generated: tuple[Path, Graph, Graph], large: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_file, shapes, expected = generated
+
+    def dies(*_: object) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(groups, "_check_group", dies)
+    report = validate_files([data_file], shapes, memory_mb=3072)
+    assert large == [None]
+    assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
+
+
+@pytest.mark.parametrize(
+    ("why", "line"),
+    [
+        ("blank node", '_:b1 <http://example.org/news#quote> "x" .\n'),
+        ("escaped IRI", '<http://example.org/id/x> <http://example.org/news#qu\\u006Fte> "x" .\n'),
+        ("terms written together", '<http://example.org/id/x><http://example.org/news#quote>"x".\n'),
+    ],
+)
+def test_lines_that_cannot_be_split_go_the_usual_way(
+    generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path, why: str, line: str
+) -> None:
+    data_file, shapes, _ = generated
+    changed = tmp_path / "changed.nt"
+    changed.write_bytes(data_file.read_bytes() + line.encode())
+    # rdflib's N-Triples parser refuses terms written together: pyoxigraph reads the file
+    _, expected, _ = pyshacl_validate(read_graph([changed]), shacl_graph=shapes, inference="none", allow_warnings=False)
+    report = validate_files([changed], shapes, memory_mb=3072)
+    assert large == [None], why
+    assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
+
+
+def test_a_syntax_error_is_named_by_file_and_line(generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path) -> None:
+    data_file, shapes, _ = generated
+    broken = tmp_path / "broken.nt"
+    lines = data_file.read_bytes().splitlines(keepends=True)
+    lines.insert(100, b'<http://example.org/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "open .\n')
+    broken.write_bytes(b"".join(lines))
+    with pytest.raises(InputError) as caught:
+        validate_files([broken], shapes, memory_mb=3072)
+    assert large == [None]
+    assert f"{broken}:101" in str(caught.value)
+
+
+def test_other_formats_and_unbounded_queries_are_not_grouped(generated: tuple[Path, Graph, Graph], tmp_path: Path) -> None:
+    data_file, shapes, _ = generated
+    turtle = tmp_path / "gen.ttl"
+    Graph().parse(data_file).serialize(turtle, format="turtle")
+    assert validate_in_groups([turtle], shapes, processes=2, budget=3 * 1024**3) is None
+    assert validate_in_groups([data_file], shapes, processes=1, budget=3 * 1024**3) is None
+    assert job_predicates(Graph().parse(data=SPARQL_ANY_PREDICATE, format="turtle")) is None
+
+
+def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[Path, Graph, Graph]) -> None:
+    data_file, shapes, _ = generated
+    footprints = job_predicates(shapes)
+    assert footprints is not None and len(footprints) > 20
+    shares = predicate_shares([data_file])
+    assert abs(sum(shares.values()) - 1) < 1e-9 and shares["http://example.org/news#quote"] > 0
+    for parts in (1, 2, 5):
+        found = plan_groups(footprints, shares, parts)
+        assert 1 <= len(found) <= parts
+        keys = [key for group in found for key in group.jobs]
+        assert sorted(keys, key=str) == sorted(footprints, key=str)
+        for group in found:
+            assert EVERY_GROUP <= group.predicates
+            assert all(footprints[key] <= group.predicates for key in group.jobs)
+    two = plan_groups(footprints, shares, 2)
+    assert max(g.share for g in two) < 0.8, "two groups split the data"
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_byte_ranges_hand_out_every_line_once(tmp_path: Path, parts: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(groups, "CHUNK_BYTES", 16)
+    path = tmp_path / "lines.nt"
+    text = b"".join(f"<http://e/s{i}> <http://e/p> \"{'x' * (i % 5)}\" .\n".encode() for i in range(40))
+    path.write_bytes(text)
+    pieces = [piece for start, end in _ranges(path, parts) for piece in _pieces(path, start, end)]
+    assert b"".join(pieces) == text
+    assert all(piece.endswith(b"\n") for piece in pieces)
