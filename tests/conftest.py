@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 from virtuoso import VirtuosoServer, virtuoso_missing
 
@@ -170,3 +173,17 @@ def kg_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Res
         return result
 
     return invoke
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Graph, Graph]:
+    """3000 triples from the benchmark generator, its shapes, and pyshacl's report of them."""
+    reference = Path(__file__).resolve().parents[1].parent / "shared" / "bench-reference"
+    if not (reference / "gen_data.py").is_file():
+        pytest.skip("../shared/bench-reference is not beside the repo")
+    folder = tmp_path_factory.mktemp("gen")
+    subprocess.run([sys.executable, str(reference / "gen_data.py"), "3000", str(folder / "gen")], check=True, capture_output=True)
+    data_file = folder / "gen.nt"
+    shapes = Graph().parse(reference / "shapes.ttl")
+    _, expected, _ = pyshacl_validate(Graph().parse(data_file), shacl_graph=shapes, inference="none", allow_warnings=False)
+    return data_file, shapes, expected

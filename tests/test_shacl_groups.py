@@ -8,14 +8,12 @@ and the same errors.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pyshacl import validate as pyshacl_validate
 from rdflib import RDFS, Graph, URIRef
-from test_shacl_differential import REFERENCE, result_keys
+from test_shacl_differential import result_keys
 
 import kg.shacl.groups as groups
 import kg.validate
@@ -31,18 +29,6 @@ SPARQL_ANY_PREDICATE = """
 ex:S a sh:NodeShape ; sh:targetClass ex:Item ;
     sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o . FILTER (isLiteral(?o) && STRLEN(STR(?o)) > 3) }" ] .
 """
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Graph, Graph]:
-    if not (REFERENCE / "gen_data.py").is_file():
-        pytest.skip("../shared/bench-reference is not beside the repo")
-    folder = tmp_path_factory.mktemp("gen")
-    subprocess.run([sys.executable, str(REFERENCE / "gen_data.py"), "4000", str(folder / "gen")], check=True, capture_output=True)
-    data_file = folder / "gen.nt"
-    shapes = Graph().parse(REFERENCE / "shapes.ttl")
-    _, expected, _ = pyshacl_validate(Graph().parse(data_file), shacl_graph=shapes, inference="none", allow_warnings=False)
-    return data_file, shapes, expected
 
 
 @pytest.fixture

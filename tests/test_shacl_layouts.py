@@ -10,7 +10,6 @@ Every combination must give pyshacl's results.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, URIRef
-from test_shacl_differential import REFERENCE, result_keys
+from test_shacl_differential import result_keys
 
 import kg.validate
 from kg.config import load_settings
@@ -84,18 +83,6 @@ def test_checking_named_focus_nodes_finds_the_same_as_checking_all() -> None:
     named = validate_store(store, shapes, focus=focus)
     assert result_keys(named.graph, shapes) == result_keys(every.graph, shapes)
     assert len(every.results) > 8
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Graph, Graph]:
-    if not (REFERENCE / "gen_data.py").is_file():
-        pytest.skip("../shared/bench-reference is not beside the repo")
-    folder = tmp_path_factory.mktemp("gen")
-    subprocess.run([sys.executable, str(REFERENCE / "gen_data.py"), "3000", str(folder / "gen")], check=True, capture_output=True)
-    data_file = folder / "gen.nt"
-    shapes = Graph().parse(REFERENCE / "shapes.ttl")
-    _, expected, _ = pyshacl_validate(Graph().parse(data_file), shacl_graph=shapes, inference="none", allow_warnings=False)
-    return data_file, shapes, expected
 
 
 def _crashing_twin(self: Twin, sending: object, build: object, plan: object) -> None:
