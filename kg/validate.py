@@ -319,6 +319,15 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     shapes = load_shapes() if shapes is None else shapes
     budget = (Settings().validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
     size = sum(p.stat().st_size for p in files if p.is_file())
+    processes = min(2, os.cpu_count() or 1)
+    if size > EXACT_BYTES and twin_available():
+        # large N-Triples: checked in groups of jobs, each on an in-memory store of what it
+        # reads (which refuses integer subtypes, whose literals must be kept as written)
+        grouped = validate_in_groups(files, shapes, processes=processes, budget=budget)
+        if grouped is not None:
+            outcome, labels = grouped
+            engines = {str(n): e for n, e in outcome.engines.items()}
+            return _report(outcome.conforms, outcome.graph, shapes, labels.get, engines)
     # literals exactly as written (slower to load) up to the size where loading time matters,
     # and whenever the canonical form would change a datatype (integer subtypes)
     exact = size <= EXACT_BYTES or any(mentions_integer_subtypes(p) for p in files if p.is_file())
@@ -327,14 +336,6 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     footprint = native_predicates(shapes, SHAPES_GRAPH) if native else None
     copies = 2 if native else 1
     in_memory = memory_estimate(files, copies=copies) <= budget
-    processes = min(2, os.cpu_count() or 1)
-    if not exact and twin_available():
-        # large N-Triples: checked in groups of jobs, each on an in-memory store of what it reads
-        grouped = validate_in_groups(files, shapes, processes=processes, budget=budget)
-        if grouped is not None:
-            outcome, labels = grouped
-            engines = {str(n): e for n, e in outcome.engines.items()}
-            return _report(outcome.conforms, outcome.graph, shapes, labels.get, engines)
     # a twin process loads its own copy while this one loads, and shares the queries
     twin = (
         in_memory

@@ -20,7 +20,7 @@ import kg.validate
 from kg.errors import InputError
 from kg.rdfio import read_graph
 from kg.shacl.engine import job_predicates
-from kg.shacl.groups import EVERY_GROUP, _pieces, _ranges, plan_groups, predicate_shares, validate_in_groups
+from kg.shacl.groups import EVERY_GROUP, OTHER, _pieces, _ranges, _split_range, plan_groups, validate_in_groups
 from kg.validate import validate_files
 
 SPARQL_ANY_PREDICATE = """
@@ -57,12 +57,18 @@ def test_groups_give_pyshacls_results(
     if count == "several":
         # two groups hold about 55% of the data each: make that more than half the budget
         monkeypatch.setattr(groups, "MEMORY_PER_BYTE", 3 * 1024**3 / data_file.stat().st_size)
-    footprints = job_predicates(shapes)
-    assert footprints is not None
-    planned = groups._sized_groups(footprints, [data_file], 2, 3 * 1024**3)
-    assert planned is not None and (len(planned) == 2 if count == "two" else len(planned) > 2)
+    planned: list[int] = []
+    sized = groups._sized_groups
+
+    def spied(*args: object) -> object:
+        found = sized(*args)  # type: ignore[arg-type]
+        planned.append(len(found) if found else 0)
+        return found
+
+    monkeypatch.setattr(groups, "_sized_groups", spied)
     report = validate_files([data_file], shapes, memory_mb=3072)
     assert large and large[0] is not None, "the groups validated the file"
+    assert planned == [2] if count == "two" else planned[0] > 2
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
     assert len(report.results) >= 3 and set(report.engines.values()) == {"sparql"}
     data = Graph().parse(data_file)
@@ -91,6 +97,8 @@ def test_a_group_that_dies_leaves_the_file_to_the_usual_way(
         ("blank node", '_:b1 <http://example.org/news#quote> "x" .\n'),
         ("escaped IRI", '<http://example.org/id/x> <http://example.org/news#qu\\u006Fte> "x" .\n'),
         ("terms written together", '<http://example.org/id/x><http://example.org/news#quote>"x".\n'),
+        ("tabs", '<http://example.org/id/x>\t<http://example.org/news#quote>\t"x" .\n'),
+        ("an integer subtype", '<http://example.org/id/x> <http://example.org/news#wordCount> "4"^^<http://www.w3.org/2001/XMLSchema#int> .\n'),
     ],
 )
 def test_lines_that_cannot_be_split_go_the_usual_way(
@@ -98,7 +106,9 @@ def test_lines_that_cannot_be_split_go_the_usual_way(
 ) -> None:
     data_file, shapes, _ = generated
     changed = tmp_path / "changed.nt"
-    changed.write_bytes(data_file.read_bytes() + line.encode())
+    lines = data_file.read_bytes().splitlines(keepends=True)
+    lines.insert(len(lines) // 2, line.encode())  # in the middle: the second byte range meets it
+    changed.write_bytes(b"".join(lines))
     # rdflib's N-Triples parser refuses terms written together: pyoxigraph reads the file
     _, expected, _ = pyshacl_validate(read_graph([changed]), shacl_graph=shapes, inference="none", allow_warnings=False)
     report = validate_files([changed], shapes, memory_mb=3072)
@@ -125,14 +135,27 @@ def test_other_formats_and_unbounded_queries_are_not_grouped(generated: tuple[Pa
     assert validate_in_groups([turtle], shapes, processes=2, budget=3 * 1024**3) is None
     assert validate_in_groups([data_file], shapes, processes=1, budget=3 * 1024**3) is None
     assert job_predicates(Graph().parse(data=SPARQL_ANY_PREDICATE, format="turtle")) is None
+    # a triple term: its inner triple's predicate is not the line's
+    term = tmp_path / "term.nt"
+    term.write_bytes(data_file.read_bytes() + b'<http://example.org/id/x> <http://example.org/news#about> <<( <http://example.org/id/x> <http://example.org/news#quote> "x" )>> .\n')
+    assert validate_in_groups([term], shapes, processes=2, budget=3 * 1024**3) is None
 
 
-def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[Path, Graph, Graph]) -> None:
+def _split(path: Path, folder: Path, parts: int = 2) -> list[dict[str, tuple[Path, int]]]:
+    return [_split_range(path, start, end, folder, f"range{n}", "nt") for n, (start, end) in enumerate(_ranges(path, parts))]
+
+
+def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[Path, Graph, Graph], tmp_path: Path) -> None:
     data_file, shapes, _ = generated
     footprints = job_predicates(shapes)
     assert footprints is not None and len(footprints) > 20
-    shares = predicate_shares([data_file])
-    assert abs(sum(shares.values()) - 1) < 1e-9 and shares["http://example.org/news#quote"] > 0
+    sizes: dict[str, int] = {}
+    for written in _split(data_file, tmp_path):
+        for name, (_, size) in written.items():
+            sizes[name] = sizes.get(name, 0) + size
+    assert sum(sizes.values()) == data_file.stat().st_size, "every line went to its predicate's file"
+    total = sum(sizes.values())
+    shares = {p: n / total for p, n in sizes.items()}
     for parts in (1, 2, 5):
         found = plan_groups(footprints, shares, parts)
         assert 1 <= len(found) <= parts
@@ -141,8 +164,36 @@ def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[
         for group in found:
             assert EVERY_GROUP <= group.predicates
             assert all(footprints[key] <= group.predicates for key in group.jobs)
+        # jobs reading one predicate share a group: no predicate is loaded twice
+        data_predicates = [p for group in found for p in group.predicates if p in sizes and p not in EVERY_GROUP]
+        assert len(data_predicates) == len(set(data_predicates))
     two = plan_groups(footprints, shares, 2)
     assert max(g.share for g in two) < 0.8, "two groups split the data"
+
+
+def test_split_files_hold_every_line_by_predicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Comments and blank lines are dropped; past PREDICATE_FILES, predicates share one file."""
+    monkeypatch.setattr(groups, "PREDICATE_FILES", 3)
+    path = tmp_path / "data.nt"
+    lines = [f"<http://e/s{i}> <http://e/p{i % 5}> \"{i}\" .\n".encode() for i in range(50)]
+    path.write_bytes(b"# a comment\n\n" + b"".join(lines) + b"  \r\n")
+    files: dict[str, list[bytes]] = {}
+    for written in _split(path, tmp_path, parts=3):
+        assert len([name for name in written if name != OTHER]) <= 3 and OTHER in written
+        for name, (out, _) in written.items():
+            files.setdefault(name, []).extend(out.read_bytes().splitlines(keepends=True))
+    assert sorted(line for found in files.values() for line in found) == sorted(lines)
+    assert all(line.split()[1] == f"<{name}>".encode() for name, found in files.items() if name != OTHER for line in found)
+
+
+def test_more_predicates_than_files_give_the_same_results(
+    generated: tuple[Path, Graph, Graph], large: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_file, shapes, expected = generated
+    monkeypatch.setattr(groups, "PREDICATE_FILES", 4)
+    report = validate_files([data_file], shapes, memory_mb=3072)
+    assert large and large[0] is not None
+    assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 7])

@@ -2,17 +2,20 @@
 
 Data too large to hold in memory went to an on-disk store: bulk-loaded (as long as the
 load alone), compacted, then queried. But each compiled job reads a few predicates
-(:func:`~kg.shacl.engine.job_predicates`): the jobs are packed into groups, each group's
-triples — those of its predicates, with every ``rdf:type``, ``rdfs:subClassOf`` and
-``rdfs:label`` triple, which targets, class tests and labels read — are picked from the
-files by a forked process, loaded into an in-memory store (three times less CPU per
-triple than the bulk loader) and checked there. At most one group per core runs at a
-time; groups are sized so that those running fit the memory budget.
+(:func:`~kg.shacl.engine.job_predicates`). Two processes split the files into one file
+per predicate, in one pass; the jobs are packed into groups of about even size; then a
+process per group loads the files of its predicates — with every ``rdf:type``,
+``rdfs:subClassOf`` and ``rdfs:label`` triple, which targets, class tests and labels
+read — into an in-memory store (three times less CPU per triple than the bulk loader)
+and runs its jobs there. At most one group per core runs at a time; groups are sized so
+that those running fit the memory budget.
 
 Whatever does not fit the scheme makes :func:`validate_in_groups` answer None, and the
 caller validates the usual way: blank nodes (each load names them anew, so two groups
-could not agree on one), a line whose predicate cannot be read off its text, a syntax
-error (the usual loader names its file and line), a process that fails or dies.
+could not agree on one), a line whose predicate cannot be read off by spaces, integer
+subtypes (literals kept as written), a job that may read any predicate, a shape left to
+pyshacl, a syntax error (the usual loader names its file and line), a process that fails
+or dies.
 """
 
 from __future__ import annotations
@@ -24,17 +27,17 @@ from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, Node, URIRef
 
 from ..formats import rdf_format_for_path
 from ..namespaces import RDF, RDFS
-from ..rdfio import _written_together
 from .engine import EngineReport, JobKey, job_predicates, report_of_parts, validate_part
+from .literals import may_hold_rewritten
 
-__all__ = ["Group", "plan_groups", "predicate_shares", "validate_in_groups"]
+__all__ = ["Group", "plan_groups", "validate_in_groups"]
 
 T = TypeVar("T")
 
@@ -45,10 +48,10 @@ EVERY_GROUP = frozenset({str(RDF.type), str(RDFS.subClassOf), str(RDFS.label)})
 CHUNK_BYTES = 64 * 1024 * 1024
 #: memory of an in-memory store per byte of the N-Triples it holds (measured: 614 MB → 2.1 GB)
 MEMORY_PER_BYTE = 3.5
+#: how many predicates get files of their own per byte range (each an open file while splitting)
+PREDICATE_FILES = 200
 #: the formats whose lines can be picked by predicate
 LINE_FORMATS = frozenset({"ntriples", "nquads"})
-#: how far above an even share of the data a group may grow to hold fewer copies of a predicate
-_SLACK = 1.15
 
 
 @dataclass(frozen=True)
@@ -61,65 +64,56 @@ class Group:
     share: float
 
 
-def predicate_shares(files: Sequence[Path], *, samples: int = 256, lines: int = 64) -> dict[str, float]:
-    """Each predicate's estimated share of the lines of N-Triples ``files``, read at
-    ``samples`` places spread over each file (generated and dumped data is often
-    written class by class, so the head of a file says little)."""
-    counts: dict[str, int] = {}
-    total = 0
-    for path in files:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            for i in range(samples):
-                handle.seek(size * i // samples)
-                if i:
-                    handle.readline()  # the rest of a line cut in the middle
-                for _ in range(lines):
-                    terms = handle.readline().split(None, 2)
-                    if len(terms) > 1 and terms[1].startswith(b"<") and terms[1].endswith(b">"):
-                        predicate = terms[1][1:-1].decode("utf-8", "replace")
-                        counts[predicate] = counts.get(predicate, 0) + 1
-                        total += 1
-    return {p: n / total for p, n in counts.items()} if total else {}
-
-
 def plan_groups(footprints: Mapping[JobKey, frozenset[str]], shares: Mapping[str, float], parts: int) -> list[Group]:
-    """The jobs packed into at most ``parts`` groups of about even shares of the data,
-    each job where it adds the least data (a predicate two groups read is loaded twice)."""
+    """The jobs packed into at most ``parts`` groups of about even shares of the data.
+
+    Jobs that read a common predicate (other than those every group holds) stay in one
+    group, so no predicate is loaded twice; these clusters go largest first to the group
+    holding least so far."""
 
     def share(predicates: frozenset[str] | set[str]) -> float:
         return sum(shares.get(p, 0.0) for p in predicates if p not in EVERY_GROUP)
 
-    everything = frozenset().union(*footprints.values()) if footprints else frozenset()
-    cap = share(everything) / parts * _SLACK
+    # clusters: jobs joined through the data predicates they read (union-find on predicates)
+    parent: dict[str, str] = {}
+
+    def root(p: str) -> str:
+        while parent.setdefault(p, p) != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    linked = {key: sorted(p for p in reads if p in shares and p not in EVERY_GROUP) for key, reads in footprints.items()}
+    for reads in linked.values():
+        for p in reads[1:]:
+            parent[root(p)] = root(reads[0])
+    clusters: dict[str | None, tuple[set[str], list[JobKey]]] = {}
+    for key, reads in footprints.items():
+        found = clusters.setdefault(root(linked[key][0]) if linked[key] else None, (set(), []))
+        found[0].update(reads)
+        found[1].append(key)
     predicates: list[set[str]] = [set() for _ in range(parts)]
     jobs: list[list[JobKey]] = [[] for _ in range(parts)]
-    for key, reads in sorted(footprints.items(), key=lambda item: (-share(item[1]), str(item[0][0]), item[0][1])):
-
-        def cost(i: int) -> tuple[float, float]:
-            grown = share(predicates[i] | reads)
-            return (share(reads - predicates[i]) if grown <= cap else float("inf"), share(predicates[i]))
-
-        chosen = min(range(parts), key=cost)
+    for reads, keys in sorted(clusters.values(), key=lambda c: (-share(c[0]), str(sorted(c[0])))):
+        chosen = min(range(parts), key=lambda i: (share(predicates[i]), i))
         predicates[chosen] |= reads
-        jobs[chosen].append(key)
+        jobs[chosen].extend(keys)
     common = sum(shares.get(p, 0.0) for p in EVERY_GROUP)
-    return [
-        Group(frozenset(p | EVERY_GROUP), tuple(j), share(p) + common)
-        for p, j in zip(predicates, jobs)
-        if j
-    ]
+    return [Group(frozenset(p | EVERY_GROUP), tuple(j), share(p) + common) for p, j in zip(predicates, jobs) if j]
 
 
-def _sized_groups(footprints: Mapping[JobKey, frozenset[str]], files: Sequence[Path], processes: int, budget: int) -> list[Group] | None:
+def _sized_groups(
+    footprints: Mapping[JobKey, frozenset[str]], sizes: Mapping[str, int], total: int, processes: int, budget: int
+) -> list[Group] | None:
     """The fewest groups (a multiple of ``processes``, so the cores stay busy) whose
-    stores, ``processes`` at a time, fit ``budget`` bytes; None if no such plan exists."""
-    shares = predicate_shares(files)
-    size = sum(p.stat().st_size for p in files)
+    stores, ``processes`` at a time, fit ``budget`` bytes, from each predicate's bytes in
+    the data (``sizes``; ``total``: all of them); None if no such plan exists."""
+    shares = {p: n / total for p, n in sizes.items()} if total else {}
     for parts in range(processes, 8 * processes + 1, processes):
         groups = plan_groups(footprints, shares, parts)
-        largest = max((g.share for g in groups), default=0.0) * size * MEMORY_PER_BYTE + CHUNK_BYTES
-        if processes * largest <= budget:
+        # the stores of the largest groups, which may run at the same time
+        largest = sum(sorted((g.share for g in groups), reverse=True)[:processes]) * total * MEMORY_PER_BYTE
+        if largest <= budget:
             return groups
     return None
 
@@ -148,31 +142,64 @@ class _NotSplittable(Exception):
     """The data cannot be picked line by line: validate it the usual way."""
 
 
-def _split_range(path: Path, start: int, end: int, groups: Sequence[Group], outputs: Sequence[Path]) -> None:
-    """Write each group's lines of a byte range of ``path`` to its output file (one pass
-    for every group: a line goes to each group whose predicates hold its predicate)."""
-    wanted: dict[bytes, list[int]] = {}
-    for index, group in enumerate(groups):
-        for predicate in group.predicates:
-            wanted.setdefault(f"<{predicate}>".encode(), []).append(index)
-    handles = [out.open("wb") for out in outputs]
+def _iri_token(token: bytes) -> bool:
+    """Whether ``token`` is one IRI written plainly (no escapes, nothing written against it)."""
+    return token[:1] == b"<" and token[-1:] == b">" and token.count(b"<") == 1 and token.count(b">") == 1 and b"\\" not in token
+
+
+#: the key of the lines whose predicates did not get a file of their own
+OTHER = ""
+#: its key among the split's tokens (a space: never part of a token split on spaces)
+_OTHER_KEY = b" "
+
+
+def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, suffix: str) -> dict[str, tuple[Path, int]]:
+    """Write the lines of a byte range of ``path`` to one file per predicate in ``folder``:
+    each predicate's file and its bytes. Past :data:`PREDICATE_FILES` predicates, the lines
+    of the others share one file (key :data:`OTHER`), which every group loads.
+
+    Lines are split on single spaces. A line whose first two tokens are not plain IRIs
+    (tabs, terms written together, escapes) raises :class:`_NotSplittable` unless it is
+    blank or a comment; so do blank nodes (each load names them anew), quoted triples and
+    integer subtypes (their literals must be kept as written). Once a predicate is known,
+    its lines are not looked at further: pyoxigraph parses each line whole when it loads
+    the file (one triple per line), and refuses what is wrong, which sends the data the usual way."""
+    buckets: dict[bytes, list[bytes]] = {}
+    files: dict[bytes, tuple[str, Path]] = {}
+    handles: dict[bytes, BinaryIO] = {}
     try:
         for chunk in _pieces(path, start, end):
-            if b"_:" in chunk:
-                raise _NotSplittable("blank nodes: each load names them anew")
-            if b"\\u" in chunk or b"\\U" in chunk or b"<<" in chunk or _written_together(chunk):
-                raise _NotSplittable("a line's predicate cannot be read off by whitespace")
-            kept: list[list[bytes]] = [[] for _ in groups]
+            if b"_:" in chunk or b"<<" in chunk:
+                raise _NotSplittable("blank nodes or quoted triples")
+            if may_hold_rewritten(chunk, full_iris=True):
+                raise _NotSplittable("an integer subtype: literals must be kept as written")
             for line in chunk.splitlines(keepends=True):
-                terms = line.split(None, 2)
-                if len(terms) > 1:
-                    for index in wanted.get(terms[1], ()):
-                        kept[index].append(line)
-            for handle, lines in zip(handles, kept):
-                handle.write(b"".join(lines))
+                terms = line.split(b" ", 2)
+                found = buckets.get(terms[1]) if len(terms) > 2 else None
+                if found is None:
+                    if len(terms) > 2 and _iri_token(terms[0]) and _iri_token(terms[1]):
+                        key = terms[1] if len(files) < PREDICATE_FILES else _OTHER_KEY
+                        if key not in files:
+                            name = terms[1][1:-1].decode("utf-8", "replace") if key != _OTHER_KEY else OTHER
+                            files[key] = (name, folder / f"{prefix}-{len(files)}.{suffix}")
+                            buckets[key] = []
+                        found = buckets[terms[1]] = buckets[key]
+                    elif line.strip() and not line.lstrip().startswith(b"#"):
+                        raise _NotSplittable("a line's predicate cannot be read off by spaces")
+                    else:
+                        continue
+                found.append(line)
+            for key, (_, out) in files.items():
+                lines = buckets[key]
+                if lines:
+                    if key not in handles:
+                        handles[key] = out.open("wb")
+                    handles[key].write(b"".join(lines))
+                    lines.clear()
     finally:
-        for handle in handles:
+        for handle in handles.values():
             handle.close()
+    return {name: (out, out.stat().st_size) for key, (name, out) in files.items() if key in handles}
 
 
 def _labels(store: ox.Store, nodes: set[Node]) -> dict[Node, Node]:
@@ -210,40 +237,58 @@ def _task_main(sending: Connection, task: Callable[[], T]) -> None:
         sending.close()
 
 
-def _in_processes(tasks: Sequence[Callable[[], T]], processes: int) -> list[T] | None:
-    """Each task's answer, run in forked processes, at most ``processes`` at a time (a
-    process per task: memory an in-memory store took goes back to the system with it);
-    None as soon as one fails or dies (the others are stopped)."""
-    context = multiprocessing.get_context("fork")
-    waiting = list(enumerate(tasks))
-    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
-    answers: dict[int, T] = {}
-    try:
-        while waiting or running:
-            while waiting and len(running) < processes:
-                index, task = waiting.pop(0)
-                receiving, sending = context.Pipe(duplex=False)
-                process = context.Process(target=_task_main, args=(sending, task), daemon=True)
-                process.start()
-                sending.close()
-                running[receiving] = (index, process)
-            for ready in wait(list(running)):
-                assert isinstance(ready, Connection)
-                index, process = running.pop(ready)
-                try:
-                    status, answer = ready.recv()
-                except (EOFError, OSError):
-                    status, answer = "died", None
-                ready.close()
-                process.join()
-                if status != "ok":
-                    return None
-                answers[index] = answer
-    finally:
-        for _, process in running.values():
+class _Processes:
+    """Tasks run in forked processes, at most ``processes`` at a time, from construction
+    on (a process per task: the memory an in-memory store took goes back to the system
+    with it)."""
+
+    def __init__(self, tasks: Sequence[Callable[[], T]], processes: int) -> None:
+        self._context = multiprocessing.get_context("fork")
+        self._waiting = list(enumerate(tasks))
+        self._count = len(tasks)
+        self._processes = processes
+        self._running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+        self._start()
+
+    def _start(self) -> None:
+        while self._waiting and len(self._running) < self._processes:
+            index, task = self._waiting.pop(0)
+            receiving, sending = self._context.Pipe(duplex=False)
+            process = self._context.Process(target=_task_main, args=(sending, task), daemon=True)
+            process.start()
+            sending.close()
+            self._running[receiving] = (index, process)
+
+    def answers(self) -> list[T] | None:
+        """Each task's answer; None as soon as one fails or dies (the others are stopped)."""
+        found: dict[int, T] = {}
+        try:
+            while self._running:
+                for ready in wait(list(self._running)):
+                    assert isinstance(ready, Connection)
+                    index, process = self._running.pop(ready)
+                    try:
+                        status, answer = ready.recv()
+                    except (EOFError, OSError):
+                        status, answer = "died", None
+                    ready.close()
+                    process.join()
+                    if status != "ok":
+                        return None
+                    found[index] = answer
+                self._start()
+        finally:
+            self.stop()
+        return [found[i] for i in range(self._count)]
+
+    def stop(self) -> None:
+        """Stop what still runs, and start nothing more."""
+        self._waiting.clear()
+        for receiving, (_, process) in list(self._running.items()):
             process.kill()
             process.join()
-    return [answers[i] for i in range(len(tasks))]
+            receiving.close()
+        self._running.clear()
 
 
 def validate_in_groups(
@@ -252,33 +297,48 @@ def validate_in_groups(
     """A whole validation of N-Triples or N-Quads ``files`` in predicate groups, with the
     labels of the reported focus nodes; None when it cannot be done so (see the module).
 
-    Two rounds of processes: each splits a byte range of a file into one file per group
-    (one pass over the data for every group), then each loads and checks a group."""
+    Two rounds of processes: each of the first splits a byte range of a file into one
+    file per predicate (while this process works out what each query reads), then each of
+    the second loads a group's predicates and runs its queries."""
     if processes < 2 or not files or not all(p.is_file() and p.stat().st_size for p in files):
         return None
     formats = [rdf_format_for_path(p) for p in files]
     if any(f is None or f.name not in LINE_FORMATS for f in formats):
         return None
-    footprints = job_predicates(shapes)
-    if not footprints:
-        return None
-    groups = _sized_groups(footprints, files, processes, budget)
-    if groups is None:
-        return None
     with tempfile.TemporaryDirectory(prefix="kg-groups-") as tmp:
-        splits: list[Callable[[], None]] = []
-        inputs: list[list[tuple[Path, str]]] = [[] for _ in groups]
+        splits: list[Callable[[], dict[str, tuple[Path, int]]]] = []
+        bases: list[str] = []
         for n, (path, fmt) in enumerate(zip(files, formats)):
             assert fmt is not None
             for r, (start, end) in enumerate(_ranges(path, processes)):
-                outputs = [Path(tmp) / f"group{g}-file{n}-range{r}.{fmt.extension}" for g in range(len(groups))]
-                for g, out in enumerate(outputs):
-                    inputs[g].append((out, path.resolve().as_uri()))
-                splits.append(partial(_split_range, path, start, end, groups, outputs))
-        if _in_processes(splits, processes) is None:
+                splits.append(partial(_split_range, path, start, end, Path(tmp), f"file{n}-range{r}", fmt.extension))
+                bases.append(path.resolve().as_uri())
+        splitting = _Processes(splits, processes)
+        footprints = job_predicates(shapes)
+        if not footprints:
+            splitting.stop()
+            return None
+        written = splitting.answers()
+        if written is None:
+            return None
+        sizes: dict[str, int] = {}
+        for found in written:
+            for name, (_, size) in found.items():
+                sizes[name] = sizes.get(name, 0) + size
+        groups = _sized_groups(footprints, sizes, sum(sizes.values()), processes, budget)
+        if groups is None:
             return None
         planned = frozenset(footprints)
-        checked = _in_processes([partial(_check_group, g, i, shapes, planned) for g, i in zip(groups, inputs)], processes)
+        checks = []
+        for group in sorted(groups, key=lambda g: -g.share):  # the largest first: the last to end is small
+            inputs = [
+                (out, base)
+                for found, base in zip(written, bases)
+                for name, (out, _) in found.items()
+                if name in group.predicates or name == OTHER
+            ]
+            checks.append(partial(_check_group, group, inputs, shapes, planned))
+        checked = _Processes(checks, processes).answers()
     if checked is None:
         return None
     rows = [row for found, _ in checked for row in found]
