@@ -314,9 +314,13 @@ def validate_in_groups(
                 splits.append(partial(_split_range, path, start, end, Path(tmp), f"file{n}-range{r}", fmt.extension))
                 bases.append(path.resolve().as_uri())
         splitting = _Processes(splits, processes)
-        footprints = job_predicates(shapes)
+        footprints: dict[JobKey, frozenset[str]] | None = None
+        try:
+            footprints = job_predicates(shapes)
+        finally:
+            if not footprints:  # none to group by, or an error: stop splitting
+                splitting.stop()
         if not footprints:
-            splitting.stop()
             return None
         written = splitting.answers()
         if written is None:
