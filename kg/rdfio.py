@@ -28,6 +28,7 @@ __all__ = [
     "mentions_integer_subtypes",
     "parse_file",
     "parse_file_lines",
+    "load_in_graph",
     "quads_to_graph",
     "read_graph",
     "refuse_xml_entities",
@@ -177,21 +178,46 @@ def load_for_validation(
             if native is None or b"_:" not in data:
                 from .shacl.literals import protect_ntriples
 
-                load = store.load if in_memory else store.bulk_load
-                load(protect_ntriples(data), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+                load_in_graph(store, protect_ntriples(data), fmt, base, in_memory=in_memory)
                 if native is not None:
                     native_data = _with_predicates(data, native_predicates) if native_predicates is not None else None
-                    load(data if native_data is None else native_data, format=fmt.oxigraph, base_iri=base, to_graph=native)
+                    load_in_graph(store, data if native_data is None else native_data, fmt, base, native, in_memory=in_memory)
                 return
         if exact:
             quads = ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base)
             store.bulk_extend(_exact_quads(quads, native, native_predicates))
-        elif in_memory:
-            store.load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
         else:
-            store.bulk_load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+            load_in_graph(store, path, fmt, base, in_memory=in_memory)
     except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as exc:
         raise _syntax_error(path, fmt, exc) from None
+
+
+def load_in_graph(
+    store: ox.Store,
+    source: Path | bytes,
+    fmt: RdfFormatInfo,
+    base_iri: str,
+    graph: ox.NamedNode | ox.DefaultGraph | None = None,
+    *,
+    in_memory: bool = False,
+) -> None:
+    """Load a file (or its bytes) into one graph of ``store`` (the default graph unless
+    ``graph``), whatever graphs it names: pyoxigraph's loaders put the quads of a format
+    that names graphs (N-Quads, TriG) in those graphs whatever ``to_graph`` says, so those
+    are read quad by quad. ``in_memory``: the ordinary loader (as fast as the bulk loader in
+    memory, with far less memory at its peak). Parser errors are left to the caller."""
+    target = ox.DefaultGraph() if graph is None else graph
+    if fmt.datasets:
+        quads = ox.parse(source, format=fmt.oxigraph, base_iri=base_iri) if isinstance(source, bytes) else ox.parse(
+            path=str(source), format=fmt.oxigraph, base_iri=base_iri
+        )
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
+        return
+    load = store.load if in_memory else store.bulk_load
+    if isinstance(source, bytes):
+        load(source, format=fmt.oxigraph, base_iri=base_iri, to_graph=target)
+    else:
+        load(path=str(source), format=fmt.oxigraph, base_iri=base_iri, to_graph=target)
 
 
 def _exact_quads(

@@ -98,6 +98,9 @@ def test_a_group_that_dies_leaves_the_file_to_the_usual_way(
         ("escaped IRI", '<http://example.org/id/x> <http://example.org/news#qu\\u006Fte> "x" .\n'),
         ("terms written together", '<http://example.org/id/x><http://example.org/news#quote>"x".\n'),
         ("tabs", '<http://example.org/id/x>\t<http://example.org/news#quote>\t"x" .\n'),
+        # a tab after the subject, and the object an IRI used as a predicate elsewhere
+        ("a tab after the subject", '<http://example.org/id/claim/1>\t<http://example.org/news#x> <http://example.org/news#quote> .\n'),
+        ("a leading space", ' <http://example.org/id/claim/1> <http://example.org/news#quote> "x" .\n'),
         ("an integer subtype", '<http://example.org/id/x> <http://example.org/news#wordCount> "4"^^<http://www.w3.org/2001/XMLSchema#int> .\n'),
     ],
 )
@@ -116,16 +119,74 @@ def test_lines_that_cannot_be_split_go_the_usual_way(
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
 
 
-def test_a_syntax_error_is_named_by_file_and_line(generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ('<http://example.org/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "open .\n', "syntax error"),
+        # a predicate no query reads: its lines are only parsed, and must be
+        ('<http://example.org/id/x> <http://example.org/news#unread> "open .\n', "syntax error"),
+        ("<http://example.org/id/x> <http://example.org/news#unread> <relative> .\n", "absolute IRI"),
+    ],
+)
+def test_a_syntax_error_is_named_by_file_and_line(
+    generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path, line: str, what: str
+) -> None:
     data_file, shapes, _ = generated
     broken = tmp_path / "broken.nt"
     lines = data_file.read_bytes().splitlines(keepends=True)
-    lines.insert(100, b'<http://example.org/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "open .\n')
+    lines.insert(100, line.encode())
     broken.write_bytes(b"".join(lines))
     with pytest.raises(InputError) as caught:
         validate_files([broken], shapes, memory_mb=3072)
     assert large == [None]
-    assert f"{broken}:101" in str(caught.value)
+    assert f"{broken}:101" in str(caught.value) and what in str(caught.value)
+
+
+def test_a_blank_file_among_others_is_named(generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path) -> None:
+    data_file, shapes, _ = generated
+    blank = tmp_path / "blank.nt"
+    blank.write_bytes(b"\n  \n\t\n")
+    with pytest.raises(InputError, match="the file is empty") as caught:
+        validate_files([data_file, blank], shapes, memory_mb=3072)
+    assert large == [None] and str(blank) in str(caught.value)
+
+
+def test_lines_ended_by_carriage_returns_go_the_usual_way(
+    generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without line feeds a file cannot be cut into pieces by lines: the usual loader reads it."""
+    data_file, shapes, expected = generated
+    monkeypatch.setattr(groups, "CHUNK_BYTES", 4096)
+    cr = tmp_path / "cr.nt"
+    cr.write_bytes(data_file.read_bytes().replace(b"\n", b"\r"))
+    report = validate_files([cr], shapes, memory_mb=3072)
+    assert large == [None]
+    assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
+
+
+NQ_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:S a sh:NodeShape ; sh:targetClass ex:Item ; sh:property [ sh:path ex:name ; sh:minCount 1 ] .
+"""
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_quads_in_named_graphs_are_validated(tmp_path: Path, grouped: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SHACL validates one data graph: the quads of every graph of an N-Quads file are merged
+    into it (pyoxigraph's loaders keep them in their own graphs whatever they are told)."""
+    if grouped:
+        monkeypatch.setattr(kg.validate, "EXACT_BYTES", 0)
+    data = tmp_path / "data.nq"
+    data.write_text(
+        "<http://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Item> <http://example.org/g1> .\n"
+        '<http://example.org/b> <http://example.org/name> "b" <http://example.org/g2> .\n'
+        "<http://example.org/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Item> .\n"
+    )
+    report = validate_files([data], Graph().parse(data=NQ_SHAPES, format="turtle"))
+    assert [(r.focus_node, r.constraint_component.rsplit("#", 1)[-1]) for r in report.results] == [
+        ("http://example.org/a", "MinCountConstraintComponent")
+    ]
 
 
 def test_other_formats_and_unbounded_queries_are_not_grouped(generated: tuple[Path, Graph, Graph], tmp_path: Path) -> None:
@@ -171,6 +232,13 @@ def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[
     assert max(g.share for g in two) < 0.8, "two groups split the data"
 
 
+def test_every_group_counts_the_file_of_other_predicates() -> None:
+    """Past PREDICATE_FILES, predicates share one file, which every group loads."""
+    footprints = {(URIRef("http://e/S"), 0): frozenset({"http://e/p"}), (URIRef("http://e/S"), 1): frozenset({"http://e/q"})}
+    found = plan_groups(footprints, {"http://e/p": 0.05, "http://e/q": 0.05, OTHER: 0.9}, 2)
+    assert len(found) == 2 and all(g.share >= 0.95 for g in found)
+
+
 def test_split_files_hold_every_line_by_predicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Comments and blank lines are dropped; past PREDICATE_FILES, predicates share one file."""
     monkeypatch.setattr(groups, "PREDICATE_FILES", 3)
@@ -198,7 +266,7 @@ def test_more_predicates_than_files_give_the_same_results(
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 7])
 def test_byte_ranges_hand_out_every_line_once(tmp_path: Path, parts: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(groups, "CHUNK_BYTES", 16)
+    monkeypatch.setattr(groups, "CHUNK_BYTES", 48)  # more than a line, less than two
     path = tmp_path / "lines.nt"
     text = b"".join(f"<http://e/s{i}> <http://e/p> \"{'x' * (i % 5)}\" .\n".encode() for i in range(40))
     path.write_bytes(text)

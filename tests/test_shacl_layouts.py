@@ -22,6 +22,7 @@ from test_shacl_differential import result_keys
 
 import kg.validate
 from kg.config import load_settings
+from kg.errors import InputError
 from kg.rdfio import mentions_integer_subtypes, to_oxigraph_term
 from kg.shacl.parallel import Twin
 from kg.validate import memory_estimate, validate_files, validate_graph, validate_store
@@ -222,3 +223,21 @@ def test_a_twin_answer_naming_unknown_blank_nodes_is_evaluated_again() -> None:
     assert _same_blank_nodes(store, [{"this": known, "value": ox.Literal("x")}])
     assert not _same_blank_nodes(store, [{"this": known}, {"this": ox.BlankNode()}])
     assert _same_blank_nodes(store, [])
+
+
+def test_shapes_pyshacl_refuses_give_an_input_error(tmp_path: Path) -> None:
+    """A SPARQL constraint on a property shape whose subquery drops ``$this`` cannot be
+    joined with targets (the property shape has none): it goes to pyshacl, which refuses the
+    shapes; the caller gets an InputError saying why, not a traceback."""
+    data = tmp_path / "d.nt"
+    data.write_text(
+        "<http://ex/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://ex/C> .\n<http://ex/a> <http://ex/p> <http://ex/b> .\n"
+    )
+    shapes = Graph().parse(
+        data="""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ;
+            sh:sparql [ sh:select "SELECT $this ?value WHERE { $this $PATH ?value . { SELECT ?value WHERE { ?value ?q ?r } } }" ] ] .""",
+        format="turtle",
+    )
+    with pytest.raises(InputError, match="pre-bound variables must be selected"):
+        validate_files([data], shapes)

@@ -343,12 +343,15 @@ class _Run:
         """A SPARQL constraint as one query joined with the targets when its text allows,
         else a local loop pre-binding one focus node at a time."""
         query, joinable = self.sparql_query(shape, constraint)
+        # raises Unsupported now, while the shape can still go to pyshacl, for a shape
+        # without targets of its own (a SPARQL constraint on a property shape)
+        targets = self.targets(shape)
         if joinable:
             brace = query.index("{")
             head = query[:brace]
             if "*" not in head[_SELECT_HEAD.search(head).end() if _SELECT_HEAD.search(head) else 0 :] and "?this" not in head:
                 head = _SELECT_HEAD.sub(lambda m: m.group(0) + "?this ", head, count=1)
-            joined = f"{head}{{ {self.targets(shape)} {query[brace + 1:]}"
+            joined = f"{head}{{ {targets} {query[brace + 1:]}"
             return _Job(joined, lambda solutions: self._sparql_rows(shape, constraint, solutions, None), self.native_graph)
 
         def each_focus() -> list[_Row]:
@@ -720,9 +723,11 @@ def _merge_pyshacl(report: EngineReport, shapes: ShapesGraph, fallback: list[Sha
         reduced.add(triple)
     # pyshacl raises NotImplementedError for what it does not implement either
     # ($shapesGraph): callers that read shapes files turn it into an error naming them
-    _, graph, _ = pyshacl_validate(
+    _, graph, text = pyshacl_validate(
         data, shacl_graph=reduced, inference="none", abort_on_first=False, allow_warnings=False, meta_shacl=False
     )
+    if not isinstance(graph, Graph):  # pyshacl's ValidationFailure: the shapes break a SHACL rule
+        raise InputError(f"the shapes cannot be used: {' '.join(str(text).split())}")
     root = _report_node(report)
     wanted = set(focus) if focus is not None else None
     for pyreport in graph.subjects(RDF.type, SH.ValidationReport):

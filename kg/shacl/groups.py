@@ -32,8 +32,9 @@ from typing import BinaryIO, TypeVar
 import pyoxigraph as ox
 from rdflib import Graph, Node, URIRef
 
-from ..formats import rdf_format_for_path
+from ..formats import RdfFormatInfo, rdf_format_for_path
 from ..namespaces import RDF, RDFS
+from ..rdfio import load_in_graph
 from .engine import EngineReport, JobKey, job_predicates, report_of_parts, validate_part
 from .literals import may_hold_rewritten
 
@@ -98,7 +99,8 @@ def plan_groups(footprints: Mapping[JobKey, frozenset[str]], shares: Mapping[str
         chosen = min(range(parts), key=lambda i: (share(predicates[i]), i))
         predicates[chosen] |= reads
         jobs[chosen].extend(keys)
-    common = sum(shares.get(p, 0.0) for p in EVERY_GROUP)
+    # every group loads these, and the lines of predicates that did not get a file of their own
+    common = sum(shares.get(p, 0.0) for p in EVERY_GROUP | {OTHER})
     return [Group(frozenset(p | EVERY_GROUP), tuple(j), share(p) + common) for p, j in zip(predicates, jobs) if j]
 
 
@@ -118,6 +120,10 @@ def _sized_groups(
     return None
 
 
+class _NotSplittable(Exception):
+    """The data cannot be picked line by line: validate it the usual way."""
+
+
 def _ranges(path: Path, parts: int) -> list[tuple[int, int]]:
     """``parts`` byte ranges covering the file: a line belongs to the range it starts in."""
     size = path.stat().st_size
@@ -130,16 +136,21 @@ def _pieces(path: Path, start: int, end: int) -> Iterator[bytes]:
         handle.seek(start)
         if start:
             handle.seek(start - 1)
-            handle.readline()  # the line that began before ``start`` is another range's
+            _rest_of_line(handle)  # the line that began before ``start`` is another range's
         while handle.tell() < end:
             chunk = handle.read(min(CHUNK_BYTES, end - handle.tell()))
             if not chunk:
                 return
-            yield chunk + (b"" if chunk.endswith(b"\n") else handle.readline())
+            yield chunk + (b"" if chunk.endswith(b"\n") else _rest_of_line(handle))
 
 
-class _NotSplittable(Exception):
-    """The data cannot be picked line by line: validate it the usual way."""
+def _rest_of_line(handle: BinaryIO) -> bytes:
+    """Up to the next line feed, within :data:`CHUNK_BYTES` (lines ended by a carriage
+    return alone, or longer than that, are not split here)."""
+    rest = handle.readline(CHUNK_BYTES)
+    if rest and not rest.endswith(b"\n") and handle.read(1):
+        raise _NotSplittable("lines not ended by a line feed, or longer than a chunk")
+    return rest
 
 
 def _iri_token(token: bytes) -> bool:
@@ -161,9 +172,10 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
     Lines are split on single spaces. A line whose first two tokens are not plain IRIs
     (tabs, terms written together, escapes) raises :class:`_NotSplittable` unless it is
     blank or a comment; so do blank nodes (each load names them anew), quoted triples and
-    integer subtypes (their literals must be kept as written). Once a predicate is known,
-    its lines are not looked at further: pyoxigraph parses each line whole when it loads
-    the file (one triple per line), and refuses what is wrong, which sends the data the usual way."""
+    integer subtypes (their literals must be kept as written). Past its first two tokens a
+    line is not looked at: pyoxigraph parses each line whole when a group loads or parses
+    the file (every file is read by some group), and refuses what is wrong (one triple per
+    line, a relative IRI...), which sends the data the usual way."""
     buckets: dict[bytes, list[bytes]] = {}
     files: dict[bytes, tuple[str, Path]] = {}
     handles: dict[bytes, BinaryIO] = {}
@@ -175,7 +187,10 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
                 raise _NotSplittable("an integer subtype: literals must be kept as written")
             for line in chunk.splitlines(keepends=True):
                 terms = line.split(b" ", 2)
-                found = buckets.get(terms[1]) if len(terms) > 2 else None
+                # the subject is one IRI followed by a space (not a tab, not the predicate
+                # written against it, no leading space): the second token is the predicate
+                plain = len(terms) > 2 and terms[0].find(b">") + 1 == len(terms[0]) > 2
+                found = buckets.get(terms[1]) if plain else None
                 if found is None:
                     if len(terms) > 2 and _iri_token(terms[0]) and _iri_token(terms[1]):
                         key = terms[1] if len(files) < PREDICATE_FILES else _OTHER_KEY
@@ -202,6 +217,21 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
     return {name: (out, out.stat().st_size) for key, (name, out) in files.items() if key in handles}
 
 
+def _format(path: Path) -> RdfFormatInfo:
+    found = rdf_format_for_path(path)
+    assert found is not None  # the split names its files after their source's format
+    return found
+
+
+def _blank(path: Path) -> bool:
+    """Whether the file holds nothing but whitespace (the usual loader says it is empty)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            if chunk.strip():
+                return False
+    return True
+
+
 def _labels(store: ox.Store, nodes: set[Node]) -> dict[Node, Node]:
     from ..rdfio import to_rdflib_term
 
@@ -215,15 +245,18 @@ def _labels(store: ox.Store, nodes: set[Node]) -> dict[Node, Node]:
     return found
 
 
-def _check_group(group: Group, inputs: Sequence[tuple[Path, str]], shapes: Graph, planned: frozenset[JobKey]) -> tuple[list, dict[Node, Node]]:
+def _check_group(
+    group: Group, inputs: Sequence[tuple[Path, str]], unread: Sequence[tuple[Path, str]], shapes: Graph, planned: frozenset[JobKey]
+) -> tuple[list, dict[Node, Node]]:
     """Load a group's lines (``inputs``: each written file, with the base IRI of the file it
     came from) into an in-memory store and run its jobs: the rows, and the labels of their
-    focus nodes."""
+    focus nodes. ``unread``: files no group loads, parsed here only to find any syntax error."""
+    for path, base in unread:
+        for _ in ox.parse(path=str(path), format=_format(path).oxigraph, base_iri=base):
+            pass
     store = ox.Store()
     for path, base in inputs:
-        fmt = rdf_format_for_path(path)
-        assert fmt is not None
-        store.load(path=str(path), format=fmt.oxigraph, base_iri=base, to_graph=ox.DefaultGraph())
+        load_in_graph(store, path, _format(path), base, in_memory=True)
     rows = validate_part(store, shapes, group.jobs, planned)
     return rows, _labels(store, {row.focus for row in rows})
 
@@ -300,7 +333,7 @@ def validate_in_groups(
     Two rounds of processes: each of the first splits a byte range of a file into one
     file per predicate (while this process works out what each query reads), then each of
     the second loads a group's predicates and runs its queries."""
-    if processes < 2 or not files or not all(p.is_file() and p.stat().st_size for p in files):
+    if processes < 2 or not files or not all(p.is_file() and not _blank(p) for p in files):
         return None
     formats = [rdf_format_for_path(p) for p in files]
     if any(f is None or f.name not in LINE_FORMATS for f in formats):
@@ -333,15 +366,18 @@ def validate_in_groups(
         if groups is None:
             return None
         planned = frozenset(footprints)
+        ordered = sorted(groups, key=lambda g: -g.share)  # the largest first: the last to end is small
+        loaded = frozenset().union(*(g.predicates for g in groups)) | {OTHER}
+        unread = [(out, base) for found, base in zip(written, bases) for name, (out, _) in found.items() if name not in loaded]
         checks = []
-        for group in sorted(groups, key=lambda g: -g.share):  # the largest first: the last to end is small
+        for group in ordered:
             inputs = [
                 (out, base)
                 for found, base in zip(written, bases)
                 for name, (out, _) in found.items()
                 if name in group.predicates or name == OTHER
             ]
-            checks.append(partial(_check_group, group, inputs, shapes, planned))
+            checks.append(partial(_check_group, group, inputs, unread if group is ordered[-1] else [], shapes, planned))
         checked = _Processes(checks, processes).answers()
     if checked is None:
         return None
