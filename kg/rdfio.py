@@ -233,51 +233,27 @@ def _exact_quads(
 
 
 def _with_predicates(data: bytes, predicates: frozenset[str]) -> bytes | None:
-    """The lines of N-Triples or N-Quads text whose predicate is one of ``predicates``;
-    None when a line's predicate cannot be read off its text (escapes in IRIs, quoted
-    triples, a line of another shape), so the caller keeps every line.
+    """The lines of N-Triples or N-Quads text that name one of ``predicates`` anywhere (a
+    superset of those whose predicate it is: a copy with a few more triples answers the
+    same); None when a predicate may be written otherwise (``\\u`` escapes in the text), so
+    the caller keeps every line.
 
-    The pattern allows terms written together (``<a><p>"o".`` is valid N-Triples)."""
-    if b"\\u" in data or b"\\U" in data or b"<<" in data:
+    Each occurrence of a predicate's IRI is found by a byte search and widened to its line
+    (between line feeds: a file whose lines end with a carriage return alone is one line
+    here, kept whole), so nothing depends on how the terms of a line are spaced."""
+    if b"\\u" in data or b"\\U" in data:
         return None
-    wanted = {f"<{p}>".encode() for p in predicates}
-    kept = []
-    if not _written_together(data):
-        # every term is followed by whitespace: a line's second token is its predicate
-        for line in data.splitlines(keepends=True):
-            terms = line.split(None, 2)
-            if len(terms) > 1 and terms[1] in wanted:
-                kept.append(line)
-        return b"".join(kept)
-    read = _SUBJECT_PREDICATE.match
-    for line in data.splitlines(keepends=True):
-        found = read(line)
-        if found is None:
-            if _IGNORED_LINE.match(line) is None:
-                return None
-        elif found.group(1) in wanted:
-            kept.append(line)
-    return b"".join(kept)
-
-
-#: the subject and predicate at the start of an N-Triples or N-Quads line
-_SUBJECT_PREDICATE = re.compile(rb"[ \t]*(?:<[^<>\s]*>|_:[^\s<]+)[ \t]*(<[^<>\s]*>)")
-#: an IRI followed by another term without whitespace
-_IRI_THEN_TERM = re.compile(rb'>(?:[<"]|_:)')
-#: a blank node label followed by another term without whitespace
-_LABEL_THEN_TERM = re.compile(rb"_:[^\s<\"]*[<\"]")
-
-
-def _written_together(data: bytes) -> bool:
-    """Whether some term may be followed by the next one without whitespace (or a
-    literal's text looks so: either way, lines are then read with a pattern)."""
-    if _IRI_THEN_TERM.search(data) is not None:
-        return True
-    return data.find(b"_:") >= 0 and _LABEL_THEN_TERM.search(data) is not None
-
-
-#: a line without a triple: blank, or a comment
-_IGNORED_LINE = re.compile(rb"[ \t]*(?:#.*)?\s*$", re.DOTALL)
+    lines: dict[int, int] = {}
+    for predicate in predicates:
+        token = f"<{predicate}>".encode()
+        at = data.find(token)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end + 1
+            lines[start] = end
+            at = data.find(token, end)
+    return b"".join(data[start : lines[start]] for start in sorted(lines))
 
 
 class _LineReader(io.RawIOBase):
