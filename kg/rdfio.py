@@ -32,6 +32,7 @@ __all__ = [
     "quads_to_graph",
     "read_graph",
     "refuse_xml_entities",
+    "store_label",
     "to_oxigraph_term",
     "to_rdflib_term",
 ]
@@ -218,6 +219,18 @@ def load_in_graph(
         load(source, format=fmt.oxigraph, base_iri=base_iri, to_graph=target)
     else:
         load(path=str(source), format=fmt.oxigraph, base_iri=base_iri, to_graph=target)
+
+
+def store_label(store: ox.Store, node: object) -> URIRef | BNode | Literal | None:
+    """The first ``rdfs:label`` of an IRI in the store's default graph (what reports name a
+    focus node by); None for a blank node or literal, or an IRI without one."""
+    if not isinstance(node, URIRef):
+        return None
+    found = next(iter(store.quads_for_pattern(ox.NamedNode(str(node)), _LABEL, None, ox.DefaultGraph())), None)
+    return to_rdflib_term(found.object) if found is not None else None
+
+
+_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 def _exact_quads(

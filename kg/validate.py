@@ -32,8 +32,8 @@ from .rdfio import (
     mentions_integer_subtypes,
     quads_to_graph,
     read_graph,
+    store_label,
     to_oxigraph_term,
-    to_rdflib_term,
 )
 from .resources import ontology_file, shape_files
 from .shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
@@ -264,14 +264,9 @@ def validate_store(
         return quads_to_graph(ox.Quad(q.subject, q.predicate, restore(q.object)) for q in quads)  # type: ignore[arg-type]
 
     outcome = validate_oxigraph(store, shapes, focus=focus, rdflib_data=data_copy, layout=layout or StoreLayout())
-
-    def label(focus_node: Node) -> Node | None:
-        if not isinstance(focus_node, URIRef):
-            return None
-        found = next(iter(store.quads_for_pattern(ox.NamedNode(str(focus_node)), ox.NamedNode(str(RDFS.label)), None, ox.DefaultGraph())), None)
-        return to_rdflib_term(found.object) if found is not None else None
-
-    return _report(outcome.conforms, outcome.graph, shapes, label, {str(n): e for n, e in outcome.engines.items()})
+    return _report(
+        outcome.conforms, outcome.graph, shapes, lambda focus_node: store_label(store, focus_node), {str(n): e for n, e in outcome.engines.items()}
+    )
 
 
 def validate_change(

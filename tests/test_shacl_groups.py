@@ -91,6 +91,14 @@ def test_a_group_that_dies_leaves_the_file_to_the_usual_way(
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
 
 
+def _with_line(data_file: Path, out: Path, line: str, at: int | None = None) -> Path:
+    """A copy of ``data_file`` with ``line`` inserted before line ``at`` (0-based; the middle by default)."""
+    lines = data_file.read_bytes().splitlines(keepends=True)
+    lines.insert(len(lines) // 2 if at is None else at, line.encode())
+    out.write_bytes(b"".join(lines))
+    return out
+
+
 @pytest.mark.parametrize(
     ("why", "line"),
     [
@@ -108,10 +116,7 @@ def test_lines_that_cannot_be_split_go_the_usual_way(
     generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path, why: str, line: str
 ) -> None:
     data_file, shapes, _ = generated
-    changed = tmp_path / "changed.nt"
-    lines = data_file.read_bytes().splitlines(keepends=True)
-    lines.insert(len(lines) // 2, line.encode())  # in the middle: the second byte range meets it
-    changed.write_bytes(b"".join(lines))
+    changed = _with_line(data_file, tmp_path / "changed.nt", line)  # in the middle: the second byte range meets it
     # rdflib's N-Triples parser refuses terms written together: pyoxigraph reads the file
     _, expected, _ = pyshacl_validate(read_graph([changed]), shacl_graph=shapes, inference="none", allow_warnings=False)
     report = validate_files([changed], shapes, memory_mb=3072)
@@ -132,10 +137,7 @@ def test_a_syntax_error_is_named_by_file_and_line(
     generated: tuple[Path, Graph, Graph], large: list[object], tmp_path: Path, line: str, what: str
 ) -> None:
     data_file, shapes, _ = generated
-    broken = tmp_path / "broken.nt"
-    lines = data_file.read_bytes().splitlines(keepends=True)
-    lines.insert(100, line.encode())
-    broken.write_bytes(b"".join(lines))
+    broken = _with_line(data_file, tmp_path / "broken.nt", line, at=100)
     with pytest.raises(InputError) as caught:
         validate_files([broken], shapes, memory_mb=3072)
     assert large == [None]

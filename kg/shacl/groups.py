@@ -20,27 +20,24 @@ or dies.
 
 from __future__ import annotations
 
-import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import Graph, Node, URIRef
+from rdflib import Graph, Node
 
 from ..formats import RdfFormatInfo, rdf_format_for_path
 from ..namespaces import RDF, RDFS
-from ..rdfio import load_in_graph
+from ..rdfio import load_in_graph, store_label
 from .engine import EngineReport, JobKey, job_predicates, report_of_parts, validate_part
 from .literals import may_hold_rewritten
+from .parallel import ForkedTasks
 
 __all__ = ["Group", "plan_groups", "validate_in_groups"]
-
-T = TypeVar("T")
 
 #: what every group holds: targets and class tests read types and the class hierarchy,
 #: and reports name focus nodes by their labels
@@ -217,12 +214,6 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
     return {name: (out, out.stat().st_size) for key, (name, out) in files.items() if key in handles}
 
 
-def _format(path: Path) -> RdfFormatInfo:
-    found = rdf_format_for_path(path)
-    assert found is not None  # the split names its files after their source's format
-    return found
-
-
 def _blank(path: Path) -> bool:
     """Whether the file holds nothing but whitespace (the usual loader says it is empty)."""
     with path.open("rb") as handle:
@@ -232,96 +223,24 @@ def _blank(path: Path) -> bool:
     return True
 
 
-def _labels(store: ox.Store, nodes: set[Node]) -> dict[Node, Node]:
-    from ..rdfio import to_rdflib_term
-
-    found: dict[Node, Node] = {}
-    label = ox.NamedNode(str(RDFS.label))
-    for node in nodes:
-        if isinstance(node, URIRef):
-            quad = next(iter(store.quads_for_pattern(ox.NamedNode(str(node)), label, None, ox.DefaultGraph())), None)
-            if quad is not None:
-                found[node] = to_rdflib_term(quad.object)
-    return found
+#: a file the split wrote, with the format and base IRI of the file its lines came from
+_Written = tuple[Path, RdfFormatInfo, str]
 
 
 def _check_group(
-    group: Group, inputs: Sequence[tuple[Path, str]], unread: Sequence[tuple[Path, str]], shapes: Graph, planned: frozenset[JobKey]
+    group: Group, inputs: Sequence[_Written], unread: Sequence[_Written], shapes: Graph, planned: frozenset[JobKey]
 ) -> tuple[list, dict[Node, Node]]:
-    """Load a group's lines (``inputs``: each written file, with the base IRI of the file it
-    came from) into an in-memory store and run its jobs: the rows, and the labels of their
-    focus nodes. ``unread``: files no group loads, parsed here only to find any syntax error."""
-    for path, base in unread:
-        for _ in ox.parse(path=str(path), format=_format(path).oxigraph, base_iri=base):
+    """Load a group's lines (``inputs``) into an in-memory store and run its jobs: the
+    rows, and the labels of their focus nodes. ``unread``: files no group loads, parsed
+    here only to find any syntax error."""
+    for path, fmt, base in unread:
+        for _ in ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base):
             pass
     store = ox.Store()
-    for path, base in inputs:
-        load_in_graph(store, path, _format(path), base, in_memory=True)
+    for path, fmt, base in inputs:
+        load_in_graph(store, path, fmt, base, in_memory=True)
     rows = validate_part(store, shapes, group.jobs, planned)
-    return rows, _labels(store, {row.focus for row in rows})
-
-
-def _task_main(sending: Connection, task: Callable[[], T]) -> None:
-    try:
-        sending.send(("ok", task()))
-    except BaseException as exc:  # noqa: BLE001 - reported; the caller validates the usual way
-        sending.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        sending.close()
-
-
-class _Processes:
-    """Tasks run in forked processes, at most ``processes`` at a time, from construction
-    on (a process per task: the memory an in-memory store took goes back to the system
-    with it)."""
-
-    def __init__(self, tasks: Sequence[Callable[[], T]], processes: int) -> None:
-        self._context = multiprocessing.get_context("fork")
-        self._waiting = list(enumerate(tasks))
-        self._count = len(tasks)
-        self._processes = processes
-        self._running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
-        self._start()
-
-    def _start(self) -> None:
-        while self._waiting and len(self._running) < self._processes:
-            index, task = self._waiting.pop(0)
-            receiving, sending = self._context.Pipe(duplex=False)
-            process = self._context.Process(target=_task_main, args=(sending, task), daemon=True)
-            process.start()
-            sending.close()
-            self._running[receiving] = (index, process)
-
-    def answers(self) -> list[T] | None:
-        """Each task's answer; None as soon as one fails or dies (the others are stopped)."""
-        found: dict[int, T] = {}
-        try:
-            while self._running:
-                for ready in wait(list(self._running)):
-                    assert isinstance(ready, Connection)
-                    index, process = self._running.pop(ready)
-                    try:
-                        status, answer = ready.recv()
-                    except (EOFError, OSError):
-                        status, answer = "died", None
-                    ready.close()
-                    process.join()
-                    if status != "ok":
-                        return None
-                    found[index] = answer
-                self._start()
-        finally:
-            self.stop()
-        return [found[i] for i in range(self._count)]
-
-    def stop(self) -> None:
-        """Stop what still runs, and start nothing more."""
-        self._waiting.clear()
-        for receiving, (_, process) in list(self._running.items()):
-            process.kill()
-            process.join()
-            receiving.close()
-        self._running.clear()
+    return rows, {node: label for node in {row.focus for row in rows} if (label := store_label(store, node)) is not None}
 
 
 def validate_in_groups(
@@ -340,13 +259,13 @@ def validate_in_groups(
         return None
     with tempfile.TemporaryDirectory(prefix="kg-groups-") as tmp:
         splits: list[Callable[[], dict[str, tuple[Path, int]]]] = []
-        bases: list[str] = []
+        sources: list[tuple[RdfFormatInfo, str]] = []  # of each split: the format and base IRI
         for n, (path, fmt) in enumerate(zip(files, formats)):
             assert fmt is not None
             for r, (start, end) in enumerate(_ranges(path, processes)):
                 splits.append(partial(_split_range, path, start, end, Path(tmp), f"file{n}-range{r}", fmt.extension))
-                bases.append(path.resolve().as_uri())
-        splitting = _Processes(splits, processes)
+                sources.append((fmt, path.resolve().as_uri()))
+        splitting = ForkedTasks(splits, processes)
         footprints: dict[JobKey, frozenset[str]] | None = None
         try:
             footprints = job_predicates(shapes)
@@ -367,18 +286,14 @@ def validate_in_groups(
             return None
         planned = frozenset(footprints)
         ordered = sorted(groups, key=lambda g: -g.share)  # the largest first: the last to end is small
+        files_of = [(name, (out, fmt, base)) for found, (fmt, base) in zip(written, sources) for name, (out, _) in found.items()]
         loaded = frozenset().union(*(g.predicates for g in groups)) | {OTHER}
-        unread = [(out, base) for found, base in zip(written, bases) for name, (out, _) in found.items() if name not in loaded]
+        unread = [one for name, one in files_of if name not in loaded]
         checks = []
         for group in ordered:
-            inputs = [
-                (out, base)
-                for found, base in zip(written, bases)
-                for name, (out, _) in found.items()
-                if name in group.predicates or name == OTHER
-            ]
+            inputs = [one for name, one in files_of if name in group.predicates or name == OTHER]
             checks.append(partial(_check_group, group, inputs, unread if group is ordered[-1] else [], shapes, planned))
-        checked = _Processes(checks, processes).answers()
+        checked = ForkedTasks(checks, processes).answers()
     if checked is None:
         return None
     rows = [row for found, _ in checked for row in found]

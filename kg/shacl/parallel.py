@@ -4,22 +4,26 @@ pyoxigraph keeps the GIL while it evaluates a query, so threads do not overlap; 
 do. An on-disk store is opened read-only by worker processes, each answering query texts
 with plain solution dictionaries (pyoxigraph terms pickle). An in-memory store cannot be
 shared: a :class:`Twin` process builds its own copy at the same time as this one and
-answers its share of the queries.
+answers its share of the queries. :class:`ForkedTasks` runs other work (splitting files,
+checking groups of queries on stores of their own) in forked processes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
-__all__ = ["GraphQuery", "Solutions", "Twin", "select", "twin_available", "worker_pool"]
+__all__ = ["ForkedTasks", "GraphQuery", "Solutions", "Twin", "select", "twin_available", "worker_pool"]
+
+T = TypeVar("T")
 
 #: a query text and the graph it reads instead of the default graph
 GraphQuery = tuple[str, str | None]
@@ -141,3 +145,67 @@ class Twin:
             sending.send(("error", repr(exc)))
         finally:
             sending.close()
+
+
+def _task_main(sending: Connection, task: Callable[[], T]) -> None:
+    try:
+        sending.send(("ok", task()))
+    except BaseException as exc:  # noqa: BLE001 - reported; the caller validates the usual way
+        sending.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        sending.close()
+
+
+class ForkedTasks:
+    """Tasks run in forked processes, at most ``processes`` at a time, from construction
+    on (a process per task: the memory a task's in-memory store took goes back to the
+    system with it). A task that raises or dies makes :meth:`answers` None: the caller
+    does the work another way."""
+
+    def __init__(self, tasks: Sequence[Callable[[], T]], processes: int) -> None:
+        self._context = multiprocessing.get_context("fork")
+        self._waiting = list(enumerate(tasks))
+        self._count = len(tasks)
+        self._processes = processes
+        self._running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+        self._start()
+
+    def _start(self) -> None:
+        while self._waiting and len(self._running) < self._processes:
+            index, task = self._waiting.pop(0)
+            receiving, sending = self._context.Pipe(duplex=False)
+            process = self._context.Process(target=_task_main, args=(sending, task), daemon=True)
+            process.start()
+            sending.close()
+            self._running[receiving] = (index, process)
+
+    def answers(self) -> list[T] | None:
+        """Each task's answer; None as soon as one fails or dies (the others are stopped)."""
+        found: dict[int, T] = {}
+        try:
+            while self._running:
+                for ready in wait(list(self._running)):
+                    assert isinstance(ready, Connection)
+                    index, process = self._running.pop(ready)
+                    try:
+                        status, answer = ready.recv()
+                    except (EOFError, OSError):
+                        status, answer = "died", None
+                    ready.close()
+                    process.join()
+                    if status != "ok":
+                        return None
+                    found[index] = answer
+                self._start()
+        finally:
+            self.stop()
+        return [found[i] for i in range(self._count)]
+
+    def stop(self) -> None:
+        """Stop what still runs, and start nothing more."""
+        self._waiting.clear()
+        for receiving, (_, process) in list(self._running.items()):
+            process.kill()
+            process.join()
+            receiving.close()
+        self._running.clear()
