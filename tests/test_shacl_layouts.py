@@ -72,6 +72,36 @@ def test_set_at_a_time_forms_give_pyshacls_results() -> None:
     assert not any(r.focus_node.endswith("/other") for r in ours.results)
 
 
+def test_grouped_counts_count_distinct_values_on_longer_paths() -> None:
+    """The grouped sh:maxCount counts rows only on a one-step path; a sequence path can
+    reach one value by two routes, which must count once (as pyshacl counts)."""
+    shapes = Graph().parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ex: <http://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Item ;
+            sh:property [ sh:path ( ex:part ex:tag ) ; sh:maxCount 2 ] ;
+            sh:property [ sh:path ex:tag ; sh:maxCount 2 ] .
+        """,
+        format="turtle",
+    )
+    data = Graph().parse(
+        data="""
+        @prefix ex: <http://example.org/> .
+        ex:twice a ex:Item ; ex:part ex:p1 , ex:p2 , ex:p3 .
+        ex:p1 ex:tag ex:a . ex:p2 ex:tag ex:a , ex:b . ex:p3 ex:tag ex:b .
+        ex:thrice a ex:Item ; ex:part ex:p4 ; ex:tag ex:a , ex:b , ex:c .
+        ex:p4 ex:tag ex:a , ex:b , ex:c .
+        """,
+        format="turtle",
+    )
+    _, expected, _ = pyshacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=False)
+    ours = validate_graph(data, shapes)
+    assert set(ours.engines.values()) == {"sparql"}
+    assert result_keys(ours.graph, shapes) == result_keys(expected, shapes)
+    assert sorted(r.focus_node.rsplit("/", 1)[-1] for r in ours.results) == ["thrice", "thrice"]
+
+
 def test_checking_named_focus_nodes_finds_the_same_as_checking_all() -> None:
     """The per-node forms (a focus list, as a change is checked) and the set-at-a-time
     forms (every focus node) agree, node by node."""
