@@ -17,7 +17,7 @@ from test_shacl_differential import result_keys
 
 from kg.rdfio import _with_predicates, load_for_validation
 from kg.shacl import native_predicates
-from kg.shacl.footprint import Unbounded, query_predicates
+from kg.shacl.footprint import Unbounded, query_predicates, query_reads
 from kg.validate import validate_files
 
 EX = "http://example.org/"
@@ -52,6 +52,32 @@ SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 )
 def test_the_predicates_a_query_reads(query: str, expected: set[str]) -> None:
     assert query_predicates(query) == {p if p.startswith(RDF) else EX + p for p in expected}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this a ex:A ; ex:p [ a ex:B ] FILTER NOT EXISTS { ?this a ex:C } }", {"A", "B", "C"}),
+        (f"PREFIX ex: <http://example.org/> SELECT ?this WHERE {{ ?this <{RDF_TYPE}> ex:A , ex:B }}", {"A", "B"}),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { { SELECT ?this WHERE { ?this a ex:A } } }", {"A"}),
+        # rdf:type named as a value, not as a predicate, reads no type triple
+        (f"PREFIX ex: <http://example.org/> SELECT ?this WHERE {{ ?this ex:p <{RDF_TYPE}> }}", set()),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:p ?v }", set()),
+        # any class
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this a ?class }", None),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { VALUES ?c { ex:A } ?this a ?c }", None),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ex:p/a ex:A }", None),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this ^a ex:A }", None),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this (a|ex:p) ex:A }", None),
+        ("PREFIX ex: <http://example.org/> SELECT ?this WHERE { ?this a \"A\" }", None),
+        (f"PREFIX ex: <http://example.org/> SELECT ?this WHERE {{ ?this ex:p ?v FILTER (?v = <{RDF_TYPE}>) }}", None),
+    ],
+)
+def test_the_classes_whose_type_triples_a_query_reads(query: str, expected: set[str] | None) -> None:
+    """Type triples are split by class: a query reads those of the classes its type
+    patterns name, and those of any class when rdf:type is read otherwise."""
+    classes = query_reads(query).classes
+    assert classes == (None if expected is None else {EX + c for c in expected})
 
 
 @pytest.mark.parametrize(

@@ -12,16 +12,29 @@ from pathlib import Path
 
 import pytest
 from pyshacl import validate as pyshacl_validate
-from rdflib import RDFS, Graph, URIRef
+from rdflib import RDF, RDFS, Graph, URIRef
 from test_shacl_differential import result_keys
 
 import kg.shacl.groups as groups
 import kg.validate
 from kg.errors import InputError
 from kg.rdfio import read_graph
-from kg.shacl.engine import job_predicates
-from kg.shacl.groups import EVERY_GROUP, OTHER, _pieces, _ranges, _split_range, plan_groups, validate_in_groups
+from kg.shacl.engine import job_reads
+from kg.shacl.footprint import Reads
+from kg.shacl.groups import (
+    EVERY_GROUP,
+    OTHER,
+    _pieces,
+    _ranges,
+    _split_range,
+    footprints_of,
+    plan_groups,
+    type_key,
+    validate_in_groups,
+)
 from kg.validate import validate_files
+
+EX = "http://example.org/news#"
 
 SPARQL_ANY_PREDICATE = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -197,7 +210,7 @@ def test_other_formats_and_unbounded_queries_are_not_grouped(generated: tuple[Pa
     Graph().parse(data_file).serialize(turtle, format="turtle")
     assert validate_in_groups([turtle], shapes, processes=2, budget=3 * 1024**3) is None
     assert validate_in_groups([data_file], shapes, processes=1, budget=3 * 1024**3) is None
-    assert job_predicates(Graph().parse(data=SPARQL_ANY_PREDICATE, format="turtle")) is None
+    assert job_reads(Graph().parse(data=SPARQL_ANY_PREDICATE, format="turtle")) is None
     # a triple term: its inner triple's predicate is not the line's
     term = tmp_path / "term.nt"
     term.write_bytes(data_file.read_bytes() + b'<http://example.org/id/x> <http://example.org/news#about> <<( <http://example.org/id/x> <http://example.org/news#quote> "x" )>> .\n')
@@ -210,13 +223,17 @@ def _split(path: Path, folder: Path, parts: int = 2) -> list[dict[str, tuple[Pat
 
 def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[Path, Graph, Graph], tmp_path: Path) -> None:
     data_file, shapes, _ = generated
-    footprints = job_predicates(shapes)
-    assert footprints is not None and len(footprints) > 20
+    reads = job_reads(shapes)
+    assert reads is not None and len(reads) > 20
     sizes: dict[str, int] = {}
     for written in _split(data_file, tmp_path):
         for name, (_, size) in written.items():
             sizes[name] = sizes.get(name, 0) + size
-    assert sum(sizes.values()) == data_file.stat().st_size, "every line went to its predicate's file"
+    assert sum(sizes.values()) == data_file.stat().st_size, "every line went to its predicate's or class's file"
+    assert type_key(EX + "Claim") in sizes and str(RDF.type) not in sizes, "type triples split by class"
+    data = Graph().parse(data_file)
+    hierarchy = [(str(s), str(o)) for s, o in data.subject_objects(RDFS.subClassOf)]
+    footprints = footprints_of(reads, sizes, hierarchy)
     total = sum(sizes.values())
     shares = {p: n / total for p, n in sizes.items()}
     for parts in (1, 2, 5):
@@ -228,10 +245,53 @@ def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[
             assert EVERY_GROUP <= group.predicates
             assert all(footprints[key] <= group.predicates for key in group.jobs)
         # jobs reading one predicate share a group: no predicate is loaded twice
-        data_predicates = [p for group in found for p in group.predicates if p in sizes and p not in EVERY_GROUP]
+        data_predicates = [p for group in found for p in group.predicates if p in sizes and p not in EVERY_GROUP and " " not in p]
         assert len(data_predicates) == len(set(data_predicates))
     two = plan_groups(footprints, shares, 2)
     assert max(g.share for g in two) < 0.8, "two groups split the data"
+    # a job of the document shape reads the type triples of the subclasses of ex:Document
+    # (the data types no node as ex:Document itself), and not those of claims
+    (document_job,) = [key for key in reads if str(key[0]).endswith("DocumentShape") and EX + "language" in reads[key].predicates]
+    assert {type_key(EX + c) for c in ("NewsArticle", "PressRelease")} <= footprints[document_job]
+    assert type_key(EX + "Claim") not in footprints[document_job]
+
+
+def test_footprints_follow_the_class_hierarchy() -> None:
+    """A job reads the type files of its classes and of every class below them (through
+    cycles too); a job reading any class reads every type file."""
+    shape = URIRef("http://e/S")
+    reads = {
+        (shape, 0): Reads(frozenset({"http://e/p"}), frozenset({"http://e/A"})),
+        (shape, 1): Reads(frozenset({"http://e/q"}), None),
+        (shape, 2): Reads(frozenset({"http://e/r"}), frozenset()),
+    }
+    names = [type_key(f"http://e/{c}") for c in "ABCDX"] + ["http://e/p"]
+    pairs = [("http://e/B", "http://e/A"), ("http://e/C", "http://e/B"), ("http://e/A", "http://e/C"), ("http://e/A", "http://e/X")]
+    found = footprints_of(reads, names, pairs)
+    assert found[(shape, 0)] == {"http://e/p"} | {type_key(f"http://e/{c}") for c in "ABC"}
+    assert found[(shape, 1)] == {"http://e/q"} | {n for n in names if " " in n}
+    assert found[(shape, 2)] == {"http://e/r"}
+
+
+def test_type_lines_are_split_by_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past CLASS_FILES classes, and for objects that are not one plain IRI, type lines go
+    to the file of rdf:type, which every group loads."""
+    monkeypatch.setattr(groups, "CLASS_FILES", 2)
+    path = tmp_path / "types.nt"
+    lines = [f"<http://e/s{i}> <{RDF.type}> <http://e/C{i % 4}> .\n".encode() for i in range(20)]
+    odd = [f'<http://e/t> <{RDF.type}> "C0" .\n'.encode(), f"<http://e/u> <{RDF.type}> <http://e/C0>.\n".encode()]
+    path.write_bytes(b"".join(lines + odd))
+    files: dict[str, list[bytes]] = {}
+    for written in _split(path, tmp_path, parts=2):
+        assert len([name for name in written if name != str(RDF.type)]) == 2, "a limit per byte range"
+        for name, (out, _) in written.items():
+            files.setdefault(name, []).extend(out.read_bytes().splitlines(keepends=True))
+    assert sorted(line for found in files.values() for line in found) == sorted(lines + odd)
+    by_class = {name for name in files if name != str(RDF.type)}
+    assert by_class <= {type_key(f"http://e/C{i}") for i in range(4)}
+    for name in by_class:
+        assert all(line.split()[2] == f"<{name.split(' ', 1)[1]}>".encode() for line in files[name])
+    assert set(odd) <= set(files[str(RDF.type)])
 
 
 def test_every_group_counts_the_file_of_other_predicates() -> None:

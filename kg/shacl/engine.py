@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..namespaces import OWL, RDF, RDFS, SH
 from ..rdfio import to_rdflib_term
 from .compiler import Check, Compiler, Unsupported, term_sparql
-from .footprint import Unbounded, query_predicates
+from .footprint import Reads, Unbounded, query_predicates, query_reads
 from .literals import restore
 from .messages import default_message, fill_template
 from .model import Constraint, Shape, ShapesGraph
@@ -39,7 +39,7 @@ __all__ = [
     "ENGINE_SPARQL",
     "EngineReport",
     "JobKey",
-    "job_predicates",
+    "job_reads",
     "native_predicates",
     "report_of_parts",
     "twin_plan",
@@ -497,24 +497,26 @@ def native_predicates(shapes_graph: Graph, shapes_graph_name: str | None = None)
 JobKey = tuple[Node, int]
 
 
-def job_predicates(shapes_graph: Graph) -> dict[JobKey, frozenset[str]] | None:
+def job_reads(shapes_graph: Graph) -> dict[JobKey, Reads] | None:
     """What each job of a whole validation reads: every IRI its query names, its shape's
-    targets included (a superset of the predicates, :func:`~kg.shacl.footprint.query_predicates`).
-    None when the jobs cannot be split by what they read: some job can read any predicate,
-    or a shape is left to pyshacl (which reads the whole data).
+    targets included (a superset of the predicates), and the classes of the type triples
+    it reads (:func:`~kg.shacl.footprint.query_reads`). None when the jobs cannot be split
+    by what they read: some job can read any predicate, or a shape is left to pyshacl
+    (which reads the whole data).
 
     Planned on an empty store: on data, a shape may have no focus nodes (its jobs are then
-    skipped) and a class's subclasses are listed, neither of which changes the predicates."""
+    skipped) and a class's subclasses are listed (the type triples of a class are read
+    with those of its subclasses), neither of which changes the predicates."""
     shapes = ShapesGraph(shapes_graph)
     if shapes.has_sparql_targets():
         return None
     run = _Run(_EMPTY, shapes, None)
-    found: dict[JobKey, frozenset[str]] = {}
+    found: dict[JobKey, Reads] = {}
     try:
         for shape in shapes.targeted():
-            targets = query_predicates(f"SELECT * WHERE {{ {run.targets(shape)} }}")
+            targets = query_reads(f"SELECT * WHERE {{ {run.targets(shape)} }}")
             for index, job in enumerate(_jobs(run, shape)):
-                found[(shape.node, index)] = targets | query_predicates(job.query or job.reads or "")
+                found[(shape.node, index)] = targets | query_reads(job.query or job.reads or "")
     except (Unsupported, Unbounded):
         return None
     return found
@@ -522,7 +524,7 @@ def job_predicates(shapes_graph: Graph) -> dict[JobKey, frozenset[str]] | None:
 
 def validate_part(store: ox.Store, shapes_graph: Graph, keys: Collection[JobKey], planned: Collection[JobKey]) -> list[_Row]:
     """The result rows of the jobs ``keys`` names, over ``store`` (which holds at least
-    what they read, :func:`job_predicates`): one part of a whole validation whose parts are
+    what they read, :func:`job_reads`): one part of a whole validation whose parts are
     checked on different stores (:mod:`kg.shacl.groups`). Raises :class:`Unsupported` when
     this store plans a shape otherwise than ``planned`` (every job of the whole validation)
     says: the parts could not be matched."""

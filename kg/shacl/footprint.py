@@ -12,15 +12,16 @@ parse — means the whole data.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import partial
 
-from rdflib import URIRef, Variable
+from rdflib import RDF, URIRef, Variable
 from rdflib.paths import MulPath, NegatedPath, Path, ZeroOrMore, ZeroOrOne
 from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-__all__ = ["Unbounded", "query_predicates"]
+__all__ = ["Reads", "Unbounded", "query_predicates", "query_reads"]
 
 #: patterns that read graphs other than the default one, or another endpoint
 _OTHER_GRAPHS = frozenset({"GraphGraphPattern", "ServiceGraphPattern"})
@@ -30,13 +31,35 @@ class Unbounded(Exception):
     """The query can read triples of any predicate."""
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What a query can read: the triples of ``predicates`` (every IRI it names, a
+    superset), and of the ``rdf:type`` triples those whose class is in ``classes`` (None:
+    any class, as a variable class or a path through ``rdf:type`` reads)."""
+
+    predicates: frozenset[str]
+    classes: frozenset[str] | None
+
+    def __or__(self, other: Reads) -> Reads:
+        classes = None if self.classes is None or other.classes is None else self.classes | other.classes
+        return Reads(self.predicates | other.predicates, classes)
+
+
 def query_predicates(query: str) -> frozenset[str]:
     """Every IRI ``query`` names, which includes each predicate its patterns can match;
-    :class:`Unbounded` when a pattern can match any predicate.
+    :class:`Unbounded` when a pattern can match any predicate (:func:`query_reads`)."""
+    return query_reads(query).predicates
+
+
+def query_reads(query: str) -> Reads:
+    """What ``query`` can read (:class:`Reads`); :class:`Unbounded` when a pattern can
+    match any predicate.
 
     The parse tree is read, not rdflib's algebra: translating it drops filters nested in
     ``EXISTS`` groups. Every IRI counts (a superset of the predicates: a copy with a few
-    more triples answers the same)."""
+    more triples answers the same). The classes are the objects of the patterns whose
+    predicate is ``rdf:type`` alone; ``rdf:type`` with any other object, or inside a
+    longer path, reads every class."""
     try:
         parsed = parseQuery(query)
         prologue = translatePrologue(parsed[0], None)
@@ -48,7 +71,76 @@ def query_predicates(query: str) -> frozenset[str]:
         raise Unbounded("the query names its own dataset (FROM)")
     found: set[str] = set()
     _walk(tree, found)
-    return frozenset(found)
+    return Reads(frozenset(found), _classes(tree))
+
+
+def _classes(tree: object) -> frozenset[str] | None:
+    """The objects of the ``rdf:type`` patterns of a parse tree; None when some pattern can
+    read a type triple of any class, or when ``rdf:type`` occurs anywhere else than in a
+    pattern (a filter comparing a variable predicate with it, a place this reading does
+    not know): only what is understood is bounded."""
+    classes: set[str] = set()
+    seen = 0
+    for triple in _triples(tree):
+        subject, predicate, object_ = triple
+        seen += _type_count(subject) + _type_count(object_)
+        named = _type_count(predicate)
+        if not named:
+            continue
+        if named > 1 or _plain_iri(predicate) != RDF.type or not isinstance(object_, URIRef):
+            return None
+        classes.add(str(object_))
+        seen += 1
+    return frozenset(classes) if seen == _type_count(tree) else None
+
+
+def _triples(node: object) -> list[tuple[object, object, object]]:
+    """Every (subject, predicate, object) pattern of the parse tree, nested groups included."""
+    found: list[tuple[object, object, object]] = []
+    if isinstance(node, CompValue):
+        for triples in dict.get(node, "triples") or ():
+            terms = list(triples)
+            found.extend(zip(terms[0::3], terms[1::3], terms[2::3]))
+        for key, value in node.items():
+            if key != "_vars":
+                found.extend(_triples(value))
+    elif isinstance(node, dict):
+        for value in node.values():
+            found.extend(_triples(value))
+    elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        for value in node:  # type: ignore[attr-defined]
+            found.extend(_triples(value))
+    return found
+
+
+def _plain_iri(path: object) -> object:
+    """The IRI a predicate is when it is one IRI (no path operator); else the path itself."""
+    while isinstance(path, CompValue) and path.name in ("PathAlternative", "PathSequence", "PathElt"):
+        parts = dict.get(path, "part")
+        if path.name == "PathElt":
+            if dict.get(path, "mod"):
+                return path
+            path = parts
+        elif isinstance(parts, list) and len(parts) == 1:
+            path = parts[0]
+        else:
+            return path
+    return path
+
+
+def _type_count(node: object) -> int:
+    """How many times ``rdf:type`` occurs in a part of the parse tree."""
+    if isinstance(node, URIRef):
+        return int(node == RDF.type)
+    if isinstance(node, CompValue):
+        return sum(_type_count(v) for k, v in node.items() if k != "_vars")
+    if isinstance(node, Path):
+        return sum(_type_count(v) for v in vars(node).values())
+    if isinstance(node, dict):
+        return sum(_type_count(v) for v in node.values())
+    if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        return sum(_type_count(v) for v in node)  # type: ignore[attr-defined, misc]
+    return 0
 
 
 #: an absolute IRI starts with a scheme

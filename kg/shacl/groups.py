@@ -4,11 +4,13 @@ Data too large to hold in memory went to an on-disk store: bulk-loaded (as long 
 load alone), compacted, then queried. But each compiled job reads a few predicates
 (:func:`~kg.shacl.engine.job_predicates`). Two processes split the files into one file
 per predicate, in one pass; the jobs are packed into groups of about even size; then a
-process per group loads the files of its predicates — with every ``rdf:type``,
-``rdfs:subClassOf`` and ``rdfs:label`` triple, which targets, class tests and labels
-read — into an in-memory store (three times less CPU per triple than the bulk loader)
-and runs its jobs there. At most one group per core runs at a time; groups are sized so
-that those running fit the memory budget.
+process per group loads the files of its predicates — with every ``rdfs:subClassOf``
+and ``rdfs:label`` triple, which class tests and labels read, and the ``rdf:type``
+triples of the classes its jobs read (type triples are split by class, and a class
+is read with its subclasses) — into an in-memory store (three times less CPU per
+triple than the bulk loader) and runs its jobs there. At most one group per core runs
+at a time; groups are sized so that those running fit the memory budget, and a job
+goes where what it reads adds least (jobs of one class share its type triples).
 
 Whatever does not fit the scheme makes :func:`validate_in_groups` answer None, and the
 caller validates the usual way: blank nodes (each load names them anew, so two groups
@@ -21,7 +23,7 @@ or dies.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -33,15 +35,24 @@ from rdflib import Graph, Node
 from ..formats import RdfFormatInfo, rdf_format_for_path
 from ..namespaces import RDF, RDFS
 from ..rdfio import load_in_graph, store_label
-from .engine import EngineReport, JobKey, job_predicates, report_of_parts, validate_part
+from .engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
+from .footprint import Reads
 from .literals import may_hold_rewritten
 from .parallel import ForkedTasks
 
 __all__ = ["Group", "plan_groups", "validate_in_groups"]
 
-#: what every group holds: targets and class tests read types and the class hierarchy,
-#: and reports name focus nodes by their labels
+#: what every group holds: the class hierarchy (which the compiled queries list a class's
+#: subclasses from), the labels reports name focus nodes by, and the type triples not
+#: split by class (an object that is not one plain IRI, classes past :data:`CLASS_FILES`)
 EVERY_GROUP = frozenset({str(RDF.type), str(RDFS.subClassOf), str(RDFS.label)})
+#: how many classes get a file of their type triples per byte range
+CLASS_FILES = 100
+#: a job's checks take about this share of the time loading what it reads takes, and
+#: :data:`JOB_WEIGHT` of loading the whole data more (at 10M on two cores: 32 s to load
+#: the data in groups; each job about 5 s per whole data its triples make, and 0.1 s)
+CHECK_WEIGHT = 0.15
+JOB_WEIGHT = 0.003
 #: how much of a file a process reads at a time
 CHUNK_BYTES = 64 * 1024 * 1024
 #: memory of an in-memory store per byte of the N-Triples it holds (measured: 614 MB → 2.1 GB)
@@ -60,14 +71,37 @@ class Group:
     jobs: tuple[JobKey, ...]
     #: the estimated share of the data's triples the group loads (with :data:`EVERY_GROUP`)
     share: float
+    #: the estimated time it takes, in times of loading the whole data (see :data:`CHECK_WEIGHT`)
+    time: float = 0.0
 
 
-def plan_groups(footprints: Mapping[JobKey, frozenset[str]], shares: Mapping[str, float], parts: int) -> list[Group]:
-    """The jobs packed into at most ``parts`` groups of about even shares of the data.
+def type_key(klass: str) -> str:
+    """The name of the file of the type triples of ``klass`` (a space: in no IRI)."""
+    return f"{RDF.type} {klass}"
 
-    Jobs that read a common predicate (other than those every group holds) stay in one
-    group, so no predicate is loaded twice; these clusters go largest first to the group
-    holding least so far."""
+
+def _shared(key: str) -> bool:
+    """Whether several groups may load ``key``'s file: those every group loads, and the
+    type triples of a class (which the jobs of many groups may read)."""
+    return key in EVERY_GROUP or key.startswith(_TYPE_PREFIX)
+
+
+_TYPE_PREFIX = type_key("")
+
+
+def plan_groups(
+    footprints: Mapping[JobKey, frozenset[str]], shares: Mapping[str, float], parts: int, *, cores: int = 2, limit: float = float("inf")
+) -> list[Group]:
+    """The jobs packed into at most ``parts`` groups, checked ``cores`` at a time, the
+    ``cores`` largest holding at most ``limit`` of the data together (memory).
+
+    Jobs that read a common predicate (other than those several groups may load: see
+    :func:`_shared`) stay in one group, so no predicate is loaded twice. These clusters go
+    largest first to the group that holds least once they are added; then single
+    clusters move to another group while that brings the largest groups under ``limit``
+    or shortens the run (:func:`_makespan` of the groups' estimated times, then their
+    sum): a cluster reading the type triples of a class costs a group that holds them
+    already nothing more to load."""
 
     def share(predicates: frozenset[str] | set[str]) -> float:
         return sum(shares.get(p, 0.0) for p in predicates if p not in EVERY_GROUP)
@@ -81,24 +115,84 @@ def plan_groups(footprints: Mapping[JobKey, frozenset[str]], shares: Mapping[str
             p = parent[p]
         return p
 
-    linked = {key: sorted(p for p in reads if p in shares and p not in EVERY_GROUP) for key, reads in footprints.items()}
-    for reads in linked.values():
-        for p in reads[1:]:
-            parent[root(p)] = root(reads[0])
-    clusters: dict[str | None, tuple[set[str], list[JobKey]]] = {}
+    linked = {key: sorted(p for p in reads if p in shares and not _shared(p)) for key, reads in footprints.items()}
+    for own in linked.values():
+        for p in own[1:]:
+            parent[root(p)] = root(own[0])
+    found: dict[str | None, tuple[set[str], list[JobKey]]] = {}
     for key, reads in footprints.items():
-        found = clusters.setdefault(root(linked[key][0]) if linked[key] else None, (set(), []))
-        found[0].update(reads)
-        found[1].append(key)
-    predicates: list[set[str]] = [set() for _ in range(parts)]
-    jobs: list[list[JobKey]] = [[] for _ in range(parts)]
-    for reads, keys in sorted(clusters.values(), key=lambda c: (-share(c[0]), str(sorted(c[0])))):
-        chosen = min(range(parts), key=lambda i: (share(predicates[i]), i))
-        predicates[chosen] |= reads
-        jobs[chosen].extend(keys)
+        cluster = found.setdefault(root(linked[key][0]) if linked[key] else None, (set(), []))
+        cluster[0].update(reads)
+        cluster[1].append(key)
+    clusters = sorted(found.values(), key=lambda c: (-share(c[0]), str(sorted(c[0]))))
+    # what checking a cluster's jobs adds to loading what it reads
+    checking = [sum(CHECK_WEIGHT * share(footprints[key]) + JOB_WEIGHT for key in keys) for _, keys in clusters]
     # every group loads these, and the lines of predicates that did not get a file of their own
     common = sum(shares.get(p, 0.0) for p in EVERY_GROUP | {OTHER})
-    return [Group(frozenset(p | EVERY_GROUP), tuple(j), share(p) + common) for p, j in zip(predicates, jobs) if j]
+
+    def held(plan: list[int], group: int) -> set[str]:
+        return set().union(*(clusters[c][0] for c, g in enumerate(plan) if g == group))
+
+    def time(plan: list[int], group: int) -> float:
+        return share(held(plan, group)) + common + sum(checking[c] for c, g in enumerate(plan) if g == group)
+
+    place: list[int] = []
+    for reads, _ in clusters:
+        place.append(min(range(parts), key=lambda i: (share(held(place, i) | reads), share(held(place, i)), i)))
+
+    def cost(plan: list[int]) -> tuple[float, float, float]:
+        used = [i for i in range(parts) if i in plan]
+        loads = sorted(share(held(plan, i)) + common for i in used)
+        times = [time(plan, i) for i in used]
+        return max(0.0, sum(loads[-cores:]) - limit), _makespan(times, cores), sum(times)
+
+    best = cost(place)
+    for _ in range(len(clusters) * parts):  # each move shortens the run: a bound, never reached in practice
+        moves = [(cost(plan), plan) for c in range(len(clusters)) for i in range(parts) if i != place[c] for plan in [place[:c] + [i] + place[c + 1 :]]]
+        found_cost, found_plan = min(moves, default=(best, place))
+        if found_cost >= best:
+            break
+        best, place = found_cost, found_plan
+    groups = []
+    for i in range(parts):
+        members = [clusters[c] for c, g in enumerate(place) if g == i]
+        if members:
+            predicates = held(place, i)
+            jobs = tuple(key for _, keys in members for key in keys)
+            groups.append(Group(frozenset(predicates | EVERY_GROUP), jobs, share(predicates) + common, time(place, i)))
+    return groups
+
+
+def _makespan(loads: Sequence[float], cores: int) -> float:
+    """When the last of these loads ends, given largest first to the least busy of ``cores``."""
+    busy = [0.0] * cores
+    for load in sorted(loads, reverse=True):
+        busy[busy.index(min(busy))] += load
+    return max(busy)
+
+
+def footprints_of(reads: Mapping[JobKey, Reads], names: Collection[str], subclass_of: Iterable[tuple[str, str]]) -> dict[JobKey, frozenset[str]]:
+    """The files each job reads, by name (``names``: those the split wrote): its
+    predicates, and the type files of the classes it reads with their subclasses in the
+    data (``subclass_of``: its (subclass, class) pairs), or of every class."""
+    below: dict[str, set[str]] = {}
+    for sub, sup in subclass_of:
+        below.setdefault(sup, set()).add(sub)
+    typed = {name for name in names if name.startswith(_TYPE_PREFIX)}
+
+    def closure(classes: frozenset[str]) -> set[str]:
+        found, todo = set(classes), list(classes)
+        while todo:
+            for sub in below.get(todo.pop(), ()):
+                if sub not in found:
+                    found.add(sub)
+                    todo.append(sub)
+        return found
+
+    return {
+        key: one.predicates | (typed if one.classes is None else {type_key(c) for c in closure(one.classes)} & typed)
+        for key, one in reads.items()
+    }
 
 
 def _sized_groups(
@@ -108,11 +202,11 @@ def _sized_groups(
     stores, ``processes`` at a time, fit ``budget`` bytes, from each predicate's bytes in
     the data (``sizes``; ``total``: all of them); None if no such plan exists."""
     shares = {p: n / total for p, n in sizes.items()} if total else {}
+    limit = budget / (total * MEMORY_PER_BYTE) if total else float("inf")
     for parts in range(processes, 8 * processes + 1, processes):
-        groups = plan_groups(footprints, shares, parts)
+        groups = plan_groups(footprints, shares, parts, cores=processes, limit=limit)
         # the stores of the largest groups, which may run at the same time
-        largest = sum(sorted((g.share for g in groups), reverse=True)[:processes]) * total * MEMORY_PER_BYTE
-        if largest <= budget:
+        if sum(sorted((g.share for g in groups), reverse=True)[:processes]) <= limit:
             return groups
     return None
 
@@ -161,24 +255,47 @@ OTHER = ""
 _OTHER_KEY = b" "
 
 
+#: the type predicate as the split reads it, and the start of its lines' keys by class
+_TYPE_TOKEN = f"<{RDF.type}>".encode()
+_CLASS_KEY = _TYPE_TOKEN + b" "
+
+
 def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, suffix: str) -> dict[str, tuple[Path, int]]:
     """Write the lines of a byte range of ``path`` to one file per predicate in ``folder``:
     each predicate's file and its bytes. Past :data:`PREDICATE_FILES` predicates, the lines
-    of the others share one file (key :data:`OTHER`), which every group loads.
+    of the others share one file (key :data:`OTHER`), which every group loads. Type
+    triples go to one file per class (:func:`type_key`) when the object is one plain IRI,
+    for up to :data:`CLASS_FILES` classes; the others to the file of ``rdf:type``.
 
     Lines are split on single spaces. A line whose first two tokens are not plain IRIs
     (tabs, terms written together, escapes) raises :class:`_NotSplittable` unless it is
     blank or a comment; so do blank nodes (each load names them anew), quoted triples and
     integer subtypes (their literals must be kept as written). Past its first two tokens a
-    line is not looked at: pyoxigraph parses each line whole when a group loads or parses
-    the file (every file is read by some group), and refuses what is wrong (one triple per
-    line, a relative IRI...), which sends the data the usual way."""
+    line is not looked at (but for a type triple's object): pyoxigraph parses each line
+    whole when a group loads or parses the file (every file is read by some group), and
+    refuses what is wrong (one triple per line, a relative IRI...), which sends the data
+    the usual way."""
     buckets: dict[bytes, list[bytes]] = {}
     files: dict[bytes, tuple[str, Path]] = {}
     handles: dict[bytes, BinaryIO] = {}
+    by_class: list[bytes] = []  # stands for the type predicate among the buckets: look at the object
+    counts = {"predicates": 0, "classes": 0}
+
+    def bucket(key: bytes, name: str, kind: str, limit: int, overflow: bytes, overflow_name: str) -> list[bytes]:
+        """The lines of a new key: a file of its own while ``kind`` has fewer than ``limit``."""
+        if counts[kind] >= limit:
+            key, name = overflow, overflow_name
+        elif key not in files:
+            counts[kind] += 1
+        if key not in files:
+            files[key] = (name, folder / f"{prefix}-{len(files)}.{suffix}")
+            buckets[key] = []
+        return buckets[key]
+
     try:
         for chunk in _pieces(path, start, end):
-            if b"_:" in chunk or b"<<" in chunk:
+            # a one-byte search first: a chunk without "_" is read at memory speed
+            if b"_" in chunk and b"_:" in chunk or b"<<" in chunk:
                 raise _NotSplittable("blank nodes or quoted triples")
             if may_hold_rewritten(chunk, full_iris=True):
                 raise _NotSplittable("an integer subtype: literals must be kept as written")
@@ -190,16 +307,23 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
                 found = buckets.get(terms[1]) if plain else None
                 if found is None:
                     if len(terms) > 2 and _iri_token(terms[0]) and _iri_token(terms[1]):
-                        key = terms[1] if len(files) < PREDICATE_FILES else _OTHER_KEY
-                        if key not in files:
-                            name = terms[1][1:-1].decode("utf-8", "replace") if key != _OTHER_KEY else OTHER
-                            files[key] = (name, folder / f"{prefix}-{len(files)}.{suffix}")
-                            buckets[key] = []
-                        found = buckets[terms[1]] = buckets[key]
+                        if terms[1] == _TYPE_TOKEN:
+                            found = buckets[terms[1]] = by_class
+                        else:
+                            name = terms[1][1:-1].decode("utf-8", "replace")
+                            found = buckets[terms[1]] = bucket(terms[1], name, "predicates", PREDICATE_FILES, _OTHER_KEY, OTHER)
                     elif line.strip() and not line.lstrip().startswith(b"#"):
                         raise _NotSplittable("a line's predicate cannot be read off by spaces")
                     else:
                         continue
+                if found is by_class:
+                    klass = terms[2].split(b" ", 1)[0]
+                    found = buckets.get(_CLASS_KEY + klass)
+                    if found is None:
+                        plain_class = _iri_token(klass)
+                        name = type_key(klass[1:-1].decode("utf-8", "replace")) if plain_class else str(RDF.type)
+                        limit = CLASS_FILES if plain_class else 0
+                        found = buckets[_CLASS_KEY + klass] = bucket(_CLASS_KEY + klass, name, "classes", limit, _TYPE_TOKEN, str(RDF.type))
                 found.append(line)
             for key, (_, out) in files.items():
                 lines = buckets[key]
@@ -225,6 +349,20 @@ def _blank(path: Path) -> bool:
 
 #: a file the split wrote, with the format and base IRI of the file its lines came from
 _Written = tuple[Path, RdfFormatInfo, str]
+
+
+def _subclass_pairs(files: Sequence[_Written]) -> list[tuple[str, str]] | None:
+    """The (subclass, class) pairs of IRIs in the ``rdfs:subClassOf`` files; None on a
+    syntax error (the usual loader names its file and line)."""
+    pairs: list[tuple[str, str]] = []
+    try:
+        for path, fmt, base in files:
+            for quad in ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base):
+                if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
+                    pairs.append((quad.subject.value, quad.object.value))
+    except SyntaxError:
+        return None
+    return pairs
 
 
 def _check_group(
@@ -266,13 +404,13 @@ def validate_in_groups(
                 splits.append(partial(_split_range, path, start, end, Path(tmp), f"file{n}-range{r}", fmt.extension))
                 sources.append((fmt, path.resolve().as_uri()))
         splitting = ForkedTasks(splits, processes)
-        footprints: dict[JobKey, frozenset[str]] | None = None
+        reads: dict[JobKey, Reads] | None = None
         try:
-            footprints = job_predicates(shapes)
+            reads = job_reads(shapes)
         finally:
-            if not footprints:  # none to group by, or an error: stop splitting
+            if not reads:  # none to group by, or an error: stop splitting
                 splitting.stop()
-        if not footprints:
+        if not reads:
             return None
         written = splitting.answers()
         if written is None:
@@ -281,12 +419,16 @@ def validate_in_groups(
         for found in written:
             for name, (_, size) in found.items():
                 sizes[name] = sizes.get(name, 0) + size
+        files_of = [(name, (out, fmt, base)) for found, (fmt, base) in zip(written, sources) for name, (out, _) in found.items()]
+        hierarchy = _subclass_pairs([one for name, one in files_of if name == str(RDFS.subClassOf)])
+        if hierarchy is None:
+            return None
+        footprints = footprints_of(reads, sizes, hierarchy)
         groups = _sized_groups(footprints, sizes, sum(sizes.values()), processes, budget)
         if groups is None:
             return None
         planned = frozenset(footprints)
-        ordered = sorted(groups, key=lambda g: -g.share)  # the largest first: the last to end is small
-        files_of = [(name, (out, fmt, base)) for found, (fmt, base) in zip(written, sources) for name, (out, _) in found.items()]
+        ordered = sorted(groups, key=lambda g: -g.time)  # the longest first: the last to end is short
         loaded = frozenset().union(*(g.predicates for g in groups)) | {OTHER}
         unread = [one for name, one in files_of if name not in loaded]
         checks = []
