@@ -15,23 +15,13 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import RDF, RDFS, Graph, URIRef
 from test_shacl_differential import result_keys
 
-import kg.shacl.groups as groups
 import kg.validate
 from kg.errors import InputError
 from kg.rdfio import read_graph
+from kg.shacl import groups, packing
 from kg.shacl.engine import job_reads
-from kg.shacl.footprint import Reads
-from kg.shacl.groups import (
-    EVERY_GROUP,
-    OTHER,
-    _pieces,
-    _ranges,
-    _split_range,
-    footprints_of,
-    plan_groups,
-    type_key,
-    validate_in_groups,
-)
+from kg.shacl.groups import _pieces, _ranges, _split_range, validate_in_groups
+from kg.shacl.packing import EVERY_GROUP, OTHER, footprints_of, plan_groups, type_key
 from kg.validate import validate_files
 
 EX = "http://example.org/news#"
@@ -69,16 +59,16 @@ def test_groups_give_pyshacls_results(
     data_file, shapes, expected = generated
     if count == "several":
         # two groups hold about 55% of the data each: make that more than half the budget
-        monkeypatch.setattr(groups, "MEMORY_PER_BYTE", 3 * 1024**3 / data_file.stat().st_size)
+        monkeypatch.setattr(packing, "MEMORY_PER_BYTE", 3 * 1024**3 / data_file.stat().st_size)
     planned: list[int] = []
-    sized = groups._sized_groups
+    sized = groups.sized_groups
 
     def spied(*args: object) -> object:
         found = sized(*args)  # type: ignore[arg-type]
         planned.append(len(found) if found else 0)
         return found
 
-    monkeypatch.setattr(groups, "_sized_groups", spied)
+    monkeypatch.setattr(groups, "sized_groups", spied)
     report = validate_files([data_file], shapes, memory_mb=3072)
     assert large and large[0] is not None, "the groups validated the file"
     assert planned == [2] if count == "two" else planned[0] > 2
@@ -256,23 +246,6 @@ def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[
     assert type_key(EX + "Claim") not in footprints[document_job]
 
 
-def test_footprints_follow_the_class_hierarchy() -> None:
-    """A job reads the type files of its classes and of every class below them (through
-    cycles too); a job reading any class reads every type file."""
-    shape = URIRef("http://e/S")
-    reads = {
-        (shape, 0): Reads(frozenset({"http://e/p"}), frozenset({"http://e/A"})),
-        (shape, 1): Reads(frozenset({"http://e/q"}), None),
-        (shape, 2): Reads(frozenset({"http://e/r"}), frozenset()),
-    }
-    names = [type_key(f"http://e/{c}") for c in "ABCDX"] + ["http://e/p"]
-    pairs = [("http://e/B", "http://e/A"), ("http://e/C", "http://e/B"), ("http://e/A", "http://e/C"), ("http://e/A", "http://e/X")]
-    found = footprints_of(reads, names, pairs)
-    assert found[(shape, 0)] == {"http://e/p"} | {type_key(f"http://e/{c}") for c in "ABC"}
-    assert found[(shape, 1)] == {"http://e/q"} | {n for n in names if " " in n}
-    assert found[(shape, 2)] == {"http://e/r"}
-
-
 def test_type_lines_are_split_by_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past CLASS_FILES classes, and for objects that are not one plain IRI, type lines go
     to the file of rdf:type, which every group loads."""
@@ -292,13 +265,6 @@ def test_type_lines_are_split_by_class(tmp_path: Path, monkeypatch: pytest.Monke
     for name in by_class:
         assert all(line.split()[2] == f"<{name.split(' ', 1)[1]}>".encode() for line in files[name])
     assert set(odd) <= set(files[str(RDF.type)])
-
-
-def test_every_group_counts_the_file_of_other_predicates() -> None:
-    """Past PREDICATE_FILES, predicates share one file, which every group loads."""
-    footprints = {(URIRef("http://e/S"), 0): frozenset({"http://e/p"}), (URIRef("http://e/S"), 1): frozenset({"http://e/q"})}
-    found = plan_groups(footprints, {"http://e/p": 0.05, "http://e/q": 0.05, OTHER: 0.9}, 2)
-    assert len(found) == 2 and all(g.share >= 0.95 for g in found)
 
 
 def test_split_files_hold_every_line_by_predicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,15 +2,13 @@
 
 Data too large to hold in memory went to an on-disk store: bulk-loaded (as long as the
 load alone), compacted, then queried. But each compiled job reads a few predicates
-(:func:`~kg.shacl.engine.job_predicates`). Two processes split the files into one file
-per predicate, in one pass; the jobs are packed into groups of about even size; then a
-process per group loads the files of its predicates — with every ``rdfs:subClassOf``
-and ``rdfs:label`` triple, which class tests and labels read, and the ``rdf:type``
-triples of the classes its jobs read (type triples are split by class, and a class
-is read with its subclasses) — into an in-memory store (three times less CPU per
-triple than the bulk loader) and runs its jobs there. At most one group per core runs
-at a time; groups are sized so that those running fit the memory budget, and a job
-goes where what it reads adds least (jobs of one class share its type triples).
+(:func:`~kg.shacl.engine.job_reads`). Two processes split the files into one file per
+predicate, and the type triples into one file per class, in one pass; the jobs are
+packed into groups (:mod:`kg.shacl.packing`); then a process per group loads the files
+its jobs read — with every ``rdfs:subClassOf`` and ``rdfs:label`` triple, which class
+tests and reports read, and the type triples of the classes its jobs read with their
+subclasses — into an in-memory store (three times less CPU per triple than the bulk
+loader) and runs its jobs there. At most one group per core runs at a time.
 
 Whatever does not fit the scheme makes :func:`validate_in_groups` answer None, and the
 caller validates the usual way: blank nodes (each load names them anew, so two groups
@@ -23,11 +21,10 @@ or dies.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import Graph, Node
@@ -38,177 +35,21 @@ from ..rdfio import load_in_graph, store_label
 from .engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
 from .footprint import Reads
 from .literals import may_hold_rewritten
+from .packing import OTHER, Group, footprints_of, sized_groups, type_key
 from .parallel import ForkedTasks
 
-__all__ = ["Group", "plan_groups", "validate_in_groups"]
+__all__ = ["validate_in_groups"]
 
-#: what every group holds: the class hierarchy (which the compiled queries list a class's
-#: subclasses from), the labels reports name focus nodes by, and the type triples not
-#: split by class (an object that is not one plain IRI, classes past :data:`CLASS_FILES`)
-EVERY_GROUP = frozenset({str(RDF.type), str(RDFS.subClassOf), str(RDFS.label)})
 #: how many classes get a file of their type triples per byte range
 CLASS_FILES = 100
-#: a job's checks take about this share of the time loading what it reads takes, and
-#: :data:`JOB_WEIGHT` of loading the whole data more (at 10M on two cores: 32 s to load
-#: the data in groups; each job about 5 s per whole data its triples make, and 0.1 s)
-CHECK_WEIGHT = 0.15
-JOB_WEIGHT = 0.003
+
+
 #: how much of a file a process reads at a time
 CHUNK_BYTES = 64 * 1024 * 1024
-#: memory of an in-memory store per byte of the N-Triples it holds (measured: 614 MB → 2.1 GB)
-MEMORY_PER_BYTE = 3.5
 #: how many predicates get files of their own per byte range (each an open file while splitting)
 PREDICATE_FILES = 200
 #: the formats whose lines can be picked by predicate
 LINE_FORMATS = frozenset({"ntriples", "nquads"})
-
-
-@dataclass(frozen=True)
-class Group:
-    """Jobs checked together, and the predicates whose triples their store holds."""
-
-    predicates: frozenset[str]
-    jobs: tuple[JobKey, ...]
-    #: the estimated share of the data's triples the group loads (with :data:`EVERY_GROUP`)
-    share: float
-    #: the estimated time it takes, in times of loading the whole data (see :data:`CHECK_WEIGHT`)
-    time: float = 0.0
-
-
-def type_key(klass: str) -> str:
-    """The name of the file of the type triples of ``klass`` (a space: in no IRI)."""
-    return f"{RDF.type} {klass}"
-
-
-def _shared(key: str) -> bool:
-    """Whether several groups may load ``key``'s file: those every group loads, and the
-    type triples of a class (which the jobs of many groups may read)."""
-    return key in EVERY_GROUP or key.startswith(_TYPE_PREFIX)
-
-
-_TYPE_PREFIX = type_key("")
-
-
-def plan_groups(
-    footprints: Mapping[JobKey, frozenset[str]], shares: Mapping[str, float], parts: int, *, cores: int = 2, limit: float = float("inf")
-) -> list[Group]:
-    """The jobs packed into at most ``parts`` groups, checked ``cores`` at a time, the
-    ``cores`` largest holding at most ``limit`` of the data together (memory).
-
-    Jobs that read a common predicate (other than those several groups may load: see
-    :func:`_shared`) stay in one group, so no predicate is loaded twice. These clusters go
-    largest first to the group that holds least once they are added; then single
-    clusters move to another group while that brings the largest groups under ``limit``
-    or shortens the run (:func:`_makespan` of the groups' estimated times, then their
-    sum): a cluster reading the type triples of a class costs a group that holds them
-    already nothing more to load."""
-
-    def share(predicates: frozenset[str] | set[str]) -> float:
-        return sum(shares.get(p, 0.0) for p in predicates if p not in EVERY_GROUP)
-
-    # clusters: jobs joined through the data predicates they read (union-find on predicates)
-    parent: dict[str, str] = {}
-
-    def root(p: str) -> str:
-        while parent.setdefault(p, p) != p:
-            parent[p] = parent[parent[p]]
-            p = parent[p]
-        return p
-
-    linked = {key: sorted(p for p in reads if p in shares and not _shared(p)) for key, reads in footprints.items()}
-    for own in linked.values():
-        for p in own[1:]:
-            parent[root(p)] = root(own[0])
-    found: dict[str | None, tuple[set[str], list[JobKey]]] = {}
-    for key, reads in footprints.items():
-        cluster = found.setdefault(root(linked[key][0]) if linked[key] else None, (set(), []))
-        cluster[0].update(reads)
-        cluster[1].append(key)
-    clusters = sorted(found.values(), key=lambda c: (-share(c[0]), str(sorted(c[0]))))
-    # what checking a cluster's jobs adds to loading what it reads
-    checking = [sum(CHECK_WEIGHT * share(footprints[key]) + JOB_WEIGHT for key in keys) for _, keys in clusters]
-    # every group loads these, and the lines of predicates that did not get a file of their own
-    common = sum(shares.get(p, 0.0) for p in EVERY_GROUP | {OTHER})
-
-    def held(plan: list[int], group: int) -> set[str]:
-        return set().union(*(clusters[c][0] for c, g in enumerate(plan) if g == group))
-
-    def time(plan: list[int], group: int) -> float:
-        return share(held(plan, group)) + common + sum(checking[c] for c, g in enumerate(plan) if g == group)
-
-    place: list[int] = []
-    for reads, _ in clusters:
-        place.append(min(range(parts), key=lambda i: (share(held(place, i) | reads), share(held(place, i)), i)))
-
-    def cost(plan: list[int]) -> tuple[float, float, float]:
-        used = [i for i in range(parts) if i in plan]
-        loads = sorted(share(held(plan, i)) + common for i in used)
-        times = [time(plan, i) for i in used]
-        return max(0.0, sum(loads[-cores:]) - limit), _makespan(times, cores), sum(times)
-
-    best = cost(place)
-    for _ in range(len(clusters) * parts):  # each move shortens the run: a bound, never reached in practice
-        moves = [(cost(plan), plan) for c in range(len(clusters)) for i in range(parts) if i != place[c] for plan in [place[:c] + [i] + place[c + 1 :]]]
-        found_cost, found_plan = min(moves, default=(best, place))
-        if found_cost >= best:
-            break
-        best, place = found_cost, found_plan
-    groups = []
-    for i in range(parts):
-        members = [clusters[c] for c, g in enumerate(place) if g == i]
-        if members:
-            predicates = held(place, i)
-            jobs = tuple(key for _, keys in members for key in keys)
-            groups.append(Group(frozenset(predicates | EVERY_GROUP), jobs, share(predicates) + common, time(place, i)))
-    return groups
-
-
-def _makespan(loads: Sequence[float], cores: int) -> float:
-    """When the last of these loads ends, given largest first to the least busy of ``cores``."""
-    busy = [0.0] * cores
-    for load in sorted(loads, reverse=True):
-        busy[busy.index(min(busy))] += load
-    return max(busy)
-
-
-def footprints_of(reads: Mapping[JobKey, Reads], names: Collection[str], subclass_of: Iterable[tuple[str, str]]) -> dict[JobKey, frozenset[str]]:
-    """The files each job reads, by name (``names``: those the split wrote): its
-    predicates, and the type files of the classes it reads with their subclasses in the
-    data (``subclass_of``: its (subclass, class) pairs), or of every class."""
-    below: dict[str, set[str]] = {}
-    for sub, sup in subclass_of:
-        below.setdefault(sup, set()).add(sub)
-    typed = {name for name in names if name.startswith(_TYPE_PREFIX)}
-
-    def closure(classes: frozenset[str]) -> set[str]:
-        found, todo = set(classes), list(classes)
-        while todo:
-            for sub in below.get(todo.pop(), ()):
-                if sub not in found:
-                    found.add(sub)
-                    todo.append(sub)
-        return found
-
-    return {
-        key: one.predicates | (typed if one.classes is None else {type_key(c) for c in closure(one.classes)} & typed)
-        for key, one in reads.items()
-    }
-
-
-def _sized_groups(
-    footprints: Mapping[JobKey, frozenset[str]], sizes: Mapping[str, int], total: int, processes: int, budget: int
-) -> list[Group] | None:
-    """The fewest groups (a multiple of ``processes``, so the cores stay busy) whose
-    stores, ``processes`` at a time, fit ``budget`` bytes, from each predicate's bytes in
-    the data (``sizes``; ``total``: all of them); None if no such plan exists."""
-    shares = {p: n / total for p, n in sizes.items()} if total else {}
-    limit = budget / (total * MEMORY_PER_BYTE) if total else float("inf")
-    for parts in range(processes, 8 * processes + 1, processes):
-        groups = plan_groups(footprints, shares, parts, cores=processes, limit=limit)
-        # the stores of the largest groups, which may run at the same time
-        if sum(sorted((g.share for g in groups), reverse=True)[:processes]) <= limit:
-            return groups
-    return None
 
 
 class _NotSplittable(Exception):
@@ -249,8 +90,6 @@ def _iri_token(token: bytes) -> bool:
     return token[:1] == b"<" and token[-1:] == b">" and token.count(b"<") == 1 and token.count(b">") == 1 and b"\\" not in token
 
 
-#: the key of the lines whose predicates did not get a file of their own
-OTHER = ""
 #: its key among the split's tokens (a space: never part of a token split on spaces)
 _OTHER_KEY = b" "
 
@@ -367,7 +206,7 @@ def _subclass_pairs(files: Sequence[_Written]) -> list[tuple[str, str]] | None:
 
 def _check_group(
     group: Group, inputs: Sequence[_Written], unread: Sequence[_Written], shapes: Graph, planned: frozenset[JobKey]
-) -> tuple[list, dict[Node, Node]]:
+) -> tuple[list[Any], dict[Node, Node]]:
     """Load a group's lines (``inputs``) into an in-memory store and run its jobs: the
     rows, and the labels of their focus nodes. ``unread``: files no group loads, parsed
     here only to find any syntax error."""
@@ -412,7 +251,7 @@ def validate_in_groups(
                 splitting.stop()
         if not reads:
             return None
-        written = splitting.answers()
+        written: list[dict[str, tuple[Path, int]]] | None = splitting.answers()
         if written is None:
             return None
         sizes: dict[str, int] = {}
@@ -424,7 +263,7 @@ def validate_in_groups(
         if hierarchy is None:
             return None
         footprints = footprints_of(reads, sizes, hierarchy)
-        groups = _sized_groups(footprints, sizes, sum(sizes.values()), processes, budget)
+        groups = sized_groups(footprints, sizes, sum(sizes.values()), processes, budget)
         if groups is None:
             return None
         planned = frozenset(footprints)
@@ -435,7 +274,7 @@ def validate_in_groups(
         for group in ordered:
             inputs = [one for name, one in files_of if name in group.predicates or name == OTHER]
             checks.append(partial(_check_group, group, inputs, unread if group is ordered[-1] else [], shapes, planned))
-        checked = ForkedTasks(checks, processes).answers()
+        checked: list[tuple[list[Any], dict[Node, Node]]] | None = ForkedTasks(checks, processes).answers()
     if checked is None:
         return None
     rows = [row for found, _ in checked for row in found]
