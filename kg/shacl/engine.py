@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -545,11 +545,13 @@ def validate_part(store: ox.Store, shapes_graph: Graph, keys: Collection[JobKey]
     return rows
 
 
-def report_of_parts(shapes_graph: Graph, rows: list[_Row]) -> EngineReport:
-    """The report of a whole validation from the rows of all its parts (:func:`validate_part`)."""
+def report_of_parts(shapes_graph: Graph, parts: Iterable[list[_Row]]) -> EngineReport:
+    """The report of a whole validation from the rows of each of its parts
+    (:func:`validate_part`), written as each part comes (while later parts are checked)."""
     shapes = ShapesGraph(shapes_graph)
     report = EngineReport(Graph(), True, {shape.node: ENGINE_SPARQL for shape in shapes.targeted()})
-    _write_report(report, shapes, rows)
+    for rows in parts:
+        _write_report(report, shapes, rows)
     report.graph.add((_report_node(report), SH.conforms, Literal(report.conforms)))
     return report
 

@@ -20,7 +20,9 @@ or dies.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -36,7 +38,7 @@ from .engine import EngineReport, JobKey, job_reads, report_of_parts, validate_p
 from .footprint import Reads
 from .literals import may_hold_rewritten
 from .packing import OTHER, Group, footprints_of, sized_groups, type_key
-from .parallel import ForkedTasks
+from .parallel import ForkedTasks, TaskFailed
 
 __all__ = ["validate_in_groups"]
 
@@ -228,55 +230,98 @@ def validate_in_groups(
 
     Two rounds of processes: each of the first splits a byte range of a file into one
     file per predicate (while this process works out what each query reads), then each of
-    the second loads a group's predicates and runs its queries."""
+    the second loads a group's files and runs its queries (while this process writes the
+    report of the groups that ended)."""
     if processes < 2 or not files or not all(p.is_file() and not _blank(p) for p in files):
         return None
     formats = [rdf_format_for_path(p) for p in files]
     if any(f is None or f.name not in LINE_FORMATS for f in formats):
         return None
-    with tempfile.TemporaryDirectory(prefix="kg-groups-") as tmp:
-        splits: list[Callable[[], dict[str, tuple[Path, int]]]] = []
-        sources: list[tuple[RdfFormatInfo, str]] = []  # of each split: the format and base IRI
-        for n, (path, fmt) in enumerate(zip(files, formats)):
-            assert fmt is not None
-            for r, (start, end) in enumerate(_ranges(path, processes)):
-                splits.append(partial(_split_range, path, start, end, Path(tmp), f"file{n}-range{r}", fmt.extension))
-                sources.append((fmt, path.resolve().as_uri()))
-        splitting = ForkedTasks(splits, processes)
-        reads: dict[JobKey, Reads] | None = None
+    folder = _Folder(Path(tempfile.mkdtemp(prefix="kg-groups-")))
+    try:
+        checks = _planned_checks(files, [f for f in formats if f is not None], shapes, folder.path, processes, budget)
+        if checks is None:
+            return None
+        labels: dict[Node, Node] = {}
+
+        def parts() -> Iterator[list[Any]]:
+            try:
+                for _, answer in ForkedTasks(checks, processes).each():
+                    rows, named = answer
+                    labels.update(named)
+                    yield rows
+            finally:
+                folder.remove()  # while the report of the last group is written
+
         try:
-            reads = job_reads(shapes)
-        finally:
-            if not reads:  # none to group by, or an error: stop splitting
-                splitting.stop()
-        if not reads:
+            return report_of_parts(shapes, parts()), labels
+        except TaskFailed:
             return None
-        written: list[dict[str, tuple[Path, int]]] | None = splitting.answers()
-        if written is None:
-            return None
-        sizes: dict[str, int] = {}
-        for found in written:
-            for name, (_, size) in found.items():
-                sizes[name] = sizes.get(name, 0) + size
-        files_of = [(name, (out, fmt, base)) for found, (fmt, base) in zip(written, sources) for name, (out, _) in found.items()]
-        hierarchy = _subclass_pairs([one for name, one in files_of if name == str(RDFS.subClassOf)])
-        if hierarchy is None:
-            return None
-        footprints = footprints_of(reads, sizes, hierarchy)
-        groups = sized_groups(footprints, sizes, sum(sizes.values()), processes, budget)
-        if groups is None:
-            return None
-        planned = frozenset(footprints)
-        ordered = sorted(groups, key=lambda g: -g.time)  # the longest first: the last to end is short
-        loaded = frozenset().union(*(g.predicates for g in groups)) | {OTHER}
-        unread = [one for name, one in files_of if name not in loaded]
-        checks = []
-        for group in ordered:
-            inputs = [one for name, one in files_of if name in group.predicates or name == OTHER]
-            checks.append(partial(_check_group, group, inputs, unread if group is ordered[-1] else [], shapes, planned))
-        checked: list[tuple[list[Any], dict[Node, Node]]] | None = ForkedTasks(checks, processes).answers()
-    if checked is None:
+    finally:
+        folder.remove()
+        folder.wait()
+
+
+class _Folder:
+    """A temporary folder removed by a thread of its own (1 GB of split files take a
+    few tenths of a second to remove, which the report being written can hide)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True})
+        self._lock = threading.Lock()
+
+    def remove(self) -> None:
+        """Start removing it (once)."""
+        with self._lock:
+            if self._thread.ident is None:
+                self._thread.start()
+
+    def wait(self) -> None:
+        """Wait until it is gone."""
+        self._thread.join()
+
+
+def _planned_checks(
+    files: Sequence[Path], formats: Sequence[RdfFormatInfo], shapes: Graph, folder: Path, processes: int, budget: int
+) -> list[Callable[[], tuple[list[Any], dict[Node, Node]]]] | None:
+    """Split ``files`` into ``folder`` and plan the groups: a task per group, the longest
+    first; None when the data or the shapes do not fit the scheme."""
+    splits: list[Callable[[], dict[str, tuple[Path, int]]]] = []
+    sources: list[tuple[RdfFormatInfo, str]] = []  # of each split: the format and base IRI
+    for n, (path, fmt) in enumerate(zip(files, formats)):
+        for r, (start, end) in enumerate(_ranges(path, processes)):
+            splits.append(partial(_split_range, path, start, end, folder, f"file{n}-range{r}", fmt.extension))
+            sources.append((fmt, path.resolve().as_uri()))
+    splitting = ForkedTasks(splits, processes)
+    reads: dict[JobKey, Reads] | None = None
+    try:
+        reads = job_reads(shapes)
+    finally:
+        if not reads:  # none to group by, or an error: stop splitting
+            splitting.stop()
+    if not reads:
         return None
-    rows = [row for found, _ in checked for row in found]
-    labels = {node: label for _, named in checked for node, label in named.items()}
-    return report_of_parts(shapes, rows), labels
+    written: list[dict[str, tuple[Path, int]]] | None = splitting.answers()
+    if written is None:
+        return None
+    sizes: dict[str, int] = {}
+    for found in written:
+        for name, (_, size) in found.items():
+            sizes[name] = sizes.get(name, 0) + size
+    files_of = [(name, (out, fmt, base)) for found, (fmt, base) in zip(written, sources) for name, (out, _) in found.items()]
+    hierarchy = _subclass_pairs([one for name, one in files_of if name == str(RDFS.subClassOf)])
+    if hierarchy is None:
+        return None
+    footprints = footprints_of(reads, sizes, hierarchy)
+    groups = sized_groups(footprints, sizes, sum(sizes.values()), processes, budget)
+    if groups is None:
+        return None
+    planned = frozenset(footprints)
+    ordered = sorted(groups, key=lambda g: -g.time)  # the longest first: the last to end is short
+    loaded = frozenset().union(*(g.predicates for g in groups)) | {OTHER}
+    unread = [one for name, one in files_of if name not in loaded]
+    return [
+        partial(_check_group, group, [one for name, one in files_of if name in group.predicates or name == OTHER], unread if group is ordered[-1] else [], shapes, planned)
+        for group in ordered
+    ]

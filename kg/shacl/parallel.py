@@ -17,11 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import pyoxigraph as ox
 
-__all__ = ["ForkedTasks", "GraphQuery", "Solutions", "Twin", "select", "twin_available", "worker_pool"]
+__all__ = ["ForkedTasks", "GraphQuery", "Solutions", "TaskFailed", "Twin", "select", "twin_available", "worker_pool"]
 
 T = TypeVar("T")
 
@@ -156,7 +156,11 @@ def _task_main(sending: Connection, task: Callable[[], T]) -> None:
         sending.close()
 
 
-class ForkedTasks:
+class TaskFailed(Exception):
+    """A task of :class:`ForkedTasks` raised or died."""
+
+
+class ForkedTasks(Generic[T]):
     """Tasks run in forked processes, at most ``processes`` at a time, from construction
     on (a process per task: the memory a task's in-memory store took goes back to the
     system with it). A task that raises or dies makes :meth:`answers` None: the caller
@@ -183,6 +187,17 @@ class ForkedTasks:
         """Each task's answer; None as soon as one fails or dies (the others are stopped)."""
         found: dict[int, T] = {}
         try:
+            for index, answer in self.each():
+                found[index] = answer
+        except TaskFailed:
+            return None
+        return [found[i] for i in range(self._count)]
+
+    def each(self) -> Iterator[tuple[int, T]]:
+        """Each task's place and answer, as soon as it ends (so the caller works on the first
+        while the others run); :class:`TaskFailed` as soon as one fails or dies (the others
+        are stopped)."""
+        try:
             while self._running:
                 for ready in wait(list(self._running)):
                     assert isinstance(ready, Connection)
@@ -194,12 +209,11 @@ class ForkedTasks:
                     ready.close()
                     process.join()
                     if status != "ok":
-                        return None
-                    found[index] = answer
-                self._start()
+                        raise TaskFailed(f"task {index}: {status} {answer or ''}".strip())
+                    self._start()
+                    yield index, answer
         finally:
             self.stop()
-        return [found[i] for i in range(self._count)]
 
     def stop(self) -> None:
         """Stop what still runs, and start nothing more."""
