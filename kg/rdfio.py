@@ -24,11 +24,12 @@ __all__ = [
     "XML_PROLOG_BYTES",
     "graph_to_store",
     "graph_to_triples",
+    "iter_file_lines",
     "load_for_validation",
+    "load_in_graph",
     "mentions_integer_subtypes",
     "parse_file",
     "parse_file_lines",
-    "load_in_graph",
     "quads_to_graph",
     "read_graph",
     "refuse_xml_entities",
@@ -302,13 +303,24 @@ def parse_file_lines(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[tu
     Errors as :func:`parse_file`. The line of a triple is the line of its object (of the
     closing ``]`` or ``)`` for a blank node or list written in place).
     """
-    fmt, data = _checked_bytes(path, fmt)
+    return list(iter_file_lines(path, fmt=fmt))
+
+
+def iter_file_lines(path: Path, *, fmt: RdfFormatInfo | None = None, data: bytes | None = None) -> Iterator[tuple[ox.Quad, int | None]]:
+    """:func:`parse_file_lines` one quad at a time, so that a reader keeping a few of them
+    never holds all of a large file's quads; ``data``: these bytes, in the file's format,
+    instead of the file's (errors name the file)."""
+    if data is None:
+        fmt, data = _checked_bytes(path, fmt)
+    else:
+        fmt = _format(path, fmt)
     base = path.resolve().as_uri()
     try:
         if fmt.name not in _STREAMING_LINES:
-            return [(q, None) for q in ox.parse(data, format=fmt.oxigraph, base_iri=base)]
+            yield from ((q, None) for q in ox.parse(data, format=fmt.oxigraph, base_iri=base))
+            return
         reader = _LineReader(data)
-        return [(q, reader.line) for q in ox.parse(reader, format=fmt.oxigraph, base_iri=base)]
+        yield from ((q, reader.line) for q in ox.parse(reader, format=fmt.oxigraph, base_iri=base))
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
         raise _syntax_error(path, fmt, exc) from None
 

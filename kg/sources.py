@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,10 +20,12 @@ from rdflib import Graph, Node
 
 from .errors import InputError, Location
 from .formats import rdf_format_for_path
-from .rdfio import parse_file_lines, to_rdflib_term
+from .linefiles import LongLine, byte_ranges, line_pieces
+from .rdfio import iter_file_lines, parse_file_lines, to_rdflib_term
+from .shacl.parallel import ForkedTasks, twin_available
 from .validate import ValidationReport, ValidationResult, term_text
 
-__all__ = ["SourceLine", "SourceIndex", "expand_inputs", "read_located", "locate", "locate_in_files"]
+__all__ = ["SourceIndex", "SourceLine", "expand_inputs", "locate", "locate_in_files", "read_located"]
 
 _SIMPLE_PATH = re.compile(r"^(\^?)<([^<>]*)>$")
 
@@ -184,7 +187,9 @@ def _ox_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
 def locate_in_files(report: ValidationReport, paths: Iterable[Path]) -> ValidationReport:
     """:func:`locate` for data that was not read through :func:`read_located` (for example
     bulk-loaded into a store): the files are read again, line by line, only when there are
-    results, and only the triples that touch a result's focus node or value are indexed.
+    results, and only the triples that touch a result's focus node or value are indexed
+    (N-Triples: only the lines that may touch one are parsed, :func:`_ntriples_touching`;
+    other formats are parsed a quad at a time, never held whole).
 
     Blank nodes get new identifiers when a file is read again unless the file labels them
     (``_:b1``), so a result on an unlabelled blank node may stay without a place.
@@ -195,8 +200,91 @@ def locate_in_files(report: ValidationReport, paths: Iterable[Path]) -> Validati
     index = SourceIndex()
     keys = _Keys()
     for path in expand_inputs(paths):
-        for quad, line in parse_file_lines(path):
+        fmt = rdf_format_for_path(path)
+        quads = _ntriples_touching(path, wanted) if fmt is not None and fmt.name == "ntriples" else iter_file_lines(path)
+        for quad, line in quads:
             if quad.subject in wanted or quad.object in wanted:
                 s, p, o = (to_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object))
                 index.add(keys(s), keys(p), keys(o), file=str(path), line=line)
     return locate(report, index)
+
+
+def _scan_lines(path: Path, start: int, end: int, tokens: frozenset[bytes]) -> tuple[list[int], list[bytes], int]:
+    """The lines starting in a byte range of an N-Triples file that may touch ``tokens`` (the
+    wanted terms as N-Triples writes them), with their numbers counted from the range's
+    first line, and how many lines the range holds.
+
+    A line is kept when its subject is wanted, when its last IRI is (only the first line
+    for each such object and predicate: reports ask where an object first occurs), or when
+    it is written so that these bytes may not say (tabs, escapes, leading space, terms
+    written together); comments and blank lines are passed over."""
+    numbers: list[int] = []
+    kept: list[bytes] = []
+    seen: set[tuple[bytes, bytes]] = set()  # (object, predicate) of the lines kept for their object
+    count = 0
+    try:
+        for piece in line_pieces(path, start, end):
+            # no mark: a line's first space ends its subject and its last "<" starts its object
+            simple = not any(mark in piece for mark in (b"\t", b"\\", b"_:", b"><", b"\n ", b"\r")) and piece[:1] != b" "
+            lines = piece.split(b"\n")
+            if not lines[-1]:
+                lines.pop()
+            for number, line in enumerate(lines, count + 1):
+                subject = line[: line.find(b" ")]
+                if subject not in tokens:
+                    last = line[line.rfind(b"<") : line.rfind(b">") + 1]
+                    if simple:
+                        if last not in tokens:
+                            continue
+                        predicate = line.split(b" ", 2)[1]
+                        if (last, predicate) in seen:
+                            continue
+                        seen.add((last, predicate))
+                    elif last not in tokens and _plain_subject(subject) and b"\t" not in line and b"\\" not in line or not line.strip() or line.lstrip().startswith(b"#"):
+                        continue
+                numbers.append(number)
+                kept.append(line)
+            count += len(lines)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+    return numbers, kept, count
+
+
+def _plain_subject(token: bytes) -> bool:
+    """Whether the bytes before a line's first space are its whole subject: one IRI, or a
+    blank node label with no IRI written against it."""
+    return token[-1:] == b">" and token.count(b">") == 1 if token[:1] == b"<" else token[:2] == b"_:" and b"<" not in token
+
+
+#: files from this size on are read by two processes (where they can be forked)
+_PARALLEL_BYTES = 64 * 1024 * 1024
+
+
+def _ntriples_touching(path: Path, wanted: Collection[object]) -> Iterator[tuple[ox.Quad, int | None]]:
+    """The triples of an N-Triples file whose subject or object may be ``wanted``, with their
+    lines: a superset, picked by reading each line's first and last terms as bytes (in two
+    processes for a large file), then parsed (10M triples: seconds, where parsing every line
+    in Python takes minutes and holds gigabytes)."""
+    tokens = frozenset(str(t).encode() for t in wanted if isinstance(t, (ox.NamedNode, ox.BlankNode)))
+    try:
+        ranges = byte_ranges(path, 2 if path.stat().st_size >= _PARALLEL_BYTES and twin_available() else 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+    scans = [partial(_scan_lines, path, start, end, tokens) for start, end in ranges]
+    try:
+        found = ForkedTasks(scans, len(scans)).answers() if len(scans) > 1 else [scans[0]()]
+    except LongLine:
+        found = None
+    if found is None:  # lines these bytes cannot be cut into: every quad, parsed
+        return iter_file_lines(path)
+    numbers: list[int] = []
+    kept: list[bytes] = []
+    before = 0  # the lines of the ranges before
+    for own_numbers, own_lines, count in found:
+        numbers.extend(before + n for n in own_numbers)
+        kept.extend(own_lines)
+        before += count
+    if not kept:
+        return iter(())
+    # the kept lines parsed on their own: an N-Triples line means the same wherever it stands
+    return ((quad, numbers[line - 1] if line else None) for quad, line in iter_file_lines(path, data=b"\n".join(kept) + b"\n"))

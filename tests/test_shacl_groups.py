@@ -16,11 +16,13 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from test_shacl_differential import result_keys
 
 import kg.validate
+from kg import linefiles
 from kg.errors import InputError
+from kg.linefiles import byte_ranges, line_pieces
 from kg.rdfio import read_graph
 from kg.shacl import groups, packing
 from kg.shacl.engine import job_reads
-from kg.shacl.groups import _pieces, _ranges, _split_range, validate_in_groups
+from kg.shacl.groups import _split_range, validate_in_groups
 from kg.shacl.packing import EVERY_GROUP, OTHER, footprints_of, plan_groups, type_key
 from kg.validate import validate_files
 
@@ -161,7 +163,7 @@ def test_lines_ended_by_carriage_returns_go_the_usual_way(
 ) -> None:
     """Without line feeds a file cannot be cut into pieces by lines: the usual loader reads it."""
     data_file, shapes, expected = generated
-    monkeypatch.setattr(groups, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(linefiles, "CHUNK_BYTES", 4096)
     cr = tmp_path / "cr.nt"
     cr.write_bytes(data_file.read_bytes().replace(b"\n", b"\r"))
     report = validate_files([cr], shapes, memory_mb=3072)
@@ -208,7 +210,7 @@ def test_other_formats_and_unbounded_queries_are_not_grouped(generated: tuple[Pa
 
 
 def _split(path: Path, folder: Path, parts: int = 2) -> list[dict[str, tuple[Path, int]]]:
-    return [_split_range(path, start, end, folder, f"range{n}", "nt") for n, (start, end) in enumerate(_ranges(path, parts))]
+    return [_split_range(path, start, end, folder, f"range{n}", "nt") for n, (start, end) in enumerate(byte_ranges(path, parts))]
 
 
 def test_every_job_lands_in_one_group_that_holds_what_it_reads(generated: tuple[Path, Graph, Graph], tmp_path: Path) -> None:
@@ -294,10 +296,10 @@ def test_more_predicates_than_files_give_the_same_results(
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 7])
 def test_byte_ranges_hand_out_every_line_once(tmp_path: Path, parts: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(groups, "CHUNK_BYTES", 48)  # more than a line, less than two
+    monkeypatch.setattr(linefiles, "CHUNK_BYTES", 48)  # more than a line, less than two
     path = tmp_path / "lines.nt"
     text = b"".join(f"<http://e/s{i}> <http://e/p> \"{'x' * (i % 5)}\" .\n".encode() for i in range(40))
     path.write_bytes(text)
-    pieces = [piece for start, end in _ranges(path, parts) for piece in _pieces(path, start, end)]
+    pieces = [piece for start, end in byte_ranges(path, parts) for piece in line_pieces(path, start, end)]
     assert b"".join(pieces) == text
     assert all(piece.endswith(b"\n") for piece in pieces)

@@ -292,3 +292,66 @@ def test_locating_after_the_fact_finds_the_same_places(tmp_path: Path) -> None:
     assert places == [(r.focus_node, r.constraint_component, r.source_file, r.source_line) for r in later.results]
     assert all(line is not None for *_, line in places) and len(places) >= 6
     assert (f"{EX}dave", str(SH.DatatypeConstraintComponent), str(files[1]), 2) in places
+
+
+@pytest.mark.parametrize("processes", ["one", "two", "lines longer than a piece"])
+def test_locating_in_large_ntriples_reads_the_lines_of_results(tmp_path: Path, processes: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """N-Triples are searched line by line for the terms of results, then only those lines
+    are parsed: the places are the ones the one-pass reader gives, in plainly written
+    files (first and last terms read as bytes) and in files with tabs, escapes, comments,
+    blank nodes, terms written together and carriage returns (read with more care)."""
+    from kg import linefiles, sources
+    from kg.sources import locate, locate_in_files, read_located
+    from kg.validate import validate_graph
+
+    if processes != "one":
+        monkeypatch.setattr(sources, "_PARALLEL_BYTES", 0)
+    if processes == "lines longer than a piece":
+        monkeypatch.setattr(linefiles, "CHUNK_BYTES", 40)  # every file is then parsed whole
+    person, knows, age, name, a = f"<{EX}Person>", f"<{EX}knows>", f"<{EX}age>", f"<{EX}name>", f"<{RDF}type>"
+    integer = "<http://www.w3.org/2001/XMLSchema#integer>"
+    plain = [
+        f"<{EX}ann> {a} {person} .",
+        f'<{EX}ann> {age} "old" .',
+        f"<{EX}rock> {knows} <{EX}ann> .",  # ann is known by a non-person: found by the object
+        f"<{EX}stone> {knows} <{EX}ann> .",
+        f'<{EX}bob> {age} "3"^^{integer} .',
+        f"<{EX}bob> {a} {person} .",
+        f'<{EX}bob> {age} "4"^^{integer} .',
+        f"<{EX}x1> <{EX}likes> <{EX}bob> .",
+        f"<{EX}x2> <{EX}likes> <{EX}bob> .",
+        f"<{EX}fay> {a} {person} .",  # no line feed at the end
+    ]
+    odd = [
+        "# people",
+        f"<{EX}gil>\t{a}\t{person} .",  # tabs
+        "",
+        f"<{EX}cy><{RDF}type>{person}.",  # terms written together
+        f'<{EX}cy> {name} "C\\u0079" .',  # an escape
+        f"_:d {a} {person} .\r",  # a blank node, a carriage return
+        f"_:d {knows} _:d .",
+        f"  <{EX}eve> {a} {person} .",  # leading spaces
+        f'<{EX}eve> {name} "Eve" .',
+    ]
+    files = [tmp_path / "plain.nt", tmp_path / "odd.nt"]
+    files[0].write_bytes("\n".join(plain).encode())
+    files[1].write_bytes("\n".join(odd).encode() + b"\n")
+    # liked by two: a result without a value, placed where bob is first an object of ex:likes
+    shapes = Graph().parse(data=SHAPES + "ex:PersonShape sh:property [ sh:path [ sh:inversePath ex:likes ] ; sh:maxCount 1 ] .\n", format="turtle")
+    graph, index = read_located(files)
+    report = validate_graph(graph, shapes)
+    once = locate(report, index)
+    later = locate_in_files(report, files)
+
+    def places(found: object) -> list[tuple[str, str, str | None, str | None, int | None]]:
+        return sorted((r.focus_node, r.constraint_component, r.path, r.source_file, r.source_line) for r in found.results)  # type: ignore[attr-defined]
+
+    assert places(later) == places(once)
+    assert len(places(once)) >= 8 and all(line is not None for *_, line in places(once))
+    where: dict[tuple[str, str], set[tuple[str, int | None]]] = {}
+    for r in later.results:
+        where.setdefault((r.focus_node.rsplit("/", 1)[-1], r.constraint_component.rsplit("#", 1)[-1]), set()).add((Path(r.source_file or "").name, r.source_line))
+    assert where[("ann", "ClassConstraintComponent")] == {("plain.nt", 3), ("plain.nt", 4)}  # by their objects
+    assert where[("bob", "MaxCountConstraintComponent")] == {("plain.nt", 5), ("plain.nt", 8)}  # ex:age, ^ex:likes
+    assert where[("fay", "MinCountConstraintComponent")] == {("plain.nt", 10)}  # no line feed after it
+    assert where[("gil", "MinCountConstraintComponent")] == {("odd.nt", 2)}

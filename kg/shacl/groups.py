@@ -32,6 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Node
 
 from ..formats import RdfFormatInfo, rdf_format_for_path
+from ..linefiles import byte_ranges, line_pieces
 from ..namespaces import RDF, RDFS
 from ..rdfio import load_in_graph, store_label
 from .engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
@@ -46,8 +47,6 @@ __all__ = ["validate_in_groups"]
 CLASS_FILES = 100
 
 
-#: how much of a file a process reads at a time
-CHUNK_BYTES = 64 * 1024 * 1024
 #: how many predicates get files of their own per byte range (each an open file while splitting)
 PREDICATE_FILES = 200
 #: the formats whose lines can be picked by predicate
@@ -56,35 +55,6 @@ LINE_FORMATS = frozenset({"ntriples", "nquads"})
 
 class _NotSplittable(Exception):
     """The data cannot be picked line by line: validate it the usual way."""
-
-
-def _ranges(path: Path, parts: int) -> list[tuple[int, int]]:
-    """``parts`` byte ranges covering the file: a line belongs to the range it starts in."""
-    size = path.stat().st_size
-    return [(size * i // parts, size * (i + 1) // parts) for i in range(parts)]
-
-
-def _pieces(path: Path, start: int, end: int) -> Iterator[bytes]:
-    """The lines starting in ``[start, end)``, in pieces of about :data:`CHUNK_BYTES`."""
-    with path.open("rb") as handle:
-        handle.seek(start)
-        if start:
-            handle.seek(start - 1)
-            _rest_of_line(handle)  # the line that began before ``start`` is another range's
-        while handle.tell() < end:
-            chunk = handle.read(min(CHUNK_BYTES, end - handle.tell()))
-            if not chunk:
-                return
-            yield chunk + (b"" if chunk.endswith(b"\n") else _rest_of_line(handle))
-
-
-def _rest_of_line(handle: BinaryIO) -> bytes:
-    """Up to the next line feed, within :data:`CHUNK_BYTES` (lines ended by a carriage
-    return alone, or longer than that, are not split here)."""
-    rest = handle.readline(CHUNK_BYTES)
-    if rest and not rest.endswith(b"\n") and handle.read(1):
-        raise _NotSplittable("lines not ended by a line feed, or longer than a chunk")
-    return rest
 
 
 def _iri_token(token: bytes) -> bool:
@@ -134,7 +104,7 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
         return buckets[key]
 
     try:
-        for chunk in _pieces(path, start, end):
+        for chunk in line_pieces(path, start, end):
             # a one-byte search first: a chunk without "_" is read at memory speed
             if b"_" in chunk and b"_:" in chunk or b"<<" in chunk:
                 raise _NotSplittable("blank nodes or quoted triples")
@@ -290,7 +260,7 @@ def _planned_checks(
     splits: list[Callable[[], dict[str, tuple[Path, int]]]] = []
     sources: list[tuple[RdfFormatInfo, str]] = []  # of each split: the format and base IRI
     for n, (path, fmt) in enumerate(zip(files, formats)):
-        for r, (start, end) in enumerate(_ranges(path, processes)):
+        for r, (start, end) in enumerate(byte_ranges(path, processes)):
             splits.append(partial(_split_range, path, start, end, folder, f"file{n}-range{r}", fmt.extension))
             sources.append((fmt, path.resolve().as_uri()))
     splitting = ForkedTasks(splits, processes)
