@@ -49,6 +49,7 @@ from .shacl.incremental import reach
 from .store import Store
 from .store.embedded import GraphWrite, WriteMode
 from .validate import ValidationReport, load_shapes, ontology_for_validation, validate_graph
+from .walks import reachable
 
 __all__ = ["GateResult", "PostState", "Targets", "check_write", "project_shapes", "run_validation"]
 
@@ -88,15 +89,10 @@ class Targets:
         classes |= {str(s) for s in shapes.subjects(RDF.type, RDFS.Class) if (s, RDF.type, SH.NodeShape) in shapes}
         classes |= {str(s) for s in shapes.subjects(RDF.type, OWL.Class) if (s, RDF.type, SH.NodeShape) in shapes}
         merged = shapes + ontology
-        closure = set(classes)
-        frontier = list(classes)
-        while frontier:  # every subclass of a target class is targeted too
-            for sub in merged.subjects(RDFS.subClassOf, URIRef(frontier.pop())):
-                if str(sub) not in closure:
-                    closure.add(str(sub))
-                    frontier.append(str(sub))
+        # every subclass of a target class is targeted too
+        below = reachable(classes, lambda c: (str(sub) for sub in merged.subjects(RDFS.subClassOf, URIRef(c))))
         return cls(
-            classes=frozenset(closure),
+            classes=frozenset(below),
             subjects_of=frozenset(str(p) for p in shapes.objects(None, SH.targetSubjectsOf)),
             objects_of=frozenset(str(p) for p in shapes.objects(None, SH.targetObjectsOf)),
             nodes=frozenset(str(n) for n in shapes.objects(None, SH.targetNode)),

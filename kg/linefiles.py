@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["CHUNK_BYTES", "LongLine", "byte_ranges", "line_pieces"]
+__all__ = ["CHUNK_BYTES", "LongLine", "byte_ranges", "line_pieces", "plain_iri"]
 
 #: how much of a file a process reads at a time
 CHUNK_BYTES = 64 * 1024 * 1024
@@ -49,3 +49,9 @@ def _rest_of_line(handle: BinaryIO) -> bytes:
     if rest and not rest.endswith(b"\n") and handle.read(1):
         raise LongLine("lines not ended by a line feed, or longer than a chunk")
     return rest
+
+
+def plain_iri(token: bytes) -> bool:
+    """Whether ``token`` (bytes between spaces on a line) is one IRI written plainly: no
+    escapes, no other term written against it."""
+    return token[:1] == b"<" and token[-1:] == b">" and token.count(b"<") == 1 and token.count(b">") == 1 and b"\\" not in token

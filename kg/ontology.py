@@ -24,6 +24,7 @@ from .errors import ReasonerError
 from .namespaces import OWL, RDF, RDFS
 from .rdfio import read_graph
 from .resources import check_queries, ontology_file
+from .walks import reachable
 
 __all__ = ["ConsistencyResult", "check_ontology", "disjointness_conflicts", "run_quality_checks"]
 
@@ -83,15 +84,6 @@ def disjointness_conflicts(graph: Graph) -> dict[str, list[tuple[str, str]]]:
     for sub, sup in graph.subject_objects(RDFS.subClassOf):
         supers[sub].add(sup)
 
-    def closure(cls: Node) -> set[Node]:
-        seen, todo = {cls}, [cls]
-        while todo:
-            for parent in supers.get(todo.pop(), ()):
-                if parent not in seen:
-                    seen.add(parent)
-                    todo.append(parent)
-        return seen
-
     domains = {p: set(graph.objects(p, RDFS.domain)) for p in set(graph.subjects(RDFS.domain, None))}
     ranges = {p: set(graph.objects(p, RDFS.range)) for p in set(graph.subjects(RDFS.range, None))}
     classes: dict[Node, set[Node]] = defaultdict(set)
@@ -106,7 +98,7 @@ def disjointness_conflicts(graph: Graph) -> dict[str, list[tuple[str, str]]]:
     for individual, asserted in classes.items():
         if (individual, RDF.type, OWL.Class) in graph or not isinstance(individual, URIRef):
             continue
-        every = set().union(*(closure(c) for c in asserted)) if asserted else set()
+        every = reachable(asserted, lambda c: supers.get(c, ()))
         clashes = sorted(
             tuple(sorted(str(c) for c in pair)) for pair in pairs if pair <= every  # type: ignore[misc]
         )

@@ -23,13 +23,14 @@ from typing import Any
 from pyparsing import ParseException, ParseResults
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Graph, Literal, Node, URIRef, Variable
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from .errors import InputError, Location
 from .namespaces import OWL, RDF, SH
 from .sources import SourceIndex
 from .validate import term_text
+from .walks import reachable
 
 __all__ = ["prepare_shapes", "shapes_errors"]
 
@@ -255,16 +256,9 @@ def _apply_spec_readings(shapes: Graph) -> Graph:
     out = Graph()
     out += shapes
     for holder, prefixes in shapes.subject_objects(SH.prefixes):
-        seen: set[Node] = set()
-        todo = [prefixes]
-        while todo:
-            node = todo.pop()
-            if node in seen:
-                continue
-            seen.add(node)
+        for node in reachable([prefixes], lambda n: shapes.objects(n, OWL.imports)):
             for declaration in shapes.objects(node, SH.declare):
                 out.add((prefixes, SH.declare, declaration))
-            todo.extend(shapes.objects(node, OWL.imports))
     for s, o in shapes.subject_objects(SH.uniqueLang):
         if not (isinstance(o, Literal) and o.datatype == _BOOLEAN and str(o) == "true"):
             out.remove((s, SH.uniqueLang, o))

@@ -20,7 +20,7 @@ from rdflib import Graph, Node
 
 from .errors import InputError, Location
 from .formats import rdf_format_for_path
-from .linefiles import LongLine, byte_ranges, line_pieces
+from .linefiles import LongLine, byte_ranges, line_pieces, plain_iri
 from .rdfio import iter_file_lines, parse_file_lines, to_rdflib_term
 from .shacl.parallel import ForkedTasks, twin_available
 from .validate import ValidationReport, ValidationResult, term_text
@@ -240,8 +240,10 @@ def _scan_lines(path: Path, start: int, end: int, tokens: frozenset[bytes]) -> t
                         if (last, predicate) in seen:
                             continue
                         seen.add((last, predicate))
-                    elif last not in tokens and _plain_subject(subject) and b"\t" not in line and b"\\" not in line or not line.strip() or line.lstrip().startswith(b"#"):
-                        continue
+                    elif not line.strip() or line.lstrip().startswith(b"#"):
+                        continue  # blank, or a comment
+                    elif last not in tokens and _plain_subject(subject) and b"\t" not in line and b"\\" not in line:
+                        continue  # bytes that vouch for touching nothing wanted
                 numbers.append(number)
                 kept.append(line)
             count += len(lines)
@@ -253,7 +255,7 @@ def _scan_lines(path: Path, start: int, end: int, tokens: frozenset[bytes]) -> t
 def _plain_subject(token: bytes) -> bool:
     """Whether the bytes before a line's first space are its whole subject: one IRI, or a
     blank node label with no IRI written against it."""
-    return token[-1:] == b">" and token.count(b">") == 1 if token[:1] == b"<" else token[:2] == b"_:" and b"<" not in token
+    return plain_iri(token) if token[:1] == b"<" else token[:2] == b"_:" and b"<" not in token
 
 
 #: files from this size on are read by two processes (where they can be forked)

@@ -269,6 +269,18 @@ def test_type_lines_are_split_by_class(tmp_path: Path, monkeypatch: pytest.Monke
     assert set(odd) <= set(files[str(RDF.type)])
 
 
+def test_type_lines_after_one_not_split_by_class_still_are(tmp_path: Path) -> None:
+    """A type triple whose object is not one plain IRI goes to the file of rdf:type; the
+    type lines after it still go to their classes' files."""
+    path = tmp_path / "types.nt"
+    odd = f'<http://e/t> <{RDF.type}> "C0" .\n'.encode()
+    lines = [f"<http://e/s{i}> <{RDF.type}> <http://e/C{i % 3}> .\n".encode() for i in range(9)]
+    path.write_bytes(odd + b"".join(lines))
+    (written,) = _split(path, tmp_path, parts=1)
+    assert set(written) == {str(RDF.type)} | {type_key(f"http://e/C{i}") for i in range(3)}
+    assert written[str(RDF.type)][0].read_bytes() == odd
+
+
 def test_split_files_hold_every_line_by_predicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Comments and blank lines are dropped; past PREDICATE_FILES, predicates share one file."""
     monkeypatch.setattr(groups, "PREDICATE_FILES", 3)

@@ -12,14 +12,17 @@ parse — means the whole data.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from rdflib import RDF, URIRef, Variable
+from rdflib import URIRef, Variable
 from rdflib.paths import MulPath, NegatedPath, Path, ZeroOrMore, ZeroOrOne
 from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+
+from ..namespaces import RDF
 
 __all__ = ["Reads", "Unbounded", "query_predicates", "query_reads"]
 
@@ -94,23 +97,33 @@ def _classes(tree: object) -> frozenset[str] | None:
     return frozenset(classes) if seen == _type_count(tree) else None
 
 
-def _triples(node: object) -> list[tuple[object, object, object]]:
-    """Every (subject, predicate, object) pattern of the parse tree, nested groups included."""
-    found: list[tuple[object, object, object]] = []
+def _children(node: object) -> Iterable[object]:
+    """The parts of a parse-tree node: a CompValue's values (not its variable list), a
+    path's parts, a dict's values, a list's items; none for a term."""
     if isinstance(node, CompValue):
-        for triples in dict.get(node, "triples") or ():
-            terms = list(triples)
-            found.extend(zip(terms[0::3], terms[1::3], terms[2::3]))
-        for key, value in node.items():
-            if key != "_vars":
-                found.extend(_triples(value))
-    elif isinstance(node, dict):
-        for value in node.values():
-            found.extend(_triples(value))
-    elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-        for value in node:  # type: ignore[attr-defined]
-            found.extend(_triples(value))
-    return found
+        return [value for key, value in node.items() if key != "_vars"]
+    if isinstance(node, Path):
+        return list(vars(node).values())
+    if isinstance(node, dict):
+        return node.values()
+    if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        return node  # type: ignore[return-value]
+    return ()
+
+
+def _patterns(node: CompValue) -> Iterator[tuple[object, object, object]]:
+    """The (subject, predicate, object) patterns a node of the parse tree holds itself."""
+    for triples in dict.get(node, "triples") or ():
+        terms = list(triples)
+        yield from zip(terms[0::3], terms[1::3], terms[2::3])
+
+
+def _triples(node: object) -> Iterator[tuple[object, object, object]]:
+    """Every (subject, predicate, object) pattern of the parse tree, nested groups included."""
+    if isinstance(node, CompValue):
+        yield from _patterns(node)
+    for child in _children(node):
+        yield from _triples(child)
 
 
 def _plain_iri(path: object) -> object:
@@ -132,15 +145,7 @@ def _type_count(node: object) -> int:
     """How many times ``rdf:type`` occurs in a part of the parse tree."""
     if isinstance(node, URIRef):
         return int(node == RDF.type)
-    if isinstance(node, CompValue):
-        return sum(_type_count(v) for k, v in node.items() if k != "_vars")
-    if isinstance(node, Path):
-        return sum(_type_count(v) for v in vars(node).values())
-    if isinstance(node, dict):
-        return sum(_type_count(v) for v in node.values())
-    if isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-        return sum(_type_count(v) for v in node)  # type: ignore[attr-defined, misc]
-    return 0
+    return sum(_type_count(child) for child in _children(node))
 
 
 #: an absolute IRI starts with a scheme
@@ -161,24 +166,14 @@ def _walk(node: object, found: set[str]) -> None:
     ):
         # a zero-length path matches every node of the graph, whatever its triples
         raise Unbounded("a property path that may have length zero (* or ?)")
-    elif isinstance(node, Path):
-        for value in vars(node).values():
-            _walk(value, found)
-    elif isinstance(node, CompValue):
-        if node.name in _OTHER_GRAPHS:
-            raise Unbounded(f"the query reads through {node.name}")
-        if node.name == "pname":
-            raise Unbounded("a prefixed name without a declared prefix")
-        for triples in dict.get(node, "triples") or ():
-            for predicate in list(triples)[1::3]:
+    else:
+        if isinstance(node, CompValue):
+            if node.name in _OTHER_GRAPHS:
+                raise Unbounded(f"the query reads through {node.name}")
+            if node.name == "pname":
+                raise Unbounded("a prefixed name without a declared prefix")
+            for _, predicate, _ in _patterns(node):
                 if isinstance(predicate, Variable):
                     raise Unbounded(f"a pattern with the variable predicate ?{predicate}")
-        for key, value in node.items():
-            if key != "_vars":
-                _walk(value, found)
-    elif isinstance(node, dict):
-        for value in node.values():
-            _walk(value, found)
-    elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-        for value in node:
-            _walk(value, found)
+        for child in _children(node):
+            _walk(child, found)

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Node
 
 from ..formats import RdfFormatInfo, rdf_format_for_path
-from ..linefiles import byte_ranges, line_pieces
+from ..linefiles import byte_ranges, line_pieces, plain_iri
 from ..namespaces import RDF, RDFS
 from ..rdfio import load_in_graph, store_label
 from .engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
@@ -57,11 +57,6 @@ class _NotSplittable(Exception):
     """The data cannot be picked line by line: validate it the usual way."""
 
 
-def _iri_token(token: bytes) -> bool:
-    """Whether ``token`` is one IRI written plainly (no escapes, nothing written against it)."""
-    return token[:1] == b"<" and token[-1:] == b">" and token.count(b"<") == 1 and token.count(b">") == 1 and b"\\" not in token
-
-
 #: its key among the split's tokens (a space: never part of a token split on spaces)
 _OTHER_KEY = b" "
 
@@ -69,6 +64,9 @@ _OTHER_KEY = b" "
 #: the type predicate as the split reads it, and the start of its lines' keys by class
 _TYPE_TOKEN = f"<{RDF.type}>".encode()
 _CLASS_KEY = _TYPE_TOKEN + b" "
+#: the key of the type lines not split by class (not the predicate's token, which stands
+#: for "look at the object" among the buckets)
+_TYPES_KEY = _CLASS_KEY + b" "
 
 
 def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, suffix: str) -> dict[str, tuple[Path, int]]:
@@ -90,14 +88,10 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
     files: dict[bytes, tuple[str, Path]] = {}
     handles: dict[bytes, BinaryIO] = {}
     by_class: list[bytes] = []  # stands for the type predicate among the buckets: look at the object
-    counts = {"predicates": 0, "classes": 0}
+    predicate_files = class_files = 0
 
-    def bucket(key: bytes, name: str, kind: str, limit: int, overflow: bytes, overflow_name: str) -> list[bytes]:
-        """The lines of a new key: a file of its own while ``kind`` has fewer than ``limit``."""
-        if counts[kind] >= limit:
-            key, name = overflow, overflow_name
-        elif key not in files:
-            counts[kind] += 1
+    def bucket(key: bytes, name: str) -> list[bytes]:
+        """The lines of ``key``, whose file is ``name`` (made on first use)."""
         if key not in files:
             files[key] = (name, folder / f"{prefix}-{len(files)}.{suffix}")
             buckets[key] = []
@@ -117,12 +111,15 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
                 plain = len(terms) > 2 and terms[0].find(b">") + 1 == len(terms[0]) > 2
                 found = buckets.get(terms[1]) if plain else None
                 if found is None:
-                    if len(terms) > 2 and _iri_token(terms[0]) and _iri_token(terms[1]):
+                    if len(terms) > 2 and plain_iri(terms[0]) and plain_iri(terms[1]):
                         if terms[1] == _TYPE_TOKEN:
-                            found = buckets[terms[1]] = by_class
+                            found = by_class
+                        elif predicate_files < PREDICATE_FILES:
+                            predicate_files += 1
+                            found = bucket(terms[1], terms[1][1:-1].decode("utf-8", "replace"))
                         else:
-                            name = terms[1][1:-1].decode("utf-8", "replace")
-                            found = buckets[terms[1]] = bucket(terms[1], name, "predicates", PREDICATE_FILES, _OTHER_KEY, OTHER)
+                            found = bucket(_OTHER_KEY, OTHER)
+                        buckets[terms[1]] = found
                     elif line.strip() and not line.lstrip().startswith(b"#"):
                         raise _NotSplittable("a line's predicate cannot be read off by spaces")
                     else:
@@ -131,10 +128,12 @@ def _split_range(path: Path, start: int, end: int, folder: Path, prefix: str, su
                     klass = terms[2].split(b" ", 1)[0]
                     found = buckets.get(_CLASS_KEY + klass)
                     if found is None:
-                        plain_class = _iri_token(klass)
-                        name = type_key(klass[1:-1].decode("utf-8", "replace")) if plain_class else str(RDF.type)
-                        limit = CLASS_FILES if plain_class else 0
-                        found = buckets[_CLASS_KEY + klass] = bucket(_CLASS_KEY + klass, name, "classes", limit, _TYPE_TOKEN, str(RDF.type))
+                        if plain_iri(klass) and class_files < CLASS_FILES:
+                            class_files += 1
+                            found = bucket(_CLASS_KEY + klass, type_key(klass[1:-1].decode("utf-8", "replace")))
+                        else:
+                            found = bucket(_TYPES_KEY, str(RDF.type))
+                        buckets[_CLASS_KEY + klass] = found
                 found.append(line)
             for key, (_, out) in files.items():
                 lines = buckets[key]
@@ -291,7 +290,8 @@ def _planned_checks(
     ordered = sorted(groups, key=lambda g: -g.time)  # the longest first: the last to end is short
     loaded = frozenset().union(*(g.predicates for g in groups)) | {OTHER}
     unread = [one for name, one in files_of if name not in loaded]
-    return [
-        partial(_check_group, group, [one for name, one in files_of if name in group.predicates or name == OTHER], unread if group is ordered[-1] else [], shapes, planned)
-        for group in ordered
-    ]
+    checks: list[Callable[[], tuple[list[Any], dict[Node, Node]]]] = []
+    for group in ordered:
+        inputs = [one for name, one in files_of if name in group.predicates or name == OTHER]
+        checks.append(partial(_check_group, group, inputs, unread if group is ordered[-1] else [], shapes, planned))
+    return checks

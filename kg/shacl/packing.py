@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..namespaces import RDF, RDFS
+from ..walks import reachable
 from .engine import JobKey
 from .footprint import Reads
 
@@ -40,6 +41,8 @@ JOB_WEIGHT = 0.003
 MEMORY_PER_BYTE = 3.5
 #: the key of the lines whose predicates did not get a file of their own
 OTHER = ""
+
+
 @dataclass(frozen=True)
 class Group:
     """Jobs checked together, and the predicates whose triples their store holds."""
@@ -49,7 +52,7 @@ class Group:
     #: the estimated share of the data's triples the group loads (with :data:`EVERY_GROUP`)
     share: float
     #: the estimated time it takes, in times of loading the whole data (see :data:`CHECK_WEIGHT`)
-    time: float = 0.0
+    time: float
 
 
 def type_key(klass: str) -> str:
@@ -57,13 +60,13 @@ def type_key(klass: str) -> str:
     return f"{RDF.type} {klass}"
 
 
+_TYPE_PREFIX = type_key("")
+
+
 def _shared(key: str) -> bool:
     """Whether several groups may load ``key``'s file: those every group loads, and the
     type triples of a class (which the jobs of many groups may read)."""
     return key in EVERY_GROUP or key.startswith(_TYPE_PREFIX)
-
-
-_TYPE_PREFIX = type_key("")
 
 
 def plan_groups(
@@ -74,12 +77,11 @@ def plan_groups(
 
     Jobs that read a common predicate (other than those several groups may load: see
     :func:`_shared`) stay in one group, so no predicate is loaded twice. These clusters go
-    largest first where they make the run shortest so far; then a cluster
-    moves to another group, or two clusters of two groups swap, while that brings the
-    largest groups under ``limit`` or shortens the run (:func:`_makespan` of the groups' estimated times, then their
-    sum): a cluster reading the type triples of a class costs a group that holds them
-    already nothing more to load."""
-
+    largest first where they add least, or where they make the run shortest so far (both
+    are tried); then a cluster moves to another group, or two clusters of two groups swap,
+    while that brings the largest groups under ``limit`` or shortens the run
+    (:func:`_makespan` of the groups' estimated times, then their sum): a cluster reading
+    the type triples of a class costs a group that holds them already nothing more to load."""
     weights = {p: 0.0 if p in EVERY_GROUP else share for p, share in shares.items()}
     clusters = _clusters(footprints, weights)
     # what checking a cluster's jobs adds to loading what it reads
@@ -235,17 +237,11 @@ def footprints_of(reads: Mapping[JobKey, Reads], names: Collection[str], subclas
         below.setdefault(sup, set()).add(sub)
     typed = {name for name in names if name.startswith(_TYPE_PREFIX)}
 
-    def closure(classes: frozenset[str]) -> set[str]:
-        found, todo = set(classes), list(classes)
-        while todo:
-            for sub in below.get(todo.pop(), ()):
-                if sub not in found:
-                    found.add(sub)
-                    todo.append(sub)
-        return found
+    def subclasses(klass: str) -> Iterable[str]:
+        return below.get(klass, ())
 
     return {
-        key: one.predicates | (typed if one.classes is None else {type_key(c) for c in closure(one.classes)} & typed)
+        key: one.predicates | (typed if one.classes is None else {type_key(c) for c in reachable(one.classes, subclasses)} & typed)
         for key, one in reads.items()
     }
 
