@@ -7,7 +7,7 @@ Generates ``bench/.data/gen<TRIPLES>.nt`` with the shared generator
 (median reported), into a fresh store directory every time:
 
 - *raw*: ``pyoxigraph.Store(dir).bulk_load(path, to_graph=G)`` and ``flush()``;
-- *gated*: :func:`kg.ingest.ingest_files` — what ``kg ingest FILE --graph G`` does:
+- *gated*: :func:`kg.write.ingest.ingest_files` — what ``kg ingest FILE --graph G`` does:
   load, SHACL gate, union copy, receipt and provenance, commit.
 
 The project's shapes are the gate's shapes unless ``--shapes`` names others (the
@@ -58,7 +58,7 @@ def raw(path: Path, workdir: Path) -> float:
 def gated(path: Path, workdir: Path, shapes: Graph | None) -> tuple[float, dict[str, float], int]:
     from kg.formats import rdf_format_by_name
     from kg.store import EmbeddedStore
-    from kg.writes import Change, apply_write
+    from kg.write.apply import Change, apply_write
 
     stages: dict[str, float] = {}
     start = time.perf_counter()
@@ -80,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     path = data_file(args.triples)
     shapes = Graph().parse(args.shapes) if args.shapes else None
-    from kg.gate import project_shapes
+    from kg.write.gate import project_shapes
 
     project_shapes()  # read the shapes once, outside the timings (a server reads them once too)
     raws, gates, stages, added = [], [], {}, 0

@@ -7,7 +7,7 @@ Run by hand (no test runs it)::
 It measures, for each store:
 
 1. **build**: ``build_into_store`` of the bundled corpus (build, SHACL gate, write);
-2. **ingest**: ``kg.ingest.ingest_files`` of the generator's N-Triples file into one named
+2. **ingest**: ``kg.write.ingest.ingest_files`` of the generator's N-Triples file into one named
    graph — what ``kg ingest`` does: streamed into staging (the embedded store loads a new
    graph in place), through the SHACL gate, committed with a receipt;
 3. **queries**: each query of ``query_mix.py``, run ``--repeat`` times through
@@ -40,9 +40,9 @@ sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench")]
 from query_mix import TURTLE, query_mix  # noqa: E402
 from virtuoso import VirtuosoServer, virtuoso_missing  # noqa: E402
 
-from kg.build import build_into_store  # noqa: E402
+from kg.build.dataset import build_into_store  # noqa: E402
 from kg.config import load_settings  # noqa: E402
-from kg.ingest import ingest_files  # noqa: E402
+from kg.write.ingest import ingest_files  # noqa: E402
 from kg.store import EmbeddedStore, RemoteStore  # noqa: E402
 
 GENERATOR = REPO.parent / "shared" / "bench-reference" / "gen_data.py"

@@ -8,7 +8,7 @@ its own process so time and peak memory are its own:
 
 * ``load``    — ``pyoxigraph.Store.bulk_load`` of the N-Triples into an on-disk store
                 (the yardstick: the issue asks the engine to be no slower);
-* ``kg``      — ``kg.validate.validate_files`` (load + compiled checks + report);
+* ``kg``      — ``kg.validation.check.validate_files`` (load + compiled checks + report);
 * ``pyshacl`` — plain pyshacl on an rdflib Graph parsed from the same file (stopped after
                 ``--pyshacl-timeout`` seconds and reported as "> T s").
 
@@ -45,7 +45,7 @@ if kind == "load":
         result["seconds"] = time.perf_counter() - t
 elif kind == "kg":
     from rdflib import Graph
-    from kg.validate import validate_files
+    from kg.validation.check import validate_files
     shapes = Graph().parse(shapes_path)
     t = time.perf_counter()
     report = validate_files([Path(data)], shapes)
@@ -61,7 +61,7 @@ elif kind == "pyshacl":
     t = time.perf_counter()
     conforms, graph, _ = validate(data_graph, shacl_graph=shapes, inference="none", allow_warnings=False)
     result["seconds"] = time.perf_counter() - t
-    from kg.validate import _report
+    from kg.validation.check import _report
     report = _report(bool(conforms), graph, shapes, lambda f: None, {})
     result["results"] = len(report.results)
     result["keys"] = sorted({"|".join((r.focus_node, r.path or "", r.value or "", r.source_shape if not r.source_shape.startswith("_:") else r.node_shape + (r.path or ""), r.constraint_component)) for r in report.results})

@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
-from .baseline import fingerprint
-from .config import Settings, load_settings
-from .errors import KGError
-from .formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
-from .report import RENDERERS, render
-from .store import EmbeddedStore, RemoteStore, open_store
-from .validate import Severity
+from kg import __version__
+from kg.validation.baseline import fingerprint
+from kg.config import Settings, load_settings
+from kg.errors import KGError
+from kg.formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
+from kg.validation.render import RENDERERS, render
+from kg.store import EmbeddedStore, RemoteStore, open_store
+from kg.validation.check import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,8 +84,8 @@ def build(ctx: click.Context) -> None:
     Exit 0 when loaded; 1 when an annotation cannot be built (file:line) or the dataset
     breaks the shapes — the store is then left exactly as it was.
     """
-    from .build import build_into_store
-    from .report import render_text
+    from kg.build.dataset import build_into_store
+    from kg.validation.render import render_text
 
     with _store(ctx) as store, _errors():
         result = build_into_store(store, _settings(ctx).corpus)
@@ -133,12 +133,12 @@ def validate(
     Exit 0 passes, 1 a result not in the baseline is at least as severe as --fail-on,
     2 unusable input: data or shapes that cannot be read, or shapes that are not valid SHACL.
     """
-    from .baseline import apply_baseline, read_baseline
-    from .baseline import write_baseline as save_baseline
-    from .resources import ontology_file
-    from .shapes_check import prepare_shapes, shapes_errors
-    from .sources import expand_inputs, locate_in_files, read_located
-    from .validate import load_shapes, validate_files, validate_graph, validate_store
+    from kg.validation.baseline import apply_baseline, read_baseline
+    from kg.validation.baseline import write_baseline as save_baseline
+    from kg.resources import ontology_file
+    from kg.validation.shapes_check import prepare_shapes, shapes_errors
+    from kg.validation.sources import expand_inputs, locate_in_files, read_located
+    from kg.validation.check import load_shapes, validate_files, validate_graph, validate_store
 
     severity = Severity(fail_on.capitalize())
     with _errors():
@@ -222,8 +222,8 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], graph: str, add: bool, a
     """
     import json
 
-    from .errors import ValidationFailed
-    from .ingest import ingest_files
+    from kg.errors import ValidationFailed
+    from kg.write.ingest import ingest_files
 
     total = sum(f.stat().st_size for f in files if f.is_file())
 
@@ -262,7 +262,7 @@ def token() -> None:
 @click.pass_context
 def token_create(ctx: click.Context, name: str) -> None:
     """Create the token NAME and print its secret on stdout — the only time it is shown."""
-    from .auth import create_token
+    from kg.ops.tokens import create_token
 
     with _errors():
         secret = create_token(_settings(ctx), name)
@@ -274,7 +274,7 @@ def token_create(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def token_list(ctx: click.Context) -> None:
     """List the tokens: name, when created, whether revoked (never a secret)."""
-    from .auth import list_tokens
+    from kg.ops.tokens import list_tokens
 
     with _errors():
         tokens = list_tokens(_settings(ctx))
@@ -289,7 +289,7 @@ def token_list(ctx: click.Context) -> None:
 @click.pass_context
 def token_revoke(ctx: click.Context, name: str) -> None:
     """Revoke the token NAME: requests bearing it are refused (403) from now on."""
-    from .auth import revoke_token
+    from kg.ops.tokens import revoke_token
 
     with _errors():
         revoke_token(_settings(ctx), name)
@@ -305,7 +305,7 @@ def backup(ctx: click.Context, directory: Path) -> None:
     The copy is itself a store. Tokens are not included. Exit 0 done, 1 store error,
     2 DIRECTORY exists and is not empty.
     """
-    from .backup import backup_store
+    from kg.ops.backup import backup_store
 
     with _errors():
         snapshot = backup_store(_settings(ctx), directory)
@@ -325,7 +325,7 @@ def restore(ctx: click.Context, directory: Path, force: bool) -> None:
     Exit 0 done, 1 store error (e.g. in use), 2 not a backup, or the store holds data
     and --force was not given.
     """
-    from .backup import restore_store
+    from kg.ops.backup import restore_store
 
     with _errors():
         snapshot = restore_store(_settings(ctx), directory, force=force)
@@ -352,8 +352,8 @@ def add_document_command(
     """
     import json
 
-    from .add_document import add_document
-    from .ingest import local_agent
+    from kg.build.add_document import add_document
+    from kg.write.ingest import local_agent
 
     with _store(ctx) as store, _errors():
         added = add_document(
@@ -379,8 +379,8 @@ def ontology_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
     Data is the store, or FILES. Exit 0 consistent and clean, 1 inconsistent or a
     check returned rows (the offending individuals are listed), 3 reasoner unavailable.
     """
-    from .ontology import check_ontology
-    from .rdfio import read_graph
+    from kg.validation.ontology import check_ontology
+    from kg.rdfio import read_graph
 
     with _errors():
         if files:
@@ -401,8 +401,8 @@ def ontology_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, read_only: bool | None, get_path: str | None) -> None:
     """Serve the SPARQL endpoint, linked data and the query page (builds the store first if empty)."""
-    from .build import build_into_store
-    from .server import create_app
+    from kg.build.dataset import build_into_store
+    from kg.server import create_app
 
     with _errors():
         settings = _settings(ctx).replace(host=host, port=port, read_only=read_only)

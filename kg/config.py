@@ -16,7 +16,7 @@ from typing import Any
 
 import platformdirs
 
-from .errors import ConfigError
+from kg.errors import ConfigError
 
 __all__ = ["Settings", "load_settings", "default_store_path"]
 

@@ -11,7 +11,7 @@ from enum import Enum
 
 from rdflib import URIRef
 
-from .namespaces import RESOURCE_BASE, WD
+from kg.namespaces import RESOURCE_BASE, WD
 
 __all__ = [
     "Kind",

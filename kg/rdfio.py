@@ -17,8 +17,8 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
-from .errors import InputError, Location
-from .formats import RdfFormatInfo, rdf_format_for_path
+from kg.errors import InputError, Location
+from kg.formats import RdfFormatInfo, rdf_format_for_path
 
 __all__ = [
     "XML_PROLOG_BYTES",
@@ -125,7 +125,7 @@ def parse_file(path: Path, *, fmt: RdfFormatInfo | None = None) -> list[ox.Quad]
 def mentions_integer_subtypes(path: Path) -> bool:
     """Whether an RDF file may use an integer subtype (a quick scan of its bytes), which
     a store loaded without :func:`kg.shacl.literals.protect` would rewrite."""
-    from .shacl.literals import may_hold_rewritten
+    from kg.shacl.literals import may_hold_rewritten
 
     try:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
@@ -178,7 +178,7 @@ def load_for_validation(
             data = path.read_bytes()
             # the native copy must share blank nodes with the exact one, which two bulk loads do not
             if native is None or b"_:" not in data:
-                from .shacl.literals import protect_ntriples
+                from kg.shacl.literals import protect_ntriples
 
                 load_in_graph(store, protect_ntriples(data), fmt, base, in_memory=in_memory)
                 if native is not None:
@@ -237,7 +237,7 @@ _LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 def _exact_quads(
     quads: Iterable[ox.Quad], native: ox.NamedNode | None, native_predicates: frozenset[str] | None
 ) -> Iterator[ox.Quad]:
-    from .shacl.literals import protect
+    from kg.shacl.literals import protect
 
     default = ox.DefaultGraph()
     for q in quads:

@@ -20,7 +20,7 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 from virtuoso import VirtuosoServer, virtuoso_missing
 
-from kg.build import BuildResult, build_dataset, union
+from kg.build.dataset import BuildResult, build_dataset, union
 from kg.cli import main as kg_main
 from kg.config import Settings, load_settings
 from kg.resources import default_corpus_dir

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import Depends, FastAPI
 
-from kg.auth import agent_for, create_token, list_tokens, revoke_token
+from kg.ops.tokens import agent_for, create_token, list_tokens, revoke_token
 from kg.config import Settings, load_settings
 from kg.errors import AuthError, ForbiddenError, InputError
 from kg.server import create_app

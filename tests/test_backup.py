@@ -17,8 +17,8 @@ from live import LiveServer
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic
 
-from kg.auth import create_token
-from kg.backup import backup_store, restore_store
+from kg.ops.tokens import create_token
+from kg.ops.backup import backup_store, restore_store
 from kg.cli import main
 from kg.config import Settings
 from kg.errors import InputError, StoreError
@@ -166,7 +166,7 @@ def test_restore_refuses_what_is_not_a_backup_and_what_is_not_a_store(store_copy
 def test_restore_swaps_with_two_renames_where_exchange_is_unavailable(
     store_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kg.backup
+    import kg.ops.backup
 
     backup = tmp_path / "backup"
     backup_store(Settings(store=str(store_copy)), backup)
@@ -175,7 +175,7 @@ def test_restore_swaps_with_two_renames_where_exchange_is_unavailable(
     writer = ox.Store(str(other))
     writer.update(f'INSERT DATA {{ GRAPH <{EXTRA}> {{ <{EXTRA}#s> <{EXTRA}#p> "old" }} }}')
     del writer
-    monkeypatch.setattr(kg.backup, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(kg.ops.backup, "_exchange", lambda a, b: False)
     restore_store(Settings(store=str(other)), backup, force=True)
     _assert_same_dataset(store_copy, other)
     assert sorted(p.name for p in other.parent.iterdir()) == ["store"]
@@ -264,7 +264,7 @@ def test_a_writable_server_checkpoints_for_holders_of_its_control_secret_only(st
     import stat
     import warnings
 
-    from kg.control import control_path, find_control
+    from kg.ops.control import control_path, find_control
     from kg.server import create_app
 
     with warnings.catch_warnings():
@@ -293,7 +293,7 @@ def test_a_writable_server_checkpoints_for_holders_of_its_control_secret_only(st
 def test_a_read_only_server_offers_no_checkpoint(store_copy: Path) -> None:
     import warnings
 
-    from kg.control import find_control
+    from kg.ops.control import find_control
     from kg.server import create_app
 
     with warnings.catch_warnings():
@@ -310,7 +310,7 @@ def test_a_read_only_server_offers_no_checkpoint(store_copy: Path) -> None:
 def test_backup_through_a_server_that_wants_tokens_for_reads(store_copy: Path, tmp_path: Path) -> None:
     import warnings
 
-    from kg.control import find_control
+    from kg.ops.control import find_control
     from kg.server import create_app
 
     with warnings.catch_warnings():

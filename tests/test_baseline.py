@@ -13,9 +13,9 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import Result
 
-from kg.baseline import fingerprint, read_baseline
+from kg.validation.baseline import fingerprint, read_baseline
 from kg.errors import InputError
-from kg.validate import ValidationResult
+from kg.validation.check import ValidationResult
 
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .

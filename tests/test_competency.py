@@ -20,7 +20,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 import kg
 from conftest import select
-from kg.build import BuildResult
+from kg.build.dataset import BuildResult
 from kg.formats import QueryKind
 from kg.namespaces import NKG, OA, SCHEMA
 from kg.store import EmbeddedStore

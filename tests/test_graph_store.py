@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 
 from conftest import discard_remote, fresh_remote, settings_of
 
-from kg.auth import create_token
+from kg.ops.tokens import create_token
 from kg.config import Settings
 from kg.iris import PROVENANCE_GRAPH
 from kg.namespaces import NKG, SH
@@ -197,7 +197,7 @@ def test_bad_input_is_refused_and_the_store_is_unchanged(
 
 def _revoked_secret(client: TestClient) -> str:
     """A token that existed and was revoked (created here, so its secret is known)."""
-    from kg.auth import revoke_token
+    from kg.ops.tokens import revoke_token
 
     settings = client.app.state.settings  # type: ignore[attr-defined]
     secret = create_token(settings, "short-lived")

@@ -11,7 +11,7 @@ from rdflib import Graph, URIRef
 
 from kg.cli import main
 from kg.namespaces import NKG, OWL, RDF, RDFS
-from kg.ontology import check_ontology, disjointness_conflicts, run_quality_checks
+from kg.validation.ontology import check_ontology, disjointness_conflicts, run_quality_checks
 from kg.rdfio import read_graph
 from kg.resources import ontology_file
 

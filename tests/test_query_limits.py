@@ -13,7 +13,7 @@ import pytest
 
 from kg.config import Settings
 from kg.server import create_app
-from kg.sparql_guard import refused_target, remote_targets
+from kg.sparql.guard import refused_target, remote_targets
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -18,7 +18,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from conftest import remote_settings, skip_without_virtuoso
-from kg.build import BuildResult
+from kg.build.dataset import BuildResult
 from kg.cli import main
 from kg.errors import ConfigError, StoreError
 from kg.store import EmbeddedStore, RemoteStore
@@ -363,7 +363,7 @@ def test_a_row_cap_below_the_page_size_does_not_cut_what_the_gate_reads(tmp_path
     the store learns the cap first; the gate then sees all 1 500 triples about a hub node and
     refuses a write that breaks a maxCount on it."""
     from kg.errors import ValidationFailed
-    from kg.writes import Change, apply_write
+    from kg.write.apply import Change, apply_write
 
     skip_without_virtuoso()
     server = VirtuosoServer(tmp_path / "virtuoso", max_rows=1000).start()

@@ -17,7 +17,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from conftest import discard_remote, fresh_remote, settings_of
-from kg.auth import create_token
+from kg.ops.tokens import create_token
 from kg.server import create_app
 from test_w3c_protocol import (
     MANIFEST_TESTS,

@@ -17,7 +17,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from conftest import discard_remote, fresh_remote, remote_settings, select
-from kg.build import BuildResult
+from kg.build.dataset import BuildResult
 from kg.errors import StoreError
 from kg.formats import QueryKind
 from kg.iris import PROVENANCE_GRAPH
@@ -124,7 +124,7 @@ def test_a_query_that_names_no_dataset_sees_only_the_stores_graphs(empty_store, 
 def test_gated_writes_put_post_and_delete_graphs(empty_store, names) -> None:
     """Graph Store PUT, POST and DELETE as the write path does them, on each store."""
     from kg.rdfio import graph_to_triples
-    from kg.writes import Change, apply_write
+    from kg.write.apply import Change, apply_write
 
     g1, g2 = str(names[0]), str(names[1])
 

@@ -21,7 +21,7 @@ from rdflib import BNode, Graph, Literal, Node
 from shacl_suite import SuiteCase, suite_cases
 
 from kg.namespaces import SH
-from kg.validate import Engine, validate_files, validate_graph
+from kg.validation.check import Engine, validate_files, validate_graph
 
 CASES = [c for c in suite_cases() if not c.expects_failure]
 

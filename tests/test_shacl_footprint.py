@@ -17,8 +17,8 @@ from test_shacl_differential import result_keys
 
 from kg.rdfio import _with_predicates, load_for_validation
 from kg.shacl import native_predicates
-from kg.shacl.footprint import Unbounded, query_predicates, query_reads
-from kg.validate import validate_files
+from kg.shacl.scale.footprint import Unbounded, query_predicates, query_reads
+from kg.validation.check import validate_files
 
 EX = "http://example.org/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -15,16 +15,16 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import RDF, RDFS, Graph, URIRef
 from test_shacl_differential import result_keys
 
-import kg.validate
-from kg import linefiles
+import kg.validation.check
+from kg.shacl.scale import linefiles
 from kg.errors import InputError
-from kg.linefiles import byte_ranges, line_pieces
+from kg.shacl.scale.linefiles import byte_ranges, line_pieces
 from kg.rdfio import read_graph
-from kg.shacl import groups, packing
+from kg.shacl.scale import groups, packing
 from kg.shacl.engine import job_reads
-from kg.shacl.groups import _split_range, validate_in_groups
-from kg.shacl.packing import EVERY_GROUP, OTHER, footprints_of, plan_groups, type_key
-from kg.validate import validate_files
+from kg.shacl.scale.groups import _split_range, validate_in_groups
+from kg.shacl.scale.packing import EVERY_GROUP, OTHER, footprints_of, plan_groups, type_key
+from kg.validation.check import validate_files
 
 EX = "http://example.org/news#"
 
@@ -40,7 +40,7 @@ ex:S a sh:NodeShape ; sh:targetClass ex:Item ;
 def large(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every file counts as large (literals in canonical form, groups tried first); the
     list receives what each attempt at groups answered."""
-    monkeypatch.setattr(kg.validate, "EXACT_BYTES", 0)
+    monkeypatch.setattr(kg.validation.check, "EXACT_BYTES", 0)
     attempts: list[object] = []
 
     def spied(*args: object, **kwargs: object) -> object:
@@ -48,7 +48,7 @@ def large(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         attempts.append(found)
         return found
 
-    monkeypatch.setattr(kg.validate, "validate_in_groups", spied)
+    monkeypatch.setattr(kg.validation.check, "validate_in_groups", spied)
     return attempts
 
 
@@ -183,7 +183,7 @@ def test_quads_in_named_graphs_are_validated(tmp_path: Path, grouped: bool, monk
     """SHACL validates one data graph: the quads of every graph of an N-Quads file are merged
     into it (pyoxigraph's loaders keep them in their own graphs whatever they are told)."""
     if grouped:
-        monkeypatch.setattr(kg.validate, "EXACT_BYTES", 0)
+        monkeypatch.setattr(kg.validation.check, "EXACT_BYTES", 0)
     data = tmp_path / "data.nq"
     data.write_text(
         "<http://example.org/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Item> <http://example.org/g1> .\n"

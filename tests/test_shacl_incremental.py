@@ -10,7 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from kg.namespaces import NKG, OA, RDF, RDFS
 from kg.rdfio import graph_to_store, to_oxigraph_term
 from kg.shacl.incremental import reach, touched_focus_candidates
-from kg.validate import ValidationReport, load_shapes, validate_change, validate_store
+from kg.validation.check import ValidationReport, load_shapes, validate_change, validate_store
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, URIRef
 from test_shacl_differential import result_keys
 
-import kg.validate
+import kg.validation.check
 from kg.config import load_settings
 from kg.errors import InputError
 from kg.rdfio import mentions_integer_subtypes, to_oxigraph_term
-from kg.shacl.parallel import Twin
-from kg.validate import memory_estimate, validate_files, validate_graph, validate_store
+from kg.shacl.scale.parallel import Twin
+from kg.validation.check import memory_estimate, validate_files, validate_graph, validate_store
 
 SHAPES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -132,7 +132,7 @@ def test_every_store_layout_gives_pyshacls_results(
     data_file, shapes, expected = generated
     answered: list[int] = []
     if layout.startswith("memory-twin"):
-        monkeypatch.setattr(kg.validate, "TWIN_BYTES", 0)
+        monkeypatch.setattr(kg.validation.check, "TWIN_BYTES", 0)
         answers = Twin.answers
 
         def counted(self: Twin, timeout: float) -> dict[object, object]:
@@ -142,13 +142,13 @@ def test_every_store_layout_gives_pyshacls_results(
 
         monkeypatch.setattr(Twin, "answers", counted)
         # this process starts its queries a second late, so the twin surely takes some
-        validate_store_now = kg.validate.validate_store
+        validate_store_now = kg.validation.check.validate_store
 
         def late(*args: object, **kwargs: object) -> object:
             time.sleep(1.0)
             return validate_store_now(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(kg.validate, "validate_store", late)
+        monkeypatch.setattr(kg.validation.check, "validate_store", late)
     if layout == "memory-twin-crashes":
         monkeypatch.setattr(Twin, "_main", _crashing_twin)
     report = validate_files([data_file], shapes, memory_mb=0 if layout == "disk-workers" else None)
@@ -220,7 +220,7 @@ def test_a_counter_left_locked_stops_the_claims(monkeypatch: pytest.MonkeyPatch)
     next query then gives up (an index past any list) instead of waiting for ever."""
     import threading
 
-    import kg.shacl.parallel as parallel
+    import kg.shacl.scale.parallel as parallel
 
     monkeypatch.setattr(parallel, "_CLAIM_PATIENCE", 0.2)
 

@@ -1,4 +1,4 @@
-"""How the jobs of a large validation are packed into groups (:mod:`kg.shacl.packing`).
+"""How the jobs of a large validation are packed into groups (:mod:`kg.shacl.scale.packing`).
 
 Each group is loaded into a store of its own: predicates' files by one group only, the
 type triples of a class by every group whose jobs read them, within the memory budget.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rdflib import URIRef
 
-from kg.shacl.footprint import Reads
-from kg.shacl.packing import OTHER, footprints_of, plan_groups, type_key
+from kg.shacl.scale.footprint import Reads
+from kg.shacl.scale.packing import OTHER, footprints_of, plan_groups, type_key
 
 
 def test_footprints_follow_the_class_hierarchy() -> None:

@@ -21,11 +21,11 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Identifier
 
-from kg.build import BuildResult
+from kg.build.dataset import BuildResult
 from kg.iris import Kind, parse
 from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SH, SKOS
-from kg.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
-from kg.validate import ValidationReport, ValidationResult, load_shapes, validate_graph
+from kg.build.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
+from kg.validation.check import ValidationReport, ValidationResult, load_shapes, validate_graph
 
 NKGSH = "https://w3id.org/negotiation-kg/shapes#"
 #: a plain Namespace: rdflib's closed XSD namespace warns when pytest probes module globals
@@ -1405,7 +1405,7 @@ CASES: list[Case] = [
 
 
 def _term(node: Identifier) -> str:
-    """A term as kg.validate writes it in a ValidationResult."""
+    """A term as kg.validation.check writes it in a ValidationResult."""
     if isinstance(node, URIRef):
         return str(node)
     if isinstance(node, Literal):

@@ -11,8 +11,8 @@ from rdflib.compare import isomorphic
 
 from kg.namespaces import SH
 from kg.resources import shape_files
-from kg.shapes_check import prepare_shapes
-from kg.sources import read_located
+from kg.validation.shapes_check import prepare_shapes
+from kg.validation.sources import read_located
 
 HEAD = (
     "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"

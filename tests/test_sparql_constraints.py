@@ -17,7 +17,7 @@ from rdflib import Graph
 from kg.namespaces import SH
 from kg.rdfio import read_graph
 from kg.shacl.prebinding import pre_bind
-from kg.validate import Engine, ValidationReport, load_shapes, ontology_for_validation, validate_files, validate_graph
+from kg.validation.check import Engine, ValidationReport, load_shapes, ontology_for_validation, validate_files, validate_graph
 
 ENGINE = "sparql"
 
@@ -66,7 +66,7 @@ def _both(data: Graph, shapes: Graph) -> tuple[ValidationReport, ValidationRepor
 @pytest.mark.parametrize("name", PYSHACL_PASSES)
 def test_same_results_as_pyshacl_on_the_w3c_tests(name: str) -> None:
     graph = read_graph([SUITE / name])
-    # the shapes of these tests come through kg.shapes_check's readings in kg validate; here the
+    # the shapes of these tests come through kg.validation.shapes_check's readings in kg validate; here the
     # two engines get the very same graph
     assert own_constraints(graph), "the test has sh:sparql constraints"
     reference, ours = _both(graph, graph)

@@ -25,7 +25,7 @@ from rdflib import RDF, Graph, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from kg.auth import create_token
+from kg.ops.tokens import create_token
 from conftest import discard_remote, fresh_remote, settings_of
 from kg.config import Settings
 from kg.server import create_app

@@ -1,4 +1,4 @@
-"""The write path (kg.writes.apply_write): the gate, atomic commits, the incremental union,
+"""The write path (kg.write.apply.apply_write): the gate, atomic commits, the incremental union,
 receipts and provenance. Every refusal is checked against a canonical dump taken before it."""
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from virtuoso import VirtuosoServer
 from kg.errors import ProtectedGraphError, QueryError, ValidationFailed
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.namespaces import NKG, RDF, RDFS, SH
-from kg.provenance import SHAPES_LABEL
+from kg.write.provenance import SHAPES_LABEL
 from kg.rdfio import quads_to_graph
-from kg.rdfize import ENTITIES_GRAPH
+from kg.build.rdfize import ENTITIES_GRAPH
 from kg.store import EmbeddedStore, GraphWrite, RemoteStore, Store, WriteMode
 from kg.store.embedded import STAGING_PREFIX
-from kg.writes import Change, SourceInfo, apply_write
+from kg.write.apply import Change, SourceInfo, apply_write
 
 EX = "http://example.org/"
 A, P, Q = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")
@@ -243,7 +243,7 @@ def test_the_gate_finds_what_validating_everything_finds(empty: Store, tmp_path:
     import sys
 
     from kg.formats import rdf_format_by_name
-    from kg.validate import validate_graph
+    from kg.validation.check import validate_graph
 
     subprocess.run([sys.executable, str(GENERATOR / "gen_data.py"), "3000", str(tmp_path / "gen")], check=True,
                    capture_output=True)

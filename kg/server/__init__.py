@@ -16,22 +16,22 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__
-from ..config import Settings
-from ..control import publish_control, withdraw_control
-from ..errors import KGError
-from ..store import open_store
-from .admin import router as admin_router
-from .auth import require_reader
-from .docs import router as docs_router
-from .graph_store import router as graph_store_router
-from .dumps import router as dumps_router
-from .linked_data import router as linked_data_router
-from .page import router as page_router
-from .responses import error_response
-from .service_description import router as void_router
-from .sparql import router as sparql_router
-from .workers import QueryPool
+from kg import __version__
+from kg.config import Settings
+from kg.ops.control import publish_control, withdraw_control
+from kg.errors import KGError
+from kg.store import open_store
+from kg.server.admin import router as admin_router
+from kg.server.auth import require_reader
+from kg.server.docs import router as docs_router
+from kg.server.graph_store import router as graph_store_router
+from kg.server.dumps import router as dumps_router
+from kg.server.linked_data import router as linked_data_router
+from kg.server.page import router as page_router
+from kg.server.responses import error_response
+from kg.server.service_description import router as void_router
+from kg.server.sparql import router as sparql_router
+from kg.server.workers import QueryPool
 
 __all__ = ["create_app"]
 

@@ -1,9 +1,9 @@
 """``POST /admin/backup``: a checkpoint of the store, made by the process that holds it.
 
-Only for local tools holding the control secret (see :mod:`kg.control`), never for a
+Only for local tools holding the control secret (see :mod:`kg.ops.control`), never for a
 write token. The server writes a pyoxigraph checkpoint (hard links where it can) into
 a directory that must not exist yet, between two writes; the caller finishes the
-backup (recovery on open, rename into place: :mod:`kg.backup`).
+backup (recovery on open, rename into place: :mod:`kg.ops.backup`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..control import Control
-from ..store import EmbeddedStore
-from ..writes import write_lock
-from .responses import error_response
+from kg.ops.control import Control
+from kg.store import EmbeddedStore
+from kg.write.apply import write_lock
+from kg.server.responses import error_response
 
 __all__ = ["router"]
 

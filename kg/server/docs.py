@@ -18,12 +18,12 @@ from fastapi.responses import HTMLResponse, Response
 from rdflib import BNode, URIRef
 from rdflib.collection import Collection
 
-from ..formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
-from ..namespaces import DCTERMS, NKG, OWL, RDF, RDFS
-from . import markup
-from .docs_model import KINDS, Docs, Words, dl, docs, shape_index, text_of
-from .responses import error_response
-from .shape_docs import shapes_docs
+from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
+from kg.namespaces import DCTERMS, NKG, OWL, RDF, RDFS
+from kg.server import markup
+from kg.server.docs_model import KINDS, Docs, Words, dl, docs, shape_index, text_of
+from kg.server.responses import error_response
+from kg.server.shape_docs import shapes_docs
 
 __all__ = ["router", "ontology_docs"]
 

@@ -16,9 +16,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from ..namespaces import NKG, OWL, RDF, RDFS, SH
-from ..resources import ontology_file, shape_files
-from . import markup
+from kg.namespaces import NKG, OWL, RDF, RDFS, SH
+from kg.resources import ontology_file, shape_files
+from kg.server import markup
 
 __all__ = ["Docs", "Words", "KINDS", "SHAPE_TYPES", "docs", "dl", "fragment", "text_of", "named_ancestors", "shape_index"]
 

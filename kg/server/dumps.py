@@ -27,9 +27,9 @@ from typing import IO, Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from ..formats import negotiate, rdf_format_by_name
-from .markup import href, html_page
-from .responses import error_response
+from kg.formats import negotiate, rdf_format_by_name
+from kg.server.markup import href, html_page
+from kg.server.responses import error_response
 
 __all__ = ["router", "DUMPS", "DumpFile", "dump_files", "dump_index"]
 

@@ -8,7 +8,7 @@ graph from triples (201 with its IRI in ``Location``) or, with N-Quads/TriG, add
 the graphs the quads name. A ``POST`` to a graph may send several files at once as
 ``multipart/form-data``, each part with its own RDF content type.
 
-Writes need a token (``Authorization: Bearer``), go through :func:`kg.writes.apply_write`
+Writes need a token (``Authorization: Bearer``), go through :func:`kg.write.apply.apply_write`
 (the SHACL gate, one transaction, a receipt) and answer with the receipt as JSON: 201
 when the graph is new, 200 otherwise. Bodies are streamed to a temporary file, never
 past ``max_body_bytes`` (413), and loaded from there without being held in memory.
@@ -28,16 +28,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..config import Settings
-from ..errors import InputError, Location, TooLargeError, ValidationFailed
-from ..formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
-from ..iris import DEFAULT_GRAPH, graph_iri
-from ..namespaces import PREFIXES
-from ..rdfio import XML_PROLOG_BYTES, refuse_xml_entities
-from ..writes import Change, SourceInfo, syntax_error
-from .auth import require_writer
-from .responses import error_response
-from .writing import receipt_response, rejection_response, run_write
+from kg.config import Settings
+from kg.errors import InputError, Location, TooLargeError, ValidationFailed
+from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
+from kg.iris import DEFAULT_GRAPH, graph_iri
+from kg.namespaces import PREFIXES
+from kg.rdfio import XML_PROLOG_BYTES, refuse_xml_entities
+from kg.write.apply import Change, SourceInfo, syntax_error
+from kg.server.auth import require_writer
+from kg.server.responses import error_response
+from kg.server.writing import receipt_response, rejection_response, run_write
 
 __all__ = ["router"]
 

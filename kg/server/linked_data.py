@@ -20,12 +20,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
-from ..iris import Kind, is_slug, mint
-from ..namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD, sparql_prologue
-from ..store import QueryOutcome
-from .markup import alternates, href, html_page, short, term_link
-from .responses import error_response
+from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
+from kg.iris import Kind, is_slug, mint
+from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD, sparql_prologue
+from kg.store import QueryOutcome
+from kg.server.markup import alternates, href, html_page, short, term_link
+from kg.server.responses import error_response
 
 __all__ = ["router", "segments", "Segment", "CONTEXT_CHARS"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..formats import GRAPH_FORMATS
-from ..namespaces import NKG, ONTOLOGY_IRI, PREFIXES, RESOURCE_BASE
+from kg.formats import GRAPH_FORMATS
+from kg.namespaces import NKG, ONTOLOGY_IRI, PREFIXES, RESOURCE_BASE
 
 __all__ = ["FORMAT_TITLES", "short", "href", "term_link", "html_page", "alternates"]
 

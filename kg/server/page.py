@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from .responses import error_response
+from kg.server.responses import error_response
 
 router = APIRouter()
 

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rdflib import BNode, Graph, Literal, URIRef
 
-from ..formats import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, negotiate, output_format, rdf_format_by_name
-from ..namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
-from .dumps import dump_index
+from kg.formats import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, negotiate, output_format, rdf_format_by_name
+from kg.namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
+from kg.server.dumps import dump_index
 
 __all__ = ["describe_service", "service_description", "router"]
 

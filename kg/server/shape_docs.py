@@ -8,9 +8,9 @@ from rdflib import BNode, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from ..namespaces import RDF, RDFS, SH
-from . import markup
-from .docs_model import Docs, Words, dl, named_ancestors, text_of
+from kg.namespaces import RDF, RDFS, SH
+from kg.server import markup
+from kg.server.docs_model import Docs, Words, dl, named_ancestors, text_of
 
 __all__ = ["shapes_docs"]
 # --- the shapes page --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """``/sparql``: the SPARQL 1.1 Protocol for queries (GET, POST form, POST direct) and, with a
 token, updates (POST form ``update=``, POST ``application/sparql-update``), which go through
-the same gate as every write (:mod:`kg.writes`) and answer with the receipt as JSON.
+the same gate as every write (:mod:`kg.write.apply`) and answer with the receipt as JSON.
 
 Content negotiation comes from :mod:`kg.formats`; a ``format`` parameter (a format
 name such as ``csv`` or ``turtle``) overrides Accept for browsers.
@@ -16,16 +16,16 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from ..config import Settings
-from ..errors import ValidationFailed
-from ..writes import Change, SourceInfo
-from .auth import require_writer
-from .writing import receipt_response, rejection_response, run_write
-from ..formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
-from ..sparql_guard import refused_target
-from .responses import error_response
-from .service_description import service_description
-from .workers import QueryJob, QueryPool
+from kg.config import Settings
+from kg.errors import ValidationFailed
+from kg.write.apply import Change, SourceInfo
+from kg.server.auth import require_writer
+from kg.server.writing import receipt_response, rejection_response, run_write
+from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
+from kg.sparql.guard import refused_target
+from kg.server.responses import error_response
+from kg.server.service_description import service_description
+from kg.server.workers import QueryJob, QueryPool
 
 router = APIRouter()
 

@@ -33,8 +33,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from ..config import Settings
-from ..errors import KGError
+from kg.config import Settings
+from kg.errors import KGError
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool", "QueryRejected", "QueryTimeout"]
 
@@ -114,8 +114,8 @@ class _PipeWriter:
 
 
 def _answer(store: object, conn: Connection, job: QueryJob) -> None:
-    from ..errors import QueryError
-    from ..formats import QueryKind, output_format
+    from kg.errors import QueryError
+    from kg.formats import QueryKind, output_format
 
     try:
         outcome = store.query_dataset(  # type: ignore[attr-defined]
@@ -153,8 +153,8 @@ def _answer(store: object, conn: Connection, job: QueryJob) -> None:
 
 def _worker_main(conn: Connection, where: Path | Settings) -> None:
     """The loop of one worker process: open the store read-only, answer jobs until told to stop."""
-    from ..store import open_store
-    from ..store.embedded import EmbeddedStore
+    from kg.store import open_store
+    from kg.store.embedded import EmbeddedStore
 
     try:
         store = EmbeddedStore(where, read_only=True) if isinstance(where, Path) else open_store(where, read_only=True)

@@ -15,13 +15,13 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import ValidationFailed
-from ..formats import negotiate
-from ..report import render_json, render_turtle
-from ..validate import ValidationReport
-from ..writes import Change, Receipt, SourceInfo, apply_write, write_lock
-from .responses import error_response
-from .workers import QueryPool
+from kg.errors import ValidationFailed
+from kg.formats import negotiate
+from kg.validation.render import render_json, render_turtle
+from kg.validation.check import ValidationReport
+from kg.write.apply import Change, Receipt, SourceInfo, apply_write, write_lock
+from kg.server.responses import error_response
+from kg.server.workers import QueryPool
 
 __all__ = ["receipt_response", "rejection_response", "run_write"]
 
@@ -38,7 +38,7 @@ def _write_and_refresh(request: Request, change: Change, agent: str, source: Sou
 
 
 async def run_write(request: Request, change: Change, *, agent: str, source: SourceInfo | None) -> Receipt:
-    """Apply ``change`` for ``agent``; raises what :func:`kg.writes.apply_write` raises."""
+    """Apply ``change`` for ``agent``; raises what :func:`kg.write.apply.apply_write` raises."""
     return await run_in_threadpool(_write_and_refresh, request, change, agent, source)
 
 

@@ -24,9 +24,9 @@ from typing import NamedTuple
 from rdflib import Literal, Node, URIRef
 from rdflib.namespace import XSD
 
-from ..namespaces import RDF, RDFS, SH
-from .literals import CAST, INTEGER_RANGES, PROTECTED, protected_iri
-from .model import Constraint, Shape, ShapesGraph
+from kg.namespaces import RDF, RDFS, SH
+from kg.shacl.literals import CAST, INTEGER_RANGES, PROTECTED, protected_iri
+from kg.shacl.model import Constraint, Shape, ShapesGraph
 
 __all__ = ["Check", "Compiler", "Unsupported", "term_sparql"]
 

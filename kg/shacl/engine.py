@@ -23,16 +23,16 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.namespace import XSD
 
-from ..errors import InputError
-from ..namespaces import OWL, RDF, RDFS, SH
-from ..rdfio import to_rdflib_term
-from .compiler import Check, Compiler, Unsupported, term_sparql
-from .footprint import Reads, Unbounded, query_predicates, query_reads
-from .literals import restore
-from .messages import default_message, fill_template
-from .model import Constraint, Shape, ShapesGraph
-from .parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
-from .prebinding import functions, pre_bind
+from kg.errors import InputError
+from kg.namespaces import OWL, RDF, RDFS, SH
+from kg.rdfio import to_rdflib_term
+from kg.shacl.compiler import Check, Compiler, Unsupported, term_sparql
+from kg.shacl.scale.footprint import Reads, Unbounded, query_predicates, query_reads
+from kg.shacl.literals import restore
+from kg.shacl.messages import default_message, fill_template
+from kg.shacl.model import Constraint, Shape, ShapesGraph
+from kg.shacl.scale.parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
+from kg.shacl.prebinding import functions, pre_bind
 
 __all__ = [
     "ENGINE_PYSHACL",
@@ -429,7 +429,7 @@ def validate_oxigraph(
 
 
 def twin_plan(shapes_graph: Graph, layout: StoreLayout) -> Callable[[ox.Store], list[GraphQuery]]:
-    """The queries a :class:`~kg.shacl.parallel.Twin` shares with this process once it has
+    """The queries a :class:`~kg.shacl.scale.parallel.Twin` shares with this process once it has
     built its copy of the store: those of a whole validation, planned as this process
     plans them (the same data and shapes give the same queries; answers are matched by
     their text, so a twin that planned otherwise only costs time)."""
@@ -500,7 +500,7 @@ JobKey = tuple[Node, int]
 def job_reads(shapes_graph: Graph) -> dict[JobKey, Reads] | None:
     """What each job of a whole validation reads: every IRI its query names, its shape's
     targets included (a superset of the predicates), and the classes of the type triples
-    it reads (:func:`~kg.shacl.footprint.query_reads`). None when the jobs cannot be split
+    it reads (:func:`~kg.shacl.scale.footprint.query_reads`). None when the jobs cannot be split
     by what they read: some job can read any predicate, or a shape is left to pyshacl
     (which reads the whole data).
 
@@ -525,7 +525,7 @@ def job_reads(shapes_graph: Graph) -> dict[JobKey, Reads] | None:
 def validate_part(store: ox.Store, shapes_graph: Graph, keys: Collection[JobKey], planned: Collection[JobKey]) -> list[_Row]:
     """The result rows of the jobs ``keys`` names, over ``store`` (which holds at least
     what they read, :func:`job_reads`): one part of a whole validation whose parts are
-    checked on different stores (:mod:`kg.shacl.groups`). Raises :class:`Unsupported` when
+    checked on different stores (:mod:`kg.shacl.scale.groups`). Raises :class:`Unsupported` when
     this store plans a shape otherwise than ``planned`` (every job of the whole validation)
     says: the parts could not be matched."""
     shapes = ShapesGraph(shapes_graph)
@@ -716,7 +716,7 @@ def _merge_pyshacl(report: EngineReport, shapes: ShapesGraph, fallback: list[Sha
     """Let pyshacl check the ``fallback`` shapes (every other shape's targets removed)."""
     from pyshacl import validate as pyshacl_validate
 
-    from .model import TARGET_PREDICATES
+    from kg.shacl.model import TARGET_PREDICATES
 
     keep = {s.node for s in fallback}
     reduced = Graph()

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from rdflib import Graph, Node, URIRef
 
-from ..namespaces import RDF, RDFS, SH
-from .model import Shape, ShapesGraph
+from kg.namespaces import RDF, RDFS, SH
+from kg.shacl.model import Shape, ShapesGraph
 
 __all__ = ["SPARQL_REACH", "reach", "touched_focus_candidates"]
 
@@ -107,7 +107,7 @@ def touched_focus_candidates(
     """The nodes whose validation a change of ``changed`` triples may alter, looked up in
     ``store`` after the change (its default graph); None when only a full validation is
     sound (unbounded reach, or a neighbourhood past :data:`MAX_CANDIDATES`)."""
-    from ..rdfio import to_rdflib_term
+    from kg.rdfio import to_rdflib_term
 
     depth = reach(shapes_graph)
     if depth is None:

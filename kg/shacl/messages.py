@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from rdflib import Graph, Literal, Node, URIRef
 
-from .model import COMPONENTS, Shape
+from kg.shacl.model import COMPONENTS, Shape
 
 __all__ = ["default_message", "fill_template"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.collection import Collection
 
-from ..namespaces import RDF, RDFS, SH
+from kg.namespaces import RDF, RDFS, SH
 
 __all__ = ["TARGET_PREDICATES", "Constraint", "Shape", "ShapesGraph"]
 

@@ -5,7 +5,7 @@ included (SHACL 5.2.1). A binding handed to the engine from outside (rdflib's in
 bindings, pyoxigraph's substitutions) does not reach a ``FILTER`` inside a nested group.
 Here every group starts by binding the variable to the value of a function of the query
 (a function, so blank focus nodes work too, which a query cannot name); the syntax rules
-that :mod:`kg.shapes_check` enforces (no MINUS, VALUES, SERVICE, no re-binding,
+that :mod:`kg.validation.shapes_check` enforces (no MINUS, VALUES, SERVICE, no re-binding,
 subqueries that return ``$this``) make that the same as substituting the value.
 """
 

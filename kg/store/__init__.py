@@ -15,11 +15,11 @@ import pyoxigraph as ox
 
 from rdflib import Graph, URIRef
 
-from ..config import Settings
-from ..formats import RdfFormatInfo
-from .embedded import EmbeddedStore, GraphWrite, LocalReader, QueryOutcome, WriteMode
-from .remote import RemoteStore
-from .remote_reader import RemoteReader
+from kg.config import Settings
+from kg.formats import RdfFormatInfo
+from kg.store.embedded import EmbeddedStore, GraphWrite, LocalReader, QueryOutcome, WriteMode
+from kg.store.remote import RemoteStore
+from kg.store.remote_reader import RemoteReader
 
 __all__ = ["EmbeddedStore", "GraphWrite", "QueryOutcome", "RemoteStore", "Store", "WriteMode", "open_store"]
 
@@ -71,7 +71,7 @@ class Store(Protocol):
     def select_all(self, select: str, order: str) -> list[ox.QuerySolution]:
         """Every solution of ``select``, in pages sorted by ``order`` where a server caps answers."""
 
-    # writing: every write goes through kg.writes.apply_write, which uses these
+    # writing: every write goes through kg.write.apply.apply_write, which uses these
 
     def new_staging_graph(self) -> str:
         """A fresh staging graph IRI."""

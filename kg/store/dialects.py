@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import ConfigError
+from kg.errors import ConfigError
 
 __all__ = ["DIALECTS", "GENERIC", "VIRTUOSO", "Dialect", "detect_dialect", "dialect_named"]
 

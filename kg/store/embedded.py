@@ -39,11 +39,11 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from ..errors import InputError, QueryError, StoreError
-from ..formats import QueryKind, RdfFormatInfo, output_format, output_formats, rdf_format_by_name
-from ..iris import staging_graph
-from ..namespaces import PREFIXES
-from ..rdfio import graph_to_triples, quads_to_graph
+from kg.errors import InputError, QueryError, StoreError
+from kg.formats import QueryKind, RdfFormatInfo, output_format, output_formats, rdf_format_by_name
+from kg.iris import staging_graph
+from kg.namespaces import PREFIXES
+from kg.rdfio import graph_to_triples, quads_to_graph
 
 __all__ = ["EmbeddedStore", "LocalReader", "QueryOutcome", "iri_ref", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
 

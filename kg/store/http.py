@@ -20,8 +20,8 @@ from typing import IO, Any
 
 import httpx
 
-from ..config import Settings
-from ..errors import ConfigError, QueryError, StoreError
+from kg.config import Settings
+from kg.errors import ConfigError, QueryError, StoreError
 
 __all__ = ["Answer", "HttpClient", "auth_from_settings"]
 

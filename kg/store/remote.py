@@ -13,7 +13,7 @@ The remote store shares its server with other data, so it keeps two graphs of it
   a server's own union is a bag, or includes graphs that are not ours.
 
 Writes are all-or-nothing without HTTP transactions, and take the same two steps as
-on the embedded store (:func:`kg.writes.apply_write` drives both): :meth:`RemoteStore.stage`
+on the embedded store (:func:`kg.write.apply.apply_write` drives both): :meth:`RemoteStore.stage`
 uploads new content into fresh staging graphs (invisible to queries, since they are not in
 the catalogue; the SHACL gate reads them through :class:`~kg.store.remote_reader.RemoteReader`),
 then :meth:`RemoteStore.commit` sends one single SPARQL operation — a
@@ -35,17 +35,17 @@ from typing import IO, Any
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from ..config import Settings
-from ..errors import ProtectedGraphError, QueryError, StoreError
-from ..formats import QueryKind, RdfFormatInfo, rdf_format_by_name
-from ..iris import graph_iri, staging_graph
-from ..namespaces import RDF, SD
-from ..rdfio import graph_to_triples, quads_to_graph
-from ..sparql_guard import significant_tokens
-from .dialects import Dialect, detect_dialect, dialect_named
-from .embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf, iri_ref
-from .http import Answer, HttpClient
-from .remote_reader import RemoteReader
+from kg.config import Settings
+from kg.errors import ProtectedGraphError, QueryError, StoreError
+from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
+from kg.iris import graph_iri, staging_graph
+from kg.namespaces import RDF, SD
+from kg.rdfio import graph_to_triples, quads_to_graph
+from kg.sparql.guard import significant_tokens
+from kg.store.dialects import Dialect, detect_dialect, dialect_named
+from kg.store.embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf, iri_ref
+from kg.store.http import Answer, HttpClient
+from kg.store.remote_reader import RemoteReader
 
 __all__ = ["RemoteStore", "query_kind", "swap_update"]
 

@@ -1,6 +1,6 @@
 """Pattern access to a remote store for the SHACL gate: a local mirror filled on demand.
 
-The gate (:mod:`kg.gate`) walks the neighbourhood of what a write changes, asking for
+The gate (:mod:`kg.write.gate`) walks the neighbourhood of what a write changes, asking for
 the triples with a given subject or object, graph by graph. Over HTTP every such
 question would be a round trip, and a walk asks thousands. The reader answers them
 from a local in-memory pyoxigraph store instead, which it fills in batches; the gate
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 if TYPE_CHECKING:
-    from .remote import RemoteStore
+    from kg.store.remote import RemoteStore
 
 __all__ = ["RemoteReader"]
 

@@ -42,14 +42,14 @@ from itertools import islice
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Node, URIRef
 
-from .namespaces import OWL, RDF, RDFS, SH
-from .rdfio import quads_to_graph
-from .resources import shape_files
-from .shacl.incremental import reach
-from .store import Store
-from .store.embedded import GraphWrite, WriteMode
-from .validate import ValidationReport, load_shapes, ontology_for_validation, validate_graph
-from .walks import reachable
+from kg.namespaces import OWL, RDF, RDFS, SH
+from kg.rdfio import quads_to_graph
+from kg.resources import shape_files
+from kg.shacl.incremental import reach
+from kg.store import Store
+from kg.store.embedded import GraphWrite, WriteMode
+from kg.validation.check import ValidationReport, load_shapes, ontology_for_validation, validate_graph
+from kg.walks import reachable
 
 __all__ = ["GateResult", "PostState", "Targets", "check_write", "project_shapes", "run_validation"]
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from .annotations import load_annotations
-from .corpus import load_documents
-from .errors import BuildError, Location
-from .rdfize import build_graphs
-from .resources import default_corpus_dir, ontology_file
-from .store import Store
-from .validate import ValidationReport, validate_graph
+from kg.build.annotations import load_annotations
+from kg.build.corpus import load_documents
+from kg.errors import BuildError, Location
+from kg.build.rdfize import build_graphs
+from kg.resources import default_corpus_dir, ontology_file
+from kg.store import Store
+from kg.validation.check import ValidationReport, validate_graph
 
 __all__ = ["BuildResult", "build_dataset", "build_into_store", "union"]
 

@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import InputError, Location
-from .validate import ValidationReport, ValidationResult
+from kg.errors import InputError, Location
+from kg.validation.check import ValidationReport, ValidationResult
 
 __all__ = ["fingerprint", "read_baseline", "write_baseline", "apply_baseline", "baseline_text"]
 

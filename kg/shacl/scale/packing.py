@@ -1,6 +1,6 @@
 """Which jobs of a whole validation are checked together, on a store holding what they read.
 
-:mod:`kg.shacl.groups` splits large N-Triples into one file per predicate (and type
+:mod:`kg.shacl.scale.groups` splits large N-Triples into one file per predicate (and type
 triples into one file per class); each job reads a few of these files
 (:func:`footprints_of`). This module packs the jobs into groups (:func:`sized_groups`):
 each group is loaded into an in-memory store of its own by one process, at most one
@@ -16,10 +16,10 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..namespaces import RDF, RDFS
-from ..walks import reachable
-from .engine import JobKey
-from .footprint import Reads
+from kg.namespaces import RDF, RDFS
+from kg.walks import reachable
+from kg.shacl.engine import JobKey
+from kg.shacl.scale.footprint import Reads
 
 __all__ = ["EVERY_GROUP", "OTHER", "Group", "footprints_of", "plan_groups", "sized_groups", "type_key"]
 

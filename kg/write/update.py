@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .errors import InputError, ProtectedGraphError, QueryError
-from .iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
-from .store import Store
-from .store.embedded import STAGING_PREFIX, WriteMode
+from kg.errors import InputError, ProtectedGraphError, QueryError
+from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
+from kg.store import Store
+from kg.store.embedded import STAGING_PREFIX, WriteMode
 
 if TYPE_CHECKING:
-    from .writes import Change
+    from kg.write.apply import Change
 
 __all__ = ["declares_dataset", "plan_update", "with_dataset"]
 

@@ -4,7 +4,7 @@ Data too large to hold in memory went to an on-disk store: bulk-loaded (as long 
 load alone), compacted, then queried. But each compiled job reads a few predicates
 (:func:`~kg.shacl.engine.job_reads`). Two processes split the files into one file per
 predicate, and the type triples into one file per class, in one pass; the jobs are
-packed into groups (:mod:`kg.shacl.packing`); then a process per group loads the files
+packed into groups (:mod:`kg.shacl.scale.packing`); then a process per group loads the files
 its jobs read — with every ``rdfs:subClassOf`` and ``rdfs:label`` triple, which class
 tests and reports read, and the type triples of the classes its jobs read with their
 subclasses — into an in-memory store (three times less CPU per triple than the bulk
@@ -31,15 +31,15 @@ from typing import Any, BinaryIO
 import pyoxigraph as ox
 from rdflib import Graph, Node
 
-from ..formats import RdfFormatInfo, rdf_format_for_path
-from ..linefiles import byte_ranges, line_pieces, plain_iri
-from ..namespaces import RDF, RDFS
-from ..rdfio import load_in_graph, store_label
-from .engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
-from .footprint import Reads
-from .literals import may_hold_rewritten
-from .packing import OTHER, Group, footprints_of, sized_groups, type_key
-from .parallel import ForkedTasks, TaskFailed
+from kg.formats import RdfFormatInfo, rdf_format_for_path
+from kg.shacl.scale.linefiles import byte_ranges, line_pieces, plain_iri
+from kg.namespaces import RDF, RDFS
+from kg.rdfio import load_in_graph, store_label
+from kg.shacl.engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
+from kg.shacl.scale.footprint import Reads
+from kg.shacl.literals import may_hold_rewritten
+from kg.shacl.scale.packing import OTHER, Group, footprints_of, sized_groups, type_key
+from kg.shacl.scale.parallel import ForkedTasks, TaskFailed
 
 __all__ = ["validate_in_groups"]
 

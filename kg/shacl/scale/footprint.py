@@ -22,7 +22,7 @@ from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, tra
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from ..namespaces import RDF
+from kg.namespaces import RDF
 
 __all__ = ["Reads", "Unbounded", "query_predicates", "query_reads"]
 

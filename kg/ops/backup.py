@@ -7,7 +7,7 @@ makes it:
 
 1. nobody (no writable server): ``kg backup`` opens the store itself;
 2. a running ``kg serve``: it is asked over its local control channel
-   (:mod:`kg.control`) and checkpoints between two writes;
+   (:mod:`kg.ops.control`) and checkpoints between two writes;
 3. another writer with no control channel (a ``kg ingest`` in progress): a *logical*
    copy of a read-only view, the last resort — pyoxigraph's own ``backup`` on a
    read-only handle keeps only what was flushed to disk and loses a committed write
@@ -44,10 +44,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .config import Settings
-from .control import Control, find_control
-from .errors import ConfigError, InputError, StoreError
-from .store import EmbeddedStore
+from kg.config import Settings
+from kg.ops.control import Control, find_control
+from kg.errors import ConfigError, InputError, StoreError
+from kg.store import EmbeddedStore
 
 __all__ = ["Snapshot", "backup_store", "restore_store"]
 

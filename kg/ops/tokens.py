@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .errors import AuthError, ConfigError, ForbiddenError, InputError
+from kg.config import Settings
+from kg.errors import AuthError, ConfigError, ForbiddenError, InputError
 
 __all__ = [
     "TOKEN_NAME_PATTERN",

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, Location
+from kg.errors import InputError, Location
 
 __all__ = ["LineDict", "LineList", "load_yaml", "line_of"]
 

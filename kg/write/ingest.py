@@ -2,7 +2,7 @@
 
 Files are streamed into a staging graph with pyoxigraph's ``bulk_load`` (never
 held in memory), checked by the SHACL gate, and committed in one transaction with
-a receipt (:func:`kg.writes.apply_write`). A process killed at any point leaves the
+a receipt (:func:`kg.write.apply.apply_write`). A process killed at any point leaves the
 store as it was before the ingest or, once the commit is through, as after it.
 """
 
@@ -13,10 +13,10 @@ import pwd
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import InputError, Location
-from .formats import RDF_FORMATS, RdfFormatInfo, rdf_format_for_path
-from .store import Store
-from .writes import Change, Receipt, SourceInfo, apply_write
+from kg.errors import InputError, Location
+from kg.formats import RDF_FORMATS, RdfFormatInfo, rdf_format_for_path
+from kg.store import Store
+from kg.write.apply import Change, Receipt, SourceInfo, apply_write
 
 __all__ = ["ingest_files", "ingest_formats", "local_agent"]
 

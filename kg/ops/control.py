@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import Settings
+from kg.config import Settings
 
 __all__ = ["Control", "control_path", "find_control", "publish_control", "withdraw_control"]
 

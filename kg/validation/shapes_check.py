@@ -26,11 +26,11 @@ from rdflib import BNode, Graph, Literal, Node, URIRef, Variable
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from .errors import InputError, Location
-from .namespaces import OWL, RDF, SH
-from .sources import SourceIndex
-from .validate import term_text
-from .walks import reachable
+from kg.errors import InputError, Location
+from kg.namespaces import OWL, RDF, SH
+from kg.validation.sources import SourceIndex
+from kg.validation.check import term_text
+from kg.walks import reachable
 
 __all__ = ["prepare_shapes", "shapes_errors"]
 

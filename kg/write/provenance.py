@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .iris import PROVENANCE_GRAPH, agent_iri
-from .namespaces import NKG, PROV, RDF, RDFS, SH, SPDX, XSD
+from kg.iris import PROVENANCE_GRAPH, agent_iri
+from kg.namespaces import NKG, PROV, RDF, RDFS, SH, SPDX, XSD
 
 if TYPE_CHECKING:
-    from .store import Store
-    from .writes import Receipt
+    from kg.store import Store
+    from kg.write.apply import Receipt
 
 __all__ = ["SHAPES_LABEL", "activity_triples", "last_shapes_checksum"]
 

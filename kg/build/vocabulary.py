@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from rdflib import URIRef
 
-from .iris import Kind
-from .namespaces import NKG, SCHEMA
+from kg.iris import Kind
+from kg.namespaces import NKG, SCHEMA
 
 __all__ = ["ENTITY_TYPES", "DEFAULT_TYPE", "Predicate", "PREDICATES", "CLAIM_KINDS", "STANCE_PREDICATES"]
 

@@ -1,7 +1,7 @@
 """Read the curated annotations and anchor every quote in its document.
 
 The result is plain data (entities, claims with character offsets) that
-:mod:`kg.rdfize` turns into RDF. Every problem is a :class:`BuildError` that names
+:mod:`kg.build.rdfize` turns into RDF. Every problem is a :class:`BuildError` that names
 ``file:line``, what was looked for and why it failed.
 """
 
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .corpus import DATE_PATTERN, Document
-from .errors import BuildError, Location
-from .iris import Kind, is_slug
-from .vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES
-from .yamlfile import LineDict, LineList, line_of, load_yaml
+from kg.build.corpus import DATE_PATTERN, Document
+from kg.errors import BuildError, Location
+from kg.iris import Kind, is_slug
+from kg.build.vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES
+from kg.build.yamlfile import LineDict, LineList, line_of, load_yaml
 
 __all__ = [
     "Entity",

@@ -8,12 +8,12 @@ document) describes its change as a :class:`Change` and calls :func:`apply_write
                            └── dropped ◀─────┴──▶ ValidationFailed (store unchanged)
 
 The receipt is also written, in the same transaction, to the provenance graph as a
-``prov:Activity`` (see :mod:`kg.provenance`), so who wrote what, when, from which
+``prov:Activity`` (see :mod:`kg.write.provenance`), so who wrote what, when, from which
 source and with which checksum is queryable by SPARQL.
 
 The "default graph" a client writes to (Graph Store ``?default``, an update's
 templates without ``GRAPH``) is the named graph :data:`kg.iris.DEFAULT_GRAPH`; the
-default graph queries see stays the union of every named graph (see :mod:`kg.update`
+default graph queries see stays the union of every named graph (see :mod:`kg.write.update`
 for how updates see it).
 
 A SPARQL update is evaluated on an in-memory copy of the dataset and turned into
@@ -39,15 +39,15 @@ from typing import IO, Any
 import pyoxigraph as ox
 from rdflib import Graph
 
-from .errors import InputError, Location, ProtectedGraphError, QueryError, StoreError, ValidationFailed
-from .formats import RdfFormatInfo
-from .gate import GateResult, check_write, project_shapes
-from .iris import DEFAULT_GRAPH, PROVENANCE_GRAPH, activity_iri
-from .provenance import activity_triples, last_shapes_checksum
-from .rdfio import XML_PROLOG_BYTES, graph_to_triples, refuse_xml_entities
-from .report import render_text
-from .store import Store
-from .store.embedded import STAGING_PREFIX, EmbeddedStore, GraphWrite, WriteMode
+from kg.errors import InputError, Location, ProtectedGraphError, QueryError, StoreError, ValidationFailed
+from kg.formats import RdfFormatInfo
+from kg.write.gate import GateResult, check_write, project_shapes
+from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH, activity_iri
+from kg.write.provenance import activity_triples, last_shapes_checksum
+from kg.rdfio import XML_PROLOG_BYTES, graph_to_triples, refuse_xml_entities
+from kg.validation.render import render_text
+from kg.store import Store
+from kg.store.embedded import STAGING_PREFIX, EmbeddedStore, GraphWrite, WriteMode
 
 __all__ = ["Change", "ChangeKind", "GraphReceipt", "Receipt", "SourceInfo", "apply_write", "syntax_error", "write_lock"]
 
@@ -345,7 +345,7 @@ def _plan(store: Store, change: Change, staged: list[str], loading: list[str],
             by_graph.setdefault(_graph_name(name), []).append(ox.Triple(q.subject, q.predicate, q.object))
         mode = WriteMode.REPLACE if change.replace_graphs else WriteMode.ADD
         return [GraphWrite(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())], None
-    from .update import plan_update
+    from kg.write.update import plan_update
 
     return [GraphWrite(g, mode, stage(ts) if ts is not None else ()) for g, mode, ts in plan_update(store, change)], None
 

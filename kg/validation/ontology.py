@@ -20,11 +20,11 @@ import pyoxigraph as ox
 from rdflib import Graph, Node, URIRef
 from rdflib.collection import Collection
 
-from .errors import ReasonerError
-from .namespaces import OWL, RDF, RDFS
-from .rdfio import read_graph
-from .resources import check_queries, ontology_file
-from .walks import reachable
+from kg.errors import ReasonerError
+from kg.namespaces import OWL, RDF, RDFS
+from kg.rdfio import read_graph
+from kg.resources import check_queries, ontology_file
+from kg.walks import reachable
 
 __all__ = ["ConsistencyResult", "check_ontology", "disjointness_conflicts", "run_quality_checks"]
 

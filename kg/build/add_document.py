@@ -1,13 +1,13 @@
 """``kg add-document``: one new source document, built like the seed articles, into its own graph.
 
-The text and its metadata are read by :mod:`kg.corpus` (fixity checked), the
-annotations by :mod:`kg.annotations` (every quote placed, every id resolved, errors at
-``file:line``), the graph written by :mod:`kg.rdfize` — the build's own steps. What the
+The text and its metadata are read by :mod:`kg.build.corpus` (fixity checked), the
+annotations by :mod:`kg.build.annotations` (every quote placed, every id resolved, errors at
+``file:line``), the graph written by :mod:`kg.build.rdfize` — the build's own steps. What the
 build takes from the rest of the corpus comes here from the store: the entities other
 graphs describe and the claims other documents make, so the new document can name
 them and refer to them, and cannot take over their ids.
 
-The document's graph is then *replaced* through :func:`kg.writes.apply_write`, the one
+The document's graph is then *replaced* through :func:`kg.write.apply.apply_write`, the one
 write path: the SHACL gate, one transaction, a receipt and its provenance. Adding the
 same document again replaces what it said before.
 """
@@ -20,15 +20,15 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from .annotations import Entity, load_document_annotations
-from .corpus import read_document
-from .errors import Location
-from .iris import Kind, parse
-from .namespaces import NKG, RDF, RDFS
-from .rdfize import document_graph, document_graph_iri
-from .store import Store
-from .vocabulary import ENTITY_TYPES
-from .writes import Change, Receipt, SourceInfo, apply_write
+from kg.build.annotations import Entity, load_document_annotations
+from kg.build.corpus import read_document
+from kg.errors import Location
+from kg.iris import Kind, parse
+from kg.namespaces import NKG, RDF, RDFS
+from kg.build.rdfize import document_graph, document_graph_iri
+from kg.store import Store
+from kg.build.vocabulary import ENTITY_TYPES
+from kg.write.apply import Change, Receipt, SourceInfo, apply_write
 
 __all__ = ["AddedDocument", "add_document", "claims_elsewhere", "known_entities"]
 

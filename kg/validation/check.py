@@ -2,7 +2,7 @@
 
 The compiled engine (:mod:`kg.shacl`: SHACL Core as SPARQL on pyoxigraph, pyshacl for
 what it does not compile) checks files, rdflib graphs or a store; non-conformance is an
-ordinary :class:`ValidationReport` that callers render (:mod:`kg.report`) or turn into an
+ordinary :class:`ValidationReport` that callers render (:mod:`kg.validation.render`) or turn into an
 exit code. pyshacl alone stays available as the reference (``Engine.PYSHACL``).
 """
 
@@ -22,11 +22,11 @@ from rdflib import Graph, Literal, Node, URIRef
 from rdflib.collection import Collection as RDFList
 from rdflib.namespace import XSD
 
-from .config import Settings
-from .errors import InputError, Location
-from .formats import rdf_format_for_path
-from .namespaces import RDF, RDFS, SH, bind_prefixes
-from .rdfio import (
+from kg.config import Settings
+from kg.errors import InputError, Location
+from kg.formats import rdf_format_for_path
+from kg.namespaces import RDF, RDFS, SH, bind_prefixes
+from kg.rdfio import (
     graph_to_store,
     load_for_validation,
     mentions_integer_subtypes,
@@ -35,14 +35,14 @@ from .rdfio import (
     store_label,
     to_oxigraph_term,
 )
-from .resources import ontology_file, shape_files
-from .shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
-from .shacl.engine import twin_plan
-from .shacl.groups import validate_in_groups
-from .shacl.incremental import touched_focus_candidates
-from .shacl.literals import protect, restore
-from .shacl.model import ShapesGraph
-from .shacl.parallel import Twin, twin_available
+from kg.resources import ontology_file, shape_files
+from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
+from kg.shacl.engine import twin_plan
+from kg.shacl.scale.groups import validate_in_groups
+from kg.shacl.incremental import touched_focus_candidates
+from kg.shacl.literals import protect, restore
+from kg.shacl.model import ShapesGraph
+from kg.shacl.scale.parallel import Twin, twin_available
 
 __all__ = [
     "Engine",
@@ -285,7 +285,7 @@ def validate_change(
 EXACT_BYTES = 64 * 1024 * 1024
 
 #: from this much input on, an in-memory validation has a twin process
-#: (:class:`kg.shacl.parallel.Twin`; measured at 12 MB of N-Triples: 0.75 s with it, 0.9 s without)
+#: (:class:`kg.shacl.scale.parallel.Twin`; measured at 12 MB of N-Triples: 0.75 s with it, 0.9 s without)
 TWIN_BYTES = 8 * 1024 * 1024
 
 #: the memory an in-memory validation store takes per byte of each serialisation, measured

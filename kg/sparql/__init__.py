@@ -1,0 +1,8 @@
+"""Reading SPARQL text: one lexer for every place that looks inside a query or an update.
+
+The guard that refuses ``SERVICE``/``LOAD`` to unknown hosts, the rewriting of updates
+(``USING`` clauses), the SHACL engine (pre-binding, joinability) all need to know what is
+a string, an IRI or a comment; they ask :mod:`kg.sparql.lexer`, so they cannot disagree.
+
+May import: the foundations (``kg.errors``, ``kg.namespaces``) only.
+"""
