@@ -11,36 +11,28 @@ subqueries that return ``$this``) make that the same as substituting the value.
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph as ox
+
+from kg.sparql.lexer import code_tokens
 
 __all__ = ["FUNCTION", "functions", "pre_bind"]
 
 #: the IRI prefix of the functions that return pre-bound values
 FUNCTION = "urn:x-negotiation-kg:pre-bound#"
 
-_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''  # long strings
-    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''  # strings
-    r"|<[^<>\"{}|^`\\\s]*>"  # IRIs
-    r"|#[^\n]*"  # comments
-    r"|\{"
-)
-_SELECT_NEXT = re.compile(r"\s*(?:#[^\n]*\n\s*)*SELECT\b", re.IGNORECASE)
-
 
 def pre_bind(query: str, variables: list[str]) -> str:
     """``query`` with every group starting with ``BIND(fn() AS ?var)`` for each pre-bound
     variable (not the brace of a subquery, whose own WHERE group gets them)."""
     binds = " ".join(f"BIND(<{FUNCTION}{v}>() AS ?{v})" for v in variables)
+    code = code_tokens(query)
     out, last = [], 0
-    for match in _TOKENS.finditer(query):
-        if match.group() != "{":
+    for token, after in zip(code, [*code[1:], None]):
+        if not token.is_punct("{"):
             continue
-        out.append(query[last : match.end()])
-        last = match.end()
-        if not _SELECT_NEXT.match(query, match.end()):
+        out.append(query[last : token.end])
+        last = token.end
+        if after is None or not after.is_word("SELECT"):
             out.append(f" {binds} ")
     out.append(query[last:])
     return "".join(out)

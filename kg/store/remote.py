@@ -27,7 +27,6 @@ The staging graphs are dropped afterwards, also when anything failed.
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
@@ -41,7 +40,7 @@ from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import graph_iri, staging_graph
 from kg.namespaces import RDF, SD
 from kg.rdfio import graph_to_triples, quads_to_graph
-from kg.sparql.guard import significant_tokens
+from kg.sparql.lexer import Kind, code_tokens, iri_value
 from kg.store.dialects import Dialect, detect_dialect, dialect_named
 from kg.store.embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf, iri_ref
 from kg.store.http import Answer, HttpClient
@@ -51,7 +50,6 @@ __all__ = ["RemoteStore", "query_kind", "swap_update"]
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_NAMED_IN_TEXT = re.compile(r"GRAPH\s*<([^<>\s]+)>", re.IGNORECASE)
 _FORMS = {"SELECT": QueryKind.SOLUTIONS, "ASK": QueryKind.BOOLEAN, "CONSTRUCT": QueryKind.GRAPH,
           "DESCRIBE": QueryKind.GRAPH}
 
@@ -61,12 +59,18 @@ def query_kind(sparql: str) -> tuple[QueryKind, bool]:
 
     Raises :class:`QueryError` when the text is no SELECT, ASK, CONSTRUCT or DESCRIBE query.
     """
-    tokens = significant_tokens(sparql)
-    words = [value.upper() for kind, value in tokens if kind == "word"]
+    words = [token.text.upper() for token in code_tokens(sparql) if token.kind is Kind.WORD]
     form = next((w for w in words if w in _FORMS), None)
     if form is None:
         raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
     return _FORMS[form], "FROM" in words
+
+
+def _named_in_text(sparql: str) -> list[str]:
+    """The IRIs written after ``GRAPH`` in a query's text."""
+    code = code_tokens(sparql)
+    return [iri_value(after) for word, after in zip(code, code[1:])
+            if word.is_word("GRAPH") and after.kind is Kind.IRI]
 
 
 def _chunks(triples: Iterable[ox.Triple], size: int) -> Iterator[bytes]:
@@ -452,7 +456,7 @@ class RemoteStore:
         graphs are this store's graphs and the staging graphs of writes under way."""
         # every graph the text names is listed too: Virtuoso answers FILTER NOT EXISTS { GRAPH <g> … }
         # wrongly (as if it matched) when <g> is outside the request's named graphs
-        named = {*self.write_path_graphs(), *_NAMED_IN_TEXT.findall(sparql)}
+        named = {*self.write_path_graphs(), *_named_in_text(sparql)}
         dataset = {"default-graph-uri": [self.union], "named-graph-uri": sorted(named) or [self._nothing]}
         return self._read_results(self._send_query(sparql, dataset, doing=doing, dialect=self.dialect), doing=doing)
 

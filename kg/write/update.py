@@ -20,7 +20,6 @@ dataset — named graphs as they are, and as default graph their union; the prot
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, ProtectedGraphError, QueryError
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
+from kg.sparql.lexer import Token, code_tokens, tokens
 from kg.store import Store
 from kg.store.embedded import STAGING_PREFIX, WriteMode
 
@@ -37,24 +37,10 @@ if TYPE_CHECKING:
 __all__ = ["declares_dataset", "plan_update", "with_dataset"]
 
 _DEFAULT = ox.DefaultGraph()
-#: strings, IRIs and comments, which may contain the word USING without meaning it
-_NOT_CODE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"\s]*>|#[^\n]*')
-_USING = re.compile(r"\b(USING|WITH)\b", re.IGNORECASE)
-
-
 def declares_dataset(update: str) -> bool:
     """True when the update names its own dataset (``USING``/``USING NAMED``/``WITH``), which
     the protocol's ``using-graph-uri``/``using-named-graph-uri`` must not contradict."""
-    return bool(_USING.search(_NOT_CODE.sub(" ", update)))
-
-
-def _mask(update: str) -> str:
-    """``update`` with strings, IRIs and comments blanked out (same length), so keywords and
-    braces can be found by position."""
-    return _NOT_CODE.sub(lambda m: " " * len(m.group(0)), update)
-
-
-_WORD = re.compile(r"[A-Za-z_]+|[{}]")
+    return any(token.is_word("USING", "WITH") for token in tokens(update))
 
 
 def with_dataset(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
@@ -62,42 +48,44 @@ def with_dataset(update: str, using: Sequence[str], using_named: Sequence[str]) 
     clause, as ``USING``/``USING NAMED`` (SPARQL 1.1 Protocol 2.2.3: the parameters act as
     those clauses). ``DELETE WHERE { P }`` becomes ``DELETE { P } USING … WHERE { P }``."""
     clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named) + " "
-    masked = _mask(update)
+    code = code_tokens(update)
     out: list[str] = []
     last = 0
     depth = 0
-    previous = ""
-    tokens = list(_WORD.finditer(masked))
+    previous: Token | None = None
     index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        word = token.group(0)
-        if word == "{":
+    while index < len(code):
+        token = code[index]
+        if token.is_punct("{"):
             depth += 1
-        elif word == "}":
+        elif token.is_punct("}"):
             depth -= 1
-        elif depth == 0 and word.upper() == "WHERE":
-            if previous.upper() == "DELETE":  # DELETE WHERE { P }: P is the template and the pattern
-                open_at = token.end() + masked[token.end():].index("{")
-                level, close_at = 0, open_at
-                for close_at in range(open_at, len(masked)):
-                    level += {"{": 1, "}": -1}.get(masked[close_at], 0)
-                    if level == 0:
-                        break
-                pattern = update[open_at:close_at + 1]
-                out.append(update[last:token.start()] + pattern + clauses + "WHERE " + pattern)
-                last = close_at + 1
-                while index + 1 < len(tokens) and tokens[index + 1].start() <= close_at:
-                    index += 1
-                previous = "}"
-                index += 1
+        elif depth == 0 and token.is_word("WHERE"):
+            if previous is not None and previous.is_word("DELETE"):
+                # DELETE WHERE { P }: P is the template and the pattern
+                close = _group_end(code, index + 1)
+                pattern = update[code[index + 1].start:code[close].end] if close > index else ""
+                out.append(update[last:token.start] + pattern + clauses + "WHERE " + pattern)
+                last = code[close].end
+                previous, index = code[close], close + 1
                 continue
-            out.append(update[last:token.start()] + clauses.lstrip())
-            last = token.start()
-        previous = word
+            out.append(update[last:token.start] + clauses.lstrip())
+            last = token.start
+        previous = token
         index += 1
     out.append(update[last:])
     return "".join(out)
+
+
+def _group_end(code: list[Token], start: int) -> int:
+    """The index of the ``}`` that closes the group opening at ``code[start]`` (the last
+    token when it is never closed: the parser then names the error)."""
+    level = 0
+    for index in range(start, len(code)):
+        level += 1 if code[index].is_punct("{") else -1 if code[index].is_punct("}") else 0
+        if level == 0:
+            return index
+    return len(code) - 1
 
 
 def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Triple]:
