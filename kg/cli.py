@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 import click
 
 from kg import __version__
-from kg.validation.baseline import fingerprint
 from kg.config import Settings, load_settings
 from kg.errors import KGError
 from kg.formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
-from kg.validation.render import RENDERERS, render
 from kg.store import EmbeddedStore, RemoteStore, open_store
+from kg.validation.baseline import fingerprint
 from kg.validation.check import Severity
+from kg.validation.render import RENDERERS, render
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,12 +133,12 @@ def validate(
     Exit 0 passes, 1 a result not in the baseline is at least as severe as --fail-on,
     2 unusable input: data or shapes that cannot be read, or shapes that are not valid SHACL.
     """
+    from kg.resources import ontology_file
     from kg.validation.baseline import apply_baseline, read_baseline
     from kg.validation.baseline import write_baseline as save_baseline
-    from kg.resources import ontology_file
+    from kg.validation.check import load_shapes, validate_files, validate_graph, validate_store
     from kg.validation.shapes_check import prepare_shapes, shapes_errors
     from kg.validation.sources import expand_inputs, locate_in_files, read_located
-    from kg.validation.check import load_shapes, validate_files, validate_graph, validate_store
 
     severity = Severity(fail_on.capitalize())
     with _errors():
@@ -379,8 +379,8 @@ def ontology_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
     Data is the store, or FILES. Exit 0 consistent and clean, 1 inconsistent or a
     check returned rows (the offending individuals are listed), 3 reasoner unavailable.
     """
-    from kg.validation.ontology import check_ontology
     from kg.rdfio import read_graph
+    from kg.validation.ontology import check_ontology
 
     with _errors():
         if files:

@@ -7,9 +7,16 @@
     ├── BuildError               exit 1, HTTP 422  documents/annotations that cannot be built (file:line)
     ├── InputError               exit 2, HTTP 400  input that cannot be read or parsed (file:line:column)
     │   ├── QueryError           exit 2, HTTP 400  a SPARQL query or update that does not parse
-    │   ├── ProtectedGraphError  exit 2, HTTP 403  a write to a graph only the store writes (receipts)
-    │   └── TooLargeError        exit 2, HTTP 413  a request body over the configured limit
+    │   ├── NotAllowedError      exit 2, HTTP 403  what this endpoint's policy refuses (SERVICE to a host not allowed)
+    │   │   └── ProtectedGraphError  exit 2, HTTP 403  a write to a graph only the store writes (receipts)
+    │   ├── TooLargeError        exit 2, HTTP 413  a request body over the configured limit
+    │   ├── UriTooLongError      exit 2, HTTP 414  a query string over the configured limit
+    │   ├── NotAcceptableError   exit 2, HTTP 406  no format that is offered fits the request's Accept / format=
+    │   └── UnsupportedMediaTypeError  exit 2, HTTP 415  a body in a format that is not read
+    ├── NotFoundError            exit 2, HTTP 404  no such resource, graph, dump or file
+    ├── QueryRejected            exit 2, HTTP 4xx  a query worker refused the query before answering (status carried)
     ├── StoreError               exit 1, HTTP 503  the store cannot be opened or written
+    │   └── QueryTimeout         exit 1, HTTP 503  a query ran out of time (its worker was stopped)
     ├── AuthError                exit 1, HTTP 401  no token, or an Authorization header that is not a Bearer token
     │   └── ForbiddenError       exit 1, HTTP 403  a token that is unknown or revoked
     ├── ValidationFailed         exit 1, HTTP 422  a write that would break the shapes (carries the report)
@@ -32,8 +39,15 @@ __all__ = [
     "AuthError",
     "ForbiddenError",
     "ReasonerError",
+    "NotAllowedError",
     "ProtectedGraphError",
+    "UriTooLongError",
     "TooLargeError",
+    "NotAcceptableError",
+    "UnsupportedMediaTypeError",
+    "NotFoundError",
+    "QueryRejected",
+    "QueryTimeout",
     "ValidationFailed",
     "Location",
 ]
@@ -118,7 +132,14 @@ class ForbiddenError(AuthError):
     http_status = 403
 
 
-class ProtectedGraphError(InputError):
+class NotAllowedError(InputError):
+    """A request this endpoint's policy refuses whoever sends it (``SERVICE`` to a host not
+    allowed, a backup asked without the control secret)."""
+
+    http_status = 403
+
+
+class ProtectedGraphError(NotAllowedError):
     """A write aimed at a graph only the store itself writes (receipts, staging)."""
 
     http_status = 403
@@ -128,6 +149,47 @@ class TooLargeError(InputError):
     """A request body over the configured limit."""
 
     http_status = 413
+
+
+class UriTooLongError(InputError):
+    """A query string over the configured limit."""
+
+    http_status = 414
+
+
+class NotAcceptableError(InputError):
+    """None of the formats offered for this answer fits the request's ``Accept`` or ``format=``."""
+
+    http_status = 406
+
+
+class UnsupportedMediaTypeError(InputError):
+    """A request body in a format that is not read here."""
+
+    http_status = 415
+
+
+class NotFoundError(KGError):
+    """No such resource, graph, dump or file."""
+
+    exit_code = 2
+    http_status = 404
+
+
+class QueryRejected(KGError):
+    """A query worker answered with an error before sending any result (a bad query, nothing
+    acceptable, …); the worker decided the status, which travels with the message."""
+
+    exit_code = 2
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = status
+
+
+class QueryTimeout(StoreError):
+    """The query ran out of time (the worker that ran it was stopped), or no worker was free
+    within the time limit."""
 
 
 class ValidationFailed(KGError):

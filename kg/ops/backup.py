@@ -45,8 +45,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.config import Settings
-from kg.ops.control import Control, find_control
 from kg.errors import ConfigError, InputError, StoreError
+from kg.ops.control import Control, find_control
 from kg.store import EmbeddedStore
 
 __all__ = ["Snapshot", "backup_store", "restore_store"]

@@ -11,27 +11,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import __version__
 from kg.config import Settings
+from kg.errors import KGError, ValidationFailed
 from kg.ops.control import publish_control, withdraw_control
-from kg.errors import KGError
-from kg.store import open_store
 from kg.server.admin import router as admin_router
 from kg.server.auth import require_reader
 from kg.server.docs import router as docs_router
-from kg.server.graph_store import router as graph_store_router
 from kg.server.dumps import router as dumps_router
+from kg.server.graph_store import router as graph_store_router
 from kg.server.linked_data import router as linked_data_router
 from kg.server.page import router as page_router
 from kg.server.responses import error_response
 from kg.server.service_description import router as void_router
 from kg.server.sparql import router as sparql_router
 from kg.server.workers import QueryPool
+from kg.server.writing import rejection_response
+from kg.store import open_store
 
 __all__ = ["create_app"]
 
@@ -73,8 +74,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
 
     @app.exception_handler(KGError)
-    async def kg_error(request: Request, exc: KGError) -> JSONResponse:
-        # A KGError with a 5xx status is ours to fix; its message names no internals.
+    async def kg_error(request: Request, exc: KGError) -> Response:
+        # Every refusal is raised as an error of kg.errors and answered here, in one shape; a
+        # write the shapes reject carries its SHACL report. A KGError with a 5xx status is ours
+        # to fix; its message names no internals.
+        if isinstance(exc, ValidationFailed):
+            return rejection_response(request, exc)
         return error_response(exc.http_status, str(exc))
 
     @app.exception_handler(StarletteHTTPException)

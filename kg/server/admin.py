@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from kg.errors import InputError, NotAllowedError, NotFoundError, StoreError
 from kg.ops.control import Control
 from kg.store import EmbeddedStore
 from kg.write.apply import write_lock
-from kg.server.responses import error_response
 
 __all__ = ["router"]
 
@@ -34,18 +34,18 @@ async def backup(request: Request) -> Response:
     """Write a checkpoint of the store into the new directory named by ``{"directory": PATH}``."""
     control: Control | None = getattr(request.app.state, "control", None)
     if control is None:
-        return error_response(404, "this server does not hold the store for writing; back it up directly")
+        raise NotFoundError("this server does not hold the store for writing; back it up directly")
     if not control.accepts(request.headers.get("authorization")):
-        return error_response(403, "backups are made for local tools that hold the server's control secret")
+        raise NotAllowedError("backups are made for local tools that hold the server's control secret")
     try:
         body = await request.json()
         directory = Path(body["directory"])
     except (ValueError, KeyError, TypeError):
-        return error_response(400, 'send {"directory": "/absolute/path/that/does/not/exist/yet"}')
+        raise InputError('send {"directory": "/absolute/path/that/does/not/exist/yet"}')
     if not directory.is_absolute() or directory.exists() or not directory.parent.is_dir():
-        return error_response(400, f"{directory}: must be an absolute path that does not exist, in an existing folder")
+        raise InputError(f"{directory}: must be an absolute path that does not exist, in an existing folder")
     try:
         await run_in_threadpool(_checkpoint, request.app.state.store, directory)
     except OSError as exc:
-        return error_response(503, f"the checkpoint into {directory} failed: {exc}")
+        raise StoreError(f"the checkpoint into {directory} failed: {exc}")
     return JSONResponse({"directory": str(directory)})

@@ -13,10 +13,10 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
-from kg.ops.tokens import agent_for
 from kg.config import Settings
-from kg.ops.control import Control
 from kg.errors import AuthError, ForbiddenError
+from kg.ops.control import Control
+from kg.ops.tokens import agent_for
 
 __all__ = ["REALM", "require_reader", "require_writer"]
 

@@ -18,11 +18,11 @@ from fastapi.responses import HTMLResponse, Response
 from rdflib import BNode, URIRef
 from rdflib.collection import Collection
 
+from kg.errors import NotAcceptableError
 from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
 from kg.namespaces import DCTERMS, NKG, OWL, RDF, RDFS
 from kg.server import markup
 from kg.server.docs_model import KINDS, Docs, Words, dl, docs, shape_index, text_of
-from kg.server.responses import error_response
 from kg.server.shape_docs import shapes_docs
 
 __all__ = ["router", "ontology_docs"]
@@ -141,7 +141,7 @@ def _respond(request: Request, format: str | None, name: str) -> Response:
     fmt = output_format(QueryKind.GRAPH, key) if key else None
     if fmt is None:
         offered = ", ".join([*_RDF_OFFERS, "text/html"])
-        return error_response(406, f"offered: {offered} (format=html or one of {', '.join(_FORMAT_NAMES)})")
+        raise NotAcceptableError(f"offered: {offered} (format=html or one of {', '.join(_FORMAT_NAMES)})")
     if (name, fmt.name) not in d.rendered:
         graph = d.ontology if name == "ontology" else d.shapes
         if fmt.name == "turtle" and name == "ontology":

@@ -27,9 +27,9 @@ from typing import IO, Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from kg.errors import NotAcceptableError, NotFoundError
 from kg.formats import negotiate, rdf_format_by_name
 from kg.server.markup import href, html_page
-from kg.server.responses import error_response
 
 __all__ = ["router", "DUMPS", "DumpFile", "dump_files", "dump_index"]
 
@@ -186,7 +186,7 @@ def list_dumps(request: Request, format: str | None = None) -> Response:
     if key in ("json", "application/json"):
         return JSONResponse([f.as_dict() for f in files.values()], headers={"Vary": "Accept"})
     if key not in ("html", "text/html"):
-        return error_response(406, "offered: text/html, application/json")
+        raise NotAcceptableError("offered: text/html, application/json")
     rows = "".join(
         f"<tr><td><a href='{escape(f.url_path)}' type='{escape(f.media_type)}' download>{escape(f.name)}</a></td>"
         f"<td><code>{escape(f.media_type)}</code></td><td title='{f.bytes} bytes'>{escape(_human(f.bytes))}</td>"
@@ -219,7 +219,7 @@ def list_dumps(request: Request, format: str | None = None) -> Response:
 def dump(name: str, request: Request) -> Response:
     """The dump file ``name`` (``dataset.nq`` or ``dataset.trig``), streamed from disk."""
     if name not in DUMPS:
-        return error_response(404, f"no dump {name!r}; dumps: {', '.join(DUMPS)}")
+        raise NotFoundError(f"no dump {name!r}; dumps: {', '.join(DUMPS)}")
     dump_file = dump_files(request.app.state.store)[name]
     headers = _digest_headers(dump_file)
     match = request.headers.get("if-none-match", "")

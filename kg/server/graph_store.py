@@ -29,15 +29,14 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, TooLargeError, ValidationFailed
+from kg.errors import InputError, Location, NotAcceptableError, NotFoundError, TooLargeError, UnsupportedMediaTypeError
 from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
 from kg.iris import DEFAULT_GRAPH, graph_iri
 from kg.namespaces import PREFIXES
 from kg.rdfio import XML_PROLOG_BYTES, refuse_xml_entities
-from kg.write.apply import Change, SourceInfo, syntax_error
 from kg.server.auth import require_writer
-from kg.server.responses import error_response
-from kg.server.writing import receipt_response, rejection_response, run_write
+from kg.server.writing import receipt_response, run_write
+from kg.write.apply import Change, SourceInfo, syntax_error
 
 __all__ = ["router"]
 
@@ -46,7 +45,7 @@ router = APIRouter()
 _BODY = "request body"
 
 
-def _target(request: Request) -> str | None | Response:
+def _target(request: Request) -> str | None:
     """The graph a request names: an IRI, DEFAULT_GRAPH for ``?default``, None for neither.
 
     A request below ``/graph-store/`` names its own URL (direct identification)."""
@@ -54,29 +53,29 @@ def _target(request: Request) -> str | None | Response:
     graphs = params.get("graph", [])
     if "path" in request.path_params:
         if graphs or "default" in params:
-            return error_response(400, "a graph named by its URL takes no ?graph or ?default")
+            raise InputError("a graph named by its URL takes no ?graph or ?default")
         return str(request.url.replace(query="", fragment=""))
     if "default" in params and graphs:
-        return error_response(400, "give either ?graph=IRI or ?default, not both")
+        raise InputError("give either ?graph=IRI or ?default, not both")
     if len(graphs) > 1:
-        return error_response(400, "more than one 'graph' parameter")
+        raise InputError("more than one 'graph' parameter")
     if "default" in params:
         return str(DEFAULT_GRAPH)
     if not graphs:
         return None
     iri = graphs[0]
     if ":" not in iri or any(c in iri for c in '<>"{}|^`\\ '):
-        return error_response(400, f"graph {iri!r} is not an absolute IRI")
+        raise InputError(f"graph {iri!r} is not an absolute IRI")
     return iri
 
 
-def _content_format(request: Request) -> RdfFormatInfo | Response:
+def _content_format(request: Request) -> RdfFormatInfo:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     for fmt in RDF_FORMATS:
         if media == fmt.media_type:
             return fmt
     known = ", ".join(f.media_type for f in RDF_FORMATS)
-    return error_response(415, f"unsupported content type {media or '(none)'}; send one of: {known}")
+    raise UnsupportedMediaTypeError(f"unsupported content type {media or '(none)'}; send one of: {known}")
 
 
 async def _spool(request: Request, limit: int) -> tuple[Path, str]:
@@ -151,8 +150,6 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
     content_type = request.headers.get("content-type", "")
     multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
     fmt = GRAPH_FORMATS[0] if multipart else _content_format(request)
-    if isinstance(fmt, Response):
-        return fmt
     path, digest = await _spool(request, settings.max_body_bytes)
     try:
         store = request.app.state.store
@@ -168,16 +165,13 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
             if fmt.datasets:
                 quads = await run_in_threadpool(_parse_quads, path, fmt, graph)
                 if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
-                    return error_response(400, f"{fmt.name} body names graphs; a request for one graph takes triples")
+                    raise InputError(f"{fmt.name} body names graphs; a request for one graph takes triples")
                 triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
                 change = Change.add(graph, triples) if add else Change.replace(graph, triples)
             else:
                 change = Change.from_files(graph, [(path, fmt)], add=add, labels=[_BODY], base_iri=graph)
         existed = graph is not None and await run_in_threadpool(store.has_graph, graph)
-        try:
-            receipt = await run_write(request, change, agent=agent, source=_source(request, digest))
-        except ValidationFailed as exc:
-            return rejection_response(request, exc)
+        receipt = await run_write(request, change, agent=agent, source=_source(request, digest))
     finally:
         path.unlink(missing_ok=True)
     created = created_iri is not None or (graph is not None and not existed)
@@ -197,24 +191,22 @@ def _serialize(triples: list[ox.Triple] | list[ox.Quad], fmt: RdfFormatInfo) -> 
 async def read_graph(request: Request) -> Response:
     """The graph ``?graph=IRI`` or ``?default`` names (404 if there is none), or the whole dataset."""
     target = _target(request)
-    if isinstance(target, Response):
-        return target
     store = request.app.state.store
     if target is None:
         offers = [f for f in RDF_FORMATS if f.datasets]
         chosen = negotiate(request.headers.get("accept"), [f.media_type for f in offers])
         fmt = next((f for f in offers if f.media_type == chosen), None)
         if fmt is None:
-            return error_response(406, "the whole dataset is offered as " + ", ".join(f.media_type for f in offers))
+            raise NotAcceptableError("the whole dataset is offered as " + ", ".join(f.media_type for f in offers))
         body = await run_in_threadpool(lambda: _serialize(list(store.named_quads()), fmt))
     else:
         exists = await run_in_threadpool(store.has_graph, target)
         if not exists and target != str(DEFAULT_GRAPH):
-            return error_response(404, f"no graph <{target}> in this store")
+            raise NotFoundError(f"no graph <{target}> in this store")
         chosen = negotiate(request.headers.get("accept"), [f.media_type for f in GRAPH_FORMATS])
         fmt = next((f for f in GRAPH_FORMATS if f.media_type == chosen), None)
         if fmt is None:
-            return error_response(406, "a graph is offered as " + ", ".join(f.media_type for f in GRAPH_FORMATS))
+            raise NotAcceptableError("a graph is offered as " + ", ".join(f.media_type for f in GRAPH_FORMATS))
         body = await run_in_threadpool(lambda: _serialize(list(store.graph_triples(target)) if exists else [], fmt))
     media = fmt.media_type + ("" if "json" in fmt.media_type else "; charset=utf-8")
     if request.method == "HEAD":
@@ -227,10 +219,8 @@ async def read_graph(request: Request) -> Response:
 async def put_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Replace ``?graph=IRI`` (or ``?default``) by the body: 201 when new, 200 with the receipt."""
     target = _target(request)
-    if isinstance(target, Response):
-        return target
     if target is None:
-        return error_response(400, "PUT needs ?graph=IRI or ?default")
+        raise InputError("PUT needs ?graph=IRI or ?default")
     return await _write(request, agent, target, add=False)
 
 
@@ -239,8 +229,6 @@ async def put_graph(request: Request, agent: str = Depends(require_writer)) -> R
 async def post_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Add the body to ``?graph=IRI``/``?default``; without either, a new graph (triples) or a dataset (quads)."""
     target = _target(request)
-    if isinstance(target, Response):
-        return target
     return await _write(request, agent, target, add=True)
 
 
@@ -249,15 +237,10 @@ async def post_graph(request: Request, agent: str = Depends(require_writer)) -> 
 async def delete_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Delete ``?graph=IRI`` (or ``?default``): 200 with the receipt, 404 if there is no such graph."""
     target = _target(request)
-    if isinstance(target, Response):
-        return target
     if target is None:
-        return error_response(400, "DELETE needs ?graph=IRI or ?default")
+        raise InputError("DELETE needs ?graph=IRI or ?default")
     store = request.app.state.store
     if not await run_in_threadpool(store.has_graph, target):
-        return error_response(404, f"no graph <{target}> in this store")
-    try:
-        receipt = await run_write(request, Change.delete(target), agent=agent, source=_source(request, ""))
-    except ValidationFailed as exc:
-        return rejection_response(request, exc)
+        raise NotFoundError(f"no graph <{target}> in this store")
+    receipt = await run_write(request, Change.delete(target), agent=agent, source=_source(request, ""))
     return receipt_response(receipt)

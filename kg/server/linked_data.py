@@ -20,12 +20,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from kg.errors import NotAcceptableError, NotFoundError
 from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
 from kg.iris import Kind, is_slug, mint
 from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD, sparql_prologue
-from kg.store import QueryOutcome
 from kg.server.markup import alternates, href, html_page, short, term_link
-from kg.server.responses import error_response
+from kg.store import QueryOutcome
 
 __all__ = ["router", "segments", "Segment", "CONTEXT_CHARS"]
 
@@ -452,20 +452,20 @@ def resource(kind: str, slug: str, request: Request, format: str | None = None) 
     except ValueError:
         iri = None
     if iri is None:
-        return error_response(404, f"no resource kind {kind!r} / slug {slug!r}")
+        raise NotFoundError(f"no resource kind {kind!r} / slug {slug!r}")
     store = request.app.state.store
     triples = list(store.query(_DESCRIBE.replace("{iri}", iri)).result)
     if kind == Kind.GRAPH.value and iri in store.named_graphs():
         triples += _graph_facts(store, iri)
     if not triples:
-        return error_response(404, f"nothing is known about <{iri}>")
+        raise NotFoundError(f"nothing is known about <{iri}>")
     key = format or negotiate(request.headers.get("accept"), _OFFERS)
     if key in ("text/html", "html"):
         return HTMLResponse(_html(store, iri, Kind(kind), triples), headers={"Vary": "Accept"})
     fmt = output_format(QueryKind.GRAPH, key) if key else None
     if fmt is None:
         names = ", ".join(["html", *(f.name for f in GRAPH_FORMATS)])
-        return error_response(406, f"offered: {', '.join(_OFFERS)} (format={names})")
+        raise NotAcceptableError(f"offered: {', '.join(_OFFERS)} (format={names})")
     buffer = io.BytesIO()
     QueryOutcome(QueryKind.GRAPH, triples).serialize(buffer, format_name=fmt.name)  # type: ignore[arg-type]
     return Response(buffer.getvalue(), media_type=fmt.media_type, headers={"Vary": "Accept"})

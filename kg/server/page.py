@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from kg.server.responses import error_response
+from kg.errors import NotFoundError
 
 router = APIRouter()
 
@@ -40,7 +40,7 @@ def static(name: str) -> Response:
     """A static file of the page (only files that ship in the package)."""
     path = STATIC / name
     if "/" in name or path.suffix not in _TYPES or not path.is_file():
-        return error_response(404, f"no static file {name!r}")
+        raise NotFoundError(f"no static file {name!r}")
     return FileResponse(path, media_type=_TYPES[path.suffix])
 
 

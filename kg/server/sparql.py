@@ -12,46 +12,43 @@ import hashlib
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import ValidationFailed
-from kg.write.apply import Change, SourceInfo
-from kg.server.auth import require_writer
-from kg.server.writing import receipt_response, rejection_response, run_write
+from kg.errors import InputError, NotAllowedError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
-from kg.sparql.guard import refused_target
-from kg.server.responses import error_response
+from kg.server.auth import require_writer
 from kg.server.service_description import service_description
 from kg.server.workers import QueryJob, QueryPool
+from kg.server.writing import receipt_response, run_write
+from kg.sparql.guard import refused_target
+from kg.write.apply import Change, SourceInfo
 
 router = APIRouter()
 
 
-
-_error = error_response
 #: marks an update that came as the request body (its dataset parameters are in the URL)
 _DIRECT_UPDATE = "\0direct-update"
 
 
-async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None] | JSONResponse:
+async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None]:
     """The request's parameters (query string and form) and a query sent directly, if any;
     an update sent directly (``application/sparql-update``) joins the parameters as ``update``."""
     if len(request.url.query) > limit:
-        return _error(414, f"query string over {limit} bytes; send long queries by POST")
+        raise UriTooLongError(f"query string over {limit} bytes; send long queries by POST")
     params = parse_qs(request.url.query, keep_blank_values=True)
     if request.method != "POST":
         return params, None
     body = await request.body()
     if len(body) > limit:
-        return _error(413, f"request body over {limit} bytes")
+        raise TooLargeError(f"request body over {limit} bytes")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _error(400, f"the request body is not UTF-8 (byte {exc.start})")
+        raise InputError(f"the request body is not UTF-8 (byte {exc.start})")
     if ctype == "application/x-www-form-urlencoded":
         for key, values in parse_qs(text, keep_blank_values=True).items():
             params.setdefault(key, []).extend(values)
@@ -60,11 +57,11 @@ async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], s
         return params, text
     if ctype == "application/sparql-update":
         if "update" in params:
-            return _error(400, "give the update either in the body or as 'update', not both")
+            raise InputError("give the update either in the body or as 'update', not both")
         params["update"] = [text]
         params[_DIRECT_UPDATE] = []
         return params, None
-    return _error(415, f"unsupported content type {ctype or '(none)'}; use application/sparql-query, "
+    raise UnsupportedMediaTypeError(f"unsupported content type {ctype or '(none)'}; use application/sparql-query, "
                        "application/sparql-update or application/x-www-form-urlencoded")
 
 
@@ -78,29 +75,24 @@ def _offers(kind: QueryKind) -> list[str]:
 async def sparql(request: Request) -> Response:
     """Answer a SPARQL query; without one, return the service description."""
     settings: Settings = request.app.state.settings
-    parsed = await _params(request, settings.max_query_bytes)
-    if isinstance(parsed, JSONResponse):
-        return parsed
-    params, direct = parsed
+    params, direct = await _params(request, settings.max_query_bytes)
     if "update" in params:
         return await _update(request, params)
     queries = params.get("query", [])
     if direct is not None:
         if queries:
-            return _error(400, "give the query either in the body or as 'query', not both")
+            raise InputError("give the query either in the body or as 'query', not both")
         queries = [direct]
     if len(queries) > 1:
-        return _error(400, "more than one 'query' parameter")
+        raise InputError("more than one 'query' parameter")
     if not queries:
         return await run_in_threadpool(service_description, request)  # count queries, maybe a dump: off the loop
     query = queries[0]
     refused = refused_target(query, settings.service_allow_list)
     if refused is not None:
-        return _error(403, f"SERVICE/LOAD to {refused} is not allowed on this endpoint "
+        raise NotAllowedError(f"SERVICE/LOAD to {refused} is not allowed on this endpoint "
                            "(an operator can allow IRI prefixes with the service_allow setting)")
     timeout = _timeout(params, settings.query_timeout)
-    if isinstance(timeout, JSONResponse):
-        return timeout
     requested = params.get("format", [])
     accept = request.headers.get("accept")
     job = QueryJob(
@@ -125,13 +117,13 @@ async def sparql(request: Request) -> Response:
 async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     """Run a SPARQL Update (POST only, with a token) through the gate; the receipt as JSON."""
     if request.method != "POST":
-        return _error(400, "a SPARQL Update must be sent by POST (form 'update=' or application/sparql-update)")
+        raise InputError("a SPARQL Update must be sent by POST (form 'update=' or application/sparql-update)")
     agent = await run_in_threadpool(require_writer, request)
     updates = params.get("update", [])
     if len(updates) > 1:
-        return _error(400, "more than one 'update' parameter")
+        raise InputError("more than one 'update' parameter")
     if "query" in params:
-        return _error(400, "give either a query or an update, not both")
+        raise InputError("give either a query or an update, not both")
     direct = _DIRECT_UPDATE in params
     if not direct:
         # a form-encoded update: the dataset parameters may be in the form too
@@ -145,11 +137,7 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named,
                                   base_iri=str(request.url_for("sparql")))
     source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
-    try:
-        receipt = await run_write(request, change, agent=agent, source=source)
-    except ValidationFailed as exc:
-        return rejection_response(request, exc)
-    return receipt_response(receipt)
+    return receipt_response(await run_write(request, change, agent=agent, source=source))
 
 
 def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:
@@ -167,7 +155,7 @@ def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | 
     return fmt.name if fmt else None
 
 
-def _timeout(params: dict[str, list[str]], limit: float) -> float | JSONResponse:
+def _timeout(params: dict[str, list[str]], limit: float) -> float:
     """The request's own time limit (``timeout=`` seconds), never above the server's."""
     given = (params.get("timeout") or [None])[0]
     if given is None:
@@ -175,7 +163,7 @@ def _timeout(params: dict[str, list[str]], limit: float) -> float | JSONResponse
     try:
         value = float(given)
     except ValueError:
-        return _error(400, f"timeout {given!r} is not a number of seconds")
+        raise InputError(f"timeout {given!r} is not a number of seconds")
     if not value > 0:
-        return _error(400, "timeout must be a positive number of seconds")
+        raise InputError("timeout must be a positive number of seconds")
     return min(value, limit)

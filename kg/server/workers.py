@@ -34,9 +34,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from kg.config import Settings
-from kg.errors import KGError
+from kg.errors import KGError, QueryRejected, QueryTimeout
 
-__all__ = ["QueryJob", "QueryAnswer", "QueryPool", "QueryRejected", "QueryTimeout"]
+__all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
 
 CHUNK_BYTES = 64 * 1024
 _START_TIMEOUT = 60.0
@@ -55,20 +55,6 @@ def _receive(conn: Connection) -> tuple[str, object]:
         return "chunk", raw[1:]
     control = pickle.loads(raw[1:])  # noqa: S301 - from our own child process
     return control[0], control[1:]
-
-
-class QueryRejected(KGError):
-    """The worker answered with an error before sending any result (bad query, 406, …)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.http_status = status
-
-
-class QueryTimeout(KGError):
-    """The query ran out of time (the worker that ran it was stopped)."""
-
-    http_status = 503
 
 
 @dataclass(frozen=True)

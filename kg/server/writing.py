@@ -17,11 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.errors import ValidationFailed
 from kg.formats import negotiate
-from kg.validation.render import render_json, render_turtle
-from kg.validation.check import ValidationReport
-from kg.write.apply import Change, Receipt, SourceInfo, apply_write, write_lock
 from kg.server.responses import error_response
 from kg.server.workers import QueryPool
+from kg.validation.check import ValidationReport
+from kg.validation.render import render_json, render_turtle
+from kg.write.apply import Change, Receipt, SourceInfo, apply_write, write_lock
 
 __all__ = ["receipt_response", "rejection_response", "run_write"]
 

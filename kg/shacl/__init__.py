@@ -5,6 +5,13 @@ stores and turns its W3C report graph into a :class:`kg.validation.check.Validat
 """
 
 from kg.shacl.compiler import Unsupported
-from kg.shacl.engine import ENGINE_PYSHACL, ENGINE_SPARQL, EngineReport, StoreLayout, native_predicates, validate_oxigraph
+from kg.shacl.engine import (
+    ENGINE_PYSHACL,
+    ENGINE_SPARQL,
+    EngineReport,
+    StoreLayout,
+    native_predicates,
+    validate_oxigraph,
+)
 
 __all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "StoreLayout", "Unsupported", "native_predicates", "validate_oxigraph"]

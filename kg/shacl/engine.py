@@ -27,12 +27,12 @@ from kg.errors import InputError
 from kg.namespaces import OWL, RDF, RDFS, SH
 from kg.rdfio import to_rdflib_term
 from kg.shacl.compiler import Check, Compiler, Unsupported, term_sparql
-from kg.shacl.scale.footprint import Reads, Unbounded, query_predicates, query_reads
 from kg.shacl.literals import restore
 from kg.shacl.messages import default_message, fill_template
 from kg.shacl.model import Constraint, Shape, ShapesGraph
-from kg.shacl.scale.parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
 from kg.shacl.prebinding import functions, pre_bind
+from kg.shacl.scale.footprint import Reads, Unbounded, query_predicates, query_reads
+from kg.shacl.scale.parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
 
 __all__ = [
     "ENGINE_PYSHACL",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import pyoxigraph as ox
-
 from rdflib import Graph, URIRef
 
 from kg.config import Settings

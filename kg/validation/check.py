@@ -38,10 +38,10 @@ from kg.rdfio import (
 from kg.resources import ontology_file, shape_files
 from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
 from kg.shacl.engine import twin_plan
-from kg.shacl.scale.groups import validate_in_groups
 from kg.shacl.incremental import touched_focus_candidates
 from kg.shacl.literals import protect, restore
 from kg.shacl.model import ShapesGraph
+from kg.shacl.scale.groups import validate_in_groups
 from kg.shacl.scale.parallel import Twin, twin_available
 
 __all__ = [

@@ -16,9 +16,9 @@ from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
 
-from kg.validation.baseline import fingerprint
 from kg.namespaces import PREFIXES
 from kg.rdfio import to_oxigraph_term
+from kg.validation.baseline import fingerprint
 from kg.validation.check import Severity, ValidationReport, ValidationResult, fails
 
 __all__ = [

@@ -28,8 +28,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.errors import InputError, Location
 from kg.namespaces import OWL, RDF, SH
-from kg.validation.sources import SourceIndex
 from kg.validation.check import term_text
+from kg.validation.sources import SourceIndex
 from kg.walks import reachable
 
 __all__ = ["prepare_shapes", "shapes_errors"]

@@ -20,8 +20,8 @@ from rdflib import Graph, Node
 
 from kg.errors import InputError, Location
 from kg.formats import rdf_format_for_path
-from kg.shacl.scale.linefiles import LongLine, byte_ranges, line_pieces, plain_iri
 from kg.rdfio import iter_file_lines, parse_file_lines, to_rdflib_term
+from kg.shacl.scale.linefiles import LongLine, byte_ranges, line_pieces, plain_iri
 from kg.shacl.scale.parallel import ForkedTasks, twin_available
 from kg.validation.check import ValidationReport, ValidationResult, term_text
 

@@ -41,13 +41,13 @@ from rdflib import Graph
 
 from kg.errors import InputError, Location, ProtectedGraphError, QueryError, StoreError, ValidationFailed
 from kg.formats import RdfFormatInfo
-from kg.write.gate import GateResult, check_write, project_shapes
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH, activity_iri
-from kg.write.provenance import activity_triples, last_shapes_checksum
 from kg.rdfio import XML_PROLOG_BYTES, graph_to_triples, refuse_xml_entities
-from kg.validation.render import render_text
 from kg.store import Store
 from kg.store.embedded import STAGING_PREFIX, EmbeddedStore, GraphWrite, WriteMode
+from kg.validation.render import render_text
+from kg.write.gate import GateResult, check_write, project_shapes
+from kg.write.provenance import activity_triples, last_shapes_checksum
 
 __all__ = ["Change", "ChangeKind", "GraphReceipt", "Receipt", "SourceInfo", "apply_write", "syntax_error", "write_lock"]
 

@@ -32,12 +32,12 @@ import pyoxigraph as ox
 from rdflib import Graph, Node
 
 from kg.formats import RdfFormatInfo, rdf_format_for_path
-from kg.shacl.scale.linefiles import byte_ranges, line_pieces, plain_iri
 from kg.namespaces import RDF, RDFS
 from kg.rdfio import load_in_graph, store_label
 from kg.shacl.engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
-from kg.shacl.scale.footprint import Reads
 from kg.shacl.literals import may_hold_rewritten
+from kg.shacl.scale.footprint import Reads
+from kg.shacl.scale.linefiles import byte_ranges, line_pieces, plain_iri
 from kg.shacl.scale.packing import OTHER, Group, footprints_of, sized_groups, type_key
 from kg.shacl.scale.parallel import ForkedTasks, TaskFailed
 

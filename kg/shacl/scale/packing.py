@@ -17,9 +17,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kg.namespaces import RDF, RDFS
-from kg.walks import reachable
 from kg.shacl.engine import JobKey
 from kg.shacl.scale.footprint import Reads
+from kg.walks import reachable
 
 __all__ = ["EVERY_GROUP", "OTHER", "Group", "footprints_of", "plan_groups", "sized_groups", "type_key"]
 
