@@ -42,8 +42,8 @@ from virtuoso import VirtuosoServer, virtuoso_missing  # noqa: E402
 
 from kg.build.dataset import build_into_store  # noqa: E402
 from kg.config import load_settings  # noqa: E402
-from kg.write.ingest import ingest_files  # noqa: E402
 from kg.store import EmbeddedStore, RemoteStore  # noqa: E402
+from kg.write.ingest import ingest_files  # noqa: E402
 
 GENERATOR = REPO.parent / "shared" / "bench-reference" / "gen_data.py"
 BENCH_GRAPH = URIRef("http://example.org/id/graph/bench")

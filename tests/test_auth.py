@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi import Depends, FastAPI
 
-from kg.ops.tokens import agent_for, create_token, list_tokens, revoke_token
 from kg.config import Settings, load_settings
 from kg.errors import AuthError, ForbiddenError, InputError
+from kg.ops.tokens import agent_for, create_token, list_tokens, revoke_token
 from kg.server import create_app
 from kg.server.auth import require_writer
 

@@ -17,11 +17,11 @@ from live import LiveServer
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic
 
-from kg.ops.tokens import create_token
-from kg.ops.backup import backup_store, restore_store
 from kg.cli import main
 from kg.config import Settings
 from kg.errors import InputError, StoreError
+from kg.ops.backup import backup_store, restore_store
+from kg.ops.tokens import create_token
 from kg.rdfio import quads_to_graph
 
 EXTRA = "https://w3id.org/negotiation-kg/id/graph/backup-test"

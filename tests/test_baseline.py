@@ -13,8 +13,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import Result
 
-from kg.validation.baseline import fingerprint, read_baseline
 from kg.errors import InputError
+from kg.validation.baseline import fingerprint, read_baseline
 from kg.validation.check import ValidationResult
 
 SHAPES = """\

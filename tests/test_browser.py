@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from live import live_server  # noqa: F401  (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,9 +10,9 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from kg.build.annotations import find_quote
 from kg.build.dataset import BuildResult, build_dataset, build_into_store
+from kg.build.rdfize import document_graph_iri
 from kg.errors import BuildError, InputError
 from kg.namespaces import NKG, OA, RDF, SCHEMA
-from kg.build.rdfize import document_graph_iri
 from kg.store import EmbeddedStore
 
 

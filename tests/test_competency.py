@@ -14,12 +14,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import select
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 import kg
-from conftest import select
 from kg.build.dataset import BuildResult
 from kg.formats import QueryKind
 from kg.namespaces import NKG, OA, SCHEMA

@@ -10,15 +10,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import discard_remote, fresh_remote, settings_of
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from conftest import discard_remote, fresh_remote, settings_of
-
-from kg.ops.tokens import create_token
 from kg.config import Settings
 from kg.iris import PROVENANCE_GRAPH
 from kg.namespaces import NKG, SH
+from kg.ops.tokens import create_token
 from kg.server import create_app
 from kg.store import RemoteStore
 

@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 
 from kg.rdfio import quads_to_graph
 from kg.store import EmbeddedStore
-from kg.store.embedded import STAGING_PREFIX
+from kg.store.base import STAGING_PREFIX
 
 EX = "http://example.org/"
 KG = [str(Path(sys.executable).with_name("kg"))]

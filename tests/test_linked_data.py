@@ -11,6 +11,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+from conftest import select
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic
 from rdflib.namespace import DCAT
@@ -23,8 +24,6 @@ from kg.server.dumps import dump_index
 from kg.server.linked_data import CONTEXT_CHARS, segments
 from kg.server.service_description import SPDX
 from kg.store import EmbeddedStore
-
-from conftest import select
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

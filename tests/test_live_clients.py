@@ -12,12 +12,11 @@ import urllib.request
 import warnings
 
 import pytest
+from live import live_server  # noqa: F401  (a fixture)
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDFS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-
-from live import live_server  # noqa: F401  (a fixture)
 
 SPARQLWrapper = pytest.importorskip("SPARQLWrapper", reason="pip install SPARQLWrapper (in the [test] extra)")
 

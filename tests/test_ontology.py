@@ -11,9 +11,9 @@ from rdflib import Graph, URIRef
 
 from kg.cli import main
 from kg.namespaces import NKG, OWL, RDF, RDFS
-from kg.validation.ontology import check_ontology, disjointness_conflicts, run_quality_checks
 from kg.rdfio import read_graph
 from kg.resources import ontology_file
+from kg.validation.ontology import check_ontology, disjointness_conflicts, run_quality_checks
 
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs Java (apt-get install default-jre-headless)")
 CHIMERA = URIRef("https://w3id.org/negotiation-kg/id/actor/chimera")

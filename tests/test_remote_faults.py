@@ -14,16 +14,16 @@ from urllib.parse import parse_qs
 
 import pytest
 from click.testing import CliRunner
+from conftest import remote_settings, skip_without_virtuoso
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
+from virtuoso import VirtuosoServer, free_port
 
-from conftest import remote_settings, skip_without_virtuoso
 from kg.build.dataset import BuildResult
 from kg.cli import main
 from kg.errors import ConfigError, StoreError
 from kg.store import EmbeddedStore, RemoteStore
-from kg.store.embedded import STAGING_PREFIX
-from virtuoso import VirtuosoServer, free_port
+from kg.store.base import STAGING_PREFIX
 
 
 def _snapshot(store: EmbeddedStore | RemoteStore) -> dict[str, Graph]:

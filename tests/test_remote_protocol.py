@@ -14,11 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
-
 from conftest import discard_remote, fresh_remote, settings_of
-from kg.ops.tokens import create_token
-from kg.server import create_app
+from rdflib import Graph, URIRef
 from test_w3c_protocol import (
     MANIFEST_TESTS,
     QUERY,
@@ -32,6 +29,9 @@ from test_w3c_protocol import (
     suite_data,
 )
 from virtuoso import VirtuosoServer
+
+from kg.ops.tokens import create_token
+from kg.server import create_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import remote_settings
+from live import LiveServer
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from virtuoso import VirtuosoServer
 
-from conftest import remote_settings
 from kg.cli import main
 from kg.config import Settings
 from kg.server import create_app
 from kg.store import RemoteStore
-from live import LiveServer
-from virtuoso import VirtuosoServer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

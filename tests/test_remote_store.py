@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import discard_remote, fresh_remote, remote_settings, select
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
+from virtuoso import VirtuosoServer
 
-from conftest import discard_remote, fresh_remote, remote_settings, select
 from kg.build.dataset import BuildResult
 from kg.errors import StoreError
 from kg.formats import QueryKind
@@ -24,7 +25,6 @@ from kg.iris import PROVENANCE_GRAPH
 from kg.rdfio import quads_to_graph
 from kg.store import EmbeddedStore, RemoteStore
 from kg.store.remote import query_kind
-from virtuoso import VirtuosoServer
 
 P = URIRef("https://example.org/p")
 

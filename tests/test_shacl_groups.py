@@ -16,13 +16,12 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from test_shacl_differential import result_keys
 
 import kg.validation.check
-from kg.shacl.scale import linefiles
 from kg.errors import InputError
-from kg.shacl.scale.linefiles import byte_ranges, line_pieces
 from kg.rdfio import read_graph
-from kg.shacl.scale import groups, packing
 from kg.shacl.engine import job_reads
+from kg.shacl.scale import groups, linefiles, packing
 from kg.shacl.scale.groups import _split_range, validate_in_groups
+from kg.shacl.scale.linefiles import byte_ranges, line_pieces
 from kg.shacl.scale.packing import EVERY_GROUP, OTHER, footprints_of, plan_groups, type_key
 from kg.validation.check import validate_files
 

@@ -22,9 +22,9 @@ from rdflib.collection import Collection
 from rdflib.term import Identifier
 
 from kg.build.dataset import BuildResult
+from kg.build.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
 from kg.iris import Kind, parse
 from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SH, SKOS
-from kg.build.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
 from kg.validation.check import ValidationReport, ValidationResult, load_shapes, validate_graph
 
 NKGSH = "https://w3id.org/negotiation-kg/shapes#"

@@ -14,9 +14,9 @@ from click.testing import Result
 from rdflib import Graph, Literal, URIRef
 
 from kg.build.dataset import BuildResult
+from kg.build.rdfize import ENTITIES_GRAPH
 from kg.iris import Kind, parse
 from kg.namespaces import NKG, RDF, SCHEMA, SH
-from kg.build.rdfize import ENTITIES_GRAPH
 
 NKGSH = "https://w3id.org/negotiation-kg/shapes#"
 CLAIM_SHAPE = NKGSH + "ClaimShape"

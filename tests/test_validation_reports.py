@@ -277,8 +277,8 @@ def test_a_folder_without_rdf_files_is_unusable(run, tmp_path: Path, files: tupl
 def test_locating_after_the_fact_finds_the_same_places(tmp_path: Path) -> None:
     """For data an engine loaded itself: reading the files again gives every result the
     place the one-pass reader gave it (the data here has no blank nodes)."""
-    from kg.validation.sources import locate, locate_in_files, read_located
     from kg.validation.check import validate_graph
+    from kg.validation.sources import locate, locate_in_files, read_located
 
     (tmp_path / "data.ttl").write_text(DATA + '\nex:carol a ex:Person ; rdfs:label "Carol" ; ex:age "01"^^<http://www.w3.org/2001/XMLSchema#byte> .\n', encoding="utf-8")
     (tmp_path / "more.nt").write_text(f'<{EX}dave> <{RDF}type> <{EX}Person> .\n<{EX}dave> <{EX}age> "x\\ny" .\n', encoding="utf-8")
@@ -302,8 +302,8 @@ def test_locating_in_large_ntriples_reads_the_lines_of_results(tmp_path: Path, p
     blank nodes, terms written together and carriage returns (read with more care)."""
     from kg.shacl.scale import linefiles
     from kg.validation import sources
-    from kg.validation.sources import locate, locate_in_files, read_located
     from kg.validation.check import validate_graph
+    from kg.validation.sources import locate, locate_in_files, read_located
 
     if processes != "one":
         monkeypatch.setattr(sources, "_PARALLEL_BYTES", 0)

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import discard_remote, fresh_remote, settings_of
 from rdflib import RDF, Graph, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from kg.ops.tokens import create_token
-from conftest import discard_remote, fresh_remote, settings_of
 from kg.config import Settings
+from kg.ops.tokens import create_token
 from kg.server import create_app
 
 with warnings.catch_warnings():

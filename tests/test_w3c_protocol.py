@@ -46,8 +46,8 @@ from rdflib.collection import Collection
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.util import from_n3
 
-from kg.ops.tokens import create_token
 from kg.config import Settings
+from kg.ops.tokens import create_token
 from kg.server import create_app
 from kg.store import EmbeddedStore
 

@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import discard_remote, fresh_remote
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-
-from conftest import discard_remote, fresh_remote
 from virtuoso import VirtuosoServer
 
+from kg.build.rdfize import ENTITIES_GRAPH
 from kg.errors import ProtectedGraphError, QueryError, ValidationFailed
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.namespaces import NKG, RDF, RDFS, SH
-from kg.write.provenance import SHAPES_LABEL
 from kg.rdfio import quads_to_graph
-from kg.build.rdfize import ENTITIES_GRAPH
 from kg.store import EmbeddedStore, GraphWrite, RemoteStore, Store, WriteMode
-from kg.store.embedded import STAGING_PREFIX
-from kg.write.apply import Change, SourceInfo, apply_write
+from kg.store.base import STAGING_PREFIX
+from kg.write.apply import apply_write
+from kg.write.change import Change
+from kg.write.provenance import SHAPES_LABEL, SourceInfo
 
 EX = "http://example.org/"
 A, P, Q = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")

@@ -28,7 +28,9 @@ from kg.namespaces import NKG, RDF, RDFS
 from kg.build.rdfize import document_graph, document_graph_iri
 from kg.store import Store
 from kg.build.vocabulary import ENTITY_TYPES
-from kg.write.apply import Change, Receipt, SourceInfo, apply_write
+from kg.write.apply import apply_write
+from kg.write.change import Change
+from kg.write.provenance import Receipt, SourceInfo
 
 __all__ = ["AddedDocument", "add_document", "claims_elsewhere", "known_entities"]
 

@@ -36,7 +36,9 @@ from kg.namespaces import PREFIXES
 from kg.rdfio import XML_PROLOG_BYTES, refuse_xml_entities
 from kg.server.auth import require_writer
 from kg.server.writing import receipt_response, run_write
-from kg.write.apply import Change, SourceInfo, syntax_error
+from kg.write.change import Change
+from kg.write.provenance import SourceInfo
+from kg.write.staging import syntax_error
 
 __all__ = ["router"]
 

@@ -24,7 +24,8 @@ from kg.server.service_description import service_description
 from kg.server.workers import QueryJob, QueryPool
 from kg.server.writing import receipt_response, run_write
 from kg.sparql.guard import refused_target
-from kg.write.apply import Change, SourceInfo
+from kg.write.change import Change
+from kg.write.provenance import SourceInfo
 
 router = APIRouter()
 

@@ -21,7 +21,9 @@ from kg.server.responses import error_response
 from kg.server.workers import QueryPool
 from kg.validation.check import ValidationReport
 from kg.validation.render import render_json, render_turtle
-from kg.write.apply import Change, Receipt, SourceInfo, apply_write, write_lock
+from kg.write.apply import apply_write, write_lock
+from kg.write.change import Change
+from kg.write.provenance import Receipt, SourceInfo
 
 __all__ = ["receipt_response", "rejection_response", "run_write"]
 

@@ -31,26 +31,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from kg.errors import InputError, QueryError, StoreError
-from kg.formats import QueryKind, RdfFormatInfo, output_format, output_formats, rdf_format_by_name
+from kg.errors import QueryError, StoreError
+from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import staging_graph
-from kg.namespaces import PREFIXES
 from kg.rdfio import graph_to_triples, quads_to_graph
+from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
 
-__all__ = ["EmbeddedStore", "LocalReader", "QueryOutcome", "iri_ref", "GraphWrite", "WriteMode", "STAGING_PREFIX", "JOURNAL", "commit_update"]
+__all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-#: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
-STAGING_PREFIX = str(staging_graph(""))
-
+_DEFAULT = ox.DefaultGraph()
 
 #: the journal of graphs loaded in place and not yet committed (see :meth:`EmbeddedStore.begin_load`)
 JOURNAL = STAGING_PREFIX + "journal"
@@ -60,34 +56,6 @@ _REBUILD_UNION = (
     "DROP SILENT DEFAULT ;\n"
     f'INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
 )
-
-
-class WriteMode(str, Enum):
-    """What a commit does to one graph."""
-
-    REPLACE = "replace"  # the graph becomes its staged content (an empty graph if none)
-    ADD = "add"  # the staged triples join the graph
-    DROP = "drop"  # the graph goes
-    LOADED = "create"  # the graph did not exist and was loaded in place (journaled); the union follows
-
-
-@dataclass(frozen=True)
-class GraphWrite:
-    """One graph's part of a commit: the graph, the mode, and its staging graphs."""
-
-    graph: str
-    mode: WriteMode
-    #: graphs holding the new content (for LOADED: the graph itself)
-    staged: tuple[str, ...] = ()
-    #: LOADED only: the union copy is already in the default graph (bulk loaded)
-    union_loaded: bool = False
-
-
-def iri_ref(value: str) -> str:
-    """``value`` as a SPARQL IRI reference (``<…>``); refuses characters an IRI cannot hold."""
-    if any(c in value for c in '<>"{}|^`\\ ') or any(ord(c) <= 0x20 for c in value):
-        raise InputError(f"not an IRI: {value!r}")
-    return f"<{value}>"
 
 
 def commit_update(writes: Sequence[GraphWrite]) -> str:
@@ -127,34 +95,6 @@ class LocalReader:
 
     def prefetch(self, nodes: Iterable[object], *, as_objects: bool = True, every_graph: bool = False) -> None:
         """Nothing to do: every quad is at hand."""
-
-
-@dataclass
-class QueryOutcome:
-    """The result of a query: its kind and pyoxigraph's result object."""
-
-    kind: QueryKind
-    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
-
-    def serialize(self, output: IO[bytes], *, format_name: str) -> None:
-        """Write the result in the named format; :class:`QueryError` if that format cannot hold it."""
-        fmt = output_format(self.kind, format_name)
-        if fmt is None:
-            names = ", ".join(f.name for f in output_formats(self.kind))
-            what = "CONSTRUCT/DESCRIBE" if self.kind is QueryKind.GRAPH else "SELECT/ASK"
-            raise QueryError(f"format {format_name!r} cannot hold a {what} result; use one of: {names}")
-        if isinstance(fmt, RdfFormatInfo):
-            _serialize_rdf(self.result, output, fmt)  # type: ignore[arg-type]
-        else:
-            self.result.serialize(output, fmt.oxigraph)  # type: ignore[union-attr]
-
-
-def _serialize_rdf(data: Iterable[ox.Triple] | Iterable[ox.Quad], output: IO[bytes], fmt: RdfFormatInfo) -> None:
-    """Write triples or quads, with the project's prefixes where the format declares them."""
-    if fmt.prefixes:
-        ox.serialize(data, output, fmt.oxigraph, prefixes=PREFIXES)
-    else:
-        ox.serialize(data, output, fmt.oxigraph)
 
 
 def _outcome(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> QueryOutcome:
@@ -203,6 +143,14 @@ class EmbeddedStore:
     @property
     def oxigraph(self) -> ox.Store:
         """The underlying pyoxigraph store, for callers that stream from it."""
+        return self._store
+
+    def in_place_loader(self) -> EmbeddedStore:
+        """This store: it can load a new graph in place, under a journal."""
+        return self
+
+    def validation_store(self) -> ox.Store:
+        """The pyoxigraph store itself: its default graph is the union."""
         return self._store
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
@@ -284,6 +232,13 @@ class EmbeddedStore:
             ops = [f"DROP SILENT GRAPH {iri_ref(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
             self._store.update(" ;\n".join(ops))
             self._store.flush()
+
+    def load_union(self, path: Path, fmt: RdfFormatInfo, *, base_iri: str) -> None:
+        """Bulk-load a file of an in-place load into the default graph too (the union copy)."""
+        try:
+            self._store.bulk_load(path=str(path), format=fmt.oxigraph, base_iri=base_iri, to_graph=_DEFAULT)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"loading {path} into the union failed: {exc}") from None
 
     def has_blank_nodes(self, graph: str) -> bool:
         """True when a triple of ``graph`` has a blank node."""
@@ -393,7 +348,7 @@ class EmbeddedStore:
     def dump(self, output: IO[bytes], *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)
-        _serialize_rdf(self.named_quads() if fmt.datasets else self._store.query(_UNION_TRIPLES), output, fmt)  # type: ignore[arg-type]
+        serialize_rdf(self.named_quads() if fmt.datasets else self._store.query(_UNION_TRIPLES), output, fmt)  # type: ignore[arg-type]
 
     def union_graph(self) -> Graph:
         """Every triple of every named graph, as one rdflib graph."""

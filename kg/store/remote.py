@@ -41,8 +41,8 @@ from kg.iris import graph_iri, staging_graph
 from kg.namespaces import RDF, SD
 from kg.rdfio import graph_to_triples, quads_to_graph
 from kg.sparql.lexer import Kind, code_tokens, iri_value
+from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
 from kg.store.dialects import Dialect, detect_dialect, dialect_named
-from kg.store.embedded import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, _serialize_rdf, iri_ref
 from kg.store.http import Answer, HttpClient
 from kg.store.remote_reader import RemoteReader
 
@@ -327,7 +327,7 @@ class RemoteStore:
                     for g in self.named_graphs() for t in self._triples(g))
         else:
             data = self._triples(self.union)
-        _serialize_rdf(data, output, fmt)
+        serialize_rdf(data, output, fmt)
 
     def union_graph(self) -> Graph:
         """Every triple of every named graph, as one rdflib graph."""
@@ -492,6 +492,14 @@ class RemoteStore:
     def reader(self) -> RemoteReader:
         """Pattern access to the dataset as a write would leave it, for the SHACL gate."""
         return RemoteReader(self)
+
+    def in_place_loader(self) -> None:
+        """None: every write is staged on the server and committed in one operation."""
+        return None
+
+    def validation_store(self) -> None:
+        """None: the data lives on the server; validation reads :meth:`union_graph`."""
+        return None
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
         """Replace each named graph by the given content (an empty graph deletes it), all at once."""

@@ -47,7 +47,7 @@ from kg.rdfio import quads_to_graph
 from kg.resources import shape_files
 from kg.shacl.incremental import reach
 from kg.store import Store
-from kg.store.embedded import GraphWrite, WriteMode
+from kg.store.base import GraphWrite, WriteMode
 from kg.validation.check import ValidationReport, load_shapes, ontology_for_validation, validate_graph
 from kg.walks import reachable
 

@@ -16,7 +16,9 @@ from pathlib import Path
 from kg.errors import InputError, Location
 from kg.formats import RDF_FORMATS, RdfFormatInfo, rdf_format_for_path
 from kg.store import Store
-from kg.write.apply import Change, Receipt, SourceInfo, apply_write
+from kg.write.apply import apply_write
+from kg.write.change import Change
+from kg.write.provenance import Receipt, SourceInfo
 
 __all__ = ["ingest_files", "ingest_formats", "local_agent"]
 

@@ -1,4 +1,5 @@
-"""Receipts as provenance: one ``prov:Activity`` per committed write, in the provenance graph.
+"""Receipts and their provenance: what a committed write did, returned to the writer and
+recorded as one ``prov:Activity`` per write in the provenance graph.
 
 ::
 
@@ -16,21 +17,88 @@ The shapes' checksum tells the next write whether the shapes changed since
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import pyoxigraph as ox
 
 from kg.iris import PROVENANCE_GRAPH, agent_iri
 from kg.namespaces import NKG, PROV, RDF, RDFS, SH, SPDX, XSD
+from kg.store.base import Store
 
-if TYPE_CHECKING:
-    from kg.store import Store
-    from kg.write.apply import Receipt
-
-__all__ = ["SHAPES_LABEL", "activity_triples", "last_shapes_checksum"]
+__all__ = ["SHAPES_LABEL", "GraphReceipt", "Receipt", "SourceInfo", "activity_triples", "last_shapes_checksum"]
 
 #: the label of the entity standing for the shapes a write was validated against
 SHAPES_LABEL = "SHACL shapes"
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a change came from: a name (file, request) and the sha256 of its bytes if known."""
+
+    name: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphReceipt:
+    """What a write did to one graph."""
+
+    graph: str
+    mode: str
+    added: int
+    removed: int
+
+
+@dataclass
+class Receipt:
+    """What a committed write did, as returned to the writer and recorded as provenance."""
+
+    iri: str
+    agent: str
+    source: str | None
+    sha256: str
+    started: datetime
+    ended: datetime
+    graphs: list[GraphReceipt]
+    conforms: bool
+    warnings: list[dict[str, Any]]
+    focus_nodes: int
+    whole_store: bool
+    shapes_sha256: str = ""
+    created: bool = field(default=False)
+
+    @property
+    def added(self) -> int:
+        """Triples added, over every graph."""
+        return sum(g.added for g in self.graphs)
+
+    @property
+    def removed(self) -> int:
+        """Triples removed, over every graph."""
+        return sum(g.removed for g in self.graphs)
+
+    def to_json(self) -> dict[str, Any]:
+        """The receipt as JSON (what the HTTP API returns)."""
+        return {
+            "receipt": self.iri,
+            "agent": self.agent,
+            "source": self.source,
+            "sha256": self.sha256,
+            "started": self.started.isoformat(),
+            "ended": self.ended.isoformat(),
+            "graphs": [g.__dict__ for g in self.graphs],
+            "added": self.added,
+            "removed": self.removed,
+            "validation": {
+                "conforms": self.conforms,
+                "warnings": self.warnings,
+                "focus_nodes": self.focus_nodes,
+                "whole_store": self.whole_store,
+                "shapes_sha256": self.shapes_sha256,
+            },
+        }
 
 
 def _n(term: object) -> ox.NamedNode:

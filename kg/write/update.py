@@ -21,18 +21,14 @@ dataset — named graphs as they are, and as default graph their union; the prot
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from kg.errors import InputError, ProtectedGraphError, QueryError
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.sparql.lexer import Token, code_tokens, tokens
-from kg.store import Store
-from kg.store.embedded import STAGING_PREFIX, WriteMode
-
-if TYPE_CHECKING:
-    from kg.write.apply import Change
+from kg.store.base import STAGING_PREFIX, Store, WriteMode
+from kg.write.change import SparqlUpdate
 
 __all__ = ["declares_dataset", "plan_update", "with_dataset"]
 
@@ -92,7 +88,7 @@ def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.T
     return {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)}
 
 
-def plan_update(store: Store, change: Change) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
+def plan_update(store: Store, change: SparqlUpdate) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
     """The writes ``change.update`` amounts to: (graph, mode, new triples or None for a drop)."""
     text = change.update or ""
     if (change.using_graphs or change.using_named_graphs) and declares_dataset(text):

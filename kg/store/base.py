@@ -1,0 +1,221 @@
+"""The store seam: what every store offers, and the types both stores share.
+
+:class:`Store` is the protocol the build, the CLI, the write path and the server rely on;
+:class:`~kg.store.embedded.EmbeddedStore` (pyoxigraph on disk) and
+:class:`~kg.store.remote.RemoteStore` (any SPARQL 1.1 server) implement it, so either can
+stand in for the other. What only one of them can do is declared here as an optional
+capability (:meth:`Store.in_place_loader`, :meth:`Store.validation_store`) that answers
+None where it is missing, so callers ask the store instead of testing its class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import IO, Protocol
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from kg.errors import InputError, QueryError
+from kg.formats import QueryKind, RdfFormatInfo, output_format, output_formats
+from kg.iris import staging_graph
+from kg.namespaces import PREFIXES
+
+__all__ = [
+    "STAGING_PREFIX",
+    "GraphWrite",
+    "InPlaceLoader",
+    "PatternReader",
+    "QueryOutcome",
+    "Store",
+    "WriteMode",
+    "iri_ref",
+    "serialize_rdf",
+]
+
+#: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
+STAGING_PREFIX = str(staging_graph(""))
+
+
+class WriteMode(str, Enum):
+    """What a commit does to one graph."""
+
+    REPLACE = "replace"  # the graph becomes its staged content (an empty graph if none)
+    ADD = "add"  # the staged triples join the graph
+    DROP = "drop"  # the graph goes
+    LOADED = "create"  # the graph did not exist and was loaded in place (journaled); the union follows
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """One graph's part of a commit: the graph, the mode, and its staging graphs."""
+
+    graph: str
+    mode: WriteMode
+    #: graphs holding the new content (for LOADED: the graph itself)
+    staged: tuple[str, ...] = ()
+    #: LOADED only: the union copy is already in the default graph (bulk loaded)
+    union_loaded: bool = False
+
+
+def iri_ref(value: str) -> str:
+    """``value`` as a SPARQL IRI reference (``<…>``); refuses characters an IRI cannot hold."""
+    if any(c in value for c in '<>"{}|^`\\ ') or any(ord(c) <= 0x20 for c in value):
+        raise InputError(f"not an IRI: {value!r}")
+    return f"<{value}>"
+
+
+class PatternReader(Protocol):
+    """Pattern access to every graph of a store, staging graphs included: what the SHACL gate reads."""
+
+    def quads_for_pattern(self, subject: object, predicate: object, obj: object,
+                          graph_name: object = None) -> Iterator[ox.Quad]:
+        """The quads matching the pattern (None: any term)."""
+
+    def query(self, sparql: str, **options: object) -> object:
+        """A SPARQL query over the reader's dataset."""
+
+    def prefetch(self, nodes: Iterable[object], *, as_objects: bool = True, every_graph: bool = False) -> None:
+        """Fetch what a walk from ``nodes`` will ask for, in few round trips (nothing to do locally)."""
+
+
+class InPlaceLoader(Protocol):
+    """A store that can load a new graph where it will live, under a journal (about half the
+    work of staging for large files), for a writer that holds the store alone."""
+
+    def begin_load(self, graph: str) -> None:
+        """Journal ``graph`` (which must not exist) as being loaded in place."""
+
+    def abandon_load(self, graph: str, *, union_touched: bool) -> None:
+        """Undo a journaled load that will not be committed."""
+
+    def has_blank_nodes(self, graph: str) -> bool:
+        """True when a triple of ``graph`` has a blank node."""
+
+    def load_union(self, path: Path, fmt: RdfFormatInfo, *, base_iri: str) -> None:
+        """Load a file into the union (default graph) too, at bulk speed."""
+
+
+@dataclass
+class QueryOutcome:
+    """The result of a query: its kind and pyoxigraph's result object."""
+
+    kind: QueryKind
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+    def serialize(self, output: IO[bytes], *, format_name: str) -> None:
+        """Write the result in the named format; :class:`QueryError` if that format cannot hold it."""
+        fmt = output_format(self.kind, format_name)
+        if fmt is None:
+            names = ", ".join(f.name for f in output_formats(self.kind))
+            what = "CONSTRUCT/DESCRIBE" if self.kind is QueryKind.GRAPH else "SELECT/ASK"
+            raise QueryError(f"format {format_name!r} cannot hold a {what} result; use one of: {names}")
+        if isinstance(fmt, RdfFormatInfo):
+            serialize_rdf(self.result, output, fmt)  # type: ignore[arg-type]
+        else:
+            self.result.serialize(output, fmt.oxigraph)  # type: ignore[union-attr]
+
+
+def serialize_rdf(data: Iterable[ox.Triple] | Iterable[ox.Quad], output: IO[bytes], fmt: RdfFormatInfo) -> None:
+    """Write triples or quads, with the project's prefixes where the format declares them."""
+    if fmt.prefixes:
+        ox.serialize(data, output, fmt.oxigraph, prefixes=PREFIXES)
+    else:
+        ox.serialize(data, output, fmt.oxigraph)
+
+
+class Store(Protocol):
+    """What the build, the CLI, the write path and the server need from a store."""
+
+    #: writes are refused (the store was opened for reading only)
+    read_only: bool
+
+    @property
+    def location(self) -> str:
+        """Where the store is (a directory or a URL)."""
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """Replace each named graph by the given content, all in one transaction."""
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted."""
+
+    def is_empty(self) -> bool:
+        """True when the store holds no quad."""
+
+    def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
+        """Run a SPARQL query."""
+
+    def query_dataset(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
+    ) -> QueryOutcome:
+        """Run a query over the dataset a SPARQL Protocol request names."""
+
+    def dump(self, output: IO[bytes], *, format_name: str) -> None:
+        """Write the whole dataset to ``output``."""
+
+    def union_graph(self) -> Graph:
+        """Every triple of every graph, as one rdflib graph (for validation)."""
+
+    def named_quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the named graphs."""
+
+    def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
+        """Solutions of a SELECT query over the union graph."""
+
+    def select_all(self, select: str, order: str) -> list[ox.QuerySolution]:
+        """Every solution of ``select``, in pages sorted by ``order`` where a server caps answers."""
+
+    # writing: every write goes through kg.write.apply.apply_write, which uses these
+
+    def new_staging_graph(self) -> str:
+        """A fresh staging graph IRI."""
+
+    def stage(self, triples: Iterable[ox.Triple]) -> str:
+        """Put triples in a new staging graph (invisible until committed); its IRI."""
+
+    def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None,
+                   into: str | None = None) -> str:
+        """Parse RDF into a staging graph (``into``, or a new one) as it streams; its IRI."""
+
+    def commit(self, writes: Sequence[GraphWrite]) -> None:
+        """Apply staged writes (replace, add, drop) in one transaction, the union included."""
+
+    def staging_graphs(self) -> list[str]:
+        """The staging graphs the store holds (writes under way, or a killed writer's leftovers)."""
+
+    def drop_staging(self, names: Iterable[str] | None = None) -> None:
+        """Drop staging graphs: the given ones, or every one."""
+
+    def has_graph(self, name: str) -> bool:
+        """True when the named graph exists."""
+
+    def graph_triples(self, name: str) -> Iterator[ox.Triple]:
+        """The triples of one named graph."""
+
+    def count(self, sparql: str) -> int:
+        """The ``?n`` of a one-row SELECT, staging graphs visible (for receipts)."""
+
+    def reader(self) -> PatternReader:
+        """Pattern access (``quads_for_pattern``, ``query``, ``prefetch``) to every graph,
+        staging graphs included, for the SHACL gate."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+    # optional capabilities: None where the store has none
+
+    def in_place_loader(self) -> InPlaceLoader | None:
+        """The store itself when it can load a new graph in place (:class:`InPlaceLoader`)."""
+
+    def validation_store(self) -> ox.Store | None:
+        """The pyoxigraph store whose default graph is the union, to validate in place
+        without a copy; None when the data lives elsewhere (then :meth:`union_graph`)."""

@@ -1,0 +1,159 @@
+"""What a writer wants done: one small variant per kind of change.
+
+Every writer (Graph Store, SPARQL Update, ``kg ingest``, ``kg add-document``) describes its
+change as one of these and hands it to :func:`kg.write.apply.apply_write`. Each variant holds
+only what its kind needs, so a change cannot carry fields that mean nothing for it; the
+class methods of :class:`Change` build them with the graph name checked (``None`` is the
+default graph a client writes to, :data:`kg.iris.DEFAULT_GRAPH`; the provenance and staging
+graphs are refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.errors import ProtectedGraphError
+from kg.formats import RdfFormatInfo
+from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
+from kg.rdfio import graph_to_triples
+from kg.store.base import STAGING_PREFIX
+
+__all__ = [
+    "AddTriples",
+    "Change",
+    "DatasetChange",
+    "DropGraph",
+    "FilesChange",
+    "ReplaceGraph",
+    "SourceFile",
+    "SparqlUpdate",
+    "graph_name",
+]
+
+
+def graph_name(graph: str | None) -> str:
+    """The graph a client names (None: the default graph), refusing the store's own graphs."""
+    name = str(DEFAULT_GRAPH) if graph is None else str(graph)
+    if name == str(PROVENANCE_GRAPH) or name.startswith(STAGING_PREFIX):
+        raise ProtectedGraphError(f"<{name}> is written by the store itself and cannot be changed by a client")
+    return name
+
+
+def _triples(triples: Iterable[ox.Triple] | Graph) -> tuple[ox.Triple, ...]:
+    return tuple(graph_to_triples(triples)) if isinstance(triples, Graph) else tuple(triples)
+
+
+class Change:
+    """The base of every change; build one with the class methods."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def replace(graph: str | None, triples: Iterable[ox.Triple] | Graph) -> ReplaceGraph:
+        """Graph ``graph`` (None: the default graph) becomes ``triples``."""
+        return ReplaceGraph(graph_name(graph), _triples(triples))
+
+    @staticmethod
+    def add(graph: str | None, triples: Iterable[ox.Triple] | Graph) -> AddTriples:
+        """``triples`` join graph ``graph`` (None: the default graph)."""
+        return AddTriples(graph_name(graph), _triples(triples))
+
+    @staticmethod
+    def delete(graph: str | None) -> DropGraph:
+        """Graph ``graph`` (None: the default graph) goes."""
+        return DropGraph(graph_name(graph))
+
+    @staticmethod
+    def sparql_update(update: str, *, using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = (),
+                      base_iri: str | None = None) -> SparqlUpdate:
+        """A SPARQL 1.1 Update, with the protocol's ``using-graph-uri``/``using-named-graph-uri``."""
+        return SparqlUpdate(update, tuple(using_graphs), tuple(using_named_graphs), base_iri)
+
+    @staticmethod
+    def dataset(quads: Iterable[ox.Quad], *, replace: bool = False) -> DatasetChange:
+        """Quads of several graphs (default-graph quads go to the default graph), added to
+        their graphs or, with ``replace``, replacing them."""
+        return DatasetChange(tuple(quads), replace)
+
+    @staticmethod
+    def from_files(graph: str | None, files: Sequence[tuple[Path, RdfFormatInfo]], *, add: bool = False,
+                   labels: Sequence[str] | None = None, base_iri: str | None = None,
+                   in_place: bool = False) -> FilesChange:
+        """RDF files streamed into graph ``graph`` (None: the default graph), replacing it or,
+        with ``add``, joining it. Nothing is held in memory: for large ingests and bodies.
+
+        ``labels``: what errors call each file (a request body's temporary file is "request
+        body"). ``in_place``: when the graph does not exist yet, load it where it will live,
+        under a journal, instead of in a staging graph copied at commit — about half the work
+        for large files, but readers of the same store would see it fill up, so only for a
+        writer that holds the store alone (``kg ingest``)."""
+        names = list(labels) if labels is not None else [str(path) for path, _ in files]
+        sources = tuple(SourceFile(path, fmt, label) for (path, fmt), label in zip(files, names, strict=True))
+        return FilesChange(graph_name(graph), sources, add=add, base_iri=base_iri, in_place=in_place)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceGraph(Change):
+    """A graph becomes the given triples."""
+
+    graph: str
+    triples: tuple[ox.Triple, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddTriples(Change):
+    """Triples join a graph."""
+
+    graph: str
+    triples: tuple[ox.Triple, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DropGraph(Change):
+    """A graph goes."""
+
+    graph: str
+
+
+@dataclass(frozen=True, slots=True)
+class SparqlUpdate(Change):
+    """A SPARQL 1.1 Update (see :mod:`kg.write.update` for how it becomes per-graph writes)."""
+
+    update: str
+    using_graphs: tuple[str, ...] = ()
+    using_named_graphs: tuple[str, ...] = ()
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetChange(Change):
+    """Quads: each graph they name gets its triples (added, or replacing it)."""
+
+    quads: tuple[ox.Quad, ...]
+    replace: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One RDF file of a :class:`FilesChange`: where it is, its format, what errors call it."""
+
+    path: Path
+    format: RdfFormatInfo
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilesChange(Change):
+    """RDF files streamed into one graph, replacing it or (``add``) joining it."""
+
+    graph: str
+    files: tuple[SourceFile, ...]
+    add: bool = False
+    base_iri: str | None = None
+    #: a new graph may be loaded in place under a journal (the writer holds the store alone)
+    in_place: bool = False

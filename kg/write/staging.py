@@ -1,0 +1,190 @@
+"""The first step of a write: a change staged in graphs nobody sees, and the plan of its commit.
+
+Each variant of :mod:`kg.write.change` becomes staged triples (``Store.stage``) or streamed
+files (``Store.stage_file``, hashed as they pass) and one :class:`~kg.store.base.GraphWrite`
+per graph it touches. A new graph that a writer holding the store alone loads from files
+goes in place, under the store's journal, when the store can do that
+(:meth:`~kg.store.base.Store.in_place_loader`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from kg.errors import InputError, Location, StoreError
+from kg.formats import RdfFormatInfo
+from kg.iris import DEFAULT_GRAPH
+from kg.rdfio import XML_PROLOG_BYTES, refuse_xml_entities
+from kg.store.base import GraphWrite, Store, WriteMode
+from kg.write.change import (
+    AddTriples,
+    Change,
+    DatasetChange,
+    DropGraph,
+    FilesChange,
+    ReplaceGraph,
+    SparqlUpdate,
+    graph_name,
+)
+from kg.write.update import plan_update
+
+__all__ = ["Staged", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
+
+_DEFAULT = ox.DefaultGraph()
+
+
+@dataclass
+class Staged:
+    """What staging left in the store, so that a write that does not commit can undo it."""
+
+    #: the staging graphs (dropped after the commit, or when the write fails)
+    graphs: list[str] = field(default_factory=list)
+    #: graphs being loaded in place under the journal (abandoned when the write fails)
+    loading: list[str] = field(default_factory=list)
+    #: the sha256 of the bytes of the files streamed in, when the change was files
+    digest: str | None = None
+
+
+def stage_change(store: Store, change: Change, staged: Staged,
+                 progress: Callable[[int], None] | None = None) -> list[GraphWrite]:
+    """Stage ``change`` (recording what was staged in ``staged`` as it goes, so a failure
+    half-way can be undone) and return what the commit would do, graph by graph."""
+    def stage(triples: Iterable[ox.Triple]) -> tuple[str, ...]:
+        name = store.stage(triples)
+        staged.graphs.append(name)
+        return (name,)
+
+    match change:
+        case ReplaceGraph(graph, triples):
+            return [GraphWrite(graph, WriteMode.REPLACE, stage(triples))]
+        case AddTriples(graph, triples):
+            return [GraphWrite(graph, WriteMode.ADD, stage(triples))]
+        case DropGraph(graph):
+            return [GraphWrite(graph, WriteMode.DROP)]
+        case FilesChange():
+            loader = store.in_place_loader() if change.in_place else None
+            if loader is not None and not store.has_graph(change.graph):
+                loader.begin_load(change.graph)
+                staged.loading.append(change.graph)
+                staged.digest = _stage_files(store, change, progress, staged, into=change.graph)
+                return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
+            staged.digest = _stage_files(store, change, progress, staged)
+            mode = WriteMode.ADD if change.add else WriteMode.REPLACE
+            return [GraphWrite(change.graph, mode, tuple(staged.graphs))]
+        case DatasetChange(quads, replace):
+            by_graph: dict[str, list[ox.Triple]] = {}
+            for q in quads:
+                name = str(DEFAULT_GRAPH) if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+                by_graph.setdefault(graph_name(name), []).append(ox.Triple(q.subject, q.predicate, q.object))
+            mode = WriteMode.REPLACE if replace else WriteMode.ADD
+            return [GraphWrite(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())]
+        case SparqlUpdate():
+            return [GraphWrite(g, mode, stage(ts) if ts is not None else ())
+                    for g, mode, ts in plan_update(store, change)]
+    raise TypeError(f"not a change: {change!r}")
+
+
+class _HashingReader:
+    """A binary reader that hashes what passes through and reports progress."""
+
+    def __init__(self, raw: IO[bytes], progress: Callable[[int], None] | None) -> None:
+        self.raw, self.progress, self.digest = raw, progress, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.digest.update(data)
+        if self.progress is not None and data:
+            self.progress(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+
+_POSITION = re.compile(r"(\d+):(\d+)")
+
+
+def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,
+                 staged: Staged, *, into: str | None = None) -> str:
+    """Stream every file into its own staging graph (or all into ``into``); the sha256 of all their bytes."""
+    total = hashlib.sha256()
+    digest = ""
+    for source in change.files:
+        path, fmt, label = source.path, source.format, source.label
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", location=Location(label)) from None
+        with handle:
+            if fmt.name == "rdfxml":
+                refuse_xml_entities(handle.read(XML_PROLOG_BYTES), label)
+                handle.seek(0)
+            reader = _HashingReader(handle, progress)
+            name = into or store.new_staging_graph()
+            if into is None:
+                staged.graphs.append(name)
+            try:
+                store.stage_file(reader, fmt=fmt, base_iri=change.base_iri or path.resolve().as_uri(), into=name)
+            except SyntaxError as exc:
+                raise syntax_error(label, fmt, exc) from None
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise InputError(f"{fmt.name}: {exc}", location=Location(label)) from None
+            except OSError as exc:
+                raise StoreError(f"staging {label} in the store failed: {exc}") from None
+        total.update(reader.digest.digest())
+        digest = reader.digest.hexdigest()
+    return digest if len(change.files) == 1 else total.hexdigest()
+
+
+def syntax_error(where: str, fmt: RdfFormatInfo, exc: SyntaxError) -> InputError:
+    """A parser error with the file (or request) and the line and column it names."""
+    message = str(exc)
+    match = _POSITION.search(message)
+    if match:
+        loc = Location(where, int(match.group(1)), int(match.group(2)))
+    elif exc.lineno:
+        loc = Location(where, exc.lineno, exc.offset)
+    else:
+        loc = Location(where)
+    return InputError(f"{fmt.name} syntax error: {message}", location=loc)
+
+
+#: byte sequences without which a file of these formats has no blank node
+_BLANK_MARKS = {"ntriples": (b"_:",), "turtle": (b"_:", b"[", b"("), "n3": (b"_:", b"[", b"(")}
+
+
+def may_hold_blank_nodes(change: FilesChange) -> bool:
+    """False when a byte scan proves the files have no blank node (cheaper than asking the store)."""
+    for source in change.files:
+        marks = _BLANK_MARKS.get(source.format.name)
+        if marks is None:
+            return True
+        with source.path.open("rb") as handle:
+            tail = b""
+            while chunk := handle.read(1 << 22):
+                window = tail + chunk
+                if any(m in window for m in marks):
+                    return True
+                tail = chunk[-1:]
+    return False
+
+
+def canonical_sha256(triples: Iterable[ox.Triple | ox.Quad]) -> str:
+    """sha256 of the canonical N-Quads of ``triples`` (blank nodes canonicalised, lines sorted)."""
+    dataset = ox.Dataset(
+        t if isinstance(t, ox.Quad) else ox.Quad(t.subject, t.predicate, t.object, _DEFAULT) for t in triples
+    )
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    lines = sorted(str(q) + " .\n" for q in dataset)
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
