@@ -19,8 +19,7 @@ from kg import __version__
 from kg.config import Settings, load_settings
 from kg.errors import KGError
 from kg.formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
-from kg.store import EmbeddedStore, RemoteStore, open_store
-from kg.validation.baseline import fingerprint
+from kg.store import Store, open_store
 from kg.validation.check import Severity
 from kg.validation.render import RENDERERS, render
 
@@ -48,7 +47,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[EmbeddedStore | RemoteStore]:
+def _store(ctx: click.Context, *, read_only: bool = False) -> Iterator[Store]:
     with _errors():
         store = open_store(_settings(ctx), read_only=read_only)
     try:
@@ -133,39 +132,17 @@ def validate(
     Exit 0 passes, 1 a result not in the baseline is at least as severe as --fail-on,
     2 unusable input: data or shapes that cannot be read, or shapes that are not valid SHACL.
     """
-    from kg.resources import ontology_file
-    from kg.validation.baseline import apply_baseline, read_baseline
-    from kg.validation.baseline import write_baseline as save_baseline
-    from kg.validation.check import load_shapes, validate_files, validate_graph, validate_store
-    from kg.validation.shapes_check import prepare_shapes, shapes_errors
-    from kg.validation.sources import expand_inputs, locate_in_files, read_located
+    from kg.validation.run import ValidationRequest, run_validation
 
     severity = Severity(fail_on.capitalize())
+    request = ValidationRequest(data=data, shapes=shapes_files, baseline=baseline, write_baseline=write_baseline,
+                                memory_mb=_settings(ctx).validate_memory_mb)
     with _errors():
-        known = read_baseline(baseline) if baseline is not None else None
-        if shapes_files:
-            shapes, shapes_index = read_located(shapes_files)
-            shapes = prepare_shapes(shapes, shapes_index)
-        else:
-            shapes = load_shapes()
         if data:
-            files = expand_inputs(data)
-            # the project's shapes target classes through the ontology's class hierarchy
-            loaded = files if shapes_files else [*files, ontology_file()]
-            with shapes_errors(shapes_files):
-                report = validate_files(loaded, shapes, memory_mb=_settings(ctx).validate_memory_mb)
-            report = locate_in_files(report, files)
+            report = run_validation(request)
         else:
-            with _store(ctx, read_only=True) as store, shapes_errors(shapes_files):
-                if isinstance(store, EmbeddedStore):
-                    report = validate_store(store.oxigraph, shapes)
-                else:  # a remote store: its union, copied here
-                    report = validate_graph(store.union_graph(), shapes)
-        if write_baseline is not None:
-            save_baseline(report, write_baseline)
-            report = apply_baseline(report, frozenset(fingerprint(r) for r in report.results))
-        elif known is not None:
-            report = apply_baseline(report, known)
+            with _store(ctx, read_only=True) as store:
+                report = run_validation(request, store=store)
     click.echo(render(report, fmt, fail_on=severity), nl=False)
     ctx.exit(1 if report.failed(fail_on=severity) else 0)
 

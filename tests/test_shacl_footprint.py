@@ -15,8 +15,8 @@ from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 from test_shacl_differential import result_keys
 
-from kg.rdfio import _with_predicates, load_for_validation
 from kg.shacl import native_predicates
+from kg.shacl.loading import load_for_validation, with_predicates
 from kg.shacl.scale.footprint import Unbounded, query_predicates, query_reads
 from kg.validation.check import validate_files
 
@@ -192,9 +192,9 @@ def test_the_cut_copy_finds_what_pyshacl_finds(tmp_path: Path) -> None:
 )
 def test_the_lines_a_native_copy_keeps(text: str, kept: list[int]) -> None:
     lines = text.encode().splitlines(keepends=True)
-    assert _with_predicates(text.encode(), frozenset({"http://e/p"})) == b"".join(lines[i] for i in kept)
+    assert with_predicates(text.encode(), frozenset({"http://e/p"})) == b"".join(lines[i] for i in kept)
 
 
 def test_escapes_keep_every_line() -> None:
     """An IRI may be written with escapes: a byte search cannot find every line naming it."""
-    assert _with_predicates(b'<http://e/a> <http://e/\\u0070> "x" .\n', frozenset({"http://e/p"})) is None
+    assert with_predicates(b'<http://e/a> <http://e/\\u0070> "x" .\n', frozenset({"http://e/p"})) is None

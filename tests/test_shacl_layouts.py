@@ -23,7 +23,8 @@ from test_shacl_differential import result_keys
 import kg.validation.check
 from kg.config import load_settings
 from kg.errors import InputError
-from kg.rdfio import mentions_integer_subtypes, to_oxigraph_term
+from kg.rdfio import to_oxigraph_term
+from kg.shacl.loading import mentions_integer_subtypes
 from kg.shacl.scale.parallel import Twin
 from kg.validation.check import memory_estimate, validate_files, validate_graph, validate_store
 

@@ -359,16 +359,16 @@ def test_the_memory_budget_setting_reaches_the_validator(
 ) -> None:
     """``validate_memory_mb`` (kg.toml or KG_VALIDATE_MEMORY_MB) decides where files are
     validated; the command passes it on, and a budget of 0 (an on-disk store) gives the same verdict."""
-    import kg.validation.check
+    import kg.validation.run
 
     seen: list[int | None] = []
-    original = kg.validation.check.validate_files
+    original = kg.validation.run.validate_files
 
     def spy(*args: object, memory_mb: int | None = None, **kwargs: object) -> object:
         seen.append(memory_mb)
         return original(*args, memory_mb=memory_mb, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(kg.validation.check, "validate_files", spy)
+    monkeypatch.setattr(kg.validation.run, "validate_files", spy)
     monkeypatch.setenv("KG_VALIDATE_MEMORY_MB", "0")
     result = run("validate", files.without_claimant(tmp_path))
     assert result.exit_code == 1 and "claimant" in result.stdout

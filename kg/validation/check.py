@@ -26,20 +26,13 @@ from kg.config import Settings
 from kg.errors import InputError, Location
 from kg.formats import rdf_format_for_path
 from kg.namespaces import RDF, RDFS, SH, bind_prefixes
-from kg.rdfio import (
-    graph_to_store,
-    load_for_validation,
-    mentions_integer_subtypes,
-    quads_to_graph,
-    read_graph,
-    store_label,
-    to_oxigraph_term,
-)
+from kg.rdfio import graph_to_store, quads_to_graph, read_graph, store_label, to_oxigraph_term
 from kg.resources import ontology_file, shape_files
 from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
 from kg.shacl.engine import twin_plan
 from kg.shacl.incremental import touched_focus_candidates
 from kg.shacl.literals import protect, restore
+from kg.shacl.loading import load_for_validation, mentions_integer_subtypes
 from kg.shacl.model import ShapesGraph
 from kg.shacl.scale.groups import validate_in_groups
 from kg.shacl.scale.parallel import Twin, twin_available

@@ -33,9 +33,10 @@ from rdflib import Graph, Node
 
 from kg.formats import RdfFormatInfo, rdf_format_for_path
 from kg.namespaces import RDF, RDFS
-from kg.rdfio import load_in_graph, store_label
+from kg.rdfio import store_label
 from kg.shacl.engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
 from kg.shacl.literals import may_hold_rewritten
+from kg.shacl.loading import load_in_graph
 from kg.shacl.scale.footprint import Reads
 from kg.shacl.scale.linefiles import byte_ranges, line_pieces, plain_iri
 from kg.shacl.scale.packing import OTHER, Group, footprints_of, sized_groups, type_key
