@@ -19,10 +19,10 @@ from rdflib import BNode, URIRef
 from rdflib.collection import Collection
 
 from kg.errors import NotAcceptableError
-from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
+from kg.formats import GRAPH_FORMATS, QueryKind, RdfFormatInfo, negotiate, output_format
 from kg.namespaces import DCTERMS, NKG, OWL, RDF, RDFS
 from kg.server import markup
-from kg.server.docs_model import KINDS, Docs, Words, dl, docs, shape_index, text_of
+from kg.server.docs_model import KINDS, Docs, ShapeIndex, Words, dl, docs, shape_index, text_of
 from kg.server.shape_docs import shapes_docs
 
 __all__ = ["router", "ontology_docs"]
@@ -36,13 +36,14 @@ _FORMAT_NAMES = [f.name for f in GRAPH_FORMATS]
 # --- the ontology page -----------------------------------------------------------------------
 
 
-def _term_section(w: Words, term: URIRef, kind: str, index: tuple[dict, dict]) -> str:
+def _term_section(w: Words, term: URIRef, kind: str, index: ShapeIndex) -> str:
     g, classes, props = w.d.ontology, *index
     is_property = kind.endswith("property")
     supers = list(g.objects(term, RDFS.subClassOf))
     disjoint = set(g.objects(term, OWL.disjointWith)) | set(g.subjects(OWL.disjointWith, term))
     for group in g.subjects(RDF.type, OWL.AllDisjointClasses):
-        members = list(Collection(g, g.value(group, OWL.members)))
+        head = g.value(group, OWL.members)
+        members = list(Collection(g, head)) if head is not None else []
         if term in members:
             disjoint |= {m for m in members if m != term}
     kinds = [t for t in g.objects(term, RDF.type) if t not in {k for k, _, _ in KINDS}]
@@ -139,7 +140,7 @@ def _respond(request: Request, format: str | None, name: str) -> Response:
             d.rendered[(name, "html")] = page(d).encode("utf-8")
         return HTMLResponse(d.rendered[(name, "html")], headers=headers)
     fmt = output_format(QueryKind.GRAPH, key) if key else None
-    if fmt is None:
+    if not isinstance(fmt, RdfFormatInfo):  # None: nothing offered fits (graphs only come as RDF formats)
         offered = ", ".join([*_RDF_OFFERS, "text/html"])
         raise NotAcceptableError(f"offered: {offered} (format=html or one of {', '.join(_FORMAT_NAMES)})")
     if (name, fmt.name) not in d.rendered:

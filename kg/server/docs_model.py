@@ -14,13 +14,14 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Node
+from rdflib.term import Identifier, Node
 
 from kg.namespaces import NKG, OWL, RDF, RDFS, SH
 from kg.resources import ontology_file, shape_files
 from kg.server import markup
 
-__all__ = ["Docs", "Words", "KINDS", "SHAPE_TYPES", "docs", "dl", "fragment", "text_of", "named_ancestors", "shape_index"]
+__all__ = ["Docs", "Words", "KINDS", "SHAPE_TYPES", "ShapeIndex", "docs", "dl", "fragment", "text_of",
+           "named_ancestors", "shape_index", "sorted_terms"]
 
 KINDS = [  # (rdf:type, heading, word), in the order the page lists them
     (OWL.Class, "Classes", "class"), (RDFS.Class, "Classes", "class"),
@@ -31,6 +32,8 @@ KINDS = [  # (rdf:type, heading, word), in the order the page lists them
     (OWL.NamedIndividual, "Individuals", "individual"),
 ]
 SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
+#: the named shapes that constrain each class, and each property with how (see :func:`shape_index`)
+ShapeIndex = tuple[dict[Node, set[URIRef]], dict[Node, set[tuple[URIRef, str]]]]
 
 
 @dataclass
@@ -48,9 +51,8 @@ class Docs:
         """Every term the ontology declares, with the word for its kind (first kind listed)."""
         out: dict[URIRef, str] = {}
         for rdf_type, _, word in KINDS:
-            for term in sorted(self.ontology.subjects(RDF.type, rdf_type)):
-                if isinstance(term, URIRef):
-                    out.setdefault(term, word)
+            for term in sorted(t for t in self.ontology.subjects(RDF.type, rdf_type) if isinstance(t, URIRef)):
+                out.setdefault(term, word)
         return out
 
     @property
@@ -160,6 +162,13 @@ def text_of(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
     return str((english or values)[0]) if values else None
 
 
+def sorted_terms(nodes: Iterable[Node]) -> list[Identifier]:
+    """``nodes`` in rdflib's order of terms (blank nodes, IRIs, literals; each kind by its text).
+
+    The files are Turtle, whose graphs hold nothing but terms."""
+    return sorted(n for n in nodes if isinstance(n, Identifier))
+
+
 def fragment(iri: URIRef) -> str:
     text = str(iri)
     return text.split("#", 1)[1] if "#" in text else text.rstrip("/").rsplit("/", 1)[-1]
@@ -193,7 +202,7 @@ def _path_terms(g: Graph, path: Node) -> set[URIRef]:
     return out
 
 
-def shape_index(d: Docs) -> tuple[dict[Node, set[URIRef]], dict[Node, set[tuple[URIRef, str]]]]:
+def shape_index(d: Docs) -> ShapeIndex:
     """Which named shapes constrain each class (sh:targetClass) and each property (sh:path, targets)."""
     g = d.shapes
     classes: dict[Node, set[URIRef]] = {}

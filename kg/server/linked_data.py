@@ -139,10 +139,14 @@ def _describe(store: object, iri: str, triples: list[ox.Triple]) -> _Description
     nodes: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
     named: set[str] = set()
     for t in triples:
-        nodes.setdefault(t.subject.value, []).append((t.predicate.value, t.object))
+        subject, obj = t.subject, t.object
+        if isinstance(subject, ox.Triple) or isinstance(obj, ox.Triple):
+            # the page shows RDF 1.1 terms only; a triple term made it fail before too (it has no .value)
+            raise TypeError(f"a triple term in the description of <{iri}>: {t}")
+        nodes.setdefault(subject.value, []).append((t.predicate.value, obj))
         named.add(t.predicate.value)
-        if isinstance(t.object, ox.NamedNode):
-            named.add(t.object.value)
+        if isinstance(obj, ox.NamedNode):
+            named.add(obj.value)
     return _Description(iri, nodes, _labels(store, named))
 
 

@@ -17,7 +17,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kg.formats import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, negotiate, output_format, rdf_format_by_name
+from kg.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    QueryKind,
+    RdfFormatInfo,
+    ResultFormatInfo,
+    negotiate,
+    output_format,
+    rdf_format_by_name,
+)
 from kg.namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
 from kg.server.dumps import dump_index
 
@@ -62,7 +71,8 @@ def describe_service(endpoint: str, store: object, *, base: str | None = None) -
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
-    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
+    formats: tuple[ResultFormatInfo | RdfFormatInfo, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS)
+    for fmt in formats:
         g.add((service, SD.resultFormat, URIRef(fmt.oxigraph.iri)))
 
     dataset, default = URIRef(f"{endpoint}#dataset"), URIRef(f"{endpoint}#default-graph")

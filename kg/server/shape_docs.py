@@ -10,15 +10,15 @@ from rdflib.term import Node
 
 from kg.namespaces import RDF, RDFS, SH
 from kg.server import markup
-from kg.server.docs_model import Docs, Words, dl, named_ancestors, text_of
+from kg.server.docs_model import Docs, Words, dl, named_ancestors, sorted_terms, text_of
 
 __all__ = ["shapes_docs"]
 # --- the shapes page --------------------------------------------------------------------------
 
-_NODE_KINDS = {SH.IRI: "an IRI", SH.BlankNode: "a blank node", SH.Literal: "a literal",
+_NODE_KINDS: dict[Node, str] = {SH.IRI: "an IRI", SH.BlankNode: "a blank node", SH.Literal: "a literal",
                SH.BlankNodeOrIRI: "an IRI or a blank node", SH.BlankNodeOrLiteral: "a blank node or a literal",
                SH.IRIOrLiteral: "an IRI or a literal"}
-_SIMPLE: dict[URIRef, str] = {
+_SIMPLE: dict[Node, str] = {
     SH["class"]: "an instance of {v}", SH.datatype: "a literal of datatype {v}",
     SH.minInclusive: "≥ {v}", SH.minExclusive: "> {v}",
     SH.maxInclusive: "≤ {v}", SH.maxExclusive: "< {v}", SH.hasValue: "includes the value {v}",
@@ -26,7 +26,7 @@ _SIMPLE: dict[URIRef, str] = {
     SH.disjoint: "no value in common with {v}", SH.lessThan: "less than every value of {v}",
     SH.lessThanOrEquals: "at most every value of {v}",
 }
-_LISTS = {SH["or"]: "either", SH["and"]: "all of:", SH.xone: "exactly one of", SH["in"]: "one of",
+_LISTS: dict[Node, str] = {SH["or"]: "either", SH["and"]: "all of:", SH.xone: "exactly one of", SH["in"]: "one of",
           SH.languageIn: "in language"}
 #: said elsewhere on the page, not as a constraint of the node
 _NOT_CONSTRAINTS = {
@@ -43,7 +43,7 @@ def _constraints(w: Words, node: Node) -> list[str]:
     for p, o in sorted(g.predicate_objects(node), key=lambda po: (str(po[0]), str(po[1]))):
         nested = w.link(o) if isinstance(o, URIRef) else f"[{_shape_words(w, o)}]"
         if p == SH.nodeKind:
-            out.append(_NODE_KINDS.get(o, w.link(o)))  # type: ignore[arg-type]
+            out.append(_NODE_KINDS.get(o, w.link(o)))
         elif p in (SH.node, SH["not"]):
             out.append(_SIMPLE[p].format(v=nested))
         elif p in _SIMPLE:
@@ -103,7 +103,10 @@ def _nested(w: Words, node: Node) -> str:
 
 def _cardinality(low: Node | None, high: Node | None, noun: str) -> str:
     lo, hi = (int(str(x)) if x is not None else None for x in (low, high))
-    plural = lambda n: noun if n == 1 else noun + "s"  # noqa: E731
+
+    def plural(n: int) -> str:
+        return noun if n == 1 else noun + "s"
+
     if lo is not None and lo == hi:
         return f"exactly {lo} {plural(lo)}"
     if lo and hi is not None:
@@ -156,10 +159,10 @@ def _property_rows(w: Words, shape: URIRef) -> str:
 
 def _shape_section(w: Words, shape: URIRef) -> str:
     g = w.d.shapes
-    targets = ([f"every instance of {w.link(c)}" for c in sorted(g.objects(shape, SH.targetClass))]
-               + [f"every subject of {w.link(p)}" for p in sorted(g.objects(shape, SH.targetSubjectsOf))]
-               + [f"every object of {w.link(p)}" for p in sorted(g.objects(shape, SH.targetObjectsOf))]
-               + [f"the node {w.link(n)}" for n in sorted(g.objects(shape, SH.targetNode))])
+    targets = ([f"every instance of {w.link(c)}" for c in sorted_terms(g.objects(shape, SH.targetClass))]
+               + [f"every subject of {w.link(p)}" for p in sorted_terms(g.objects(shape, SH.targetSubjectsOf))]
+               + [f"every object of {w.link(p)}" for p in sorted_terms(g.objects(shape, SH.targetObjectsOf))]
+               + [f"the node {w.link(n)}" for n in sorted_terms(g.objects(shape, SH.targetNode))])
     users = sorted({a for s in g.subjects(None, shape) for a in named_ancestors(g, s)} - {shape})
     kind = "property shape" if (shape, RDF.type, SH.PropertyShape) in g else "node shape"
     sparql = "".join(
@@ -172,7 +175,7 @@ def _shape_section(w: Words, shape: URIRef) -> str:
     rows = [("file", f"<code>shapes/{escape(w.d.shape_files.get(shape, '?'))}</code>"),
             ("targets", "; ".join(targets)), ("focus nodes must be", "; ".join(node_words)),
             ("message", f"<q>{escape(message)}</q>" if message else ""),
-            ("severity", w.link(g.value(shape, SH.severity)) if (shape, SH.severity, None) in g else ""),
+            ("severity", w.link(severity) if (severity := g.value(shape, SH.severity)) is not None else ""),
             ("used by", w.links(users))]
     comment = text_of(g, shape, RDFS.comment)
     return (f"<section class=shape id='{escape(w.shape_anchor[shape])}'><h3>{escape(w.label(shape) or w.qname(shape))} "

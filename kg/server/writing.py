@@ -56,6 +56,6 @@ def rejection_response(request: Request, exc: ValidationFailed) -> Response:
     if chosen == "text/turtle":
         return Response(render_turtle(report), status_code=422, media_type="text/turtle; charset=utf-8")
     body = error_response(422, exc.message.split("\n", 1)[0])
-    payload = json.loads(body.body)
+    payload = json.loads(bytes(body.body))  # Response.body is typed bytes | memoryview
     payload["report"] = json.loads(render_json(report))
     return JSONResponse(payload, status_code=422)

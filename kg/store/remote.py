@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -73,6 +73,11 @@ def _named_in_text(sparql: str) -> list[str]:
             if word.is_word("GRAPH") and after.kind is Kind.IRI]
 
 
+def _ntriples(triples: list[ox.Triple]) -> bytes:
+    # cast: pyoxigraph's stub says bytes | None for every call; without an output it returns the bytes
+    return cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+
+
 def _chunks(triples: Iterable[ox.Triple], size: int) -> Iterator[bytes]:
     """N-Triples of ``triples`` in pieces of at most ``size`` triples; every triple with a blank
     node goes into the last piece, so each blank node stays one node on the server (a server
@@ -85,11 +90,11 @@ def _chunks(triples: Iterable[ox.Triple], size: int) -> Iterator[bytes]:
             continue
         piece.append(triple)
         if len(piece) >= size:
-            yield ox.serialize(piece, format=ox.RdfFormat.N_TRIPLES)
+            yield _ntriples(piece)
             piece = []
     for rest in (piece, with_bnodes):
         if rest:
-            yield ox.serialize(rest, format=ox.RdfFormat.N_TRIPLES)
+            yield _ntriples(rest)
 
 
 def _rows_of(rows: Iterable[tuple[str, str]]) -> str:
@@ -287,7 +292,7 @@ class RemoteStore:
         counted = self._read_results(self._send_query(
             f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", {}, doing=doing, dialect=self.dialect),
             doing=doing)
-        size = int(counted[0]["n"].value) if isinstance(counted, list) and counted else 0  # type: ignore[union-attr]
+        size = int(counted[0]["n"].value) if isinstance(counted, list) and counted else 0
         seen: set[ox.Triple] = set()
         while len(seen) < size:
             page, _ = self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
@@ -303,12 +308,12 @@ class RemoteStore:
     def _triples(self, graph: str) -> Iterator[ox.Triple]:
         query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o"
         for row in self._rows(query, doing=f"reading the graph <{graph}>"):
-            yield ox.Triple(row["s"], row["p"], row["o"])  # type: ignore[arg-type]
+            yield ox.Triple(row["s"], row["p"], row["o"])
 
     def named_graphs(self) -> list[str]:
         """The IRIs of the named graphs this store manages, sorted."""
         query = (f"SELECT ?g WHERE {{ GRAPH <{self.catalogue}> {{ ?g a <{SD.NamedGraph}> }} }} ORDER BY ?g")
-        return sorted(row["g"].value for row in self._rows(query, doing="listing the graphs"))  # type: ignore[union-attr]
+        return sorted(row["g"].value for row in self._rows(query, doing="listing the graphs"))
 
     def is_empty(self) -> bool:
         """True when the store manages no graph (its catalogue lists none)."""
@@ -418,7 +423,7 @@ class RemoteStore:
         """The staging graphs on the server with a triple in them (writes under way, or leftovers)."""
         query = (f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }} '
                  "ORDER BY ?g")
-        return [row["g"].value for row in self._rows(query, doing="listing staging graphs")]  # type: ignore[union-attr]
+        return [row["g"].value for row in self._rows(query, doing="listing staging graphs")]
 
     def drop_staging(self, names: Iterable[str] | None = None) -> None:
         """Drop staging graphs: the given ones, or every one this store's writers left on the
@@ -464,7 +469,7 @@ class RemoteStore:
         """The whole answer to an internal SELECT or ASK; the answer is closed."""
         try:
             result = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
-            return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)  # type: ignore[arg-type]
+            return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"the SPARQL server at {self.url} answered something that is not "
                              f"SPARQL results while {doing}: {exc}") from None
@@ -473,7 +478,10 @@ class RemoteStore:
 
     def count(self, sparql: str) -> int:
         """The ``?n`` of a one-row SELECT (for counts), staging graphs visible."""
-        row = next(iter(self.internal_query(sparql, doing="counting")), None)  # type: ignore[call-overload]
+        answer = self.internal_query(sparql, doing="counting")
+        if isinstance(answer, bool):  # an ASK: iterating it failed here before too
+            raise TypeError("count() takes a SELECT query, not an ASK")
+        row = next(iter(answer), None)
         value = row["n"] if row is not None else None
         return int(value.value) if value is not None else 0
 

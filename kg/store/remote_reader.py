@@ -111,16 +111,16 @@ class RemoteReader:
             if more:  # more than a page: read it in sorted pages instead
                 rows = store.rows(f"SELECT ?s ?p ?o WHERE {{ {where} }}", "ORDER BY ?s ?p ?o", doing=doing,
                                   dataset=dataset)
-                found = [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]  # type: ignore[arg-type]
+                found = [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]
             triples += found
         if blank:
             pattern = "{ref} ?x ?y" if role == _SUBJECT else "?x ?y {ref}"
             blocks = [f"{{ {pattern.format(ref=self._reference(n))} BIND({i} AS ?i) }}" for i, n in enumerate(blank)]
             query = "SELECT ?i ?x ?y WHERE { " + " UNION ".join(blocks) + " }"
             for row in store.rows(query, "ORDER BY ?i ?x ?y", doing=doing, dataset=dataset):
-                node = blank[int(row["i"].value)]  # type: ignore[union-attr]
-                triples.append(ox.Triple(node, row["x"], row["y"]) if role == _SUBJECT  # type: ignore[arg-type]
-                               else ox.Triple(row["x"], row["y"], node))  # type: ignore[arg-type]
+                node = blank[int(row["i"].value)]
+                triples.append(ox.Triple(node, row["x"], row["y"]) if role == _SUBJECT
+                               else ox.Triple(row["x"], row["y"], node))
         return [ox.Quad(t.subject, t.predicate, t.object, _DEFAULT) for t in triples]
 
     def _every_graph(self, batch: list[object]) -> list[ox.Quad]:
@@ -129,7 +129,7 @@ class RemoteReader:
         query = "SELECT ?i ?g ?x ?y WHERE { " + " UNION ".join(blocks) + " }"
         quads = []
         for row in self.store.rows(query, "ORDER BY ?i ?g ?x ?y", doing="reading around a write", dataset=self._dataset()):
-            node, graph = batch[int(row["i"].value)], self._graph(row["g"])  # type: ignore[union-attr, arg-type]
+            node, graph = batch[int(row["i"].value)], self._graph(row["g"])
             quads.append(ox.Quad(node, row["x"], row["y"], graph))  # type: ignore[arg-type]
         return quads
 

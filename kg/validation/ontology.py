@@ -100,7 +100,7 @@ def disjointness_conflicts(graph: Graph) -> dict[str, list[tuple[str, str]]]:
             continue
         every = reachable(asserted, lambda c: supers.get(c, ()))
         clashes = sorted(
-            tuple(sorted(str(c) for c in pair)) for pair in pairs if pair <= every  # type: ignore[misc]
+            tuple(sorted(str(c) for c in pair)) for pair in pairs if pair <= every
         )
         if clashes:
             out[str(individual)] = clashes  # type: ignore[assignment]
@@ -124,7 +124,7 @@ def run_quality_checks(graph: Graph) -> dict[str, list[dict[str, str]]]:
 def _reason(graph: Graph) -> tuple[bool, str]:
     if shutil.which("java") is None:
         raise ReasonerError(JAVA_HINT)
-    import owlready2
+    import owlready2  # type: ignore[import-untyped]  # ships no type hints
 
     with tempfile.TemporaryDirectory(prefix="kg-owl-") as tmp:
         path = Path(tmp) / "closure.nt"

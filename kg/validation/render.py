@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import cast
 from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES
-from kg.rdfio import to_oxigraph_term
+from kg.rdfio import graph_to_triples
 from kg.validation.baseline import fingerprint
 from kg.validation.check import Severity, ValidationReport, ValidationResult, fails
 
@@ -95,10 +96,11 @@ def render_turtle(report: ValidationReport, *, fail_on: Severity = Severity.VIOL
     Written by pyoxigraph: rdflib writes an ill-typed boolean such as ``"none"^^xsd:boolean``
     unquoted, which is not Turtle, and reports quote such values back.
     """
-    triples = [ox.Triple(*(to_oxigraph_term(t) for t in triple)) for triple in report.graph]
+    triples = graph_to_triples(report.graph)
     used = {str(ns) for _, ns in report.graph.namespaces()}
     prefixes = {name: iri for name, iri in PREFIXES.items() if iri in used}
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+    # cast: pyoxigraph's stub says bytes | None for every call; without an output it returns the bytes
+    return cast(bytes, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)).decode("utf-8")
 
 
 def render_json(report: ValidationReport, *, fail_on: Severity = Severity.VIOLATION) -> str:

@@ -25,6 +25,7 @@ from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Graph, Literal, Node, URIRef, Variable
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Identifier
 
 from kg.errors import InputError, Location
 from kg.namespaces import OWL, RDF, SH
@@ -84,20 +85,25 @@ class _Checker:
 
     def is_list(self, node: Node) -> bool:
         seen: set[Node] = set()
-        while node != RDF.nil:
-            if node in seen or not isinstance(node, BNode):
+        current: Node | None = node
+        while current != RDF.nil:
+            if current in seen or not isinstance(current, BNode):
                 return False
-            seen.add(node)
-            if len(list(self.g.objects(node, RDF.first))) != 1 or len(list(self.g.objects(node, RDF.rest))) != 1:
+            seen.add(current)
+            if len(list(self.g.objects(current, RDF.first))) != 1 or len(list(self.g.objects(current, RDF.rest))) != 1:
                 return False
-            node = self.g.value(node, RDF.rest)
+            current = self.g.value(current, RDF.rest)
         return True
 
     def members(self, node: Node) -> list[Node]:
-        out = []
-        while node != RDF.nil and node is not None:
-            out.append(self.g.value(node, RDF.first))
-            node = self.g.value(node, RDF.rest)
+        """The items of a list :meth:`is_list` accepted (every cell has one ``rdf:first``)."""
+        out: list[Node] = []
+        current: Node | None = node
+        while current != RDF.nil and current is not None:
+            first = self.g.value(current, RDF.first)
+            if first is not None:
+                out.append(first)
+            current = self.g.value(current, RDF.rest)
         return out
 
     def is_path(self, node: Node, depth: int = 0) -> bool:
@@ -121,12 +127,12 @@ class _Checker:
         g = self.g
         for p in _SINGLE:
             for s in set(g.subjects(p, None)):
-                values = sorted(g.objects(s, p))
+                values = sorted(o for o in g.objects(s, p) if isinstance(o, Identifier))  # a parsed graph: terms only
                 if len(values) > 1:
                     raise self.fail((s, p, values[1]), f"{g.qname(p)} may have one value per shape, not {len(values)}", "syntax-rules")
-        for s, p, o in g.triples((None, SH.path, None)):
+        for s, _, o in g.triples((None, SH.path, None)):
             if not self.is_path(o):
-                raise self.fail((s, p, o), "sh:path is not a well-formed SHACL property path", "property-paths")
+                raise self.fail((s, SH.path, o), "sh:path is not a well-formed SHACL property path", "property-paths")
         for p in _COUNTS:
             for s, o in g.subject_objects(p):
                 if not (isinstance(o, Literal) and o.datatype == _INTEGER and isinstance(o.toPython(), int) and o.toPython() >= 0):

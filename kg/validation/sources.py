@@ -177,11 +177,12 @@ def _ox_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
         return ox.BlankNode(text[2:])
     if not text.startswith('"'):
         return ox.NamedNode(text)
+    quad: ox.Quad
     try:
         [quad] = ox.parse(f"<urn:x-kg:s> <urn:x-kg:p> {text} .", format=ox.RdfFormat.TURTLE)
     except (SyntaxError, ValueError):
         return None
-    return quad.object  # type: ignore[return-value]
+    return quad.object if isinstance(quad.object, ox.Literal) else None  # one quoted term: always a literal
 
 
 def locate_in_files(report: ValidationReport, paths: Iterable[Path]) -> ValidationReport:
