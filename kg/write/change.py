@@ -78,7 +78,7 @@ class Change:
     def dataset(quads: Iterable[ox.Quad], *, replace: bool = False) -> DatasetChange:
         """Quads of several graphs (default-graph quads go to the default graph), added to
         their graphs or, with ``replace``, replacing them."""
-        return DatasetChange(tuple(quads), replace)
+        return DatasetChange(tuple(quads), replace_graphs=replace)
 
     @staticmethod
     def from_files(graph: str | None, files: Sequence[tuple[Path, RdfFormatInfo]], *, add: bool = False,
@@ -94,7 +94,7 @@ class Change:
         writer that holds the store alone (``kg ingest``)."""
         names = list(labels) if labels is not None else [str(path) for path, _ in files]
         sources = tuple(SourceFile(path, fmt, label) for (path, fmt), label in zip(files, names, strict=True))
-        return FilesChange(graph_name(graph), sources, add=add, base_iri=base_iri, in_place=in_place)
+        return FilesChange(graph_name(graph), sources, replace_graph=not add, base_iri=base_iri, in_place=in_place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,8 @@ class DatasetChange(Change):
     """Quads: each graph they name gets its triples (added, or replacing it)."""
 
     quads: tuple[ox.Quad, ...]
-    replace: bool = False
+    #: each graph named becomes its quads' triples (otherwise they join it)
+    replace_graphs: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +150,12 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class FilesChange(Change):
-    """RDF files streamed into one graph, replacing it or (``add``) joining it."""
+    """RDF files streamed into one graph, replacing it or joining it."""
 
     graph: str
     files: tuple[SourceFile, ...]
-    add: bool = False
+    #: the graph becomes the files' triples (otherwise they join it)
+    replace_graph: bool = True
     base_iri: str | None = None
     #: a new graph may be loaded in place under a journal (the writer holds the store alone)
     in_place: bool = False

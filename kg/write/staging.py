@@ -75,14 +75,14 @@ def stage_change(store: Store, change: Change, staged: Staged,
                 staged.digest = _stage_files(store, change, progress, staged, into=change.graph)
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
             staged.digest = _stage_files(store, change, progress, staged)
-            mode = WriteMode.ADD if change.add else WriteMode.REPLACE
+            mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
             return [GraphWrite(change.graph, mode, tuple(staged.graphs))]
-        case DatasetChange(quads, replace):
+        case DatasetChange(quads, replace_graphs):
             by_graph: dict[str, list[ox.Triple]] = {}
             for q in quads:
                 name = str(DEFAULT_GRAPH) if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
                 by_graph.setdefault(graph_name(name), []).append(ox.Triple(q.subject, q.predicate, q.object))
-            mode = WriteMode.REPLACE if replace else WriteMode.ADD
+            mode = WriteMode.REPLACE if replace_graphs else WriteMode.ADD
             return [GraphWrite(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())]
         case SparqlUpdate():
             return [GraphWrite(g, mode, stage(ts) if ts is not None else ())
