@@ -59,6 +59,7 @@ PUBLIC = [
 
 def test_all_is_pinned() -> None:
     assert sorted(kg.__all__) == sorted(PUBLIC)
+    assert sorted(kg.__all__) == sorted(["__version__", *kg._EXPORTS])
 
 
 def test_every_public_name_resolves_to_its_definition() -> None:

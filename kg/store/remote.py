@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -38,70 +38,18 @@ from kg.config import Settings
 from kg.errors import ProtectedGraphError, QueryError, StoreError
 from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import graph_iri, staging_graph
-from kg.namespaces import RDF, SD
+from kg.namespaces import SD
 from kg.rdfio import graph_to_triples, quads_to_graph
-from kg.sparql.lexer import Kind, code_tokens, iri_value
-from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, serialize_rdf
 from kg.store.dialects import Dialect, detect_dialect, dialect_named
 from kg.store.http import Answer, HttpClient
 from kg.store.remote_reader import RemoteReader
+from kg.store.remote_text import chunks, named_in_text, query_kind, swap_update
 
 __all__ = ["RemoteStore", "query_kind", "swap_update"]
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_FORMS = {"SELECT": QueryKind.SOLUTIONS, "ASK": QueryKind.BOOLEAN, "CONSTRUCT": QueryKind.GRAPH,
-          "DESCRIBE": QueryKind.GRAPH}
-
-
-def query_kind(sparql: str) -> tuple[QueryKind, bool]:
-    """The kind of result a query gives, and whether it names its own dataset (FROM / FROM NAMED).
-
-    Raises :class:`QueryError` when the text is no SELECT, ASK, CONSTRUCT or DESCRIBE query.
-    """
-    words = [token.text.upper() for token in code_tokens(sparql) if token.kind is Kind.WORD]
-    form = next((w for w in words if w in _FORMS), None)
-    if form is None:
-        raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return _FORMS[form], "FROM" in words
-
-
-def _named_in_text(sparql: str) -> list[str]:
-    """The IRIs written after ``GRAPH`` in a query's text."""
-    code = code_tokens(sparql)
-    return [iri_value(after) for word, after in zip(code, code[1:])
-            if word.is_word("GRAPH") and after.kind is Kind.IRI]
-
-
-def _ntriples(triples: list[ox.Triple]) -> bytes:
-    # cast: pyoxigraph's stub says bytes | None for every call; without an output it returns the bytes
-    return cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-
-
-def _chunks(triples: Iterable[ox.Triple], size: int) -> Iterator[bytes]:
-    """N-Triples of ``triples`` in pieces of at most ``size`` triples; every triple with a blank
-    node goes into the last piece, so each blank node stays one node on the server (a server
-    scopes blank node labels to one request)."""
-    with_bnodes: list[ox.Triple] = []
-    piece: list[ox.Triple] = []
-    for triple in triples:
-        if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
-            with_bnodes.append(triple)
-            continue
-        piece.append(triple)
-        if len(piece) >= size:
-            yield _ntriples(piece)
-            piece = []
-    for rest in (piece, with_bnodes):
-        if rest:
-            yield _ntriples(rest)
-
-
-def _rows_of(rows: Iterable[tuple[str, str]]) -> str:
-    """Rows of a VALUES block of IRIs."""
-    return " ".join("(" + " ".join(f"<{x}>" for x in row) + ")" for row in rows)
-
-
 class RemoteStore:
     """A SPARQL 1.1 server (Query, Update and, where it has one, Graph Store protocol).
 
@@ -373,7 +321,7 @@ class RemoteStore:
         not in the catalogue, so no query of this store sees them until :meth:`commit`."""
         name = self.new_staging_graph()
         try:
-            for piece in _chunks(triples, self.chunk):
+            for piece in chunks(triples, self.chunk):
                 self._upload(name, piece)
         except BaseException:
             self._drop_quietly([name])  # the caller never learns its name: clean up here
@@ -387,7 +335,7 @@ class RemoteStore:
         name = into or self.new_staging_graph()
         try:
             quads = ox.parse(source, format=fmt.oxigraph, base_iri=base_iri)
-            for piece in _chunks((q.triple for q in quads), self.chunk):
+            for piece in chunks((q.triple for q in quads), self.chunk):
                 self._upload(name, piece)
         except BaseException:
             if into is None:
@@ -461,7 +409,7 @@ class RemoteStore:
         graphs are this store's graphs and the staging graphs of writes under way."""
         # every graph the text names is listed too: Virtuoso answers FILTER NOT EXISTS { GRAPH <g> … }
         # wrongly (as if it matched) when <g> is outside the request's named graphs
-        named = {*self.write_path_graphs(), *_named_in_text(sparql)}
+        named = {*self.write_path_graphs(), *named_in_text(sparql)}
         dataset = {"default-graph-uri": [self.union], "named-graph-uri": sorted(named) or [self._nothing]}
         return self._read_results(self._send_query(sparql, dataset, doing=doing, dialect=self.dialect), doing=doing)
 
@@ -534,42 +482,3 @@ class RemoteStore:
     def close(self) -> None:
         """Release the connections."""
         self.http.close()
-
-
-def swap_update(writes: Sequence[GraphWrite], *, catalogue: str, union: str) -> str:
-    """The one ``DELETE … INSERT … WHERE`` operation that applies ``writes``.
-
-    Its WHERE is evaluated once, before anything changes, so: each replaced or dropped
-    graph loses its content; the union loses those triples no other graph of the
-    catalogue holds; the catalogue loses the entries of dropped graphs and gains those of
-    new ones; and the staged content goes into its target and into the union.
-    (:meth:`RemoteStore.commit` refuses first an addition to a graph the catalogue does
-    not list but the server holds triples in.)
-    """
-    for name in {n for w in writes for n in (w.graph, *w.staged)}:
-        iri_ref(name)  # InputError for text that is no IRI, before it reaches the update
-    gone = sorted({w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)})
-    filled = sorted({w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.ADD)})
-    dropped = sorted(set(gone) - set(filled))
-    copies = [(s, w.graph) for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.ADD) for s in w.staged]
-    listed = f"BIND(<{RDF.type}> AS ?p) BIND(<{SD.NamedGraph}> AS ?o)"
-    delete_listed = f"BIND(<{catalogue}> AS ?dg) BIND(<{RDF.type}> AS ?dp) BIND(<{SD.NamedGraph}> AS ?do)"
-    blocks: list[str] = []
-    if gone:
-        values = " ".join(f"<{g}>" for g in gone)
-        blocks += [
-            f"{{ VALUES ?dg {{ {values} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}",
-            f"{{ VALUES ?rg {{ {values} }} GRAPH ?rg {{ ?ds ?dp ?do }} "
-            f"FILTER NOT EXISTS {{ GRAPH <{catalogue}> {{ ?kg a <{SD.NamedGraph}> }} "
-            f"FILTER (?kg NOT IN ({', '.join(f'<{g}>' for g in gone)})) GRAPH ?kg {{ ?ds ?dp ?do }} }} "
-            f"BIND(<{union}> AS ?dg) }}",
-        ]
-    if dropped:
-        blocks.append(f"{{ VALUES ?ds {{ {' '.join(f'<{g}>' for g in dropped)} }} {delete_listed} }}")
-    if filled:
-        blocks.append(f"{{ VALUES ?s {{ {' '.join(f'<{g}>' for g in filled)} }} BIND(<{catalogue}> AS ?ig) {listed} }}")
-    if copies:
-        blocks.append(f"{{ VALUES (?src ?ig) {{ {_rows_of(copies)} {_rows_of((s, union) for s, _ in copies)} }} "
-                      "GRAPH ?src { ?s ?p ?o } }")
-    return ("DELETE { GRAPH ?dg { ?ds ?dp ?do } }\nINSERT { GRAPH ?ig { ?s ?p ?o } }\nWHERE {\n  "
-            + "\n  UNION ".join(blocks) + "\n}")
