@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints (types-PyYAML has them)
+import yaml
 
 from kg.errors import InputError, Location
 
@@ -28,7 +28,7 @@ class LineList(list[Any]):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # SafeLoader is Any without stubs
+class _Loader(yaml.SafeLoader):
     """SafeLoader that keeps dates as strings and records lines."""
 
 

@@ -10,11 +10,11 @@ None where it is missing, so callers ask the store instead of testing its class.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -71,12 +71,13 @@ def iri_ref(value: str) -> str:
 class PatternReader(Protocol):
     """Pattern access to every graph of a store, staging graphs included: what the SHACL gate reads."""
 
-    def quads_for_pattern(self, subject: object, predicate: object, obj: object,
-                          graph_name: object = None) -> Iterator[ox.Quad]:
-        """The quads matching the pattern (None: any term)."""
+    @property
+    def quads_for_pattern(self) -> Callable[..., Iterator[ox.Quad]]:
+        """The quads matching a pattern (subject, predicate, object, graph; None: any term)."""
 
-    def query(self, sparql: str, **options: object) -> object:
-        """A SPARQL query over the reader's dataset."""
+    @property
+    def query(self) -> Callable[..., Any]:
+        """A SPARQL query over the reader's dataset (pyoxigraph's ``Store.query`` signature)."""
 
     def prefetch(self, nodes: Iterable[object], *, as_objects: bool = True, every_graph: bool = False) -> None:
         """Fetch what a walk from ``nodes`` will ask for, in few round trips (nothing to do locally)."""
