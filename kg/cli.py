@@ -6,6 +6,7 @@ function and maps :class:`~kg.errors.KGError` to its exit code.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -27,11 +28,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Failure(click.ClickException):
-    """A :class:`KGError` shown as ``Error: …`` with the error's own exit code."""
+    """A :class:`KGError` shown as ``Error: …`` with the error's own exit code.
 
-    def __init__(self, error: KGError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
+    click declares ``exit_code`` a class variable, so each exit code has its own subclass
+    (:func:`_failure`)."""
+
+
+@functools.cache
+def _failure_type(exit_code: int) -> type[_Failure]:
+    """The :class:`_Failure` subclass that exits with ``exit_code``."""
+
+    class Failure(_Failure):
+        pass
+
+    Failure.exit_code = exit_code
+    return Failure
+
+
+def _failure(error: KGError) -> _Failure:
+    """``error`` as a click exception with the error's own exit code."""
+    return _failure_type(error.exit_code)(str(error))
 
 
 @contextmanager
@@ -39,11 +55,12 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except KGError as exc:
-        raise _Failure(exc) from None
+        raise _failure(exc) from None
 
 
 def _settings(ctx: click.Context) -> Settings:
-    return ctx.ensure_object(dict)["settings"]  # type: ignore[no-any-return]
+    settings: Settings = ctx.ensure_object(dict)["settings"]
+    return settings
 
 
 @contextmanager
@@ -216,7 +233,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], graph: str, add: bool, a
             else:
                 receipt = ingest_files(store, files, graph, add=add, agent=agent, on_stage=say)
         except ValidationFailed as exc:
-            click.echo(RENDERERS[fmt](exc.report), nl=False)  # type: ignore[arg-type]
+            click.echo(RENDERERS[fmt](exc.report), nl=False)
             click.echo(f"Rejected: {exc.message.splitlines()[0]}", err=True)
             ctx.exit(1)
     click.echo(json.dumps(receipt.to_json(), indent=2))

@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -182,7 +182,8 @@ def iter_file_lines(path: Path, *, fmt: RdfFormatInfo | None = None, data: bytes
             yield from ((q, None) for q in ox.parse(data, format=fmt.oxigraph, base_iri=base))
             return
         reader = _LineReader(data)
-        yield from ((q, reader.line) for q in ox.parse(reader, format=fmt.oxigraph, base_iri=base))
+        # cast: pyoxigraph reads from any object with read(); its stub asks for IO[bytes]
+        yield from ((q, reader.line) for q in ox.parse(cast(IO[bytes], reader), format=fmt.oxigraph, base_iri=base))
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
         raise parse_error(path, fmt, exc) from None
 
@@ -258,7 +259,7 @@ def quads_to_graph(quads: Iterable[ox.Quad | ox.Triple], graph: Graph | None = N
     """Add the triples of ``quads`` (graph names dropped: the union) to an rdflib graph."""
     out = Graph() if graph is None else graph
     for q in quads:
-        out.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
+        out.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))
     return out
 
 

@@ -158,6 +158,7 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
     try:
         store = request.app.state.store
         created_iri: str | None = None
+        change: Change
         if multipart:
             change = Change.add(graph, await run_in_threadpool(_multipart_triples, path, content_type, graph or ""))
         elif graph is None and fmt.datasets and fmt.name != "jsonld":

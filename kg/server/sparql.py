@@ -151,14 +151,15 @@ def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | 
         fmt = output_format(kind, key)
         if fmt is not None:
             return fmt.name
-    key = negotiate(accept, _offers(kind))
-    fmt = output_format(kind, key) if key else None
-    return fmt.name if fmt else None
+    negotiated = negotiate(accept, _offers(kind))
+    chosen = output_format(kind, negotiated) if negotiated else None
+    return chosen.name if chosen else None
 
 
 def _timeout(params: dict[str, list[str]], limit: float) -> float:
     """The request's own time limit (``timeout=`` seconds), never above the server's."""
-    given = (params.get("timeout") or [None])[0]
+    values = params.get("timeout")
+    given = values[0] if values else None
     if given is None:
         return limit
     try:

@@ -32,9 +32,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from kg.config import Settings
 from kg.errors import KGError, QueryRejected, QueryTimeout
+
+if TYPE_CHECKING:
+    from kg.store.base import Store
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
 
@@ -55,6 +59,17 @@ def _receive(conn: Connection) -> tuple[str, object]:
         return "chunk", raw[1:]
     control = pickle.loads(raw[1:])  # noqa: S301 - from our own child process
     return control[0], control[1:]
+
+
+_T = TypeVar("_T")
+
+
+def _field(payload: object, index: int, kind: type[_T]) -> _T:
+    """Field ``index`` of a control message's payload (the tuple after its word), which is a ``kind``."""
+    value = payload[index] if isinstance(payload, tuple) and len(payload) > index else None
+    if not isinstance(value, kind):
+        raise KGError(f"unexpected answer from a query worker: {payload!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -99,12 +114,12 @@ class _PipeWriter:
             self.buffer.clear()
 
 
-def _answer(store: object, conn: Connection, job: QueryJob) -> None:
+def _answer(store: Store, conn: Connection, job: QueryJob) -> None:
     from kg.errors import QueryError
     from kg.formats import QueryKind, output_format
 
     try:
-        outcome = store.query_dataset(  # type: ignore[attr-defined]
+        outcome = store.query_dataset(
             job.query,
             default_graphs=list(job.default_graphs),
             named_graphs=list(job.named_graphs),
@@ -125,7 +140,7 @@ def _answer(store: object, conn: Connection, job: QueryJob) -> None:
         return
     writer = _PipeWriter(conn, fmt.media_type)
     try:
-        outcome.serialize(writer, format_name=fmt.name)  # type: ignore[arg-type]
+        outcome.serialize(writer, format_name=fmt.name)
     except (OSError, ValueError, SyntaxError, QueryError) as exc:
         # Evaluation is lazy: errors can surface while results are written.
         if writer.started:
@@ -225,8 +240,8 @@ class QueryAnswer:
         if self._worker is None:
             raise StopIteration
         kind, payload = self._pool._next(self._worker, self._deadline)
-        if kind == "chunk":
-            return payload  # type: ignore[return-value]
+        if kind == "chunk" and isinstance(payload, bytes):
+            return payload
         worker, self._worker = self._worker, None
         if kind == "end":
             self._pool._release(worker)
@@ -318,7 +333,7 @@ class QueryPool:
         except (EOFError, OSError) as exc:
             return "abort", f"the query worker stopped unexpectedly ({exc})"
         if kind == "abort":
-            return kind, payload[0]  # type: ignore[index]
+            return kind, _field(payload, 0, str)
         return kind, payload
 
     def run(self, job: QueryJob, *, timeout: float | None = None) -> QueryAnswer:
@@ -350,7 +365,7 @@ class QueryPool:
             self._replace(worker)
             raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
         if kind == "error":
-            status, message = payload  # type: ignore[misc]
+            status, message = _field(payload, 0, int), _field(payload, 1, str)
             self._release(worker)
             raise QueryRejected(status, message)
         if kind == "abort":
@@ -359,19 +374,19 @@ class QueryPool:
         if kind != "ok":
             self._replace(worker)
             raise KGError(f"unexpected answer from a query worker: {kind}")
-        (media_type,) = payload  # type: ignore[misc]
+        media_type = _field(payload, 0, str)
         first_kind, first = self._next(worker, deadline)
-        if first_kind == "chunk" and len(first) < CHUNK_BYTES:  # type: ignore[arg-type]
-            # A short first chunk is the whole answer (the worker flushes early only at the end):
-            # take the "end" now, so small answers are complete and the worker is free at once.
-            end_kind, detail = self._next(worker, deadline)
-            if end_kind == "end":
-                self._release(worker)
-                return QueryAnswer(media_type, self, None, deadline, first)  # type: ignore[arg-type]
-            self._replace(worker)
-            raise QueryTimeout(str(detail)) if end_kind == "timeout" else KGError(str(detail))
-        if first_kind == "chunk":
-            return QueryAnswer(media_type, self, worker, deadline, first)  # type: ignore[arg-type]
+        if first_kind == "chunk" and isinstance(first, bytes):
+            if len(first) < CHUNK_BYTES:
+                # A short first chunk is the whole answer (the worker flushes early only at the end):
+                # take the "end" now, so small answers are complete and the worker is free at once.
+                end_kind, detail = self._next(worker, deadline)
+                if end_kind == "end":
+                    self._release(worker)
+                    return QueryAnswer(media_type, self, None, deadline, first)
+                self._replace(worker)
+                raise QueryTimeout(str(detail)) if end_kind == "timeout" else KGError(str(detail))
+            return QueryAnswer(media_type, self, worker, deadline, first)
         if first_kind == "end":
             self._release(worker)
             return QueryAnswer(media_type, self, None, deadline, b"")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -26,6 +26,7 @@ from kg.namespaces import PREFIXES
 
 __all__ = [
     "STAGING_PREFIX",
+    "BinaryWriter",
     "GraphWrite",
     "InPlaceLoader",
     "PatternReader",
@@ -100,6 +101,17 @@ class InPlaceLoader(Protocol):
         """Load a file into the union (default graph) too, at bulk speed."""
 
 
+class BinaryWriter(Protocol):
+    """Where results are written: a binary file, or anything with its ``write`` and ``flush``
+    (pyoxigraph calls only these)."""
+
+    def write(self, data: bytes, /) -> int:
+        """Write ``data``; the number of bytes written."""
+
+    def flush(self) -> None:
+        """Pass on what is buffered."""
+
+
 @dataclass
 class QueryOutcome:
     """The result of a query: its kind and pyoxigraph's result object."""
@@ -107,25 +119,36 @@ class QueryOutcome:
     kind: QueryKind
     result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
-    def serialize(self, output: IO[bytes], *, format_name: str) -> None:
+    def serialize(self, output: BinaryWriter, *, format_name: str) -> None:
         """Write the result in the named format; :class:`QueryError` if that format cannot hold it."""
         fmt = output_format(self.kind, format_name)
         if fmt is None:
             names = ", ".join(f.name for f in output_formats(self.kind))
             what = "CONSTRUCT/DESCRIBE" if self.kind is QueryKind.GRAPH else "SELECT/ASK"
             raise QueryError(f"format {format_name!r} cannot hold a {what} result; use one of: {names}")
+        # the kind decides the format: RDF formats for graph results (triples), result formats otherwise
+        result = self.result
         if isinstance(fmt, RdfFormatInfo):
-            serialize_rdf(self.result, output, fmt)  # type: ignore[arg-type]
+            if isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
+                raise TypeError(f"a {self.kind.value} outcome holds no triples")
+            serialize_rdf(result, output, fmt)
+        elif isinstance(result, ox.QueryTriples):
+            raise TypeError(f"a {self.kind.value} outcome holds triples")
         else:
-            self.result.serialize(output, fmt.oxigraph)  # type: ignore[union-attr]
+            result.serialize(_io(output), fmt.oxigraph)
 
 
-def serialize_rdf(data: Iterable[ox.Triple] | Iterable[ox.Quad], output: IO[bytes], fmt: RdfFormatInfo) -> None:
+def _io(output: BinaryWriter) -> IO[bytes]:
+    # cast: pyoxigraph writes to any object with write() and flush(); its stub asks for IO[bytes]
+    return cast(IO[bytes], output)
+
+
+def serialize_rdf(data: Iterable[ox.Triple] | Iterable[ox.Quad], output: BinaryWriter, fmt: RdfFormatInfo) -> None:
     """Write triples or quads, with the project's prefixes where the format declares them."""
     if fmt.prefixes:
-        ox.serialize(data, output, fmt.oxigraph, prefixes=PREFIXES)
+        ox.serialize(data, _io(output), fmt.oxigraph, prefixes=PREFIXES)
     else:
-        ox.serialize(data, output, fmt.oxigraph)
+        ox.serialize(data, _io(output), fmt.oxigraph)
 
 
 class Store(Protocol):

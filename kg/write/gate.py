@@ -128,13 +128,13 @@ class PostState:
         """Triples of the new state with subject ``s`` and/or object ``o``."""
         seen: set[ox.Triple] = set()
         ox_store = self.reader
-        for q in ox_store.quads_for_pattern(s, None, o, _DEFAULT):  # type: ignore[arg-type]
+        for q in ox_store.quads_for_pattern(s, None, o, _DEFAULT):
             if self._survives(q):
                 t = ox.Triple(q.subject, q.predicate, q.object)
                 seen.add(t)
                 yield t
         for g in self.staged:
-            for q in ox_store.quads_for_pattern(s, None, o, g):  # type: ignore[arg-type]
+            for q in ox_store.quads_for_pattern(s, None, o, g):
                 t = ox.Triple(q.subject, q.predicate, q.object)
                 if t not in seen:
                     seen.add(t)
@@ -223,7 +223,7 @@ def _apart_and_untargeted(state: PostState, targets: Targets) -> bool:
         g = f"<{graph.value}>"
         if targets.classes:
             types = ox_store.query(f"SELECT DISTINCT ?c WHERE {{ GRAPH {g} {{ ?s {rdf_type} ?c }} }}")
-            if any(_targeted_class(state, row["c"], targets, cache) for row in types):  # type: ignore[union-attr]
+            if any(_targeted_class(state, row["c"], targets, cache) for row in types):
                 return False
         predicates = targets.subjects_of | targets.objects_of
         if predicates:

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -135,7 +135,10 @@ def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], No
             if into is None:
                 staged.graphs.append(name)
             try:
-                store.stage_file(reader, fmt=fmt, base_iri=change.base_iri or path.resolve().as_uri(), into=name)
+                # cast: the stores hand ``source`` to pyoxigraph, which reads any object with read();
+                # its stub, and so Store.stage_file, say IO[bytes]
+                store.stage_file(cast(IO[bytes], reader), fmt=fmt,
+                                 base_iri=change.base_iri or path.resolve().as_uri(), into=name)
             except SyntaxError as exc:
                 raise syntax_error(label, fmt, exc) from None
             except (ValueError, UnicodeDecodeError) as exc:
