@@ -21,7 +21,7 @@ from kg.errors import InputError
 from kg.shacl.scale.linefiles import byte_ranges, line_pieces
 from kg.rdfio import read_graph
 from kg.shacl.scale import groups, packing
-from kg.shacl.engine import job_reads
+from kg.shacl.plan import job_reads
 from kg.shacl.scale.groups import _split_range, validate_in_groups
 from kg.shacl.scale.packing import EVERY_GROUP, OTHER, footprints_of, plan_groups, type_key
 from kg.validation.check import validate_files

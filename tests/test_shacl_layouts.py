@@ -252,7 +252,7 @@ def test_a_counter_left_locked_stops_the_claims(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_twin_answer_naming_unknown_blank_nodes_is_evaluated_again() -> None:
     """Answers are kept only if their blank nodes are this store's own."""
-    from kg.shacl.engine import _same_blank_nodes
+    from kg.shacl.run import _same_blank_nodes
 
     store = ox.Store()
     known = ox.BlankNode()

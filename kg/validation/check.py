@@ -37,7 +37,7 @@ from kg.rdfio import (
 )
 from kg.resources import ontology_file, shape_files
 from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
-from kg.shacl.engine import twin_plan
+from kg.shacl.run import twin_plan
 from kg.shacl.scale.groups import validate_in_groups
 from kg.shacl.incremental import touched_focus_candidates
 from kg.shacl.literals import protect, restore

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kg.namespaces import RDF, RDFS
 from kg.walks import reachable
-from kg.shacl.engine import JobKey
+from kg.shacl.plan import JobKey
 from kg.shacl.scale.footprint import Reads
 
 __all__ = ["EVERY_GROUP", "OTHER", "Group", "footprints_of", "plan_groups", "sized_groups", "type_key"]
