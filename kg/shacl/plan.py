@@ -26,9 +26,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Node, URIRef
 
 from kg.namespaces import OWL, RDF, RDFS, SH
-from kg.shacl.compiler import Check, Compiler, Unsupported, term_sparql
+from kg.shacl.compiler import Check, Compiler
 from kg.shacl.literals import restore
 from kg.shacl.model import Constraint, Shape, ShapesGraph
+from kg.shacl.patterns import Unsupported, term_sparql
 from kg.shacl.prebinding import functions, pre_bind
 from kg.shacl.results import (
     ENGINE_PYSHACL,

@@ -21,8 +21,8 @@ import pyoxigraph as ox
 from rdflib import Graph, Node
 
 from kg.namespaces import SH
-from kg.shacl.compiler import Unsupported
 from kg.shacl.model import Shape, ShapesGraph
+from kg.shacl.patterns import Unsupported
 from kg.shacl.plan import Job, JobKey, Planner, plan_jobs
 from kg.shacl.results import ENGINE_PYSHACL, EngineReport, Row, conclude, merge_pyshacl, write_rows
 from kg.shacl.scale.parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
