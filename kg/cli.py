@@ -153,7 +153,8 @@ def validate(
             # the project's shapes target classes through the ontology's class hierarchy
             loaded = files if shapes_files else [*files, ontology_file()]
             with shapes_errors(shapes_files):
-                report = validate_files(loaded, shapes, memory_mb=_settings(ctx).validate_memory_mb)
+                settings = _settings(ctx)
+                report = validate_files(loaded, shapes, memory_mb=settings.validate_memory_mb, twin=settings.validate_twin)
             report = locate_in_files(report, files)
         else:
             with _store(ctx, read_only=True) as store, shapes_errors(shapes_files):

@@ -373,3 +373,23 @@ def test_the_memory_budget_setting_reaches_the_validator(
     result = run("validate", files.without_claimant(tmp_path))
     assert result.exit_code == 1 and "claimant" in result.stdout
     assert seen == [0]
+
+
+def test_the_twin_setting_reaches_the_validator(
+    run: Runner, files: Files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate_twin`` (kg.toml or KG_VALIDATE_TWIN) is passed on by the command; off unless set."""
+    import kg.validation.check
+
+    seen: list[bool | None] = []
+    original = kg.validation.check.validate_files
+
+    def spy(*args: object, twin: bool | None = None, **kwargs: object) -> object:
+        seen.append(twin)
+        return original(*args, twin=twin, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.validation.check, "validate_files", spy)
+    assert run("validate", files.without_claimant(tmp_path)).exit_code == 1
+    monkeypatch.setenv("KG_VALIDATE_TWIN", "true")
+    assert run("validate", files.without_claimant(tmp_path)).exit_code == 1
+    assert seen == [False, True]

@@ -42,7 +42,7 @@ from kg.shacl.scale.groups import validate_in_groups
 from kg.shacl.incremental import touched_focus_candidates
 from kg.shacl.literals import protect, restore
 from kg.shacl.model import ShapesGraph
-from kg.shacl.scale.parallel import Twin, twin_available
+from kg.shacl.scale.parallel import Twin, can_fork
 
 __all__ = [
     "Engine",
@@ -284,7 +284,7 @@ def validate_change(
 #: would change a datatype (integer subtypes)
 EXACT_BYTES = 64 * 1024 * 1024
 
-#: from this much input on, an in-memory validation has a twin process
+#: from this much input on, an in-memory validation asked for a twin has one
 #: (:class:`kg.shacl.scale.parallel.Twin`; measured at 12 MB of N-Triples: 0.75 s with it, 0.9 s without)
 TWIN_BYTES = 8 * 1024 * 1024
 
@@ -305,17 +305,25 @@ def memory_estimate(paths: Iterable[Path], *, copies: int = 1) -> int:
     return int(total * copies)
 
 
-def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory_mb: int | None = None) -> ValidationReport:
+def validate_files(
+    paths: Iterable[Path], shapes: Graph | None = None, *, memory_mb: int | None = None, twin: bool | None = None
+) -> ValidationReport:
     """Validate RDF files: loaded into pyoxigraph (in memory when :func:`memory_estimate`
     fits ``memory_mb``, default :attr:`Settings.validate_memory_mb`; else a temporary
     on-disk store that worker processes query on every core), checked by the compiled
-    engine; an rdflib copy is read only if pyshacl must help."""
+    engine; an rdflib copy is read only if pyshacl must help.
+
+    ``twin`` (default :attr:`Settings.validate_twin`, off) lets an in-memory validation
+    of :data:`TWIN_BYTES` or more share its queries with a twin process that loads its own
+    copy meanwhile, when the budget holds both: somewhat faster on two cores, for twice the
+    memory and an assumption about blank nodes that is checked on every answer."""
     files = list(paths)
     shapes = load_shapes() if shapes is None else shapes
     budget = (Settings().validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
+    wants_twin = Settings().validate_twin if twin is None else twin
     size = sum(p.stat().st_size for p in files if p.is_file())
     processes = min(2, os.cpu_count() or 1)
-    if size > EXACT_BYTES and twin_available():
+    if size > EXACT_BYTES and can_fork():
         # large N-Triples: checked in groups of jobs, each on an in-memory store of what it
         # reads (which refuses integer subtypes, whose literals must be kept as written)
         grouped = validate_in_groups(files, shapes, processes=processes, budget=budget)
@@ -332,12 +340,13 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     copies = 2 if native else 1
     in_memory = memory_estimate(files, copies=copies) <= budget
     # a twin process loads its own copy while this one loads, and shares the queries
-    twin = (
-        in_memory
+    with_twin = (
+        wants_twin
+        and in_memory
         and processes > 1
         and size >= TWIN_BYTES
         and memory_estimate(files, copies=2 * copies) <= budget
-        and twin_available()
+        and can_fork()
     )
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
 
@@ -368,7 +377,7 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
             exact_literals=exact,
             native_graph=NATIVE_GRAPH if native else None,
         )
-        with Twin(build, twin_plan(shapes, layout)) if twin else nullcontext(None) as helper:
+        with Twin(build, twin_plan(shapes, layout)) if with_twin else nullcontext(None) as helper:
             store = build()
             return validate_store(
                 store, shapes, rdflib_data=lambda: read_graph(files), layout=replace(layout, twin=helper)
