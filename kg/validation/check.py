@@ -39,7 +39,6 @@ from kg.resources import ontology_file, shape_files
 from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
 from kg.shacl.run import twin_plan
 from kg.shacl.scale.groups import validate_in_groups
-from kg.shacl.incremental import touched_focus_candidates
 from kg.shacl.literals import protect, restore
 from kg.shacl.model import ShapesGraph
 from kg.shacl.scale.parallel import Twin, can_fork
@@ -56,7 +55,6 @@ __all__ = [
     "ontology_for_validation",
     "path_text",
     "term_text",
-    "validate_change",
     "validate_files",
     "validate_graph",
     "validate_store",
@@ -267,16 +265,6 @@ def validate_store(
     return _report(
         outcome.conforms, outcome.graph, shapes, lambda focus_node: store_label(store, focus_node), {str(n): e for n, e in outcome.engines.items()}
     )
-
-
-def validate_change(
-    store: ox.Store, changed: Iterable[ox.Triple | ox.Quad], shapes: Graph | None = None
-) -> ValidationReport:
-    """Validate the store after a change, looking only at the focus nodes the changed
-    triples can affect (:mod:`kg.shacl.incremental`); the whole store when that cannot
-    be bounded."""
-    shapes = load_shapes() if shapes is None else shapes
-    return validate_store(store, shapes, focus=touched_focus_candidates(store, changed, shapes))
 
 
 #: above this many bytes of input, typed literals are no longer kept exactly as written
