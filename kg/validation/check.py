@@ -37,10 +37,10 @@ from kg.rdfio import (
 )
 from kg.resources import ontology_file, shape_files
 from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
-from kg.shacl.run import twin_plan
 from kg.shacl.scale.groups import validate_in_groups
 from kg.shacl.literals import protect, restore
 from kg.shacl.model import ShapesGraph
+from kg.shacl.run import twin_plan
 from kg.shacl.scale.parallel import Twin, can_fork
 
 __all__ = [
@@ -120,7 +120,8 @@ def fails(result: ValidationResult, fail_on: Severity) -> bool:
     return order.index(severity) <= order.index(fail_on)
 
 
-def _term(node: Node | None) -> str | None:
+def term_text(node: Node | None) -> str | None:
+    """A term as results write it: an IRI as is, a literal in N-Triples form, a blank node as ``_:id``."""
     if node is None:
         return None
     if isinstance(node, URIRef):
@@ -132,19 +133,15 @@ def _term(node: Node | None) -> str | None:
     return f"_:{node}"
 
 
-def term_text(node: Node | None) -> str | None:
-    """A term as results write it: an IRI as is, a literal in N-Triples form, a blank node as ``_:id``."""
-    return _term(node)
-
-
-def _path_text(graph: Graph, path: Node | None) -> str | None:
-    """A SHACL path as SPARQL property-path text (sequence and alternative paths included)."""
+def path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path in ``graph`` as results write it: SPARQL property-path text (sequence
+    and alternative paths included)."""
     if path is None:
         return None
     if isinstance(path, URIRef):
         return f"<{path}>"
     if (path, RDF.first, None) in graph:
-        return "/".join(_path_text(graph, p) or "?" for p in RDFList(graph, path))
+        return "/".join(path_text(graph, p) or "?" for p in RDFList(graph, path))
     for predicate, template in (
         (SH.inversePath, "^{}"),
         (SH.zeroOrMorePath, "({})*"),
@@ -153,31 +150,21 @@ def _path_text(graph: Graph, path: Node | None) -> str | None:
     ):
         inner = graph.value(path, predicate)
         if inner is not None:
-            return template.format(_path_text(graph, inner))
+            return template.format(path_text(graph, inner))
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "(" + "|".join(_path_text(graph, p) or "?" for p in RDFList(graph, alternatives)) + ")"
-    return _term(path)
+        return "(" + "|".join(path_text(graph, p) or "?" for p in RDFList(graph, alternatives)) + ")"
+    return term_text(path)
 
 
-def _named_shape(shapes: Graph, shape: Node | None) -> str:
-    """The named shape a result comes from: the shape itself, or the named node shape that
+def named_shape(shapes: Graph, shape: Node | None) -> str:
+    """The named shape a result is reported under: the shape itself, or the named node shape that
     holds a blank property shape (so reports can say "ClaimShape" rather than a blank node)."""
     seen: set[Node] = set()
     while shape is not None and not isinstance(shape, URIRef) and shape not in seen:
         seen.add(shape)
         shape = shapes.value(predicate=SH.property, object=shape) or shapes.value(predicate=SH.node, object=shape)
-    return _term(shape) or ""
-
-
-def path_text(graph: Graph, path: Node | None) -> str | None:
-    """A SHACL path in ``graph`` as results write it: SPARQL property-path text."""
-    return _path_text(graph, path)
-
-
-def named_shape(shapes: Graph, shape: Node | None) -> str:
-    """The named shape a result is reported under: the shape, or the named shape holding a blank one."""
-    return _named_shape(shapes, shape)
+    return term_text(shape) or ""
 
 
 def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
@@ -400,28 +387,28 @@ def _report(
         focus, source, severity, path = (first.get(p) for p in (SH.focusNode, SH.sourceShape, SH.resultSeverity, SH.resultPath))
         label = label_of(focus) if focus is not None else None
         if source not in named:
-            named[source] = _named_shape(shapes, source)
+            named[source] = named_shape(shapes, source)
         node_shape = named[source]
         if path not in paths:
-            paths[path] = _path_text(report_graph, path)
+            paths[path] = path_text(report_graph, path)
         results.append(
             ValidationResult(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-                focus_node=_term(focus) or "",
+                focus_node=term_text(focus) or "",
                 focus_label=str(label) if label is not None else None,
                 path=paths[path],
-                value=_term(first.get(SH.value)),
-                source_shape=_term(source) or "",
+                value=term_text(first.get(SH.value)),
+                source_shape=term_text(source) or "",
                 node_shape=node_shape,
-                constraint_component=_term(first.get(SH.sourceConstraintComponent)) or "",
+                constraint_component=term_text(first.get(SH.sourceConstraintComponent)) or "",
                 message="; ".join(sorted(str(m) for m in own.get(SH.resultMessage, []))),
-                engine=engines.get(node_shape, engines.get(_term(source) or "", ENGINE_PYSHACL)),
+                engine=engines.get(node_shape, engines.get(term_text(source) or "", ENGINE_PYSHACL)),
             )
         )
     results.sort(key=lambda r: (r.node_shape, r.focus_node, r.path or "", r.value or ""))
     shape_names = sorted(
-        {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.NodeShape)}
-        | {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
+        {named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.NodeShape)}
+        | {named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
     )
     return ValidationReport(bool(conforms), results, report_graph, shape_names, engines)
 
