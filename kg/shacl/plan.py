@@ -44,7 +44,7 @@ from kg.shacl.results import (
 )
 from kg.shacl.scale.footprint import Reads, Unbounded, query_predicates, query_reads
 
-__all__ = ["Job", "JobKey", "Planner", "job_reads", "native_predicates", "plan_jobs"]
+__all__ = ["Job", "JobKey", "Planner", "job_reads", "native_predicates"]
 
 # --------------------------------------------------------------------- SPARQL text
 # What the planner reads in the text of a SPARQL constraint, with regular expressions
@@ -129,10 +129,14 @@ class Planner:
         store: ox.Store,
         shapes: ShapesGraph,
         focus: Collection[Node] | None,
+        *,
         shapes_graph_name: str | None = None,
         exact: bool = False,
         native_graph: str | None = None,
     ) -> None:
+        """``shapes_graph_name``: the graph of the store holding the shapes (``$shapesGraph``);
+        ``exact``: typed literals under private datatypes; ``native_graph``: the copy of the
+        data SPARQL constraints read (see ``kg.shacl.run.StoreLayout``)."""
         self.store = store
         self.shapes_graph_name = shapes_graph_name
         self.native_graph = native_graph
@@ -180,6 +184,29 @@ class Planner:
     def targets(self, shape: Shape) -> str:
         target = self.compiler.target_pattern(shape)
         return f"{self.focus_values} {{ {target} }}" if self.focus_values else target
+
+    def plan(self) -> tuple[EngineReport, list[Job], list[Shape]]:
+        """The report to fill (which engine checks each shape), the compiled jobs, and the
+        shapes left to pyshacl (all of them when some shape has a SPARQL-based target)."""
+        report = EngineReport(Graph(), True)
+        jobs: list[Job] = []
+        fallback: list[Shape] = []
+        if self.shapes.has_sparql_targets():
+            fallback.extend(s for s in self.shapes.targeted())
+        for shape in self.shapes.targeted() if not fallback else []:
+            if not self.has_focus_nodes(shape):
+                report.engines[shape.node] = ENGINE_SPARQL  # nothing to check: no node is targeted
+                continue
+            try:
+                shape_jobs = self.jobs(shape)
+            except Unsupported as exc:
+                report.unsupported[shape.node] = str(exc)
+                report.engines[shape.node] = ENGINE_PYSHACL
+                fallback.append(shape)
+                continue
+            report.engines[shape.node] = ENGINE_SPARQL
+            jobs.extend(shape_jobs)
+        return report, jobs, fallback
 
     def jobs(self, shape: Shape) -> list[Job]:
         """Compile every check of ``shape`` (raising :class:`Unsupported` before any runs).
@@ -335,40 +362,7 @@ class Planner:
         return [s["this"] for s in self.store.query(f"SELECT DISTINCT ?this WHERE {{ {self.targets(shape)} }}")]  # type: ignore[union-attr]
 
 
-# --------------------------------------------------------------------- plans
-
-
-def plan_jobs(
-    store: ox.Store,
-    shapes: ShapesGraph,
-    focus: Collection[Node] | None,
-    *,
-    shapes_graph: str | None = None,
-    exact: bool = False,
-    native_graph: str | None = None,
-) -> tuple[EngineReport, list[Job], list[Shape]]:
-    """The report to fill (which engine checks each shape), the compiled jobs, and the
-    shapes left to pyshacl (all of them when some shape has a SPARQL-based target)."""
-    planner = Planner(store, shapes, focus, shapes_graph, exact, native_graph)
-    report = EngineReport(Graph(), True)
-    jobs: list[Job] = []
-    fallback: list[Shape] = []
-    if shapes.has_sparql_targets():
-        fallback.extend(s for s in shapes.targeted())
-    for shape in shapes.targeted() if not fallback else []:
-        if not planner.has_focus_nodes(shape):
-            report.engines[shape.node] = ENGINE_SPARQL  # nothing to check: no node is targeted
-            continue
-        try:
-            shape_jobs = planner.jobs(shape)
-        except Unsupported as exc:
-            report.unsupported[shape.node] = str(exc)
-            report.engines[shape.node] = ENGINE_PYSHACL
-            fallback.append(shape)
-            continue
-        report.engines[shape.node] = ENGINE_SPARQL
-        jobs.extend(shape_jobs)
-    return report, jobs, fallback
+# --------------------------------------------------------------------- footprints
 
 
 def native_predicates(shapes_graph: Graph, shapes_graph_name: str | None = None) -> frozenset[str] | None:
@@ -379,7 +373,7 @@ def native_predicates(shapes_graph: Graph, shapes_graph_name: str | None = None)
     Compiled on an empty store, as the run will compile them (a shape the engine leaves
     to pyshacl reads pyshacl's own copy of the data, not this one)."""
     shapes = ShapesGraph(shapes_graph)
-    planner = Planner(_EMPTY, shapes, None, shapes_graph_name)
+    planner = Planner(_EMPTY, shapes, None, shapes_graph_name=shapes_graph_name)
     found = {str(RDF.type), str(RDFS.subClassOf)}
     for shape in shapes.targeted():
         try:

@@ -23,7 +23,7 @@ from rdflib import Graph, Node
 from kg.namespaces import SH
 from kg.shacl.model import Shape, ShapesGraph
 from kg.shacl.patterns import Unsupported
-from kg.shacl.plan import Job, JobKey, Planner, plan_jobs
+from kg.shacl.plan import Job, JobKey, Planner
 from kg.shacl.results import ENGINE_PYSHACL, EngineReport, Row, conclude, merge_pyshacl, write_rows
 from kg.shacl.scale.parallel import GraphQuery, Solutions, Twin, map_select, select, worker_pool
 
@@ -54,10 +54,11 @@ class StoreLayout:
 
 
 def _plan(store: ox.Store, shapes: ShapesGraph, focus: Collection[Node] | None, layout: StoreLayout) -> tuple[EngineReport, list[Job], list[Shape]]:
-    """:func:`~kg.shacl.plan.plan_jobs` for a store laid out as ``layout`` says."""
-    return plan_jobs(
-        store, shapes, focus, shapes_graph=layout.shapes_graph, exact=layout.exact_literals, native_graph=layout.native_graph
+    """:meth:`~kg.shacl.plan.Planner.plan` for a store laid out as ``layout`` says."""
+    planner = Planner(
+        store, shapes, focus, shapes_graph_name=layout.shapes_graph, exact=layout.exact_literals, native_graph=layout.native_graph
     )
+    return planner.plan()
 
 
 def validate_oxigraph(
