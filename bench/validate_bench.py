@@ -8,7 +8,9 @@ its own process so time and peak memory are its own:
 
 * ``load``    — ``pyoxigraph.Store.bulk_load`` of the N-Triples into an on-disk store
                 (the yardstick: the issue asks the engine to be no slower);
-* ``kg``      — ``kg.validation.check.validate_files`` (load + compiled checks + report);
+* ``kg``      — ``kg.validation.check.validate_files`` (load + compiled checks + report),
+                with the settings ``kg validate`` would use (``KG_VALIDATE_MEMORY_MB``,
+                ``KG_VALIDATE_TWIN``...);
 * ``pyshacl`` — plain pyshacl on an rdflib Graph parsed from the same file (stopped after
                 ``--pyshacl-timeout`` seconds and reported as "> T s").
 
@@ -45,11 +47,14 @@ if kind == "load":
         result["seconds"] = time.perf_counter() - t
 elif kind == "kg":
     from rdflib import Graph
+    from kg.config import load_settings
     from kg.validation.check import validate_files
     shapes = Graph().parse(shapes_path)
+    settings = load_settings()  # as `kg validate` reads them (KG_VALIDATE_TWIN=1 turns the twin on)
     t = time.perf_counter()
-    report = validate_files([Path(data)], shapes)
+    report = validate_files([Path(data)], shapes, memory_mb=settings.validate_memory_mb, twin=settings.validate_twin)
     result["seconds"] = time.perf_counter() - t
+    result["twin"] = settings.validate_twin
     result["results"] = len(report.results)
     result["engines"] = sorted(set(report.engines.values()))
     result["keys"] = sorted({"|".join((r.focus_node, r.path or "", r.value or "", r.source_shape if not r.source_shape.startswith("_:") else r.node_shape + (r.path or ""), r.constraint_component)) for r in report.results})

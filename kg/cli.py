@@ -152,8 +152,9 @@ def validate(
     from kg.validation.run import ValidationRequest, run_validation
 
     severity = Severity(fail_on.capitalize())
+    settings = _settings(ctx)
     request = ValidationRequest(data=data, shapes=shapes_files, baseline=baseline, write_baseline=write_baseline,
-                                memory_mb=_settings(ctx).validate_memory_mb)
+                                memory_mb=settings.validate_memory_mb, twin=settings.validate_twin)
     with _errors():
         if data:
             report = run_validation(request)

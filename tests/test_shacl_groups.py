@@ -18,7 +18,7 @@ from test_shacl_differential import result_keys
 import kg.validation.check
 from kg.errors import InputError
 from kg.rdfio import read_graph
-from kg.shacl.engine import job_reads
+from kg.shacl.plan import job_reads
 from kg.shacl.scale import groups, linefiles, packing
 from kg.shacl.scale.groups import _split_range, validate_in_groups
 from kg.shacl.scale.linefiles import byte_ranges, line_pieces

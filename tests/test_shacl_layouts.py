@@ -1,7 +1,7 @@
 """Where validation runs does not change what it finds.
 
-Files are validated in memory or in a temporary on-disk store (``validate_memory_mb``)
-that worker processes query; checks
+Files are validated in memory (with a twin process when asked for, ``validate_twin``) or
+in a temporary on-disk store (``validate_memory_mb``) that worker processes query; checks
 over every focus node use set-at-a-time query forms (``MINUS``, grouped counts, value
 tests sharing one pass) where a check of a few named focus nodes uses per-node ones.
 Every combination must give pyshacl's results.
@@ -152,7 +152,9 @@ def test_every_store_layout_gives_pyshacls_results(
         monkeypatch.setattr(kg.validation.check, "validate_store", late)
     if layout == "memory-twin-crashes":
         monkeypatch.setattr(Twin, "_main", _crashing_twin)
-    report = validate_files([data_file], shapes, memory_mb=0 if layout == "disk-workers" else None)
+    report = validate_files(
+        [data_file], shapes, memory_mb=0 if layout == "disk-workers" else None, twin=layout.startswith("memory-twin")
+    )
     assert set(report.engines.values()) == {"sparql"}
     assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
     assert len(report.results) > 5
@@ -160,6 +162,25 @@ def test_every_store_layout_gives_pyshacls_results(
         assert answered and answered[0] > 0, "the twin answered some of the queries"
     elif layout == "memory-twin-crashes":
         assert answered == [0]
+
+
+def test_no_twin_unless_asked_for(generated: tuple[Path, Graph, Graph], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A twin holds a second copy of the store: by default (``validate_twin`` off) none
+    starts, however large the input, and the results are the same."""
+    data_file, shapes, expected = generated
+    monkeypatch.setattr(kg.validation.check, "TWIN_BYTES", 0)
+
+    def refused(*args: object) -> None:
+        raise AssertionError("a twin was started")
+
+    monkeypatch.setattr(Twin, "__init__", refused)
+    report = validate_files([data_file], shapes)
+    assert result_keys(report.graph, shapes) == result_keys(expected, shapes)
+
+
+def test_the_twin_is_a_setting_off_by_default() -> None:
+    assert load_settings(environ={}).validate_twin is False
+    assert load_settings(environ={"KG_VALIDATE_TWIN": "1"}).validate_twin is True
 
 
 def test_memory_estimate_follows_size_format_and_copies(tmp_path: Path) -> None:
@@ -253,7 +274,7 @@ def test_a_counter_left_locked_stops_the_claims(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_twin_answer_naming_unknown_blank_nodes_is_evaluated_again() -> None:
     """Answers are kept only if their blank nodes are this store's own."""
-    from kg.shacl.engine import _same_blank_nodes
+    from kg.shacl.run import _same_blank_nodes
 
     store = ox.Store()
     known = ox.BlankNode()

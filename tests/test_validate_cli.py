@@ -354,22 +354,40 @@ def test_bad_option_is_a_usage_error(run: Runner, files: Files, tmp_path: Path) 
     assert "--format" in out.output
 
 
+def _passed_to_validate_files(monkeypatch: pytest.MonkeyPatch, keyword: str) -> list[object]:
+    """What each call of ``validate_files`` the command makes gets as ``keyword`` (filled as
+    the command runs; the calls go on to the real function)."""
+    import kg.validation.run
+
+    seen: list[object] = []
+    original = kg.validation.run.validate_files
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get(keyword))
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.validation.run, "validate_files", spy)
+    return seen
+
+
 def test_the_memory_budget_setting_reaches_the_validator(
     run: Runner, files: Files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``validate_memory_mb`` (kg.toml or KG_VALIDATE_MEMORY_MB) decides where files are
     validated; the command passes it on, and a budget of 0 (an on-disk store) gives the same verdict."""
-    import kg.validation.run
-
-    seen: list[int | None] = []
-    original = kg.validation.run.validate_files
-
-    def spy(*args: object, memory_mb: int | None = None, **kwargs: object) -> object:
-        seen.append(memory_mb)
-        return original(*args, memory_mb=memory_mb, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(kg.validation.run, "validate_files", spy)
+    seen = _passed_to_validate_files(monkeypatch, "memory_mb")
     monkeypatch.setenv("KG_VALIDATE_MEMORY_MB", "0")
     result = run("validate", files.without_claimant(tmp_path))
     assert result.exit_code == 1 and "claimant" in result.stdout
     assert seen == [0]
+
+
+def test_the_twin_setting_reaches_the_validator(
+    run: Runner, files: Files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate_twin`` (kg.toml or KG_VALIDATE_TWIN) is passed on by the command; off unless set."""
+    seen = _passed_to_validate_files(monkeypatch, "twin")
+    assert run("validate", files.without_claimant(tmp_path)).exit_code == 1
+    monkeypatch.setenv("KG_VALIDATE_TWIN", "true")
+    assert run("validate", files.without_claimant(tmp_path)).exit_code == 1
+    assert seen == [False, True]

@@ -22,12 +22,12 @@ from rdflib import URIRef
 
 from kg.build.annotations import Entity, load_document_annotations
 from kg.build.corpus import read_document
+from kg.build.rdfize import document_graph, document_graph_iri
+from kg.build.vocabulary import ENTITY_TYPES
 from kg.errors import Location
 from kg.iris import Kind, parse
 from kg.namespaces import NKG, RDF, RDFS
-from kg.build.rdfize import document_graph, document_graph_iri
 from kg.store import Store
-from kg.build.vocabulary import ENTITY_TYPES
 from kg.write.apply import apply_write
 from kg.write.change import Change
 from kg.write.provenance import Receipt, SourceInfo

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.corpus import DATE_PATTERN, Document
-from kg.errors import BuildError, Location
-from kg.iris import Kind, is_slug
 from kg.build.vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES
 from kg.build.yamlfile import LineDict, LineList, line_of, load_yaml
+from kg.errors import BuildError, Location
+from kg.iris import Kind, is_slug
 
 __all__ = [
     "Entity",

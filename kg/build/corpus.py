@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
 from kg.iris import is_slug
-from kg.build.yamlfile import LineDict, line_of, load_yaml
 
 __all__ = ["Document", "load_documents", "read_document", "sha256_hex", "DATE_PATTERN"]
 

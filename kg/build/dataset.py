@@ -13,8 +13,8 @@ from rdflib import Graph, URIRef
 
 from kg.build.annotations import load_annotations
 from kg.build.corpus import load_documents
-from kg.errors import BuildError, Location
 from kg.build.rdfize import build_graphs
+from kg.errors import BuildError, Location
 from kg.resources import default_corpus_dir, ontology_file
 from kg.store import Store
 from kg.validation.check import ValidationReport, validate_graph

@@ -14,9 +14,9 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 
 from kg.build.annotations import Annotations, Claim, DocumentAnnotations, Entity
+from kg.build.vocabulary import CLAIM_KINDS, ENTITY_TYPES, PREDICATES
 from kg.iris import Kind, claim_part, graph_iri, mint, wikidata
 from kg.namespaces import DCTERMS, NKG, OA, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, bind_prefixes
-from kg.build.vocabulary import CLAIM_KINDS, ENTITY_TYPES, PREDICATES
 
 __all__ = [
     "ONTOLOGY_GRAPH",

@@ -10,13 +10,15 @@ the component reports one) to another. The same patterns serve twice:
 
 Nested patterns never use sub-selects (their correlation with the outer binding differs
 between engines), so counts there are written as "n pairwise distinct values". What
-cannot be compiled faithfully raises :class:`Unsupported`, and the engine hands that
-shape to pyshacl instead.
+cannot be compiled faithfully raises :class:`~kg.shacl.patterns.Unsupported`, and the
+engine hands that shape to pyshacl instead.
+
+Here is what each component checks, a builder each (the table at the end); how terms,
+paths, targets, value nodes and counts are spelled in SPARQL is :mod:`kg.shacl.patterns`.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -24,14 +26,13 @@ from typing import NamedTuple
 from rdflib import Literal, Node, URIRef
 from rdflib.namespace import XSD
 
-from kg.namespaces import RDF, RDFS, SH
-from kg.shacl.literals import CAST, INTEGER_RANGES, PROTECTED, protected_iri
-from kg.shacl.model import Constraint, Shape, ShapesGraph
+from kg.namespaces import RDF, SH
+from kg.shacl.literals import CAST, INTEGER_RANGES, protected_iri
+from kg.shacl.model import Constraint, Shape
+from kg.shacl.patterns import MAX_PAIRWISE, PatternWriter, Unsupported, sparql_string, term_sparql
 
-__all__ = ["Check", "Compiler", "Unsupported", "term_sparql"]
+__all__ = ["Check", "Compiler"]
 
-#: the largest count written as pairwise-distinct values inside a nested shape
-_MAX_PAIRWISE = 4
 
 _NODE_KINDS = {
     SH.IRI: "isIRI({v})",
@@ -50,33 +51,12 @@ _COMPARISONS = {
 }
 
 
-class Unsupported(Exception):
-    """A constraint the compiler does not turn into SPARQL (pyshacl checks it)."""
-
-
-def term_sparql(term: Node) -> str:
-    """An rdflib term written as SPARQL; blank nodes cannot be named in a query."""
-    if isinstance(term, URIRef):
-        if any(c in str(term) for c in '<>"{}|^`\\ '):
-            raise Unsupported(f"IRI {term!r} cannot be written in SPARQL")
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        return term.n3()
-    raise Unsupported("a blank node used as a constraint parameter")
-
-
 def _comparable(term: Node) -> str:
     """A bound of sh:minInclusive & co., typed so that it compares by value (an integer
     subtype as xsd:integer, which is what SPARQL's operators know)."""
     if isinstance(term, Literal) and term.datatype is not None and str(term.datatype).rsplit("#", 1)[-1] in INTEGER_RANGES:
-        return f"{_string(str(term))}^^<{XSD.integer}>"
+        return f"{sparql_string(str(term))}^^<{XSD.integer}>"
     return term_sparql(term)
-
-
-def _string(text: str) -> str:
-    """A SPARQL string literal holding ``text`` exactly."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return f'"{escaped}"'
 
 
 def _int(term: Node, what: str) -> int:
@@ -102,7 +82,7 @@ class Check:
     path: str | None = None
     key: str | None = None
     #: for a test of each value node on its own: ``pattern`` is ``base FILTER (condition)``,
-    #: so checks on the same values can share one pass (:meth:`Compiler.merged`)
+    #: so checks on the same values can share one pass (:meth:`kg.shacl.plan.Planner.merged_job`)
     base: str | None = None
     condition: str | None = None
 
@@ -118,126 +98,9 @@ class Built(NamedTuple):
     condition: str | None = None
 
 
-class Compiler:
-    """Compiles the shapes of one :class:`ShapesGraph`; variables are numbered per compiler."""
-
-    def __init__(
-        self,
-        shapes: ShapesGraph,
-        *,
-        subclasses: Callable[[URIRef], list[str] | None] | None = None,
-        exact: bool = False,
-        whole: bool = False,
-    ) -> None:
-        """``subclasses`` gives a class and its subclasses in the data (as SPARQL terms):
-        ``?x rdf:type ?t`` with the classes listed is much faster than the property path
-        ``rdf:type/rdfs:subClassOf*`` on every node. ``exact``: the store holds typed
-        literals under private datatypes (:mod:`kg.shacl.literals`). ``whole``: the
-        checks run over every focus node (not a few named ones), so set-at-a-time forms
-        pay off: ``MINUS`` (one hashed anti-join) instead of ``NOT EXISTS`` (an index
-        lookup per row, which dominates on a large on-disk store) and ``GROUP BY``
-        counts instead of self-joins."""
-        self.shapes = shapes
-        self.exact = exact
-        self.whole = whole
-        self._counter = itertools.count()
-        self._subclasses = subclasses
-        self._value_vars: dict[tuple[Node, str], str] = {}
-
-    def constant(self, term: Node) -> str:
-        """A term compared by identity with the data (sh:in, sh:hasValue)."""
-        if self.exact and isinstance(term, Literal) and term.datatype is not None:
-            private = protected_iri(str(term.datatype))
-            if private is not None:
-                return f"{_string(str(term))}^^<{private}>"
-        return term_sparql(term)
-
-    def value(self, var: str, bound: Node | None = None) -> str:
-        """The value of the term in ``var`` for comparisons: a protected literal cast back
-        to its type; anything else as it is. With a ``bound`` to compare against, only the
-        types comparable with it are tried (numbers with numbers, dates with dates)."""
-        if not self.exact:
-            return var
-        casts = sorted(set(CAST.values()))
-        if isinstance(bound, Literal) and bound.datatype is not None:
-            own = CAST.get(str(bound.datatype).rsplit("#", 1)[-1])
-            numeric = {str(XSD[n]) for n in ("integer", "decimal", "float", "double")}
-            if own in numeric:
-                casts = sorted(numeric)
-            elif own is not None:
-                casts = [own]
-        expression = var
-        for cast in casts:
-            names = sorted(n for n, c in CAST.items() if c == cast)
-            test = " || ".join(f"DATATYPE({var}) = <{PROTECTED}{n}>" for n in names)
-            expression = f"IF({test}, <{cast}>(STR({var})), {expression})"
-        return f"IF(isLiteral({var}) && STRSTARTS(STR(DATATYPE({var})), \"{PROTECTED}\"), {expression}, {var})"
-
-    def instance_of(self, var: str, klass: Node) -> str:
-        """A pattern matching when the node in ``var`` is an instance of ``klass`` (SHACL instance)."""
-        classes = self._subclasses(klass) if self._subclasses is not None and isinstance(klass, URIRef) else None
-        if classes is None:
-            return f"{var} <{RDF.type}>/<{RDFS.subClassOf}>* {term_sparql(klass)} ."
-        if len(classes) == 1:
-            return f"{var} <{RDF.type}> {classes[0]} ."
-        t = self.fresh("t")
-        return f"VALUES {t} {{ {' '.join(classes)} }} {var} <{RDF.type}> {t} ."
-
-    # ----------------------------------------------------------------- helpers
-
-    def fresh(self, stem: str = "v") -> str:
-        """A variable name no other pattern of this compiler uses."""
-        return f"?_{stem}{next(self._counter)}"
-
-    def path(self, node: Node) -> str:
-        """A SHACL property path as a SPARQL property path."""
-        g = self.shapes.graph
-        if isinstance(node, URIRef):
-            return term_sparql(node)
-        if (node, RDF.first, None) in g:
-            items = self.shapes.list_items(node)
-            if len(items) < 2:
-                raise Unsupported("a sequence path needs at least two members")
-            return "(" + "/".join(self.path(p) for p in items) + ")"
-        for predicate, template in (
-            (SH.inversePath, "^({})"),
-            (SH.zeroOrMorePath, "({})*"),
-            (SH.oneOrMorePath, "({})+"),
-            (SH.zeroOrOnePath, "({})?"),
-        ):
-            inner = g.value(node, predicate)
-            if inner is not None:
-                return template.format(self.path(inner))
-        alternatives = g.value(node, SH.alternativePath)
-        if alternatives is not None:
-            return "(" + "|".join(self.path(p) for p in self.shapes.list_items(alternatives)) + ")"
-        raise Unsupported(f"{node} is not a SHACL path")
-
-    def target_pattern(self, shape: Shape, var: str = "?this") -> str:
-        """A pattern binding ``var`` to each focus node of ``shape`` (duplicates possible)."""
-        branches: list[str] = []
-        for kind, value in shape.targets:
-            if kind == SH.targetNode:
-                branches.append(f"VALUES {var} {{ {self.constant(value)} }}")
-            elif kind == SH.targetClass:
-                branches.append(self.instance_of(var, value))
-            elif kind == SH.targetSubjectsOf:
-                branches.append(f"{var} {term_sparql(value)} {self.fresh('o')} .")
-            elif kind == SH.targetObjectsOf:
-                branches.append(f"{self.fresh('s')} {term_sparql(value)} {var} .")
-        if not branches:
-            raise Unsupported("a shape without targets")
-        return " UNION ".join(f"{{ {b} }}" for b in branches)
-
-    def _values(self, shape: Shape, focus: str) -> tuple[str, str]:
-        """The pattern that binds the value nodes of ``shape`` at ``focus``, and their variable."""
-        if shape.path is None:
-            return "", focus
-        # one variable per (shape, focus): the checks of one property shape read alike
-        value = self._value_vars.get((shape.node, focus))
-        if value is None:
-            value = self._value_vars[(shape.node, focus)] = self.fresh()
-        return f"{focus} {self.path(shape.path)} {value} .", value
+class Compiler(PatternWriter):
+    """Compiles the shapes of one :class:`ShapesGraph` into :class:`Check` objects;
+    variables are numbered per compiler."""
 
     # ----------------------------------------------------------------- top level
 
@@ -258,7 +121,7 @@ class Compiler:
                 child = self.shapes.shape(constraint.value)
                 if child.path is None:
                     raise Unsupported("sh:property names a shape without sh:path")
-                values, var = self._values(shape, focus)
+                values, var = self.value_nodes(shape, focus)
                 for check in self.checks(child, var):
                     if values:
                         base = f"{values} {check.base}" if check.base is not None else None
@@ -284,7 +147,7 @@ class Compiler:
                 raise Unsupported("a SPARQL constraint inside sh:node/sh:and/sh:or/sh:not/sh:xone")
             if constraint.component == SH.PropertyConstraintComponent:
                 child = self.shapes.shape(constraint.value)
-                values, inner = self._values(shape, var)
+                values, inner = self.value_nodes(shape, var)
                 body = self.violates(child, inner, stack)
                 parts.append(f"EXISTS {{ {values} FILTER ({body}) }}" if values else f"({body})")
                 continue
@@ -304,37 +167,9 @@ class Compiler:
 
     def _filtered(self, shape: Shape, focus: str, condition: Callable[[str], str]) -> Built:
         """Value nodes for which ``condition`` (a violation test) holds."""
-        values, v = self._values(shape, focus)
+        values, v = self.value_nodes(shape, focus)
         test = condition(v)
         return Built(f"{values} FILTER ({test})", v, base=values, condition=test)
-
-    def set_at_a_time(self, shape: Shape, nested: bool) -> bool:
-        """Whether a top-level check of ``shape`` may use the set-at-a-time forms (see
-        ``whole``): only on a one-step path, whose whole relation is no bigger than the data."""
-        return not nested and self.whole and self.one_step(shape)
-
-    def one_step(self, shape: Shape) -> bool:
-        """Whether the path of ``shape`` is one predicate or its inverse: over one graph
-        it gives each (focus node, value) pair once, as a set."""
-        path = shape.path
-        if isinstance(path, URIRef):
-            return True
-        inverse = self.shapes.graph.value(path, SH.inversePath) if path is not None else None
-        return isinstance(inverse, URIRef)
-
-    def _count_at_least(self, shape: Shape, focus: str, n: int, extra: Callable[[str], str] | None = None) -> str:
-        """A pattern matching when ``focus`` has at least ``n`` distinct value nodes (nested form)."""
-        if n > _MAX_PAIRWISE:
-            raise Unsupported(f"a count of {n} inside a nested shape")
-        if shape.path is None:
-            raise Unsupported("a count on a node shape")
-        path = self.path(shape.path)
-        names = [self.fresh() for _ in range(n)]
-        parts = [f"{focus} {path} {v} ." for v in names]
-        conditions = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2)]
-        if extra is not None:
-            conditions += [extra(v) for v in names]
-        return " ".join(parts) + (f" FILTER ({' && '.join(conditions)})" if conditions else "")
 
 
 def _value_type(condition: Callable[[Compiler, Shape, Constraint], Callable[[str], str]]):  # type: ignore[no-untyped-def]
@@ -373,7 +208,7 @@ def _class_check(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested
     if not (comp.set_at_a_time(shape, nested) or (comp.whole and not nested and shape.path is None)):
         return comp._filtered(shape, focus, _class(comp, shape, c))
     term_sparql(c.value)  # a blank class cannot be named
-    values, v = comp._values(shape, focus)
+    values, v = comp.value_nodes(shape, focus)
     # the instances of the class are few next to the values: one hashed anti-join
     return Built(f"{values} MINUS {{ {comp.instance_of(v, c.value)} }}", v)
 
@@ -399,13 +234,13 @@ def _length(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]
 
 def _pattern(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
     flags = c.params.get(SH.flags)
-    regex = _string(str(c.value))
-    flag_text = f", {_string(str(flags))}" if flags is not None else ""
+    regex = sparql_string(str(c.value))
+    flag_text = f", {sparql_string(str(flags))}" if flags is not None else ""
     return lambda v: f"isBlank({v}) || !REGEX(STR({v}), {regex}{flag_text})"
 
 
 def _language_in(comp: Compiler, shape: Shape, c: Constraint) -> Callable[[str], str]:
-    tags = [_string(str(t)) for t in c.items]
+    tags = [sparql_string(str(t)) for t in c.items]
 
     def condition(v: str) -> str:
         matches = " || ".join(f"langMatches(lang({v}), {t})" for t in tags) or "false"
@@ -454,9 +289,9 @@ def _min_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if n == 0:
         return "FILTER (false)", None, None
     if n == 1 and comp.set_at_a_time(shape, nested):
-        return Built(f"MINUS {{ {comp._count_at_least(shape, focus, n)} }}")
+        return Built(f"MINUS {{ {comp.count_at_least(shape, focus, n)} }}")
     if n == 1 or nested:
-        return Built(f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n)} }}")
+        return Built(f"FILTER NOT EXISTS {{ {comp.count_at_least(shape, focus, n)} }}")
     x, count = comp.fresh(), comp.fresh("n")
     path = comp.path(shape.path)
     sub = f"{{ SELECT {focus} (COUNT(DISTINCT {x}) AS {count}) WHERE {{ {focus} {path} {x} }} GROUP BY {focus} }}"
@@ -468,7 +303,7 @@ def _max_count(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if shape.path is None:
         raise Unsupported("sh:maxCount on a node shape")
     if nested or n == 0 or (n == 1 and not comp.set_at_a_time(shape, nested)):
-        return Built(comp._count_at_least(shape, focus, n + 1))
+        return Built(comp.count_at_least(shape, focus, n + 1))
     x = comp.fresh()
     path = comp.path(shape.path)
     # a one-step path gives each (focus, value) pair once: counting rows counts the
@@ -499,8 +334,8 @@ def _qualified(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
     if c.component == SH.QualifiedMinCountConstraintComponent:
         if n == 0:
             return "FILTER (false)", None, None
-        if n <= _MAX_PAIRWISE:
-            return f"FILTER NOT EXISTS {{ {comp._count_at_least(shape, focus, n, qualifies)} }}", None, None
+        if n <= MAX_PAIRWISE:
+            return f"FILTER NOT EXISTS {{ {comp.count_at_least(shape, focus, n, qualifies)} }}", None, None
         if nested:
             raise Unsupported("a large qualified count inside a nested shape")
         x, count = comp.fresh(), comp.fresh("n")
@@ -509,7 +344,7 @@ def _qualified(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: 
             f"FILTER ({qualifies(x)}) }} GROUP BY {focus} }}"
         )
         return f"OPTIONAL {sub} FILTER (COALESCE({count}, 0) < {n})", None, None
-    return comp._count_at_least(shape, focus, n + 1, qualifies), None, None
+    return comp.count_at_least(shape, focus, n + 1, qualifies), None, None
 
 
 def _has_value(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
@@ -538,7 +373,7 @@ def _unique_lang(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested
 
 def _property_pair(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: bool, stack: tuple[Node, ...]):  # type: ignore[no-untyped-def]
     other = term_sparql(c.value)
-    values, v = comp._values(shape, focus)
+    values, v = comp.value_nodes(shape, focus)
     if c.component == SH.DisjointConstraintComponent:
         return f"{values} {focus} {other} {v} .", v, None
     if c.component == SH.EqualsConstraintComponent:
@@ -568,7 +403,7 @@ def _closed(comp: Compiler, shape: Shape, c: Constraint, focus: str, nested: boo
     ignored = c.params.get(SH.ignoredProperties)
     if ignored is not None:
         allowed.extend(comp.shapes.list_items(ignored))
-    values, v = comp._values(shape, focus)
+    values, v = comp.value_nodes(shape, focus)
     p, o = comp.fresh("p"), comp.fresh("o")
     keep = ", ".join(term_sparql(a) for a in allowed)
     condition = f" FILTER ({p} NOT IN ({keep}))" if keep else ""

@@ -7,8 +7,8 @@ lexical form (``sh:pattern``, ``sh:minLength``), the datatype (``sh:datatype``) 
 compares terms (``sh:in``, ``sh:hasValue``), so a validation store that rewrote them
 would report wrong results. Before data enters an exact validation store, such literals
 get a private datatype IRI that pyoxigraph leaves alone (:func:`protect`); the compiled
-checks know the encoding (:mod:`kg.shacl.compiler`: datatype, well-formedness, ranges
-and comparisons by value), and results get the original term back (:func:`restore`).
+checks know the encoding (:mod:`kg.shacl.compiler` and :mod:`kg.shacl.patterns`: datatype,
+well-formedness, ranges and comparisons by value), and results get the original term back (:func:`restore`).
 """
 
 from __future__ import annotations

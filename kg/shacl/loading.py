@@ -57,7 +57,7 @@ def load_for_validation(
     are merged into the default graph: SHACL validates one data graph. With ``exact``,
     ``native`` also receives each triple as pyoxigraph reads it (the same blank nodes);
     only those whose predicate is in ``native_predicates`` when it is given (what the
-    SPARQL constraints read, :func:`kg.shacl.engine.native_predicates`).
+    SPARQL constraints read, :func:`kg.shacl.plan.native_predicates`).
     ``in_memory``: the store is in memory, where the ordinary loader is as fast as the
     bulk loader and needs far less memory at its peak (the bulk loader buffers batches).
     """

@@ -159,7 +159,7 @@ class ShapesGraph:
             severity=g.value(node, SH.severity) or SH.Violation,  # type: ignore[arg-type]
             messages=[m for m in g.objects(node, SH.message) if isinstance(m, Literal)],
             deactivated=_true(g.value(node, SH.deactivated)),
-            custom=sorted(p for p in set(g.predicates(node, None)) if p in self.custom_parameters),
+            custom=sorted(p for p in set(g.predicates(node, None)) if isinstance(p, URIRef) and p in self.custom_parameters),
         )
 
     def has_sparql_targets(self) -> bool:

@@ -29,13 +29,12 @@ from kg.namespaces import RDF, RDFS, SH, bind_prefixes
 from kg.rdfio import graph_to_store, quads_to_graph, read_graph, store_label, to_oxigraph_term
 from kg.resources import ontology_file, shape_files
 from kg.shacl import ENGINE_PYSHACL, StoreLayout, native_predicates, validate_oxigraph
-from kg.shacl.engine import twin_plan
-from kg.shacl.incremental import touched_focus_candidates
 from kg.shacl.literals import protect, restore
 from kg.shacl.loading import load_for_validation, mentions_integer_subtypes
 from kg.shacl.model import ShapesGraph
+from kg.shacl.run import twin_plan
 from kg.shacl.scale.groups import validate_in_groups
-from kg.shacl.scale.parallel import Twin, twin_available
+from kg.shacl.scale.parallel import Twin, can_fork
 
 __all__ = [
     "Engine",
@@ -49,7 +48,6 @@ __all__ = [
     "ontology_for_validation",
     "path_text",
     "term_text",
-    "validate_change",
     "validate_files",
     "validate_graph",
     "validate_store",
@@ -115,7 +113,8 @@ def fails(result: ValidationResult, fail_on: Severity) -> bool:
     return order.index(severity) <= order.index(fail_on)
 
 
-def _term(node: Node | None) -> str | None:
+def term_text(node: Node | None) -> str | None:
+    """A term as results write it: an IRI as is, a literal in N-Triples form, a blank node as ``_:id``."""
     if node is None:
         return None
     if isinstance(node, URIRef):
@@ -127,19 +126,15 @@ def _term(node: Node | None) -> str | None:
     return f"_:{node}"
 
 
-def term_text(node: Node | None) -> str | None:
-    """A term as results write it: an IRI as is, a literal in N-Triples form, a blank node as ``_:id``."""
-    return _term(node)
-
-
-def _path_text(graph: Graph, path: Node | None) -> str | None:
-    """A SHACL path as SPARQL property-path text (sequence and alternative paths included)."""
+def path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path in ``graph`` as results write it: SPARQL property-path text (sequence
+    and alternative paths included)."""
     if path is None:
         return None
     if isinstance(path, URIRef):
         return f"<{path}>"
     if (path, RDF.first, None) in graph:
-        return "/".join(_path_text(graph, p) or "?" for p in RDFList(graph, path))
+        return "/".join(path_text(graph, p) or "?" for p in RDFList(graph, path))
     for predicate, template in (
         (SH.inversePath, "^{}"),
         (SH.zeroOrMorePath, "({})*"),
@@ -148,31 +143,21 @@ def _path_text(graph: Graph, path: Node | None) -> str | None:
     ):
         inner = graph.value(path, predicate)
         if inner is not None:
-            return template.format(_path_text(graph, inner))
+            return template.format(path_text(graph, inner))
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "(" + "|".join(_path_text(graph, p) or "?" for p in RDFList(graph, alternatives)) + ")"
-    return _term(path)
+        return "(" + "|".join(path_text(graph, p) or "?" for p in RDFList(graph, alternatives)) + ")"
+    return term_text(path)
 
 
-def _named_shape(shapes: Graph, shape: Node | None) -> str:
-    """The named shape a result comes from: the shape itself, or the named node shape that
+def named_shape(shapes: Graph, shape: Node | None) -> str:
+    """The named shape a result is reported under: the shape itself, or the named node shape that
     holds a blank property shape (so reports can say "ClaimShape" rather than a blank node)."""
     seen: set[Node] = set()
     while shape is not None and not isinstance(shape, URIRef) and shape not in seen:
         seen.add(shape)
         shape = shapes.value(predicate=SH.property, object=shape) or shapes.value(predicate=SH.node, object=shape)
-    return _term(shape) or ""
-
-
-def path_text(graph: Graph, path: Node | None) -> str | None:
-    """A SHACL path in ``graph`` as results write it: SPARQL property-path text."""
-    return _path_text(graph, path)
-
-
-def named_shape(shapes: Graph, shape: Node | None) -> str:
-    """The named shape a result is reported under: the shape, or the named shape holding a blank one."""
-    return _named_shape(shapes, shape)
+    return term_text(shape) or ""
 
 
 def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
@@ -262,22 +247,12 @@ def validate_store(
     )
 
 
-def validate_change(
-    store: ox.Store, changed: Iterable[ox.Triple | ox.Quad], shapes: Graph | None = None
-) -> ValidationReport:
-    """Validate the store after a change, looking only at the focus nodes the changed
-    triples can affect (:mod:`kg.shacl.incremental`); the whole store when that cannot
-    be bounded."""
-    shapes = load_shapes() if shapes is None else shapes
-    return validate_store(store, shapes, focus=touched_focus_candidates(store, changed, shapes))
-
-
 #: above this many bytes of input, typed literals are no longer kept exactly as written
 #: (which loads the data twice when SPARQL constraints read it) unless the canonical form
 #: would change a datatype (integer subtypes)
 EXACT_BYTES = 64 * 1024 * 1024
 
-#: from this much input on, an in-memory validation has a twin process
+#: from this much input on, an in-memory validation asked for a twin has one
 #: (:class:`kg.shacl.scale.parallel.Twin`; measured at 12 MB of N-Triples: 0.75 s with it, 0.9 s without)
 TWIN_BYTES = 8 * 1024 * 1024
 
@@ -298,17 +273,25 @@ def memory_estimate(paths: Iterable[Path], *, copies: int = 1) -> int:
     return int(total * copies)
 
 
-def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory_mb: int | None = None) -> ValidationReport:
+def validate_files(
+    paths: Iterable[Path], shapes: Graph | None = None, *, memory_mb: int | None = None, twin: bool | None = None
+) -> ValidationReport:
     """Validate RDF files: loaded into pyoxigraph (in memory when :func:`memory_estimate`
     fits ``memory_mb``, default :attr:`Settings.validate_memory_mb`; else a temporary
     on-disk store that worker processes query on every core), checked by the compiled
-    engine; an rdflib copy is read only if pyshacl must help."""
+    engine; an rdflib copy is read only if pyshacl must help.
+
+    ``twin`` (default :attr:`Settings.validate_twin`, off) lets an in-memory validation
+    of :data:`TWIN_BYTES` or more share its queries with a twin process that loads its own
+    copy meanwhile, when the budget holds both: somewhat faster on two cores, for twice the
+    memory and an assumption about blank nodes that is checked on every answer."""
     files = list(paths)
     shapes = load_shapes() if shapes is None else shapes
     budget = (Settings().validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
+    wants_twin = Settings().validate_twin if twin is None else twin
     size = sum(p.stat().st_size for p in files if p.is_file())
     processes = min(2, os.cpu_count() or 1)
-    if size > EXACT_BYTES and twin_available():
+    if size > EXACT_BYTES and can_fork():
         # large N-Triples: checked in groups of jobs, each on an in-memory store of what it
         # reads (which refuses integer subtypes, whose literals must be kept as written)
         grouped = validate_in_groups(files, shapes, processes=processes, budget=budget)
@@ -325,12 +308,13 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
     copies = 2 if native else 1
     in_memory = memory_estimate(files, copies=copies) <= budget
     # a twin process loads its own copy while this one loads, and shares the queries
-    twin = (
-        in_memory
+    with_twin = (
+        wants_twin
+        and in_memory
         and processes > 1
         and size >= TWIN_BYTES
         and memory_estimate(files, copies=2 * copies) <= budget
-        and twin_available()
+        and can_fork()
     )
     with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
 
@@ -361,7 +345,7 @@ def validate_files(paths: Iterable[Path], shapes: Graph | None = None, *, memory
             exact_literals=exact,
             native_graph=NATIVE_GRAPH if native else None,
         )
-        with Twin(build, twin_plan(shapes, layout)) if twin else nullcontext(None) as helper:
+        with Twin(build, twin_plan(shapes, layout)) if with_twin else nullcontext(None) as helper:
             store = build()
             return validate_store(
                 store, shapes, rdflib_data=lambda: read_graph(files), layout=replace(layout, twin=helper)
@@ -396,28 +380,28 @@ def _report(
         focus, source, severity, path = (first.get(p) for p in (SH.focusNode, SH.sourceShape, SH.resultSeverity, SH.resultPath))
         label = label_of(focus) if focus is not None else None
         if source not in named:
-            named[source] = _named_shape(shapes, source)
+            named[source] = named_shape(shapes, source)
         node_shape = named[source]
         if path not in paths:
-            paths[path] = _path_text(report_graph, path)
+            paths[path] = path_text(report_graph, path)
         results.append(
             ValidationResult(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-                focus_node=_term(focus) or "",
+                focus_node=term_text(focus) or "",
                 focus_label=str(label) if label is not None else None,
                 path=paths[path],
-                value=_term(first.get(SH.value)),
-                source_shape=_term(source) or "",
+                value=term_text(first.get(SH.value)),
+                source_shape=term_text(source) or "",
                 node_shape=node_shape,
-                constraint_component=_term(first.get(SH.sourceConstraintComponent)) or "",
+                constraint_component=term_text(first.get(SH.sourceConstraintComponent)) or "",
                 message="; ".join(sorted(str(m) for m in own.get(SH.resultMessage, []))),
-                engine=engines.get(node_shape, engines.get(_term(source) or "", ENGINE_PYSHACL)),
+                engine=engines.get(node_shape, engines.get(term_text(source) or "", ENGINE_PYSHACL)),
             )
         )
     results.sort(key=lambda r: (r.node_shape, r.focus_node, r.path or "", r.value or ""))
     shape_names = sorted(
-        {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.NodeShape)}
-        | {_named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
+        {named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.NodeShape)}
+        | {named_shape(shapes, s) for s in shapes.subjects(RDF.type, SH.PropertyShape)}
     )
     return ValidationReport(bool(conforms), results, report_graph, shape_names, engines)
 

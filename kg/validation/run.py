@@ -37,7 +37,10 @@ class ValidationRequest:
     shapes: Sequence[Path] = ()
     baseline: Path | None = None
     write_baseline: Path | None = None
+    #: the memory budget of an in-memory validation (``validate_memory_mb``)
     memory_mb: int | None = None
+    #: let a forked twin share the checks of large files (``validate_twin``)
+    twin: bool = False
 
 
 def run_validation(request: ValidationRequest, *, store: Store | None = None) -> ValidationReport:
@@ -56,7 +59,7 @@ def run_validation(request: ValidationRequest, *, store: Store | None = None) ->
         files = expand_inputs(request.data)
         loaded = files if request.shapes else [*files, ontology_file()]
         with shapes_errors(request.shapes):
-            report = validate_files(loaded, shapes, memory_mb=request.memory_mb)
+            report = validate_files(loaded, shapes, memory_mb=request.memory_mb, twin=request.twin)
         report = locate_in_files(report, files)
     else:
         if store is None:

@@ -22,7 +22,7 @@ from kg.errors import InputError, Location
 from kg.formats import rdf_format_for_path
 from kg.rdfio import iter_file_lines, parse_file_lines, to_rdflib_term
 from kg.shacl.scale.linefiles import LongLine, byte_ranges, line_pieces, plain_iri
-from kg.shacl.scale.parallel import ForkedTasks, twin_available
+from kg.shacl.scale.parallel import ForkedTasks, can_fork
 from kg.validation.check import ValidationReport, ValidationResult, term_text
 
 __all__ = ["SourceIndex", "SourceLine", "expand_inputs", "locate", "locate_in_files", "read_located"]
@@ -270,7 +270,7 @@ def _ntriples_touching(path: Path, wanted: Collection[object]) -> Iterator[tuple
     in Python takes minutes and holds gigabytes)."""
     tokens = frozenset(str(t).encode() for t in wanted if isinstance(t, (ox.NamedNode, ox.BlankNode)))
     try:
-        ranges = byte_ranges(path, 2 if path.stat().st_size >= _PARALLEL_BYTES and twin_available() else 1)
+        ranges = byte_ranges(path, 2 if path.stat().st_size >= _PARALLEL_BYTES and can_fork() else 1)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     scans = [partial(_scan_lines, path, start, end, tokens) for start, end in ranges]

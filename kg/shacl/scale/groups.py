@@ -2,7 +2,7 @@
 
 Data too large to hold in memory went to an on-disk store: bulk-loaded (as long as the
 load alone), compacted, then queried. But each compiled job reads a few predicates
-(:func:`~kg.shacl.engine.job_reads`). Two processes split the files into one file per
+(:func:`~kg.shacl.plan.job_reads`). Two processes split the files into one file per
 predicate, and the type triples into one file per class, in one pass; the jobs are
 packed into groups (:mod:`kg.shacl.scale.packing`); then a process per group loads the files
 its jobs read — with every ``rdfs:subClassOf`` and ``rdfs:label`` triple, which class
@@ -34,9 +34,11 @@ from rdflib import Graph, Node
 from kg.formats import RdfFormatInfo, rdf_format_for_path
 from kg.namespaces import RDF, RDFS
 from kg.rdfio import store_label
-from kg.shacl.engine import EngineReport, JobKey, job_reads, report_of_parts, validate_part
 from kg.shacl.literals import may_hold_rewritten
 from kg.shacl.loading import load_in_graph
+from kg.shacl.plan import JobKey, job_reads
+from kg.shacl.results import EngineReport, report_of_parts
+from kg.shacl.run import validate_part
 from kg.shacl.scale.footprint import Reads
 from kg.shacl.scale.linefiles import byte_ranges, line_pieces, plain_iri
 from kg.shacl.scale.packing import OTHER, Group, footprints_of, sized_groups, type_key

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kg.namespaces import RDF, RDFS
-from kg.shacl.engine import JobKey
+from kg.shacl.plan import JobKey
 from kg.shacl.scale.footprint import Reads
 from kg.walks import reachable
 

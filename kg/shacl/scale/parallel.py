@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 import pyoxigraph as ox
 
-__all__ = ["ForkedTasks", "GraphQuery", "Solutions", "TaskFailed", "Twin", "select", "twin_available", "worker_pool"]
+__all__ = ["ForkedTasks", "GraphQuery", "Solutions", "TaskFailed", "Twin", "can_fork", "select", "worker_pool"]
 
 T = TypeVar("T")
 
@@ -64,9 +64,9 @@ def map_select(pool: ProcessPoolExecutor, queries: Iterable[GraphQuery]) -> Iter
     return pool.map(_remote_select, queries)
 
 
-def twin_available() -> bool:
-    """Whether a :class:`Twin` can start here: it is forked (it inherits the shapes and
-    the code already imported), which only Linux does safely."""
+def can_fork() -> bool:
+    """Whether work can go to forked processes here (a :class:`Twin`, :class:`ForkedTasks`):
+    they inherit the shapes and the code already imported, which only Linux does safely."""
     return sys.platform.startswith("linux")
 
 
@@ -101,7 +101,7 @@ class Twin:
         if not lock.acquire(timeout=_CLAIM_PATIENCE):
             return sys.maxsize
         try:
-            taken = self._next.value
+            taken: int = self._next.value
             self._next.value = taken + 1
         finally:
             lock.release()
