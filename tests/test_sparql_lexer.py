@@ -132,3 +132,23 @@ def test_lexer_and_parser_agree_on_the_structure(text: str) -> None:
     masked = mask(text)
     assert masked.count("{") == sum(t.is_punct("{") for t in code_tokens(text))
     assert masked.count("}") == sum(t.is_punct("}") for t in code_tokens(text))
+
+
+def test_engine_substitution_replaces_variables_only_in_code() -> None:
+    """Pre-bound ``$shapesGraph``/``$currentShape`` are replaced where they are code; a string
+    or an IRI that spells the variable (single-quoted strings included) is left as written."""
+    from kg.shacl.plan import _substitute
+
+    query = "SELECT $this WHERE { GRAPH $shapesGraph { ?s ?p '$shapesGraph' } FILTER(BOUND($shapesGraph)) # $shapesGraph\n}"
+    out = _substitute(query, {"shapesGraph": "<urn:g>"})
+    assert out == "SELECT $this WHERE { GRAPH <urn:g> { ?s ?p '$shapesGraph' } FILTER((true)) # $shapesGraph\n}"
+
+
+def test_engine_joinability_sees_braces_only_in_code() -> None:
+    """A brace inside a string or a comment opens no group: the query stays joinable; a real
+    nested group that is not EXISTS/OPTIONAL makes it not joinable."""
+    from kg.shacl.plan import _joinable
+
+    assert _joinable(HOSTILE.replace("#{fragment}", "#fragment").replace("?s", "$this"))
+    assert _joinable('SELECT $this WHERE { $this ?p ?o FILTER NOT EXISTS { ?o ?q "{ {" } OPTIONAL # {\n { ?o ?r ?v } }')
+    assert not _joinable("SELECT $this WHERE { { SELECT ?x WHERE { ?x ?p ?o } } $this ?p ?x }")

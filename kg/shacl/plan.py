@@ -43,6 +43,7 @@ from kg.shacl.results import (
     sparql_rows,
 )
 from kg.shacl.scale.footprint import Reads, Unbounded, query_predicates, query_reads
+from kg.sparql.lexer import Kind, Token, code_tokens, rewrite, tokens
 
 __all__ = ["Job", "JobKey", "Planner", "job_reads", "native_predicates"]
 
@@ -51,22 +52,37 @@ __all__ = ["Job", "JobKey", "Planner", "job_reads", "native_predicates"]
 # (the tokenizers below, kept together until one shared lexer reads SPARQL text).
 
 _SELECT_HEAD = re.compile(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?", re.IGNORECASE)
-#: what may open a nested group without changing what ``$this`` means inside it
-_SAFE_GROUP = re.compile(r"\b(EXISTS|OPTIONAL)\s*$", re.IGNORECASE)
-_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]')
 
 
-_TERM_TOKENS = r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|<[^<>"{}|^`\\\s]*>'
+def _variable(token: Token) -> str | None:
+    """The name of a variable token (without ``?``/``$``), else None."""
+    return token.text[1:] if token.kind is Kind.VAR else None
 
 
 def _substitute(text: str, constants: dict[str, str]) -> str:
     """``text`` with each pre-bound variable (``$name`` or ``?name``) replaced by its
-    constant everywhere outside strings and IRIs, and ``BOUND(?name)`` by ``(true)``."""
-    for name in constants:
-        text = re.sub(rf"\bBOUND\s*\(\s*[?$]{name}\s*\)", "(true)", text, flags=re.IGNORECASE)
-    names = "|".join(re.escape(n) for n in constants)
-    pattern = re.compile(rf"{_TERM_TOKENS}|[?$]({names})\b|[\s\S]")
-    return "".join(constants[m.group(1)] if m.group(1) else m.group(0) for m in pattern.finditer(text))
+    constant wherever it is code (never inside a string, an IRI or a comment), and
+    ``BOUND(?name)`` by ``(true)``."""
+    code = code_tokens(text)
+    bound: dict[int, str] = {}  # start of a BOUND call's first token -> its replacement; its other tokens -> ""
+    for i in range(len(code) - 3):
+        if code[i].is_word("BOUND") and code[i + 1].is_punct("(") and _variable(code[i + 2]) in constants \
+                and code[i + 3].is_punct(")"):
+            bound[code[i].start] = "(true)"
+            bound.update({code[j].start: "" for j in (i + 1, i + 2, i + 3)})
+
+    def replace(token: Token) -> str | None:
+        if token.start in bound:
+            return bound[token.start]
+        name = _variable(token)
+        return constants[name] if name in constants else None
+
+    return rewrite(text, replace)
+
+
+def _mentions(text: str, name: str) -> bool:
+    """True when ``text`` uses the variable ``?name``/``$name`` as code."""
+    return any(_variable(token) == name for token in tokens(text))
 
 
 def _joinable(query: str) -> bool:
@@ -74,14 +90,15 @@ def _joinable(query: str) -> bool:
     the same as pre-binding it: no group below the top one opens a new scope for it
     (only ``EXISTS`` and ``OPTIONAL`` groups, which see the outer binding, are allowed)."""
     depth = 0
-    for match in _TOKENS.finditer(query):
-        token = match.group(0)
-        if token == "{":
-            if depth >= 1 and not _SAFE_GROUP.search(query[: match.start()]):
+    previous: Token | None = None
+    for token in tokens(query):
+        if token.is_punct("{"):
+            if depth >= 1 and not (previous is not None and previous.is_word("EXISTS", "OPTIONAL")):
                 return False
             depth += 1
-        elif token == "}":
+        elif token.is_punct("}"):
             depth -= 1
+        previous = token
     return True
 
 
@@ -298,20 +315,21 @@ class Planner:
             raise Unsupported("a SPARQL constraint without sh:select")
         text = str(select)
         constants: dict[str, str] = {}
-        if re.search(r"[$?]shapesGraph\b", text):
+        if _mentions(text, "shapesGraph"):
             if self.shapes_graph_name is None:
                 raise Unsupported("$shapesGraph, and the shapes are not in the store")
             constants["shapesGraph"] = f"<{self.shapes_graph_name}>"
-        if re.search(r"[$?]currentShape\b", text):
+        if _mentions(text, "currentShape"):
             if not isinstance(shape.node, URIRef):
                 raise Unsupported("$currentShape of a blank-node shape")
             constants["currentShape"] = term_sparql(shape.node)
         if constants:
             text = _substitute(text, constants)
         if shape.path is not None:
-            text = re.sub(r"\$PATH\b", self.compiler.path(shape.path), text)
+            path = self.compiler.path(shape.path)
+            text = rewrite(text, lambda token: path if token.text == "$PATH" and token.kind is Kind.VAR else None)
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self._prefixes(constraint.value))
-        text = re.sub(r"\$this\b", "?this", text)
+        text = rewrite(text, lambda token: "?this" if token.text == "$this" and token.kind is Kind.VAR else None)
         return prologue + text, _joinable(text)
 
     def _prefixes(self, node: Node) -> Iterator[tuple[str, str]]:
@@ -337,7 +355,7 @@ class Planner:
         # without targets of its own (a SPARQL constraint on a property shape)
         targets = self.targets(shape)
         if joinable:
-            brace = query.index("{")
+            brace = next(token.start for token in tokens(query) if token.is_punct("{"))
             head = query[:brace]
             selected = _SELECT_HEAD.search(head)
             if "*" not in head[selected.end() if selected else 0 :] and "?this" not in head:

@@ -22,11 +22,11 @@ A character no terminal starts (an unterminated string's quote, say) is a one-ch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Kind", "Token", "code_tokens", "expand", "iri_value", "mask", "prefixes", "tokens"]
+__all__ = ["Kind", "Token", "code_tokens", "expand", "iri_value", "mask", "prefixes", "rewrite", "tokens"]
 
 
 class Kind(str, Enum):
@@ -114,6 +114,21 @@ def mask(text: str, kinds: Iterable[Kind] = (Kind.STRING, Kind.IRI, Kind.COMMENT
         if token.kind in blank:
             out.append(text[last:token.start])
             out.append(re.sub(r"[^\r\n]", " ", token.text))
+            last = token.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def rewrite(text: str, replace: Callable[[Token], str | None]) -> str:
+    """``text`` with each code token for which ``replace`` returns a string replaced by it;
+    everything else (other tokens, comments, whitespace) kept exactly as written."""
+    out: list[str] = []
+    last = 0
+    for token in tokens(text):
+        new = replace(token)
+        if new is not None:
+            out.append(text[last:token.start])
+            out.append(new)
             last = token.end
     out.append(text[last:])
     return "".join(out)
