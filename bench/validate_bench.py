@@ -66,7 +66,7 @@ elif kind == "pyshacl":
     t = time.perf_counter()
     conforms, graph, _ = validate(data_graph, shacl_graph=shapes, inference="none", allow_warnings=False)
     result["seconds"] = time.perf_counter() - t
-    from kg.validation.check import _report
+    from kg.validation.model import report_from_graph as _report
     report = _report(bool(conforms), graph, shapes, lambda f: None, {})
     result["results"] = len(report.results)
     result["keys"] = sorted({"|".join((r.focus_node, r.path or "", r.value or "", r.source_shape if not r.source_shape.startswith("_:") else r.node_shape + (r.path or ""), r.constraint_component)) for r in report.results})

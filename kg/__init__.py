@@ -39,9 +39,9 @@ _EXPORTS: dict[str, str] = {
     "build_into_store": "kg.build.dataset",
     "add_document": "kg.build.add_document",
     # validate
-    "Severity": "kg.validation.check",
-    "ValidationReport": "kg.validation.check",
-    "ValidationResult": "kg.validation.check",
+    "Severity": "kg.validation.model",
+    "ValidationReport": "kg.validation.model",
+    "ValidationResult": "kg.validation.model",
     "validate_files": "kg.validation.check",
     "validate_graph": "kg.validation.check",
     "validate_store": "kg.validation.check",
@@ -155,14 +155,8 @@ if TYPE_CHECKING:
     from kg.store.base import Store
     from kg.store.embedded import EmbeddedStore
     from kg.store.remote import RemoteStore
-    from kg.validation.check import (
-        Severity,
-        ValidationReport,
-        ValidationResult,
-        validate_files,
-        validate_graph,
-        validate_store,
-    )
+    from kg.validation.check import validate_files, validate_graph, validate_store
+    from kg.validation.model import Severity, ValidationReport, ValidationResult
     from kg.validation.run import ValidationRequest, run_validation
     from kg.write.apply import apply_write
     from kg.write.change import Change

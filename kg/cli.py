@@ -21,7 +21,7 @@ from kg.config import Settings, load_settings
 from kg.errors import KGError
 from kg.formats import RDF_FORMATS, RESULT_FORMATS, QueryKind, output_format, output_formats
 from kg.store import Store, open_store
-from kg.validation.check import Severity
+from kg.validation.model import Severity
 from kg.validation.render import RENDERERS, render
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -23,7 +23,7 @@
     └── ReasonerError            exit 3, HTTP 500  the OWL reasoner cannot run (no Java, …)
 
 Non-conformance with the shapes and an inconsistent ontology are *results*
-(:class:`kg.validation.check.ValidationReport`, :class:`kg.validation.ontology.ConsistencyResult`), not errors;
+(:class:`kg.validation.model.ValidationReport`, :class:`kg.validation.ontology.ConsistencyResult`), not errors;
 only a *write* that would break the shapes is refused, with :class:`ValidationFailed`.
 """
 
@@ -195,7 +195,7 @@ class QueryTimeout(StoreError):
 class ValidationFailed(KGError):
     """A write that would break the shapes (a ``sh:Violation``); nothing was written.
 
-    Carries the :class:`kg.validation.check.ValidationReport` so callers can render it.
+    Carries the :class:`kg.validation.model.ValidationReport` so callers can render it.
     """
 
     exit_code = 1

@@ -15,7 +15,7 @@ from click.testing import Result
 
 from kg.errors import InputError
 from kg.validation.baseline import fingerprint, read_baseline
-from kg.validation.check import ValidationResult
+from kg.validation.model import ValidationResult
 
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .

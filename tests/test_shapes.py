@@ -25,7 +25,8 @@ from kg.build.dataset import BuildResult
 from kg.build.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
 from kg.iris import Kind, parse
 from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SH, SKOS
-from kg.validation.check import ValidationReport, ValidationResult, load_shapes, validate_graph
+from kg.validation.check import load_shapes, validate_graph
+from kg.validation.model import ValidationReport, ValidationResult
 
 NKGSH = "https://w3id.org/negotiation-kg/shapes#"
 #: a plain Namespace: rdflib's closed XSD namespace warns when pytest probes module globals

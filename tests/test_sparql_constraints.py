@@ -17,14 +17,8 @@ from rdflib import Graph
 from kg.namespaces import SH
 from kg.rdfio import read_graph
 from kg.shacl.prebinding import pre_bind
-from kg.validation.check import (
-    Engine,
-    ValidationReport,
-    load_shapes,
-    ontology_for_validation,
-    validate_files,
-    validate_graph,
-)
+from kg.validation.check import Engine, load_shapes, ontology_for_validation, validate_files, validate_graph
+from kg.validation.model import ValidationReport
 
 ENGINE = "sparql"
 

@@ -17,7 +17,8 @@ from kg.build.rdfize import build_graphs
 from kg.errors import BuildError, Location
 from kg.resources import default_corpus_dir, ontology_file
 from kg.store import Store
-from kg.validation.check import ValidationReport, validate_graph
+from kg.validation.check import validate_graph
+from kg.validation.model import ValidationReport
 
 __all__ = ["BuildResult", "build_dataset", "build_into_store", "union"]
 

@@ -19,7 +19,7 @@ from kg.errors import ValidationFailed
 from kg.formats import negotiate
 from kg.server.responses import error_response
 from kg.server.workers import QueryPool
-from kg.validation.check import ValidationReport
+from kg.validation.model import ValidationReport
 from kg.validation.render import render_json, render_turtle
 from kg.write.apply import apply_write, write_lock
 from kg.write.change import Change

@@ -1,7 +1,7 @@
 """SHACL validation on pyoxigraph: SHACL Core compiled to SPARQL, pyshacl for the rest.
 
 :func:`validate_oxigraph` is the entry point; :mod:`kg.validation.check` wraps it for files and
-stores and turns its W3C report graph into a :class:`kg.validation.check.ValidationReport`.
+stores and turns its W3C report graph into a :class:`kg.validation.model.ValidationReport`.
 
 The engine in three steps, a module each: :mod:`~kg.shacl.plan` compiles the shapes into
 jobs (with :mod:`~kg.shacl.model`, :mod:`~kg.shacl.compiler` and the SPARQL it writes in,

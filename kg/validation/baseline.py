@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kg.errors import InputError, Location
-from kg.validation.check import ValidationReport, ValidationResult
+from kg.validation.model import ValidationReport, ValidationResult
 
 __all__ = ["fingerprint", "read_baseline", "write_baseline", "apply_baseline", "baseline_text"]
 

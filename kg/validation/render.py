@@ -1,6 +1,6 @@
 """Validation reports for people and for CI: text, Turtle, JSON, JUnit XML and GitHub annotations.
 
-Every renderer takes a :class:`~kg.validation.check.ValidationReport` and the ``fail_on`` severity of
+Every renderer takes a :class:`~kg.validation.model.ValidationReport` and the ``fail_on`` severity of
 the run, so what a CI view marks as failed is exactly what sets the exit code: results at
 least that severe and not in the baseline. Known (baselined) results are still shown, as known.
 """
@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from kg.namespaces import PREFIXES
 from kg.rdfio import graph_to_triples
 from kg.validation.baseline import fingerprint
-from kg.validation.check import Severity, ValidationReport, ValidationResult, fails
+from kg.validation.model import Severity, ValidationReport, ValidationResult, fails
 
 __all__ = [
     "Renderer",

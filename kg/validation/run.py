@@ -15,7 +15,8 @@ from pathlib import Path
 from kg.resources import ontology_file
 from kg.store.base import Store
 from kg.validation.baseline import apply_baseline, fingerprint, read_baseline, write_baseline
-from kg.validation.check import ValidationReport, load_shapes, validate_files, validate_graph, validate_store
+from kg.validation.check import load_shapes, validate_files, validate_graph, validate_store
+from kg.validation.model import ValidationReport
 from kg.validation.shapes_check import prepare_shapes, shapes_errors
 from kg.validation.sources import expand_inputs, locate_in_files, read_located
 

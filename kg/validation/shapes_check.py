@@ -29,7 +29,7 @@ from rdflib.term import Identifier
 
 from kg.errors import InputError, Location
 from kg.namespaces import OWL, RDF, SH
-from kg.validation.check import term_text
+from kg.validation.model import term_text
 from kg.validation.sources import SourceIndex
 from kg.walks import reachable
 

@@ -23,7 +23,7 @@ from kg.formats import rdf_format_for_path
 from kg.rdfio import iter_file_lines, parse_file_lines, to_rdflib_term
 from kg.shacl.scale.linefiles import LongLine, byte_ranges, line_pieces, plain_iri
 from kg.shacl.scale.parallel import ForkedTasks, can_fork
-from kg.validation.check import ValidationReport, ValidationResult, term_text
+from kg.validation.model import ValidationReport, ValidationResult, term_text
 
 __all__ = ["SourceIndex", "SourceLine", "expand_inputs", "locate", "locate_in_files", "read_located"]
 
@@ -50,7 +50,7 @@ class SourceIndex:
     """The first place each triple occurs in the input files, and from it where each
     (subject, predicate) pair and each term first occurs.
 
-    Keys are terms as :func:`kg.validation.check.term_text` writes them, the form results use. Only the
+    Keys are terms as :func:`kg.validation.model.term_text` writes them, the form results use. Only the
     triples are kept while reading, each with one small integer for its file and line; the
     other maps are derived the first time a result needs them, so a clean run pays for one map.
     """
@@ -172,7 +172,7 @@ def locate(report: ValidationReport, index: SourceIndex) -> ValidationReport:
 
 
 def _ox_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
-    """A term as results write it (:func:`kg.validation.check.term_text`), as a pyoxigraph term."""
+    """A term as results write it (:func:`kg.validation.model.term_text`), as a pyoxigraph term."""
     if text.startswith("_:"):
         return ox.BlankNode(text[2:])
     if not text.startswith('"'):

@@ -48,7 +48,8 @@ from kg.resources import shape_files
 from kg.shacl.incremental import reach
 from kg.store import Store
 from kg.store.base import GraphWrite, WriteMode
-from kg.validation.check import ValidationReport, load_shapes, ontology_for_validation, validate_graph
+from kg.validation.check import load_shapes, ontology_for_validation, validate_graph
+from kg.validation.model import ValidationReport
 from kg.walks import reachable
 
 __all__ = ["GateResult", "PostState", "Targets", "check_write", "project_shapes", "run_validation"]
