@@ -30,6 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from kg.errors import NotAcceptableError, NotFoundError
 from kg.formats import negotiate, rdf_format_by_name
 from kg.server.markup import href, html_page
+from kg.store.base import Store
 
 __all__ = ["router", "DUMPS", "DumpFile", "dump_files", "dump_index"]
 
@@ -90,11 +91,11 @@ _CACHES: weakref.WeakKeyDictionary[object, _Cache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
 
-def _state(store: object) -> Hashable:
+def _state(store: Store) -> Hashable:
     """What must change for the dumps to change: graph sizes, and the store's files on disk."""
     counts = tuple(
         (row["g"].value, int(row["n"].value))
-        for row in store.query(_GRAPH_COUNTS, union_default_graph=False).result  # type: ignore[attr-defined]
+        for row in store.query(_GRAPH_COUNTS, union_default_graph=False).solutions()
     )
     path = getattr(store, "path", None)
     files: tuple[tuple[str, int, int], ...] = ()
@@ -104,16 +105,16 @@ def _state(store: object) -> Hashable:
     return counts, files
 
 
-def _write(store: object, directory: Path, name: str, format_name: str) -> DumpFile:
+def _write(store: Store, directory: Path, name: str, format_name: str) -> DumpFile:
     fmt = rdf_format_by_name(format_name)
     handle, temp = tempfile.mkstemp(prefix=f"{name}.", dir=directory)
     with os.fdopen(handle, "wb") as file:
         writer = _HashingWriter(file)
-        store.dump(writer, format_name=format_name)  # type: ignore[attr-defined]
+        store.dump(writer, format_name=format_name)
     return DumpFile(name, format_name, fmt.media_type, Path(temp), writer.digest.hexdigest(), writer.size)
 
 
-def dump_files(store: object) -> dict[str, DumpFile]:
+def dump_files(store: Store) -> dict[str, DumpFile]:
     """Every dump of ``store``'s current state, written (once per state) to temporary files."""
     with _CACHES_LOCK:
         cache = _CACHES.get(store)
@@ -132,12 +133,12 @@ def dump_files(store: object) -> dict[str, DumpFile]:
         return dict(cache.files)
 
 
-def dump_index(store: object) -> list[dict[str, Any]]:
+def dump_index(store: Store) -> list[dict[str, Any]]:
     """The dumps of the dataset: url ``path``, ``media_type``, ``sha256``, ``bytes`` (and name, format)."""
     return [f.as_dict() for f in dump_files(store).values()]
 
 
-def forget(store: object) -> None:
+def forget(store: Store) -> None:
     """Delete the dump files of ``store`` (when the app that serves it shuts down)."""
     with _CACHES_LOCK:
         cache = _CACHES.pop(store, None)

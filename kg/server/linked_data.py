@@ -26,6 +26,7 @@ from kg.iris import Kind, is_slug, mint
 from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD, sparql_prologue
 from kg.server.markup import alternates, href, html_page, short, term_link
 from kg.store import QueryOutcome
+from kg.store.base import Store
 
 __all__ = ["router", "segments", "Segment", "CONTEXT_CHARS"]
 
@@ -123,19 +124,19 @@ class _Description:
         return _literal(term)
 
 
-def _labels(store: object, iris: Iterable[str]) -> dict[str, str]:
+def _labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(iris))
     labels: dict[str, str] = {}
     for start in range(0, len(wanted), 200):
         values = " ".join(f"<{i}>" for i in wanted[start:start + 200])
-        for row in store.query(_LABELS.format(values=values)).result:  # type: ignore[attr-defined]
+        for row in store.query(_LABELS.format(values=values)).solutions():
             iri, label = row["o"].value, row["label"]
             if iri not in labels or getattr(label, "language", None) == "en":
                 labels[iri] = label.value
     return labels
 
 
-def _describe(store: object, iri: str, triples: list[ox.Triple]) -> _Description:
+def _describe(store: Store, iri: str, triples: list[ox.Triple]) -> _Description:
     nodes: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
     named: set[str] = set()
     for t in triples:
@@ -192,9 +193,9 @@ def _properties(d: _Description, *, elsewhere: dict[str, str] | None = None) -> 
     return "".join(out)
 
 
-def _incoming(store: object, iri: str) -> str:
+def _incoming(store: Store, iri: str) -> str:
     query = _INCOMING.replace("{iri}", iri).replace("{limit}", str(_MAX_INCOMING))
-    rows = list(store.query(query).result)  # type: ignore[attr-defined]
+    rows = list(store.query(query).solutions())
     if not rows:
         return "<h2 id=incoming>Linked from</h2><p>nothing links here.</p>"
     subjects = [r["s"].value for r in rows if isinstance(r["s"], ox.NamedNode)]
@@ -218,7 +219,7 @@ def _incoming(store: object, iri: str) -> str:
     )
     more = ""
     if len(rows) == _MAX_INCOMING:
-        total = next(iter(store.query(_INCOMING_COUNT.format(iri=iri)).result))["n"].value  # type: ignore[attr-defined]
+        total = next(store.query(_INCOMING_COUNT.format(iri=iri)).solutions())["n"].value
         query = quote(f"SELECT ?s ?p WHERE {{ ?s ?p <{iri}> }} ORDER BY ?p ?s")
         more = (f"<p>The first {_MAX_INCOMING} of {escape(total)} links; "
                 f"<a href='/sparql?format=csv&amp;query={query}'>all of them (CSV)</a>.</p>")
@@ -272,7 +273,7 @@ def _estimate(d: _Description, node: str) -> str:
     return "<dl class=estimate>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
-def _evidence(store: object, d: _Description, claim: str) -> str:
+def _evidence(store: Store, d: _Description, claim: str) -> str:
     """The quote highlighted in its document, with the text around its offsets."""
     slug = claim.rsplit("/", 1)[-1]
     out = []
@@ -285,7 +286,7 @@ def _evidence(store: object, d: _Description, claim: str) -> str:
         if source is None or start is None or end is None:
             continue
         start_at, end_at = int(start), int(end)
-        rows = list(store.query(_TEXT.format(iri=source)).result)  # type: ignore[attr-defined]
+        rows = list(store.query(_TEXT.format(iri=source)).solutions())
         where = (f"<p>Characters [{start_at}, {end_at}) of {term_link(source, d.labels.get(source))} · "
                  f"<a href='{escape(href(source))}#claim-{escape(slug)}'>see it in the document</a></p>")
         text = rows[0]["text"].value if rows else ""
@@ -304,7 +305,7 @@ def _evidence(store: object, d: _Description, claim: str) -> str:
     return "<h2 id=in-context>In its document</h2>" + ("".join(out) or "<p>No located evidence.</p>")
 
 
-def _claim(store: object, d: _Description) -> str:
+def _claim(store: Store, d: _Description) -> str:
     c = d.iri
     kinds = [t for t in d.values(c, RDF.type) if t.value.startswith(str(NKG)) and t.value != str(NKG.Claim)]
     rows = [
@@ -318,7 +319,7 @@ def _claim(store: object, d: _Description) -> str:
         ("contradicts", ", ".join(d.link(o) for o in d.values(c, NKG.contradicts))),
     ]
     replies: dict[str, list[str]] = {}
-    for row in store.query(_REPLIES.replace("{iri}", c)).result:  # type: ignore[attr-defined]
+    for row in store.query(_REPLIES.replace("{iri}", c)).solutions():
         label = row["label"].value if row["label"] else None
         replies.setdefault(row["p"].value, []).append(term_link(row["other"].value, label))
     rows += [("corroborated by", ", ".join(replies.get(str(NKG.corroborates), []))),
@@ -350,9 +351,9 @@ class _Located:
     kinds: list[str] = field(default_factory=list)
 
 
-def _located_claims(store: object, iri: str) -> list[_Located]:
+def _located_claims(store: Store, iri: str) -> list[_Located]:
     found: dict[tuple[str, int, int], _Located] = {}
-    for row in store.query(_SPANS.replace("{iri}", iri)).result:  # type: ignore[attr-defined]
+    for row in store.query(_SPANS.replace("{iri}", iri)).solutions():
         key = (row["claim"].value, int(row["start"].value), int(row["end"].value))
         item = found.setdefault(key, _Located(*key, label=row["label"].value if row["label"] else short(key[0])))
         if row["kind"] is not None and row["kind"].value not in item.kinds:
@@ -393,7 +394,7 @@ def _highlighted(text: str, located: list[_Located]) -> str:
     return "".join(out)
 
 
-def _document(store: object, d: _Description) -> str:
+def _document(store: Store, d: _Description) -> str:
     doc = d.iri
     text = d.first(doc, SCHEMA.text) or ""
     located = _located_claims(store, doc)
@@ -420,7 +421,7 @@ def _document(store: object, d: _Description) -> str:
     )
 
 
-def _html(store: object, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
+def _html(store: Store, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
     d = _describe(store, iri, triples)
     title = d.first(iri, RDFS.label) or short(iri)
     body = _summary(d)
@@ -440,9 +441,9 @@ def _html(store: object, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
     return html_page(title, body, alternates=alternates(href(iri)))
 
 
-def _graph_facts(store: object, iri: str) -> list[ox.Triple]:
+def _graph_facts(store: Store, iri: str) -> list[ox.Triple]:
     """What the store knows about one of its named graphs: that it is one, and its size."""
-    size = next(iter(store.query(_GRAPH_SIZE.format(iri=iri)).result))["n"]  # type: ignore[attr-defined]
+    size = next(store.query(_GRAPH_SIZE.format(iri=iri)).solutions())["n"]
     node, integer = ox.NamedNode(iri), ox.NamedNode(str(XSD.integer))
     return [ox.Triple(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(SD.Graph))),
             ox.Triple(node, ox.NamedNode(str(VOID.triples)), ox.Literal(size.value, datatype=integer))]

@@ -29,6 +29,7 @@ from kg.formats import (
 )
 from kg.namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
 from kg.server.dumps import dump_index
+from kg.store.base import Store
 
 __all__ = ["describe_service", "service_description", "router"]
 
@@ -56,7 +57,7 @@ def _integer(value: object) -> Literal:
     return Literal(int(str(value)), datatype=XSD.integer)
 
 
-def describe_service(endpoint: str, store: object, *, base: str | None = None) -> Graph:
+def describe_service(endpoint: str, store: Store, *, base: str | None = None) -> Graph:
     """The description of the endpoint at ``endpoint``: features, formats, graphs with sizes, VoID.
 
     ``base`` is the server's root URL (the dumps are under ``{base}dumps/``); by default the
@@ -81,7 +82,7 @@ def describe_service(endpoint: str, store: object, *, base: str | None = None) -
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
     g.add((default, RDFS.comment, Literal("the union of all named graphs", lang="en")))
-    for row in store.query(_GRAPH_COUNTS, union_default_graph=False).result:  # type: ignore[attr-defined]
+    for row in store.query(_GRAPH_COUNTS, union_default_graph=False).solutions():
         name = row["g"].value
         named, graph = _node("named-graph", name), _node("graph", name)
         g.add((dataset, SD.namedGraph, named))
@@ -94,7 +95,7 @@ def describe_service(endpoint: str, store: object, *, base: str | None = None) -
     return g
 
 
-def _void(g: Graph, dataset: URIRef, default: URIRef, service: URIRef, base: str, store: object) -> None:
+def _void(g: Graph, dataset: URIRef, default: URIRef, service: URIRef, base: str, store: Store) -> None:
     """The dataset as a ``void:Dataset``: statistics, URI space, vocabulary and dumps."""
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, DCTERMS.title, Literal("negotiation-kg", lang="en")))
@@ -106,7 +107,7 @@ def _void(g: Graph, dataset: URIRef, default: URIRef, service: URIRef, base: str
     g.add((dataset, VOID.vocabulary, URIRef(str(NKG))))
     for prefix in ("schema", "prov", "oa", "dcterms", "skos", "owl"):
         g.add((dataset, VOID.vocabulary, URIRef(PREFIXES[prefix])))
-    stats = next(iter(store.query(_STATISTICS).result))  # type: ignore[attr-defined]
+    stats = next(store.query(_STATISTICS).solutions())
     for prop, var in ((VOID.triples, "triples"), (VOID.classes, "classes"), (VOID.properties, "properties"),
                       (VOID.distinctSubjects, "subjects"), (VOID.distinctObjects, "objects")):
         g.add((dataset, prop, _integer(stats[var].value)))

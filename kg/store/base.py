@@ -119,6 +119,13 @@ class QueryOutcome:
     kind: QueryKind
     result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
+    def solutions(self) -> Iterator[ox.QuerySolution]:
+        """The rows of a SELECT result (a :class:`TypeError` for any other kind: a caller bug)."""
+        if self.kind is not QueryKind.SOLUTIONS or isinstance(self.result, ox.QueryBoolean):
+            raise TypeError(f"a {self.kind.value} result has no solutions")
+        # a remote store's solutions are parsed from its answer, rows of the same kind
+        return cast(Iterator[ox.QuerySolution], iter(self.result))
+
     def serialize(self, output: BinaryWriter, *, format_name: str) -> None:
         """Write the result in the named format; :class:`QueryError` if that format cannot hold it."""
         fmt = output_format(self.kind, format_name)
@@ -183,7 +190,7 @@ class Store(Protocol):
     ) -> QueryOutcome:
         """Run a query over the dataset a SPARQL Protocol request names."""
 
-    def dump(self, output: IO[bytes], *, format_name: str) -> None:
+    def dump(self, output: BinaryWriter, *, format_name: str) -> None:
         """Write the whole dataset to ``output``."""
 
     def union_graph(self) -> Graph:

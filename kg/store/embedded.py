@@ -41,7 +41,7 @@ from kg.errors import QueryError, StoreError
 from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import staging_graph
 from kg.rdfio import graph_to_triples, quads_to_graph
-from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
 
 __all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update"]
 
@@ -345,7 +345,7 @@ class EmbeddedStore:
         """Every solution of ``select`` sorted by ``order`` (the embedded store has no row cap)."""
         return list(self.select(f"{select} {order}"))
 
-    def dump(self, output: IO[bytes], *, format_name: str) -> None:
+    def dump(self, output: BinaryWriter, *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)
         serialize_rdf(self.named_quads() if fmt.datasets else self._store.query(_UNION_TRIPLES), output, fmt)  # type: ignore[arg-type]

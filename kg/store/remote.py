@@ -40,7 +40,7 @@ from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import graph_iri, staging_graph
 from kg.namespaces import SD
 from kg.rdfio import graph_to_triples, quads_to_graph
-from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, serialize_rdf
+from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, serialize_rdf
 from kg.store.dialects import Dialect, detect_dialect, dialect_named
 from kg.store.http import Answer, HttpClient
 from kg.store.remote_reader import RemoteReader
@@ -271,7 +271,7 @@ class RemoteStore:
         """Every triple of one named graph (empty when the server has no such graph)."""
         return quads_to_graph(self.whole_graph(iri))
 
-    def dump(self, output: IO[bytes], *, format_name: str) -> None:
+    def dump(self, output: BinaryWriter, *, format_name: str) -> None:
         """Write the whole dataset; formats without graphs get the union (each triple once)."""
         fmt = rdf_format_by_name(format_name)
         data: Iterable[ox.Triple] | Iterable[ox.Quad]
