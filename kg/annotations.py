@@ -17,7 +17,7 @@ from typing import Any
 from .corpus import DATE_PATTERN, Document
 from .errors import BuildError, Location
 from .iris import Kind, is_slug
-from .vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES
+from .vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES, TIME_STATUSES
 from .yamlfile import LineDict, LineList, line_of, load_yaml
 
 __all__ = [
@@ -40,7 +40,9 @@ _CLAIM_KEYS = {
     "id", "kind", "claimant", "quote", "occurrence", "hedge", "about", "asserts",
     "estimate", "cameo", "corroborates", "contradicts",
 }
-_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source"}
+_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source", "time-words"}
+#: the keys of an assertion written as a mapping: the fact and what its sentence puts on it
+_ASSERTION_KEYS = {"fact", "time", "time-words", "hedge", "condition", "date", "start", "end"}
 _DOC_KEYS = {"document", "entities", "mentions", "claims"}
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _CAMEO = re.compile(r"^[0-9]{2,4}$")
@@ -62,13 +64,32 @@ class Entity:
 
 @dataclass(frozen=True)
 class Assertion:
-    """One fact a claim supports: subject and object are entity ids, or the object a literal."""
+    """One fact a claim supports: subject and object are entity ids, or the object a literal.
+
+    The qualifiers are what the claim's sentence puts on the fact, so that a researcher never
+    reads a former, announced, hypothetical, conditional or hedged fact as a plain one:
+    ``time`` (a key of :data:`~kg.vocabulary.TIME_STATUSES`), the text's own ``hedges``,
+    ``conditions`` and ``time_words`` (each verbatim from the quote), and the dates it gives.
+    """
 
     subject: str
     predicate: str
     object: str
     literal: bool
     location: Location
+    time: str = "current"
+    time_words: str | None = None
+    hedges: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    date: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        """Whether the fact is also published as a plain triple: stated as holding when
+        written, without a condition (DESIGN.md's qualification rule)."""
+        return self.time == "current" and not self.conditions
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,8 @@ class Estimate:
     unit: str
     date: str | None
     sources: tuple[str, ...]
+    #: the text's words that date the estimate ("early 2025"), kept because the date cannot say "early"
+    time_words: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +118,7 @@ class Claim:
     quote: str
     start: int
     end: int
-    hedge: str | None
+    hedges: tuple[str, ...]
     about: tuple[str, ...]
     asserts: tuple[Assertion, ...]
     estimate: Estimate | None
@@ -159,6 +182,21 @@ def _str_list(node: LineDict, key: str, file: Path, what: str) -> tuple[str, ...
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise BuildError(f"{what}: '{key}' must be a list of strings", location=_where(file, node))
     return tuple(str(v) for v in value)
+
+
+def _verbatim(words: Iterable[str], quote: str, where: Location, what: str) -> None:
+    """Every qualifier is the text's own words: it must occur in the claim's quote, so that a
+    reader who follows the evidence finds it there."""
+    for word in words:
+        if word not in quote:
+            raise BuildError(f"{what} {word!r} is not in the claim's quote (copy the text's own words)", location=where)
+
+
+def _date(node: LineDict, key: str, file: Path, what: str, where: Location) -> str | None:
+    value = _str(node, key, file, what, required=False)
+    if value is not None and not DATE_PATTERN.match(value):
+        raise BuildError(f"{what}: {key} {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD", location=where)
+    return value
 
 
 def _normalise(text: str) -> str:
@@ -273,8 +311,41 @@ class _Resolver:
             raise BuildError(f"{role}: {ident!r} is a {entity.kind.value}, expected {names}", location=where)
         return entity
 
-    def assertion(self, node: Any, parent: LineDict) -> Assertion:
-        where = _where(self.file, node, parent)
+    def assertion(self, node: Any, parent: LineDict, quote: str) -> Assertion:
+        """``[subject, predicate, object]``, or a mapping with that list under ``fact`` and the
+        qualifiers its sentence puts on it (``time``, ``time-words``, ``hedge``, ``condition``,
+        ``date``, ``start``, ``end``); the words must be the quote's own."""
+        if isinstance(node, LineDict):
+            node = _require_mapping(node, self.file, "an assertion", _ASSERTION_KEYS, parent)
+            where = _where(self.file, node, parent)
+            fact = self.fact(node.get("fact"), where)
+            what = f"assertion {list(node.get('fact'))}"
+            time = _str(node, "time", self.file, what, required=False) or "current"
+            if time not in TIME_STATUSES:
+                raise BuildError(f"{what}: time {time!r} is not one of {sorted(TIME_STATUSES)}", location=where)
+            time_words = _str(node, "time-words", self.file, what, required=False)
+            hedges = _str_list(node, "hedge", self.file, what)
+            conditions = _str_list(node, "condition", self.file, what)
+            _verbatim(hedges, quote, where, f"{what}: hedge")
+            _verbatim(conditions, quote, where, f"{what}: condition")
+            _verbatim([time_words] if time_words else [], quote, where, f"{what}: time-words")
+            end = _date(node, "end", self.file, what, where)
+            if end is not None and time == "current":
+                raise BuildError(f"{what}: a fact that holds when written has no end date (time: former?)", location=where)
+            return Assertion(
+                fact.subject, fact.predicate, fact.object, fact.literal, where,
+                time=time,
+                time_words=time_words,
+                hedges=hedges,
+                conditions=conditions,
+                date=_date(node, "date", self.file, what, where),
+                start=_date(node, "start", self.file, what, where),
+                end=end,
+            )
+        return self.fact(node, _where(self.file, node, parent))
+
+    def fact(self, node: Any, where: Location) -> Assertion:
+        """The bare fact ``[subject, predicate, object]``, checked against the vocabulary."""
         if not isinstance(node, list) or len(node) != 3:
             raise BuildError(f"an assertion must be [subject, predicate, object], found {node!r}", location=where)
         subject, predicate, obj = (str(x) for x in node)
@@ -302,7 +373,7 @@ class _Resolver:
             )
         return Assertion(subject, predicate, obj, False, where)
 
-    def estimate(self, node: Any, parent: LineDict) -> Estimate:
+    def estimate(self, node: Any, parent: LineDict, quote: str) -> Estimate:
         node = _require_mapping(node, self.file, "an estimate", _ESTIMATE_KEYS, parent)
         where = _where(self.file, node)
         numbers: dict[str, int | float | None] = {}
@@ -326,8 +397,10 @@ class _Resolver:
         sources = _str_list(node, "source", self.file, "an estimate")
         for source in sources:
             self.entity(source, where, kinds=[Kind.ACTOR], role="estimate source")
+        time_words = _str(node, "time-words", self.file, "an estimate", required=False)
+        _verbatim([time_words] if time_words else [], quote, where, "estimate: time-words")
         assert measure is not None and unit is not None
-        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources)
+        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources, time_words)
 
     def claim(self, node: Any, parent: Any, document: Document) -> Claim:
         node = _require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)
@@ -362,6 +435,8 @@ class _Resolver:
         if cameo is not None and not _CAMEO.match(cameo):
             raise BuildError(f"{what}: cameo {cameo!r} is not a CAMEO code (2–4 digits)", location=where)
         estimate = node.get("estimate")
+        hedges = _str_list(node, "hedge", self.file, what)
+        _verbatim(hedges, quote, where, f"{what}: hedge")
         return Claim(
             id=ident,
             document=document.id,
@@ -370,10 +445,10 @@ class _Resolver:
             quote=quote,
             start=placed[0],
             end=placed[1],
-            hedge=_str(node, "hedge", self.file, what, required=False),
+            hedges=hedges,
             about=about,
-            asserts=tuple(self.assertion(a, node) for a in asserts_node),
-            estimate=self.estimate(estimate, node) if estimate is not None else None,
+            asserts=tuple(self.assertion(a, node, quote) for a in asserts_node),
+            estimate=self.estimate(estimate, node, quote) if estimate is not None else None,
             cameo=cameo,
             corroborates=_str_list(node, "corroborates", self.file, what),
             contradicts=_str_list(node, "contradicts", self.file, what),
