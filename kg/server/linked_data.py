@@ -2,9 +2,10 @@
 
 The HTML page shows the label, every property, the Wikidata links and what links to the
 resource. A claim's page also shows its quote highlighted inside its document, what it
-asserts in words, its estimate and the claims it corroborates or contradicts; a document's
-page shows its full text with every claim's quote highlighted and linked (see
-:func:`segments` for overlapping quotes).
+asserts in words with what the sentence puts on each fact (time, hedges, conditions,
+dates), its estimate and the claims it corroborates or contradicts; a proposal's page lists
+every stance on it with those qualifiers; a document's page shows its full text with every
+claim's quote highlighted and linked (see :func:`segments` for overlapping quotes).
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ SELECT ?other ?p ?label WHERE {
   ?other ?p <{iri}> . FILTER (?p IN (nkg:corroborates, nkg:contradicts))
   OPTIONAL { ?other rdfs:label ?label }
 } ORDER BY ?p ?other"""
+#: every stance on a proposal, as its claims assert it, with the statement's qualifiers
+_STANCES = sparql_prologue() + """
+SELECT ?statement ?predicate ?actor ?claim ?document WHERE {
+  ?statement rdf:subject <{iri}> ; rdf:predicate ?predicate ; rdf:object ?actor .
+  FILTER (?predicate IN (nkg:proposedBy, nkg:supportedBy, nkg:opposedBy))
+  ?claim nkg:asserts ?statement ; nkg:statedIn ?document .
+} ORDER BY ?predicate ?actor ?claim"""
+_QUALIFIERS = sparql_prologue() + """
+SELECT ?statement ?p ?o WHERE {
+  VALUES ?statement { {values} }
+  ?statement ?p ?o .
+  FILTER (?p IN (nkg:timeStatus, nkg:hedgeWords, nkg:condition, nkg:timeWords, nkg:pointInTime,
+                 schema:startDate, schema:endDate))
+}"""
 _GRAPH_SIZE = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
 _GRAPH_CONTENT = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
 _TEXT = sparql_prologue() + "SELECT ?text WHERE {{ <{iri}> schema:text ?text }} LIMIT 1"
@@ -243,12 +258,47 @@ def _summary(d: _Description) -> str:
 # --- claims ---------------------------------------------------------------------------------
 
 
+#: the qualifiers of an asserted fact, in the order a reader needs them
+_QUALIFIER_ROWS = (
+    ("time", NKG.timeStatus),
+    ("time words", NKG.timeWords),
+    ("at", NKG.pointInTime),
+    ("since", SCHEMA.startDate),
+    ("until", SCHEMA.endDate),
+    ("hedge", NKG.hedgeWords),
+    ("condition", NKG.condition),
+)
+
+
+def _qualifiers(values: dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]], labels: dict[str, str]) -> str:
+    """What the sentence puts on a fact, so the page never shows a qualified fact as a plain one.
+
+    ``values`` maps each qualifier property to its values; the text's words are shown as quotations.
+    """
+    cells = []
+    for name, prop in _QUALIFIER_ROWS:
+        found = values.get(str(prop), [])
+        if not found:
+            continue
+        if prop in (NKG.hedgeWords, NKG.condition, NKG.timeWords):
+            shown = ", ".join(f"<q>{escape(v.value)}</q>" for v in found)
+        elif prop == NKG.timeStatus:
+            shown = ", ".join(term_link(v.value, labels.get(v.value)) for v in found)
+        else:
+            shown = ", ".join(escape(v.value) for v in found)
+        cells.append(f"<span class=qualifier>{escape(name)}: {shown}</span>")
+    return "<span class=qualifiers>" + " · ".join(cells) + "</span>" if cells else ""
+
+
 def _statement(d: _Description, node: str) -> str:
     terms = [d.values(node, p) for p in (RDF.subject, RDF.predicate, RDF.object)]
     if not all(terms):
         return f"<li><code>{escape(node)}</code> (incomplete statement)</li>"
     s, p, o = (t[0] for t in terms)
-    return f"<li>{d.link(s)} <span class=pred>— {d.link(p)} —</span> {d.link(o)}</li>"
+    values = {str(prop): d.values(node, prop) for _, prop in _QUALIFIER_ROWS}
+    qualifiers = _qualifiers(values, d.labels)
+    return (f"<li>{d.link(s)} <span class=pred>— {d.link(p)} —</span> {d.link(o)}"
+            f"{' ' + qualifiers if qualifiers else ''}</li>")
 
 
 def _estimate(d: _Description, node: str) -> str:
@@ -259,9 +309,9 @@ def _estimate(d: _Description, node: str) -> str:
         rows.append(("value", f"{escape(value)} {unit}"))
     if low is not None or high is not None:
         rows.append(("range", f"{escape(low or '…')} – {escape(high or '…')} {unit}"))
-    date = d.first(node, NKG.referenceDate)
+    date, words = d.first(node, NKG.referenceDate), d.first(node, NKG.timeWords)
     if date:
-        rows.append(("as of", escape(date)))
+        rows.append(("as of", escape(date) + (f" (<q>{escape(words)}</q>)" if words else "")))
     sources = d.values(node, NKG.estimateSource)
     if sources:
         rows.append(("source", ", ".join(d.link(s) for s in sources)))
@@ -331,6 +381,37 @@ def _claim(store: object, d: _Description) -> str:
     if estimates:
         parts.append("<h2 id=estimate-values>Estimate</h2>" + "".join(_estimate(d, e) for e in estimates))
     return "".join(parts)
+
+
+# --- proposals -------------------------------------------------------------------------------
+
+
+def _stances(store: object, iri: str) -> str:
+    """Every stance on the proposal with its claim and qualifiers: the plain triples on the page
+    show only current, unconditional stances, and this table shows the rest with their time."""
+    rows = list(store.query(_STANCES.replace("{iri}", iri)).result)  # type: ignore[attr-defined]
+    if not rows:
+        return ""
+    statements = sorted({r["statement"].value for r in rows})
+    values: dict[str, dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
+    query = _QUALIFIERS.replace("{values}", " ".join(f"<{s}>" for s in statements))
+    for row in store.query(query).result:  # type: ignore[attr-defined]
+        values.setdefault(row["statement"].value, {}).setdefault(row["p"].value, []).append(row["o"])
+    named = {r[k].value for r in rows for k in ("predicate", "actor", "claim", "document")}
+    named |= {o.value for v in values.values() for os in v.values() for o in os if isinstance(o, ox.NamedNode)}
+    labels = _labels(store, named)
+    body = "".join(
+        f"<tr><td>{term_link(r['predicate'].value, labels.get(r['predicate'].value))}</td>"
+        f"<td>{term_link(r['actor'].value, labels.get(r['actor'].value))}</td>"
+        f"<td>{_qualifiers(values.get(r['statement'].value, {}), labels)}</td>"
+        f"<td>{term_link(r['claim'].value, labels.get(r['claim'].value))}</td>"
+        f"<td>{term_link(r['document'].value, labels.get(r['document'].value))}</td></tr>"
+        for r in rows
+    )
+    return ("<h2 id=stances>Stances</h2><p>Every stance a claim asserts, with what its sentence puts on it; "
+            "only current stances without a condition are also plain properties of the proposal.</p>"
+            "<table class=stances><tr><th>stance</th><th>actor</th><th>time, hedge, condition</th>"
+            f"<th>claim</th><th>document</th></tr>{body}</table>")
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -423,6 +504,8 @@ def _html(store: object, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
     elsewhere: dict[str, str] = {}
     if kind is Kind.CLAIM:
         body += _claim(store, d)
+    elif kind is Kind.PROPOSAL:
+        body += _stances(store, iri)
     elif kind is Kind.DOCUMENT and d.first(iri, SCHEMA.text) is not None:
         body += _document(store, d)
         elsewhere[str(SCHEMA.text)] = "<a href=#text>the full text, above</a>"
