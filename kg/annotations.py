@@ -40,7 +40,7 @@ _CLAIM_KEYS = {
     "id", "kind", "claimant", "quote", "occurrence", "hedge", "about", "asserts",
     "estimate", "cameo", "corroborates", "contradicts",
 }
-_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source", "time-words"}
+_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source", "date-words"}
 #: the keys of an assertion written as a mapping: the fact and what its sentence puts on it
 _ASSERTION_KEYS = {"fact", "time", "time-words", "hedge", "condition", "date", "start", "end"}
 _DOC_KEYS = {"document", "entities", "mentions", "claims"}
@@ -104,7 +104,7 @@ class Estimate:
     date: str | None
     sources: tuple[str, ...]
     #: the text's words that date the estimate ("early 2025"), kept because the date cannot say "early"
-    time_words: str | None = None
+    date_words: str | None = None
 
 
 @dataclass(frozen=True)
@@ -397,10 +397,10 @@ class _Resolver:
         sources = _str_list(node, "source", self.file, "an estimate")
         for source in sources:
             self.entity(source, where, kinds=[Kind.ACTOR], role="estimate source")
-        time_words = _str(node, "time-words", self.file, "an estimate", required=False)
-        _verbatim([time_words] if time_words else [], quote, where, "estimate: time-words")
+        date_words = _str(node, "date-words", self.file, "an estimate", required=False)
+        _verbatim([date_words] if date_words else [], quote, where, "estimate: date-words")
         assert measure is not None and unit is not None
-        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources, time_words)
+        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources, date_words)
 
     def claim(self, node: Any, parent: Any, document: Document) -> Claim:
         node = _require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)

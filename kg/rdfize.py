@@ -236,8 +236,8 @@ class _DocumentWriter:
                 g.add((estimate, prop, _number(value)))
         if est.date:
             g.add((estimate, NKG.referenceDate, typed_date(est.date)))
-        if est.time_words:
-            g.add((estimate, NKG.timeWords, Literal(est.time_words)))
+        if est.date_words:
+            g.add((estimate, NKG.dateWords, Literal(est.date_words)))
         for source in est.sources:
             g.add((estimate, NKG.estimateSource, self.iri(source)))
 

@@ -599,8 +599,8 @@ def drop_time_words(g: Graph, s: Slice) -> Outcome:
 
 
 def estimate_words_elsewhere(g: Graph, s: Slice) -> Outcome:
-    """The estimate gets time words its claim's quote does not hold; the claim is the focus."""
-    add(ESTIMATE, NKG.timeWords, Literal("late 1999"))(g, s)
+    """The estimate gets date words its claim's quote does not hold; the claim is the focus."""
+    add(ESTIMATE, NKG.dateWords, Literal("late 1999"))(g, s)
     return s.claim, Literal("late 1999")
 
 
@@ -1691,29 +1691,29 @@ CASES: list[Case] = [
         sparql="hedges are the text's own words",
     ),
     Case(
-        "estimate-time-words-not-in-quote",
+        "estimate-date-words-not-in-quote",
         "estimate-value",
         "ClaimWordsShape",
         NKG.estimate,
         "SPARQL",
         estimate_words_elsewhere,
-        sparql="time words",
+        sparql="date words",
     ),
     Case(
-        "estimate-time-words-two",
+        "estimate-date-words-two",
         "estimate-value",
         "EstimateShape",
-        NKG.timeWords,
+        NKG.dateWords,
         "MaxCount",
-        two_values(ESTIMATE, NKG.timeWords, Literal("in 2024"), Literal("2024")),
+        two_values(ESTIMATE, NKG.dateWords, Literal("in 2024"), Literal("2024")),
     ),
     Case(
-        "estimate-time-words-language-tagged",
+        "estimate-date-words-language-tagged",
         "estimate-value",
         "EstimateShape",
-        NKG.timeWords,
+        NKG.dateWords,
         "Datatype",
-        add(ESTIMATE, NKG.timeWords, en("in 2024")),
+        add(ESTIMATE, NKG.dateWords, en("in 2024")),
     ),
     Case(
         "provenance-statement-says-otherwise",

@@ -309,7 +309,7 @@ def _estimate(d: _Description, node: str) -> str:
         rows.append(("value", f"{escape(value)} {unit}"))
     if low is not None or high is not None:
         rows.append(("range", f"{escape(low or '…')} – {escape(high or '…')} {unit}"))
-    date, words = d.first(node, NKG.referenceDate), d.first(node, NKG.timeWords)
+    date, words = d.first(node, NKG.referenceDate), d.first(node, NKG.dateWords)
     if date:
         rows.append(("as of", escape(date) + (f" (<q>{escape(words)}</q>)" if words else "")))
     sources = d.values(node, NKG.estimateSource)
