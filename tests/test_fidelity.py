@@ -12,6 +12,7 @@ annotations and expect the build's SHACL report to name the shape and path that 
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +22,10 @@ from rdflib import Graph, Literal, URIRef
 
 from conftest import select
 from kg.build import BuildResult, build_dataset
-from kg.errors import BuildError
+from kg.errors import BuildError, ValidationFailed
 from kg.namespaces import NKG, OA, RDF, RDFS, SCHEMA, SKOS, sparql_prologue
 from kg.store import EmbeddedStore
+from kg.writes import Change, apply_write
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -390,3 +392,46 @@ def test_rule_times_are_the_four_the_ontology_knows(corpus_copy: Path) -> None:
     with pytest.raises(BuildError, match=r"time 'past' is not one of \['announced', 'current', 'former', 'hypothetical'\]"):
         _put_back(corpus_copy, LAM, "        time: hypothetical\n", "        time: past\n")
 
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+@pytest.fixture()
+def writable(store_path: Path, tmp_path: Path) -> Iterator[EmbeddedStore]:
+    """A private, writable copy of the built store."""
+    target = tmp_path / "store"
+    shutil.copytree(store_path, target)
+    store = EmbeddedStore(target)
+    yield store
+    store.close()
+
+
+def _refused(store: EmbeddedStore, change: Change) -> set[tuple[str, str, str | None]]:
+    with pytest.raises(ValidationFailed) as caught:
+        apply_write(store, change, agent="test", source=None)
+    report = caught.value.report
+    return {(r.node_shape.rsplit("#", 1)[-1], r.focus_node, r.path) for r in report.results}  # type: ignore[attr-defined]
+
+
+def test_the_gate_refuses_a_former_stance_published_as_current(writable: EmbeddedStore, store: EmbeddedStore) -> None:
+    former = next(r for c in claims_quoting(store, "until quite recently, the American side as well")
+                  for r in statements_of(store, c) if r["time"] == str(NKG.Former))
+    update = PREFIX + f"INSERT DATA {{ GRAPH <https://example.org/archive> {{ <{former['s']}> <{former['p']}> <{former['o']}> }} }}"
+    assert ("PlainViewShape", former["s"], f"<{former['p']}>") in _refused(writable, Change.sparql_update(update))
+
+
+def test_the_gate_refuses_turning_a_stance_former_while_its_plain_triple_stays(
+    writable: EmbeddedStore, store: EmbeddedStore
+) -> None:
+    (claim,) = claims_quoting(store, "and to some extent from President Donald Trump")
+    update = PREFIX + f"""
+        DELETE {{ GRAPH ?g {{ ?st nkg:timeStatus nkg:Current }} }}
+        INSERT {{ GRAPH ?g {{ ?st nkg:timeStatus nkg:Former }} }}
+        WHERE {{ GRAPH ?g {{ <{claim}> nkg:asserts ?st . ?st nkg:timeStatus nkg:Current }} }}"""
+    (fact,) = statements_of(store, claim)
+    # the other claim of Trump's support ("who has repeatedly called…") still holds it: allowed
+    apply_write(writable, Change.sparql_update(update), agent="test", source=None)
+    (other,) = claims_quoting(store, "who has repeatedly called for an immediate ceasefire")
+    again = update.replace(claim, other)
+    assert ("PlainViewShape", fact["s"], f"<{fact['p']}>") in _refused(writable, Change.sparql_update(again))
