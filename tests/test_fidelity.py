@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import select
 from rdflib import Graph, Literal, URIRef
 
-from conftest import select
 from kg.build import BuildResult, build_dataset
 from kg.errors import BuildError, ValidationFailed
 from kg.namespaces import NKG, OA, RDF, RDFS, SCHEMA, SKOS, sparql_prologue
@@ -179,16 +179,16 @@ def test_questions_assert_no_stance(store: EmbeddedStore, union_graph: Graph) ->
         if g.value(statement, RDF.predicate) not in STANCES:
             continue
         text = str(g.value(g.value(claim, NKG.statedIn), SCHEMA.text))
-        end = int(next(e for s in g.objects(g.value(g.value(claim, NKG.evidence), OA.hasTarget), OA.hasSelector)
-                       if (e := g.value(s, OA.end)) is not None))
+        end = int(str(next(e for s in g.objects(g.value(g.value(claim, NKG.evidence), OA.hasTarget), OA.hasSelector)
+                           if (e := g.value(s, OA.end)) is not None)))
         assert _sentence_end(text, end) != "?", (claim, g.value(claim, NKG.quote))
         checked += 1
     assert checked > 20
     # the rhetorical question "…a temporary ceasefire he is not interested in, instead of a final
     # peace settlement he claims to be interested in…?" keeps its claims, without stances
     for words in ("a temporary ceasefire he is not interested in", "a final peace settlement he claims to be"):
-        for claim in claims_quoting(store, words):
-            assert statements_of(store, claim) == []
+        for quoting in claims_quoting(store, words):
+            assert statements_of(store, quoting) == []
 
 
 def test_an_estimate_names_as_source_only_whom_its_quote_names(union_graph: Graph) -> None:

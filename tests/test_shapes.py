@@ -19,7 +19,7 @@ from typing import Union
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Identifier
+from rdflib.term import Identifier, Node
 
 from kg.build import BuildResult
 from kg.iris import Kind, parse
@@ -37,7 +37,7 @@ STANCES = (NKG.proposedBy, NKG.supportedBy, NKG.opposedBy)
 # --------------------------------------------------------------------------- slices
 
 
-def _plain(g: Graph, statement: Identifier) -> bool:
+def _plain(g: Graph, statement: Node) -> bool:
     """Whether an asserted statement is also a plain triple: current and without a condition."""
     return g.value(statement, NKG.timeStatus) == NKG.Current and (statement, NKG.condition, None) not in g
 
@@ -544,7 +544,7 @@ def stance_statement(g: Graph, s: Slice) -> Identifier:
 
 def plain_again(g: Graph, s: Slice) -> Outcome:
     """Publish the plain triple of a former or conditional statement, as if it held when written."""
-    st = sorted(st for st in g.objects(s.claim, NKG.asserts) if not _plain(g, st))[0]
+    st = min(st for st in g.objects(s.claim, NKG.asserts) if not _plain(g, st))
     subject, predicate, obj = (g.value(st, p) for p in (RDF.subject, RDF.predicate, RDF.object))
     assert (subject, predicate, obj) not in g
     g.add((subject, predicate, obj))  # type: ignore[arg-type]
