@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from conftest import select
 from rdflib import Graph, Literal, URIRef
@@ -435,3 +436,36 @@ def test_the_gate_refuses_turning_a_stance_former_while_its_plain_triple_stays(
     (other,) = claims_quoting(store, "who has repeatedly called for an immediate ceasefire")
     again = update.replace(claim, other)
     assert ("PlainViewShape", fact["s"], f"<{fact['p']}>") in _refused(writable, Change.sparql_update(again))
+
+
+# --------------------------------------------------------------------------- CQ9 across times
+
+
+def test_cq09_a_stance_asserted_at_different_times_is_a_difference(built: BuildResult) -> None:
+    """The corpus has no such pair, so a third document is made up for it: it states the
+    American side's support of the ceasefire as current, where Mitralexis's article has it former."""
+    store = ox.Store()
+    for name, graph in built.graphs.items():
+        store.load(graph.serialize(format="nt").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES,
+                   to_graph=ox.NamedNode(str(name)))
+    made_up = "https://example.org/made-up/"
+    ceasefire = "https://w3id.org/negotiation-kg/id/proposal/thirty-day-ceasefire"
+    us = "https://w3id.org/negotiation-kg/id/actor/united-states"
+    store.update(PREFIX + f"""
+        INSERT DATA {{ GRAPH <{made_up}graph> {{
+          <{made_up}document> dcterms:title "Zz: a later article"@en .
+          <{made_up}claim> nkg:statedIn <{made_up}document> ; nkg:quote "Washington backs the ceasefire." ;
+              nkg:about <{ceasefire}> ; nkg:asserts <{made_up}claim#statement-1> .
+          <{made_up}claim#statement-1> rdf:subject <{ceasefire}> ; rdf:predicate nkg:supportedBy ;
+              rdf:object <{us}> ; nkg:timeStatus nkg:Current .
+        }} }}""")
+    cq09 = (Path(__file__).resolve().parents[1] / "kg" / "queries" / "cq09-agreement-and-difference.rq").read_text()
+    rows = [
+        {k: s[k].value for k in ("relation", "basis", "timeA", "timeB", "claimB") if s[k] is not None}
+        for s in store.query(cq09, use_default_graph_as_union=True)  # type: ignore[union-attr]
+    ]
+    across = [r for r in rows if r.get("claimB") == f"{made_up}claim"]
+    assert across and all(r["relation"] == "differ" for r in across), across
+    assert {(r["basis"], r["timeA"], r["timeB"]) for r in across} == {
+        ("assert at different times: supported by United States", "former", "current")
+    }
