@@ -139,6 +139,17 @@ def test_wrong_predicate_kind_fails(corpus_copy: Path) -> None:
         build_dataset(corpus_copy)
 
 
+def test_qualified_assertion_is_checked_like_a_plain_one(corpus_copy: Path) -> None:
+    path = _claims_file(corpus_copy)
+    _break(path, "        hedge: to some extent\n", "        hedge: to some extent\n        certainty: high\n")
+    with pytest.raises(BuildError, match=r"002_1ed21c23b6fc676c\.yaml:\d+: an assertion has unknown keys \['certainty'\]"):
+        build_dataset(corpus_copy)
+    _break(path, "        certainty: high\n", "")
+    _break(path, "fact: [thirty-day-ceasefire, supportedBy, donald-trump]", "fact: [thirty-day-ceasefire, supportedBy, moscow]")
+    with pytest.raises(BuildError, match=r"object of supportedBy: 'moscow' is a place, expected actor"):
+        build_dataset(corpus_copy)
+
+
 def test_yaml_syntax_error_names_line_and_column(corpus_copy: Path) -> None:
     path = _claims_file(corpus_copy)
     path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8")

@@ -42,6 +42,11 @@ ZELENSKYY = ID + "actor/volodymyr-zelenskyy"
 PUTIN = ID + "actor/vladimir-putin"
 TRUMP = ID + "actor/donald-trump"
 ERDOGAN = ID + "actor/recep-tayyip-erdogan"
+UNITED_STATES = ID + "actor/united-states"
+LONG_TERM_CEASEFIRE = ID + "proposal/long-term-ceasefire"
+SHORT_TERM_PAUSE = ID + "proposal/short-term-pause"
+#: the labels of the nkg:TimeStatus individuals, as CQ2 and CQ9 return them
+TIMES = {"current", "former", "announced", "hypothetical"}
 
 #: DESIGN.md's provenance rule: each triple of these predicates is asserted by a claim.
 RULE_PREDICATES = (
@@ -166,8 +171,8 @@ def test_cq01_white_house_meeting_has_participants_and_no_date(store: EmbeddedSt
 # --------------------------------------------------------------------------- CQ2 stances
 
 
-def test_cq02_every_stance_has_a_document_and_a_quote_from_that_document(
-    store: EmbeddedStore, texts: dict[str, str]
+def test_cq02_every_stance_has_a_document_a_quote_and_the_qualifiers_of_its_sentence(
+    store: EmbeddedStore, texts: dict[str, str], union_graph: Graph
 ) -> None:
     rows = select(store, query(2))
     assert rows
@@ -175,6 +180,18 @@ def test_cq02_every_stance_has_a_document_and_a_quote_from_that_document(
         assert row["stance"] in {"proposed", "supported", "opposed"}
         assert row["document"] in texts and row["documentTitle"]
         assert row["quote"] in texts[row["document"]], row["claim"]
+        # what the sentence puts on the stance: a time, and the text's own words
+        assert row["time"] in TIMES, row
+        for words in (*names(row.get("hedges"), " | "), *names(row.get("conditions"), " | "), row.get("timeWords")):
+            assert words is None or words in row["quote"], (row["claim"], words)
+        # the plain triple exactly for stances held when written and without a condition
+        plain = (URIRef(row["proposal"]), NKG[row["stance"] + "By"], URIRef(row["actor"]))
+        if row["time"] == "current" and not row.get("conditions"):
+            assert plain in union_graph, row
+    current = {(r["proposal"], r["stance"], r["actor"]) for r in rows if r["time"] == "current" and not r.get("conditions")}
+    for row in rows:
+        if (row["proposal"], row["stance"], row["actor"]) not in current:
+            assert (URIRef(row["proposal"]), NKG[row["stance"] + "By"], URIRef(row["actor"])) not in union_graph, row
     # per proposal: proposed, then supported, then opposed
     rank = {"proposed": 0, "supported": 1, "opposed": 2}
     proposals = [r["proposal"] for r in rows]
@@ -184,25 +201,53 @@ def test_cq02_every_stance_has_a_document_and_a_quote_from_that_document(
     # one block per proposal
     blocks = [p for i, p in enumerate(proposals) if i == 0 or proposals[i - 1] != p]
     assert len(blocks) == len(set(proposals))
+    # every time but "announced" occurs among the stances of this corpus (Zelenskyy's announced
+    # attendance is a participation, not a stance)
+    assert {r["time"] for r in rows} == {"current", "former"}
 
 
-def test_cq02_ceasefire_opposed_by_russia_and_backed_by_ukraine_in_both_articles(
+def test_cq02_ceasefire_stances_with_their_time_hedge_and_condition(
     store: EmbeddedStore, texts: dict[str, str]
 ) -> None:
-    assert "The Russians reject any discussion on a temporary ceasefire" in texts[DOC_000]
-    assert "but firmly rejects a long-term ceasefire" in texts[DOC_002]
-    assert "Ukraine and European allies prioritised a 30-day ceasefire" in texts[DOC_000]
-    assert "proposals for a 30-day renewable ceasefire" in texts[DOC_002]
+    mitralexis, lam = texts[DOC_000], texts[DOC_002]
+    assert "The Russians reject any discussion on a temporary ceasefire" in mitralexis
+    assert "Ukraine and European allies prioritised a 30-day ceasefire" in mitralexis
+    assert "proposals for a 30-day renewable ceasefire" in lam
+    assert "(and, until quite recently, the American side as well)" in mitralexis
+    assert "and to some extent from President Donald Trump" in lam
+    # Lam: Moscow "willing to accept a short-term pause", rejects "a long-term ceasefire without
+    # solid guarantees" – neither sentence names the 30-day ceasefire
+    assert "It is willing to accept a short-term pause in fighting, but firmly rejects a long-term ceasefire" in lam
 
-    rows = [r for r in select(store, query(2)) if r["proposal"] == CEASEFIRE]
-    russia_against = [r for r in rows if r["actor"] == RUSSIA and r["stance"] == "opposed"]
-    ukraine_for = [r for r in rows if r["actor"] == UKRAINE and r["stance"] in {"proposed", "supported"}]
+    rows = select(store, query(2))
+    ceasefire = [r for r in rows if r["proposal"] == CEASEFIRE]
+    russia_against = [r for r in ceasefire if r["actor"] == RUSSIA and r["stance"] == "opposed"]
+    ukraine_for = [r for r in ceasefire if r["actor"] == UKRAINE and r["stance"] in {"proposed", "supported"}]
+    # Mitralexis: Russia rejects it; Lam: no opposition to the 30-day ceasefire by name
+    assert any("reject" in r["quote"] and r["time"] == "current" for r in russia_against)
+    assert {r["document"] for r in russia_against} == {DOC_000}
+    # both: Ukraine backs it now
     for document in BOTH:
-        assert any("reject" in r["quote"] for r in russia_against if r["document"] == document), document
-        assert any("ceasefire" in r["quote"] for r in ukraine_for if r["document"] == document), document
-    stances = {(r["actor"], r["stance"]) for r in rows}
+        assert any(r["document"] == document and r["time"] == "current" and "ceasefire" in r["quote"]
+                   for r in ukraine_for), document
+    stances = {(r["actor"], r["stance"]) for r in ceasefire}
     assert (RUSSIA, "supported") not in stances and (RUSSIA, "proposed") not in stances
     assert (UKRAINE, "opposed") not in stances
+    # the American side: former support only, "until quite recently"
+    american = [r for r in ceasefire if r["actor"] == UNITED_STATES]
+    assert american and {(r["stance"], r["time"], r.get("timeWords")) for r in american} == {
+        ("supported", "former", "until quite recently")
+    }
+    # Trump: current support, "to some extent"
+    trump = [r for r in ceasefire if r["actor"] == TRUMP and "to some extent" in r["quote"]]
+    assert [(r["stance"], r["time"], r.get("hedges")) for r in trump] == [("supported", "current", "to some extent")]
+    # Lam's Moscow: a long-term ceasefire opposed under a condition, a short-term pause accepted
+    long_term = [r for r in rows if r["proposal"] == LONG_TERM_CEASEFIRE]
+    assert [(r["actor"], r["stance"], r["time"], r.get("conditions"), r["document"]) for r in long_term] == [
+        (RUSSIA, "opposed", "current", "without solid guarantees that Ukraine will not use that time to rearm", DOC_002)
+    ]
+    pause = [r for r in rows if r["proposal"] == SHORT_TERM_PAUSE]
+    assert [(r["actor"], r["stance"], r.get("hedges")) for r in pause] == [(RUSSIA, "supported", "willing to accept")]
 
 
 # --------------------------------------------------------------------------- CQ3 claims by an actor
@@ -324,6 +369,7 @@ def test_cq06_troop_estimates_series(store: EmbeddedStore, texts: dict[str, str]
     assert by_date["2024"]["value"] == "514000"
     assert "Head of Ukrainian military intelligence" in names(by_date["2024"].get("sources"))
     assert by_date["2025"]["value"] == "600000"
+    assert by_date["2025"].get("dateWords") == "early 2025"  # the year is all a date can say
     assert dates.index("2022-02") < dates.index("2023") < dates.index("2024") < dates.index("2025")
     assert [int(r["year"]) for r in rows] == [int(d[:4]) for d in dates]
     # "The capacity to escalate is increasing": the series only goes up
@@ -425,19 +471,63 @@ def test_cq09_agreement_and_difference_pair_claims_of_the_two_documents(
             assert topic in about | subjects, (claim, topic)
 
 
+def test_cq09_statement_rows_carry_both_sides_qualifiers(store: EmbeddedStore) -> None:
+    rows = select(store, query(9))
+    statement_rows = [r for r in rows if r["basis"] not in {"corroborates", "contradicts"}]
+    assert statement_rows
+    for row in statement_rows:
+        assert row["timeA"] in TIMES and row["timeB"] in TIMES, row
+        for side in ("A", "B"):
+            for words in (*names(row.get(f"hedges{side}"), " | "), *names(row.get(f"conditions{side}"), " | ")):
+                assert words in row[f"quote{side}"], (row, words)
+        if row["basis"].startswith("both assert"):
+            assert row["relation"] == "agree" and row["timeA"] == row["timeB"], row
+        if row["basis"].startswith("assert at different times"):
+            assert row["relation"] == "differ" and row["timeA"] != row["timeB"], row
+        if row["basis"].startswith("opposite stances"):
+            assert row["relation"] == "differ" and row["timeA"] == row["timeB"], row
+    for row in rows:
+        if row["basis"] in {"corroborates", "contradicts"}:
+            assert "timeA" not in row and "timeB" not in row, row
+
+
 def test_cq09_what_the_articles_agree_and_differ_on(store: EmbeddedStore, texts: dict[str, str]) -> None:
-    # both: Russia rejects the ceasefire
-    assert "The Russians reject any discussion on a temporary ceasefire" in texts[DOC_000]
-    assert "firmly rejects a long-term ceasefire" in texts[DOC_002]
-    # they differ on the 2025 talks: "collapsed" / "symbolic exercise" vs "an important step forward"
-    assert "The Istanbul 2.0 talks between Russia and Ukraine collapsed on 16 May 2025" in texts[DOC_000]
-    assert "Istanbul-2 is still considered an important step forward" in texts[DOC_002]
+    mitralexis, lam = texts[DOC_000], texts[DOC_002]
+    # both: Ukraine put the ceasefire forward
+    assert "Ukraine, with support from its Western allies, has continued to call for an immediate ceasefire" in mitralexis
+    assert "The goal of Kiev and Europe is to form a long-term negotiating model, with proposals for a 30-day" in lam
+    # both: Russia fears the pause would let Ukraine rearm
+    assert "as a means for Europeans to re-arm Ukraine" in mitralexis
+    assert "without solid guarantees that Ukraine will not use that time to rearm" in lam
+    # they differ on a pause: rejected outright (000), a short one accepted (002)
+    assert "The Russians reject any discussion on a temporary ceasefire" in mitralexis
+    assert "It is willing to accept a short-term pause in fighting" in lam
+    # and on Washington: supported it "until quite recently" (000), not ready to drop it (002)
+    assert "there is no clear sign that Kiev, Washington or Brussels are ready to remove this condition" in lam
+    # and on the 2025 talks: "collapsed" / "symbolic exercise" vs "an important step forward"
+    assert "The Istanbul 2.0 talks between Russia and Ukraine collapsed on 16 May 2025" in mitralexis
+    assert "Istanbul-2 is still considered an important step forward" in lam
 
     rows = select(store, query(9))
+    on_ceasefire = [r for r in rows if r["topic"] == CEASEFIRE]
     assert any(
-        r["relation"] == "agree" and r["topic"] == CEASEFIRE and "reject" in r["quoteA"] and "reject" in r["quoteB"]
-        for r in rows
+        r["relation"] == "agree" and r["basis"] == "both assert: proposed by Ukraine"
+        and (r["timeA"], r["timeB"]) == ("current", "current")
+        for r in on_ceasefire
     )
+    assert any(
+        r["relation"] == "agree" and "re-arm" in r["quoteA"] and "rearm" in r["quoteB"] for r in on_ceasefire
+    )
+    assert any(
+        r["relation"] == "differ" and "reject" in r["quoteA"] and "willing to accept a short-term pause" in r["quoteB"]
+        for r in on_ceasefire
+    )
+    assert any(
+        r["relation"] == "differ" and "until quite recently" in r["quoteA"] and "Washington" in r["quoteB"]
+        for r in on_ceasefire
+    )
+    # no row has the two articles agree that Russia opposes the 30-day ceasefire: Lam never says so
+    assert not any(r["basis"] == "both assert: opposed by Russia" for r in on_ceasefire)
     differences = [
         {r["documentA"]: r["quoteA"], r["documentB"]: r["quoteB"]}
         for r in rows
@@ -535,10 +625,19 @@ def test_provenance_every_rule_triple_is_asserted_by_a_claim_with_evidence(
     assert all(checked[p] for p in RULE_PREDICATES), checked
 
 
-def test_provenance_every_asserted_statement_is_a_fact_of_the_graph(union_graph: Graph) -> None:
+def test_provenance_the_plain_view_holds_exactly_the_current_unconditional_statements(union_graph: Graph) -> None:
     g = union_graph
     statements = set(g.objects(None, NKG.asserts))
     assert statements
+    plain: set[tuple[object, object, object]] = set()
+    qualified: set[tuple[object, object, object]] = set()
     for st in statements:
         triple = (g.value(st, RDF.subject), g.value(st, RDF.predicate), g.value(st, RDF.object))
-        assert None not in triple and triple in g, st
+        assert None not in triple, st
+        held = g.value(st, NKG.timeStatus) == NKG.Current and (st, NKG.condition, None) not in g
+        (plain if held else qualified).add(triple)
+    assert qualified, "the corpus has former, announced, hypothetical and conditional facts"
+    for triple in plain:
+        assert triple in g, triple
+    for triple in qualified - plain:
+        assert triple not in g, triple

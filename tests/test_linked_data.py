@@ -20,8 +20,8 @@ from kg.config import Settings
 from kg.namespaces import NKG, OWL, RDF, RDFS, SH, VOID, sparql_prologue
 from kg.resources import ontology_file, shape_files
 from kg.server import create_app
+from kg.server.descriptions import CONTEXT_CHARS, segments
 from kg.server.dumps import dump_index
-from kg.server.linked_data import CONTEXT_CHARS, segments
 from kg.server.service_description import SPDX
 from kg.store import EmbeddedStore
 

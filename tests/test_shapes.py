@@ -19,7 +19,7 @@ from typing import Union
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Identifier
+from rdflib.term import Identifier, Node
 
 from kg.build.dataset import BuildResult
 from kg.build.rdfize import ENTITIES_GRAPH, ONTOLOGY_GRAPH
@@ -32,9 +32,15 @@ NKGSH = "https://w3id.org/negotiation-kg/shapes#"
 #: a plain Namespace: rdflib's closed XSD namespace warns when pytest probes module globals
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 ENTITY_KINDS = {Kind.ACTOR, Kind.PLACE, Kind.MEETING, Kind.PROPOSAL}
+STANCES = (NKG.proposedBy, NKG.supportedBy, NKG.opposedBy)
 
 
 # --------------------------------------------------------------------------- slices
+
+
+def _plain(g: Graph, statement: Node) -> bool:
+    """Whether an asserted statement is also a plain triple: current and without a condition."""
+    return g.value(statement, NKG.timeStatus) == NKG.Current and (statement, NKG.condition, None) not in g
 
 
 def _is_entity(node: Identifier) -> bool:
@@ -65,11 +71,11 @@ class Slice:
         return node
 
     def fact(self, g: Graph, predicate: URIRef) -> tuple[URIRef, Identifier]:
-        """The first fact with ``predicate`` that the slice's claim asserts."""
+        """The first plain fact with ``predicate`` that the slice's claim asserts."""
         facts = sorted(
             (g.value(st, RDF.subject), g.value(st, RDF.object))
             for st in g.objects(self.claim, NKG.asserts)
-            if g.value(st, RDF.predicate) == predicate
+            if g.value(st, RDF.predicate) == predicate and _plain(g, st)
         )
         assert facts, f"claim {self.claim} asserts no {predicate}"
         subject, obj = facts[0]
@@ -121,7 +127,23 @@ class Slicer:
         u = self.union
 
         def asserts(predicate: URIRef) -> Callable[[Identifier], bool]:
-            return lambda c: any(u.value(st, RDF.predicate) == predicate for st in u.objects(c, NKG.asserts))
+            return lambda c: any(
+                u.value(st, RDF.predicate) == predicate and _plain(u, st) for st in u.objects(c, NKG.asserts)
+            )
+
+        def statement_has(*props: URIRef, time: URIRef | None = None) -> Callable[[Identifier], bool]:
+            return lambda c: any(
+                all((st, p, None) in u for p in props) and (time is None or (st, NKG.timeStatus, time) in u)
+                for st in u.objects(c, NKG.asserts)
+            )
+
+        def open_stance(c: Identifier) -> bool:
+            """Asserts a plain stance, and its quote does not end its sentence (the sentence runs on)."""
+            quote = str(u.value(c, NKG.quote))
+            return (
+                any(u.value(st, RDF.predicate) in STANCES and _plain(u, st) for st in u.objects(c, NKG.asserts))
+                and not quote.rstrip("”’\"')").endswith((".", "!", "?"))
+            )
 
         def estimate_has(*props: URIRef) -> Callable[[Identifier], bool]:
             return lambda c: any(all((e, p, None) in u for p in props) for e in u.objects(c, NKG.estimate))
@@ -130,6 +152,10 @@ class Slicer:
             "claim": lambda c: not list(u.objects(c, NKG.asserts)) and (c, NKG.estimate, None) not in u,
             "estimate-value": estimate_has(SCHEMA.value, NKG.estimateSource, NKG.referenceDate),
             "estimate-range": estimate_has(SCHEMA.minValue, SCHEMA.maxValue),
+            "former": statement_has(NKG.timeWords, time=NKG.Former),
+            "conditional": statement_has(NKG.condition),
+            "question": open_stance,
+            "quoted": lambda c: (c, RDF.type, NKG.QuotedStatement) in u,
         }
         predicate_slices = {
             "participant": NKG.participant,
@@ -165,11 +191,12 @@ class Slicer:
         # links to other claims lead out of the slice
         for p in (NKG.corroborates, NKG.contradicts):
             g.remove((claim, p, None))
-        # the facts the claim asserts
+        # the facts the claim asserts as holding when written (the others are statements only)
         for st in self._statements(claim):
             fact = (u.value(st, RDF.subject), u.value(st, RDF.predicate), u.value(st, RDF.object))
-            assert fact in u, f"{st} asserts a fact the graph does not hold"
-            g.add(fact)  # type: ignore[arg-type]
+            if _plain(u, st):
+                assert fact in u, f"{st} asserts a fact the graph does not hold"
+                g.add(fact)  # type: ignore[arg-type]
         # its document (schema:mentions stay as links; the mentioned entities are not pulled in)
         self.describe(g, u.value(claim, NKG.statedIn))  # type: ignore[arg-type]
         # every entity the slice names, as the gazetteer describes it
@@ -494,6 +521,108 @@ def label_missing_subclass_typed(g: Graph, s: Slice) -> Outcome:
         g.remove((actor, RDF.type, t))
     g.remove((actor, RDFS.label, None))
     return actor
+
+
+def first_statement_with(predicate: URIRef) -> NodeFn:
+    """The slice claim's first statement that has a ``predicate`` value."""
+
+    def node(g: Graph, s: Slice) -> Identifier:
+        found = sorted(st for st in g.objects(s.claim, NKG.asserts) if (st, predicate, None) in g)
+        assert found, f"no statement of {s.claim} has {predicate}"
+        return found[0]
+
+    return node
+
+
+def stance_statement(g: Graph, s: Slice) -> Identifier:
+    """The slice claim's first statement of a plain stance."""
+    found = sorted(
+        st for st in g.objects(s.claim, NKG.asserts) if g.value(st, RDF.predicate) in STANCES and _plain(g, st)
+    )
+    assert found, f"{s.claim} asserts no plain stance"
+    return found[0]
+
+
+def plain_again(g: Graph, s: Slice) -> Outcome:
+    """Publish the plain triple of a former or conditional statement, as if it held when written."""
+    st = min(st for st in g.objects(s.claim, NKG.asserts) if not _plain(g, st))
+    subject, predicate, obj = (g.value(st, p) for p in (RDF.subject, RDF.predicate, RDF.object))
+    assert (subject, predicate, obj) not in g
+    g.add((subject, predicate, obj))  # type: ignore[arg-type]
+    return subject, obj  # type: ignore[return-value]
+
+
+def no_longer_current(g: Graph, s: Slice) -> Outcome:
+    """A plain stance becomes former in its statement while its plain triple stays."""
+    st = stance_statement(g, s)
+    g.set((st, NKG.timeStatus, NKG.Former))
+    return g.value(st, RDF.subject), g.value(st, RDF.object)  # type: ignore[return-value]
+
+
+def author_takes_a_stance(g: Graph, s: Slice) -> Outcome:
+    """The stance of the slice's claim names the author of its document, in the fact and the statement."""
+    st = stance_statement(g, s)
+    subject, predicate, actor = (g.value(st, p) for p in (RDF.subject, RDF.predicate, RDF.object))
+    author = g.value(s.document, SCHEMA.author)
+    assert author is not None and author != actor
+    g.remove((subject, predicate, actor))
+    g.add((subject, predicate, author))  # type: ignore[arg-type]
+    g.set((st, RDF.object, author))
+    return st, author
+
+
+def sentence_becomes_question(g: Graph, s: Slice) -> Outcome:
+    """The end mark of the sentence the quote runs on into becomes a question mark (the text keeps its
+    length, so every offset stays right)."""
+    text = str(g.value(s.document, SCHEMA.text))
+    end = int(g.value(s.part("position-selector"), OA.end))  # type: ignore[arg-type]
+    mark = min(i for i in (text.find(c, end) for c in ".!?") if i != -1)
+    assert "\n" not in text[end:mark], "the sentence must end before the paragraph does"
+    g.set((s.document, SCHEMA.text, Literal(text[:mark] + "?" + text[mark + 1 :])))
+    return s.claim, stance_statement(g, s)
+
+
+def quote_without_quotation_marks(g: Graph, s: Slice, n: Identifier) -> Identifier:
+    """A value: the claim's quote with its quotation marks taken out."""
+    quote = str(g.value(n, NKG.quote))
+    stripped = "".join(c for c in quote if c not in "“”„«»\"‘")
+    assert stripped != quote
+    return Literal(stripped)
+
+
+def drop_time_words(g: Graph, s: Slice) -> Outcome:
+    """The statements forget the time words the quote holds ("until quite recently")."""
+    removed = [(st, w) for st, w in g.subject_objects(NKG.timeWords) if (s.claim, NKG.asserts, st) in g]
+    assert removed
+    for st, words in removed:
+        g.remove((st, NKG.timeWords, words))
+    return s.claim, Literal(str(removed[0][1]).lower())
+
+
+def estimate_words_elsewhere(g: Graph, s: Slice) -> Outcome:
+    """The estimate gets date words its claim's quote does not hold; the claim is the focus."""
+    add(ESTIMATE, NKG.dateWords, Literal("late 1999"))(g, s)
+    return s.claim, Literal("late 1999")
+
+
+def hedged_in_its_own_words(g: Graph, s: Slice) -> Outcome:
+    """A stance gets hedge words taken from its own quote."""
+    st = stance_statement(g, s)
+    g.add((st, NKG.hedgeWords, Literal(str(g.value(s.claim, NKG.quote)).split()[0])))
+    return st
+
+
+def no_longer_plain(time: URIRef) -> Mutation:
+    """A plain stance becomes ``time`` and its plain triple goes, as the build writes such a stance."""
+
+    def mutate(g: Graph, s: Slice) -> Outcome:
+        st = stance_statement(g, s)
+        subject, predicate, obj = (g.value(st, p) for p in (RDF.subject, RDF.predicate, RDF.object))
+        g.set((st, NKG.timeStatus, time))
+        g.remove((subject, predicate, obj))
+        return st
+
+    return mutate
 
 
 # --------------------------------------------------------------------------- cases
@@ -1390,6 +1519,203 @@ CASES: list[Case] = [
         claim_stops_asserting,
         sparql="is not asserted by any claim",
     ),
+    # ---- qualifiers.ttl: the qualifiers of an asserted fact
+    Case(
+        "time-status-missing",
+        "supportedBy",
+        "QualifiedStatementShape",
+        NKG.timeStatus,
+        "MinCount",
+        drop(stance_statement, NKG.timeStatus),
+    ),
+    Case(
+        "time-status-two",
+        "supportedBy",
+        "QualifiedStatementShape",
+        NKG.timeStatus,
+        "MaxCount",
+        add(stance_statement, NKG.timeStatus, NKG.Hypothetical),
+    ),
+    Case(
+        "time-status-not-a-status",
+        "supportedBy",
+        "QualifiedStatementShape",
+        NKG.timeStatus,
+        "In",
+        replace(stance_statement, NKG.timeStatus, Literal("current")),
+    ),
+    *(
+        c
+        for name, p, sl in (
+            ("hedge", NKG.hedgeWords, "supportedBy"),
+            ("condition", NKG.condition, "conditional"),
+            ("time-words", NKG.timeWords, "former"),
+        )
+        for c in (
+            Case(
+                f"{name}-language-tagged",
+                sl,
+                "QualifiedStatementShape",
+                p,
+                "Datatype",
+                add(stance_statement if sl == "supportedBy" else first_statement_with(p), p, en("cautiously")),
+            ),
+            Case(
+                f"{name}-empty",
+                sl,
+                "QualifiedStatementShape",
+                p,
+                "MinLength",
+                add(stance_statement if sl == "supportedBy" else first_statement_with(p), p, Literal("")),
+            ),
+        )
+    ),
+    Case(
+        "time-words-two",
+        "former",
+        "QualifiedStatementShape",
+        NKG.timeWords,
+        "MaxCount",
+        add(first_statement_with(NKG.timeWords), NKG.timeWords, Literal("recently")),
+    ),
+    *(
+        c
+        for name, p in (("point-in-time", NKG.pointInTime), ("start", SCHEMA.startDate), ("end", SCHEMA.endDate))
+        for c in (
+            Case(
+                f"statement-{name}-datetime",
+                "former",
+                "QualifiedStatementShape",
+                p,
+                "Node",
+                add(first_statement_with(NKG.timeWords), p, DATETIME),
+            ),
+            Case(
+                f"statement-{name}-two",
+                "former",
+                "QualifiedStatementShape",
+                p,
+                "MaxCount",
+                two_values(
+                    first_statement_with(NKG.timeWords),
+                    p,
+                    Literal("2024", datatype=XSD.gYear),
+                    Literal("2025-01", datatype=XSD.gYearMonth),
+                ),
+            ),
+        )
+    ),
+    *(
+        Case(
+            f"{name}-not-in-the-evidence",
+            sl,
+            "QualifiedStatementShape",
+            p,
+            "SPARQL",
+            add(node, p, Literal("words this sentence never says")),
+            sparql="is not in the evidence of any claim",
+        )
+        for name, p, sl, node in (
+            ("hedge", NKG.hedgeWords, "supportedBy", stance_statement),
+            ("condition", NKG.condition, "conditional", first_statement_with(NKG.condition)),
+            ("time-words", NKG.timeWords, "supportedBy", stance_statement),
+        )
+    ),
+    Case(
+        "current-fact-with-an-end-date",
+        "supportedBy",
+        "QualifiedStatementShape",
+        SCHEMA.endDate,
+        "SPARQL",
+        add(stance_statement, SCHEMA.endDate, Literal("2025", datatype=XSD.gYear)),
+        sparql="has no end date",
+    ),
+    *(
+        Case(
+            f"plain-view-{name}",
+            sl,
+            "PlainViewShape",
+            path,
+            "SPARQL",
+            mutate,
+            sparql="is published as a plain fact",
+        )
+        for name, sl, path, mutate in (
+            ("former-stance-published", "former", NKG.supportedBy, plain_again),
+            ("conditional-stance-published", "conditional", NKG.opposedBy, plain_again),
+            ("stance-turned-former", "supportedBy", NKG.supportedBy, no_longer_current),
+        )
+    ),
+    # ---- curation.ttl: rules learnt from re-reading the corpus
+    Case(
+        "author-takes-a-stance",
+        "supportedBy",
+        "AuthorIsNoPartyShape",
+        RDF.object,
+        "SPARQL",
+        author_takes_a_stance,
+        sparql="authors analyse",
+    ),
+    Case(
+        "stance-from-a-question",
+        "question",
+        "QuestionAssertsNoStanceShape",
+        NKG.asserts,
+        "SPARQL",
+        sentence_becomes_question,
+        sparql="a question asserts no stance",
+    ),
+    Case(
+        "quoted-statement-without-quotation-marks",
+        "quoted",
+        "QuotedStatementShape",
+        NKG.quote,
+        "Pattern",
+        replace(claim, NKG.quote, quote_without_quotation_marks),
+    ),
+    Case(
+        "stance-loses-its-time-words",
+        "former",
+        "QualifiersCarriedShape",
+        NKG.quote,
+        "SPARQL",
+        drop_time_words,
+        sparql="no fact the claim asserts carries it",
+    ),
+    Case(
+        "claim-hedge-not-in-quote",
+        "claim",
+        "ClaimWordsShape",
+        NKG.hedge,
+        "SPARQL",
+        add(claim, NKG.hedge, Literal("words this sentence never says")),
+        sparql="hedges are the text's own words",
+    ),
+    Case(
+        "estimate-date-words-not-in-quote",
+        "estimate-value",
+        "ClaimWordsShape",
+        NKG.estimate,
+        "SPARQL",
+        estimate_words_elsewhere,
+        sparql="date words",
+    ),
+    Case(
+        "estimate-date-words-two",
+        "estimate-value",
+        "EstimateShape",
+        NKG.dateWords,
+        "MaxCount",
+        two_values(ESTIMATE, NKG.dateWords, Literal("in 2024"), Literal("2024")),
+    ),
+    Case(
+        "estimate-date-words-language-tagged",
+        "estimate-value",
+        "EstimateShape",
+        NKG.dateWords,
+        "Datatype",
+        add(ESTIMATE, NKG.dateWords, en("in 2024")),
+    ),
     Case(
         "provenance-statement-says-otherwise",
         "represents",
@@ -1558,6 +1884,19 @@ VALID: list[tuple[str, str, Mutation]] = [
     ("cameo-two-digits", "claim", replace(claim, NKG.cameoCode, Literal("04"))),
     ("job-title-plain-string", "jobTitle", retarget(SCHEMA.jobTitle, Literal("Research Fellow"))),
     ("alias-in-english", "claim", add(claimant, SKOS.altLabel, en("an alias"))),
+    ("stance-hedged-in-its-quote-words", "supportedBy", hedged_in_its_own_words),
+    ("stance-hypothetical-without-plain-triple", "supportedBy", no_longer_plain(NKG.Hypothetical)),
+    ("stance-announced-without-plain-triple", "supportedBy", no_longer_plain(NKG.Announced)),
+    (
+        "former-stance-with-dates",
+        "former",
+        lambda g, s: two_values(
+            first_statement_with(NKG.timeWords),
+            SCHEMA.endDate,
+            Literal("2025", datatype=XSD.gYear),
+            Literal("2025", datatype=XSD.gYear),
+        )(g, s),
+    ),
     (
         "wikidata-link",
         "participant",
@@ -1594,6 +1933,7 @@ _PARAMETERS = {
     SH.qualifiedMinCount: "QualifiedMinCount",
     SH.qualifiedMaxCount: "QualifiedMaxCount",
     SH.sparql: "SPARQL",
+    SH["in"]: "In",
 }
 _NOT_PARAMETERS = {
     RDF.type,
@@ -1673,6 +2013,8 @@ def test_date_form_is_reached_by_every_date(shapes: Graph) -> None:
     """nkgsh:DateForm has no target of its own; every date property uses it via sh:node."""
     date_form = URIRef(NKGSH + "DateForm")
     users = {shapes.value(p, SH.path) for p in shapes.subjects(SH.node, date_form)}
-    assert users == {SCHEMA.startDate, SCHEMA.endDate, NKG.scheduledDate, NKG.referenceDate, SCHEMA.datePublished}
+    assert users == {
+        SCHEMA.startDate, SCHEMA.endDate, NKG.scheduledDate, NKG.referenceDate, SCHEMA.datePublished, NKG.pointInTime
+    }
     allowed = {shapes.value(m, SH.datatype) for m in Collection(shapes, shapes.value(date_form, SH["or"]))}
     assert allowed == {XSD.date, XSD.gYearMonth, XSD.gYear}

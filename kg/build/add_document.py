@@ -20,8 +20,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from kg.build.annotations import Entity, load_document_annotations
+from kg.build.annotations import load_document_annotations
 from kg.build.corpus import read_document
+from kg.build.model import Entity
 from kg.build.rdfize import document_graph, document_graph_iri
 from kg.build.vocabulary import ENTITY_TYPES
 from kg.errors import Location

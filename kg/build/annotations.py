@@ -1,7 +1,7 @@
 """Read the curated annotations and anchor every quote in its document.
 
-The result is plain data (entities, claims with character offsets) that
-:mod:`kg.build.rdfize` turns into RDF. Every problem is a :class:`BuildError` that names
+The result is plain data (:mod:`kg.build.model`: entities, claims with character offsets)
+that :mod:`kg.build.rdfize` turns into RDF. Every problem is a :class:`BuildError` that names
 ``file:line``, what was looked for and why it failed.
 """
 
@@ -10,23 +10,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kg.build.corpus import DATE_PATTERN, Document
-from kg.build.vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES
+from kg.build.model import Annotations, Assertion, Claim, DocumentAnnotations, Entity, Estimate
+from kg.build.vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES, TIME_STATUSES
 from kg.build.yamlfile import LineDict, LineList, line_of, load_yaml
 from kg.errors import BuildError, Location
 from kg.iris import Kind, is_slug
 
 __all__ = [
-    "Entity",
-    "Assertion",
-    "Estimate",
-    "Claim",
-    "DocumentAnnotations",
-    "Annotations",
     "load_annotations",
     "load_document_annotations",
     "find_quote",
@@ -40,87 +34,12 @@ _CLAIM_KEYS = {
     "id", "kind", "claimant", "quote", "occurrence", "hedge", "about", "asserts",
     "estimate", "cameo", "corroborates", "contradicts",
 }
-_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source"}
+_ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source", "date-words"}
+#: the keys of an assertion written as a mapping: the fact and what its sentence puts on it
+_ASSERTION_KEYS = {"fact", "time", "time-words", "hedge", "condition", "date", "start", "end"}
 _DOC_KEYS = {"document", "entities", "mentions", "claims"}
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _CAMEO = re.compile(r"^[0-9]{2,4}$")
-
-
-@dataclass(frozen=True)
-class Entity:
-    """An actor, place, meeting or proposal: identity only."""
-
-    id: str
-    kind: Kind
-    type: str
-    label: str
-    alt: tuple[str, ...]
-    wikidata: str | None
-    note: str | None
-    location: Location
-
-
-@dataclass(frozen=True)
-class Assertion:
-    """One fact a claim supports: subject and object are entity ids, or the object a literal."""
-
-    subject: str
-    predicate: str
-    object: str
-    literal: bool
-    location: Location
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A numeric estimate: a value or a range, in a unit, at a date, from sources."""
-
-    measure: str
-    value: int | float | None
-    min: int | float | None
-    max: int | float | None
-    unit: str
-    date: str | None
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Something a claimant asserts in a document, anchored at ``[start, end)`` of its text."""
-
-    id: str
-    document: str
-    kind: str
-    claimant: str
-    quote: str
-    start: int
-    end: int
-    hedge: str | None
-    about: tuple[str, ...]
-    asserts: tuple[Assertion, ...]
-    estimate: Estimate | None
-    cameo: str | None
-    corroborates: tuple[str, ...]
-    contradicts: tuple[str, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class DocumentAnnotations:
-    """What one document says: its claims and the entities it mentions."""
-
-    document: Document
-    claims: tuple[Claim, ...]
-    mentions: frozenset[str]
-    file: Path
-
-
-@dataclass
-class Annotations:
-    """The whole curated corpus: entities by id and annotations by document id."""
-
-    entities: dict[str, Entity] = field(default_factory=dict)
-    documents: dict[str, DocumentAnnotations] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -159,6 +78,21 @@ def _str_list(node: LineDict, key: str, file: Path, what: str) -> tuple[str, ...
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise BuildError(f"{what}: '{key}' must be a list of strings", location=_where(file, node))
     return tuple(str(v) for v in value)
+
+
+def _verbatim(words: Iterable[str], quote: str, where: Location, what: str) -> None:
+    """Every qualifier is the text's own words: it must occur in the claim's quote, so that a
+    reader who follows the evidence finds it there."""
+    for word in words:
+        if word not in quote:
+            raise BuildError(f"{what} {word!r} is not in the claim's quote (copy the text's own words)", location=where)
+
+
+def _date(node: LineDict, key: str, file: Path, what: str, where: Location) -> str | None:
+    value = _str(node, key, file, what, required=False)
+    if value is not None and not DATE_PATTERN.match(value):
+        raise BuildError(f"{what}: {key} {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD", location=where)
+    return value
 
 
 def _normalise(text: str) -> str:
@@ -273,8 +207,41 @@ class _Resolver:
             raise BuildError(f"{role}: {ident!r} is a {entity.kind.value}, expected {names}", location=where)
         return entity
 
-    def assertion(self, node: Any, parent: LineDict) -> Assertion:
-        where = _where(self.file, node, parent)
+    def assertion(self, node: Any, parent: LineDict, quote: str) -> Assertion:
+        """``[subject, predicate, object]``, or a mapping with that list under ``fact`` and the
+        qualifiers its sentence puts on it (``time``, ``time-words``, ``hedge``, ``condition``,
+        ``date``, ``start``, ``end``); the words must be the quote's own."""
+        if isinstance(node, LineDict):
+            node = _require_mapping(node, self.file, "an assertion", _ASSERTION_KEYS, parent)
+            where = _where(self.file, node, parent)
+            fact = self.fact(node.get("fact"), where)
+            what = f"assertion {list(node.get('fact'))}"
+            time = _str(node, "time", self.file, what, required=False) or "current"
+            if time not in TIME_STATUSES:
+                raise BuildError(f"{what}: time {time!r} is not one of {sorted(TIME_STATUSES)}", location=where)
+            time_words = _str(node, "time-words", self.file, what, required=False)
+            hedges = _str_list(node, "hedge", self.file, what)
+            conditions = _str_list(node, "condition", self.file, what)
+            _verbatim(hedges, quote, where, f"{what}: hedge")
+            _verbatim(conditions, quote, where, f"{what}: condition")
+            _verbatim([time_words] if time_words else [], quote, where, f"{what}: time-words")
+            end = _date(node, "end", self.file, what, where)
+            if end is not None and time == "current":
+                raise BuildError(f"{what}: a fact that holds when written has no end date (time: former?)", location=where)
+            return Assertion(
+                fact.subject, fact.predicate, fact.object, fact.literal, where,
+                time=time,
+                time_words=time_words,
+                hedges=hedges,
+                conditions=conditions,
+                date=_date(node, "date", self.file, what, where),
+                start=_date(node, "start", self.file, what, where),
+                end=end,
+            )
+        return self.fact(node, _where(self.file, node, parent))
+
+    def fact(self, node: Any, where: Location) -> Assertion:
+        """The bare fact ``[subject, predicate, object]``, checked against the vocabulary."""
         if not isinstance(node, list) or len(node) != 3:
             raise BuildError(f"an assertion must be [subject, predicate, object], found {node!r}", location=where)
         subject, predicate, obj = (str(x) for x in node)
@@ -302,7 +269,7 @@ class _Resolver:
             )
         return Assertion(subject, predicate, obj, False, where)
 
-    def estimate(self, node: Any, parent: LineDict) -> Estimate:
+    def estimate(self, node: Any, parent: LineDict, quote: str) -> Estimate:
         node = _require_mapping(node, self.file, "an estimate", _ESTIMATE_KEYS, parent)
         where = _where(self.file, node)
         numbers: dict[str, int | float | None] = {}
@@ -326,8 +293,10 @@ class _Resolver:
         sources = _str_list(node, "source", self.file, "an estimate")
         for source in sources:
             self.entity(source, where, kinds=[Kind.ACTOR], role="estimate source")
+        date_words = _str(node, "date-words", self.file, "an estimate", required=False)
+        _verbatim([date_words] if date_words else [], quote, where, "estimate: date-words")
         assert measure is not None and unit is not None
-        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources)
+        return Estimate(measure, numbers["value"], lo, hi, unit, date, sources, date_words)
 
     def claim(self, node: Any, parent: Any, document: Document) -> Claim:
         node = _require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)
@@ -362,6 +331,8 @@ class _Resolver:
         if cameo is not None and not _CAMEO.match(cameo):
             raise BuildError(f"{what}: cameo {cameo!r} is not a CAMEO code (2–4 digits)", location=where)
         estimate = node.get("estimate")
+        hedges = _str_list(node, "hedge", self.file, what)
+        _verbatim(hedges, quote, where, f"{what}: hedge")
         return Claim(
             id=ident,
             document=document.id,
@@ -370,10 +341,10 @@ class _Resolver:
             quote=quote,
             start=placed[0],
             end=placed[1],
-            hedge=_str(node, "hedge", self.file, what, required=False),
+            hedges=hedges,
             about=about,
-            asserts=tuple(self.assertion(a, node) for a in asserts_node),
-            estimate=self.estimate(estimate, node) if estimate is not None else None,
+            asserts=tuple(self.assertion(a, node, quote) for a in asserts_node),
+            estimate=self.estimate(estimate, node, quote) if estimate is not None else None,
             cameo=cameo,
             corroborates=_str_list(node, "corroborates", self.file, what),
             contradicts=_str_list(node, "contradicts", self.file, what),

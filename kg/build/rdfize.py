@@ -2,8 +2,12 @@
 
 Every claim becomes an ``nkg:Claim`` with its quote, a W3C Web Annotation whose
 target carries a ``TextQuoteSelector`` and a ``TextPositionSelector``, and one
-``rdf:Statement`` per fact it asserts; the fact itself goes into the document's graph.
-The output depends only on the input, so two builds are isomorphic.
+``rdf:Statement`` per fact it asserts, carrying what the sentence puts on the fact (time
+status, hedge words, conditions, time words, dates). The fact itself goes into the
+document's graph only when the sentence states it as holding when written and without a
+condition, so a plain query never returns a former, announced, hypothetical or
+conditional fact as current. The output depends only on the input, so two builds are
+isomorphic.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from kg.build.annotations import Annotations, Claim, DocumentAnnotations, Entity
-from kg.build.vocabulary import CLAIM_KINDS, ENTITY_TYPES, PREDICATES
+from kg.build.model import Annotations, Assertion, Claim, DocumentAnnotations, Entity
+from kg.build.vocabulary import CLAIM_KINDS, ENTITY_TYPES, PREDICATES, TIME_STATUSES
 from kg.iris import Kind, claim_part, graph_iri, mint, wikidata
 from kg.namespaces import DCTERMS, NKG, OA, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, bind_prefixes
 
@@ -83,9 +87,19 @@ def _entities_graph(annotations: Annotations) -> Graph:
     return g
 
 
-def _claim_label(claim: Claim, claimant: Entity) -> str:
+def _claim_label(claim: Claim, claimant: Entity, author: Entity | None) -> str:
+    """The claim's label: whose claim it is, and the document's words in quotation marks.
+
+    The words are always the document's; for a quoted or paraphrased statement the label
+    says who wrote them, so that a paraphrase never reads as the actor's own words.
+    """
     words = " ".join(claim.quote.split())
     short = words if len(words) <= _LABEL_CHARS else words[: _LABEL_CHARS - 1].rstrip() + "…"
+    reporter = f"by {author.label}" if author is not None else "in the document"
+    if claim.kind == "paraphrased":
+        return f"{claimant.label}, paraphrased {reporter}: “{short}”"
+    if claim.kind == "quoted":
+        return f"{claimant.label}, quoted {reporter}: “{short}”"
     return f"{claimant.label}: “{short}”"
 
 
@@ -131,12 +145,13 @@ class _DocumentWriter:
         claimant = self.entities[claim.claimant]
         g.add((node, RDF.type, NKG.Claim))
         g.add((node, RDF.type, CLAIM_KINDS[claim.kind]))
-        g.add((node, RDFS.label, _en(_claim_label(claim, claimant))))
+        author = self.doc.document.author
+        g.add((node, RDFS.label, _en(_claim_label(claim, claimant, self.entities.get(author) if author else None))))
         g.add((node, NKG.claimant, self.iri(claim.claimant)))
         g.add((node, NKG.statedIn, self.document))
         g.add((node, NKG.quote, Literal(claim.quote)))
-        if claim.hedge:
-            g.add((node, NKG.hedge, Literal(claim.hedge)))
+        for hedge in claim.hedges:
+            g.add((node, NKG.hedge, Literal(hedge)))
         if claim.cameo:
             g.add((node, NKG.cameoCode, Literal(claim.cameo)))
         for target in claim.about:
@@ -161,9 +176,27 @@ class _DocumentWriter:
             g.add((statement, RDF.subject, subject))
             g.add((statement, RDF.predicate, pred.iri))
             g.add((statement, RDF.object, obj))
-            g.add((subject, pred.iri, obj))
+            self._qualifiers(statement, assertion)
+            if assertion.plain:
+                g.add((subject, pred.iri, obj))
         if claim.estimate is not None:
             self._estimate(claim, node)
+
+    def _qualifiers(self, statement: URIRef, assertion: Assertion) -> None:
+        """What the sentence puts on the fact, on its statement: the time status always (so a
+        query never has to guess what a missing one means), the rest where the text gives it."""
+        g = self.graph
+        g.add((statement, NKG.timeStatus, TIME_STATUSES[assertion.time]))
+        for hedge in assertion.hedges:
+            g.add((statement, NKG.hedgeWords, Literal(hedge)))
+        for condition in assertion.conditions:
+            g.add((statement, NKG.condition, Literal(condition)))
+        if assertion.time_words:
+            g.add((statement, NKG.timeWords, Literal(assertion.time_words)))
+        for prop, value in ((NKG.pointInTime, assertion.date), (SCHEMA.startDate, assertion.start),
+                            (SCHEMA.endDate, assertion.end)):
+            if value:
+                g.add((statement, prop, typed_date(value)))
 
     def _evidence(self, claim: Claim, node: URIRef) -> None:
         g, text = self.graph, self.doc.document.text
@@ -203,6 +236,8 @@ class _DocumentWriter:
                 g.add((estimate, prop, _number(value)))
         if est.date:
             g.add((estimate, NKG.referenceDate, typed_date(est.date)))
+        if est.date_words:
+            g.add((estimate, NKG.dateWords, Literal(est.date_words)))
         for source in est.sources:
             g.add((estimate, NKG.estimateSource, self.iri(source)))
 

@@ -14,7 +14,16 @@ from rdflib import URIRef
 from kg.iris import Kind
 from kg.namespaces import NKG, SCHEMA
 
-__all__ = ["ENTITY_TYPES", "DEFAULT_TYPE", "Predicate", "PREDICATES", "CLAIM_KINDS", "STANCE_PREDICATES"]
+__all__ = [
+    "ENTITY_TYPES",
+    "DEFAULT_TYPE",
+    "Predicate",
+    "PREDICATES",
+    "CLAIM_KINDS",
+    "STANCE_PREDICATES",
+    "TIME_STATUSES",
+    "PLAIN_TIME",
+]
 
 #: entity ``type`` → (kind of IRI, its class followed by every nkg: superclass).
 #: The superclasses are written into the data too, so ``?x a nkg:Actor`` or
@@ -95,3 +104,14 @@ CLAIM_KINDS: dict[str, URIRef] = {
     "quoted": NKG.QuotedStatement,
     "paraphrased": NKG.ParaphrasedStatement,
 }
+
+#: an assertion's ``time`` → the nkg:TimeStatus individual. Only ``PLAIN_TIME`` (without a
+#: condition) is also published as a plain triple: the graph's plain view must never present a
+#: former, announced or hypothetical fact as holding when the document was written.
+TIME_STATUSES: dict[str, URIRef] = {
+    "current": NKG.Current,
+    "former": NKG.Former,
+    "announced": NKG.Announced,
+    "hypothetical": NKG.Hypothetical,
+}
+PLAIN_TIME = "current"

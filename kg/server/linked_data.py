@@ -2,18 +2,17 @@
 
 The HTML page shows the label, every property, the Wikidata links and what links to the
 resource. A claim's page also shows its quote highlighted inside its document, what it
-asserts in words, its estimate and the claims it corroborates or contradicts; a document's
-page shows its full text with every claim's quote highlighted and linked (see
-:func:`segments` for overlapping quotes).
+asserts in words with what the sentence puts on each fact (time, hedges, conditions,
+dates), its estimate and the claims it corroborates or contradicts; a proposal's page lists
+every stance on it with those qualifiers; a document's page shows its full text with every
+claim's quote highlighted and linked (see :func:`kg.server.descriptions.segments` for overlapping quotes).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
-from typing import Generic, TypeVar
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -23,151 +22,39 @@ from fastapi.responses import HTMLResponse, Response
 from kg.errors import NotAcceptableError, NotFoundError
 from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
 from kg.iris import Kind, is_slug, mint
-from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD, sparql_prologue
+from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD
+from kg.server.descriptions import (
+    CONTEXT_CHARS,
+    DESCRIBE,
+    GRAPH_CONTENT,
+    GRAPH_SIZE,
+    INCOMING,
+    INCOMING_COUNT,
+    MAX_INCOMING,
+    OFFERS,
+    QUALIFIERS,
+    REPLIES,
+    SPANS,
+    STANCES,
+    TEXT,
+    Description,
+    describe,
+    labels_of,
+    literal_html,
+    segments,
+)
 from kg.server.markup import alternates, href, html_page, short, term_link
 from kg.store import QueryOutcome
 from kg.store.base import Store
 
-__all__ = ["router", "segments", "Segment", "CONTEXT_CHARS"]
+__all__ = ["router"]
 
 router = APIRouter()
-
-_OFFERS = ["text/html", *(f.media_type for f in GRAPH_FORMATS)]
-#: characters of document text shown on each side of a claim's quote
-CONTEXT_CHARS = 300
-_MAX_LITERAL = 2000
-_MAX_INCOMING = 500
-
-#: the resource and the nodes hanging off it under its own IRI (claim#evidence, …)
-_DESCRIBE = sparql_prologue() + """
-CONSTRUCT { ?s ?p ?o } WHERE {
-  <{iri}> (nkg:evidence|nkg:asserts|nkg:estimate|oa:hasTarget|oa:hasSelector)* ?s .
-  FILTER (?s = <{iri}> || STRSTARTS(STR(?s), "{iri}#"))
-  ?s ?p ?o .
-}"""
-_INCOMING = sparql_prologue() + """
-SELECT DISTINCT ?s ?p WHERE { ?s ?p <{iri}> } ORDER BY ?p ?s LIMIT {limit}"""
-_INCOMING_COUNT = "SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{iri}> }}"
-_LABELS = sparql_prologue() + "SELECT ?o ?label WHERE {{ VALUES ?o {{ {values} }} ?o rdfs:label ?label }}"
-#: every quote located in a document: claim, offsets, label, kind
-_SPANS = sparql_prologue() + """
-SELECT ?claim ?start ?end ?label ?kind WHERE {
-  ?claim nkg:evidence/oa:hasTarget ?target .
-  ?target oa:hasSource <{iri}> ; oa:hasSelector ?selector .
-  ?selector oa:start ?start ; oa:end ?end .
-  OPTIONAL { ?claim rdfs:label ?label }
-  OPTIONAL { ?claim a ?kind . ?kind rdfs:subClassOf nkg:Claim }
-} ORDER BY ?start ?end ?claim"""
-#: claims that corroborate or contradict this one (the other direction of the page's own links)
-_REPLIES = sparql_prologue() + """
-SELECT ?other ?p ?label WHERE {
-  ?other ?p <{iri}> . FILTER (?p IN (nkg:corroborates, nkg:contradicts))
-  OPTIONAL { ?other rdfs:label ?label }
-} ORDER BY ?p ?other"""
-_GRAPH_SIZE = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
-_GRAPH_CONTENT = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
-_TEXT = sparql_prologue() + "SELECT ?text WHERE {{ <{iri}> schema:text ?text }} LIMIT 1"
-
-
-# --- overlapping quotes -------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-@dataclass
-class Segment(Generic[T]):
-    """A piece ``[start, end)`` of a text and the spans that cover all of it, in span order."""
-
-    start: int
-    end: int
-    covering: list[T] = field(default_factory=list)
-
-
-def segments(length: int, spans: Iterable[tuple[int, int, T]]) -> list[Segment[T]]:
-    """Cut ``[0, length)`` at every span boundary, so that overlapping spans become a row of
-    non-overlapping pieces, each with every span that covers it.
-
-    Spans outside the text or empty are ignored.
-
-    >>> [(s.start, s.end, s.covering) for s in segments(10, [(2, 6, "a"), (4, 8, "b")])]
-    [(0, 2, []), (2, 4, ['a']), (4, 6, ['a', 'b']), (6, 8, ['b']), (8, 10, [])]
-    """
-    valid = [(s, e, item) for s, e, item in spans if 0 <= s < e <= length]
-    cuts = sorted({0, length, *(s for s, _, _ in valid), *(e for _, e, _ in valid)})
-    return [Segment(a, b, [item for s, e, item in valid if s <= a and b <= e]) for a, b in zip(cuts, cuts[1:])]
-
-
-# --- reading what the store says ----------------------------------------------------------
-
-
-@dataclass
-class _Description:
-    """The triples of a resource page, by subject, and the labels of the IRIs they name."""
-
-    iri: str
-    nodes: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]]
-    labels: dict[str, str]
-
-    def values(self, subject: str, predicate: object) -> list[ox.NamedNode | ox.Literal | ox.BlankNode]:
-        return [o for p, o in self.nodes.get(subject, []) if p == str(predicate)]
-
-    def first(self, subject: str, predicate: object) -> str | None:
-        found = self.values(subject, predicate)
-        return found[0].value if found else None
-
-    def link(self, term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
-        if isinstance(term, ox.NamedNode) and term.value.startswith(self.iri + "#"):
-            fragment = escape(term.value[len(self.iri):])
-            return f"<a href='{fragment}'>{fragment}</a>"
-        if isinstance(term, ox.NamedNode):
-            return term_link(term.value, self.labels.get(term.value))
-        return _literal(term)
-
-
-def _labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
-    wanted = sorted(set(iris))
-    labels: dict[str, str] = {}
-    for start in range(0, len(wanted), 200):
-        values = " ".join(f"<{i}>" for i in wanted[start:start + 200])
-        for row in store.query(_LABELS.format(values=values)).solutions():
-            iri, label = row["o"].value, row["label"]
-            if iri not in labels or getattr(label, "language", None) == "en":
-                labels[iri] = label.value
-    return labels
-
-
-def _describe(store: Store, iri: str, triples: list[ox.Triple]) -> _Description:
-    nodes: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
-    named: set[str] = set()
-    for t in triples:
-        subject, obj = t.subject, t.object
-        if isinstance(subject, ox.Triple) or isinstance(obj, ox.Triple):
-            # the page shows RDF 1.1 terms only; a triple term made it fail before too (it has no .value)
-            raise TypeError(f"a triple term in the description of <{iri}>: {t}")
-        nodes.setdefault(subject.value, []).append((t.predicate.value, obj))
-        named.add(t.predicate.value)
-        if isinstance(obj, ox.NamedNode):
-            named.add(obj.value)
-    return _Description(iri, nodes, _labels(store, named))
-
-
-def _literal(term: ox.Literal | ox.BlankNode, *, limit: int = _MAX_LITERAL) -> str:
-    if isinstance(term, ox.BlankNode):
-        return f"<span class=bnode>_:{escape(term.value)}</span>"
-    text = term.value if len(term.value) <= limit else term.value[:limit] + "…"
-    if term.language:
-        suffix = f"<span class=dt>@{escape(term.language)}</span>"
-    elif term.datatype.value != str(XSD.string):
-        suffix = f"<span class=dt>^^{term_link(term.datatype.value)}</span>"
-    else:
-        suffix = ""
-    return f"<span class=lit>{escape(text)}</span>{suffix}"
-
 
 # --- the page of any resource ---------------------------------------------------------------
 
 
-def _properties(d: _Description, *, elsewhere: dict[str, str] | None = None) -> str:
+def _properties(d: Description, *, elsewhere: dict[str, str] | None = None) -> str:
     """Every triple of the page: the resource's own, then one table per node under its IRI.
 
     ``elsewhere`` maps a property of the resource to what to show instead of its values
@@ -194,18 +81,18 @@ def _properties(d: _Description, *, elsewhere: dict[str, str] | None = None) -> 
 
 
 def _incoming(store: Store, iri: str) -> str:
-    query = _INCOMING.replace("{iri}", iri).replace("{limit}", str(_MAX_INCOMING))
+    query = INCOMING.replace("{iri}", iri).replace("{limit}", str(MAX_INCOMING))
     rows = list(store.query(query).solutions())
     if not rows:
         return "<h2 id=incoming>Linked from</h2><p>nothing links here.</p>"
     subjects = [r["s"].value for r in rows if isinstance(r["s"], ox.NamedNode)]
     owners = {s: s.split("#", 1)[0] for s in subjects if "#" in s}
-    labels = _labels(store, [*subjects, *owners.values(), *(r["p"].value for r in rows)])
+    labels = labels_of(store, [*subjects, *owners.values(), *(r["p"].value for r in rows)])
     grouped: dict[str, list[str]] = {}
     for row in rows:
         s, p = row["s"], row["p"].value
         if not isinstance(s, ox.NamedNode):
-            item = _literal(s)
+            item = literal_html(s)
         elif s.value in owners and s.value not in labels:
             owner = owners[s.value]
             item = (f'{term_link(s.value, labels.get(owner, short(owner)))} '
@@ -218,15 +105,15 @@ def _incoming(store: Store, iri: str) -> str:
         for p, items in grouped.items()
     )
     more = ""
-    if len(rows) == _MAX_INCOMING:
-        total = next(store.query(_INCOMING_COUNT.format(iri=iri)).solutions())["n"].value
+    if len(rows) == MAX_INCOMING:
+        total = next(store.query(INCOMING_COUNT.format(iri=iri)).solutions())["n"].value
         query = quote(f"SELECT ?s ?p WHERE {{ ?s ?p <{iri}> }} ORDER BY ?p ?s")
-        more = (f"<p>The first {_MAX_INCOMING} of {escape(total)} links; "
+        more = (f"<p>The first {MAX_INCOMING} of {escape(total)} links; "
                 f"<a href='/sparql?format=csv&amp;query={query}'>all of them (CSV)</a>.</p>")
     return f"<h2 id=incoming>Linked from</h2><table class=props>{body}</table>{more}"
 
 
-def _summary(d: _Description) -> str:
+def _summary(d: Description) -> str:
     """Types, aliases and Wikidata links at the top of every page."""
     parts = [f"<p class=iri><code>{escape(d.iri)}</code></p>"]
     types = d.values(d.iri, RDF.type)
@@ -248,15 +135,50 @@ def _summary(d: _Description) -> str:
 # --- claims ---------------------------------------------------------------------------------
 
 
-def _statement(d: _Description, node: str) -> str:
+#: the qualifiers of an asserted fact, in the order a reader needs them
+_QUALIFIER_ROWS = (
+    ("time", NKG.timeStatus),
+    ("time words", NKG.timeWords),
+    ("at", NKG.pointInTime),
+    ("since", SCHEMA.startDate),
+    ("until", SCHEMA.endDate),
+    ("hedge", NKG.hedgeWords),
+    ("condition", NKG.condition),
+)
+
+
+def _qualifiers(values: dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]], labels: dict[str, str]) -> str:
+    """What the sentence puts on a fact, so the page never shows a qualified fact as a plain one.
+
+    ``values`` maps each qualifier property to its values; the text's words are shown as quotations.
+    """
+    cells = []
+    for name, prop in _QUALIFIER_ROWS:
+        found = values.get(str(prop), [])
+        if not found:
+            continue
+        if prop in (NKG.hedgeWords, NKG.condition, NKG.timeWords):
+            shown = ", ".join(f"<q>{escape(v.value)}</q>" for v in found)
+        elif prop == NKG.timeStatus:
+            shown = ", ".join(term_link(v.value, labels.get(v.value)) for v in found)
+        else:
+            shown = ", ".join(escape(v.value) for v in found)
+        cells.append(f"<span class=qualifier>{escape(name)}: {shown}</span>")
+    return "<span class=qualifiers>" + " · ".join(cells) + "</span>" if cells else ""
+
+
+def _statement(d: Description, node: str) -> str:
     terms = [d.values(node, p) for p in (RDF.subject, RDF.predicate, RDF.object)]
     if not all(terms):
         return f"<li><code>{escape(node)}</code> (incomplete statement)</li>"
     s, p, o = (t[0] for t in terms)
-    return f"<li>{d.link(s)} <span class=pred>— {d.link(p)} —</span> {d.link(o)}</li>"
+    values = {str(prop): d.values(node, prop) for _, prop in _QUALIFIER_ROWS}
+    qualifiers = _qualifiers(values, d.labels)
+    return (f"<li>{d.link(s)} <span class=pred>— {d.link(p)} —</span> {d.link(o)}"
+            f"{' ' + qualifiers if qualifiers else ''}</li>")
 
 
-def _estimate(d: _Description, node: str) -> str:
+def _estimate(d: Description, node: str) -> str:
     rows = [("measure", escape(d.first(node, NKG.measure) or ""))]
     value, low, high = (d.first(node, p) for p in (SCHEMA.value, SCHEMA.minValue, SCHEMA.maxValue))
     unit = escape(d.first(node, SCHEMA.unitText) or "")
@@ -264,16 +186,16 @@ def _estimate(d: _Description, node: str) -> str:
         rows.append(("value", f"{escape(value)} {unit}"))
     if low is not None or high is not None:
         rows.append(("range", f"{escape(low or '…')} – {escape(high or '…')} {unit}"))
-    date = d.first(node, NKG.referenceDate)
+    date, words = d.first(node, NKG.referenceDate), d.first(node, NKG.dateWords)
     if date:
-        rows.append(("as of", escape(date)))
+        rows.append(("as of", escape(date) + (f" (<q>{escape(words)}</q>)" if words else "")))
     sources = d.values(node, NKG.estimateSource)
     if sources:
         rows.append(("source", ", ".join(d.link(s) for s in sources)))
     return "<dl class=estimate>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
-def _evidence(store: Store, d: _Description, claim: str) -> str:
+def _evidence(store: Store, d: Description, claim: str) -> str:
     """The quote highlighted in its document, with the text around its offsets."""
     slug = claim.rsplit("/", 1)[-1]
     out = []
@@ -286,7 +208,7 @@ def _evidence(store: Store, d: _Description, claim: str) -> str:
         if source is None or start is None or end is None:
             continue
         start_at, end_at = int(start), int(end)
-        rows = list(store.query(_TEXT.format(iri=source)).solutions())
+        rows = list(store.query(TEXT.format(iri=source)).solutions())
         where = (f"<p>Characters [{start_at}, {end_at}) of {term_link(source, d.labels.get(source))} · "
                  f"<a href='{escape(href(source))}#claim-{escape(slug)}'>see it in the document</a></p>")
         text = rows[0]["text"].value if rows else ""
@@ -305,7 +227,7 @@ def _evidence(store: Store, d: _Description, claim: str) -> str:
     return "<h2 id=in-context>In its document</h2>" + ("".join(out) or "<p>No located evidence.</p>")
 
 
-def _claim(store: Store, d: _Description) -> str:
+def _claim(store: Store, d: Description) -> str:
     c = d.iri
     kinds = [t for t in d.values(c, RDF.type) if t.value.startswith(str(NKG)) and t.value != str(NKG.Claim)]
     rows = [
@@ -319,7 +241,7 @@ def _claim(store: Store, d: _Description) -> str:
         ("contradicts", ", ".join(d.link(o) for o in d.values(c, NKG.contradicts))),
     ]
     replies: dict[str, list[str]] = {}
-    for row in store.query(_REPLIES.replace("{iri}", c)).solutions():
+    for row in store.query(REPLIES.replace("{iri}", c)).solutions():
         label = row["label"].value if row["label"] else None
         replies.setdefault(row["p"].value, []).append(term_link(row["other"].value, label))
     rows += [("corroborated by", ", ".join(replies.get(str(NKG.corroborates), []))),
@@ -338,6 +260,37 @@ def _claim(store: Store, d: _Description) -> str:
     return "".join(parts)
 
 
+# --- proposals -------------------------------------------------------------------------------
+
+
+def _stances(store: Store, iri: str) -> str:
+    """Every stance on the proposal with its claim and qualifiers: the plain triples on the page
+    show only current, unconditional stances, and this table shows the rest with their time."""
+    rows = list(store.query(STANCES.replace("{iri}", iri)).solutions())
+    if not rows:
+        return ""
+    statements = sorted({r["statement"].value for r in rows})
+    values: dict[str, dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
+    query = QUALIFIERS.replace("{values}", " ".join(f"<{s}>" for s in statements))
+    for row in store.query(query).solutions():
+        values.setdefault(row["statement"].value, {}).setdefault(row["p"].value, []).append(row["o"])
+    named = {r[k].value for r in rows for k in ("predicate", "actor", "claim", "document")}
+    named |= {o.value for v in values.values() for os in v.values() for o in os if isinstance(o, ox.NamedNode)}
+    labels = labels_of(store, named)
+    body = "".join(
+        f"<tr><td>{term_link(r['predicate'].value, labels.get(r['predicate'].value))}</td>"
+        f"<td>{term_link(r['actor'].value, labels.get(r['actor'].value))}</td>"
+        f"<td>{_qualifiers(values.get(r['statement'].value, {}), labels)}</td>"
+        f"<td>{term_link(r['claim'].value, labels.get(r['claim'].value))}</td>"
+        f"<td>{term_link(r['document'].value, labels.get(r['document'].value))}</td></tr>"
+        for r in rows
+    )
+    return ("<h2 id=stances>Stances</h2><p>Every stance a claim asserts, with what its sentence puts on it; "
+            "only current stances without a condition are also plain properties of the proposal.</p>"
+            "<table class=stances><tr><th>stance</th><th>actor</th><th>time, hedge, condition</th>"
+            f"<th>claim</th><th>document</th></tr>{body}</table>")
+
+
 # --- documents -------------------------------------------------------------------------------
 
 
@@ -353,7 +306,7 @@ class _Located:
 
 def _located_claims(store: Store, iri: str) -> list[_Located]:
     found: dict[tuple[str, int, int], _Located] = {}
-    for row in store.query(_SPANS.replace("{iri}", iri)).solutions():
+    for row in store.query(SPANS.replace("{iri}", iri)).solutions():
         key = (row["claim"].value, int(row["start"].value), int(row["end"].value))
         item = found.setdefault(key, _Located(*key, label=row["label"].value if row["label"] else short(key[0])))
         if row["kind"] is not None and row["kind"].value not in item.kinds:
@@ -394,7 +347,7 @@ def _highlighted(text: str, located: list[_Located]) -> str:
     return "".join(out)
 
 
-def _document(store: Store, d: _Description) -> str:
+def _document(store: Store, d: Description) -> str:
     doc = d.iri
     text = d.first(doc, SCHEMA.text) or ""
     located = _located_claims(store, doc)
@@ -407,7 +360,7 @@ def _document(store: Store, d: _Description) -> str:
         ("SHA-256", f"<code>{escape(sha)}</code>" if sha else ""),
         ("length", f"{len(text):,} characters, {len(located)} located quotes"),
     ]
-    kind_labels = _labels(store, {k for x in located for k in x.kinds})
+    kind_labels = labels_of(store, {k for x in located for k in x.kinds})
     items = "".join(
         f"<li value={x.number}>{term_link(x.claim, x.label)} "
         f"<span class=kind>{', '.join(escape(kind_labels.get(k, short(k))) for k in x.kinds)}</span> "
@@ -422,17 +375,19 @@ def _document(store: Store, d: _Description) -> str:
 
 
 def _html(store: Store, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
-    d = _describe(store, iri, triples)
+    d = describe(store, iri, triples)
     title = d.first(iri, RDFS.label) or short(iri)
     body = _summary(d)
     elsewhere: dict[str, str] = {}
     if kind is Kind.CLAIM:
         body += _claim(store, d)
+    elif kind is Kind.PROPOSAL:
+        body += _stances(store, iri)
     elif kind is Kind.DOCUMENT and d.first(iri, SCHEMA.text) is not None:
         body += _document(store, d)
         elsewhere[str(SCHEMA.text)] = "<a href=#text>the full text, above</a>"
     elif kind is Kind.GRAPH and d.first(iri, VOID.triples) is not None:
-        query = quote(_GRAPH_CONTENT.format(iri=iri))
+        query = quote(GRAPH_CONTENT.format(iri=iri))
         body += (f"<p>A named graph of this dataset: {escape(d.first(iri, VOID.triples) or '')} triples. Its content: "
                  + " · ".join(f"<a href='/sparql?format={f}&amp;query={query}'>{t}</a>"
                               for f, t in (("turtle", "Turtle"), ("ntriples", "N-Triples"), ("jsonld", "JSON-LD")))
@@ -443,7 +398,7 @@ def _html(store: Store, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
 
 def _graph_facts(store: Store, iri: str) -> list[ox.Triple]:
     """What the store knows about one of its named graphs: that it is one, and its size."""
-    size = next(store.query(_GRAPH_SIZE.format(iri=iri)).solutions())["n"]
+    size = next(store.query(GRAPH_SIZE.format(iri=iri)).solutions())["n"]
     node, integer = ox.NamedNode(iri), ox.NamedNode(str(XSD.integer))
     return [ox.Triple(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(SD.Graph))),
             ox.Triple(node, ox.NamedNode(str(VOID.triples)), ox.Literal(size.value, datatype=integer))]
@@ -459,18 +414,18 @@ def resource(kind: str, slug: str, request: Request, format: str | None = None) 
     if iri is None:
         raise NotFoundError(f"no resource kind {kind!r} / slug {slug!r}")
     store = request.app.state.store
-    triples = list(store.query(_DESCRIBE.replace("{iri}", iri)).result)
+    triples = list(store.query(DESCRIBE.replace("{iri}", iri)).result)
     if kind == Kind.GRAPH.value and iri in store.named_graphs():
         triples += _graph_facts(store, iri)
     if not triples:
         raise NotFoundError(f"nothing is known about <{iri}>")
-    key = format or negotiate(request.headers.get("accept"), _OFFERS)
+    key = format or negotiate(request.headers.get("accept"), OFFERS)
     if key in ("text/html", "html"):
         return HTMLResponse(_html(store, iri, Kind(kind), triples), headers={"Vary": "Accept"})
     fmt = output_format(QueryKind.GRAPH, key) if key else None
     if fmt is None:
         names = ", ".join(["html", *(f.name for f in GRAPH_FORMATS)])
-        raise NotAcceptableError(f"offered: {', '.join(_OFFERS)} (format={names})")
+        raise NotAcceptableError(f"offered: {', '.join(OFFERS)} (format={names})")
     buffer = io.BytesIO()
     QueryOutcome(QueryKind.GRAPH, triples).serialize(buffer, format_name=fmt.name)  # type: ignore[arg-type]
     return Response(buffer.getvalue(), media_type=fmt.media_type, headers={"Vary": "Accept"})
