@@ -20,6 +20,7 @@ from kg import __version__
 from kg.config import Settings
 from kg.errors import KGError, ValidationFailed
 from kg.ops.control import publish_control, withdraw_control
+from kg.server import api_docs
 from kg.server.admin import router as admin_router
 from kg.server.auth import require_reader
 from kg.server.docs import router as docs_router
@@ -99,4 +100,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(docs_router)
     app.include_router(dumps_router)
     app.include_router(void_router)
+    api_docs.install(app)
     return app
