@@ -73,8 +73,8 @@ _DEFAULT_GRAPH = _query("default-graph-uri", "A graph of the query's default gra
 _NAMED_GRAPH = _query("named-graph-uri", "A graph the query may name with GRAPH (repeatable).", _IRIS)
 _FORMAT = _query("format", "The result format, overriding Accept (for browsers): "
                  + ", ".join(_FORMAT_NAMES) + ", or a media type.", _STRING)
-_TIMEOUT = _query("timeout", "Seconds the query may run, at most the server's limit (query_timeout).",
-                  {"type": "number", "exclusiveMinimum": 0})
+_TIMEOUT = _query("timeout", "Seconds the query may run: at least 1, at most the server's limit (query_timeout).",
+                  {"type": "number", "minimum": 1})
 _USING = _query("using-graph-uri", "A graph of the update's default graph (repeatable; acts as USING).", _IRIS)
 _USING_NAMED = _query("using-named-graph-uri", "A graph the update may name (repeatable; acts as USING NAMED).",
                       _IRIS)
@@ -105,7 +105,7 @@ _FORM = {
         "using-graph-uri": _IRIS,
         "using-named-graph-uri": _IRIS,
         "format": _STRING,
-        "timeout": {"type": "number", "exclusiveMinimum": 0},
+        "timeout": {"type": "number", "minimum": 1},
     },
 }
 POST_BODY: _JSONObject = {

@@ -212,10 +212,10 @@ def _write_extra(body: dict[str, Any] | None, *, parameters: bool = True) -> dic
 
 @router.get("/graph-store", name="graph_store", operation_id="graph_store_get",
             summary="Graph Store: read a graph, or the whole dataset",
-            responses=api_docs.GRAPH_READ_RESPONSES, openapi_extra=_READ_EXTRA)
+            response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES, openapi_extra=_READ_EXTRA)
 @router.head("/graph-store", name="graph_store_head", operation_id="graph_store_head",
              summary="Graph Store: the headers of reading a graph",
-             responses=api_docs.GRAPH_READ_RESPONSES, openapi_extra=_READ_EXTRA)
+             response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES, openapi_extra=_READ_EXTRA)
 async def read_graph(request: Request) -> Response:
     """The graph ``?graph=IRI`` or ``?default`` names (404 if there is none), or the whole dataset."""
     target = _target(request)
@@ -287,7 +287,7 @@ _DIRECT_DELETE = _write_extra(None, parameters=False)
 
 @router.get(_PATH, name="graph_store_direct", operation_id="graph_store_direct_get",
             summary="Graph Store: read the graph this URL names",
-            responses=api_docs.GRAPH_READ_RESPONSES)
+            response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES)
 async def read_graph_direct(request: Request, path: str) -> Response:
     """The graph whose IRI is this URL (404 if there is none)."""
     return await read_graph(request)
@@ -295,7 +295,7 @@ async def read_graph_direct(request: Request, path: str) -> Response:
 
 @router.head(_PATH, name="graph_store_direct_head", operation_id="graph_store_direct_head",
              summary="Graph Store: the headers of reading the graph this URL names",
-             responses=api_docs.GRAPH_READ_RESPONSES)
+             response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES)
 async def head_graph_direct(request: Request, path: str) -> Response:
     """:func:`read_graph_direct` without the body."""
     return await read_graph(request)
