@@ -62,13 +62,13 @@ _LONG_SQ = rb"'''[^'\\]*+(?:(?:\\[\s\S]|'{1,2}(?!'))[^'\\]*+)*+"
 _JSON_STRING = rb'"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+'
 
 _TURTLE = re.compile(
-    rb"(?>(?:[^\"'<>#\\\[\](){}]++"
+    rb"(?>(?:[^\"'<>#\\\[\](){}~]++"
     + rb"|" + _LONG_DQ + rb'"""' + rb"|" + _LONG_SQ + rb"'''"
     # "" at the end of a buffer may be the start of a long string: left to ``partial``
     + rb'|(?="(?!""|"\Z))' + _SHORT_DQ + rb'"'
     + rb"|(?='(?!''|'\Z))" + _SHORT_SQ + rb"'"
     + rb"|" + _IRI + rb">|#[^\r\n]*+[\r\n]|\\[\s\S])*)"
-    + rb"(?:(?P<open>\[|\(|\{|<<)|(?P<close>\]|\)|\}|>>)"
+    + rb"(?:(?P<open>\[|\(|\{\||\{|<<)|(?P<close>\]|\)|\}|>>)|(?P<reifier>~)"
     + rb"|(?P<partial>(?:" + _LONG_DQ + rb"|" + _LONG_SQ + rb"|\"\"|''|"
     + _SHORT_DQ + rb"|" + _SHORT_SQ + rb"|" + _IRI + rb"|#[^\r\n]*+|>)\\?\Z)"
     + rb"|(?P<stray>[\s\S])|\Z)"
@@ -114,7 +114,12 @@ _SCANNERS = {"jsonld": (_JSON, "objects and arrays"), "rdfxml": (_XML, "elements
 _TURTLE_WHAT = "blank nodes, lists, formulas or triple terms"
 
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_ENTITY_OVERLAP = len(b"<!ENTITY") - 1
+#: RDF/XML makes a triple term only with ``rdf:parseType="Triple"``, written out or with
+#: character references (entities are refused)
+_XML_TRIPLE = re.compile(rb"Triple|&#")
+_OVERLAP = len(b"<!ENTITY") - 1
+#: what starts a triple term (or an annotation, which makes one) in the Turtle family
+_TURTLE_TRIPLE = frozenset({b"<<", b"{|", b"~"})
 
 
 class _Reader:
@@ -145,24 +150,31 @@ class _Reader:
             self._opened.close()
 
 
-def screen_rdf(source: Path | bytes | IO[bytes], fmt: RdfFormatInfo, where: str, *, max_nesting: int) -> None:
+def screen_rdf(source: Path | bytes | IO[bytes], fmt: RdfFormatInfo, where: str, *, max_nesting: int) -> bool:
     """Read ``source`` (a file, bytes, or a binary stream from its current position to its end)
     and raise :class:`~kg.errors.InputError` naming ``where`` and the line when it nests deeper
     than ``max_nesting``, or, as RDF/XML, declares an entity. Nothing else is checked: syntax
-    errors are the parser's to report, with their own positions."""
+    errors are the parser's to report, with their own positions.
+
+    Returns whether the source may hold triple terms: False proves it holds none (the syntax
+    that makes one appears nowhere outside strings, IRIs and comments), so a caller that lets a
+    store parse it need not look for them afterwards."""
     try:
         reader = _Reader(source)
         try:
-            _screen(reader, fmt, where, max_nesting)
+            return _screen(reader, fmt, where, max_nesting)
         finally:
             reader.close()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(where)) from None
 
 
-def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -> None:
+def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -> bool:
     pattern, what = _SCANNERS.get(fmt.name, (_TURTLE, _TURTLE_WHAT))
     xml = fmt.name == "rdfxml"
+    # JSON-LD has no syntax of its own for them; whether a parser reads some anyway is its own
+    # affair, so a JSON-LD source is never said to hold none
+    triple_terms = fmt.name == "jsonld"
     depth = 0
     lines = 0  # line breaks before ``buffer``
     read_lines = 0  # line breaks in every chunk read before the last one
@@ -179,7 +191,8 @@ def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -
                 line = read_lines - entity_tail.count(b"\n") + window.count(b"\n", 0, found.start()) + 1
                 raise InputError("RDF/XML with entity declarations (<!ENTITY …>) is not accepted: entities can "
                                  "expand without limit; write the values out", location=Location(where, line))
-            entity_tail = window[-_ENTITY_OVERLAP:]
+            triple_terms = triple_terms or _XML_TRIPLE.search(window) is not None
+            entity_tail = window[-_OVERLAP:]
         read_lines += chunk.count(b"\n")
         buffer = carry + chunk
         carry = b""
@@ -190,7 +203,10 @@ def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -
                     carry = buffer[match.start(kind):]
                     lines += buffer.count(b"\n", 0, match.start(kind))
                 break
-            if kind == "open":
+            if kind == "reifier":
+                triple_terms = True
+            elif kind == "open":
+                triple_terms = triple_terms or match.group(kind) in _TURTLE_TRIPLE
                 depth += 1
                 if depth > max_nesting:
                     line = lines + buffer.count(b"\n", 0, match.start(kind)) + 1
@@ -201,6 +217,7 @@ def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -
                 depth -= 1
         else:
             lines += buffer.count(b"\n")
+    return triple_terms
 
 
 def refuse_triple_terms(triples: Iterable[ox.Triple | ox.Quad], where: str) -> None:

@@ -169,3 +169,20 @@ def test_check_iri_refuses_what_no_iri_holds(iri: str, words: str) -> None:
 @pytest.mark.parametrize("iri", ["http://example.org/g", "urn:x-kg:g", "https://例え.jp/グラフ", "http://a/%01?q#f"])
 def test_check_iri_keeps_iris(iri: str) -> None:
     assert check_iri(iri) == iri
+
+
+@pytest.mark.parametrize("name,data,possible", [
+    ("turtle", f'<{EX}a> <{EX}b> "<< {{| ~" . # << ~\n<{EX}a> <{EX}b> <{EX}a~b> .', False),
+    ("turtle", f"<{EX}a> <{EX}b> <<( <{EX}a> <{EX}b> <{EX}c> )>> .", True),
+    ("turtle", f"<{EX}a> <{EX}b> <{EX}c> {{| <{EX}d> <{EX}e> |}} .", True),
+    ("turtle", f"<{EX}a> <{EX}b> <{EX}c> ~ <{EX}r> .", True),
+    ("ntriples", f'<{EX}a> <{EX}b> "a\\"~<<" .', False),
+    ("rdfxml", '<r xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><p rdf:parseType="Literal"/></r>', False),
+    ("rdfxml", '<r xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><p rdf:parseType="&#84;riple"/></r>', True),
+    ("jsonld", f'{{"@id": "{EX}a"}}', True),
+])
+def test_the_screen_says_when_triple_terms_are_possible(name: str, data: str, possible: bool) -> None:
+    """False is a proof (the store then need not look for them once it has parsed the file)."""
+    fmt = rdf_format_by_name(name)
+    assert fmt is not None
+    assert screen_rdf(data.encode(), fmt, "body", max_nesting=200) is possible
