@@ -221,6 +221,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], graph: str, add: bool, a
     from kg.write.ingest import ingest_files
 
     total = sum(f.stat().st_size for f in files if f.is_file())
+    limit = _settings(ctx).max_nesting
 
     def say(stage: str) -> None:
         click.echo(f"{stage.capitalize()}…", err=True)
@@ -230,9 +231,9 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], graph: str, add: bool, a
             if total >= _PROGRESS_BYTES:
                 with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
                     receipt = ingest_files(store, files, graph, add=add, agent=agent, progress=bar.update,
-                                           on_stage=say)
+                                           on_stage=say, max_nesting=limit)
             else:
-                receipt = ingest_files(store, files, graph, add=add, agent=agent, on_stage=say)
+                receipt = ingest_files(store, files, graph, add=add, agent=agent, on_stage=say, max_nesting=limit)
         except ValidationFailed as exc:
             click.echo(RENDERERS[fmt](exc.report), nl=False)
             click.echo(f"Rejected: {exc.message.splitlines()[0]}", err=True)

@@ -53,6 +53,11 @@ class Settings:
     max_body_bytes: int = 100_000_000
     #: IRI prefixes that SERVICE (and LOAD) may reach, comma-separated; empty refuses all
     service_allow: str = ""
+    #: deepest nesting accepted in client text before any parser reads it: groups, brackets and
+    #: parentheses of SPARQL queries and updates, blank nodes, lists and formulas of Turtle, TriG
+    #: and N3, objects and arrays of JSON-LD, elements of RDF/XML (parsers that recurse crash on
+    #: a few thousand levels)
+    max_nesting: int = 200
     # --- a remote SPARQL 1.1 store (``store`` is then its query endpoint URL) ---
     #: SPARQL Update endpoint; empty means the query endpoint
     update_url: str = ""

@@ -16,11 +16,12 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
+from kg.config import Settings
 from kg.errors import InputError, Location
 from kg.formats import RdfFormatInfo, rdf_format_for_path
+from kg.rdfguard import screen_rdf
 
 __all__ = [
-    "XML_PROLOG_BYTES",
     "graph_to_store",
     "graph_to_triples",
     "iter_file_lines",
@@ -30,7 +31,6 @@ __all__ = [
     "parse_file_lines",
     "quads_to_graph",
     "read_graph",
-    "refuse_xml_entities",
     "store_label",
     "to_oxigraph_term",
     "to_rdflib_term",
@@ -47,34 +47,6 @@ def _location(path: Path, message: str) -> Location:
     return Location(str(path))
 
 
-#: how much of an RDF/XML document is searched for entity declarations (its DOCTYPE)
-XML_PROLOG_BYTES = 64 * 1024
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-
-
-def refuse_xml_entities(head: bytes, where: str) -> None:
-    """Refuse RDF/XML whose DOCTYPE declares entities.
-
-    pyoxigraph's RDF/XML parser expands internal entities, nested ones included, so a
-    few hundred bytes of declarations can expand to gigabytes ("billion laughs"); it
-    refuses external ones. RDF/XML needs no entities of its own, so any declaration
-    is refused before parsing. ``head`` is the start of the document
-    (:data:`XML_PROLOG_BYTES`); a DOCTYPE that does not end within it is refused too.
-    """
-    match = _DOCTYPE.search(head)
-    if match is None:
-        return
-    subset = head[match.end():]
-    end = subset.find(b">") if b"[" not in subset.split(b">", 1)[0] else subset.find(b"]")
-    if end < 0 or b"<!ENTITY" in subset[: end + 1].upper():
-        line = head[: match.start()].count(b"\n") + 1
-        raise InputError(
-            "RDF/XML with entity declarations (<!ENTITY …> in a DOCTYPE) is not accepted: "
-            "entities can expand without limit; write the values out",
-            location=Location(where, line),
-        )
-
-
 def format_of(path: Path, fmt: RdfFormatInfo | None) -> RdfFormatInfo:
     found = fmt or rdf_format_for_path(path)
     if found is None:
@@ -84,8 +56,13 @@ def format_of(path: Path, fmt: RdfFormatInfo | None) -> RdfFormatInfo:
     return found
 
 
+#: files read here are screened with the default limit (:func:`kg.rdfguard.screen_rdf`)
+_MAX_NESTING = Settings.max_nesting
+
+
 def _checked_bytes(path: Path, fmt: RdfFormatInfo | None) -> tuple[RdfFormatInfo, bytes]:
-    """The file's format and contents; :class:`InputError` for an unknown format, an unreadable or empty file."""
+    """The file's format and contents; :class:`InputError` for an unknown format, an unreadable
+    or empty file, and what :func:`kg.rdfguard.screen_rdf` refuses (deep nesting, XML entities)."""
     found = format_of(path, fmt)
     try:
         data = path.read_bytes()
@@ -93,8 +70,7 @@ def _checked_bytes(path: Path, fmt: RdfFormatInfo | None) -> tuple[RdfFormatInfo
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     if not data.strip():
         raise InputError("the file is empty", location=Location(str(path)))
-    if found.name == "rdfxml":
-        refuse_xml_entities(data[:XML_PROLOG_BYTES], str(path))
+    screen_rdf(data, found, str(path), max_nesting=_MAX_NESTING)
     return found, data
 
 

@@ -159,3 +159,48 @@ def test_bad_query_error_points_into_what_the_user_typed(page: Any, problems: li
     message = page.locator("#results .error").inner_text()
     _expect_bad_request(problems)
     assert re.search(r"(?<!\d)1:26", message), message
+
+
+#: every Content-Security-Policy violation of the page, recorded from its first script on
+_RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+    (e) => window.__violations.push(e.violatedDirective + " " + (e.blockedURI || "inline")));
+"""
+
+
+def test_the_query_page_works_under_its_content_security_policy(
+    browser: Any, live_server: str, examples: dict[str, dict[str, str]]  # noqa: F811
+) -> None:
+    """The pages are served with a strict policy (no inline script or style, nothing from
+    elsewhere, no framing); Chromium enforces it, and the page, a resource page and the
+    ontology page still work with no violation."""
+    from kg.server.headers import PAGE_POLICY
+
+    context = browser.new_context(base_url=live_server)
+    context.add_init_script(_RECORD_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    response = page.goto("/")
+    assert response is not None and response.headers["content-security-policy"] == PAGE_POLICY
+    assert response.headers["x-frame-options"] == "DENY"
+    page.wait_for_function("document.querySelectorAll('#examples option').length > 1")
+    columns = _run_example(page, examples["cq01-meetings"])
+    assert columns[:2] == ["meeting", "meetingLabel"]
+    # the stylesheet applied: the results table is laid out by /static/style.css
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+    assert page.evaluate("window.__violations") == []
+    # an inline script slipped into the page would not run
+    page.evaluate("""() => { const s = document.createElement('script');
+                             s.textContent = 'window.__ran = true'; document.body.appendChild(s); }""")
+    assert page.evaluate("window.__ran === undefined")
+    assert any("script-src" in v for v in page.evaluate("window.__violations"))
+    for path in ("/id/document/000_08f43cbfc8a050d9", "/ontology?format=html"):
+        page.goto(path)
+        assert page.evaluate("window.__violations") == [], path
+        assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none", path
+    context.close()
+    assert [e for e in errors if "Content Security Policy" not in e or "__ran" in e] == [], errors

@@ -20,11 +20,13 @@ from kg import __version__
 from kg.config import Settings
 from kg.errors import KGError, ValidationFailed
 from kg.ops.control import publish_control, withdraw_control
+from kg.server import api_docs
 from kg.server.admin import router as admin_router
 from kg.server.auth import require_reader
 from kg.server.docs import router as docs_router
 from kg.server.dumps import router as dumps_router
 from kg.server.graph_store import router as graph_store_router
+from kg.server.headers import SecurityHeaders, security_headers
 from kg.server.linked_data import router as linked_data_router
 from kg.server.page import router as page_router
 from kg.server.responses import error_response
@@ -73,6 +75,10 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
     )
 
+    # outermost of our middleware, so that every response passes it (errors, redirects, files)
+    docs_paths = [p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p]
+    app.add_middleware(SecurityHeaders, docs_paths=docs_paths)
+
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> Response:
         # Every refusal is raised as an error of kg.errors and answered here, in one shape; a
@@ -85,6 +91,13 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the one error shape, no internals (the traceback goes to the server's log).
+        # Starlette answers this outside every middleware, so the security headers come here.
+        return error_response(500, "internal error: the server could not answer this request; it has been "
+                                   "logged", headers=security_headers())
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -99,4 +112,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(docs_router)
     app.include_router(dumps_router)
     app.include_router(void_router)
+    api_docs.install(app)
     return app

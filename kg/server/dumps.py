@@ -216,7 +216,8 @@ def list_dumps(request: Request, format: str | None = None) -> Response:
     return HTMLResponse(html_page("Dataset dumps", body), headers={"Vary": "Accept"})
 
 
-@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], name="dump", summary="One dump of the dataset")
+@router.get("/dumps/{name}", name="dump", operation_id="dump_get", summary="One dump of the dataset")
+@router.head("/dumps/{name}", name="dump_head", operation_id="dump_head", summary="The headers of one dump")
 def dump(name: str, request: Request) -> Response:
     """The dump file ``name`` (``dataset.nq`` or ``dataset.trig``), streamed from disk."""
     if name not in DUMPS:

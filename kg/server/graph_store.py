@@ -21,7 +21,7 @@ import tempfile
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
@@ -32,9 +32,10 @@ from starlette.concurrency import run_in_threadpool
 from kg.config import Settings
 from kg.errors import InputError, Location, NotAcceptableError, NotFoundError, TooLargeError, UnsupportedMediaTypeError
 from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
-from kg.iris import DEFAULT_GRAPH, graph_iri
+from kg.iris import DEFAULT_GRAPH, check_iri, graph_iri
 from kg.namespaces import PREFIXES
-from kg.rdfio import XML_PROLOG_BYTES, refuse_xml_entities
+from kg.rdfguard import refuse_triple_terms, screen_rdf
+from kg.server import api_docs
 from kg.server.auth import require_writer
 from kg.server.writing import receipt_response, run_write
 from kg.write.change import Change
@@ -57,7 +58,7 @@ def _target(request: Request) -> str | None:
     if "path" in request.path_params:
         if graphs or "default" in params:
             raise InputError("a graph named by its URL takes no ?graph or ?default")
-        return str(request.url.replace(query="", fragment=""))
+        return check_iri(str(request.url.replace(query="", fragment="")), what="graph URL")
     if "default" in params and graphs:
         raise InputError("give either ?graph=IRI or ?default, not both")
     if len(graphs) > 1:
@@ -66,10 +67,7 @@ def _target(request: Request) -> str | None:
         return str(DEFAULT_GRAPH)
     if not graphs:
         return None
-    iri = graphs[0]
-    if ":" not in iri or any(c in iri for c in '<>"{}|^`\\ '):
-        raise InputError(f"graph {iri!r} is not an absolute IRI")
-    return iri
+    return check_iri(graphs[0], what="graph")
 
 
 def _content_format(request: Request) -> RdfFormatInfo:
@@ -110,21 +108,22 @@ def _source(request: Request, digest: str) -> SourceInfo:
     return SourceInfo(f"{request.method} {request.url.path}?{request.url.query}".rstrip("?"), digest)
 
 
-def _parse_quads(path: Path, fmt: RdfFormatInfo, base: str) -> list[ox.Quad]:
-    data = path.read_bytes()
-    if fmt.name == "rdfxml":
-        refuse_xml_entities(data[:XML_PROLOG_BYTES], _BODY)
+def _parse_quads(path: Path, fmt: RdfFormatInfo, base: str, max_nesting: int) -> list[ox.Quad]:
+    """The quads of a body (screened first: :func:`kg.rdfguard.screen_rdf`), triple terms refused."""
+    screen_rdf(path, fmt, _BODY, max_nesting=max_nesting)
     try:
-        return list(ox.parse(data, format=fmt.oxigraph, base_iri=base))
+        quads = list(ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base))
     except SyntaxError as exc:
         raise syntax_error(_BODY, fmt, exc) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{fmt.name}: {exc}", location=Location(_BODY)) from None
+    refuse_triple_terms(quads, _BODY)
+    return quads
 
 
-def _multipart_triples(path: Path, content_type: str, base: str) -> list[ox.Triple]:
+def _multipart_triples(path: Path, content_type: str, base: str, max_nesting: int) -> list[ox.Triple]:
     """The triples of every part of a ``multipart/form-data`` body (a POST of several files),
-    each part parsed by its own content type."""
+    each part screened and parsed by its own content type."""
     message = BytesParser(policy=email_policy).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + path.read_bytes()
     )
@@ -139,13 +138,16 @@ def _multipart_triples(path: Path, content_type: str, base: str) -> list[ox.Trip
             raise InputError(f"unsupported content type {media} in a multipart body", location=Location(label))
         payload = part.get_payload(decode=True)  # bytes for a part that is not itself multipart, else None
         data = payload if isinstance(payload, bytes) else b""
-        if fmt.name == "rdfxml":
-            refuse_xml_entities(data[:XML_PROLOG_BYTES], label)
+        screen_rdf(data, fmt, label, max_nesting=max_nesting)
         try:
-            triples.extend(ox.Triple(q.subject, q.predicate, q.object)
-                           for q in ox.parse(data, format=fmt.oxigraph, base_iri=base))
+            parsed = [ox.Triple(q.subject, q.predicate, q.object)
+                      for q in ox.parse(data, format=fmt.oxigraph, base_iri=base)]
         except SyntaxError as exc:
             raise syntax_error(label, fmt, exc) from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{fmt.name}: {exc}", location=Location(label)) from None
+        refuse_triple_terms(parsed, label)
+        triples.extend(parsed)
     return triples
 
 
@@ -160,21 +162,24 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
         created_iri: str | None = None
         change: Change
         if multipart:
-            change = Change.add(graph, await run_in_threadpool(_multipart_triples, path, content_type, graph or ""))
+            change = Change.add(graph, await run_in_threadpool(_multipart_triples, path, content_type, graph or "",
+                                                           settings.max_nesting))
         elif graph is None and fmt.datasets and fmt.name != "jsonld":
-            quads = await run_in_threadpool(_parse_quads, path, fmt, str(request.url_for("graph_store")))
+            quads = await run_in_threadpool(_parse_quads, path, fmt, str(request.url_for("graph_store")),
+                                           settings.max_nesting)
             change = Change.dataset(quads)
         else:
             if graph is None:  # POST to the store: a new graph
                 created_iri = graph = str(graph_iri(f"upload-{digest[:16]}-{ox.BlankNode().value[:8]}"))
             if fmt.datasets:
-                quads = await run_in_threadpool(_parse_quads, path, fmt, graph)
+                quads = await run_in_threadpool(_parse_quads, path, fmt, graph, settings.max_nesting)
                 if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
                     raise InputError(f"{fmt.name} body names graphs; a request for one graph takes triples")
                 triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
                 change = Change.add(graph, triples) if add else Change.replace(graph, triples)
             else:
-                change = Change.from_files(graph, [(path, fmt)], add=add, labels=[_BODY], base_iri=graph)
+                change = Change.from_files(graph, [(path, fmt)], add=add, labels=[_BODY], base_iri=graph,
+                                           max_nesting=settings.max_nesting)
         existed = graph is not None and await run_in_threadpool(store.has_graph, graph)
         receipt = await run_write(request, change, agent=agent, source=_source(request, digest))
     finally:
@@ -191,9 +196,26 @@ def _serialize(triples: list[ox.Triple] | list[ox.Quad], fmt: RdfFormatInfo) -> 
     return cast(bytes, ox.serialize(triples, format=fmt.oxigraph))
 
 
-@router.api_route("/graph-store", methods=["GET", "HEAD"], name="graph_store", summary="Graph Store: read a graph")
-@router.api_route("/graph-store/{path:path}", methods=["GET", "HEAD"], name="graph_store_direct",
-                  summary="Graph Store: read the graph this URL names")
+_READ_EXTRA: dict[str, Any] = {"parameters": api_docs.GRAPH_PARAMETERS}
+
+
+def _write_extra(body: dict[str, Any] | None, *, parameters: bool = True) -> dict[str, Any]:
+    """The OpenAPI of a write beyond its responses: its token, its body and (for
+    ``/graph-store`` itself) the ``graph``/``default`` parameters."""
+    extra: dict[str, Any] = {"security": api_docs.WRITE_SECURITY}
+    if body is not None:
+        extra["requestBody"] = body
+    if parameters:
+        extra["parameters"] = api_docs.GRAPH_PARAMETERS
+    return extra
+
+
+@router.get("/graph-store", name="graph_store", operation_id="graph_store_get",
+            summary="Graph Store: read a graph, or the whole dataset",
+            response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES, openapi_extra=_READ_EXTRA)
+@router.head("/graph-store", name="graph_store_head", operation_id="graph_store_head",
+             summary="Graph Store: the headers of reading a graph",
+             response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES, openapi_extra=_READ_EXTRA)
 async def read_graph(request: Request) -> Response:
     """The graph ``?graph=IRI`` or ``?default`` names (404 if there is none), or the whole dataset."""
     target = _target(request)
@@ -221,8 +243,8 @@ async def read_graph(request: Request) -> Response:
     return Response(body, media_type=media)
 
 
-@router.put("/graph-store", summary="Graph Store: replace a graph")
-@router.put("/graph-store/{path:path}", summary="Graph Store: replace the graph this URL names")
+@router.put("/graph-store", operation_id="graph_store_put", summary="Graph Store: replace a graph",
+            responses=api_docs.GRAPH_WRITE_RESPONSES, openapi_extra=_write_extra(api_docs.RDF_BODY))
 async def put_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Replace ``?graph=IRI`` (or ``?default``) by the body: 201 when new, 200 with the receipt."""
     target = _target(request)
@@ -231,16 +253,17 @@ async def put_graph(request: Request, agent: str = Depends(require_writer)) -> R
     return await _write(request, agent, target, add=False)
 
 
-@router.post("/graph-store", summary="Graph Store: add to a graph, create one, or add a dataset")
-@router.post("/graph-store/{path:path}", summary="Graph Store: add to the graph this URL names")
+@router.post("/graph-store", operation_id="graph_store_post",
+             summary="Graph Store: add to a graph, create one, or add a dataset",
+             responses=api_docs.GRAPH_WRITE_RESPONSES, openapi_extra=_write_extra(api_docs.RDF_POST_BODY))
 async def post_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Add the body to ``?graph=IRI``/``?default``; without either, a new graph (triples) or a dataset (quads)."""
     target = _target(request)
     return await _write(request, agent, target, add=True)
 
 
-@router.delete("/graph-store", summary="Graph Store: delete a graph")
-@router.delete("/graph-store/{path:path}", summary="Graph Store: delete the graph this URL names")
+@router.delete("/graph-store", operation_id="graph_store_delete", summary="Graph Store: delete a graph",
+               responses=api_docs.GRAPH_WRITE_RESPONSES, openapi_extra=_write_extra(None))
 async def delete_graph(request: Request, agent: str = Depends(require_writer)) -> Response:
     """Delete ``?graph=IRI`` (or ``?default``): 200 with the receipt, 404 if there is no such graph."""
     target = _target(request)
@@ -251,3 +274,49 @@ async def delete_graph(request: Request, agent: str = Depends(require_writer)) -
         raise NotFoundError(f"no graph <{target}> in this store")
     receipt = await run_write(request, Change.delete(target), agent=agent, source=_source(request, ""))
     return receipt_response(receipt)
+
+
+# Direct identification: the graph's IRI is the URL below /graph-store/ (``path`` names it in the
+# OpenAPI document; the handlers above read the URL itself).
+
+_PATH = "/graph-store/{path:path}"
+_DIRECT_WRITE = _write_extra(api_docs.RDF_BODY, parameters=False)
+_DIRECT_ADD = _write_extra(api_docs.RDF_POST_BODY, parameters=False)
+_DIRECT_DELETE = _write_extra(None, parameters=False)
+
+
+@router.get(_PATH, name="graph_store_direct", operation_id="graph_store_direct_get",
+            summary="Graph Store: read the graph this URL names",
+            response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES)
+async def read_graph_direct(request: Request, path: str) -> Response:
+    """The graph whose IRI is this URL (404 if there is none)."""
+    return await read_graph(request)
+
+
+@router.head(_PATH, name="graph_store_direct_head", operation_id="graph_store_direct_head",
+             summary="Graph Store: the headers of reading the graph this URL names",
+             response_class=Response, responses=api_docs.GRAPH_READ_RESPONSES)
+async def head_graph_direct(request: Request, path: str) -> Response:
+    """:func:`read_graph_direct` without the body."""
+    return await read_graph(request)
+
+
+@router.put(_PATH, operation_id="graph_store_direct_put", summary="Graph Store: replace the graph this URL names",
+            responses=api_docs.GRAPH_WRITE_RESPONSES, openapi_extra=_DIRECT_WRITE)
+async def put_graph_direct(request: Request, path: str, agent: str = Depends(require_writer)) -> Response:
+    """Replace the graph whose IRI is this URL by the body."""
+    return await put_graph(request, agent)
+
+
+@router.post(_PATH, operation_id="graph_store_direct_post", summary="Graph Store: add to the graph this URL names",
+             responses=api_docs.GRAPH_WRITE_RESPONSES, openapi_extra=_DIRECT_ADD)
+async def post_graph_direct(request: Request, path: str, agent: str = Depends(require_writer)) -> Response:
+    """Add the body to the graph whose IRI is this URL."""
+    return await post_graph(request, agent)
+
+
+@router.delete(_PATH, operation_id="graph_store_direct_delete", summary="Graph Store: delete the graph this URL names",
+               responses=api_docs.GRAPH_WRITE_RESPONSES, openapi_extra=_DIRECT_DELETE)
+async def delete_graph_direct(request: Request, path: str, agent: str = Depends(require_writer)) -> Response:
+    """Delete the graph whose IRI is this URL."""
+    return await delete_graph(request, agent)

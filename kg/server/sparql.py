@@ -4,6 +4,12 @@ the same gate as every write (:mod:`kg.write.apply`) and answer with the receipt
 
 Content negotiation comes from :mod:`kg.formats`; a ``format`` parameter (a format
 name such as ``csv`` or ``turtle``) overrides Accept for browsers.
+
+Before any text reaches pyoxigraph it is screened (:mod:`kg.sparql.guard`): nesting deeper
+than ``max_nesting`` and ``SERVICE``/``LOAD`` to hosts not in ``service_allow`` are refused,
+for queries and updates alike; graph IRIs of the dataset parameters pass
+:func:`kg.iris.check_iri`; bodies are read as they stream, never past ``max_query_bytes``.
+What the OpenAPI document says of this route is in :mod:`kg.server.api_docs`.
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, NotAllowedError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
+from kg.errors import InputError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
+from kg.iris import check_iri
+from kg.server import api_docs
 from kg.server.auth import require_writer
 from kg.server.service_description import service_description
 from kg.server.workers import QueryJob, QueryPool
 from kg.server.writing import receipt_response, run_write
-from kg.sparql.guard import refused_target
+from kg.sparql.guard import check_nesting, check_remote_calls
 from kg.write.change import Change
 from kg.write.provenance import SourceInfo
 
@@ -34,6 +42,25 @@ router = APIRouter()
 _DIRECT_UPDATE = "\0direct-update"
 
 
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, read as it streams and refused (413) as soon as it passes ``limit``.
+
+    ``request.body()`` holds the whole body before anyone can look at its size, so a chunked
+    upload of gigabytes was in memory before the 413; here at most ``limit`` bytes ever are."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes "
+                            "(setting max_query_bytes)")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(f"request body over the limit of {limit} bytes (setting max_query_bytes)")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None]:
     """The request's parameters (query string and form) and a query sent directly, if any;
     an update sent directly (``application/sparql-update``) joins the parameters as ``update``."""
@@ -42,10 +69,11 @@ async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], s
     params = parse_qs(request.url.query, keep_blank_values=True)
     if request.method != "POST":
         return params, None
-    body = await request.body()
-    if len(body) > limit:
-        raise TooLargeError(f"request body over {limit} bytes")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in _POST_TYPES:
+        raise UnsupportedMediaTypeError(f"unsupported content type {ctype or '(none)'}; use "
+                                        + ", ".join(_POST_TYPES))
+    body = await _body(request, limit)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -56,14 +84,29 @@ async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], s
         return params, None
     if ctype == "application/sparql-query":
         return params, text
-    if ctype == "application/sparql-update":
-        if "update" in params:
-            raise InputError("give the update either in the body or as 'update', not both")
-        params["update"] = [text]
-        params[_DIRECT_UPDATE] = []
-        return params, None
-    raise UnsupportedMediaTypeError(f"unsupported content type {ctype or '(none)'}; use application/sparql-query, "
-                       "application/sparql-update or application/x-www-form-urlencoded")
+    if "update" in params:
+        raise InputError("give the update either in the body or as 'update', not both")
+    params["update"] = [text]
+    params[_DIRECT_UPDATE] = []
+    return params, None
+
+
+#: the bodies a POST to /sparql may have (SPARQL 1.1 Protocol 2.1.2, 2.1.3, 2.2.1, 2.2.2)
+_POST_TYPES = ("application/sparql-query", "application/sparql-update", "application/x-www-form-urlencoded")
+
+
+def _graphs(params: dict[str, list[str]], name: str) -> tuple[str, ...]:
+    """The IRIs of the dataset parameter ``name`` (``default-graph-uri``…), each checked:
+    they name graphs to pyoxigraph and are written into an update's text as ``USING <…>``."""
+    return tuple(check_iri(value, what=name) for value in params.get(name, []))
+
+
+def _screen(text: str, settings: Settings, base_iri: str, what: str) -> None:
+    """Refuse, before any parser sees it, text nested deeper than ``max_nesting`` and any
+    ``SERVICE``/``LOAD`` to a host ``service_allow`` does not cover (relative IRIs resolved
+    against the endpoint, as pyoxigraph resolves them)."""
+    check_nesting(text, limit=settings.max_nesting, what=what)
+    check_remote_calls(text, settings.service_allow_list, base_iri=base_iri)
 
 
 def _offers(kind: QueryKind) -> list[str]:
@@ -72,7 +115,14 @@ def _offers(kind: QueryKind) -> list[str]:
     return types if kind is QueryKind.GRAPH else types + list(RESULT_MEDIA_ALIASES)
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint")
+@router.get("/sparql", operation_id="sparql_query", summary="SPARQL 1.1 Protocol: a query by GET",
+            description=api_docs.GET_DESCRIPTION, response_class=Response, responses=api_docs.QUERY_RESPONSES,
+            openapi_extra={"parameters": api_docs.GET_PARAMETERS})
+@router.post("/sparql", operation_id="sparql_post", summary="SPARQL 1.1 Protocol: a query or an update by POST",
+             description=api_docs.POST_DESCRIPTION, response_class=Response,
+             responses=api_docs.POST_RESPONSES,
+             openapi_extra={"parameters": api_docs.POST_PARAMETERS, "requestBody": api_docs.POST_BODY,
+                            "security": api_docs.POST_SECURITY})
 async def sparql(request: Request) -> Response:
     """Answer a SPARQL query; without one, return the service description."""
     settings: Settings = request.app.state.settings
@@ -89,18 +139,17 @@ async def sparql(request: Request) -> Response:
     if not queries:
         return await run_in_threadpool(service_description, request)  # count queries, maybe a dump: off the loop
     query = queries[0]
-    refused = refused_target(query, settings.service_allow_list)
-    if refused is not None:
-        raise NotAllowedError(f"SERVICE/LOAD to {refused} is not allowed on this endpoint "
-                           "(an operator can allow IRI prefixes with the service_allow setting)")
+    base_iri = str(request.url_for("sparql"))
+    default_graphs, named_graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
+    await run_in_threadpool(_screen, query, settings, base_iri, "query")  # lexing a long text: off the loop
     timeout = _timeout(params, settings.query_timeout)
     requested = params.get("format", [])
     accept = request.headers.get("accept")
     job = QueryJob(
         query=query,
-        default_graphs=tuple(params.get("default-graph-uri", [])),
-        named_graphs=tuple(params.get("named-graph-uri", [])),
-        base_iri=str(request.url_for("sparql")),
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+        base_iri=base_iri,
         solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
@@ -116,7 +165,11 @@ async def sparql(request: Request) -> Response:
 
 
 async def _update(request: Request, params: dict[str, list[str]]) -> Response:
-    """Run a SPARQL Update (POST only, with a token) through the gate; the receipt as JSON."""
+    """Run a SPARQL Update (POST only, with a token) through the gate; the receipt as JSON.
+
+    The update is screened like a query first (nesting, ``LOAD`` and ``SERVICE`` targets):
+    it is evaluated in this process, so a crash in its parser would take the server down,
+    and a ``LOAD`` would fetch whatever URL a token holder names."""
     if request.method != "POST":
         raise InputError("a SPARQL Update must be sent by POST (form 'update=' or application/sparql-update)")
     agent = await run_in_threadpool(require_writer, request)
@@ -125,20 +178,16 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
         raise InputError("more than one 'update' parameter")
     if "query" in params:
         raise InputError("give either a query or an update, not both")
-    direct = _DIRECT_UPDATE in params
-    if not direct:
-        # a form-encoded update: the dataset parameters may be in the form too
-        using = params.get("using-graph-uri", [])
-        named = params.get("using-named-graph-uri", [])
-    else:
-        query_params = parse_qs(request.url.query, keep_blank_values=True)
-        using = query_params.get("using-graph-uri", [])
-        named = query_params.get("using-named-graph-uri", [])
+    # a form-encoded update may carry its dataset in the form; a direct one only in the URL
+    source = params if _DIRECT_UPDATE not in params else parse_qs(request.url.query, keep_blank_values=True)
+    using, named = _graphs(source, "using-graph-uri"), _graphs(source, "using-named-graph-uri")
     text = updates[0]
-    change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named,
-                                  base_iri=str(request.url_for("sparql")))
-    source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
-    return receipt_response(await run_write(request, change, agent=agent, source=source))
+    settings: Settings = request.app.state.settings
+    base_iri = str(request.url_for("sparql"))
+    await run_in_threadpool(_screen, text, settings, base_iri, "update")
+    change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named, base_iri=base_iri)
+    receipt_source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return receipt_response(await run_write(request, change, agent=agent, source=receipt_source))
 
 
 def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:
@@ -156,8 +205,15 @@ def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | 
     return chosen.name if chosen else None
 
 
+#: the shortest time limit a request may ask for, in seconds: below it the limit would run out
+#: before the worker has even parsed the query, and a query that does not parse would be
+#: answered "out of time" (a 503) instead of with its syntax error (fuzzing found 5e-324 s)
+MIN_TIMEOUT = 1.0
+
+
 def _timeout(params: dict[str, list[str]], limit: float) -> float:
-    """The request's own time limit (``timeout=`` seconds), never above the server's."""
+    """The request's own time limit (``timeout=`` seconds, at least :data:`MIN_TIMEOUT`), never
+    above the server's."""
     values = params.get("timeout")
     given = values[0] if values else None
     if given is None:
@@ -166,6 +222,6 @@ def _timeout(params: dict[str, list[str]], limit: float) -> float:
         value = float(given)
     except ValueError:
         raise InputError(f"timeout {given!r} is not a number of seconds")
-    if not value > 0:
-        raise InputError("timeout must be a positive number of seconds")
+    if not value >= MIN_TIMEOUT:  # NaN too
+        raise InputError(f"timeout {given!r} is too short: a query may be given {MIN_TIMEOUT:g} s or more")
     return min(value, limit)

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.config import Settings
 from kg.errors import InputError, Location
 from kg.formats import RdfFormatInfo
-from kg.rdfio import XML_PROLOG_BYTES, format_of, parse_error, refuse_xml_entities
+from kg.rdfguard import screen_rdf
+from kg.rdfio import format_of, parse_error
 from kg.shacl.literals import may_hold_rewritten, protect, protect_ntriples
 
 __all__ = ["load_for_validation", "load_in_graph", "mentions_integer_subtypes", "with_predicates"]
@@ -37,6 +39,10 @@ def mentions_integer_subtypes(path: Path) -> bool:
 
 #: N-Triples/N-Quads files up to this size are loaded exactly by rewriting their bytes
 _REWRITE_BYTES = 256 * 1024 * 1024
+
+
+#: how much of a file is read to tell an empty one
+_HEAD_BYTES = 64 * 1024
 
 
 def load_for_validation(
@@ -64,13 +70,13 @@ def load_for_validation(
     fmt = format_of(path, fmt)
     try:
         with path.open("rb") as handle:
-            head = handle.read(XML_PROLOG_BYTES)
+            head = handle.read(_HEAD_BYTES)
         if not head.strip() and path.stat().st_size <= len(head):
             raise InputError("the file is empty", location=Location(str(path)))
-        if fmt.name == "rdfxml":
-            refuse_xml_entities(head, str(path))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
+    # nesting that would crash a parser, XML entities that would expand without limit
+    screen_rdf(path, fmt, str(path), max_nesting=Settings.max_nesting)
     base = path.resolve().as_uri()
     try:
         if exact and fmt.name in ("ntriples", "nquads") and path.stat().st_size <= _REWRITE_BYTES:

@@ -19,9 +19,9 @@ from typing import IO, Any, Protocol, cast
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from kg.errors import InputError, QueryError
+from kg.errors import QueryError
 from kg.formats import QueryKind, RdfFormatInfo, output_format, output_formats
-from kg.iris import staging_graph
+from kg.iris import check_iri, staging_graph
 from kg.namespaces import PREFIXES
 
 __all__ = [
@@ -63,10 +63,9 @@ class GraphWrite:
 
 
 def iri_ref(value: str) -> str:
-    """``value`` as a SPARQL IRI reference (``<…>``); refuses characters an IRI cannot hold."""
-    if any(c in value for c in '<>"{}|^`\\ ') or any(ord(c) <= 0x20 for c in value):
-        raise InputError(f"not an IRI: {value!r}")
-    return f"<{value}>"
+    """``value`` as a SPARQL IRI reference (``<…>``); :class:`~kg.errors.InputError` for text
+    that is no IRI (:func:`kg.iris.check_iri`), which could otherwise end the ``<…>`` early."""
+    return f"<{check_iri(value)}>"
 
 
 class PatternReader(Protocol):

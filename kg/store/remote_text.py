@@ -14,9 +14,10 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError
+from kg.errors import InputError, QueryError
 from kg.formats import QueryKind
 from kg.namespaces import RDF, SD
+from kg.rdfguard import TRIPLE_TERMS
 from kg.sparql.lexer import Kind, code_tokens, iri_value
 from kg.store.base import GraphWrite, WriteMode, iri_ref
 
@@ -53,10 +54,14 @@ def ntriples(triples: list[ox.Triple]) -> bytes:
 def chunks(triples: Iterable[ox.Triple], size: int) -> Iterator[bytes]:
     """N-Triples of ``triples`` in pieces of at most ``size`` triples; every triple with a blank
     node goes into the last piece, so each blank node stays one node on the server (a server
-    scopes blank node labels to one request)."""
+    scopes blank node labels to one request). Triple terms are refused
+    (:data:`kg.rdfguard.TRIPLE_TERMS`): every upload to a remote store passes here, files
+    parsed as they stream included."""
     with_bnodes: list[ox.Triple] = []
     piece: list[ox.Triple] = []
     for triple in triples:
+        if isinstance(triple.object, ox.Triple) or isinstance(triple.subject, ox.Triple):
+            raise InputError(f"{TRIPLE_TERMS} (found in {triple})")  # the server could not parse them back
         if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
             with_bnodes.append(triple)
             continue

@@ -17,9 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.config import Settings
 from kg.errors import ProtectedGraphError
 from kg.formats import RdfFormatInfo
-from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
+from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH, check_iri
 from kg.rdfio import graph_to_triples
 from kg.store.base import STAGING_PREFIX
 
@@ -37,8 +38,9 @@ __all__ = [
 
 
 def graph_name(graph: str | None) -> str:
-    """The graph a client names (None: the default graph), refusing the store's own graphs."""
-    name = str(DEFAULT_GRAPH) if graph is None else str(graph)
+    """The graph a client names (None: the default graph), refusing text that is no IRI
+    (:func:`kg.iris.check_iri`) and the store's own graphs."""
+    name = str(DEFAULT_GRAPH) if graph is None else check_iri(str(graph), what="graph")
     if name == str(PROVENANCE_GRAPH) or name.startswith(STAGING_PREFIX):
         raise ProtectedGraphError(f"<{name}> is written by the store itself and cannot be changed by a client")
     return name
@@ -83,7 +85,7 @@ class Change:
     @staticmethod
     def from_files(graph: str | None, files: Sequence[tuple[Path, RdfFormatInfo]], *, add: bool = False,
                    labels: Sequence[str] | None = None, base_iri: str | None = None,
-                   in_place: bool = False) -> FilesChange:
+                   in_place: bool = False, max_nesting: int = Settings.max_nesting) -> FilesChange:
         """RDF files streamed into graph ``graph`` (None: the default graph), replacing it or,
         with ``add``, joining it. Nothing is held in memory: for large ingests and bodies.
 
@@ -91,10 +93,13 @@ class Change:
         body"). ``in_place``: when the graph does not exist yet, load it where it will live,
         under a journal, instead of in a staging graph copied at commit — about half the work
         for large files, but readers of the same store would see it fill up, so only for a
-        writer that holds the store alone (``kg ingest``)."""
+        writer that holds the store alone (``kg ingest``). ``max_nesting``: the deepest nesting
+        the files may have (setting ``max_nesting``; :func:`kg.rdfguard.screen_rdf` reads each
+        file before its parser does)."""
         names = list(labels) if labels is not None else [str(path) for path, _ in files]
         sources = tuple(SourceFile(path, fmt, label) for (path, fmt), label in zip(files, names, strict=True))
-        return FilesChange(graph_name(graph), sources, replace_graph=not add, base_iri=base_iri, in_place=in_place)
+        return FilesChange(graph_name(graph), sources, replace_graph=not add, base_iri=base_iri, in_place=in_place,
+                           max_nesting=max_nesting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +164,5 @@ class FilesChange(Change):
     base_iri: str | None = None
     #: a new graph may be loaded in place under a journal (the writer holds the store alone)
     in_place: bool = False
+    #: the deepest nesting the files may have (setting ``max_nesting``), checked before parsing
+    max_nesting: int = Settings.max_nesting

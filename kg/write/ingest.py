@@ -13,8 +13,10 @@ import pwd
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from kg.config import Settings
 from kg.errors import InputError, Location
 from kg.formats import RDF_FORMATS, RdfFormatInfo, rdf_format_for_path
+from kg.iris import check_iri
 from kg.store import Store
 from kg.write.apply import apply_write
 from kg.write.change import Change
@@ -59,18 +61,19 @@ def ingest_files(
     agent: str | None = None,
     progress: Callable[[int], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    max_nesting: int = Settings.max_nesting,
 ) -> Receipt:
     """Replace (or, with ``add``, add to) ``graph`` with the triples of ``files``.
 
     Raises :class:`~kg.errors.InputError` (exit 2) for a file that cannot be read or
     parsed, with file:line:column; :class:`~kg.errors.ValidationFailed` (exit 1) when
-    the result would break the shapes. The store is then unchanged.
+    the result would break the shapes. The store is then unchanged. ``max_nesting``: the
+    deepest nesting a file may have (setting ``max_nesting``), refused before it is parsed.
     """
-    if ":" not in graph:
-        raise InputError(f"--graph {graph!r} is not an absolute IRI")
+    check_iri(graph, what="--graph")
     typed = [(Path(f), _format(Path(f))) for f in files]
     source = SourceInfo(", ".join(str(f) for f in files))
     # kg ingest holds an embedded store alone, so a new graph may load in place (a remote one stages)
-    change = Change.from_files(graph, typed, add=add, in_place=True)
+    change = Change.from_files(graph, typed, add=add, in_place=True, max_nesting=max_nesting)
     return apply_write(store, change, agent=agent or local_agent(),
                        source=source, progress=progress, on_stage=on_stage)

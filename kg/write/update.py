@@ -20,11 +20,12 @@ dataset — named graphs as they are, and as default graph their union; the prot
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, ProtectedGraphError, QueryError
+from kg.errors import InputError, KGError, NotFoundError, ProtectedGraphError, QueryError
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.sparql.lexer import Token, code_tokens, tokens
 from kg.store.base import STAGING_PREFIX, Store, WriteMode
@@ -84,6 +85,25 @@ def _group_end(code: list[Token], start: int) -> int:
     return len(code) - 1
 
 
+_MISSING_GRAPH = re.compile(r"graph <([^>]*)> does not exist")
+
+
+def _not_applicable(exc: RuntimeError) -> KGError:
+    """pyoxigraph's complaint about an update that parsed but cannot be applied, in our words.
+
+    The SPARQL 1.1 Update spec (section 3.2) makes ``DROP``, ``CLEAR``, ``MOVE``… of a graph
+    that does not exist an error unless ``SILENT``; pyoxigraph raises a bare ``RuntimeError``
+    for it, which used to escape as a 500. It is the client's update that names the graph,
+    so the answer is a 404 that says which graph and how to write the update instead."""
+    message = str(exc)
+    missing = _MISSING_GRAPH.search(message)
+    if missing is not None:
+        return NotFoundError(f"the update names the graph <{missing.group(1)}>, which does not exist; DROP, CLEAR, "
+                             "MOVE and COPY of a missing graph fail unless SILENT (SPARQL 1.1 Update, section 3.2), "
+                             "so nothing was written")
+    return InputError(f"the update cannot be applied, so nothing was written: {message}")
+
+
 def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Triple]:
     return {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)}
 
@@ -112,6 +132,8 @@ def plan_update(store: Store, change: SparqlUpdate) -> list[tuple[str, WriteMode
         raise QueryError(f"SPARQL Update syntax error: {exc}") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"the update failed: {exc}") from None
+    except RuntimeError as exc:  # parsed, but cannot be applied to this dataset
+        raise _not_applicable(exc) from None
     after_names = {g.value for g in memory.named_graphs() if isinstance(g, ox.NamedNode)}
     after = {g: _triples(memory, ox.NamedNode(g)) for g in after_names}
     new_default = _triples(memory, _DEFAULT)
