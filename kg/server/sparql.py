@@ -8,8 +8,12 @@ name such as ``csv`` or ``turtle``) overrides Accept for browsers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 from urllib.parse import parse_qs
+
+from anyio import to_thread
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -20,8 +24,9 @@ from kg.config import Settings
 from kg.errors import InputError, NotAllowedError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from kg.server.auth import require_writer
+from kg.server.fairness import QueryBudget
 from kg.server.service_description import service_description
-from kg.server.workers import QueryJob, QueryPool
+from kg.server.workers import QueryAnswer, QueryJob, QueryPool
 from kg.server.writing import receipt_response, run_write
 from kg.sparql.guard import refused_target
 from kg.write.change import Change
@@ -105,14 +110,31 @@ async def sparql(request: Request) -> Response:
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
-    pool: QueryPool = request.app.state.pool
-    answer = await run_in_threadpool(pool.run, job, timeout=timeout)
+    answer = await _run(request, job, timeout)
     charset = "" if "json" in answer.media_type else "; charset=utf-8"
     body = answer.complete
     if body is not None:  # small answers: one plain response, no streaming machinery
         return Response(body, media_type=answer.media_type + charset)
     # The background task gives the worker back even if the client leaves before the body.
     return StreamingResponse(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+
+
+async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
+    """Run ``job`` on a query worker, within the client's query-time budget.
+
+    Waiting for a worker happens on threads of the pool's own limiter: were they the default
+    threads, requests waiting for a worker could take every thread that streaming answers need
+    to go on, and the workers those answers hold would never come free.
+    """
+    budget: QueryBudget = request.app.state.query_budget
+    ticket = budget.admit(request.client.host if request.client else "unknown")
+    pool: QueryPool = request.app.state.pool
+    run = functools.partial(pool.run, job, timeout=timeout, since=time.monotonic(), on_done=ticket.end)
+    try:
+        return await to_thread.run_sync(run, limiter=request.app.state.query_limiter)
+    except BaseException:
+        ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
+        raise
 
 
 async def _update(request: Request, params: dict[str, list[str]]) -> Response:
