@@ -107,6 +107,8 @@ class MemoryWatch:
                 sizes.append((worker, size))
         for worker, size in sizes:
             if self.worker_mb and size > self.worker_mb * MIB:
+                _log.warning("query worker %s (%s) holds %d MiB, over query_memory_mb = %d MiB: stopped",
+                             worker.pid, "busy" if worker.busy else "idle", size // MIB, self.worker_mb)
                 self._stop(worker, f"the query needed more memory than one query worker may use "
                                    f"(query_memory_mb = {self.worker_mb} MiB) and was stopped")
         own = resident_bytes() or 0
@@ -117,6 +119,8 @@ class MemoryWatch:
         for worker, size in sorted(sizes, key=lambda pair: pair[1], reverse=True):
             if not worker.busy or (self.worker_mb and size > self.worker_mb * MIB):
                 continue
+            _log.warning("server and query workers hold %d MiB, over max_rss_mb = %d MiB: stopped worker %s (%d MiB)",
+                         total // MIB, self.total_mb, worker.pid, size // MIB)
             self._stop(worker, f"the server and its query workers together went over their memory limit "
                                f"(max_rss_mb = {self.total_mb} MiB); the largest running query, this one, was stopped")
             total -= size

@@ -23,7 +23,7 @@ from kg.config import Settings
 from kg.errors import KGError, QueryLimitExceeded, QueryRejected, QueryTimeout, StoreError
 from kg.server.worker_process import CHUNK_BYTES, QueryJob, WorkerLimits, receive, worker_main
 
-__all__ = ["Lease", "Owner", "QueryAnswer", "Worker", "answer"]
+__all__ = ["Lease", "OpenFailed", "Owner", "QueryAnswer", "StaleView", "Worker", "answer"]
 
 _T = TypeVar("_T")
 
@@ -34,6 +34,15 @@ def _field(payload: object, index: int, kind: type[_T]) -> _T:
     if not isinstance(value, kind):
         raise StoreError(f"unexpected answer from a query worker: {payload!r}")
     return value
+
+
+class OpenFailed(StoreError):
+    """A worker is alive but could not open the store (it says why)."""
+
+
+class StaleView(StoreError):
+    """A worker's view of an embedded store lost a file before the answer began: the worker
+    opens the store again, and the query may run on another worker."""
 
 
 class Worker:
@@ -68,7 +77,23 @@ class Worker:
             raise StoreError("a query worker stopped while starting") from None
         if kind != word:
             text = detail[0] if isinstance(detail, tuple) and detail else detail
-            raise StoreError(f"a query worker could not open the store: {text}")
+            raise OpenFailed(f"a query worker could not open the store: {text}")
+
+    def reopen(self, timeout: float, *, attempts: int) -> None:
+        """Ask again, a little later each time, after an :class:`OpenFailed`: opening while the
+        writer's compaction removes files fails now and then, and passes a moment later."""
+        for attempt in range(attempts):
+            time.sleep(0.05 * 2**attempt)
+            try:
+                self.conn.send(("open",))
+            except (OSError, ValueError):
+                raise StoreError("a query worker stopped before it could open the store") from None
+            try:
+                self.expect("ready", timeout)
+                return
+            except OpenFailed:
+                if attempt == attempts - 1:
+                    raise
 
     def kill(self) -> None:
         """Kill the process, reap it, close the pipe (only its owner may)."""
@@ -126,9 +151,10 @@ class Lease:
                                       f"{self.memory_mb} MiB) and was stopped")
         return StoreError(f"the query worker stopped unexpectedly (exit code {code}); the query was not answered")
 
-    def finish(self, *, reusable: bool) -> None:
+    def finish(self, *, reusable: bool, charge: bool = True) -> None:
         """Give the worker back (``reusable``: it answered to the end, nothing is left in its pipe)
-        or have it replaced; charge the client. Only the first call counts."""
+        or have it replaced; charge the client unless the failure was ours (``charge``). Only the
+        first call counts."""
         if not self.open:
             return
         self.open = False
@@ -136,13 +162,17 @@ class Lease:
             self.owner.give_back(self.worker)
         else:
             self.owner.retire(self.worker)
-        if self._on_done is not None:
+        if self._on_done is not None and charge:
             self._on_done(time.monotonic() - self.started)
 
 
 def _ended(lease: Lease, kind: str, payload: object, limit: float) -> KGError:
     """The error for a query that ended with ``kind`` before its answer was complete; the
     worker has been given back or retired."""
+    if kind == "stale":
+        lease.worker.generation = -1  # given back, the pool has it open the store again first
+        lease.finish(reusable=True, charge=False)
+        return StaleView(_field(payload, 0, str))
     if kind in ("limit", "abort", "error"):  # the worker stopped by itself and is ready for another query
         lease.finish(reusable=True)
         if kind == "error":

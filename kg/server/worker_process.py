@@ -9,6 +9,12 @@ chunks, until it receives ``None`` or its pipe closes::
 
     server ──("open",)──▶ worker ──("ready",)──▶
     server ──QueryJob───▶ worker ──("ok", media type) · chunk · chunk · … · ("end",)──▶
+                                 ──("error", status, message) | ("limit", message) | ("stale", message)──▶
+
+``stale``: an embedded store's files could not be read before any byte was sent. pyoxigraph's
+read-only view opens its table files lazily, and the writer's background compaction may
+remove one after the view was opened; the server then has the worker open the store again
+and runs the query on another worker.
 
 A worker dies with the server: on Linux the kernel kills it when the thread that started it
 ends (``PR_SET_PDEATHSIG``; the pool starts every worker from one long-lived thread), so a
@@ -125,9 +131,11 @@ class _PipeWriter:
 
 
 def _answer(store: Store, conn: Connection, job: QueryJob, limits: WorkerLimits) -> None:
-    from kg.errors import QueryError
+    from kg.errors import QueryError, StoreError
     from kg.formats import QueryKind, output_format
+    from kg.store.embedded import EmbeddedStore
 
+    embedded = isinstance(store, EmbeddedStore)
     try:
         outcome = store.query_dataset(
             job.query,
@@ -135,6 +143,12 @@ def _answer(store: Store, conn: Connection, job: QueryJob, limits: WorkerLimits)
             named_graphs=list(job.named_graphs),
             base_iri=job.base_iri,
         )
+    except StoreError as exc:
+        if embedded:  # a view that lost a file: open it again and retry (a remote store has retried already)
+            send_control(conn, "stale", str(exc))
+        else:
+            send_control(conn, "error", exc.http_status, str(exc))
+        return
     except KGError as exc:
         # a bad query (400), or a remote store that failed or cut its answer short (503)
         send_control(conn, "error", exc.http_status, str(exc))
@@ -159,7 +173,16 @@ def _answer(store: Store, conn: Connection, job: QueryJob, limits: WorkerLimits)
         else:
             send_control(conn, "error", 503, message)
         return
-    except (OSError, ValueError, SyntaxError, QueryError) as exc:
+    except (OSError, RuntimeError) as exc:
+        # Evaluation is lazy: a lost table file can surface while results are written.
+        if writer.started:
+            send_control(conn, "abort", f"reading the store failed while the result was being sent: {exc}")
+        elif embedded:
+            send_control(conn, "stale", f"reading the store failed: {exc}")
+        else:
+            send_control(conn, "error", 503, f"reading the store failed: {exc}")
+        return
+    except (ValueError, SyntaxError, QueryError) as exc:
         # Evaluation is lazy: errors can surface while results are written.
         if writer.started:
             send_control(conn, "abort", f"query failed while streaming: {exc}")
@@ -225,7 +248,7 @@ def worker_main(conn: Connection, where: Path | Settings, limits: WorkerLimits, 
             store = None
         try:
             store = _open(where)
-        except KGError as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. RuntimeError "Corruption": a compaction removed a file meanwhile
             send_control(conn, "failed", str(exc))
             continue
         send_control(conn, "ready")

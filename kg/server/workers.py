@@ -43,7 +43,7 @@ from pathlib import Path
 from kg.config import Settings
 from kg.errors import KGError, QueryTimeout, StoreError
 from kg.server.memory_watch import MemoryWatch, Watched, can_watch
-from kg.server.worker_lease import Lease, QueryAnswer, Worker, answer
+from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer
 from kg.server.worker_process import QueryJob, WorkerLimits
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
@@ -53,6 +53,10 @@ _START_TIMEOUT = 60.0
 _OPEN_TIMEOUT = 30.0
 #: seconds before starting a worker again after a start failed, doubling up to the second
 _RETRY = (1.0, 30.0)
+#: how often a query whose worker's view lost a file runs again on another worker
+_STALE_RETRIES = 2
+#: how often a worker that could not open the store (a compaction under way) asks again
+_OPEN_ATTEMPTS = 4
 
 
 class QueryPool:
@@ -99,6 +103,7 @@ class QueryPool:
         self._tasks: queue.Queue[tuple[str, int, Future[None] | None] | None] = queue.Queue()
         self._keeper = threading.Thread(target=self._keep, name="kg-query-keeper", daemon=True)
         self._failures = 0
+        self._refresh_queued = False
         self.watch: MemoryWatch | None = None
 
     # -- the life of the pool ---------------------------------------------------------------------
@@ -179,12 +184,28 @@ class QueryPool:
         """
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         deadline = (time.monotonic() if since is None else since) + limit
-        lease = Lease(self, self._acquire(deadline, limit), deadline, memory_mb=self.limits.memory_mb, on_done=on_done)
-        try:
-            return answer(lease, job, limit)
-        except BaseException:
-            lease.finish(reusable=False)  # a no-op when the answer already gave the worker back
-            raise
+        attempt = 0
+        while True:
+            lease = Lease(self, self._acquire(deadline, limit), deadline, memory_mb=self.limits.memory_mb, on_done=on_done)
+            try:
+                return answer(lease, job, limit)
+            except StaleView as exc:
+                # The views opened with that one list the same files: every worker opens the store
+                # again (the keeper, under the writers' lock), and the query waits for one of them.
+                self._refresh_soon()
+                attempt += 1
+                if attempt > _STALE_RETRIES:
+                    raise StoreError(f"{exc}; the store changed under the query {attempt} times, try again") from None
+            except BaseException:
+                lease.finish(reusable=False)  # a no-op when the answer already gave the worker back
+                raise
+
+    def _refresh_soon(self) -> None:
+        with self._cond:
+            if self._refresh_queued:
+                return
+            self._refresh_queued = True
+        self._tasks.put(("refresh", 0, None))
 
     def _acquire(self, deadline: float, limit: float) -> Worker:
         with self._cond:
@@ -260,9 +281,7 @@ class QueryPool:
                 self._idle.remove(worker)  # grown while answering, and kept it: start a lean one
             else:
                 return  # being opened by the keeper or a writer: it is checked again next round
-        if busy:
-            _log.warning("stopped the query of worker %s: %s", worker.pid, message)
-        else:
+        if not busy:
             self.retire(worker)
 
     # -- the keeper: starting processes, opening the store ----------------------------------------
@@ -273,6 +292,11 @@ class QueryPool:
             try:
                 if word == "spawn":
                     error, failed = self._spawn(count)
+                elif word == "refresh":
+                    with self._cond:
+                        self._refresh_queued = False
+                    self.refresh()
+                    error, failed = None, 0
                 else:
                     with self._cond:
                         stale, self._stale = self._stale, []
@@ -334,7 +358,10 @@ class QueryPool:
                     self.retire(worker, respawn=False)
             for worker in sent:
                 try:
-                    worker.expect("ready", _OPEN_TIMEOUT)
+                    try:
+                        worker.expect("ready", _OPEN_TIMEOUT)
+                    except OpenFailed:
+                        worker.reopen(_OPEN_TIMEOUT, attempts=_OPEN_ATTEMPTS)
                 except KGError as exc:
                     error = error or exc
                     self.retire(worker, respawn=False)
