@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import time
 from urllib.parse import parse_qs
 
@@ -19,9 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Send
 
 from kg.config import Settings
-from kg.errors import InputError, NotAllowedError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
+from kg.errors import InputError, KGError, NotAllowedError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from kg.server.auth import require_writer
 from kg.server.fairness import QueryBudget
@@ -33,6 +35,7 @@ from kg.write.change import Change
 from kg.write.provenance import SourceInfo
 
 router = APIRouter()
+_log = logging.getLogger("kg.server")
 
 
 #: marks an update that came as the request body (its dataset parameters are in the URL)
@@ -116,7 +119,23 @@ async def sparql(request: Request) -> Response:
     if body is not None:  # small answers: one plain response, no streaming machinery
         return Response(body, media_type=answer.media_type + charset)
     # The background task gives the worker back even if the client leaves before the body.
-    return StreamingResponse(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+    return _AnswerStream(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+
+
+class _AnswerStream(StreamingResponse):
+    """A streamed answer that, when it is cut (a time or size limit reached after the status
+    was sent), ends without the closing chunk: the client sees an incomplete body, never a
+    short one that looks whole, and the server logs one line instead of a traceback."""
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except KGError as exc:
+            _log.warning("a SPARQL answer was cut short: %s", exc)
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
