@@ -15,10 +15,10 @@
     │   └── UnsupportedMediaTypeError  exit 2, HTTP 415  a body in a format that is not read
     ├── NotFoundError            exit 2, HTTP 404  no such resource, graph, dump or file
     ├── QueryRejected            exit 2, HTTP 4xx  a query worker refused the query before answering (status carried)
-    ├── StoreError               exit 1, HTTP 503  the store cannot be opened or written, or a query worker is gone
+    ├── StoreError               exit 1, HTTP 503  the store cannot be opened, read or written
     │   ├── QueryTimeout         exit 1, HTTP 503  a query ran out of time (its worker was stopped)
-    │   └── QueryLimitExceeded   exit 1, HTTP 503  a query stopped at a memory or result-size limit (the setting named)
-    ├── RateLimited              exit 1, HTTP 429  a client spent its query-time budget (carries Retry-After)
+    │   └── QueryLimitExceeded   exit 1, HTTP 503  stopped at a memory or result-size limit (names it)
+    ├── RateLimited              exit 1, HTTP 429  a client spent its query-time budget (Retry-After)
     ├── AuthError                exit 1, HTTP 401  no token, or an Authorization header that is not a Bearer token
     │   └── ForbiddenError       exit 1, HTTP 403  a token that is unknown or revoked
     ├── ValidationFailed         exit 1, HTTP 422  a write that would break the shapes (carries the report)

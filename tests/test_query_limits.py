@@ -5,6 +5,7 @@ hardening issue; finding 3 and the workers' death with their server: ``test_live
 
 from __future__ import annotations
 
+import doctest
 import json
 import time
 import warnings
@@ -17,6 +18,7 @@ import pytest
 from kg.config import Settings
 from kg.errors import RateLimited
 from kg.server import create_app
+from kg.server import fairness
 from kg.server.fairness import QueryBudget
 from kg.server.memory_watch import resident_bytes
 from kg.sparql.guard import refused_target, remote_targets
@@ -111,7 +113,8 @@ EVERYTHING = "SELECT * WHERE { ?s ?p ?o }"
 
 
 def _app(store_path: Path, **settings: object) -> TestClient:
-    return TestClient(create_app(Settings(store=str(store_path), read_only=True, workers=1, **settings)))  # type: ignore[arg-type]
+    settings_ = Settings(store=str(store_path), read_only=True, workers=1).replace(**settings)
+    return TestClient(create_app(settings_))
 
 
 def test_anonymous_memory_exhaustion_stops_a_query_at_query_memory_mb(store_path: Path) -> None:
@@ -205,3 +208,7 @@ def test_per_client_fairness_can_be_switched_off() -> None:
     budget = QueryBudget(seconds=0, window=60.0)
     for _ in range(100):
         budget.admit("192.0.2.1").end(100.0)
+
+
+def test_the_budget_examples_run() -> None:
+    assert doctest.testmod(fairness).failed == 0

@@ -54,7 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
             where, size=settings.workers, timeout=settings.query_timeout, quiesce=writers,
             memory_mb=settings.query_memory_mb, total_mb=settings.max_rss_mb, result_bytes=settings.max_result_bytes,
         )
-        app.state.query_budget = QueryBudget(seconds=settings.client_query_seconds, window=settings.client_window_seconds)
+        app.state.query_budget = QueryBudget(seconds=settings.client_query_seconds,
+                                             window=settings.client_window_seconds)
         # threads that wait for a query worker: apart from the default ones, which streaming answers use
         app.state.query_limiter = CapacityLimiter(max(64, 16 * settings.workers))
         # a writable server is the only process that can checkpoint an embedded store: tell local tools

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -80,6 +81,7 @@ class MemoryWatch:
         self._thread = threading.Thread(target=self._run, name="kg-memory-watch", daemon=True)
         #: the largest total (server and workers) seen, in bytes: for benchmarks and tests
         self.peak_total = 0
+        self._warned = -60.0
 
     def start(self) -> None:
         self._thread.start()
@@ -115,6 +117,14 @@ class MemoryWatch:
         total = own + sum(size for worker, size in sizes if not (self.worker_mb and size > self.worker_mb * MIB))
         self.peak_total = max(self.peak_total, total)
         if not self.total_mb or total <= self.total_mb * MIB:
+            return
+        if own >= self.total_mb * MIB:
+            # Stopping queries cannot bring the total under the cap (the server itself holds it, or
+            # the process that embeds it does): say so now and then rather than stop every query.
+            if time.monotonic() - self._warned > 60:
+                self._warned = time.monotonic()
+                _log.warning("the server alone holds %d MiB, over max_rss_mb = %d MiB; queries are not stopped for it",
+                             own // MIB, self.total_mb)
             return
         for worker, size in sorted(sizes, key=lambda pair: pair[1], reverse=True):
             if not worker.busy or (self.worker_mb and size > self.worker_mb * MIB):

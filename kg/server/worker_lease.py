@@ -48,7 +48,8 @@ class StaleView(StoreError):
 class Worker:
     """One worker process and the server's end of its pipe."""
 
-    def __init__(self, context: multiprocessing.context.SpawnContext, store: Path | Settings, limits: WorkerLimits) -> None:
+    def __init__(self, context: multiprocessing.context.SpawnContext, store: Path | Settings,
+                 limits: WorkerLimits) -> None:
         self.conn, child = context.Pipe(duplex=True)
         self.process = context.Process(
             target=worker_main, args=(child, store, limits, os.getpid()), name="kg-query-worker", daemon=True
@@ -257,7 +258,8 @@ class QueryAnswer:
             raise StopIteration
         if kind == "timeout":
             lease.finish(reusable=False)
-            raise QueryTimeout("the query ran out of its time limit while its result was being sent; the result is cut short")
+            raise QueryTimeout("the query ran out of its time limit while its result was being sent; "
+                               "the result is cut short")
         raise _ended(lease, kind, payload, self._limit)
 
     def close(self) -> None:

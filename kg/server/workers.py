@@ -186,7 +186,8 @@ class QueryPool:
         deadline = (time.monotonic() if since is None else since) + limit
         attempt = 0
         while True:
-            lease = Lease(self, self._acquire(deadline, limit), deadline, memory_mb=self.limits.memory_mb, on_done=on_done)
+            worker = self._acquire(deadline, limit)
+            lease = Lease(self, worker, deadline, memory_mb=self.limits.memory_mb, on_done=on_done)
             try:
                 return answer(lease, job, limit)
             except StaleView as exc:
