@@ -7,6 +7,7 @@ script reproduces that load and prints what a reader would see:
 
     python bench/soak.py                         # 50 clients × 60 s, a PUT every 3 s
     python bench/soak.py --clients 20 --duration 20 --write-every 2 --json /tmp/soak.json
+    python bench/soak.py --attackers 2           # and finding 1: two clients sorting a cross product
 
 It builds the default corpus into a fresh store in a temporary directory, creates a write
 token with ``kg token create``, starts ``kg serve`` there on a free loopback port in its own
@@ -142,6 +143,28 @@ def writer(port: int, token: str, every: float, deadline: float, tally: Tally, t
     conn.close()
 
 
+#: finding 1 of the hardening issue: two of these took a server to 12 GB in 20 s
+CROSS_SORT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
+
+
+def attacker(port: int, deadline: float, tally: Tally, timeout: float) -> None:
+    """Send the cross-product sort again and again; each answer should be a 503 that names the limit."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    path = "/sparql?" + urlencode({"query": CROSS_SORT})
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            status, body = _request(conn, "GET", path, headers={"Accept": ACCEPT})
+        except (OSError, http.client.HTTPException) as exc:
+            tally.failed(_classify(exc), repr(exc))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            continue
+        tally.ok(time.monotonic() - started)
+        tally.failed(f"HTTP {status}", body.decode("utf-8", "replace"))  # what the attacker was told
+    conn.close()
+
+
 def prepare(workdir: Path, settings: dict[str, str]) -> tuple[Path, str]:
     """A built store, a token for it, and the kg.toml the server reads."""
     store = workdir / "store"
@@ -183,7 +206,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         queries = examples(server.port)
         tree = TreeCpu(server.process.pid)
         peak = {"tree": 0.0, "server": 0.0}
-        reads, writes = Tally(), Tally()
+        reads, writes, attacks = Tally(), Tally(), Tally()
         deadline = time.monotonic() + args.duration
         stop_sampling = threading.Event()
 
@@ -202,6 +225,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         if args.write_every > 0:
             threads.append(threading.Thread(target=writer, args=(server.port, token, args.write_every, deadline,
                                                                   writes, args.timeout)))
+        threads += [threading.Thread(target=attacker, args=(server.port, deadline, attacks, args.timeout))
+                    for _ in range(args.attackers)]
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.monotonic()
@@ -230,6 +255,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 "failures": dict(writes.failures), "failure_samples": writes.samples,
                 "p50_ms": percentile(writes.latencies, 50), "max_ms": percentile(writes.latencies, 100),
             },
+            "attacks": {"answers": dict(attacks.failures), "samples": attacks.samples,
+                        "p50_ms": percentile(attacks.latencies, 50), "max_ms": percentile(attacks.latencies, 100)},
             "peak_rss_mb": {"server": round(peak["server"], 1), "server_and_workers": peak["tree"]},
         }
     finally:
@@ -245,6 +272,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--write-every", type=float, default=3.0, help="seconds between PUTs; 0: no writer")
+    parser.add_argument("--attackers", type=int, default=0, help="clients sending the cross-product sort")
     parser.add_argument("--workers", type=int, default=4, help="query worker processes of the server")
     parser.add_argument("--timeout", type=float, default=120.0, help="client socket timeout, seconds")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
