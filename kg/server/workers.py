@@ -218,6 +218,9 @@ class QueryPool:
                     worker.busy = True
                     return worker
                 remaining = deadline - time.monotonic()
+                if remaining <= 0 and not self._workers:
+                    raise StoreError(f"no query worker could be started within the time limit ({limit:g} s); "
+                                     "the server log says why")
                 if remaining <= 0:
                     raise QueryTimeout(f"every query worker stayed busy for the whole time limit ({limit:g} s)")
                 self._cond.wait(remaining)
