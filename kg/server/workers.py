@@ -194,6 +194,7 @@ class QueryPool:
                 # The views opened with that one list the same files: every worker opens the store
                 # again (the keeper, under the writers' lock), and the query waits for one of them.
                 self._refresh_soon()
+                _log.info("a query worker's view lost a file (%s); the query runs again on reopened workers", exc)
                 attempt += 1
                 if attempt > _STALE_RETRIES:
                     raise StoreError(f"{exc}; the store changed under the query {attempt} times, try again") from None
@@ -364,7 +365,8 @@ class QueryPool:
                 try:
                     try:
                         worker.expect("ready", _OPEN_TIMEOUT)
-                    except OpenFailed:
+                    except OpenFailed as failed:  # about one open in ten while writes come every 0.5 s
+                        _log.info("%s; asking again", failed)
                         worker.reopen(_OPEN_TIMEOUT, attempts=_OPEN_ATTEMPTS)
                 except KGError as exc:
                     error = error or exc
