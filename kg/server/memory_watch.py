@@ -1,14 +1,13 @@
 """Resident memory of the server and its query workers, watched from the server.
 
 Why from the server and not with ``RLIMIT_AS`` in each worker: pyoxigraph opens RocksDB with
-about 0.4–0.55 GB of *address space* before a query runs (thread arenas, table caches), and
-the figure moves from open to open, while the *resident* size of an idle worker is 50–100 MB.
-An address-space cap is therefore either loose or breaks the open, and when it bites Rust
+0.4–1.2 GB of *address space* before a query runs (thread arenas, table caches; measured on the
+same store, one run to the next), while the *resident* size of an idle worker is about 50 MB.
+A fixed address-space cap is therefore either loose or breaks the open, and when it bites Rust
 aborts the process with no word about which limit it was. A query that sorts a cross product
 grows by about 1 GB/s, so sampling every 0.1 s stops it within about 100 MB of its limit, and
-the server knows which limit it was when it tells the client. The workers keep an
-address-space cap well above the resident limit as a backstop
-(:mod:`kg.server.worker_process`).
+the server knows which limit it was when it tells the client. Each worker still caps its
+address space, measured after each open, as a backstop (:mod:`kg.server.worker_process`).
 
 Linux only (it reads ``/proc``); elsewhere :func:`can_watch` is false and only the backstop holds.
 """

@@ -18,10 +18,15 @@ and runs the query on another worker.
 
 A worker dies with the server: on Linux the kernel kills it when the thread that started it
 ends (``PR_SET_PDEATHSIG``; the pool starts every worker from one long-lived thread), so a
-server killed with SIGKILL leaves no query running behind it. Its address space is capped
-(``RLIMIT_AS``) well above the resident limit the server enforces, as a backstop for when
-the server cannot watch: the store alone maps about half a gibibyte of address space at open,
-so the cap itself cannot be the resident limit.
+server killed with SIGKILL leaves no query running behind it.
+
+The server watches each worker's *resident* memory (:mod:`kg.server.memory_watch`); the
+worker also caps its *address space* (``RLIMIT_AS``) as a backstop, should the server not
+watch. The cap cannot be the limit itself: opening the store takes 0.4–1.2 GB of address
+space (measured: the same store, one run to the next), of which 50 MB are resident. So each
+time the store is opened the worker measures what the open took and allows the query
+``query_memory_mb`` plus a margin above that; past it, allocations fail and Rust aborts the
+process, which the server reports as the memory limit.
 """
 
 from __future__ import annotations
@@ -49,8 +54,8 @@ __all__ = ["CHUNK_BYTES", "QueryJob", "WorkerLimits", "receive", "send_control",
 CHUNK_BYTES = 64 * 1024
 #: every message from a worker is tagged: a control tuple, or a chunk of the answer's body
 _CONTROL, _DATA = b"C", b"D"
-#: address space beyond ``query_memory_mb`` a worker may map before allocations fail
-_ADDRESS_HEADROOM_MB = 1024
+#: address space beyond what the open took plus ``query_memory_mb``, before allocations fail
+_ADDRESS_MARGIN_MB = 512
 _PR_SET_PDEATHSIG = 1
 
 
@@ -75,7 +80,8 @@ class QueryJob:
 class WorkerLimits:
     """The limits a worker enforces itself (0: none)."""
 
-    #: ``query_memory_mb``: sizes the address-space backstop (the server watches the resident size)
+    #: ``query_memory_mb``: sizes the address-space backstop (the server watches the resident size);
+    #: 0 leaves the address space alone
     memory_mb: int = 0
     #: ``max_result_bytes``: the most bytes of one result sent to the server
     result_bytes: int = 0
@@ -204,12 +210,28 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+def _address_space() -> int | None:
+    """This process's address space in bytes (``VmSize``), where ``/proc`` says."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _cap_address_space(memory_mb: int) -> None:
-    if memory_mb <= 0:
-        return
-    cap = (memory_mb + _ADDRESS_HEADROOM_MB) * 2**20
+    """Lift the cap (before an open) when ``memory_mb`` is 0, else set it above what the process
+    maps now (after an open) by the query's allowance and a margin."""
     with contextlib.suppress(ValueError, OSError):
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        now = _address_space() if memory_mb > 0 else None
+        if now is None:
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            return
+        cap = now + (memory_mb + _ADDRESS_MARGIN_MB) * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
 
 
@@ -223,7 +245,6 @@ def _open(where: Path | Settings) -> Store:
 def worker_main(conn: Connection, where: Path | Settings, limits: WorkerLimits, parent: int) -> None:
     """The loop of one worker process: (re)open the store when told, answer jobs until told to stop."""
     _die_with_parent(parent)
-    _cap_address_space(limits.memory_mb)
     import kg.formats  # noqa: F401 - imported before "loaded", so the first answer does not wait for it
     import kg.store.embedded  # noqa: F401
 
@@ -246,9 +267,11 @@ def worker_main(conn: Connection, where: Path | Settings, limits: WorkerLimits, 
         if store is not None:
             store.close()
             store = None
+        _cap_address_space(0)
         try:
             store = _open(where)
         except Exception as exc:  # noqa: BLE001 - e.g. RuntimeError "Corruption": a compaction removed a file meanwhile
             send_control(conn, "failed", str(exc))
             continue
+        _cap_address_space(limits.memory_mb)
         send_control(conn, "ready")
