@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from kg.config import Settings
-from kg.errors import RateLimited
+from kg.errors import QueryLimitExceeded, RateLimited
 from kg.server import create_app
-from kg.server import fairness
+from kg.server import fairness, workers
 from kg.server.fairness import QueryBudget
 from kg.server.memory_watch import resident_bytes
 from kg.sparql.guard import refused_target, remote_targets
@@ -136,6 +136,23 @@ def test_anonymous_memory_exhaustion_stops_the_largest_query_at_max_rss_mb(store
         assert response.status_code == 503
         assert f"max_rss_mb = {cap} MiB" in response.json()["message"]
         assert client.get("/sparql", params={"query": ASK}).status_code == 200
+
+
+def test_anonymous_memory_exhaustion_the_address_space_backstop_holds_without_the_watch(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the server not watch (not Linux, or the watch stopped), each worker's own cap,
+    measured after it opened the store, stops the query; the client reads the same setting."""
+    monkeypatch.setattr(workers, "can_watch", lambda: False)
+    pool = workers.QueryPool(store_path, size=1, timeout=60, memory_mb=250)
+    pool.start()
+    try:
+        assert pool.watch is None
+        with pytest.raises(QueryLimitExceeded, match="query_memory_mb = 250 MiB"):
+            pool.run(workers.QueryJob(CROSS_SORT))
+        assert json.loads(b"".join(pool.run(workers.QueryJob(ASK))))["boolean"] is True
+    finally:
+        pool.close()
 
 
 def test_anonymous_memory_exhaustion_results_stop_at_max_result_bytes(store_path: Path) -> None:
