@@ -37,12 +37,14 @@ def _field(payload: object, index: int, kind: type[_T]) -> _T:
 
 
 class OpenFailed(StoreError):
-    """A worker is alive but could not open the store (it says why)."""
+    """A worker is alive but could not open the store (it says why). The pool's own signal:
+    it asks again, and reports a :class:`StoreError` if that fails too."""
 
 
 class StaleView(StoreError):
     """A worker's view of an embedded store lost a file before the answer began: the worker
-    opens the store again, and the query may run on another worker."""
+    opens the store again, and the query runs on another worker. The pool's own signal: a
+    client reads a :class:`StoreError` only when every try failed."""
 
 
 class Worker:

@@ -306,11 +306,8 @@ class EmbeddedStore:
                 result = self._store.query(sparql, default_graph=[])
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
-        except ValueError as exc:
+        except (OSError, ValueError) as exc:
             raise QueryError(f"query failed: {exc}") from None
-        except OSError as exc:
-            # not the query's fault: a read-only view whose files a compaction removed, a full disk…
-            raise StoreError(f"reading the store at {self.path} failed: {exc}") from None
         return _outcome(result)
 
     def query_dataset(
