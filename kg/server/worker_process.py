@@ -172,12 +172,9 @@ def _answer(store: Store, conn: Connection, job: QueryJob, limits: WorkerLimits)
     try:
         outcome.serialize(writer, format_name=fmt.name)
     except _ResultTooLarge:
-        message = (f"the result is larger than this endpoint sends (max_result_bytes = {limits.result_bytes:,} bytes); "
-                   "ask for fewer rows (LIMIT) or use the dumps")
-        if writer.started:
-            send_control(conn, "limit", message)
-        else:
-            send_control(conn, "error", 503, message)
+        # before the first chunk the server answers 503; after it, it cuts the body short
+        send_control(conn, "limit", f"the result is larger than this endpoint sends (max_result_bytes = "
+                                    f"{limits.result_bytes:,} bytes); ask for fewer rows (LIMIT) or use the dumps")
         return
     except (OSError, RuntimeError) as exc:
         # Evaluation is lazy: a lost table file can surface while results are written.
