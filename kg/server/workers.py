@@ -229,28 +229,27 @@ class QueryPool:
     # -- giving workers back, replacing them ------------------------------------------------------
 
     def give_back(self, worker: Worker) -> None:
-        """A worker that answered to the end: idle again, or stale (a write came meanwhile)."""
+        """A worker that answered to the end: idle again, or stale (a write came meanwhile), or
+        replaced (the memory watch killed it as the answer ended)."""
         with self._cond:
-            if worker.stopped_for is not None:  # the memory watch killed it as the answer ended
-                respawn = True
-            else:
-                respawn = False
+            if worker.stopped_for is not None:
+                outcome = "killed"
+            elif self._closed:
+                outcome = "closed"
+                worker.gone = True
+                self._workers.discard(worker)
+            elif worker.generation == self._generation:
                 worker.busy = False
-            closed = self._closed
-            if not respawn and not closed and worker.generation == self._generation:
                 self._idle.append(worker)
                 self._cond.notify()
                 return
-            if respawn:
-                pass
-            elif not closed:
-                self._stale.append(worker)
             else:
-                worker.gone = True
-                self._workers.discard(worker)
-        if respawn:
+                outcome = "stale"
+                worker.busy = False
+                self._stale.append(worker)
+        if outcome == "killed":
             self.retire(worker)
-        elif closed:
+        elif outcome == "closed":
             with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
             worker.kill()
