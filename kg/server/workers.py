@@ -15,6 +15,12 @@ answer at that moment finishes it from the old view, then opens the new one as s
 write is half-way (the lock again) before it takes another query. So no query that starts
 after a write was answered sees an older state, no answer is cut by a write, and nothing
 waiting for a worker is dropped: waiters wait on one condition that outlives every swap.
+The same processes open the store again rather than new ones: a new process costs over half
+a second of CPU, an open tens of milliseconds, and writes may come every few seconds.
+
+A view can still lose a table file the writer's background compaction removed (pyoxigraph
+says a read-only open beside a writer is undefined): an open that fails is asked again, and a
+query that fails to read before its first byte runs again on reopened workers.
 
 Threads, and who may touch what::
 
