@@ -236,6 +236,11 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             t.join()
         wall = time.monotonic() - started
         stop_sampling.set()
+        tick = os.sysconf("SC_CLK_TCK")
+        stat = Path(f"/proc/{server.process.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        server_cpu = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        tree_cpu = tree.cpu_seconds()
         failed = sum(reads.failures.values())
         return {
             "clients": args.clients, "duration_s": args.duration, "write_every_s": args.write_every,
@@ -258,6 +263,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             "attacks": {"answers": dict(attacks.failures), "samples": attacks.samples,
                         "p50_ms": percentile(attacks.latencies, 50), "max_ms": percentile(attacks.latencies, 100)},
             "peak_rss_mb": {"server": round(peak["server"], 1), "server_and_workers": peak["tree"]},
+            # the run's CPU (the startup's too): the server, and the workers alive at the end
+            "cpu_s": {"server": round(server_cpu, 1), "workers": round(tree_cpu - server_cpu, 1)},
         }
     finally:
         if server is not None:
