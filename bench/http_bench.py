@@ -151,6 +151,7 @@ def aggregate(runs: list[Run], clients: int) -> dict[str, Any]:
 def server_specs(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, ServerSpec]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
     kg_env = dict(env, **({"KG_WORKERS": str(args.kg_workers)} if args.kg_workers else {}))
+    kg_env["KG_CLIENT_QUERY_SECONDS"] = "0"  # every bench client is 127.0.0.1: no per-client budget
     kg_exe = Path(sys.executable).with_name("kg")
     kg_argv = (str(kg_exe),) if kg_exe.exists() else (sys.executable, "-c", "from kg.cli import main; main()")
     host = ("--host", "127.0.0.1", "--port", "{port}")

@@ -47,6 +47,20 @@ class Settings:
     query_timeout: float = 30.0
     #: query worker processes (each can be killed when its query runs out of time)
     workers: int = 4
+    #: resident memory (MiB) one query worker may use; a query that needs more is stopped (503).
+    #: 4 workers × 384 MiB plus the server fit under ``max_rss_mb``; 0 means no limit
+    query_memory_mb: int = 384
+    #: resident memory (MiB) of the server and its query workers together; past it the largest
+    #: running query is stopped (503); 0 means no limit
+    max_rss_mb: int = 2048
+    #: largest SPARQL result sent, in bytes; a result that grows past it is cut off (before the
+    #: first byte is sent: a 503 that says so); 0 means no limit
+    max_result_bytes: int = 100_000_000
+    #: query time (seconds of a worker) one client address may use per ``client_window_seconds``;
+    #: then 429 with ``Retry-After``. 0 means no budget
+    client_query_seconds: float = 60.0
+    #: the sliding window of ``client_query_seconds``, in seconds
+    client_window_seconds: float = 60.0
     #: largest accepted SPARQL request body or query string, in bytes
     max_query_bytes: int = 1_000_000
     #: largest accepted Graph Store Protocol request body (RDF to store), in bytes

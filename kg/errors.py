@@ -15,8 +15,10 @@
     │   └── UnsupportedMediaTypeError  exit 2, HTTP 415  a body in a format that is not read
     ├── NotFoundError            exit 2, HTTP 404  no such resource, graph, dump or file
     ├── QueryRejected            exit 2, HTTP 4xx  a query worker refused the query before answering (status carried)
-    ├── StoreError               exit 1, HTTP 503  the store cannot be opened or written
-    │   └── QueryTimeout         exit 1, HTTP 503  a query ran out of time (its worker was stopped)
+    ├── StoreError               exit 1, HTTP 503  the store cannot be opened, read or written
+    │   ├── QueryTimeout         exit 1, HTTP 503  a query ran out of time (its worker was stopped)
+    │   └── QueryLimitExceeded   exit 1, HTTP 503  stopped at a memory or result-size limit (names it)
+    ├── RateLimited              exit 1, HTTP 429  a client spent its query-time budget (Retry-After)
     ├── AuthError                exit 1, HTTP 401  no token, or an Authorization header that is not a Bearer token
     │   └── ForbiddenError       exit 1, HTTP 403  a token that is unknown or revoked
     ├── ValidationFailed         exit 1, HTTP 422  a write that would break the shapes (carries the report)
@@ -48,6 +50,8 @@ __all__ = [
     "NotFoundError",
     "QueryRejected",
     "QueryTimeout",
+    "QueryLimitExceeded",
+    "RateLimited",
     "ValidationFailed",
     "Location",
 ]
@@ -190,6 +194,26 @@ class QueryRejected(KGError):
 class QueryTimeout(StoreError):
     """The query ran out of time (the worker that ran it was stopped), or no worker was free
     within the time limit."""
+
+
+class QueryLimitExceeded(StoreError):
+    """A query was stopped at one of the limits that keep the endpoint alive for everyone
+    else: its worker's memory (``query_memory_mb``), the memory of every worker and the
+    server together (``max_rss_mb``), or the size of its result (``max_result_bytes``). The
+    message names the setting, so an operator knows what to raise and a client what to
+    narrow."""
+
+
+class RateLimited(KGError):
+    """A client (an address) has used its share of query time (``client_query_seconds``
+    per ``client_window_seconds``); it may ask again after ``retry_after`` seconds, which
+    the HTTP answer carries as ``Retry-After``."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ValidationFailed(KGError):

@@ -39,14 +39,25 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``kg --store PATH serve [--read-only]`` on a free port; ``url`` once :meth:`start` returns."""
+    """``kg --store PATH serve [--read-only]`` on a free port; ``url`` once :meth:`start` returns.
 
-    def __init__(self, store: Path, log: Path, *, read_only: bool = True) -> None:
+    ``cwd``: where the server starts (it reads ``kg.toml`` there); default the test's own.
+    """
+
+    def __init__(self, store: Path, log: Path, *, read_only: bool = True, cwd: Path | None = None) -> None:
         self.store = store
         self.log = log
         self.read_only = read_only
+        self.cwd = cwd
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (while it runs)."""
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
 
     def start(self, *, timeout: float = STARTUP_SECONDS) -> str:
         port = free_port()
@@ -58,7 +69,8 @@ class LiveServer:
         ]
         # Output goes to a file, never a pipe: uvicorn logs every request, and a full pipe would block it.
         with self.log.open("wb") as out:
-            self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             cwd=self.cwd)
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:

@@ -1,8 +1,12 @@
 """Limits that keep a public endpoint alive: time limits that really stop a query,
-other requests answered meanwhile, SERVICE/LOAD refused, streamed results."""
+other requests answered meanwhile, SERVICE/LOAD refused, streamed results; memory per worker
+and in all, result size, and a query-time budget per client (findings 1 and 2 of the
+hardening issue; finding 3 and the workers' death with their server: ``test_live_workers.py``)."""
 
 from __future__ import annotations
 
+import doctest
+import json
 import time
 import warnings
 from collections.abc import Iterator
@@ -12,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from kg.config import Settings
-from kg.server import create_app
+from kg.errors import QueryLimitExceeded, RateLimited
+from kg.server import create_app, fairness, workers
+from kg.server.fairness import QueryBudget
+from kg.server.memory_watch import resident_bytes
 from kg.sparql.guard import refused_target, remote_targets
 
 with warnings.catch_warnings():
@@ -95,3 +102,129 @@ def test_large_results_stream_in_chunks(client: TestClient) -> None:
         assert response.status_code == 200
         chunks = [len(c) for c in response.iter_raw()]
     assert len(chunks) > 3 and sum(chunks) > 500_000
+
+
+# --- the hardening issue, finding 1: anonymous memory exhaustion ---------------------------------
+
+#: sorts the cross product of the store with itself: grows by about 1 GB/s until stopped
+CROSS_SORT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
+EVERYTHING = "SELECT * WHERE { ?s ?p ?o }"
+
+
+def _app(store_path: Path, **settings: object) -> TestClient:
+    settings_ = Settings(store=str(store_path), read_only=True, workers=1).replace(**settings)
+    return TestClient(create_app(settings_))
+
+
+def test_anonymous_memory_exhaustion_stops_a_query_at_query_memory_mb(store_path: Path) -> None:
+    with _app(store_path, query_memory_mb=250, max_rss_mb=0) as client:
+        started = time.monotonic()
+        response = client.get("/sparql", params={"query": CROSS_SORT})
+        assert response.status_code == 503
+        assert "query_memory_mb = 250 MiB" in response.json()["message"]
+        assert time.monotonic() - started < 15
+        again = client.get("/sparql", params={"query": ASK})  # a fresh worker answers
+        assert again.status_code == 200 and again.json()["boolean"] is True
+
+
+def test_anonymous_memory_exhaustion_stops_the_largest_query_at_max_rss_mb(store_path: Path) -> None:
+    # this process (the server here) and one idle worker, plus room for a query of about 250 MiB
+    cap = (resident_bytes() or 0) // 2**20 + 150 + 250
+    with _app(store_path, query_memory_mb=0, max_rss_mb=cap) as client:
+        response = client.get("/sparql", params={"query": CROSS_SORT})
+        assert response.status_code == 503
+        assert f"max_rss_mb = {cap} MiB" in response.json()["message"]
+        assert client.get("/sparql", params={"query": ASK}).status_code == 200
+
+
+def test_anonymous_memory_exhaustion_the_address_space_backstop_holds_without_the_watch(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the server not watch (not Linux, or the watch stopped), each worker's own cap,
+    measured after it opened the store, stops the query; the client reads the same setting."""
+    monkeypatch.setattr(workers, "can_watch", lambda: False)
+    pool = workers.QueryPool(store_path, size=1, timeout=60, memory_mb=250)
+    pool.start()
+    try:
+        assert pool.watch is None
+        with pytest.raises(QueryLimitExceeded, match="query_memory_mb = 250 MiB"):
+            pool.run(workers.QueryJob(CROSS_SORT))
+        assert json.loads(b"".join(pool.run(workers.QueryJob(ASK))))["boolean"] is True
+    finally:
+        pool.close()
+
+
+def test_anonymous_memory_exhaustion_results_stop_at_max_result_bytes(store_path: Path) -> None:
+    with _app(store_path, max_result_bytes=20_000) as client:
+        refused = client.get("/sparql", params={"query": EVERYTHING})  # over the limit before a byte was sent
+        assert refused.status_code == 503
+        assert "max_result_bytes = 20,000 bytes" in refused.json()["message"]
+        assert client.get("/sparql", params={"query": ASK}).status_code == 200  # the same worker answers on
+    with _app(store_path, max_result_bytes=300_000) as client:
+        with client.stream("GET", "/sparql", params={"query": EVERYTHING}) as response:
+            assert response.status_code == 200  # streaming had begun: the body is cut, without its end
+            body = b"".join(response.iter_raw())
+        assert 64 * 1024 <= len(body) <= 300_000
+        with pytest.raises(ValueError):
+            json.loads(body)
+        assert client.get("/sparql", params={"query": ASK}).status_code == 200
+
+
+# --- finding 2: per-client fairness ------------------------------------------------------------
+
+
+def test_per_client_fairness_a_spent_budget_is_answered_429_with_retry_after(store_path: Path) -> None:
+    with _app(store_path, client_query_seconds=1.0, client_window_seconds=60.0) as client:
+        assert client.get("/sparql", params={"query": ASK}).status_code == 200
+        slow = client.get("/sparql", params={"query": RUNAWAY, "timeout": "1.5"})  # 1.5 s of a worker
+        assert slow.status_code == 503
+        refused = client.get("/sparql", params={"query": ASK})
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        message = refused.json()["message"]
+        assert "client_query_seconds = 1" in message and "client_window_seconds = 60" in message
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_per_client_fairness_the_budget_is_per_address_and_slides() -> None:
+    clock = _Clock()
+    budget = QueryBudget(seconds=10.0, window=60.0, clock=clock)
+    budget.admit("192.0.2.1").end(6.0)
+    clock.now += 20
+    budget.admit("192.0.2.1").end(5.0)
+    with pytest.raises(RateLimited) as refused:
+        budget.admit("192.0.2.1")
+    assert refused.value.retry_after == 40  # when the first 6 s leave the window, 5 s < 10 s remain
+    budget.admit("198.51.100.7").end(1.0)  # another address has its own budget
+    clock.now += 41
+    budget.admit("192.0.2.1").end(0.1)
+
+
+def test_per_client_fairness_queries_still_running_count() -> None:
+    clock = _Clock()
+    budget = QueryBudget(seconds=10.0, window=60.0, clock=clock)
+    running = [budget.admit("192.0.2.1") for _ in range(5)]  # nothing spent yet: all admitted
+    clock.now += 3  # five queries running for 3 s: 15 s of workers
+    with pytest.raises(RateLimited):
+        budget.admit("192.0.2.1")
+    for ticket in running:
+        ticket.end(3.0)
+        ticket.end(3.0)  # charged once
+    assert sum(s for _, s in budget._spent["192.0.2.1"]) == 15.0
+
+
+def test_per_client_fairness_can_be_switched_off() -> None:
+    budget = QueryBudget(seconds=0, window=60.0)
+    for _ in range(100):
+        budget.admit("192.0.2.1").end(100.0)
+
+
+def test_the_budget_examples_run() -> None:
+    assert doctest.testmod(fairness).failed == 0

@@ -1,53 +1,74 @@
 """The HTTP surface: ``create_app(settings)`` builds a FastAPI app with its store.
 
 No module-level app or store: each app owns the store it opens in its lifespan,
-so tests and embedders can run several side by side.
+so tests and embedders can run several side by side. Importing this package is cheap (the
+app's modules load when :func:`create_app` is called), because every query worker process
+imports :mod:`kg.server.worker_process`, and with it this package.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from kg import __version__
 from kg.config import Settings
-from kg.errors import KGError, ValidationFailed
-from kg.ops.control import publish_control, withdraw_control
-from kg.server import api_docs
-from kg.server.admin import router as admin_router
-from kg.server.auth import require_reader
-from kg.server.docs import router as docs_router
-from kg.server.dumps import router as dumps_router
-from kg.server.graph_store import router as graph_store_router
-from kg.server.headers import SecurityHeaders, security_headers
-from kg.server.linked_data import router as linked_data_router
-from kg.server.page import router as page_router
-from kg.server.responses import error_response
-from kg.server.service_description import router as void_router
-from kg.server.sparql import router as sparql_router
-from kg.server.workers import QueryPool
-from kg.server.writing import rejection_response
-from kg.store import open_store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The app serving ``settings.store`` (which must already be built)."""
+    # Imported here, not above: query worker processes import modules of this package, and
+    # should not pay for FastAPI and every router (about 2 s and 30 MB each) to answer queries.
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    from anyio import CapacityLimiter
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import JSONResponse, Response
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from kg import __version__
+    from kg.errors import KGError, RateLimited, ValidationFailed
+    from kg.ops.control import publish_control, withdraw_control
+    from kg.server import api_docs
+    from kg.server.admin import router as admin_router
+    from kg.server.auth import require_reader
+    from kg.server.docs import router as docs_router
+    from kg.server.dumps import router as dumps_router
+    from kg.server.fairness import QueryBudget
+    from kg.server.graph_store import router as graph_store_router
+    from kg.server.headers import SecurityHeaders, security_headers
+    from kg.server.linked_data import router as linked_data_router
+    from kg.server.page import router as page_router
+    from kg.server.responses import error_response
+    from kg.server.service_description import router as void_router
+    from kg.server.sparql import router as sparql_router
+    from kg.server.workers import QueryPool
+    from kg.server.writing import rejection_response
+    from kg.store import open_store
+    from kg.write.apply import write_lock
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings, read_only=settings.read_only)
         app.state.settings = settings
         where = settings if settings.store_is_remote else app.state.store.path
-        app.state.pool = QueryPool(where, size=settings.workers, timeout=settings.query_timeout)
+        # workers open an embedded store this process writes only between writes (its staging graphs)
+        writers = None if settings.store_is_remote or settings.read_only else write_lock(app.state.store)
+        app.state.pool = QueryPool(
+            where, size=settings.workers, timeout=settings.query_timeout, quiesce=writers,
+            memory_mb=settings.query_memory_mb, total_mb=settings.max_rss_mb, result_bytes=settings.max_result_bytes,
+        )
+        app.state.query_budget = QueryBudget(seconds=settings.client_query_seconds,
+                                             window=settings.client_window_seconds)
+        # threads that wait for a query worker: apart from the default ones, which streaming answers use
+        app.state.query_limiter = CapacityLimiter(max(64, 16 * settings.workers))
         # a writable server is the only process that can checkpoint an embedded store: tell local tools
         app.state.control = None if settings.read_only or settings.store_is_remote else publish_control(settings)
         try:
@@ -86,6 +107,8 @@ def create_app(settings: Settings) -> FastAPI:
         # to fix; its message names no internals.
         if isinstance(exc, ValidationFailed):
             return rejection_response(request, exc)
+        if isinstance(exc, RateLimited):
+            return error_response(exc.http_status, str(exc), headers={"Retry-After": str(exc.retry_after)})
         return error_response(exc.http_status, str(exc))
 
     @app.exception_handler(StarletteHTTPException)

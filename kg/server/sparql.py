@@ -14,28 +14,35 @@ What the OpenAPI document says of this route is in :mod:`kg.server.api_docs`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
+import time
 from urllib.parse import parse_qs
 
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Send
 
 from kg.config import Settings
-from kg.errors import InputError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
+from kg.errors import InputError, KGError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from kg.iris import check_iri
 from kg.server import api_docs
 from kg.server.auth import require_writer
+from kg.server.fairness import QueryBudget
 from kg.server.service_description import service_description
-from kg.server.workers import QueryJob, QueryPool
+from kg.server.workers import QueryAnswer, QueryJob, QueryPool
 from kg.server.writing import receipt_response, run_write
 from kg.sparql.guard import check_nesting, check_remote_calls
 from kg.write.change import Change
 from kg.write.provenance import SourceInfo
 
 router = APIRouter()
+_log = logging.getLogger("kg.server")
 
 
 #: marks an update that came as the request body (its dataset parameters are in the URL)
@@ -154,14 +161,47 @@ async def sparql(request: Request) -> Response:
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
-    pool: QueryPool = request.app.state.pool
-    answer = await run_in_threadpool(pool.run, job, timeout=timeout)
+    answer = await _run(request, job, timeout)
     charset = "" if "json" in answer.media_type else "; charset=utf-8"
     body = answer.complete
     if body is not None:  # small answers: one plain response, no streaming machinery
         return Response(body, media_type=answer.media_type + charset)
     # The background task gives the worker back even if the client leaves before the body.
-    return StreamingResponse(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+    return _AnswerStream(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+
+
+class _AnswerStream(StreamingResponse):
+    """A streamed answer that, when it is cut (a time or size limit reached after the status
+    was sent), ends without the closing chunk: the client sees an incomplete body, never a
+    short one that looks whole, and the server logs one line instead of a traceback."""
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except KGError as exc:
+            _log.warning("a SPARQL answer was cut short: %s", exc)
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
+    """Run ``job`` on a query worker, within the client's query-time budget.
+
+    Waiting for a worker happens on threads of the pool's own limiter: were they the default
+    threads, requests waiting for a worker could take every thread that streaming answers need
+    to go on, and the workers those answers hold would never come free.
+    """
+    budget: QueryBudget = request.app.state.query_budget
+    ticket = budget.admit(request.client.host if request.client else "unknown")
+    pool: QueryPool = request.app.state.pool
+    run = functools.partial(pool.run, job, timeout=timeout, since=time.monotonic(), on_done=ticket.end)
+    try:
+        return await to_thread.run_sync(run, limiter=request.app.state.query_limiter)
+    except BaseException:
+        ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
+        raise
 
 
 async def _update(request: Request, params: dict[str, list[str]]) -> Response:

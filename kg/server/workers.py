@@ -1,419 +1,394 @@
-"""Query worker processes: SPARQL queries that can be stopped.
+"""Query worker processes: SPARQL queries that can be stopped, answered while writes commit.
 
 pyoxigraph cannot cancel a running query from Python, so each query runs in a worker
-process that holds its own read-only view of the store. The server waits for the
-answer with a deadline; when the deadline passes the worker is killed and a fresh
-one takes its place, so a runaway query costs one process, not the server. Results
-come back in chunks over a pipe, so a large result streams through the server
-without being held in memory.
+process that holds its own read-only view of the store. The server waits for the answer
+with a deadline; when the deadline passes, or the worker grows past its memory limit, the
+worker is killed and a fresh one takes its place, so a runaway query costs one process, not
+the server. Results come back in chunks over a pipe, so a large result streams through the
+server without being held in memory (:mod:`kg.server.worker_process` is the other end).
 
-::
+**Drain, then swap.** pyoxigraph does not keep a read-only view in step with a writer, so
+after each committed write the writer calls :meth:`QueryPool.refresh`, still holding the
+writers' lock: the pool moves to a new *generation*, and every idle worker opens the store
+again (tens of milliseconds) before the write is answered. A worker that was streaming an
+answer at that moment finishes it from the old view, then opens the new one as soon as no
+write is half-way (the lock again) before it takes another query. So no query that starts
+after a write was answered sees an older state, no answer is cut by a write, and nothing
+waiting for a worker is dropped: waiters wait on one condition that outlives every swap.
+The same processes open the store again rather than new ones: a new process costs over half
+a second of CPU, an open tens of milliseconds, and writes may come every few seconds.
 
-    request thread ──(QueryJob)──▶ worker: query → serialise → 64 KiB chunks
-         ▲                                                    │
-         └────────── header · chunk · chunk · … · end ◀───────┘
+A view can still lose a table file the writer's background compaction removed (pyoxigraph
+says a read-only open beside a writer is undefined): an open that fails is asked again, and a
+query that fails to read before its first byte runs again on reopened workers.
 
-Workers open the store read-only: pyoxigraph says opening read-only while another
-process writes is undefined, so whoever writes calls :meth:`QueryPool.invalidate`
-after a commit: the next query first replaces every worker (:meth:`QueryPool.restart`),
-so no query is answered from a view older than the last committed write, and a run
-of writes with no query between them costs one restart, not one per write.
+Threads, and who may touch what::
+
+    request thread ─ acquire ─▶ owns the worker (a lease) ─ end of answer ─▶ idle, or stale
+    keeper thread  ─ starts every process (so PR_SET_PDEATHSIG ties them to a thread that lives
+                     as long as the pool) and reopens stale workers under the writers' lock
+    memory watch   ─ may kill a process (never close its pipe): the owner reads EOF and cleans up
+
+Only the thread that owns a worker uses or closes its pipe, so no descriptor is ever closed
+under a reader.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
-import pickle
 import queue
 import threading
 import time
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 from kg.config import Settings
-from kg.errors import KGError, QueryRejected, QueryTimeout
-
-if TYPE_CHECKING:
-    from kg.store.base import Store
+from kg.errors import KGError, QueryTimeout, StoreError
+from kg.server.memory_watch import MemoryWatch, Watched, can_watch
+from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer
+from kg.server.worker_process import QueryJob, WorkerLimits
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
 
-CHUNK_BYTES = 64 * 1024
+_log = logging.getLogger("kg.server")
 _START_TIMEOUT = 60.0
-#: every message from a worker is tagged: a control tuple, or a chunk of the answer's body
-_CONTROL, _DATA = b"C", b"D"
-
-
-def _send_control(conn: Connection, *message: object) -> None:
-    conn.send_bytes(_CONTROL + pickle.dumps(message))
-
-
-def _receive(conn: Connection) -> tuple[str, object]:
-    """The next message from a worker: ("chunk", bytes) or (control word, rest of the tuple)."""
-    raw = conn.recv_bytes()
-    if raw[:1] == _DATA:
-        return "chunk", raw[1:]
-    control = pickle.loads(raw[1:])  # noqa: S301 - from our own child process
-    return control[0], control[1:]
-
-
-_T = TypeVar("_T")
-
-
-def _field(payload: object, index: int, kind: type[_T]) -> _T:
-    """Field ``index`` of a control message's payload (the tuple after its word), which is a ``kind``."""
-    value = payload[index] if isinstance(payload, tuple) and len(payload) > index else None
-    if not isinstance(value, kind):
-        raise KGError(f"unexpected answer from a query worker: {payload!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class QueryJob:
-    """What a worker needs to answer one request."""
-
-    query: str
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    #: the base IRI relative IRIs in the query resolve against
-    base_iri: str | None = None
-    #: format name for SELECT results, or None when the client accepts none
-    solutions_format: str | None = "json"
-    #: format name for ASK results, or None when the client accepts none
-    boolean_format: str | None = "json"
-    #: format name for CONSTRUCT/DESCRIBE results, or None when the client accepts none
-    graph_format: str | None = "turtle"
-
-
-class _PipeWriter:
-    """A binary file-like that sends what is written as chunks; the first chunk
-    is preceded by the ``ok`` header, so errors found early still become a clean 4xx."""
-
-    def __init__(self, conn: Connection, media_type: str) -> None:
-        self.conn = conn
-        self.media_type = media_type
-        self.buffer = bytearray()
-        self.started = False
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        if len(self.buffer) >= CHUNK_BYTES:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if not self.started:
-            _send_control(self.conn, "ok", self.media_type)
-            self.started = True
-        if self.buffer:
-            self.conn.send_bytes(_DATA + bytes(self.buffer))
-            self.buffer.clear()
-
-
-def _answer(store: Store, conn: Connection, job: QueryJob) -> None:
-    from kg.errors import QueryError
-    from kg.formats import QueryKind, output_format
-
-    try:
-        outcome = store.query_dataset(
-            job.query,
-            default_graphs=list(job.default_graphs),
-            named_graphs=list(job.named_graphs),
-            base_iri=job.base_iri,
-        )
-    except KGError as exc:
-        # a bad query (400), or a remote store that failed or cut its answer short (503)
-        _send_control(conn, "error", exc.http_status, str(exc))
-        return
-    name = {
-        QueryKind.GRAPH: job.graph_format,
-        QueryKind.BOOLEAN: job.boolean_format,
-        QueryKind.SOLUTIONS: job.solutions_format,
-    }[outcome.kind]
-    fmt = output_format(outcome.kind, name) if name else None
-    if fmt is None:
-        _send_control(conn, "error", 406, "none of the acceptable media types can express this result")
-        return
-    writer = _PipeWriter(conn, fmt.media_type)
-    try:
-        outcome.serialize(writer, format_name=fmt.name)
-    except (OSError, ValueError, SyntaxError, QueryError) as exc:
-        # Evaluation is lazy: errors can surface while results are written.
-        if writer.started:
-            _send_control(conn, "abort", f"query failed while streaming: {exc}")
-        else:
-            _send_control(conn, "error", 400, f"query failed: {exc}")
-        return
-    writer.flush()
-    _send_control(conn, "end")
-
-
-def _worker_main(conn: Connection, where: Path | Settings) -> None:
-    """The loop of one worker process: open the store read-only, answer jobs until told to stop."""
-    from kg.store import open_store
-    from kg.store.embedded import EmbeddedStore
-
-    try:
-        store = EmbeddedStore(where, read_only=True) if isinstance(where, Path) else open_store(where, read_only=True)
-    except KGError as exc:
-        _send_control(conn, "failed", str(exc))
-        return
-    _send_control(conn, "ready")
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        _answer(store, conn, job)
-
-
-class _Worker:
-    """One worker process and the parent's end of its pipe."""
-
-    def __init__(self, context: multiprocessing.context.SpawnContext, store: Path | Settings) -> None:
-        self.conn, child = context.Pipe(duplex=True)
-        self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child, store), name="kg-query-worker", daemon=True
-        )
-        self.process.start()
-        child.close()
-        self.ready = False
-
-    def wait_ready(self, timeout: float) -> None:
-        if not self.conn.poll(timeout):
-            self.kill()
-            raise KGError(f"a query worker did not start within {timeout:.0f} s")
-        kind, detail = _receive(self.conn)
-        if kind != "ready":
-            self.kill()
-            raise KGError(f"a query worker could not open the store: {detail}")
-        self.ready = True
-
-    def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(timeout=2)
-        self.kill()
-
-
-class QueryAnswer:
-    """A query's answer: the media type, then the body as an iterator of chunks.
-
-    Iterating to the end gives the worker back; :meth:`close` (also called when the
-    answer is dropped unread, e.g. the client went away) replaces a worker stopped
-    mid-answer. A deadline that passes mid-stream kills the worker and ends the body.
-    """
-
-    def __init__(self, media_type: str, pool: "QueryPool", worker: _Worker | None, deadline: float, first: bytes) -> None:
-        self.media_type = media_type
-        self._pool = pool
-        self._worker = worker
-        self._deadline = deadline
-        self._first: bytes | None = first
-
-    @property
-    def complete(self) -> bytes | None:
-        """The whole body when it has already arrived (small answers), else None."""
-        return self._first if self._worker is None and self._first is not None else None
-
-    def __iter__(self) -> "QueryAnswer":
-        return self
-
-    def __next__(self) -> bytes:
-        if self._first is not None:
-            first, self._first = self._first, None
-            return first
-        if self._worker is None:
-            raise StopIteration
-        kind, payload = self._pool._next(self._worker, self._deadline)
-        if kind == "chunk" and isinstance(payload, bytes):
-            return payload
-        worker, self._worker = self._worker, None
-        if kind == "end":
-            self._pool._release(worker)
-            raise StopIteration
-        self._pool._replace(worker)  # "abort" or a timeout mid-stream: the body is cut short
-        raise QueryTimeout(str(payload)) if kind == "timeout" else KGError(str(payload))
-
-    def close(self) -> None:
-        """Give the worker back; one stopped mid-answer cannot be reused and is replaced."""
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            self._pool._replace(worker)
-
-    def __del__(self) -> None:
-        self.close()
+_OPEN_TIMEOUT = 30.0
+#: seconds before starting a worker again after a start failed, doubling up to the second
+_RETRY = (1.0, 30.0)
+#: how often a query whose worker's view lost a file runs again on another worker
+_STALE_RETRIES = 2
+#: how often a worker that could not open the store (a compaction under way) asks again
+_OPEN_ATTEMPTS = 4
 
 
 class QueryPool:
     """A fixed number of query worker processes over one store: a directory (embedded), or
     the settings of a remote store (each worker then holds its own connections to the server).
 
+    ``quiesce`` is the writers' lock of an embedded store that this process writes: workers
+    open the store only while holding it, so no view shows a write half-way (its staging
+    graphs). ``memory_mb`` caps each worker's resident memory, ``total_mb`` the server's and
+    every worker's together, ``result_bytes`` each result (0: no limit).
+
     >>> pool = QueryPool(Path("store"), size=2, timeout=30.0)  # doctest: +SKIP
-    >>> answer = pool.run(QueryJob("ASK {}"))                  # doctest: +SKIP
-    >>> b"".join(answer)                                        # doctest: +SKIP
+    >>> pool.start()                                            # doctest: +SKIP
+    >>> b"".join(pool.run(QueryJob("ASK {}")))                  # doctest: +SKIP
     b'{"head":{},"boolean":true}'
     """
 
-    def __init__(self, store: Path | Settings, *, size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        store: Path | Settings,
+        *,
+        size: int,
+        timeout: float,
+        quiesce: contextlib.AbstractContextManager[object] | None = None,
+        memory_mb: int = 0,
+        total_mb: int = 0,
+        result_bytes: int = 0,
+    ) -> None:
         if size < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = size
         self.timeout = timeout
+        self.limits = WorkerLimits(memory_mb=max(memory_mb, 0), result_bytes=max(result_bytes, 0))
+        self._total_mb = max(total_mb, 0)
+        self._quiesce = quiesce
         self._context = multiprocessing.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
-        self._workers: set[_Worker] = set()
+        self._cond = threading.Condition()
+        self._idle: deque[Worker] = deque()
+        self._stale: list[Worker] = []
+        self._workers: set[Worker] = set()
+        self._generation = 0
         self._closed = False
-        self._stale = False
-        self._restart_lock = threading.Lock()
-        self._quiesce: contextlib.AbstractContextManager[object] | None = None
+        self._tasks: queue.Queue[tuple[str, int, Future[None] | None] | None] = queue.Queue()
+        self._keeper = threading.Thread(target=self._keep, name="kg-query-keeper", daemon=True)
+        self._failures = 0
+        self._refresh_queued = False
+        self.watch: MemoryWatch | None = None
+
+    # -- the life of the pool ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start every worker and wait until each has opened the store."""
-        started = [self._spawn() for _ in range(self.size)]
-        for worker in started:
-            worker.wait_ready(_START_TIMEOUT)
-            self._idle.put(worker)
-
-    def _spawn(self) -> _Worker:
-        worker = _Worker(self._context, self.store)
-        with self._lock:
-            self._workers.add(worker)
-        return worker
-
-    def _release(self, worker: _Worker) -> None:
-        if self._closed:
-            worker.stop()
-        else:
-            self._idle.put(worker)
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and start another in the background, so the pool keeps its size."""
-        worker.kill()
-        with self._lock:
-            self._workers.discard(worker)
-        if self._closed:
-            return
-
-        def respawn() -> None:
-            fresh = self._spawn()
-            try:
-                fresh.wait_ready(_START_TIMEOUT)
-            except KGError:
-                with self._lock:
-                    self._workers.discard(fresh)
-                return
-            self._release(fresh)
-
-        threading.Thread(target=respawn, name="kg-query-respawn", daemon=True).start()
-
-    def _next(self, worker: _Worker, deadline: float) -> tuple[str, object]:
-        """The worker's next message, or ("timeout", …) when the deadline passes first."""
-        remaining = deadline - time.monotonic()
+        """Start every worker, wait until each has opened the store, and start the memory watch."""
+        self._keeper.start()
+        started: Future[None] = Future()
+        self._tasks.put(("spawn", self.size, started))
         try:
-            if remaining <= 0 or not worker.conn.poll(remaining):
-                return "timeout", "the query ran out of its time limit and was stopped"
-            kind, payload = _receive(worker.conn)
-        except (EOFError, OSError) as exc:
-            return "abort", f"the query worker stopped unexpectedly ({exc})"
-        if kind == "abort":
-            return kind, _field(payload, 0, str)
-        return kind, payload
+            started.result(timeout=_START_TIMEOUT + _OPEN_TIMEOUT + 10)
+        except TimeoutError:
+            raise StoreError(f"the query workers did not start within {_START_TIMEOUT + _OPEN_TIMEOUT:.0f} s") from None
+        if (self.limits.memory_mb or self._total_mb) and can_watch():
+            self.watch = MemoryWatch(worker_mb=self.limits.memory_mb, total_mb=self._total_mb,
+                                     members=self._members, stop=self._stop_for)
+            self.watch.start()
 
-    def run(self, job: QueryJob, *, timeout: float | None = None) -> QueryAnswer:
-        """Answer ``job`` within ``timeout`` seconds (at most the pool's limit).
-
-        Raises :class:`QueryRejected` (bad query, nothing acceptable) or
-        :class:`QueryTimeout` before any byte of the answer is sent.
-        """
-        if self._stale:
-            with self._restart_lock:
-                if self._stale:
-                    # between writes: the fresh workers' views hold no write half-staged
-                    with self._quiesce or contextlib.nullcontext():
-                        self._stale = False
-                        self.restart()
-        limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        deadline = time.monotonic() + limit
-        try:
-            worker = self._idle.get(timeout=max(limit, 0.001))
-        except queue.Empty:
-            raise QueryTimeout(f"every query worker stayed busy for the whole time limit ({limit:g} s)") from None
-        try:
-            worker.conn.send(job)
-        except (OSError, ValueError) as exc:
-            self._replace(worker)
-            raise KGError(f"could not reach a query worker ({exc})") from None
-        kind, payload = self._next(worker, deadline)
-        if kind == "timeout":
-            self._replace(worker)
-            raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
-        if kind == "error":
-            status, message = _field(payload, 0, int), _field(payload, 1, str)
-            self._release(worker)
-            raise QueryRejected(status, message)
-        if kind == "abort":
-            self._replace(worker)
-            raise KGError(str(payload))
-        if kind != "ok":
-            self._replace(worker)
-            raise KGError(f"unexpected answer from a query worker: {kind}")
-        media_type = _field(payload, 0, str)
-        first_kind, first = self._next(worker, deadline)
-        if first_kind == "chunk" and isinstance(first, bytes):
-            if len(first) < CHUNK_BYTES:
-                # A short first chunk is the whole answer (the worker flushes early only at the end):
-                # take the "end" now, so small answers are complete and the worker is free at once.
-                end_kind, detail = self._next(worker, deadline)
-                if end_kind == "end":
-                    self._release(worker)
-                    return QueryAnswer(media_type, self, None, deadline, first)
-                self._replace(worker)
-                raise QueryTimeout(str(detail)) if end_kind == "timeout" else KGError(str(detail))
-            return QueryAnswer(media_type, self, worker, deadline, first)
-        if first_kind == "end":
-            self._release(worker)
-            return QueryAnswer(media_type, self, None, deadline, b"")
-        self._replace(worker)
-        if first_kind == "timeout":
-            raise QueryTimeout(f"the query did not finish within its time limit of {limit:g} s and was stopped")
-        raise KGError(str(first))
-
-    def invalidate(self, *, quiesce: contextlib.AbstractContextManager[object] | None = None) -> None:
-        """Mark every worker's view as old (a write was committed): the next query restarts them,
-        holding ``quiesce`` (the writers' lock) meanwhile, so no write is half-way then."""
-        if quiesce is not None:
-            self._quiesce = quiesce
-        self._stale = True
-
-    def restart(self) -> None:
-        """Replace every worker (after a write, so queries see the new state)."""
-        self.close()
-        self._closed = False
-        self._idle = queue.Queue()
-        self.start()
+    def refresh(self) -> None:
+        """A write was committed: idle workers open the store again now, busy ones once their
+        answer ends. Call it holding the writers' lock (it takes ``quiesce`` itself too)."""
+        with self._quiesce or contextlib.nullcontext():
+            with self._cond:
+                if self._closed:
+                    return
+                self._generation += 1
+                taken = [*self._idle, *self._stale]
+                self._idle.clear()
+                self._stale.clear()
+            _, failed = self._open(taken)
+        if failed:
+            self._tasks.put(("spawn", failed, None))
 
     def close(self) -> None:
-        """Stop every worker."""
-        self._closed = True
-        with self._lock:
-            workers = list(self._workers)
-            self._workers.clear()
-        for worker in workers:
-            worker.stop()
+        """Stop every worker: idle ones are told to stop, busy ones killed (their owners clean up)."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            quiet = [*self._idle, *self._stale]
+            self._idle.clear()
+            self._stale.clear()
+            for worker in quiet:
+                worker.gone = True
+                self._workers.discard(worker)
+            busy = [w for w in self._workers if not w.gone]
+            self._cond.notify_all()
+            for worker in busy:
+                worker.process.kill()
+        if self.watch is not None:
+            self.watch.stop()
+        for worker in quiet:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)
+        for worker in quiet:
+            worker.process.join(timeout=2)
+            worker.kill()
+        self._tasks.put(None)
+        if self._keeper.is_alive():
+            self._keeper.join(timeout=10)
+
+    # -- answering a query ------------------------------------------------------------------------
+
+    def run(
+        self,
+        job: QueryJob,
+        *,
+        timeout: float | None = None,
+        since: float | None = None,
+        on_done: Callable[[float], None] | None = None,
+    ) -> QueryAnswer:
+        """Answer ``job`` within ``timeout`` seconds (at most the pool's limit), counted from
+        ``since`` (a :func:`time.monotonic` reading; default now). ``on_done`` receives the
+        seconds a worker spent on the query, once, when the worker is given back.
+
+        Raises :class:`QueryRejected` (bad query, nothing acceptable), :class:`QueryTimeout`,
+        :class:`QueryLimitExceeded` or :class:`StoreError` before any byte of the answer is sent.
+        """
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        deadline = (time.monotonic() if since is None else since) + limit
+        attempt = 0
+        while True:
+            worker = self._acquire(deadline, limit)
+            lease = Lease(self, worker, deadline, memory_mb=self.limits.memory_mb, on_done=on_done)
+            try:
+                return answer(lease, job, limit)
+            except StaleView as exc:
+                # The views opened with that one list the same files: every worker opens the store
+                # again (the keeper, under the writers' lock), and the query waits for one of them.
+                self._refresh_soon()
+                _log.info("a query worker's view lost a file (%s); the query runs again on reopened workers", exc)
+                attempt += 1
+                if attempt > _STALE_RETRIES:
+                    raise StoreError(f"{exc}; the store changed under the query {attempt} times, try again") from None
+            except BaseException:
+                lease.finish(reusable=False)  # a no-op when the answer already gave the worker back
+                raise
+
+    def _refresh_soon(self) -> None:
+        with self._cond:
+            if self._refresh_queued:
+                return
+            self._refresh_queued = True
+        self._tasks.put(("refresh", 0, None))
+
+    def _acquire(self, deadline: float, limit: float) -> Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise StoreError("the query service is shutting down")
+                if self._idle:
+                    worker = self._idle.popleft()
+                    worker.busy = True
+                    return worker
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and not self._workers:
+                    raise StoreError(f"no query worker could be started within the time limit ({limit:g} s); "
+                                     "the server log says why")
+                if remaining <= 0:
+                    raise QueryTimeout(f"every query worker stayed busy for the whole time limit ({limit:g} s)")
+                self._cond.wait(remaining)
+
+    # -- giving workers back, replacing them ------------------------------------------------------
+
+    def give_back(self, worker: Worker) -> None:
+        """A worker that answered to the end: idle again, or stale (a write came meanwhile), or
+        replaced (the memory watch killed it as the answer ended)."""
+        with self._cond:
+            if worker.stopped_for is not None:
+                outcome = "killed"
+            elif self._closed:
+                outcome = "closed"
+                worker.gone = True
+                self._workers.discard(worker)
+            elif worker.generation == self._generation:
+                worker.busy = False
+                self._idle.append(worker)
+                self._cond.notify()
+                return
+            else:
+                outcome = "stale"
+                worker.busy = False
+                self._stale.append(worker)
+        if outcome == "killed":
+            self.retire(worker)
+        elif outcome == "closed":
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send(None)
+            worker.kill()
+        else:
+            self._tasks.put(("reopen", 0, None))
+
+    def retire(self, worker: Worker, *, respawn: bool = True) -> None:
+        """Kill ``worker`` (owned by the caller) and have the keeper start another."""
+        with self._cond:
+            worker.gone = True
+            worker.busy = False
+            self._workers.discard(worker)
+            closed = self._closed
+        worker.kill()
+        if respawn and not closed:
+            self._tasks.put(("spawn", 1, None))
+
+    def _members(self) -> Sequence[Watched]:
+        with self._cond:
+            return [w for w in self._workers if not w.gone]
+
+    def _stop_for(self, watched: Watched, message: str) -> None:
+        """The memory watch found ``watched`` over a limit: stop its query, or recycle it if idle."""
+        with self._cond:
+            worker = next((w for w in self._workers if w is watched and not w.gone), None)
+            if worker is None:
+                return
+            busy = worker.busy
+            if busy:
+                worker.stopped_for = message
+                worker.process.kill()  # the owner reads EOF, tells its client why, and replaces it
+            elif worker in self._idle:
+                self._idle.remove(worker)  # grown while answering, and kept it: start a lean one
+            else:
+                return  # being opened by the keeper or a writer: it is checked again next round
+        if not busy:
+            self.retire(worker)
+
+    # -- the keeper: starting processes, opening the store ----------------------------------------
+
+    def _keep(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            word, count, done = task
+            try:
+                if word == "spawn":
+                    error, failed = self._spawn(count)
+                elif word == "refresh":
+                    with self._cond:
+                        self._refresh_queued = False
+                    self.refresh()
+                    error, failed = None, 0
+                else:
+                    with self._cond:
+                        stale, self._stale = self._stale, []
+                    error, failed = self._open(stale)
+            except Exception as exc:  # noqa: BLE001 - e.g. no more processes: keep the keeper alive
+                error, failed = StoreError(f"could not start a query worker: {exc}"), count if word == "spawn" else 0
+            if done is not None and error is not None:
+                done.set_exception(error)
+            elif done is not None:
+                done.set_result(None)
+            elif failed and not self._closed:
+                self._failures += 1
+                delay = min(_RETRY[0] * 2 ** (self._failures - 1), _RETRY[1])
+                _log.error("could not start %d query worker(s) (%s); trying again in %.0f s", failed, error, delay)
+                timer = threading.Timer(delay, self._tasks.put, args=(("spawn", failed, None),))
+                timer.daemon = True
+                timer.start()
+            elif word == "spawn":
+                self._failures = 0
+
+    def _spawn(self, count: int) -> tuple[KGError | None, int]:
+        """Start ``count`` processes (in this thread: the keeper), wait for them, open the store;
+        the first error and how many failed."""
+        with self._cond:
+            if self._closed:
+                return None, 0
+        fresh = [Worker(self._context, self.store, self.limits) for _ in range(count)]
+        with self._cond:
+            self._workers.update(fresh)
+        error: KGError | None = None
+        loaded = []
+        for worker in fresh:
+            try:
+                worker.expect("loaded", _START_TIMEOUT)
+                loaded.append(worker)
+            except KGError as exc:
+                error = error or exc
+                self.retire(worker, respawn=False)
+        opened_error, failed = self._open(loaded)
+        return error or opened_error, failed + count - len(loaded)
+
+    def _open(self, workers: list[Worker]) -> tuple[KGError | None, int]:
+        """Have ``workers`` (owned by the caller) open the store while no write is half-way, then
+        make them idle; a worker that fails is killed. The first error and how many failed (the
+        caller has them replaced)."""
+        if not workers:
+            return None, 0
+        error: KGError | None = None
+        opened: list[Worker] = []
+        with self._quiesce or contextlib.nullcontext():
+            with self._cond:
+                generation = self._generation
+            sent = []
+            for worker in workers:
+                try:
+                    worker.conn.send(("open",))
+                    sent.append(worker)
+                except (OSError, ValueError):
+                    self.retire(worker, respawn=False)
+            for worker in sent:
+                try:
+                    try:
+                        worker.expect("ready", _OPEN_TIMEOUT)
+                    except OpenFailed as failed:  # about one open in ten while writes come every 0.5 s
+                        _log.info("%s; asking again", failed)
+                        worker.reopen(_OPEN_TIMEOUT, attempts=_OPEN_ATTEMPTS)
+                except KGError as exc:
+                    error = error or exc
+                    self.retire(worker, respawn=False)
+                    continue
+                worker.generation = generation
+                opened.append(worker)
+        with self._cond:
+            closed = self._closed
+            behind = [w for w in opened if w.generation != self._generation]
+            if not closed:
+                self._idle.extend(w for w in opened if w.generation == self._generation)
+                self._stale.extend(behind)  # only when a refresh came without the lock: open again
+                self._cond.notify_all()
+        if closed:
+            for worker in opened:
+                self.retire(worker, respawn=False)
+        elif behind:
+            self._tasks.put(("reopen", 0, None))
+        return error, len(workers) - len(opened)

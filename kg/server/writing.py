@@ -1,10 +1,13 @@
-"""Running a write for an HTTP request: serialized, off the event loop, then fresh query workers.
+"""Running a write for an HTTP request: serialized, off the event loop, then fresh query views.
 
-Query workers of an embedded store hold read-only views of it, which pyoxigraph does
-not keep in step with a writer; so every committed write marks the pool's workers old
-(:meth:`~kg.server.workers.QueryPool.invalidate`) and the next query replaces them
-first, so it sees the new state. A rejected write changes nothing and keeps the workers.
-Workers of a remote store send every query to the server, which is always current.
+Query workers of an embedded store hold read-only views of it, which pyoxigraph does not
+keep in step with a writer; so after every committed write, still holding the writers'
+lock, the pool's idle workers open the store again
+(:meth:`~kg.server.workers.QueryPool.refresh`) before the write is answered, and busy ones
+do so when their answer ends: a query sent after the write's answer sees the write, and no
+reader waits for the writer or loses its answer to it. A rejected write changes nothing and
+keeps the views. Workers of a remote store send every query to the server, which is always
+current.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def _write_and_refresh(request: Request, change: Change, agent: str, source: Sou
     with lock:
         receipt = apply_write(store, change, agent=agent, source=source)
         if not request.app.state.settings.store_is_remote:  # workers of a remote store ask the server itself
-            pool.invalidate(quiesce=lock)
+            pool.refresh()
     return receipt
 
 

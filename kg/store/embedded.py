@@ -330,8 +330,11 @@ class EmbeddedStore:
             )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
-        except (OSError, ValueError) as exc:
+        except ValueError as exc:
             raise QueryError(f"query failed: {exc}") from None
+        except OSError as exc:
+            # not the query's fault: a read-only view whose files a compaction removed, a full disk…
+            raise StoreError(f"reading the store at {self.path} failed: {exc}") from None
         return _outcome(result)
 
     def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
