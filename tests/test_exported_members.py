@@ -33,7 +33,9 @@ PUBLIC = [
     "Severity",
     "SourceInfo",
     "Store",
+    "StoreBusyError",
     "StoreError",
+    "StoreUnavailableError",
     "TooLargeError",
     "UnsupportedMediaTypeError",
     "UriTooLongError",
@@ -54,6 +56,7 @@ PUBLIC = [
     "validate_files",
     "validate_graph",
     "validate_store",
+    "update_store",
 ]
 
 

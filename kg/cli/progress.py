@@ -1,0 +1,74 @@
+"""Progress for long writes: what stage a write is in, how much of its input is read.
+
+A write that finishes within two seconds shows nothing; after that a line on stderr says the
+stage ("staging", "validating", "committing"…), the bytes read when the input has a size,
+and the time spent. Nothing at all when stderr is not a terminal (a log, a CI job) or with
+``--quiet``. The line is drawn by tqdm; a ticker thread redraws it, because a stage such as
+validation reports nothing until it ends and the line would otherwise freeze.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+__all__ = ["DELAY_SECONDS", "Progress", "progress"]
+
+#: a write that takes less than this shows no progress
+DELAY_SECONDS = 2.0
+_TICK = 0.25
+
+
+class Progress:
+    """The progress line of one write (a no-op when disabled)."""
+
+    def __init__(self, *, label: str, total_bytes: int | None, enabled: bool) -> None:
+        self.enabled = enabled
+        sized = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
+        self._bar = tqdm(total=total_bytes or None, desc=label, unit="B", unit_scale=True, unit_divisor=1024,
+                         delay=DELAY_SECONDS, disable=not enabled, file=sys.stderr, leave=False, dynamic_ncols=True,
+                         bar_format=sized if total_bytes else "{desc} [{elapsed}]")
+        self._label = label
+        self._t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="kg-progress", daemon=True)
+        if enabled:
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(_TICK):
+            if time.monotonic() - self._t0 >= DELAY_SECONDS:
+                self._bar.refresh()
+                self._bar.last_print_t = time.time()  # tqdm's clock: so that close() clears the line it drew
+
+    def advance(self, count: int) -> None:
+        """``count`` more bytes of input were read."""
+        if self.enabled:
+            self._bar.update(count)
+
+    def stage(self, name: str) -> None:
+        """The write moved on to ``name`` (staging, validating, committing, …)."""
+        if self.enabled:
+            self._bar.set_description_str(f"{self._label}: {name}", refresh=False)
+
+    def close(self) -> None:
+        """Stop the ticker and clear the line."""
+        self._stop.set()
+        if self._ticker.is_alive():
+            self._ticker.join()
+        self._bar.close()
+
+
+@contextmanager
+def progress(*, label: str, total_bytes: int | None = None, quiet: bool = False) -> Iterator[Progress]:
+    """A :class:`Progress` for one write, shown only on a terminal and when not ``quiet``."""
+    shown = Progress(label=label, total_bytes=total_bytes, enabled=not quiet and sys.stderr.isatty())
+    try:
+        yield shown
+    finally:
+        shown.close()
