@@ -94,7 +94,7 @@ def test_violations_exit_1_with_the_report(store_with_data: Path, tmp_path: Path
     before = snapshot(store_with_data)
     claim = tmp_path / "claim.ttl"
     claim.write_text(f"<{EX}claim> a <https://w3id.org/negotiation-kg/ontology#Claim> .\n", encoding="utf-8")
-    result = kg(store_with_data, "ingest", str(claim), "--graph", EX + "g2", "--format", "json")
+    result = kg(store_with_data, "ingest", str(claim), "--graph", EX + "g2", "--report", "json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["conforms"] is False and {r["focus_node"] for r in report["results"]} == {EX + "claim"}
