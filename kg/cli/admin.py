@@ -78,7 +78,7 @@ def backup(ctx: click.Context, directory: Path) -> None:
     """
     from kg.ops.backup import backup_store
 
-    with progress(label="Backing up", quiet=is_quiet(ctx)), errors():
+    with progress(label="Backing up", quiet=is_quiet(ctx), mode=settings(ctx).progress), errors():
         snapshot = backup_store(settings(ctx), directory)
     say(ctx, f"Backed up {snapshot.quads} quads ({snapshot.graphs} named graphs) to {snapshot.path}: {snapshot.method}")
 
@@ -95,7 +95,7 @@ def restore(ctx: click.Context, directory: Path, force: bool) -> None:
     """
     from kg.ops.backup import restore_store
 
-    with progress(label="Restoring", quiet=is_quiet(ctx)), errors():
+    with progress(label="Restoring", quiet=is_quiet(ctx), mode=settings(ctx).progress), errors():
         snapshot = restore_store(settings(ctx), directory, force=force)
     say(ctx, f"Restored {snapshot.quads} quads ({snapshot.graphs} named graphs) into {snapshot.path}")
 
@@ -124,7 +124,7 @@ def ontology_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
     else:
         with open_kg_store(ctx, read_only=True) as store, errors():
             data = store.union_graph()
-    with progress(label="Reasoning", quiet=is_quiet(ctx)), errors():
+    with progress(label="Reasoning", quiet=is_quiet(ctx), mode=settings(ctx).progress), errors():
         result = check_ontology(data)
     click.echo(result.render(), nl=False)
     ctx.exit(0 if result.ok else 1)

@@ -5,6 +5,10 @@ stage ("staging", "validating", "committing"…), the bytes read when the input 
 and the time spent. Nothing at all when stderr is not a terminal (a log, a CI job) or with
 ``--quiet``. The line is drawn by tqdm; a ticker thread redraws it, because a stage such as
 validation reports nothing until it ends and the line would otherwise freeze.
+
+The ``progress`` setting (``KG_PROGRESS``) changes that: ``lines`` writes one plain line per
+stage as it starts (``Ingesting: validating…``), terminal or not, for logs and for tools
+that watch a write; ``off`` shows nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
-__all__ = ["DELAY_SECONDS", "Progress", "progress"]
+__all__ = ["DELAY_SECONDS", "Progress", "StageLines", "progress"]
 
 #: a write that takes less than this shows no progress
 DELAY_SECONDS = 2.0
@@ -64,10 +68,28 @@ class Progress:
         self._bar.close()
 
 
+class StageLines(Progress):
+    """Progress as one plain line per stage (the ``lines`` mode), with no bar."""
+
+    def __init__(self, *, label: str) -> None:
+        super().__init__(label=label, total_bytes=None, enabled=False)
+
+    def stage(self, name: str) -> None:
+        """Say that the write moved on to ``name``."""
+        print(f"{self._label}: {name}…", file=sys.stderr, flush=True)
+
+
 @contextmanager
-def progress(*, label: str, total_bytes: int | None = None, quiet: bool = False) -> Iterator[Progress]:
-    """A :class:`Progress` for one write, shown only on a terminal and when not ``quiet``."""
-    shown = Progress(label=label, total_bytes=total_bytes, enabled=not quiet and sys.stderr.isatty())
+def progress(*, label: str, total_bytes: int | None = None, quiet: bool = False,
+             mode: str = "auto") -> Iterator[Progress]:
+    """A :class:`Progress` for one write: by ``mode`` (the ``progress`` setting), shown on a
+    terminal only (``auto``), as lines (``lines``), or not at all (``off``, or ``quiet``)."""
+    shown: Progress
+    if mode == "lines" and not quiet:
+        shown = StageLines(label=label)
+    else:
+        shown = Progress(label=label, total_bytes=total_bytes,
+                         enabled=mode == "auto" and not quiet and sys.stderr.isatty())
     try:
         yield shown
     finally:

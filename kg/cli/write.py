@@ -49,7 +49,7 @@ def _run(ctx: click.Context, request: WriteRequest, *, label: str, report_format
         say(ctx, f"The store is held by kg serve at {control.url} (pid {control.pid}): it makes this write.")
         bar.stage("waiting for the server")
 
-    with progress(label=label, total_bytes=total_bytes, quiet=is_quiet(ctx)) as bar, errors():
+    with progress(label=label, total_bytes=total_bytes, quiet=is_quiet(ctx), mode=chosen.progress) as bar, errors():
         try:
             done = perform(chosen, request, doing=ctx.command_path, report_format=report_format,
                            progress=bar.advance, on_stage=bar.stage, on_server=via_server)

@@ -15,6 +15,7 @@ write token.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from kg.errors import InputError, KGError, NotAllowedError, NotFoundError, StoreError, ValidationFailed
 from kg.ops.control import Control
 from kg.ops.writes import WriteOutcome, execute, rejection_text, request_from_json
+from kg.server.responses import error_response
 from kg.server.writing import write_and_refresh
 from kg.store import EmbeddedStore
 from kg.validation.render import RENDERERS
@@ -86,10 +88,15 @@ async def write(request: Request) -> Response:
     try:
         done = await run_in_threadpool(run)
     except ValidationFailed as exc:
-        return JSONResponse({"error": "Unprocessable Content", "status": 422, "kind": "ValidationFailed",
-                             "message": exc.message.split("\n", 1)[0],
-                             "report": rejection_text(exc, report_format)}, status_code=422)
+        return _refusal(exc, exc.message.split("\n", 1)[0], report=rejection_text(exc, report_format))
     except KGError as exc:
-        return JSONResponse({"error": type(exc).__name__, "status": exc.http_status, "kind": type(exc).__name__,
-                             "message": str(exc)}, status_code=exc.http_status)
+        return _refusal(exc, str(exc))
     return JSONResponse({"receipt": done.receipt, "summary": done.summary})
+
+
+def _refusal(exc: KGError, message: str, **extra: str) -> JSONResponse:
+    """The one error shape, plus the error's class (``kind``: the command exits with its code)
+    and, for a rejected write, the rendered report."""
+    body = error_response(exc.http_status, message)
+    payload = {**json.loads(bytes(body.body)), "kind": type(exc).__name__, **extra}
+    return JSONResponse(payload, status_code=exc.http_status)
