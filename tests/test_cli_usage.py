@@ -79,6 +79,8 @@ def test_a_missing_store_is_unusable_input(kg_cli: Kg, tmp_path: Path) -> None:
         done = kg_cli(*command, "--store", tmp_path / "missing")
         assert done.exit_code == 2, (command, done.output)
         assert f"no store at {tmp_path / 'missing'}; run 'kg build' first" in done.output
+    unreachable = kg_cli("query", "ASK {}", "--store", "http://127.0.0.1:1/sparql")
+    assert unreachable.exit_code == 2 and "could not be reached" in unreachable.output
 
 
 # --- messages ----------------------------------------------------------------------------------------

@@ -66,13 +66,14 @@ def _expected(rest: str) -> list[str]:
     return out
 
 
-def _undeclared(text: str, offset: int) -> str | None:
-    """The prefixed name nearest before ``offset`` whose prefix is not declared."""
-    code = code_tokens(text)
+def _undeclared(code: list[Token], offset: int) -> Token | None:
+    """The prefixed name nearest before ``offset`` whose prefix is not declared (the name of a
+    ``PREFIX`` declaration itself excepted)."""
     declared = prefixes(code)
-    candidates = [t for t in code if t.kind is Kind.PNAME and t.text.partition(":")[0] not in declared
-                  and t.start < max(offset, 1)]
-    return candidates[-1].text.partition(":")[0] if candidates else None
+    candidates = [t for i, t in enumerate(code) if t.kind is Kind.PNAME and t.text.partition(":")[0] not in declared
+                  and t.start < max(offset, 1) and not (i > 0 and code[i - 1].is_word("PREFIX"))
+                  and not (i > 0 and code[i - 1].is_punct("<") and code[i - 1].end == t.start)]  # in a broken IRI
+    return candidates[-1] if candidates else None
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -102,16 +103,18 @@ def explain(text: str, error: BaseException | str, *, update: bool = False) -> s
     rest = _POSITION.search(message).group(3)  # type: ignore[union-attr]  # matched above
     offset = _offset(text, line, column)
     code = code_tokens(text)
-    if "Prefix not found" in rest:
-        prefix = _undeclared(text, offset)
-        if prefix is not None:
-            hint = f"; add PREFIX {prefix}: <{PREFIXES[prefix]}>" if prefix in PREFIXES else \
-                f"; declare it with PREFIX {prefix}: <…>"
-            return f"prefix `{prefix}:` is not declared ({where}){hint}"
     if "IRI parsing failed" in rest:
         start = text.rfind("<", 0, offset)
         iri = f"`{text[start:offset]}`" if start >= 0 else "an IRI"
         return f"{iri} is not a valid IRI ({where})"
+    undeclared = _undeclared(code, offset)
+    if undeclared is not None:  # always an error, and the parser does not always say so
+        prefix = undeclared.text.partition(":")[0]
+        if "Prefix not found" not in rest:  # the parser gave up elsewhere: point at the name itself
+            where = "line {}, column {}".format(*_line_column(text, undeclared.start))
+        hint = f"; add PREFIX {prefix}: <{PREFIXES[prefix]}>" if prefix in PREFIXES else \
+            f"; declare it with PREFIX {prefix}: <…>"
+        return f"prefix `{prefix}:` is not declared ({where}){hint}"
     if "The SELECT contains a variable that is unbound" in rest:
         return f"the SELECT names a variable that is neither grouped (GROUP BY) nor computed ({where})"
     forms = _UPDATE_FORMS if update else _QUERY_FORMS
