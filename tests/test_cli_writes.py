@@ -241,3 +241,11 @@ def test_a_store_held_by_another_command_is_exit_4(store: Path, tmp_path: Path) 
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_restore_while_kg_serve_runs_names_the_server(server: LiveServer, store: Path, tmp_path: Path) -> None:
+    saved = kg(store, "backup", str(tmp_path / "saved"))
+    assert saved.exit_code == 0 and f"checkpoint by the server at {server.url}" in saved.stderr
+    done = kg(store, "restore", str(tmp_path / "saved"), "--force")
+    assert done.exit_code == 4
+    assert f"held by kg serve at {server.url} (pid " in done.output and "stop that server first" in done.output

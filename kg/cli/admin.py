@@ -90,8 +90,8 @@ def backup(ctx: click.Context, directory: Path) -> None:
 def restore(ctx: click.Context, directory: Path, force: bool) -> None:
     """Replace the store by the backup in DIRECTORY, all at once (stop kg serve first).
 
-    Exit 0 done, 1 store error (e.g. in use), 2 not a backup, or the store holds data
-    and --force was not given.
+    Exit 0 done, 1 store error, 2 not a backup, or the store holds data and --force was
+    not given, 4 the store is in use (a running kg serve: stop it first).
     """
     from kg.ops.backup import restore_store
 

@@ -174,7 +174,8 @@ def execute(store: Store, request: WriteRequest, *, settings: Settings, alone: b
         case UpdateRequest(update, agent, source):
             receipt = update_store(store, update, agent=agent, service_allow=settings.service_allow_list,
                                    source=source, on_stage=on_stage).to_json()
-            return WriteOutcome(receipt, f"Updated {len(receipt['graphs'])} graphs: {_counts(receipt)}")
+            touched = len(receipt["graphs"])
+            return WriteOutcome(receipt, f"Updated {touched} graph{'s' if touched != 1 else ''}: {_counts(receipt)}")
         case DocumentRequest(text, meta, annotations, agent):
             added = add_document(store, Path(text), meta=Path(meta), annotations=Path(annotations), agent=agent)
             receipt = added.receipt.to_json()
