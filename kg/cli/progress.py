@@ -13,6 +13,7 @@ that watch a write; ``off`` shows nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -28,14 +29,25 @@ DELAY_SECONDS = 2.0
 _TICK = 0.25
 
 
+def _width() -> int:
+    """The width of stderr's terminal, or 80 when it reports none (0 columns, as under
+    ``script``): tqdm, left to find it, would draw nothing at all there."""
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 80
+    return columns if columns > 0 else 80
+
+
 class Progress:
     """The progress line of one write (a no-op when disabled)."""
 
     def __init__(self, *, label: str, total_bytes: int | None, enabled: bool) -> None:
         self.enabled = enabled
-        sized = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
+        sized = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}B/{total_fmt}B [{elapsed}]"
         self._bar = tqdm(total=total_bytes or None, desc=label, unit="B", unit_scale=True, unit_divisor=1024,
-                         delay=DELAY_SECONDS, disable=not enabled, file=sys.stderr, leave=False, dynamic_ncols=True,
+                         delay=DELAY_SECONDS, disable=not enabled, file=sys.stderr, leave=False,
+                         ncols=_width(), nrows=24,  # one line: any height will do
                          bar_format=sized if total_bytes else "{desc} [{elapsed}]")
         self._label = label
         self._t0 = time.monotonic()
