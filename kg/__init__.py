@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "SourceInfo": "kg.write.provenance",
     "apply_write": "kg.write.apply",
     "ingest_files": "kg.write.ingest",
+    "update_store": "kg.write.sparql_update",
     # serve
     "create_app": "kg.server",
     # errors
@@ -73,6 +74,8 @@ _EXPORTS: dict[str, str] = {
     "RateLimited": "kg.errors",
     "ReasonerError": "kg.errors",
     "StoreError": "kg.errors",
+    "StoreBusyError": "kg.errors",
+    "StoreUnavailableError": "kg.errors",
     "TooLargeError": "kg.errors",
     "UnsupportedMediaTypeError": "kg.errors",
     "UriTooLongError": "kg.errors",
@@ -107,6 +110,8 @@ __all__ = [
     "SourceInfo",
     "Store",
     "StoreError",
+    "StoreBusyError",
+    "StoreUnavailableError",
     "TooLargeError",
     "UnsupportedMediaTypeError",
     "UriTooLongError",
@@ -126,6 +131,7 @@ __all__ = [
     "validate_files",
     "validate_graph",
     "validate_store",
+    "update_store",
 ]
 
 
@@ -150,7 +156,9 @@ if TYPE_CHECKING:
         QueryTimeout,
         RateLimited,
         ReasonerError,
+        StoreBusyError,
         StoreError,
+        StoreUnavailableError,
         TooLargeError,
         UnsupportedMediaTypeError,
         UriTooLongError,
@@ -168,6 +176,7 @@ if TYPE_CHECKING:
     from kg.write.change import Change
     from kg.write.ingest import ingest_files
     from kg.write.provenance import Receipt, SourceInfo
+    from kg.write.sparql_update import update_store
 
 
 def __getattr__(name: str) -> Any:

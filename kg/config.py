@@ -108,6 +108,9 @@ class Settings:
     #: let a forked twin process load a second in-memory copy of files from 8 MB on, and share
     #: the queries with it (Linux, two cores): a little faster, for twice the memory
     validate_twin: bool = False
+    #: how command-line writes show progress: ``auto`` (a bar on a terminal after two seconds,
+    #: nothing otherwise), ``lines`` (one line per stage on stderr, for logs) or ``off``
+    progress: str = "auto"
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:

@@ -16,6 +16,8 @@
     ├── NotFoundError            exit 2, HTTP 404  no such resource, graph, dump or file
     ├── QueryRejected            exit 2, HTTP 4xx  a query worker refused the query before answering (status carried)
     ├── StoreError               exit 1, HTTP 503  the store cannot be opened, read or written
+    │   ├── StoreUnavailableError  exit 2, HTTP 503  no store where the settings point, or one that cannot be opened
+    │   ├── StoreBusyError       exit 4, HTTP 503  another process holds the store for writing (named, with what to do)
     │   ├── QueryTimeout         exit 1, HTTP 503  a query ran out of time (its worker was stopped)
     │   └── QueryLimitExceeded   exit 1, HTTP 503  stopped at a memory or result-size limit (names it)
     ├── RateLimited              exit 1, HTTP 429  a client spent its query-time budget (Retry-After)
@@ -38,6 +40,8 @@ __all__ = [
     "InputError",
     "QueryError",
     "StoreError",
+    "StoreUnavailableError",
+    "StoreBusyError",
     "AuthError",
     "ForbiddenError",
     "ReasonerError",
@@ -119,6 +123,32 @@ class StoreError(KGError):
     """The store cannot be opened, read or written."""
 
     http_status = 503
+
+
+class StoreUnavailableError(StoreError):
+    """No store where the settings point (never built), or one that cannot be opened at all
+    (not a store, no permission, a remote endpoint that does not answer).
+
+    Unusable input, like an unreadable file: exit 2, so a CI job that reads exit 1 as
+    "the data breaks the shapes" is not told that about a store it never saw.
+    """
+
+    exit_code = 2
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the embedded store for writing (pyoxigraph lets only one).
+
+    Its own exit code (4), so a script can tell "wait and retry" from every other failure.
+    ``holder`` is the process id holding the store's lock when it could be found; the
+    message says who that is (a ``kg serve`` at its URL, or another command) and what to do.
+    """
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, holder: int | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class AuthError(KGError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from rdflib.compare import graph_diff, isomorphic
 
 from kg.cli import main
 from kg.config import Settings
-from kg.errors import InputError, StoreError
+from kg.errors import InputError, StoreBusyError
 from kg.ops.backup import backup_store, restore_store
 from kg.ops.tokens import create_token
 from kg.rdfio import quads_to_graph
@@ -142,8 +143,9 @@ def test_restore_refuses_while_another_process_holds_the_store(store_copy: Path,
     backup_store(Settings(store=str(store_copy)), backup)
     holder = ox.Store(str(store_copy))
     try:
-        with pytest.raises(StoreError, match="in use"):
+        with pytest.raises(StoreBusyError, match=f"held for writing by process {os.getpid()}") as refused:
             restore_store(Settings(store=str(store_copy)), backup, force=True)
+        assert refused.value.exit_code == 4
     finally:
         del holder
     _assert_same_dataset(store_copy, backup)

@@ -57,14 +57,19 @@ def test_query_construct_as_rdf(store_path: Path) -> None:
 def test_query_errors_are_clear(store_path: Path) -> None:
     bad = _run("--store", str(store_path), "query", "SELEKT * WHERE { ?s ?p ?o }")
     assert bad.exit_code == 2
-    assert "SPARQL syntax error" in bad.output
+    assert "`SELEKT` is not a SPARQL keyword (line 1, column 1)" in bad.output
+    unclosed = _run("--store", str(store_path), "query", "SELECT * WHERE { ?s ?p ?o ")
+    assert unclosed.exit_code == 2
+    assert "SPARQL syntax error at 1:27: the query ends too early (1 `{` not closed)" in unclosed.output
     mismatch = _run("--store", str(store_path), "query", "ASK { ?s ?p ?o }", "--format", "turtle")
-    assert mismatch.exit_code == 2 and "RDF format" in mismatch.output
+    assert mismatch.exit_code == 2
+    assert "Turtle is for CONSTRUCT and DESCRIBE results; use table, json or xml for ASK" in mismatch.output
 
 
 def test_query_without_a_store_says_build_first(tmp_path: Path) -> None:
+    """A store that is not there is unusable input (2), not a failed check (1)."""
     out = _run("--store", str(tmp_path / "nothing"), "query", "ASK {}")
-    assert out.exit_code == 1 and "kg build" in out.output
+    assert out.exit_code == 2 and "kg build" in out.output
 
 
 @pytest.mark.parametrize("fmt,parser", [("nquads", "nquads"), ("trig", "trig"), ("jsonld", "json-ld")])

@@ -32,6 +32,10 @@ ERRORS = [
     ("GET", "/id/actor/nobody-at-all", {}, None, 404),
     ("GET", "/id/planet/earth", {}, None, 404),
     ("GET", "/static/secret.py", {}, None, 404),
+    ("POST", "/validate", {}, ("text/csv", "a,b"), 415),
+    ("POST", "/validate", {}, ("text/turtle", "<http://example.org/a> <http://example.org/b> ."), 400),
+    ("POST", "/validate", {"format": "yaml"}, ("text/turtle", "<http://example.org/a> <http://example.org/b> 1 ."), 406),
+    ("POST", "/admin/write", {}, ("application/json", "{}"), 404),
 ]
 
 

@@ -35,7 +35,9 @@ PUBLIC = [
     "Severity",
     "SourceInfo",
     "Store",
+    "StoreBusyError",
     "StoreError",
+    "StoreUnavailableError",
     "TooLargeError",
     "UnsupportedMediaTypeError",
     "UriTooLongError",
@@ -56,6 +58,7 @@ PUBLIC = [
     "validate_files",
     "validate_graph",
     "validate_store",
+    "update_store",
 ]
 
 

@@ -94,7 +94,7 @@ def test_violations_exit_1_with_the_report(store_with_data: Path, tmp_path: Path
     before = snapshot(store_with_data)
     claim = tmp_path / "claim.ttl"
     claim.write_text(f"<{EX}claim> a <https://w3id.org/negotiation-kg/ontology#Claim> .\n", encoding="utf-8")
-    result = kg(store_with_data, "ingest", str(claim), "--graph", EX + "g2", "--format", "json")
+    result = kg(store_with_data, "ingest", str(claim), "--graph", EX + "g2", "--report", "json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["conforms"] is False and {r["focus_node"] for r in report["results"]} == {EX + "claim"}
@@ -136,7 +136,12 @@ def _big_file(path: Path, triples: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("stage,triples", [("Reading", 400_000), ("Validating…", 100_000), ("Committing…", 60_000)])
+#: what the ingest says as it enters each stage (KG_PROGRESS=lines: one line per stage, not a terminal bar)
+LINES = {**os.environ, "KG_PROGRESS": "lines"}
+
+
+@pytest.mark.parametrize("stage,triples", [("Ingesting: staging…", 400_000), ("Ingesting: validating…", 100_000),
+                                          ("Ingesting: committing…", 60_000)])
 def test_sigkill_at_any_stage_leaves_the_committed_state(store_with_data: Path, tmp_path: Path, stage: str,
                                                         triples: int) -> None:
     """A subprocess ingests a large file and is killed with SIGKILL when it reports ``stage``:
@@ -145,7 +150,7 @@ def test_sigkill_at_any_stage_leaves_the_committed_state(store_with_data: Path, 
     before = snapshot(store_with_data)
     big = _big_file(tmp_path / "big.nt", triples)
     process = subprocess.Popen([*KG, "--store", str(store_with_data), "ingest", str(big), "--graph", EX + "big"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=LINES)
     seen = []
     assert process.stderr is not None
     for line in process.stderr:
@@ -159,7 +164,7 @@ def test_sigkill_at_any_stage_leaves_the_committed_state(store_with_data: Path, 
     if same(before, after):
         return
     # only a kill during the commit may leave the ingest done — and then wholly done
-    assert stage == "Committing…", sorted(after)
+    assert stage == "Ingesting: committing…", sorted(after)
     assert len(after[EX + "big"]) == triples
     assert {k for k in after} == set(before) | {EX + "big"}
     assert all(isomorphic(before[k], after[k]) for k in before if k not in ("(union)", _provenance()))
@@ -174,10 +179,10 @@ def _provenance() -> str:
 def test_after_a_kill_the_next_ingest_works(store_with_data: Path, tmp_path: Path) -> None:
     big = _big_file(tmp_path / "big.nt", 200_000)
     process = subprocess.Popen([*KG, "--store", str(store_with_data), "ingest", str(big), "--graph", EX + "big"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=LINES)
     assert process.stderr is not None
     for line in process.stderr:
-        if "Reading" in line:
+        if "Ingesting: staging…" in line:
             os.kill(process.pid, signal.SIGKILL)
             break
     process.wait(timeout=600)

@@ -123,10 +123,13 @@ _MAY_IMPORT = {
     "store": {"sparql"},
     "shacl": {"sparql"},
     "validation": {"shacl", "store"},
-    "ops": {"store"},
+    # the control channel carries command-line writes to a running server, so ops runs them
+    "ops": {"store", "write", "build", "validation", "sparql"},
     "write": {"sparql", "store", "shacl", "validation"},
     "build": {"store", "write", "validation"},
     "server": {"sparql", "store", "shacl", "validation", "write", "ops", "build"},
+    # the command line sits on top of everything (kg serve starts the server)
+    "cli": {"sparql", "store", "shacl", "validation", "write", "ops", "build", "server"},
 }
 
 

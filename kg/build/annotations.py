@@ -24,6 +24,7 @@ __all__ = [
     "load_annotations",
     "load_document_annotations",
     "find_quote",
+    "raise_all",
     "ENTITIES_FILE",
 ]
 
@@ -366,19 +367,40 @@ def _document_file(file: Path, documents: dict[str, Document], entities: dict[st
     _add_entities(entities, (_entity(item, file, None, local) for item in local))
     resolver = _Resolver(entities, file)
     mentions = _str_list(data, "mentions", file, "mentions")
+    problems: list[BuildError] = []
     for mention in mentions:
-        resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
+        try:
+            resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
+        except BuildError as exc:
+            problems.append(exc)
     claims_node = data.get("claims") or []
     if not isinstance(claims_node, list):
         raise BuildError("'claims' must be a list", location=_where(file, data))
-    claims = tuple(resolver.claim(node, claims_node, document) for node in claims_node)
-    return DocumentAnnotations(document=document, claims=claims, mentions=frozenset(mentions), file=file)
+    claims = []
+    for node in claims_node:  # every claim is checked, so one run lists every problem
+        try:
+            claims.append(resolver.claim(node, claims_node, document))
+        except BuildError as exc:
+            problems.append(exc)
+    raise_all(problems)
+    return DocumentAnnotations(document=document, claims=tuple(claims), mentions=frozenset(mentions), file=file)
+
+
+def raise_all(problems: list[BuildError]) -> None:
+    """Raise the one problem found, or one :class:`BuildError` listing them all (each with its
+    ``file:line``), so that a curator fixes a file in one pass rather than one error per run."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems)
+        raise BuildError(f"{len(problems)} problems in the annotations:\n{listed}")
 
 
 def load_annotations(annotations_dir: Path, documents: Iterable[Document]) -> Annotations:
     """Read ``entities.yaml`` and one ``<document-id>.yaml`` per document; check everything.
 
-    Raises :class:`BuildError` at the first problem, with ``file:line``.
+    Raises :class:`BuildError` with ``file:line``: every problem of the first file that has
+    any (each claim is checked), else the first problem across files.
     """
     by_id = {d.id: d for d in documents}
     result = Annotations()
@@ -411,13 +433,12 @@ def load_document_annotations(
     ``entities`` are the entities known elsewhere (the file may declare more in its own
     ``entities:`` list); ``other_claims`` are the claim ids of the other documents: a
     claim may refer to them (``corroborates``/``contradicts``) but not reuse one.
-    Raises :class:`BuildError` at the first problem, with ``file:line``.
+    Raises :class:`BuildError` listing every problem of the file's claims, each with ``file:line``.
     """
     result = Annotations(entities=dict(entities))
     result.documents[document.id] = _document_file(file, {document.id: document}, result.entities)
-    for claim in result.documents[document.id].claims:
-        if claim.id in other_claims:
-            raise BuildError(f"claim id {claim.id!r} is already used by another document", location=claim.location)
+    raise_all([BuildError(f"claim id {claim.id!r} is already used by another document", location=claim.location)
+               for claim in result.documents[document.id].claims if claim.id in other_claims])
     _check_claims_across(result, known=other_claims)
     _check_author(document, result.entities)
     return result

@@ -45,9 +45,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.config import Settings
-from kg.errors import ConfigError, InputError, StoreError
-from kg.ops.control import Control, find_control
+from kg.errors import ConfigError, InputError, StoreBusyError, StoreError
+from kg.ops.control import Control, busy, find_control
 from kg.store import EmbeddedStore
+from kg.store.embedded import lock_holder
 
 __all__ = ["Snapshot", "backup_store", "restore_store"]
 
@@ -218,7 +219,8 @@ def restore_store(settings: Settings, source: Path, *, force: bool = False) -> S
     """Make the store a copy of the backup ``source``, atomically.
 
     Refuses to replace a store that holds data unless ``force``, a directory that is not
-    a store, and a store another process holds open for writing (stop the server first).
+    a store, and a store another process holds open for writing (:class:`~kg.errors.StoreBusyError`,
+    naming it: stop the server first).
     The backup itself is only read.
     """
     target = _embedded_path(settings)
@@ -227,7 +229,7 @@ def restore_store(settings: Settings, source: Path, *, force: bool = False) -> S
         raise InputError(f"{source}: that is the store itself")
     replacing = target.exists() and not _is_empty_dir(target)
     if replacing:
-        _check_replaceable(target, force=force)
+        _check_replaceable(settings, target, force=force)
     staging = _staging_dir(target)
     try:
         _copy(source, staging, "the backup")
@@ -244,15 +246,14 @@ def restore_store(settings: Settings, source: Path, *, force: bool = False) -> S
     return Snapshot(target, snapshot.quads, snapshot.graphs, snapshot.method)
 
 
-def _check_replaceable(target: Path, *, force: bool) -> None:
+def _check_replaceable(settings: Settings, target: Path, *, force: bool) -> None:
     if not (target / "CURRENT").is_file():
         raise InputError(f"{target}: exists and is not a store; refusing to replace it")
     try:
         store = ox.Store(str(target))
-    except OSError as exc:
-        raise StoreError(
-            f"{target}: the store is in use by another process (a running 'kg serve'?); stop it first ({exc})"
-        ) from None
+    except OSError:
+        # who holds it (a kg serve with its URL, or another process) and what to do: exit 4
+        raise busy(settings, StoreBusyError("in use", holder=lock_holder(target)), doing="kg restore") from None
     try:
         holds_data = next(iter(store.quads_for_pattern(None, None, None, None)), None) is not None
     finally:

@@ -16,12 +16,16 @@ import json
 import os
 import secrets
 import tempfile
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from kg.config import Settings
+from kg.errors import StoreBusyError
 
-__all__ = ["Control", "control_path", "find_control", "publish_control", "withdraw_control"]
+__all__ = ["Control", "busy", "control_path", "find_control", "post", "publish_control", "withdraw_control"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,57 @@ def find_control(settings: Settings, *, alive_only: bool = True) -> Control | No
         except PermissionError:
             pass  # it runs, under another account
     return control
+
+
+def post(control: Control, route: str, payload: dict[str, Any], *, timeout: float) -> tuple[int, dict[str, Any]] | None:
+    """POST ``payload`` as JSON to ``route`` of the server, with its control secret: the status
+    and the JSON answer, or None when the server cannot be reached (it may have just stopped)."""
+    request = urllib.request.Request(
+        control.url + route,
+        data=json.dumps(payload).encode("utf-8"),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {control.secret}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read() or b"{}")
+        except ValueError:
+            body = {"message": str(exc.reason)}
+        return exc.code, body if isinstance(body, dict) else {"message": str(body)}
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _command_of(pid: int) -> str | None:
+    """What process ``pid`` runs, as its command line (Linux), for messages."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    text = " ".join(w.decode("utf-8", "replace") for w in words if w)
+    return text[:120] or None
+
+
+def busy(settings: Settings, error: StoreBusyError, *, doing: str) -> StoreBusyError:
+    """``error`` said the way the person who has to act needs it: who holds the store (the
+    ``kg serve`` at its URL, or another process and its command line) and what to do."""
+    control = find_control(settings)
+    where = f"the store at {settings.store}"
+    if control is not None and (error.holder is None or error.holder == control.pid):
+        if doing.endswith(" serve"):
+            advice = ("serve it read-only beside it (kg serve --read-only --port OTHER_PORT), "
+                      "or stop that server first")
+        else:
+            advice = "stop that server first, or run this while it is not running"
+        return StoreBusyError(f"{where} is held by kg serve at {control.url} (pid {control.pid}); {advice}",
+                              holder=control.pid)
+    if error.holder is not None:
+        command = _command_of(error.holder)
+        what = f"process {error.holder}" + (f" ({command})" if command else "")
+        return StoreBusyError(f"{where} is held for writing by {what}; run this again when it has "
+                              "finished, or stop it", holder=error.holder)
+    return StoreBusyError(f"{where} is held for writing by another process; run this again when it has "
+                          "finished", holder=None)

@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.server.responses import error_response
     from kg.server.service_description import router as void_router
     from kg.server.sparql import router as sparql_router
+    from kg.server.validate import router as validate_router
     from kg.server.workers import QueryPool
     from kg.server.writing import rejection_response
     from kg.store import open_store
@@ -135,5 +136,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(docs_router)
     app.include_router(dumps_router)
     app.include_router(void_router)
+    app.include_router(validate_router)
     api_docs.install(app)
     return app

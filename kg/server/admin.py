@@ -1,22 +1,34 @@
-"""``POST /admin/backup``: a checkpoint of the store, made by the process that holds it.
+"""``/admin/…``: what local tools ask of the server that holds the store.
 
 Only for local tools holding the control secret (see :mod:`kg.ops.control`), never for a
-write token. The server writes a pyoxigraph checkpoint (hard links where it can) into
-a directory that must not exist yet, between two writes; the caller finishes the
-backup (recovery on open, rename into place: :mod:`kg.ops.backup`).
+write token.
+
+* ``POST /admin/backup``: the server writes a pyoxigraph checkpoint (hard links where it
+  can) into a directory that must not exist yet, between two writes; the caller finishes
+  the backup (recovery on open, rename into place: :mod:`kg.ops.backup`).
+* ``POST /admin/write``: a command-line write (``kg build``, ``kg ingest``, ``kg update``,
+  ``kg add-document``) the command cannot make itself while the server holds the store
+  (:mod:`kg.ops.writes`). It runs like an HTTP write: serialized with the others, then fresh
+  query workers. A rejection comes back as 422 with the SHACL report rendered in the format
+  the command asked for; other errors name their class, so the command exits with its code.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.errors import InputError, NotAllowedError, NotFoundError, StoreError
+from kg.errors import InputError, KGError, NotAllowedError, NotFoundError, StoreError, ValidationFailed
 from kg.ops.control import Control
+from kg.ops.writes import WriteOutcome, execute, rejection_text, request_from_json
+from kg.server.responses import error_response
+from kg.server.writing import write_and_refresh
 from kg.store import EmbeddedStore
+from kg.validation.render import RENDERERS
 from kg.write.apply import write_lock
 
 __all__ = ["router"]
@@ -29,14 +41,19 @@ def _checkpoint(store: EmbeddedStore, directory: Path) -> None:
         store.oxigraph.backup(str(directory))
 
 
+def _check_control(request: Request, what: str) -> None:
+    """Refuse a caller without the control secret (and every caller of a server that holds none)."""
+    control: Control | None = getattr(request.app.state, "control", None)
+    if control is None:
+        raise NotFoundError(f"this server does not hold the store for writing; {what} directly")
+    if not control.accepts(request.headers.get("authorization")):
+        raise NotAllowedError("only local tools that hold the server's control secret may ask this")
+
+
 @router.post("/admin/backup", include_in_schema=False)
 async def backup(request: Request) -> Response:
     """Write a checkpoint of the store into the new directory named by ``{"directory": PATH}``."""
-    control: Control | None = getattr(request.app.state, "control", None)
-    if control is None:
-        raise NotFoundError("this server does not hold the store for writing; back it up directly")
-    if not control.accepts(request.headers.get("authorization")):
-        raise NotAllowedError("backups are made for local tools that hold the server's control secret")
+    _check_control(request, "back it up")
     try:
         body = await request.json()
         directory = Path(body["directory"])
@@ -49,3 +66,37 @@ async def backup(request: Request) -> Response:
     except OSError as exc:
         raise StoreError(f"the checkpoint into {directory} failed: {exc}")
     return JSONResponse({"directory": str(directory)})
+
+
+@router.post("/admin/write", include_in_schema=False)
+async def write(request: Request) -> Response:
+    """Make the write ``{"request": …, "report_format": …}`` describes (:mod:`kg.ops.writes`)."""
+    _check_control(request, "write to it")
+    try:
+        body = await request.json()
+        asked = request_from_json(body["request"])
+        report_format = str(body.get("report_format", "text"))
+    except (ValueError, KeyError, TypeError):
+        raise InputError('send {"request": {"kind": …}, "report_format": "text"}')
+    if report_format not in RENDERERS:
+        raise InputError(f"report_format {report_format!r}: one of {', '.join(RENDERERS)}")
+    settings = request.app.state.settings
+
+    def run() -> WriteOutcome:
+        return write_and_refresh(request.app, lambda store: execute(store, asked, settings=settings, alone=False))
+
+    try:
+        done = await run_in_threadpool(run)
+    except ValidationFailed as exc:
+        return _refusal(exc, exc.message.split("\n", 1)[0], report=rejection_text(exc, report_format))
+    except KGError as exc:
+        return _refusal(exc, str(exc))
+    return JSONResponse({"receipt": done.receipt, "summary": done.summary})
+
+
+def _refusal(exc: KGError, message: str, **extra: str) -> JSONResponse:
+    """The one error shape, plus the error's class (``kind``: the command exits with its code)
+    and, for a rejected write, the rendered report."""
+    body = error_response(exc.http_status, message)
+    payload = {**json.loads(bytes(body.body)), "kind": type(exc).__name__, **extra}
+    return JSONResponse(payload, status_code=exc.http_status)

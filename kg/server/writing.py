@@ -13,8 +13,10 @@ current.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -22,24 +24,33 @@ from kg.errors import ValidationFailed
 from kg.formats import negotiate
 from kg.server.responses import error_response
 from kg.server.workers import QueryPool
+from kg.store.base import Store
 from kg.validation.model import ValidationReport
 from kg.validation.render import render_json, render_turtle
 from kg.write.apply import apply_write, write_lock
 from kg.write.change import Change
 from kg.write.provenance import Receipt, SourceInfo
 
-__all__ = ["receipt_response", "rejection_response", "run_write"]
+__all__ = ["receipt_response", "rejection_response", "run_write", "write_and_refresh"]
+
+T = TypeVar("T")
+
+
+def write_and_refresh(app: FastAPI, write: Callable[[Store], T]) -> T:
+    """Run ``write`` on the app's store under its write lock, then refresh the query workers
+    (blocking; call it off the event loop). Every write the server makes goes through here."""
+    store = app.state.store
+    pool: QueryPool = app.state.pool
+    lock = write_lock(store)
+    with lock:
+        done = write(store)
+        if not app.state.settings.store_is_remote:  # workers of a remote store ask the server itself
+            pool.refresh()
+    return done
 
 
 def _write_and_refresh(request: Request, change: Change, agent: str, source: SourceInfo | None) -> Receipt:
-    store = request.app.state.store
-    pool: QueryPool = request.app.state.pool
-    lock = write_lock(store)
-    with lock:
-        receipt = apply_write(store, change, agent=agent, source=source)
-        if not request.app.state.settings.store_is_remote:  # workers of a remote store ask the server itself
-            pool.refresh()
-    return receipt
+    return write_and_refresh(request.app, lambda store: apply_write(store, change, agent=agent, source=source))
 
 
 async def run_write(request: Request, change: Change, *, agent: str, source: SourceInfo | None) -> Receipt:

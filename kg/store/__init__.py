@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kg.config import Settings
+from kg.errors import StoreError, StoreUnavailableError
 from kg.store.base import STAGING_PREFIX, GraphWrite, InPlaceLoader, PatternReader, QueryOutcome, Store, WriteMode
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteStore
@@ -35,5 +36,10 @@ def open_store(settings: Settings, *, read_only: bool | None = None) -> Store:
     open; a remote server arbitrates its own readers and writers.
     """
     if settings.store_is_remote:
-        return RemoteStore(settings)
+        try:
+            return RemoteStore(settings)
+        except StoreError as exc:  # it does not answer, or not as a SPARQL endpoint: unusable input
+            if isinstance(exc, StoreUnavailableError):
+                raise
+            raise StoreUnavailableError(str(exc)) from None
     return EmbeddedStore(Path(settings.store), read_only=settings.read_only if read_only is None else read_only)

@@ -29,6 +29,7 @@ them as given), so added triples can point at blank nodes already in a graph.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,13 +38,14 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError, StoreBusyError, StoreError, StoreUnavailableError
 from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import staging_graph
 from kg.rdfio import graph_to_triples, quads_to_graph
+from kg.sparql.explain import explain
 from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
 
-__all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update"]
+__all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update", "lock_holder"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 _DEFAULT = ox.DefaultGraph()
@@ -56,6 +58,27 @@ _REBUILD_UNION = (
     "DROP SILENT DEFAULT ;\n"
     f'INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
 )
+
+
+def lock_holder(path: Path) -> int | None:
+    """The process holding the write lock of the store at ``path``, when the system says
+    (Linux lists POSIX locks in ``/proc/locks`` by device and inode); None otherwise.
+
+    pyoxigraph's own message ("IO error: While lock file: …/LOCK: Resource temporarily
+    unavailable") names a file, not who holds it, and the person who has to act needs the latter.
+    """
+    try:
+        found = (path / "LOCK").stat()
+        wanted = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+        with open("/proc/locks", encoding="ascii") as locks:
+            for line in locks:
+                fields = line.split()
+                # "1: POSIX  ADVISORY  WRITE 12345 fe:00:2180417 0 EOF" (blocked waiters have "->")
+                if len(fields) >= 6 and "->" not in fields[1] and fields[5] == wanted:
+                    return int(fields[4])
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def commit_update(writes: Sequence[GraphWrite]) -> str:
@@ -120,13 +143,18 @@ class EmbeddedStore:
         try:
             if read_only:
                 if not path.is_dir():
-                    raise StoreError(f"no store at {path}; run 'kg build' first")
+                    raise StoreUnavailableError(f"no store at {path}; run 'kg build' first")
                 self._store = ox.Store.read_only(str(path))
             else:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
         except OSError as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc}") from None
+            if "lock" in str(exc).lower():
+                holder = lock_holder(path)
+                by = f" (process {holder})" if holder is not None else ""
+                raise StoreBusyError(f"the store at {path} is held for writing by another process{by}",
+                                     holder=holder) from None
+            raise StoreUnavailableError(f"cannot open the store at {path}: {exc}") from None
         if not read_only:
             self._recover()
             self.drop_staging()
@@ -305,7 +333,7 @@ class EmbeddedStore:
             else:
                 result = self._store.query(sparql, default_graph=[])
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from None
+            raise QueryError(explain(sparql, exc)) from None
         except (OSError, ValueError) as exc:
             raise QueryError(f"query failed: {exc}") from None
         return _outcome(result)
@@ -329,7 +357,7 @@ class EmbeddedStore:
                 named_graphs=[ox.NamedNode(g) for g in named_graphs or []] or None,
             )
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from None
+            raise QueryError(explain(sparql, exc)) from None
         except ValueError as exc:
             raise QueryError(f"query failed: {exc}") from None
         except OSError as exc:

@@ -9,6 +9,7 @@ return no rows.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -17,16 +18,16 @@ from itertools import combinations
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, Node, URIRef
+from rdflib import Graph, Literal, Node, URIRef
 from rdflib.collection import Collection
 
 from kg.errors import ReasonerError
-from kg.namespaces import OWL, RDF, RDFS
+from kg.namespaces import OWL, RDF, RDFS, XSD
 from kg.rdfio import read_graph
 from kg.resources import check_queries, ontology_file
 from kg.walks import reachable
 
-__all__ = ["ConsistencyResult", "check_ontology", "disjointness_conflicts", "run_quality_checks"]
+__all__ = ["ConsistencyResult", "check_ontology", "disjointness_conflicts", "hermit_literals", "run_quality_checks"]
 
 JAVA_HINT = "HermiT needs Java: install a JRE (Debian: 'apt-get install default-jre-headless') and put 'java' on PATH"
 
@@ -121,6 +122,34 @@ def run_quality_checks(graph: Graph) -> dict[str, list[dict[str, str]]]:
     return out
 
 
+#: an xsd:dateTime with more than three fractional digits (valid XSD; HermiT refuses it)
+_FINE_DATETIME = re.compile(r"^(.*T\d\d:\d\d:\d\d\.\d{3})\d+(.*)$")
+
+
+def hermit_literals(graph: Graph) -> Graph:
+    """``graph`` with what HermiT cannot read said the way it can: ``xsd:dateTime`` values cut to
+    the millisecond (stores written before receipts were, and data from elsewhere). Same
+    instants to the millisecond, so the same consistency; the graph itself is not changed."""
+    fine = [(s, p, o) for s, p, o in graph.triples((None, None, None))
+            if isinstance(o, Literal) and o.datatype == XSD.dateTime and _FINE_DATETIME.match(str(o))]
+    if not fine:
+        return graph
+    out = Graph()
+    out += graph
+    for s, p, o in fine:
+        out.remove((s, p, o))
+        # normalize=False: rdflib would otherwise write the value back with its six digits
+        out.add((s, p, Literal(_FINE_DATETIME.sub(r"\1\2", str(o)), datatype=XSD.dateTime, normalize=False)))
+    return out
+
+
+def _java_message(exc: Exception) -> str:
+    """The line of a Java error that says what went wrong (not its stack)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.strip().startswith("at ")]
+    said = next((line for line in lines if "Exception" in line), lines[-1] if lines else type(exc).__name__)
+    return said.split(": ", 1)[-1] if "Exception" in said else said
+
+
 def _reason(graph: Graph) -> tuple[bool, str]:
     if shutil.which("java") is None:
         raise ReasonerError(JAVA_HINT)
@@ -128,7 +157,7 @@ def _reason(graph: Graph) -> tuple[bool, str]:
 
     with tempfile.TemporaryDirectory(prefix="kg-owl-") as tmp:
         path = Path(tmp) / "closure.nt"
-        graph.serialize(destination=str(path), format="nt", encoding="utf-8")
+        hermit_literals(graph).serialize(destination=str(path), format="nt", encoding="utf-8")
         world = owlready2.World()
         try:
             onto = world.get_ontology(path.as_uri()).load()
@@ -140,6 +169,8 @@ def _reason(graph: Graph) -> tuple[bool, str]:
             return False, f"HermiT found the ontology and data inconsistent ({type(exc).__name__})"
         except FileNotFoundError as exc:
             raise ReasonerError(f"{JAVA_HINT} ({exc})") from None
+        except owlready2.OwlReadyJavaError as exc:
+            raise ReasonerError(f"HermiT could not read the ontology and data: {_java_message(exc)}") from None
         finally:
             world.close()
     return True, "consistent"

@@ -141,8 +141,16 @@ def _gate(store: Store, writes: list[GraphWrite], shapes: Graph | None) -> tuple
 
 
 def _count(store: Store, w: GraphWrite) -> GraphReceipt:
-    """Step 3: what the write does to one graph (triples added and removed)."""
+    """Step 3: what the write does to one graph (triples added and removed). A graph that does
+    not exist yet is reported as ``create``, whatever the writer asked (a first ``kg
+    add-document`` replaces nothing)."""
     g = f"<{w.graph}>"
+    if w.mode in (WriteMode.REPLACE, WriteMode.ADD) and not store.has_graph(w.graph):
+        added = store.count(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?x {{ {' '.join(f'<{s}>' for s in w.staged)} }} "
+            f"GRAPH ?x {{ ?s ?p ?o }} }} }}"
+        ) if w.staged else 0
+        return GraphReceipt(w.graph, WriteMode.LOADED.value, added, 0)
     if w.mode is WriteMode.LOADED:
         return GraphReceipt(w.graph, w.mode.value, store.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"), 0)
     if w.mode is WriteMode.DROP:

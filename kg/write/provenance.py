@@ -113,6 +113,12 @@ def _checksum(out: list[ox.Triple], entity: ox.NamedNode, value: str) -> None:
     out.append(ox.Triple(node, _n(SPDX.checksumValue), ox.Literal(value, datatype=_n(XSD.hexBinary))))
 
 
+def _timestamp(moment: datetime) -> str:
+    """An ``xsd:dateTime`` to the millisecond: finer fractions are valid XSD, but HermiT (``kg
+    ontology check``) refuses more than three digits, and a receipt needs no more."""
+    return moment.isoformat(timespec="milliseconds")
+
+
 def activity_triples(receipt: Receipt) -> list[ox.Triple]:
     """The provenance record of ``receipt``."""
     act = ox.NamedNode(receipt.iri)
@@ -123,8 +129,8 @@ def activity_triples(receipt: Receipt) -> list[ox.Triple]:
         ox.Triple(act, _n(PROV.wasAssociatedWith), agent),
         ox.Triple(agent, _n(RDF.type), _n(PROV.Agent)),
         ox.Triple(agent, _n(RDFS.label), ox.Literal(receipt.agent)),
-        ox.Triple(act, _n(PROV.startedAtTime), ox.Literal(receipt.started.isoformat(), datatype=stamp)),
-        ox.Triple(act, _n(PROV.endedAtTime), ox.Literal(receipt.ended.isoformat(), datatype=stamp)),
+        ox.Triple(act, _n(PROV.startedAtTime), ox.Literal(_timestamp(receipt.started), datatype=stamp)),
+        ox.Triple(act, _n(PROV.endedAtTime), ox.Literal(_timestamp(receipt.ended), datatype=stamp)),
         ox.Triple(act, _n(NKG.triplesAdded), ox.Literal(str(receipt.added), datatype=_n(XSD.integer))),
         ox.Triple(act, _n(NKG.triplesRemoved), ox.Literal(str(receipt.removed), datatype=_n(XSD.integer))),
     ]

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, KGError, NotFoundError, ProtectedGraphError, QueryError
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
+from kg.sparql.explain import explain
 from kg.sparql.lexer import Token, code_tokens, tokens
 from kg.store.base import STAGING_PREFIX, Store, WriteMode
 from kg.write.change import SparqlUpdate
@@ -129,7 +130,7 @@ def plan_update(store: Store, change: SparqlUpdate) -> list[tuple[str, WriteMode
     try:
         memory.update(text, base_iri=change.base_iri)
     except SyntaxError as exc:
-        raise QueryError(f"SPARQL Update syntax error: {exc}") from None
+        raise QueryError(explain(text, exc, update=True)) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"the update failed: {exc}") from None
     except RuntimeError as exc:  # parsed, but cannot be applied to this dataset

@@ -1,0 +1,126 @@
+"""``POST /validate``: RDF in, a SHACL report out, nothing stored.
+
+What ``kg validate FILE`` does, over HTTP: the body is RDF in any format the store reads
+(``Content-Type`` says which), validated against the project's shapes and ontology by
+:func:`kg.validation.run.run_validation` — the function behind the command, so the report
+means the same — and answered in the format ``Accept`` or ``format=`` asks for: ``json``
+(the default), ``turtle`` (a W3C ``sh:ValidationReport``), ``junit``, ``text`` or ``github``.
+
+Non-conformance is a result, not an error: the answer is 200 either way, with the header
+``X-SHACL-Conforms: true|false`` for clients that only need the verdict. Bodies are spooled to
+a temporary file (never past ``max_body_bytes``, 413), as the Graph Store does, and deleted
+afterwards; results and errors name the body, never that file. Reads are open unless
+``read_token_required``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from kg.config import Settings
+from kg.errors import InputError, Location, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError
+from kg.formats import RDF_FORMATS, RdfFormatInfo, negotiate
+from kg.validation.model import ValidationReport
+from kg.validation.render import RENDERERS
+from kg.validation.run import ValidationRequest, run_validation
+
+__all__ = ["REPORT_MEDIA_TYPES", "router"]
+
+router = APIRouter()
+
+_BODY = "request body"
+#: report format → the media type it is sent as (negotiated in this order of preference)
+REPORT_MEDIA_TYPES: dict[str, str] = {
+    "json": "application/json",
+    "turtle": "text/turtle",
+    "junit": "application/xml",
+    "text": "text/plain",
+    "github": "text/x-github-workflow-commands",
+}
+
+
+def _body_format(request: Request) -> RdfFormatInfo:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    for fmt in RDF_FORMATS:
+        if media == fmt.media_type:
+            return fmt
+    known = ", ".join(f.media_type for f in RDF_FORMATS)
+    raise UnsupportedMediaTypeError(f"unsupported content type {media or '(none)'}; send RDF as one of: {known}")
+
+
+def _report_format(request: Request) -> str:
+    """``format=`` when given (a name of :data:`REPORT_MEDIA_TYPES`), else what Accept prefers."""
+    asked = parse_qs(request.url.query).get("format", [])
+    if asked:
+        if asked[0] not in REPORT_MEDIA_TYPES:
+            raise NotAcceptableError(f"format={asked[0]}: the report comes as {', '.join(REPORT_MEDIA_TYPES)}")
+        return asked[0]
+    chosen = negotiate(request.headers.get("accept"), list(REPORT_MEDIA_TYPES.values()))
+    if chosen is None:
+        raise NotAcceptableError("the report is offered as " + ", ".join(REPORT_MEDIA_TYPES.values()))
+    return next(name for name, media in REPORT_MEDIA_TYPES.items() if media == chosen)
+
+
+async def _spool(request: Request, fmt: RdfFormatInfo, limit: int) -> Path:
+    """The body in a new temporary file named for its format (the validator reads formats by
+    extension), never past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes")
+    fd, name = tempfile.mkstemp(prefix="kg-validate-", suffix=f".{fmt.extension}")
+    path, size = Path(name), 0
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLargeError(f"request body over the limit of {limit} bytes")
+                handle.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _as_body(report: ValidationReport, path: Path) -> ValidationReport:
+    """Results placed in the temporary file, placed in the request body instead."""
+    results = [dataclasses.replace(r, source_file=_BODY) if r.source_file == str(path) else r for r in report.results]
+    return dataclasses.replace(report, results=results)
+
+
+def _validate(path: Path, settings: Settings) -> ValidationReport:
+    try:
+        report = run_validation(ValidationRequest(data=[path], memory_mb=settings.validate_memory_mb))
+    except InputError as exc:
+        where = exc.location
+        if where is not None and where.file == str(path):
+            exc.location = Location(_BODY, where.line, where.column)
+        exc.message = exc.message.replace(str(path), _BODY).replace(path.name, _BODY)
+        raise
+    return _as_body(report, path)
+
+
+@router.post("/validate", summary="Validate RDF against the shapes (nothing is stored)")
+async def validate(request: Request) -> Response:
+    """The SHACL report of the RDF body, in the format Accept or ``format=`` asks for (JSON by
+    default); 200 whether it conforms or not (``X-SHACL-Conforms``), 400 for RDF that does not
+    parse, 413 over ``max_body_bytes``, 415 for a body that is not RDF."""
+    settings: Settings = request.app.state.settings
+    fmt = _body_format(request)
+    report_format = _report_format(request)
+    path = await _spool(request, fmt, settings.max_body_bytes)
+    try:
+        report = await run_in_threadpool(_validate, path, settings)
+    finally:
+        path.unlink(missing_ok=True)
+    media = REPORT_MEDIA_TYPES[report_format]
+    return Response(RENDERERS[report_format](report), media_type=media + ("" if "json" in media else "; charset=utf-8"),
+                    headers={"X-SHACL-Conforms": "true" if report.conforms else "false"})
