@@ -21,7 +21,9 @@ a multipart body, files staged by ``kg ingest`` and the write path, files checke
 Parsed RDF goes through :func:`refuse_triple_terms`: RDF 1.2 triple terms (``<<( … )>>``, and
 the ``{| … |}`` and ``~`` annotations that produce them) parse, but the store, its SHACL gate
 and the remote servers hold RDF 1.1 graphs; unrefused they made the gate fail with a
-``TypeError`` (a 500, then a reset connection).
+``TypeError`` (a 500, then a reset connection). A file a store parses itself (bulk loading) is
+looked at once staged; :func:`screen_rdf` says when that is needed at all (the syntax that
+makes a triple term appears in the file).
 """
 
 from __future__ import annotations

@@ -355,19 +355,27 @@ def test_xml_entities_after_the_first_64_kb_are_refused(live_writable: tuple[str
 # --- the command line reads files through the same screen ----------------------------------------------
 
 
-def test_kg_ingest_refuses_deep_nesting_and_entities_before_parsing(
+def test_kg_ingest_refuses_deep_nesting_entities_and_triple_terms(
     kg_cli: Callable[..., Result], tmp_path: Path
 ) -> None:
     deep = tmp_path / "deep.ttl"
     deep.write_text(f"<{EX}s> <{EX}p> " + "[ <{EX}q> ".replace("{EX}", EX) * 300 + "1" + " ]" * 300 + " .\n")
     bomb = tmp_path / "bomb.rdf"
     bomb.write_bytes(_entity_bomb(70_000))
+    terms = tmp_path / "terms.ttl"
+    terms.write_text(f'<{EX}a> <{EX}b> "fine" .\n<{EX}a> <{EX}b> <{EX}c> {{| <{EX}d> <{EX}e> |}} .\n')
     store = tmp_path / "store"
     for path, words in ((deep, "deep.ttl:1: turtle: blank nodes, lists, formulas or triple terms nested more than 200"),
-                        (bomb, "bomb.rdf:3: RDF/XML with entity declarations")):
+                        (bomb, "bomb.rdf:3: RDF/XML with entity declarations"),
+                        (terms, "terms.ttl: triple terms are not stored")):
         result = kg_cli("--store", store, "ingest", path, "--graph", EX + "g")
         assert result.exit_code == 2, result.output
         assert words in result.output
+    opened = EmbeddedStore(store, read_only=True)
+    try:
+        assert opened.named_graphs() == []
+    finally:
+        opened.close()
 
 
 def test_kg_validate_of_deeply_nested_json_ld_exits_2_not_a_crash(tmp_path: Path) -> None:
