@@ -32,7 +32,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
 SETUP = "python3 -m venv .venv && . .venv/bin/activate && "
 RUN_IT = SETUP + "pip install . && kg serve"
-TEST_IT = SETUP + "pip install -q '.[test]' && pytest"
+TEST_IT = SETUP + "pip install -q '.[test]' && mypy && pytest"
 
 
 def _session_blocks() -> list[str]:
