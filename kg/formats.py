@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.errors import UnsupportedMediaTypeError
+
 __all__ = [
+    "rdf_format_of_body",
     "RdfFormatInfo",
     "ResultFormatInfo",
     "RDF_FORMATS",
@@ -95,6 +98,17 @@ class QueryKind(str, Enum):
     SOLUTIONS = "solutions"  # SELECT
     BOOLEAN = "boolean"  # ASK
     GRAPH = "graph"  # CONSTRUCT / DESCRIBE
+
+
+def rdf_format_of_body(content_type: str | None) -> RdfFormatInfo:
+    """The RDF format a request body's ``Content-Type`` names (parameters such as ``charset``
+    ignored); :class:`~kg.errors.UnsupportedMediaTypeError` listing what is read otherwise."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    for fmt in RDF_FORMATS:
+        if media == fmt.media_type:
+            return fmt
+    known = ", ".join(f.media_type for f in RDF_FORMATS)
+    raise UnsupportedMediaTypeError(f"unsupported content type {media or '(none)'}; send RDF as one of: {known}")
 
 
 def rdf_format_by_name(name: str) -> RdfFormatInfo:

@@ -20,12 +20,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, URIRef
 
-__all__ = ["LiveServer", "free_port", "live_server"]
+__all__ = ["LiveServer", "free_port", "live_server", "writable_server"]
 
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 5.0
@@ -126,3 +128,24 @@ def live_server(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         if _users == 0 and _running is not None:
             _running.stop()
             _running = None
+
+
+@contextmanager
+def writable_server(graphs: Mapping[URIRef, Graph], folder: Path, agent: str) -> Iterator[tuple[str, str]]:
+    """A live, writable ``kg serve`` on a store of its own holding ``graphs``, and the secret of
+    a write token named ``agent``: (base URL, secret). Stopped on leaving."""
+    from kg.config import Settings
+    from kg.ops.tokens import create_token
+    from kg.store import EmbeddedStore
+
+    store_dir = folder / "store"
+    store = EmbeddedStore(store_dir)
+    store.replace_graphs(graphs)
+    store.close()
+    secret = create_token(Settings(store=str(store_dir)), agent)
+    server = LiveServer(store_dir, folder / "serve.log", read_only=False)
+    url = server.start()
+    try:
+        yield url, secret
+    finally:
+        server.stop()

@@ -19,14 +19,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import live
 import pytest
 from click.testing import Result
-from live import LiveServer
 from test_graph_store import GRAPH, assert_unchanged, auth, dataset, make_client  # noqa: F401  (a fixture)
 
 from kg.build.dataset import BuildResult
 from kg.config import Settings
-from kg.ops.tokens import create_token
 from kg.server import create_app
 from kg.store import EmbeddedStore
 
@@ -256,18 +255,8 @@ def test_a_declared_sparql_body_over_the_limit_is_refused_unread(reader: TestCli
 @pytest.fixture(scope="module")
 def live_writable(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live, writable ``kg serve`` on a store of its own, and a write token for it."""
-    folder = tmp_path_factory.mktemp("hostile")
-    store_dir = folder / "store"
-    store = EmbeddedStore(store_dir)
-    store.replace_graphs(built.graphs)
-    store.close()
-    secret = create_token(Settings(store=str(store_dir)), "attacker")
-    server = LiveServer(store_dir, folder / "serve.log", read_only=False)
-    url = server.start()
-    try:
-        yield url, secret
-    finally:
-        server.stop()
+    with live.writable_server(built.graphs, tmp_path_factory.mktemp("hostile"), "attacker") as server:
+        yield server
 
 
 def _send(url: str, method: str, path: str, body: bytes, media: str, secret: str) -> tuple[int, dict[str, Any]]:

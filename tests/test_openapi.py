@@ -17,15 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import live
 import pytest
-from live import LiveServer
 
 from kg.build.dataset import BuildResult
 from kg.config import Settings
 from kg.formats import RDF_FORMATS
-from kg.ops.tokens import create_token
 from kg.server import create_app
-from kg.store import EmbeddedStore
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -97,18 +95,8 @@ def test_the_graph_store_protocol_is_described(document: dict[str, Any]) -> None
 @pytest.fixture(scope="module")
 def writable_server(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live, writable ``kg serve`` on a store of its own, and a write token for it."""
-    folder = tmp_path_factory.mktemp("fuzz")
-    store_dir = folder / "store"
-    store = EmbeddedStore(store_dir)
-    store.replace_graphs(built.graphs)
-    store.close()
-    secret = create_token(Settings(store=str(store_dir)), "fuzzer")
-    server = LiveServer(store_dir, folder / "serve.log", read_only=False)
-    url = server.start()
-    try:
-        yield url, secret
-    finally:
-        server.stop()
+    with live.writable_server(built.graphs, tmp_path_factory.mktemp("fuzz"), "fuzzer") as server:
+        yield server
 
 
 def test_fuzzing_through_the_openapi_document_finds_no_server_error(

@@ -30,8 +30,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, NotAcceptableError, NotFoundError, TooLargeError, UnsupportedMediaTypeError
-from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate
+from kg.errors import InputError, Location, NotAcceptableError, NotFoundError, TooLargeError
+from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate, rdf_format_of_body
 from kg.iris import DEFAULT_GRAPH, check_iri, graph_iri
 from kg.namespaces import PREFIXES
 from kg.rdfguard import refuse_triple_terms, screen_rdf
@@ -68,15 +68,6 @@ def _target(request: Request) -> str | None:
     if not graphs:
         return None
     return check_iri(graphs[0], what="graph")
-
-
-def _content_format(request: Request) -> RdfFormatInfo:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    for fmt in RDF_FORMATS:
-        if media == fmt.media_type:
-            return fmt
-    known = ", ".join(f.media_type for f in RDF_FORMATS)
-    raise UnsupportedMediaTypeError(f"unsupported content type {media or '(none)'}; send one of: {known}")
 
 
 async def _spool(request: Request, limit: int) -> tuple[Path, str]:
@@ -155,7 +146,7 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
     settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
-    fmt = GRAPH_FORMATS[0] if multipart else _content_format(request)
+    fmt = GRAPH_FORMATS[0] if multipart else rdf_format_of_body(request.headers.get("content-type"))
     path, digest = await _spool(request, settings.max_body_bytes)
     try:
         store = request.app.state.store

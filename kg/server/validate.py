@@ -26,8 +26,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError
-from kg.formats import RDF_FORMATS, RdfFormatInfo, negotiate
+from kg.errors import InputError, Location, NotAcceptableError, TooLargeError
+from kg.formats import RdfFormatInfo, negotiate, rdf_format_of_body
 from kg.validation.model import ValidationReport
 from kg.validation.render import RENDERERS
 from kg.validation.run import ValidationRequest, run_validation
@@ -45,15 +45,6 @@ REPORT_MEDIA_TYPES: dict[str, str] = {
     "text": "text/plain",
     "github": "text/x-github-workflow-commands",
 }
-
-
-def _body_format(request: Request) -> RdfFormatInfo:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    for fmt in RDF_FORMATS:
-        if media == fmt.media_type:
-            return fmt
-    known = ", ".join(f.media_type for f in RDF_FORMATS)
-    raise UnsupportedMediaTypeError(f"unsupported content type {media or '(none)'}; send RDF as one of: {known}")
 
 
 def _report_format(request: Request) -> str:
@@ -114,7 +105,7 @@ async def validate(request: Request) -> Response:
     default); 200 whether it conforms or not (``X-SHACL-Conforms``), 400 for RDF that does not
     parse, 413 over ``max_body_bytes``, 415 for a body that is not RDF."""
     settings: Settings = request.app.state.settings
-    fmt = _body_format(request)
+    fmt = rdf_format_of_body(request.headers.get("content-type"))
     report_format = _report_format(request)
     path = await _spool(request, fmt, settings.max_body_bytes)
     try:
