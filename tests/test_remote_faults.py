@@ -49,9 +49,10 @@ def test_a_closed_port_is_a_clear_error_naming_the_server() -> None:
 
 @pytest.mark.parametrize("command", [["query", "ASK {}"], ["build"], ["dump", "--format", "nquads"]])
 def test_kg_commands_against_a_closed_port_exit_non_zero(command: list[str]) -> None:
+    """A store that cannot be opened is unusable input: exit 2, as for a missing directory."""
     url = f"http://127.0.0.1:{free_port()}/sparql"
     result = CliRunner().invoke(main, ["--store", url, *command], env={"KG_REMOTE_RETRIES": "0"})
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert f"Error: the SPARQL server at {url} could not be reached" in result.output
 
 
