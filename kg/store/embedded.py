@@ -25,14 +25,23 @@ Every write has two steps (:meth:`EmbeddedStore.stage`, :meth:`EmbeddedStore.com
 
 Blank nodes keep their identity through staging (``extend`` and ``bulk_load`` store
 them as given), so added triples can point at blank nodes already in a graph.
+
+Readers never open the live directory: a store opened read-only is the newest *view*, a
+checkpoint of the committed state that the writer publishes when it opens the store and
+after every commit (:mod:`kg.store.views`). What a writer has staged, or is loading in
+place, or left behind when it was killed, is therefore in no reader's view, whatever
+process the reader runs in; and a reader's open cannot race with the writer's compactions.
+Within the writer's own process, queries name the committed graphs as their dataset, so a
+``GRAPH ?g`` pattern never meets a staging graph either (:meth:`EmbeddedStore.query`).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -41,12 +50,15 @@ from kg.errors import QueryError, StoreError
 from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import staging_graph
 from kg.rdfio import graph_to_triples, quads_to_graph
+from kg.sparql.lexer import declares_dataset
 from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.views import ViewLease, open_view, publish_view
 
 __all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 _DEFAULT = ox.DefaultGraph()
+_LOG = logging.getLogger(__name__)
 
 #: the journal of graphs loaded in place and not yet committed (see :meth:`EmbeddedStore.begin_load`)
 JOURNAL = STAGING_PREFIX + "journal"
@@ -115,13 +127,24 @@ class EmbeddedStore:
     """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open the store at ``path``: for writing (created if missing; a killed writer's
+        leftovers are undone and the committed state published for readers), or read-only,
+        which opens the newest committed view (:mod:`kg.store.views`); a store that no
+        writer of this version has opened yet has no view, and is read as it is on disk."""
         self.path = path
         self.read_only = read_only
+        self._lease: ViewLease | None = None
+        #: a reader's answer of :meth:`_visible`, computed once (its view does not change)
+        self._reader_visible: tuple[list[ox.NamedNode | ox.BlankNode] | None] | None = None
         try:
             if read_only:
                 if not path.is_dir():
                     raise StoreError(f"no store at {path}; run 'kg build' first")
-                self._store = ox.Store.read_only(str(path))
+                opened = open_view(path)
+                if opened is None:
+                    self._store = ox.Store.read_only(str(path))
+                else:
+                    self._store, self._lease = opened
             else:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
@@ -130,6 +153,10 @@ class EmbeddedStore:
         if not read_only:
             self._recover()
             self.drop_staging()
+            try:
+                publish_view(self._store, self.path)
+            except OSError as exc:
+                raise StoreError(f"cannot publish the committed state of {path} for readers: {exc}") from None
 
     @property
     def location(self) -> str:
@@ -193,14 +220,35 @@ class EmbeddedStore:
         return name
 
     def commit(self, writes: Sequence[GraphWrite]) -> None:
-        """Apply ``writes`` (their staged content) in one transaction, the union included."""
+        """Apply ``writes`` (their staged content) in one transaction, the union included,
+        then publish the new state for readers.
+
+        Raises :class:`StoreError` only when the transaction failed, so nothing changed:
+        once it is through the write is committed (pyoxigraph has logged it), and a flush
+        or a view that then fails is logged, not raised — a caller told "failed" would undo
+        staging that no longer exists, or write again. Readers then keep the state before
+        the write until the next commit or writable open publishes it.
+        """
         if not writes:
             return
+        update = commit_update(writes)
+        loaded = {w.graph for w in writes if w.mode is WriteMode.LOADED}
+        if loaded and set(self._pending()) <= loaded:
+            update += f" ;\nDROP SILENT GRAPH <{JOURNAL}>"  # emptied: no empty graph left behind
         try:
-            self._store.update(commit_update(writes))
-            self._store.flush()
+            self._store.update(update)
         except OSError as exc:
             raise StoreError(f"writing to the store at {self.path} failed, nothing was changed: {exc}") from None
+        self._publish()
+
+    def _publish(self) -> None:
+        """Flush, and publish the committed state as the view readers open (see :mod:`kg.store.views`)."""
+        try:
+            self._store.flush()
+            publish_view(self._store, self.path)
+        except OSError as exc:
+            _LOG.warning("the store at %s is committed but its readers still see the state before: "
+                         "publishing the view failed: %s", self.path, exc)
 
     # -- large ingests: loading a new graph in place, under a journal -----------------------------
 
@@ -208,26 +256,38 @@ class EmbeddedStore:
         """Journal ``graph`` (which must not exist) as being loaded in place.
 
         Until :meth:`commit` clears the entry, a writer that dies leaves the entry, and the
-        next writable open drops the graph and rebuilds the union (:meth:`_recover`). Only
-        for a writer that holds the store alone (``kg ingest``): readers in the same process
-        would see the graph fill up.
+        next writable open drops the graph and rebuilds the union (:meth:`_recover`). Readers
+        in other processes never see the graph before the commit (they open the view
+        published before it); only for a writer that holds the store alone (``kg ingest``),
+        since queries in the same process would see the graph fill up.
         """
         self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}")
         self._store.flush()
 
     def abandon_load(self, graph: str, *, union_touched: bool) -> None:
-        """Undo a journaled load that will not be committed (refused or failed)."""
+        """Undo a journaled load that will not be committed (refused or failed).
+
+        Only while the journal still lists ``graph``: once a commit has cleared the entry the
+        graph is committed data, and nothing may drop it."""
+        pending = self._pending()
+        if graph not in pending:
+            return
         ops = [f"DROP SILENT GRAPH {iri_ref(graph)}",
-               f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}"]
+               f"DROP SILENT GRAPH <{JOURNAL}>" if pending == [graph]
+               else f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}"]
         if union_touched:
             ops.append(_REBUILD_UNION)
         self._store.update(" ;\n".join(ops))
         self._store.flush()
 
+    def _pending(self) -> list[str]:
+        """The graphs the journal lists as loading in place."""
+        return [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
+                if isinstance(q.subject, ox.NamedNode)]
+
     def _recover(self) -> None:
         """Undo loads a killed writer left journaled: drop their graphs, rebuild the union."""
-        pending = [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
-                   if isinstance(q.subject, ox.NamedNode)]
+        pending = self._pending()
         if pending:
             ops = [f"DROP SILENT GRAPH {iri_ref(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
             self._store.update(" ;\n".join(ops))
@@ -296,19 +356,12 @@ class EmbeddedStore:
 
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
         """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise.
+        Staging graphs are never among the named graphs (:meth:`_visible`).
 
         Raises :class:`QueryError` with the parser's message for a query that does not parse.
         """
-        try:
-            if union_default_graph:
-                result = self._store.query(sparql)
-            else:
-                result = self._store.query(sparql, default_graph=[])
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from None
-        except (OSError, ValueError) as exc:
-            raise QueryError(f"query failed: {exc}") from None
-        return _outcome(result)
+        options: dict[str, Any] = {} if union_default_graph else {"default_graph": []}
+        return self._run(sparql, options, names_dataset=declares_dataset(sparql))
 
     def query_dataset(
         self,
@@ -320,19 +373,46 @@ class EmbeddedStore:
     ) -> QueryOutcome:
         """Run a query over the RDF dataset a request names (SPARQL Protocol
         ``default-graph-uri`` / ``named-graph-uri``); without them, the union default graph.
-        ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it)."""
+        ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it).
+        Staging graphs are left out of the graphs a request names, and never among the named graphs."""
+        options: dict[str, Any] = {"base_iri": base_iri}
+        if default_graphs:
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs if not g.startswith(STAGING_PREFIX)]
+        if named_graphs:
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs if not g.startswith(STAGING_PREFIX)]
+        return self._run(sparql, options, names_dataset=bool(named_graphs) or declares_dataset(sparql))
+
+    def _run(self, sparql: str, options: dict[str, Any], *, names_dataset: bool) -> QueryOutcome:
+        """Run a query with ``options``; unless the query or the request names its own
+        graphs, its named graphs are the committed ones."""
+        if not names_dataset and "named_graphs" not in options:
+            visible = self._visible()
+            if visible is not None:
+                options["named_graphs"] = visible
         try:
-            result = self._store.query(
-                sparql,
-                base_iri=base_iri,
-                default_graph=[ox.NamedNode(g) for g in default_graphs or []] or None,
-                named_graphs=[ox.NamedNode(g) for g in named_graphs or []] or None,
-            )
+            result = self._store.query(sparql, **options)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
         except (OSError, ValueError) as exc:
             raise QueryError(f"query failed: {exc}") from None
         return _outcome(result)
+
+    def _visible(self) -> list[ox.NamedNode | ox.BlankNode] | None:
+        """The named graphs a query may see, or None for "all of them".
+
+        pyoxigraph gives ``GRAPH ?g`` every graph it holds, staging graphs included, so a
+        writer's own queries (the server's pages, its service description) name the
+        committed graphs explicitly, listed afresh each time because writes come and go.
+        A reader's view is fixed and normally holds no staging graph; if it does (the empty
+        journal of an older version), the list is computed once."""
+        if self.read_only and self._reader_visible is not None:
+            return self._reader_visible[0]
+        every = list(self._store.named_graphs())
+        graphs = [g for g in every if not (isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))]
+        if self.read_only:
+            self._reader_visible = (None if len(graphs) == len(every) else graphs,)
+            return self._reader_visible[0]
+        return graphs
 
     def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
         """Solutions of a SELECT query over the union graph."""
@@ -355,7 +435,9 @@ class EmbeddedStore:
         return quads_to_graph(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def close(self) -> None:
-        """Flush pending writes and release the store."""
+        """Flush pending writes and release the store (and, for a reader, its view)."""
         if not self.read_only:
             self._store.flush()
         del self._store
+        if self._lease is not None:
+            self._lease.release()
