@@ -6,6 +6,7 @@ so tests and embedders can run several side by side.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from kg import __version__
 from kg.config import Settings
 from kg.errors import KGError, ValidationFailed
 from kg.ops.control import publish_control, withdraw_control
+from kg.ops.leftovers import remove_leftovers
 from kg.server.admin import router as admin_router
 from kg.server.auth import require_reader
 from kg.server.docs import router as docs_router
@@ -36,12 +38,17 @@ from kg.store import open_store
 
 __all__ = ["create_app"]
 
+_LOG = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings) -> FastAPI:
     """The app serving ``settings.store`` (which must already be built)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # a server killed before (SIGKILL) left its control file and temporary files behind
+        for path in remove_leftovers(settings):
+            _LOG.info("removed %s, left by a server that no longer runs", path)
         app.state.store = open_store(settings, read_only=settings.read_only)
         app.state.settings = settings
         where = settings if settings.store_is_remote else app.state.store.path

@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from kg.errors import NotAcceptableError, NotFoundError
 from kg.formats import negotiate, rdf_format_by_name
+from kg.ops.leftovers import scratch_prefix
 from kg.server.markup import href, html_page
 
 __all__ = ["router", "DUMPS", "DumpFile", "dump_files", "dump_index"]
@@ -82,7 +83,8 @@ class _Cache:
         self.key: Hashable = None
         self.files: dict[str, DumpFile] = {}
         self.stale: list[Path] = []
-        self.directory = Path(tempfile.mkdtemp(prefix="kg-dumps-"))
+        # named after this process, so the next server removes it if this one is killed (kg.ops.leftovers)
+        self.directory = Path(tempfile.mkdtemp(prefix=scratch_prefix("dumps")))
         self.finalizer = weakref.finalize(self, shutil.rmtree, self.directory, True)
 
 
