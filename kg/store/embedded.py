@@ -17,7 +17,7 @@ Every write has two steps (:meth:`EmbeddedStore.stage`, :meth:`EmbeddedStore.com
    staging graphs are not part of the union, listings or dumps, so nothing staged is
    visible as data, and a writer killed while staging leaves only staging graphs,
    which the next writable open drops (``kg ingest`` of a new graph, holding the
-   store alone, loads it in place instead, under a journal: see :meth:`EmbeddedStore.begin_load`);
+   store alone, loads it in place instead, under a journal: see :mod:`kg.store.journal`);
 2. one SPARQL update — one pyoxigraph transaction — moves the staged triples into
    their graphs and keeps the union up to date *incrementally*: triples of a replaced
    or dropped graph leave the default graph only when no other graph still holds
@@ -51,27 +51,19 @@ from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import staging_graph
 from kg.rdfio import graph_to_triples, quads_to_graph
 from kg.sparql.lexer import declares_dataset
+from kg.store import journal
 from kg.store.base import STAGING_PREFIX, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
-from kg.store.views import ViewLease, open_view, publish_view
+from kg.store.views import ViewLease, finish_removals, open_view, publish_view
 
-__all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update"]
+__all__ = ["EmbeddedStore", "LocalReader", "commit_update"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 _DEFAULT = ox.DefaultGraph()
 _LOG = logging.getLogger(__name__)
 
-#: the journal of graphs loaded in place and not yet committed (see :meth:`EmbeddedStore.begin_load`)
-JOURNAL = STAGING_PREFIX + "journal"
-_PENDING = JOURNAL + "#pending"
-#: recomputes the whole union from the named graphs (only after a writer died mid-load)
-_REBUILD_UNION = (
-    "DROP SILENT DEFAULT ;\n"
-    f'INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
-)
-
-
-def commit_update(writes: Sequence[GraphWrite]) -> str:
-    """The one SPARQL update that applies ``writes`` and keeps the union in step."""
+def commit_update(writes: Sequence[GraphWrite], *, journaled: Sequence[str] = ()) -> str:
+    """The one SPARQL update that applies ``writes`` and keeps the union in step;
+    ``journaled``: the graphs the journal lists (:mod:`kg.store.journal`)."""
     gone = [w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)]
     staged = [s for w in writes if w.mode is not WriteMode.LOADED for s in w.staged]
     ops: list[str] = []
@@ -83,11 +75,10 @@ def commit_update(writes: Sequence[GraphWrite]) -> str:
             f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} FILTER (?h NOT IN ({keep_out})) }} }}"
         )
         ops.extend(f"DROP SILENT GRAPH {iri_ref(g)}" for g in gone)
+    loaded = {w.graph for w in writes if w.mode is WriteMode.LOADED}
     for w in writes:
         if w.mode is WriteMode.LOADED:
-            if not w.union_loaded:
-                ops.append(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} }}")
-            ops.append(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(w.graph)} <{_PENDING}> true }} }}")
+            ops.extend(journal.commit_ops(w, last=set(journaled) <= loaded))
             continue
         if w.mode is WriteMode.REPLACE:
             ops.append(f"CREATE SILENT GRAPH {iri_ref(w.graph)}")
@@ -151,7 +142,7 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from None
         if not read_only:
-            self._recover()
+            journal.recover(self._store)
             self.drop_staging()
             try:
                 publish_view(self._store, self.path)
@@ -231,12 +222,9 @@ class EmbeddedStore:
         """
         if not writes:
             return
-        update = commit_update(writes)
-        loaded = {w.graph for w in writes if w.mode is WriteMode.LOADED}
-        if loaded and set(self._pending()) <= loaded:
-            update += f" ;\nDROP SILENT GRAPH <{JOURNAL}>"  # emptied: no empty graph left behind
+        journaled = journal.pending(self._store) if any(w.mode is WriteMode.LOADED for w in writes) else []
         try:
-            self._store.update(update)
+            self._store.update(commit_update(writes, journaled=journaled))
         except OSError as exc:
             raise StoreError(f"writing to the store at {self.path} failed, nothing was changed: {exc}") from None
         self._publish()
@@ -253,45 +241,16 @@ class EmbeddedStore:
     # -- large ingests: loading a new graph in place, under a journal -----------------------------
 
     def begin_load(self, graph: str) -> None:
-        """Journal ``graph`` (which must not exist) as being loaded in place.
+        """Journal ``graph`` (which must not exist) as being loaded in place (:mod:`kg.store.journal`).
 
-        Until :meth:`commit` clears the entry, a writer that dies leaves the entry, and the
-        next writable open drops the graph and rebuilds the union (:meth:`_recover`). Readers
-        in other processes never see the graph before the commit (they open the view
-        published before it); only for a writer that holds the store alone (``kg ingest``),
-        since queries in the same process would see the graph fill up.
-        """
-        self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}")
-        self._store.flush()
+        Only for a writer that holds the store alone (``kg ingest``): readers in other processes
+        never see the graph before the commit, but queries in this one would see it fill up."""
+        journal.begin(self._store, graph)
 
     def abandon_load(self, graph: str, *, union_touched: bool) -> None:
-        """Undo a journaled load that will not be committed (refused or failed).
-
-        Only while the journal still lists ``graph``: once a commit has cleared the entry the
-        graph is committed data, and nothing may drop it."""
-        pending = self._pending()
-        if graph not in pending:
-            return
-        ops = [f"DROP SILENT GRAPH {iri_ref(graph)}",
-               f"DROP SILENT GRAPH <{JOURNAL}>" if pending == [graph]
-               else f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}"]
-        if union_touched:
-            ops.append(_REBUILD_UNION)
-        self._store.update(" ;\n".join(ops))
-        self._store.flush()
-
-    def _pending(self) -> list[str]:
-        """The graphs the journal lists as loading in place."""
-        return [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
-                if isinstance(q.subject, ox.NamedNode)]
-
-    def _recover(self) -> None:
-        """Undo loads a killed writer left journaled: drop their graphs, rebuild the union."""
-        pending = self._pending()
-        if pending:
-            ops = [f"DROP SILENT GRAPH {iri_ref(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
-            self._store.update(" ;\n".join(ops))
-            self._store.flush()
+        """Undo a journaled load that will not be committed (refused or failed); never one
+        already committed."""
+        journal.abandon(self._store, graph, union_touched=union_touched)
 
     def load_union(self, path: Path, fmt: RdfFormatInfo, *, base_iri: str) -> None:
         """Bulk-load a file of an in-place load into the default graph too (the union copy)."""
@@ -441,3 +400,4 @@ class EmbeddedStore:
         del self._store
         if self._lease is not None:
             self._lease.release()
+        finish_removals(self.path)
