@@ -13,11 +13,14 @@ without being held in memory.
          ▲                                                    │
          └────────── header · chunk · chunk · … · end ◀───────┘
 
-Workers open the store read-only: pyoxigraph says opening read-only while another
-process writes is undefined, so whoever writes calls :meth:`QueryPool.invalidate`
-after a commit: the next query first replaces every worker (:meth:`QueryPool.restart`),
-so no query is answered from a view older than the last committed write, and a run
-of writes with no query between them costs one restart, not one per write.
+Workers open the store read-only, which for an embedded store is its newest committed
+view (:mod:`kg.store.views`): a checkpoint nobody writes to, so opening it cannot race with
+the writer (opening the live files could, just after a restart above all: "Corruption: …
+.sst: No such file"), and it holds nothing staged or half-loaded. A view does not change,
+so whoever writes calls :meth:`QueryPool.invalidate` after a commit: the next query first
+replaces every worker (:meth:`QueryPool.restart`), which then open the view that commit
+published, so no query is answered from a state older than the last committed write, and
+a run of writes with no query between them costs one restart, not one per write.
 """
 
 from __future__ import annotations

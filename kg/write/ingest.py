@@ -1,9 +1,11 @@
 """``kg ingest``: RDF files into one named graph, through the gate, all or nothing.
 
-Files are streamed into a staging graph with pyoxigraph's ``bulk_load`` (never
-held in memory), checked by the SHACL gate, and committed in one transaction with
+Files are streamed with pyoxigraph's ``bulk_load`` (never held in memory) into a staging
+graph or, for a graph that does not exist yet, in place under the store's journal
+(:mod:`kg.store.journal`); checked by the SHACL gate, and committed in one transaction with
 a receipt (:func:`kg.write.apply.apply_write`). A process killed at any point leaves the
-store as it was before the ingest or, once the commit is through, as after it.
+store as it was before the ingest or, once the commit is through, as after it; readers in
+other processes see the state before until the commit (:mod:`kg.store.views`).
 """
 
 from __future__ import annotations
