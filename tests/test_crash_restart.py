@@ -198,3 +198,36 @@ def test_sigkill_during_ingest_leaves_before_or_after_and_the_next_start_succeed
             server.stop()
         if _before_or_after(before, now, BIG, content):
             return  # committed: a later kill has nothing left to interrupt
+
+
+def test_leftovers_of_processes_that_no_longer_run_are_removed(tmp_path: Path) -> None:
+    """Only what names a process that is gone: a live server's files and another store's
+    control file stay."""
+    import json
+
+    from kg.ops.control import control_path
+    from kg.ops.leftovers import remove_leftovers, scratch_prefix
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(timeout=DEADLINE)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    dead_body = scratch / f"kg-body-{gone.pid}-abc"
+    dead_body.write_bytes(b"<a> <b> <c> .\n")
+    dead_dumps = scratch / f"kg-dumps-{gone.pid}-xyz"
+    dead_dumps.mkdir()
+    (dead_dumps / "dataset.nq").write_bytes(b"")
+    mine = scratch / f"{scratch_prefix('body')}live"
+    mine.write_bytes(b"")
+    alive = scratch / f"kg-body-{os.getppid()}-parent"
+    alive.write_bytes(b"")
+    unrelated = scratch / "kg-body-notapid"
+    unrelated.write_bytes(b"")
+    settings = Settings(store=str(tmp_path / "store"))
+    control_path(settings).write_text(json.dumps({"url": "http://127.0.0.1:1", "pid": gone.pid, "secret": "s"}))
+
+    removed = remove_leftovers(settings, directory=scratch)
+    assert sorted(removed) == sorted([dead_body, dead_dumps, control_path(settings)])
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([mine.name, alive.name, unrelated.name])
+    control_path(settings).write_text(json.dumps({"url": "http://127.0.0.1:1", "pid": os.getpid(), "secret": "s"}))
+    assert remove_leftovers(settings, directory=scratch) == [] and control_path(settings).exists()

@@ -172,3 +172,15 @@ def test_a_view_held_by_a_reader_stays_until_it_is_released(tmp_path: Path) -> N
     assert not held.exists()
     assert [v.name for v in (path / VIEWS_DIR).iterdir() if v.is_dir() and v.name.startswith("v")] == [newest_view(path).name]  # type: ignore[union-attr]
     writer.close()
+
+
+def test_a_store_no_writer_of_this_version_opened_is_read_as_it_is(store_with_data: Path) -> None:
+    """Without views (a store written by an older version) readers open the live files, as before."""
+    import shutil
+
+    before = dumped(store_with_data)
+    shutil.rmtree(store_with_data / VIEWS_DIR)
+    assert_same(before, dumped(store_with_data))
+    EmbeddedStore(store_with_data).close()  # the first writable open publishes a view
+    assert newest_view(store_with_data) is not None
+    assert_same(before, dumped(store_with_data))
