@@ -99,6 +99,13 @@ class LiveServer:
             process.kill()
             process.wait(timeout=STOP_SECONDS)
 
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would, and reap it."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait(timeout=STOP_SECONDS)
+
     def output(self) -> str:
         """What the server printed so far (the last 4,000 characters)."""
         try:

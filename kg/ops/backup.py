@@ -9,15 +9,17 @@ makes it:
 2. a running ``kg serve``: it is asked over its local control channel
    (:mod:`kg.ops.control`) and checkpoints between two writes;
 3. another writer with no control channel (a ``kg ingest`` in progress): a *logical*
-   copy of a read-only view, the last resort — pyoxigraph's own ``backup`` on a
-   read-only handle keeps only what was flushed to disk and loses a committed write
-   still in the log, and a read-only handle beside a writer may fail (it then is
-   retried from a new handle) because the writer removes files under it.
+   copy of the newest committed view, the checkpoint that writer published after its
+   last commit (:mod:`kg.store.views`), held while it is read so the writer cannot
+   remove it. A store without views (no writer of this version has opened it) is read
+   through a read-only handle on its live files instead, retried from a new handle when
+   the writer removes files under it.
 
-Whatever a writer had staged or was loading under its journal at that instant is in
-the checkpoint too, uncommitted; the copy is then opened once for writing, which
-undoes it as after a crash of the writer (:class:`kg.store.EmbeddedStore` recovers on
-open). A backup therefore holds exactly the writes committed when it was taken.
+Whatever a writer had staged or was loading under its journal at that instant is in a
+checkpoint of types 1 and 2 too, uncommitted (a view has none of it); the copy is then
+opened once for writing, which undoes it as after a crash of the writer
+(:class:`kg.store.EmbeddedStore` recovers on open). A backup therefore holds exactly the
+writes committed when it was taken.
 
 Both directions build the new store in a hidden sibling directory and only then rename
 it into place, so the target is either the old store or the complete new one — never
@@ -49,6 +51,7 @@ from kg.errors import ConfigError, InputError, StoreBusyError, StoreError
 from kg.ops.control import Control, busy, find_control
 from kg.store import EmbeddedStore
 from kg.store.embedded import lock_holder
+from kg.store.views import held_view
 
 __all__ = ["Snapshot", "backup_store", "restore_store"]
 
@@ -152,6 +155,16 @@ def _copy(source: Path, target: Path, what: str) -> None:
             time.sleep(0.2 * attempt)
 
 
+def _copy_committed(source: Path, target: Path) -> None:
+    """:func:`_copy` of the newest committed view of ``source``, held meanwhile (or of its live
+    files, when it has no view)."""
+    try:
+        with held_view(source) as view:
+            _copy(view or source, target, "the store")
+    except OSError as exc:
+        raise StoreError(f"cannot read the committed state of {source}: {exc}") from None
+
+
 def _finish(staging: Path, method: str) -> Snapshot:
     """Open the copy for writing once (undoing what was not committed) and count it."""
     store = EmbeddedStore(staging)
@@ -203,8 +216,8 @@ def backup_store(settings: Settings, target: Path) -> Snapshot:
             if control is not None and _checkpoint_by_server(control, staging):
                 method = f"checkpoint by the server at {control.url}"
             else:
-                _copy(source, staging, "the store")
-                method = "copy of a read-only view (another process holds the store)"
+                _copy_committed(source, staging)
+                method = "copy of a read-only view of the committed state (another process holds the store)"
         snapshot = _finish(staging, method)
         if target.exists():
             target.rmdir()

@@ -8,6 +8,7 @@ imports :mod:`kg.server.worker_process`, and with it this package.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from kg.config import Settings
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 __all__ = ["create_app"]
+
+_LOG = logging.getLogger(__name__)
+
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg import __version__
     from kg.errors import KGError, RateLimited, ValidationFailed
     from kg.ops.control import publish_control, withdraw_control
+    from kg.ops.leftovers import remove_leftovers
     from kg.server import api_docs
     from kg.server.admin import router as admin_router
     from kg.server.auth import require_reader
@@ -57,6 +62,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # a server killed before (SIGKILL) left its control file and temporary files behind
+        for path in remove_leftovers(settings):
+            _LOG.info("removed %s, left by a server that no longer runs", path)
         app.state.store = open_store(settings, read_only=settings.read_only)
         app.state.settings = settings
         where = settings if settings.store_is_remote else app.state.store.path

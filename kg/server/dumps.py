@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from kg.errors import NotAcceptableError, NotFoundError
 from kg.formats import negotiate, rdf_format_by_name
+from kg.ops.leftovers import scratch_prefix
 from kg.server.markup import href, html_page
 from kg.store.base import Store
 
@@ -83,7 +84,8 @@ class _Cache:
         self.key: Hashable = None
         self.files: dict[str, DumpFile] = {}
         self.stale: list[Path] = []
-        self.directory = Path(tempfile.mkdtemp(prefix="kg-dumps-"))
+        # named after this process, so the next server removes it if this one is killed (kg.ops.leftovers)
+        self.directory = Path(tempfile.mkdtemp(prefix=scratch_prefix("dumps")))
         self.finalizer = weakref.finalize(self, shutil.rmtree, self.directory, True)
 
 

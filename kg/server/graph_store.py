@@ -34,6 +34,7 @@ from kg.errors import InputError, Location, NotAcceptableError, NotFoundError, T
 from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate, rdf_format_of_body
 from kg.iris import DEFAULT_GRAPH, check_iri, graph_iri
 from kg.namespaces import PREFIXES
+from kg.ops.leftovers import scratch_prefix
 from kg.rdfguard import refuse_triple_terms, screen_rdf
 from kg.server import api_docs
 from kg.server.auth import require_writer
@@ -77,7 +78,8 @@ async def _spool(request: Request, limit: int) -> tuple[Path, str]:
         raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes")
     digest = hashlib.sha256()
     size = 0
-    handle = tempfile.NamedTemporaryFile(prefix="kg-body-", delete=False)
+    # named after this process, so the next server removes it if this one is killed (kg.ops.leftovers)
+    handle = tempfile.NamedTemporaryFile(prefix=scratch_prefix("body"), delete=False)
     path = Path(handle.name)
     try:
         with handle:

@@ -31,6 +31,11 @@ Threads, and who may touch what::
 
 Only the thread that owns a worker uses or closes its pipe, so no descriptor is ever closed
 under a reader.
+
+Workers open the store read-only, which for an embedded store is its newest committed view
+(:mod:`kg.store.views`): a checkpoint nobody writes to, so opening it cannot race with the
+writer's compactions, and it holds nothing staged or half-loaded; a reopen after a commit
+takes the view that commit published.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Kind", "Token", "code_tokens", "expand", "iri_value", "mask", "prefixes", "rewrite", "tokens"]
+__all__ = ["Kind", "Token", "code_tokens", "declares_dataset", "expand", "iri_value", "mask", "prefixes", "rewrite", "tokens"]
 
 
 class Kind(str, Enum):
@@ -175,3 +175,9 @@ def expand(token: Token, declared: dict[str, str]) -> str | None:
             return None
         return declared[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
     return None
+
+
+def declares_dataset(text: str) -> bool:
+    """True when a query names its own dataset (``FROM`` or ``FROM NAMED``): a store that
+    otherwise chooses which named graphs a query sees must then leave them to the query."""
+    return any(token.is_word("FROM") for token in tokens(text))

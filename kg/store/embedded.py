@@ -17,7 +17,7 @@ Every write has two steps (:meth:`EmbeddedStore.stage`, :meth:`EmbeddedStore.com
    staging graphs are not part of the union, listings or dumps, so nothing staged is
    visible as data, and a writer killed while staging leaves only staging graphs,
    which the next writable open drops (``kg ingest`` of a new graph, holding the
-   store alone, loads it in place instead, under a journal: see :meth:`EmbeddedStore.begin_load`);
+   store alone, loads it in place instead, under a journal: see :mod:`kg.store.journal`);
 2. one SPARQL update — one pyoxigraph transaction — moves the staged triples into
    their graphs and keeps the union up to date *incrementally*: triples of a replaced
    or dropped graph leave the default graph only when no other graph still holds
@@ -25,15 +25,24 @@ Every write has two steps (:meth:`EmbeddedStore.stage`, :meth:`EmbeddedStore.com
 
 Blank nodes keep their identity through staging (``extend`` and ``bulk_load`` store
 them as given), so added triples can point at blank nodes already in a graph.
+
+Readers never open the live directory: a store opened read-only is the newest *view*, a
+checkpoint of the committed state that the writer publishes when it opens the store and
+after every commit (:mod:`kg.store.views`). What a writer has staged, or is loading in
+place, or left behind when it was killed, is therefore in no reader's view, whatever
+process the reader runs in; and a reader's open cannot race with the writer's compactions.
+Within the writer's own process, queries name the committed graphs as their dataset, so a
+``GRAPH ?g`` pattern never meets a staging graph either (:meth:`EmbeddedStore.query`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -43,22 +52,16 @@ from kg.formats import QueryKind, RdfFormatInfo, rdf_format_by_name
 from kg.iris import staging_graph
 from kg.rdfio import graph_to_triples, quads_to_graph
 from kg.sparql.explain import explain
+from kg.sparql.lexer import declares_dataset
+from kg.store import journal
 from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.views import ViewLease, finish_removals, open_view, publish_view
 
-__all__ = ["JOURNAL", "EmbeddedStore", "LocalReader", "commit_update", "lock_holder"]
+__all__ = ["EmbeddedStore", "LocalReader", "commit_update", "lock_holder"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 _DEFAULT = ox.DefaultGraph()
-
-#: the journal of graphs loaded in place and not yet committed (see :meth:`EmbeddedStore.begin_load`)
-JOURNAL = STAGING_PREFIX + "journal"
-_PENDING = JOURNAL + "#pending"
-#: recomputes the whole union from the named graphs (only after a writer died mid-load)
-_REBUILD_UNION = (
-    "DROP SILENT DEFAULT ;\n"
-    f'INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
-)
-
+_LOG = logging.getLogger(__name__)
 
 def lock_holder(path: Path) -> int | None:
     """The process holding the write lock of the store at ``path``, when the system says
@@ -81,8 +84,9 @@ def lock_holder(path: Path) -> int | None:
     return None
 
 
-def commit_update(writes: Sequence[GraphWrite]) -> str:
-    """The one SPARQL update that applies ``writes`` and keeps the union in step."""
+def commit_update(writes: Sequence[GraphWrite], *, journaled: Sequence[str] = ()) -> str:
+    """The one SPARQL update that applies ``writes`` and keeps the union in step;
+    ``journaled``: the graphs the journal lists (:mod:`kg.store.journal`)."""
     gone = [w.graph for w in writes if w.mode in (WriteMode.REPLACE, WriteMode.DROP)]
     staged = [s for w in writes if w.mode is not WriteMode.LOADED for s in w.staged]
     ops: list[str] = []
@@ -94,11 +98,10 @@ def commit_update(writes: Sequence[GraphWrite]) -> str:
             f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} FILTER (?h NOT IN ({keep_out})) }} }}"
         )
         ops.extend(f"DROP SILENT GRAPH {iri_ref(g)}" for g in gone)
+    loaded = {w.graph for w in writes if w.mode is WriteMode.LOADED}
     for w in writes:
         if w.mode is WriteMode.LOADED:
-            if not w.union_loaded:
-                ops.append(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} }}")
-            ops.append(f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(w.graph)} <{_PENDING}> true }} }}")
+            ops.extend(journal.commit_ops(w, last=set(journaled) <= loaded))
             continue
         if w.mode is WriteMode.REPLACE:
             ops.append(f"CREATE SILENT GRAPH {iri_ref(w.graph)}")
@@ -138,13 +141,24 @@ class EmbeddedStore:
     """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open the store at ``path``: for writing (created if missing; a killed writer's
+        leftovers are undone and the committed state published for readers), or read-only,
+        which opens the newest committed view (:mod:`kg.store.views`); a store that no
+        writer of this version has opened yet has no view, and is read as it is on disk."""
         self.path = path
         self.read_only = read_only
+        self._lease: ViewLease | None = None
+        #: a reader's answer of :meth:`_visible`, computed once (its view does not change)
+        self._reader_visible: tuple[list[ox.NamedNode | ox.BlankNode] | None] | None = None
         try:
             if read_only:
                 if not path.is_dir():
                     raise StoreUnavailableError(f"no store at {path}; run 'kg build' first")
-                self._store = ox.Store.read_only(str(path))
+                opened = open_view(path)
+                if opened is None:
+                    self._store = ox.Store.read_only(str(path))
+                else:
+                    self._store, self._lease = opened
             else:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
@@ -156,8 +170,12 @@ class EmbeddedStore:
                                      holder=holder) from None
             raise StoreUnavailableError(f"cannot open the store at {path}: {exc}") from None
         if not read_only:
-            self._recover()
+            journal.recover(self._store)
             self.drop_staging()
+            try:
+                publish_view(self._store, self.path)
+            except OSError as exc:
+                raise StoreError(f"cannot publish the committed state of {path} for readers: {exc}") from None
 
     @property
     def location(self) -> str:
@@ -221,45 +239,46 @@ class EmbeddedStore:
         return name
 
     def commit(self, writes: Sequence[GraphWrite]) -> None:
-        """Apply ``writes`` (their staged content) in one transaction, the union included."""
+        """Apply ``writes`` (their staged content) in one transaction, the union included,
+        then publish the new state for readers.
+
+        Raises :class:`StoreError` only when the transaction failed, so nothing changed:
+        once it is through the write is committed (pyoxigraph has logged it), and a flush
+        or a view that then fails is logged, not raised — a caller told "failed" would undo
+        staging that no longer exists, or write again. Readers then keep the state before
+        the write until the next commit or writable open publishes it.
+        """
         if not writes:
             return
+        journaled = journal.pending(self._store) if any(w.mode is WriteMode.LOADED for w in writes) else []
         try:
-            self._store.update(commit_update(writes))
-            self._store.flush()
+            self._store.update(commit_update(writes, journaled=journaled))
         except OSError as exc:
             raise StoreError(f"writing to the store at {self.path} failed, nothing was changed: {exc}") from None
+        self._publish()
+
+    def _publish(self) -> None:
+        """Flush, and publish the committed state as the view readers open (see :mod:`kg.store.views`)."""
+        try:
+            self._store.flush()
+            publish_view(self._store, self.path)
+        except OSError as exc:
+            _LOG.warning("the store at %s is committed but its readers still see the state before: "
+                         "publishing the view failed: %s", self.path, exc)
 
     # -- large ingests: loading a new graph in place, under a journal -----------------------------
 
     def begin_load(self, graph: str) -> None:
-        """Journal ``graph`` (which must not exist) as being loaded in place.
+        """Journal ``graph`` (which must not exist) as being loaded in place (:mod:`kg.store.journal`).
 
-        Until :meth:`commit` clears the entry, a writer that dies leaves the entry, and the
-        next writable open drops the graph and rebuilds the union (:meth:`_recover`). Only
-        for a writer that holds the store alone (``kg ingest``): readers in the same process
-        would see the graph fill up.
-        """
-        self._store.update(f"INSERT DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}")
-        self._store.flush()
+        Only for a writer that holds the store alone (``kg ingest``): readers in other processes
+        never see the graph before the commit, but queries in this one would see it fill up."""
+        journal.begin(self._store, graph)
 
     def abandon_load(self, graph: str, *, union_touched: bool) -> None:
-        """Undo a journaled load that will not be committed (refused or failed)."""
-        ops = [f"DROP SILENT GRAPH {iri_ref(graph)}",
-               f"DELETE DATA {{ GRAPH <{JOURNAL}> {{ {iri_ref(graph)} <{_PENDING}> true }} }}"]
-        if union_touched:
-            ops.append(_REBUILD_UNION)
-        self._store.update(" ;\n".join(ops))
-        self._store.flush()
-
-    def _recover(self) -> None:
-        """Undo loads a killed writer left journaled: drop their graphs, rebuild the union."""
-        pending = [q.subject.value for q in self._store.quads_for_pattern(None, ox.NamedNode(_PENDING), None, ox.NamedNode(JOURNAL))
-                   if isinstance(q.subject, ox.NamedNode)]
-        if pending:
-            ops = [f"DROP SILENT GRAPH {iri_ref(g)}" for g in pending] + [f"DROP SILENT GRAPH <{JOURNAL}>", _REBUILD_UNION]
-            self._store.update(" ;\n".join(ops))
-            self._store.flush()
+        """Undo a journaled load that will not be committed (refused or failed); never one
+        already committed."""
+        journal.abandon(self._store, graph, union_touched=union_touched)
 
     def load_union(self, path: Path, fmt: RdfFormatInfo, *, base_iri: str) -> None:
         """Bulk-load a file of an in-place load into the default graph too (the union copy)."""
@@ -324,19 +343,12 @@ class EmbeddedStore:
 
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
         """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise.
+        Staging graphs are never among the named graphs (:meth:`_visible`).
 
         Raises :class:`QueryError` with the parser's message for a query that does not parse.
         """
-        try:
-            if union_default_graph:
-                result = self._store.query(sparql)
-            else:
-                result = self._store.query(sparql, default_graph=[])
-        except SyntaxError as exc:
-            raise QueryError(explain(sparql, exc)) from None
-        except (OSError, ValueError) as exc:
-            raise QueryError(f"query failed: {exc}") from None
-        return _outcome(result)
+        options: dict[str, Any] = {} if union_default_graph else {"default_graph": []}
+        return self._run(sparql, options, names_dataset=declares_dataset(sparql))
 
     def query_dataset(
         self,
@@ -348,14 +360,24 @@ class EmbeddedStore:
     ) -> QueryOutcome:
         """Run a query over the RDF dataset a request names (SPARQL Protocol
         ``default-graph-uri`` / ``named-graph-uri``); without them, the union default graph.
-        ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it)."""
+        ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it).
+        Staging graphs are left out of the graphs a request names, and never among the named graphs."""
+        options: dict[str, Any] = {"base_iri": base_iri}
+        if default_graphs:
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs if not g.startswith(STAGING_PREFIX)]
+        if named_graphs:
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs if not g.startswith(STAGING_PREFIX)]
+        return self._run(sparql, options, names_dataset=bool(named_graphs) or declares_dataset(sparql))
+
+    def _run(self, sparql: str, options: dict[str, Any], *, names_dataset: bool) -> QueryOutcome:
+        """Run a query with ``options``; unless the query or the request names its own
+        graphs, its named graphs are the committed ones."""
+        if not names_dataset and "named_graphs" not in options:
+            visible = self._visible()
+            if visible is not None:
+                options["named_graphs"] = visible
         try:
-            result = self._store.query(
-                sparql,
-                base_iri=base_iri,
-                default_graph=[ox.NamedNode(g) for g in default_graphs or []] or None,
-                named_graphs=[ox.NamedNode(g) for g in named_graphs or []] or None,
-            )
+            result = self._store.query(sparql, **options)
         except SyntaxError as exc:
             raise QueryError(explain(sparql, exc)) from None
         except ValueError as exc:
@@ -364,6 +386,23 @@ class EmbeddedStore:
             # not the query's fault: a read-only view whose files a compaction removed, a full disk…
             raise StoreError(f"reading the store at {self.path} failed: {exc}") from None
         return _outcome(result)
+
+    def _visible(self) -> list[ox.NamedNode | ox.BlankNode] | None:
+        """The named graphs a query may see, or None for "all of them".
+
+        pyoxigraph gives ``GRAPH ?g`` every graph it holds, staging graphs included, so a
+        writer's own queries (the server's pages, its service description) name the
+        committed graphs explicitly, listed afresh each time because writes come and go.
+        A reader's view is fixed and normally holds no staging graph; if it does (the empty
+        journal of an older version), the list is computed once."""
+        if self.read_only and self._reader_visible is not None:
+            return self._reader_visible[0]
+        every = list(self._store.named_graphs())
+        graphs = [g for g in every if not (isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))]
+        if self.read_only:
+            self._reader_visible = (None if len(graphs) == len(every) else graphs,)
+            return self._reader_visible[0]
+        return graphs
 
     def select(self, sparql: str) -> Iterator[ox.QuerySolution]:
         """Solutions of a SELECT query over the union graph."""
@@ -386,7 +425,10 @@ class EmbeddedStore:
         return quads_to_graph(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def close(self) -> None:
-        """Flush pending writes and release the store."""
+        """Flush pending writes and release the store (and, for a reader, its view)."""
         if not self.read_only:
             self._store.flush()
         del self._store
+        if self._lease is not None:
+            self._lease.release()
+        finish_removals(self.path)

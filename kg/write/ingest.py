@@ -16,6 +16,9 @@ Either way the write passes the SHACL gate and is committed in one transaction w
 (:func:`kg.write.apply.apply_write`); the receipt's sha256 is that of the bytes read. A
 process killed at any point leaves the store as it was before the ingest or, once the commit
 is through, as after it.
+Files of one graph for a graph that does not exist yet load in place under the store's journal
+(:mod:`kg.store.journal`); readers in other processes see the state before until the commit
+(:mod:`kg.store.views`).
 """
 
 from __future__ import annotations
