@@ -10,6 +10,7 @@ on a free port with a write token: no answer may be a 5xx, no connection may be 
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections import Counter
@@ -30,7 +31,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 #: examples per operation and generation mode: about 650 requests, under a minute on two cores
-FUZZ_EXAMPLES = 20
+#: examples per operation and mode (about 640 requests in all); a longer run for a soak:
+#: ``KGTEST_FUZZ_EXAMPLES=320 pytest tests/test_openapi.py -k fuzzing -s`` (about 10,000)
+FUZZ_EXAMPLES = int(os.environ.get("KGTEST_FUZZ_EXAMPLES", "20"))
 
 
 @pytest.fixture(scope="module")
