@@ -95,52 +95,66 @@ def _classify(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+class _Client:
+    """One keep-alive connection to the server; a request that fails is counted in the tally
+    (timeout, reset, …) and the connection is opened again."""
+
+    def __init__(self, port: int, timeout: float) -> None:
+        self.port, self.timeout = port, timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def send(self, tally: Tally, method: str, path: str, *, body: bytes | None = None,
+             headers: dict[str, str]) -> tuple[int, bytes] | None:
+        try:
+            return _request(self.conn, method, path, body=body, headers=headers)
+        except (OSError, http.client.HTTPException) as exc:
+            tally.failed(_classify(exc), repr(exc))
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            return None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def reader(port: int, queries: list[str], offset: int, deadline: float, tally: Tally, timeout: float) -> None:
     """One keep-alive client going round the queries from its own offset until the deadline."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    client = _Client(port, timeout)
     i = offset
     while time.monotonic() < deadline:
         path = "/sparql?" + urlencode({"query": queries[i % len(queries)]})
         i += 1
         started = time.monotonic()
-        try:
-            status, body = _request(conn, "GET", path, headers={"Accept": ACCEPT})
-        except (OSError, http.client.HTTPException) as exc:
-            tally.failed(_classify(exc), repr(exc))
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        answer = client.send(tally, "GET", path, headers={"Accept": ACCEPT})
+        if answer is None:
             continue
+        status, body = answer
         if status == 200:
             tally.ok(time.monotonic() - started)
         else:
             tally.failed(f"HTTP {status}", body.decode("utf-8", "replace"))
-    conn.close()
+    client.close()
 
 
 def writer(port: int, token: str, every: float, deadline: float, tally: Tally, timeout: float) -> None:
     """A PUT of a small graph every ``every`` seconds (a different graph each time, round three)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    client = _Client(port, timeout)
     n = 0
     while time.monotonic() < deadline:
         tick = time.monotonic()
         graph = f"{EX}graph{n % 3}"
         body = "".join(f'<{EX}s{n}-{i}> <{EX}p> "value {n} {i}" .\n' for i in range(50)).encode()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/n-triples"}
-        try:
-            status, answer = _request(conn, "PUT", "/graph-store?" + urlencode({"graph": graph}), body=body,
-                                      headers=headers)
-        except (OSError, http.client.HTTPException) as exc:
-            tally.failed(_classify(exc), repr(exc))
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        else:
+        answer = client.send(tally, "PUT", "/graph-store?" + urlencode({"graph": graph}), body=body, headers=headers)
+        if answer is not None:
+            status, text = answer
             if status in (200, 201):
                 tally.ok(time.monotonic() - tick)
             else:
-                tally.failed(f"HTTP {status}", answer.decode("utf-8", "replace"))
+                tally.failed(f"HTTP {status}", text.decode("utf-8", "replace"))
         n += 1
         time.sleep(max(0.0, every - (time.monotonic() - tick)))
-    conn.close()
+    client.close()
 
 
 #: finding 1 of the hardening issue: two of these took a server to 12 GB in 20 s
@@ -149,20 +163,17 @@ CROSS_SORT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
 
 def attacker(port: int, deadline: float, tally: Tally, timeout: float) -> None:
     """Send the cross-product sort again and again; each answer should be a 503 that names the limit."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    client = _Client(port, timeout)
     path = "/sparql?" + urlencode({"query": CROSS_SORT})
     while time.monotonic() < deadline:
         started = time.monotonic()
-        try:
-            status, body = _request(conn, "GET", path, headers={"Accept": ACCEPT})
-        except (OSError, http.client.HTTPException) as exc:
-            tally.failed(_classify(exc), repr(exc))
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        answer = client.send(tally, "GET", path, headers={"Accept": ACCEPT})
+        if answer is None:
             continue
+        status, body = answer
         tally.ok(time.monotonic() - started)
         tally.failed(f"HTTP {status}", body.decode("utf-8", "replace"))  # what the attacker was told
-    conn.close()
+    client.close()
 
 
 def prepare(workdir: Path, settings: dict[str, str]) -> tuple[Path, str]:

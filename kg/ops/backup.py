@@ -51,7 +51,7 @@ from kg.errors import ConfigError, InputError, StoreBusyError, StoreError
 from kg.ops.control import Control, busy, find_control
 from kg.store import EmbeddedStore
 from kg.store.embedded import lock_holder
-from kg.store.views import held_view
+from kg.store.views import fsync_dir, held_view
 
 __all__ = ["Snapshot", "backup_store", "restore_store"]
 
@@ -183,14 +183,6 @@ def _staging_dir(final: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent)) / "store"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _is_empty_dir(path: Path) -> bool:
     return path.is_dir() and next(path.iterdir(), None) is None
 
@@ -222,7 +214,7 @@ def backup_store(settings: Settings, target: Path) -> Snapshot:
         if target.exists():
             target.rmdir()
         os.rename(staging, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         shutil.rmtree(staging.parent, ignore_errors=True)
     return Snapshot(target, snapshot.quads, snapshot.graphs, method)
@@ -253,7 +245,7 @@ def restore_store(settings: Settings, source: Path, *, force: bool = False) -> S
             os.rename(staging, target)
         else:
             _swap(staging, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         shutil.rmtree(staging.parent, ignore_errors=True)
     return Snapshot(target, snapshot.quads, snapshot.graphs, snapshot.method)

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["VIEWS_DIR", "ViewLease", "finish_removals", "held_view", "newest_view", "open_view", "publish_view"]
+__all__ = ["VIEWS_DIR", "ViewLease", "finish_removals", "fsync_dir", "held_view", "newest_view", "open_view", "publish_view"]
 
 #: the directory of views, inside the store directory (pyoxigraph ignores what it does not name)
 VIEWS_DIR = "kg-views"
@@ -97,7 +97,8 @@ def newest_view(store: Path) -> Path | None:
     return views[-1] if views else None
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in the directory ``path`` durable (fsync of the directory)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -118,7 +119,7 @@ def publish_view(store: ox.Store, path: Path) -> Path:
     # the lock file exists before the view has its name: a reader never has to create it
     Path(f"{final}{_LOCK}").touch()
     os.rename(partial, final)
-    _fsync_dir(views)
+    fsync_dir(views)
     _prune(views, keep=final)
     return final
 
