@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from kg.errors import UnsupportedMediaTypeError
 
 __all__ = [
+    "rdf_extensions",
     "rdf_format_of_body",
     "RdfFormatInfo",
     "ResultFormatInfo",
@@ -98,6 +99,11 @@ class QueryKind(str, Enum):
     SOLUTIONS = "solutions"  # SELECT
     BOOLEAN = "boolean"  # ASK
     GRAPH = "graph"  # CONSTRUCT / DESCRIBE
+
+
+def rdf_extensions() -> str:
+    """The file extensions read as RDF, for messages (``.ttl, .nt, …``), from the one table."""
+    return ", ".join(f".{f.extension}" for f in RDF_FORMATS)
 
 
 def rdf_format_of_body(content_type: str | None) -> RdfFormatInfo:

@@ -18,7 +18,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.config import Settings
 from kg.errors import InputError, Location
-from kg.formats import RdfFormatInfo, rdf_format_for_path
+from kg.formats import RdfFormatInfo, rdf_extensions, rdf_format_for_path
 from kg.rdfguard import screen_rdf
 
 __all__ = [
@@ -51,7 +51,7 @@ def format_of(path: Path, fmt: RdfFormatInfo | None) -> RdfFormatInfo:
     found = fmt or rdf_format_for_path(path)
     if found is None:
         raise InputError(
-            "unknown RDF format (use a .ttl, .nt, .nq, .trig, .jsonld or .rdf extension)", location=Location(str(path))
+            f"unknown RDF format (use one of the extensions {rdf_extensions()})", location=Location(str(path))
         )
     return found
 

@@ -33,13 +33,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import json
 import os
 import shutil
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +45,7 @@ import pyoxigraph as ox
 
 from kg.config import Settings
 from kg.errors import ConfigError, InputError, StoreBusyError, StoreError
-from kg.ops.control import Control, busy, find_control
+from kg.ops.control import Control, busy, find_control, post
 from kg.store import EmbeddedStore
 from kg.store.embedded import lock_holder
 from kg.store.views import fsync_dir, held_view
@@ -102,23 +99,14 @@ def _checkpoint_here(source: Path, staging: Path) -> bool:
 
 def _checkpoint_by_server(control: Control, staging: Path) -> bool:
     """Ask the server holding the store for a checkpoint; False when it cannot be reached."""
-    request = urllib.request.Request(
-        control.url + "/admin/backup",
-        data=json.dumps({"directory": str(staging.resolve())}).encode("utf-8"),
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {control.secret}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=_SERVER_SECONDS):
-            return True
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("message", exc.reason)
-        except ValueError:
-            message = exc.reason
-        raise StoreError(f"the server at {control.url} could not back up the store: {message}") from None
-    except (urllib.error.URLError, OSError):
+    answer = post(control, "/admin/backup", {"directory": str(staging.resolve())}, timeout=_SERVER_SECONDS)
+    if answer is None:
         return False
+    status, body = answer
+    if status >= 400:
+        message = body.get("message", status)
+        raise StoreError(f"the server at {control.url} could not back up the store: {message}")
+    return True
 
 
 def _copy_once(source: Path, target: Path) -> None:

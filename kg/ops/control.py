@@ -25,7 +25,7 @@ from typing import Any
 from kg.config import Settings
 from kg.errors import StoreBusyError
 
-__all__ = ["Control", "busy", "control_path", "find_control", "post", "publish_control", "withdraw_control"]
+__all__ = ["Control", "busy", "control_path", "find_control", "post", "process_runs", "publish_control", "withdraw_control"]
 
 
 @dataclass(frozen=True)
@@ -97,14 +97,20 @@ def find_control(settings: Settings, *, alive_only: bool = True) -> Control | No
         control = Control(url=str(data["url"]), pid=int(data["pid"]), secret=str(data["secret"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if alive_only:
-        try:
-            os.kill(control.pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass  # it runs, under another account
+    if alive_only and not process_runs(control.pid):
+        return None
     return control
+
+
+def process_runs(pid: int) -> bool:
+    """True when process ``pid`` exists (perhaps under another account, which ``kill`` refuses)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def post(control: Control, route: str, payload: dict[str, Any], *, timeout: float) -> tuple[int, dict[str, Any]] | None:

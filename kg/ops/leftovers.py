@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from kg.config import Settings
-from kg.ops.control import control_path, find_control
+from kg.ops.control import control_path, find_control, process_runs
 
 __all__ = ["SCRATCH_KINDS", "remove_leftovers", "scratch_prefix"]
 
@@ -36,17 +36,6 @@ def scratch_prefix(kind: str) -> str:
     return f"kg-{kind}-{os.getpid()}-"
 
 
-def _running(pid: int) -> bool:
-    """True when process ``pid`` exists (perhaps under another account)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_leftovers(settings: Settings, *, directory: Path | None = None) -> list[Path]:
     """Remove the temporary files of servers that no longer run (in ``directory``, by default
     the temporary directory) and this store's control file if its server no longer runs.
@@ -59,7 +48,7 @@ def remove_leftovers(settings: Settings, *, directory: Path | None = None) -> li
         entries = []
     for entry in entries:
         match = _SCRATCH.match(entry.name)
-        if match is None or int(match.group(1)) == os.getpid() or _running(int(match.group(1))):
+        if match is None or int(match.group(1)) == os.getpid() or process_runs(int(match.group(1))):
             continue
         path = Path(entry.path)
         try:
@@ -72,7 +61,7 @@ def remove_leftovers(settings: Settings, *, directory: Path | None = None) -> li
         removed.append(path)
     if not settings.store_is_remote:
         control = find_control(settings, alive_only=False)
-        if control is not None and not _running(control.pid):
+        if control is not None and not process_runs(control.pid):
             control_path(settings).unlink(missing_ok=True)
             removed.append(control_path(settings))
     return removed

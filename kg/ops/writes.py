@@ -35,8 +35,6 @@ from kg.ops.control import Control, busy, find_control, post
 from kg.store import Store, open_store
 from kg.validation.model import ValidationReport
 from kg.validation.render import RENDERERS
-from kg.write.ingest import IngestFile, ingest_files
-from kg.write.sparql_update import update_store
 
 __all__ = [
     "BuildRequest",
@@ -161,8 +159,12 @@ def execute(store: Store, request: WriteRequest, *, settings: Settings, alone: b
     Raises what the write raises: :class:`~kg.errors.ValidationFailed` when the shapes
     refuse it (a build included), :class:`~kg.errors.InputError`, :class:`~kg.errors.BuildError`…
     """
+    # the write stage (the SHACL gate, pyshacl) loads only when a write is made here, not
+    # with every ``kg`` command that merely declares the writes
     from kg.build.add_document import add_document
     from kg.build.dataset import build_into_store
+    from kg.write.ingest import IngestFile, ingest_files
+    from kg.write.sparql_update import update_store
 
     match request:
         case IngestRequest(files, graph, add, agent):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from kg.errors import NotAllowedError, QueryError
-from kg.sparql.lexer import Kind, Token, code_tokens, iri_value, tokens
+from kg.sparql.lexer import Kind, Token, code_tokens, expand, iri_value, tokens
 
 __all__ = ["check_nesting", "check_remote_calls", "nesting_depth", "refused_target", "remote_targets"]
 
@@ -53,8 +53,7 @@ def remote_targets(text: str, *, base_iri: str | None = None) -> list[str]:
             if target.kind is Kind.IRI:
                 targets.append(resolve(iri_value(target)))
             elif target.kind is Kind.PNAME:
-                prefix, _, local = target.text.partition(":")
-                targets.append(declared[prefix] + local.replace("\\", "") if prefix in declared else target.text)
+                targets.append(expand(target, declared) or target.text)
             else:
                 targets.append(target.text)
     return targets

@@ -173,8 +173,8 @@ def validate_files(
     memory and an assumption about blank nodes that is checked on every answer."""
     files = list(paths)
     shapes = load_shapes() if shapes is None else shapes
-    budget = (Settings().validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
-    wants_twin = Settings().validate_twin if twin is None else twin
+    budget = (Settings.validate_memory_mb if memory_mb is None else memory_mb) * 1024 * 1024
+    wants_twin = Settings.validate_twin if twin is None else twin
     size = sum(p.stat().st_size for p in files if p.is_file())
     processes = min(2, os.cpu_count() or 1)
     if size > EXACT_BYTES and can_fork():

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Node
 
 from kg.errors import InputError, Location
-from kg.formats import rdf_format_for_path
+from kg.formats import rdf_extensions, rdf_format_for_path
 from kg.rdfio import iter_file_lines, parse_file_lines, to_rdflib_term
 from kg.shacl.scale.linefiles import LongLine, byte_ranges, line_pieces, plain_iri
 from kg.shacl.scale.parallel import ForkedTasks, can_fork
@@ -130,7 +130,7 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         if not found:
-            raise InputError("the folder holds no RDF files (.ttl, .nt, .nq, .trig, .jsonld, .rdf)", location=Location(str(path)))
+            raise InputError(f"the folder holds no RDF files ({rdf_extensions()})", location=Location(str(path)))
         out.extend(found)
     return out
 

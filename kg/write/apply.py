@@ -93,8 +93,6 @@ def apply_write(
             reached("validating")
             gate, shapes_sum = _gate(store, writes, shapes)
             graphs = [_count(store, w) for w in writes]
-            created = any(w.mode is WriteMode.LOADED or (w.mode is not WriteMode.DROP and not store.has_graph(w.graph))
-                          for w in writes)
             if _union_by_bulk_load(store, change, staged):
                 union_touched = True
                 writes = [dataclasses.replace(w, union_loaded=True) for w in writes]
@@ -111,7 +109,6 @@ def apply_write(
                 focus_nodes=gate.focus_nodes,
                 whole_store=gate.whole_store,
                 shapes_sha256=shapes_sum,
-                created=created,
             )
             reached("committing")
             _commit(store, writes, receipt, staged)

@@ -34,6 +34,7 @@ __all__ = [
     "SourceFile",
     "SparqlUpdate",
     "graph_name",
+    "is_protected",
 ]
 
 
@@ -41,9 +42,14 @@ def graph_name(graph: str | None) -> str:
     """The graph a client names (None: the default graph), refusing text that is no IRI
     (:func:`kg.iris.check_iri`) and the store's own graphs."""
     name = str(DEFAULT_GRAPH) if graph is None else check_iri(str(graph), what="graph")
-    if name == str(PROVENANCE_GRAPH) or name.startswith(STAGING_PREFIX):
+    if is_protected(name):
         raise ProtectedGraphError(f"<{name}> is written by the store itself and cannot be changed by a client")
     return name
+
+
+def is_protected(name: str) -> bool:
+    """True for the graphs only the store itself writes: the receipts and the staging graphs."""
+    return name == str(PROVENANCE_GRAPH) or name.startswith(STAGING_PREFIX)
 
 
 def _triples(triples: Iterable[ox.Triple] | Graph) -> tuple[ox.Triple, ...]:

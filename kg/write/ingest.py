@@ -37,7 +37,7 @@ import pyoxigraph as ox
 
 from kg.config import Settings
 from kg.errors import InputError, Location
-from kg.formats import RDF_FORMATS, RdfFormatInfo, rdf_format_by_name, rdf_format_for_path
+from kg.formats import RDF_FORMATS, RdfFormatInfo, rdf_extensions, rdf_format_by_name, rdf_format_for_path
 from kg.iris import check_iri
 from kg.rdfguard import screen_rdf
 from kg.store import Store
@@ -76,12 +76,12 @@ class IngestFile:
         """``path`` in the named format, else the one its extension says; :class:`InputError` when
         neither says, or the file is not there."""
         where = Location(label or str(path))
-        fmt = rdf_format_by_name(fmt_name) if fmt_name else rdf_format_for_path(path)
-        if fmt is None:
-            names = ", ".join(f".{f.extension}" for f in RDF_FORMATS)
-            raise InputError(f"unknown RDF format; use one of {names}, or say which with --format", location=where)
         if not path.is_file():
             raise InputError("no such file", location=where)
+        fmt = rdf_format_by_name(fmt_name) if fmt_name else rdf_format_for_path(path)
+        if fmt is None:
+            raise InputError(f"unknown RDF format; use one of {rdf_extensions()}, or say which with --format",
+                             location=where)
         return cls(path, fmt, label)
 
 

@@ -17,7 +17,7 @@ The shapes' checksum tells the next write whether the shapes changed since
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +67,11 @@ class Receipt:
     focus_nodes: int
     whole_store: bool
     shapes_sha256: str = ""
-    created: bool = field(default=False)
+
+    @property
+    def created(self) -> bool:
+        """True when the write made a graph that did not exist (its count says ``create``)."""
+        return any(g.mode == "create" for g in self.graphs)
 
     @property
     def added(self) -> int:

@@ -29,8 +29,8 @@ from kg.errors import InputError, KGError, NotFoundError, ProtectedGraphError, Q
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.sparql.explain import explain
 from kg.sparql.lexer import Token, code_tokens, tokens
-from kg.store.base import STAGING_PREFIX, Store, WriteMode
-from kg.write.change import SparqlUpdate
+from kg.store.base import Store, WriteMode
+from kg.write.change import SparqlUpdate, is_protected
 
 __all__ = ["declares_dataset", "plan_update", "with_dataset"]
 
@@ -147,7 +147,7 @@ def plan_update(store: Store, change: SparqlUpdate) -> list[tuple[str, WriteMode
     stored_blank = {n for ts in before.values() for t in ts for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)}
     plan: list[tuple[str, WriteMode, list[ox.Triple] | None]] = []
     for g in sorted(set(names) | after_names):
-        if g == str(PROVENANCE_GRAPH) or g.startswith(STAGING_PREFIX):
+        if is_protected(g):
             raise ProtectedGraphError(f"<{g}> is written by the store itself and cannot be changed by an update")
         if g not in after_names:
             plan.append((g, WriteMode.DROP, None))
