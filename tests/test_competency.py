@@ -241,13 +241,13 @@ def test_cq02_ceasefire_stances_with_their_time_hedge_and_condition(
     # Trump: current support, "to some extent"
     trump = [r for r in ceasefire if r["actor"] == TRUMP and "to some extent" in r["quote"]]
     assert [(r["stance"], r["time"], r.get("hedges")) for r in trump] == [("supported", "current", "to some extent")]
-    # Lam's Moscow: a long-term ceasefire opposed under a condition, a short-term pause accepted
+    # Lam's Moscow: a long-term ceasefire opposed under a condition, a short-term pause accepted ("largely")
     long_term = [r for r in rows if r["proposal"] == LONG_TERM_CEASEFIRE]
     assert [(r["actor"], r["stance"], r["time"], r.get("conditions"), r["document"]) for r in long_term] == [
         (RUSSIA, "opposed", "current", "without solid guarantees that Ukraine will not use that time to rearm", DOC_002)
     ]
     pause = [r for r in rows if r["proposal"] == SHORT_TERM_PAUSE]
-    assert [(r["actor"], r["stance"], r.get("hedges")) for r in pause] == [(RUSSIA, "supported", "willing to accept")]
+    assert [(r["actor"], r["stance"], r.get("hedges")) for r in pause] == [(RUSSIA, "supported", "largely")]
 
 
 # --------------------------------------------------------------------------- CQ3 claims by an actor
