@@ -127,9 +127,11 @@ _MAY_IMPORT = {
     "ops": {"store", "write", "build", "validation", "sparql"},
     "write": {"sparql", "store", "shacl", "validation"},
     "build": {"store", "write", "validation"},
+    # a draft is written in the annotation format and proposes entities the store already knows
+    "draft": {"build", "store", "validation", "sparql"},
     "server": {"sparql", "store", "shacl", "validation", "write", "ops", "build"},
     # the command line sits on top of everything (kg serve starts the server)
-    "cli": {"sparql", "store", "shacl", "validation", "write", "ops", "build", "server"},
+    "cli": {"sparql", "store", "shacl", "validation", "write", "ops", "build", "server", "draft"},
 }
 
 
