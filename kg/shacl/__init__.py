@@ -11,9 +11,26 @@ writes the default messages). :mod:`~kg.shacl.incremental` bounds how far a shap
 its focus node, for the write gate; :mod:`kg.shacl.scale` holds the strategies for large data.
 """
 
-from kg.shacl.patterns import Unsupported
-from kg.shacl.plan import native_predicates
-from kg.shacl.results import ENGINE_PYSHACL, ENGINE_SPARQL, EngineReport
-from kg.shacl.run import StoreLayout, validate_oxigraph
+from __future__ import annotations
 
-__all__ = ["ENGINE_PYSHACL", "ENGINE_SPARQL", "EngineReport", "StoreLayout", "Unsupported", "native_predicates", "validate_oxigraph"]
+import importlib
+from typing import Any
+
+# Loaded on first use (PEP 562): ``kg.validation.model`` needs only an engine's name, and every
+# ``kg`` command imports it; the planner below it costs ~130 ms (rdflib's SPARQL parser).
+_EXPORTS = {
+    "ENGINE_PYSHACL": "kg.shacl.results", "ENGINE_SPARQL": "kg.shacl.results", "EngineReport": "kg.shacl.results",
+    "StoreLayout": "kg.shacl.run", "validate_oxigraph": "kg.shacl.run",
+    "Unsupported": "kg.shacl.patterns", "native_predicates": "kg.shacl.plan",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kg.shacl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
