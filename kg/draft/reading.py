@@ -44,7 +44,10 @@ from kg.build.model import Claim, Entity
 from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
 
-__all__ = ["Unplaced", "ReadAnnotations", "as_input_errors", "document_of", "load_gazetteer", "read_annotations"]
+__all__ = [
+    "Unplaced", "ReadAnnotations", "as_input_errors", "document_of", "load_annotation_file", "load_gazetteer",
+    "read_annotations",
+]
 
 #: the top-level keys of an annotation file, and ``draft`` (a drafter's metadata, not scored)
 _KEYS = {"document", "entities", "mentions", "claims", "draft"}
@@ -65,7 +68,7 @@ class ReadAnnotations:
 
     ``claims`` holds every claim read, placed or not; ``unplaced`` names those whose quote
     could not be placed (their ``start``/``end`` mean nothing). ``entities`` are the
-    gazetteer's and the file's own; ``declared`` the ids the file declares itself.
+    gazetteer's and the file's own; ``declared`` the ids the file adds to the gazetteer.
     """
 
     file: Path
@@ -101,17 +104,18 @@ def load_gazetteer(annotations_dir: Path) -> dict[str, Entity]:
     return out
 
 
-def _top(file: Path) -> LineDict:
+def load_annotation_file(file: Path) -> LineDict:
+    """The top mapping of an annotation file (its lines kept), or an :class:`InputError`."""
     if not file.is_file():
         raise InputError("no such annotation file", location=Location(str(file)))
     with as_input_errors():
         return _require_mapping(load_yaml(file), file, "an annotation file", _KEYS)
 
 
-def document_of(gold: Path, *, corpus: Path, text: Path | None = None) -> Document:
+def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: LineDict | None = None) -> Document:
     """The document ``gold`` annotates: ``text`` when given, else ``documents/<id>.txt`` of the
-    corpus (fixity checked, as the build reads it)."""
-    data = _top(gold)
+    corpus (fixity checked, as the build reads it). ``data``: the file already loaded."""
+    data = load_annotation_file(gold) if data is None else data
     with as_input_errors():
         doc_id = _str(data, "document", gold, "an annotation file")
     assert doc_id is not None
@@ -148,13 +152,15 @@ def _read_claim(resolver: _Resolver, node: Any, parent: list[Any], document: Doc
     return resolver.claim(node, parent, document), None
 
 
-def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Entity]) -> ReadAnnotations:
-    """Read ``file`` (annotations of ``document``) claim by claim, as described above.
+def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Entity], *,
+                     data: LineDict | None = None) -> ReadAnnotations:
+    """Read ``file`` (annotations of ``document``; ``data``: the file already loaded) claim by
+    claim, as described above.
 
     Raises :class:`~kg.errors.InputError` (``file:line``) for anything the build would refuse
     other than an unplaced quote, and when ``file`` annotates another document.
     """
-    data = _top(file)
+    data = load_annotation_file(file) if data is None else data
     with as_input_errors():
         doc_id = _str(data, "document", file, "an annotation file")
         if doc_id != document.id:
@@ -192,4 +198,4 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
                 unplaced.append(missing)
         raise_all(problems)
     return ReadAnnotations(file, document, tuple(claims), tuple(unplaced), entities,
-                           frozenset(e.id for e in declared), frozenset(mentions))
+                           frozenset(e.id for e in declared if e.id not in gazetteer), frozenset(mentions))

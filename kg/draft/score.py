@@ -41,11 +41,18 @@ from typing import Any
 
 from kg.build.model import Assertion, Claim
 from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Pair, Share, align, overlap, share
-from kg.draft.reading import ReadAnnotations, Unplaced, document_of, load_gazetteer, read_annotations
+from kg.draft.reading import (
+    ReadAnnotations,
+    Unplaced,
+    document_of,
+    load_annotation_file,
+    load_gazetteer,
+    read_annotations,
+)
 from kg.errors import InputError
 from kg.resources import default_corpus_dir
 
-__all__ = ["FactScore", "ScoreReport", "score_annotations", "score_draft", "STANCES"]
+__all__ = ["FactScore", "ScoreReport", "read_gold", "score_annotations", "score_draft", "STANCES"]
 
 #: the predicates of a party's stance on a proposal
 STANCES = frozenset({"proposedBy", "supportedBy", "opposedBy"})
@@ -209,27 +216,40 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
     )
 
 
-def score_draft(draft: Path, gold: Path, *, corpus: Path | None = None, text: Path | None = None) -> ScoreReport:
-    """Score the draft file ``draft`` against the gold file ``gold``.
+def read_gold(gold: Path, *, corpus: Path | None = None, text: Path | None = None) -> ReadAnnotations:
+    """The gold file ``gold``, read once to score many drafts against it (:func:`score_draft`).
 
     The document's text is ``text`` when given, else ``documents/<id>.txt`` of ``corpus``
     (default: the bundled corpus), ``<id>`` being the gold's ``document:``; the gazetteer is
     the corpus's ``annotations/entities.yaml``. Raises :class:`~kg.errors.InputError`
-    (``file:line``) for a missing or unreadable file, one that is not annotation YAML, a draft
-    of another document, a document whose text cannot be found, and a gold quote that is not
-    in the text.
+    (``file:line``) for a missing or unreadable file, one that is not annotation YAML, a
+    document whose text cannot be found, and a gold quote that is not in the text.
+    """
+    corpus = corpus if corpus is not None else default_corpus_dir()
+    data = load_annotation_file(gold)
+    document = document_of(gold, corpus=corpus, text=text, data=data)
+    read = read_annotations(gold, document, load_gazetteer(corpus / "annotations"), data=data)
+    if read.unplaced:
+        first = read.unplaced[0]
+        raise InputError(f"the gold's quotes must all be in the document; claim {first.claim!r}: {first.problem}",
+                         location=first.location)
+    return read
+
+
+def score_draft(draft: Path, gold: Path | ReadAnnotations, *, corpus: Path | None = None,
+                text: Path | None = None) -> ScoreReport:
+    """Score the draft file ``draft`` against ``gold``: a gold file (read by :func:`read_gold`
+    with ``corpus`` and ``text``) or a gold already read.
+
+    The draft is read against the gazetteer the gold was read with. Raises
+    :class:`~kg.errors.InputError` (``file:line``) as :func:`read_gold` does, and for a draft
+    that is missing, not annotation YAML, or of another document.
 
     >>> from kg.resources import default_corpus_dir
     >>> gold = default_corpus_dir() / "annotations" / "000_08f43cbfc8a050d9.yaml"
     >>> score_draft(gold, gold).claims.recall
     1.0
     """
-    corpus = corpus if corpus is not None else default_corpus_dir()
-    document = document_of(gold, corpus=corpus, text=text)
-    gazetteer = load_gazetteer(corpus / "annotations")
-    gold_read = read_annotations(gold, document, gazetteer)
-    if gold_read.unplaced:
-        first = gold_read.unplaced[0]
-        raise InputError(f"the gold's quotes must all be in the document; claim {first.claim!r}: {first.problem}",
-                         location=first.location)
-    return score_annotations(read_annotations(draft, document, gazetteer), gold_read)
+    read = gold if isinstance(gold, ReadAnnotations) else read_gold(gold, corpus=corpus, text=text)
+    gazetteer = {ident: entity for ident, entity in read.entities.items() if ident not in read.declared}
+    return score_annotations(read_annotations(draft, read.document, gazetteer), read)
