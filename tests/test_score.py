@@ -310,6 +310,6 @@ def test_unusable_input_exits_2_naming_the_file(gold: Data, tmp_path: Path) -> N
         result = _kg("score", path, GOLD)
         assert result.exit_code == 2, (path, result.output)
         assert f"{path}" in result.stderr and says in result.stderr and "Traceback" not in result.output
-    assert re.search(r"broken\.yaml:2:\d+: YAML syntax", _kg("score", tmp_path / "broken.yaml", GOLD).stderr)
+    assert re.search(r"broken\.yaml:\d+:\d+: YAML syntax", _kg("score", tmp_path / "broken.yaml", GOLD).stderr)
     as_gold = _kg("score", GOLD, tmp_path / "list.yaml")
     assert as_gold.exit_code == 2 and "list.yaml" in as_gold.stderr
