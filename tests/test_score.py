@@ -87,6 +87,18 @@ def _stances(data: Data) -> set[tuple[str, str, str]]:
     return _facts(data, lambda p: p in STANCES)
 
 
+def _named(data: Data) -> set[str]:
+    """The entities a document's annotations name: mentions, claimants, about, fact entities
+    (not literals: a date or a job title), estimate sources."""
+    out = set(data.get("mentions", []))
+    for claim in data["claims"]:
+        out |= {claim["claimant"], *claim.get("about", []), *claim.get("estimate", {}).get("source", [])}
+        for item in claim.get("asserts", []):
+            subject, predicate, obj = item["fact"] if isinstance(item, dict) else item
+            out |= {subject} if predicate in ("startDate", "endDate", "scheduledDate", "jobTitle") else {subject, obj}
+    return out
+
+
 def _isolated(data: Data) -> list[int]:
     """Indexes of claims whose span overlaps no other claim's, with no qualifier words to keep
     inside the quote (so the quote can be cut or changed alone)."""
@@ -129,7 +141,9 @@ def test_half_the_claims_dropped(gold: Data, score: Score) -> None:
     report = score(draft)
     moved = _moved(report)
     assert moved["claims.recall"] == pytest.approx(kept / n)
-    assert "claims.precision" not in moved and "claimants.rate" not in moved
+    assert moved["entities.document.recall"] == pytest.approx(len(_named(draft)) / len(_named(gold)))
+    assert not [name for name in moved if name.endswith(".precision")]  # a subset of the gold proposes nothing wrong
+    assert "claimants.rate" not in moved and "hedges.claims.rate" not in moved and "quotes.rate" not in moved
     gold_stances, kept_stances = _stances(gold), _stances(draft)
     assert report.stances.triples.recall == pytest.approx(len(kept_stances) / len(gold_stances))
     assert report.stances.triples.precision == 1.0
@@ -175,6 +189,25 @@ def test_a_quote_not_verbatim_is_counted(gold: Data, score: Score) -> None:
     problems = report.to_json()["quotes"]["problems"]
     assert [p["claim"] for p in problems] == [gold["claims"][i]["id"]]
     assert problems[0]["file"].endswith("draft.yaml") and problems[0]["line"] > 1
+
+
+def test_a_quote_found_twice_without_occurrence_is_not_placed(tmp_path: Path) -> None:
+    path = CORPUS / "annotations" / "002_1ed21c23b6fc676c.yaml"
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    twice = next(c for c in data["claims"] if "occurrence" in c)
+    del twice["occurrence"]
+    report = score_draft(_write(tmp_path, data), path)
+    problems = report.to_json()["quotes"]["problems"]
+    assert [p["claim"] for p in problems] == [twice["id"]] and "occurs 2 times" in problems[0]["problem"]
+    assert report.quotes.total - report.quotes.hits == 1
+
+
+def test_an_empty_draft_scores_zero_and_not_applicable(gold: Data, score: Score) -> None:
+    report = score({"document": DOC, "claims": []})
+    assert report.claims.recall == 0.0 and report.claims.f1 == 0.0 and report.claims.precision is None
+    assert report.quotes.rate is None and report.claimants.rate is None
+    assert report.to_json()["claims"]["precision"] is None
+    assert report.stances.triples.recall == 0.0
 
 
 def test_a_claim_hedge_dropped(gold: Data, score: Score) -> None:

@@ -250,6 +250,7 @@ def score_draft(draft: Path, gold: Path | ReadAnnotations, *, corpus: Path | Non
     >>> score_draft(gold, gold).claims.recall
     1.0
     """
+    drafted = load_annotation_file(draft)  # an unreadable draft is named before the gold is read
     read = gold if isinstance(gold, ReadAnnotations) else read_gold(gold, corpus=corpus, text=text)
     gazetteer = {ident: entity for ident, entity in read.entities.items() if ident not in read.declared}
-    return score_annotations(read_annotations(draft, read.document, gazetteer), read)
+    return score_annotations(read_annotations(draft, read.document, gazetteer, data=drafted), read)
