@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.annotations import (
+    _DOC_KEYS,
     ENTITIES_FILE,
     _add_entities,
     _entity,
@@ -45,12 +46,17 @@ from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
 
 __all__ = [
-    "Unplaced", "ReadAnnotations", "as_input_errors", "document_of", "load_annotation_file", "load_gazetteer",
+    "ReadAnnotations",
+    "Unplaced",
+    "as_input_errors",
+    "document_of",
+    "load_annotation_file",
+    "load_gazetteer",
     "read_annotations",
 ]
 
-#: the top-level keys of an annotation file, and ``draft`` (a drafter's metadata, not scored)
-_KEYS = {"document", "entities", "mentions", "claims", "draft"}
+#: the top-level keys of an annotation file, and what a drafter adds (``draft``, ``metadata``: not scored)
+_KEYS = _DOC_KEYS | {"draft", "metadata"}
 
 
 @dataclass(frozen=True)

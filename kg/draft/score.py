@@ -5,11 +5,12 @@ declare entities the gold does not know (its ``entities:`` block) and carry its 
 ``draft:``. The measures, in layers, each named by its key in :meth:`ScoreReport.to_json`:
 
 ``claims``
-    Claim evidence. A gold claim is *found* when one drafted quote covers at least half
+    Claim evidence. A gold claim is *found* when a drafted quote covers at least half
     (:data:`~kg.draft.measures.OVERLAP_NEEDED`) of the gold quote's characters, both placed in
-    the document text; each drafted claim finds at most one gold claim
-    (:func:`~kg.draft.measures.align`). Precision = found / drafted claims, recall = found /
-    gold claims.
+    the document text; one drafted quote may find several gold claims
+    (:func:`~kg.draft.measures.align`). Recall = found / gold claims (``matched``), precision =
+    drafted claims that find one (``drafted_matched``) / drafted claims. Each found gold claim is
+    paired with the drafted claim that finds it best, for the measures below.
 ``claimants``
     Of the found claims, those whose drafted claimant is the gold's (drafted new entities are
     mapped onto the gold's by label and aliases: :class:`~kg.draft.measures.EntityMap`).
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.model import Assertion, Claim
-from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Pair, Share, align, overlap, share
+from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Share, align, overlap, share
 from kg.draft.reading import (
     ReadAnnotations,
     Unplaced,
@@ -52,7 +53,7 @@ from kg.draft.reading import (
 from kg.errors import InputError
 from kg.resources import default_corpus_dir
 
-__all__ = ["FactScore", "ScoreReport", "read_gold", "score_annotations", "score_draft", "STANCES"]
+__all__ = ["STANCES", "FactScore", "ScoreReport", "read_gold", "score_annotations", "score_draft"]
 
 #: the predicates of a party's stance on a proposal
 STANCES = frozenset({"proposedBy", "supportedBy", "opposedBy"})
@@ -189,7 +190,8 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
     """Score ``draft`` against ``gold`` (both read for the same document)."""
     to_gold = EntityMap(draft.entities, gold.entities)
     same: Callable[[str], str] = str  # gold ids are already the gold's
-    pairs: list[Pair] = align(gold.claims, draft.placed(), claimant=to_gold)
+    found = align(gold.claims, draft.placed(), claimant=to_gold)
+    pairs = found.pairs
     gold_facts = _facts(gold.claims, same, lambda a: True)
     draft_facts = _facts(draft.claims, to_gold, lambda a: True)
     pair_entities = [(_claim_entities(p.gold, same), _claim_entities(p.draft, to_gold)) for p in pairs]
@@ -198,7 +200,7 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
         document=gold.document.id,
         draft=str(draft.file),
         gold=str(gold.file),
-        claims=Overlap(len(gold.claims), len(draft.claims), len(pairs)),
+        claims=Overlap(len(gold.claims), len(draft.claims), len(pairs), found.finding),
         claimants=share(to_gold(p.draft.claimant) == p.gold.claimant for p in pairs),
         entities_document=overlap(_document_entities(gold, same), _document_entities(draft, to_gold)),
         entities_strict=share(g == d for g, d in pair_entities),
