@@ -300,6 +300,17 @@ def test_new_entities_map_onto_the_gold_by_label(gold: Data, score: Score) -> No
     assert moved["claimants.rate"] == pytest.approx((n - putin_claims) / n)
 
 
+def test_a_draft_may_name_what_the_corpus_declares_without_declaring_it(gold: Data, score: Score) -> None:
+    draft = {key: value for key, value in gold.items() if key != "entities"}  # the gold's own, undeclared
+    assert _moved(score(draft)) == {}
+    draft["claims"] = copy.deepcopy(gold["claims"])
+    draft["claims"][0]["about"].append("long-term-ceasefire")  # declared by the other document only
+    report = score(draft)
+    named = len(_named(gold))
+    assert report.unmapped == ("long-term-ceasefire",)
+    assert report.entities_document.precision == pytest.approx(named / (named + 1))
+
+
 # --------------------------------------------------------------------------- the command
 
 

@@ -20,7 +20,7 @@ Anything that is not annotation YAML, or names what the gazetteer and the file's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,7 @@ from kg.build.corpus import Document, read_document, sha256_hex
 from kg.build.model import Claim, Entity
 from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
+from kg.iris import Kind
 
 __all__ = [
     "ReadAnnotations",
@@ -84,6 +85,8 @@ class ReadAnnotations:
     entities: Mapping[str, Entity]
     declared: frozenset[str]
     mentions: frozenset[str]
+    #: the corpus the file was read with (its gazetteer, and the documents its text may come from)
+    corpus: Path | None = None
 
     def placed(self) -> tuple[Claim, ...]:
         """The claims whose quote is in the document at their offsets."""
@@ -145,7 +148,43 @@ def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: Lin
     return Document(doc_id, text, text, body, sha256_hex(raw), doc_id, None, None, "en")
 
 
-def _read_claim(resolver: _Resolver, node: Any, parent: list[Any], document: Document) -> tuple[Claim, Unplaced | None]:
+class _Resolving(_Resolver):
+    """The build's resolver, which also looks an id up in the entities other documents declare
+    (``elsewhere``, read the first time an id is unknown): a drafter that knows the store's
+    entities may name them without declaring them, as ``kg add-document`` allows."""
+
+    def __init__(self, entities: dict[str, Entity], file: Path,
+                 elsewhere: Callable[[], Mapping[str, Entity]] | None) -> None:
+        super().__init__(entities, file)
+        self._elsewhere = elsewhere
+
+    def entity(self, ident: str, where: Location, *, kinds: Iterable[Kind] | None = None, role: str) -> Entity:
+        """The entity ``ident`` (see :meth:`kg.build.annotations._Resolver.entity`)."""
+        if ident not in self.entities and self._elsewhere is not None:
+            more, self._elsewhere = self._elsewhere(), None
+            for key, entity in more.items():
+                self.entities.setdefault(key, entity)
+        return super().entity(ident, where, kinds=kinds, role=role)
+
+
+def corpus_entities(annotations_dir: Path, *, skip: Path) -> dict[str, Entity]:
+    """The entities the annotation files of ``annotations_dir`` (but ``skip``) declare themselves."""
+    out: dict[str, Entity] = {}
+    for file in sorted(annotations_dir.glob("*.yaml")):
+        if file.name == ENTITIES_FILE or file.resolve() == skip.resolve():
+            continue
+        data = load_annotation_file(file)
+        local = data.get("entities") or []
+        with as_input_errors():
+            if not isinstance(local, list):
+                raise BuildError("'entities' must be a list", location=_where(file, data))
+            for item in local:
+                entity = _entity(item, file, None, local)
+                out.setdefault(entity.id, entity)
+    return out
+
+
+def _read_claim(resolver: _Resolving, node: Any, parent: list[Any], document: Document) -> tuple[Claim, Unplaced | None]:
     """One claim by the build's reader; an unplaceable quote is read against itself and reported."""
     quote, occurrence = (node.get("quote"), node.get("occurrence")) if isinstance(node, LineDict) else (None, None)
     if isinstance(quote, str) and quote.strip() and (occurrence is None or type(occurrence) is int):
@@ -159,9 +198,11 @@ def _read_claim(resolver: _Resolver, node: Any, parent: list[Any], document: Doc
 
 
 def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Entity], *,
-                     data: LineDict | None = None) -> ReadAnnotations:
+                     data: LineDict | None = None,
+                     elsewhere: Callable[[], Mapping[str, Entity]] | None = None) -> ReadAnnotations:
     """Read ``file`` (annotations of ``document``; ``data``: the file already loaded) claim by
-    claim, as described above.
+    claim, as described above. ``elsewhere``: the entities other documents declare, asked for
+    the first time the file names an id that neither the gazetteer nor the file declares.
 
     Raises :class:`~kg.errors.InputError` (``file:line``) for anything the build would refuse
     other than an unplaced quote, and when ``file`` annotates another document.
@@ -184,7 +225,7 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
         claims_node = data.get("claims") or []
         if not isinstance(claims_node, list):
             raise BuildError("'claims' must be a list", location=_where(file, data))
-        resolver = _Resolver(entities, file)
+        resolver = _Resolving(entities, file, elsewhere)
         problems: list[BuildError] = []
         for mention in mentions:
             try:

@@ -35,16 +35,18 @@ declare entities the gold does not know (its ``entities:`` block) and carry its 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.build.model import Assertion, Claim
+from kg.build.model import Assertion, Claim, Entity
 from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Share, align, overlap, share
 from kg.draft.reading import (
     ReadAnnotations,
     Unplaced,
+    corpus_entities,
     document_of,
     load_annotation_file,
     load_gazetteer,
@@ -192,6 +194,7 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
     same: Callable[[str], str] = str  # gold ids are already the gold's
     found = align(gold.claims, draft.placed(), claimant=to_gold)
     pairs = found.pairs
+    used = _document_entities(draft, same) | draft.declared  # what the draft names or declares
     gold_facts = _facts(gold.claims, same, lambda a: True)
     draft_facts = _facts(draft.claims, to_gold, lambda a: True)
     pair_entities = [(_claim_entities(p.gold, same), _claim_entities(p.draft, to_gold)) for p in pairs]
@@ -213,8 +216,8 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
         hedges_facts=share(kept for _, kept in fact_hedges),
         quotes=Share(len(draft.claims), len(draft.claims) - len(draft.unplaced)),
         not_verbatim=draft.unplaced,
-        renamed=to_gold.renamed,
-        unmapped=to_gold.unmapped,
+        renamed={d: g for d, g in to_gold.renamed.items() if d in used},
+        unmapped=tuple(d for d in to_gold.unmapped if d in used),
     )
 
 
@@ -230,7 +233,8 @@ def read_gold(gold: Path, *, corpus: Path | None = None, text: Path | None = Non
     corpus = corpus if corpus is not None else default_corpus_dir()
     data = load_annotation_file(gold)
     document = document_of(gold, corpus=corpus, text=text, data=data)
-    read = read_annotations(gold, document, load_gazetteer(corpus / "annotations"), data=data)
+    read = dataclasses.replace(read_annotations(gold, document, load_gazetteer(corpus / "annotations"), data=data),
+                               corpus=corpus)
     if read.unplaced:
         first = read.unplaced[0]
         raise InputError(f"the gold's quotes must all be in the document; claim {first.claim!r}: {first.problem}",
@@ -255,4 +259,15 @@ def score_draft(draft: Path, gold: Path | ReadAnnotations, *, corpus: Path | Non
     drafted = load_annotation_file(draft)  # an unreadable draft is named before the gold is read
     read = gold if isinstance(gold, ReadAnnotations) else read_gold(gold, corpus=corpus, text=text)
     gazetteer = {ident: entity for ident, entity in read.entities.items() if ident not in read.declared}
-    return score_annotations(read_annotations(draft, read.document, gazetteer, data=drafted), read)
+
+    def elsewhere() -> dict[str, Entity]:
+        """What the gold and the corpus's other documents declare (a store built from the corpus
+        knows them): ids a draft may name without declaring them."""
+        out = {ident: read.entities[ident] for ident in read.declared}
+        if read.corpus is not None:
+            for ident, entity in corpus_entities(read.corpus / "annotations", skip=read.file).items():
+                out.setdefault(ident, entity)
+        return out
+
+    return score_annotations(read_annotations(draft, read.document, gazetteer, data=drafted, elsewhere=elsewhere),
+                             read)
