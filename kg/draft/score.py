@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.build.model import Assertion, Claim, Entity
+from kg.build.model import Claim, Entity
 from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Share, align, overlap, share
 from kg.draft.reading import (
     ReadAnnotations,
@@ -165,14 +165,11 @@ def _document_entities(read: ReadAnnotations, to_gold: Callable[[str], str]) -> 
     return frozenset(out)
 
 
-def _facts(claims: Iterable[Claim], to_gold: Callable[[str], str],
-           keep: Callable[[Assertion], bool]) -> dict[_Triple, _Qualifiers]:
+def _facts(claims: Iterable[Claim], to_gold: Callable[[str], str]) -> dict[_Triple, _Qualifiers]:
     """Each triple asserted, with the union of the time statuses, hedges and conditions put on it."""
     out: dict[_Triple, tuple[set[str], set[str], set[str]]] = {}
     for claim in claims:
         for fact in claim.asserts:
-            if not keep(fact):
-                continue
             triple = (to_gold(fact.subject), fact.predicate, fact.object if fact.literal else to_gold(fact.object))
             times, hedges, conditions = out.setdefault(triple, (set(), set(), set()))
             times.add(fact.time)
@@ -195,8 +192,8 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
     found = align(gold.claims, draft.placed(), claimant=to_gold)
     pairs = found.pairs
     used = _document_entities(draft, same) | draft.declared  # what the draft names or declares
-    gold_facts = _facts(gold.claims, same, lambda a: True)
-    draft_facts = _facts(draft.claims, to_gold, lambda a: True)
+    gold_facts = _facts(gold.claims, same)
+    draft_facts = _facts(draft.claims, to_gold)
     pair_entities = [(_claim_entities(p.gold, same), _claim_entities(p.draft, to_gold)) for p in pairs]
     fact_hedges = [(h, h in draft_facts[t][1]) for t in set(gold_facts) & set(draft_facts) for h in gold_facts[t][1]]
     return ScoreReport(
