@@ -5,6 +5,7 @@ and JSON; unusable input exits 2 naming the file."""
 from __future__ import annotations
 
 import copy
+import doctest
 import json
 import re
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from kg.cli import main
 from kg.draft.measures import OVERLAP_NEEDED
 from kg.draft.reading import ReadAnnotations
 from kg.draft.score import STANCES, ScoreReport, read_gold, score_draft
+from kg.draft.score_text import render_text
 from kg.resources import default_corpus_dir
 
 CORPUS = default_corpus_dir()
@@ -141,6 +143,13 @@ def test_gold_against_itself_is_perfect(doc: str) -> None:
     assert out["stances"]["gold"] > 0 and out["hedges"]["total"] > 0
 
 
+def test_the_documented_example_runs() -> None:
+    import kg.draft.score
+
+    result = doctest.testmod(kg.draft.score)
+    assert result.attempted > 0 and result.failed == 0
+
+
 # --------------------------------------------------------------------------- perturbations
 
 
@@ -229,6 +238,8 @@ def test_an_empty_draft_scores_zero_and_not_applicable(gold: Data, score: Score)
     assert report.quotes.rate is None and report.claimants.rate is None
     assert report.to_json()["claims"]["precision"] is None
     assert report.stances.triples.recall == 0.0
+    claims_row = next(line for line in render_text(report).splitlines() if line.startswith("claims (evidence)"))
+    assert claims_row.split()[-3:] == ["n/a", "0.000", "0.000"]
 
 
 def test_a_claim_hedge_dropped(gold: Data, score: Score) -> None:
