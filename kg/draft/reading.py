@@ -50,6 +50,7 @@ __all__ = [
     "ReadAnnotations",
     "Unplaced",
     "as_input_errors",
+    "corpus_entities",
     "document_of",
     "load_annotation_file",
     "load_gazetteer",
