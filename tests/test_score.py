@@ -389,3 +389,8 @@ def test_unusable_input_exits_2_naming_the_file(gold: Data, tmp_path: Path) -> N
     assert re.search(r"broken\.yaml:\d+:\d+: YAML syntax", _kg("score", tmp_path / "broken.yaml", GOLD).stderr)
     as_gold = _kg("score", GOLD, tmp_path / "list.yaml")
     assert as_gold.exit_code == 2 and "list.yaml" in as_gold.stderr
+    unplaced = copy.deepcopy(gold)
+    unplaced["claims"][0]["quote"] += " (and more)"
+    bad_gold = _kg("score", GOLD, _write(tmp_path, unplaced, "bad-gold.yaml"))
+    assert bad_gold.exit_code == 2 and "bad-gold.yaml:" in bad_gold.stderr
+    assert "the gold's quotes must all be in the document" in bad_gold.stderr
