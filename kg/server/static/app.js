@@ -232,14 +232,10 @@ function cell(term) {
   } else {
     td.textContent = term.value;
     td.className = term.type === "bnode" ? "bnode" : "lit";
-    const lang = term["xml:lang"];
+    // a language or datatype shows under the value (style.css), and is no part of its text
     const type = term.datatype && prefixed(term.datatype);
-    if (lang || (type && type !== "xsd:string")) {
-      const tag = document.createElement("span");
-      tag.className = "dt";
-      tag.textContent = lang ? "@" + lang : type;
-      td.appendChild(tag);
-    }
+    if (term["xml:lang"]) td.dataset.tag = "@" + term["xml:lang"];
+    else if (type && type !== "xsd:string") td.dataset.tag = type;
   }
   return td;
 }
