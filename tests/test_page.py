@@ -84,6 +84,8 @@ def test_static_files_are_sent_whole_or_gzipped(client: TestClient, path: str, m
     assert packed.headers["content-encoding"] == "gzip" and "Accept-Encoding" in packed.headers["vary"]
     assert packed.content == on_disk  # httpx undoes the gzip
     assert int(packed.headers["content-length"]) < len(on_disk)
+    again = client.get(path, headers={"If-None-Match": packed.headers["etag"]})
+    assert again.status_code == 304 and not again.content
 
 
 def test_answers_are_not_compressed(client: TestClient) -> None:

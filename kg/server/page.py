@@ -10,6 +10,7 @@ the streaming of query answers is untouched.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -45,21 +46,24 @@ def examples() -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=64)
-def _asset(path: Path, stamp: tuple[int, int]) -> tuple[bytes, bytes]:
-    """A static file's bytes and their gzip (one version of the file, by its ``stamp``)."""
+def _asset(path: Path, stamp: tuple[int, int]) -> tuple[bytes, bytes, str]:
+    """A static file's bytes, their gzip and their ETag (one version of the file, by its ``stamp``)."""
     data = path.read_bytes()
-    return data, gzip.compress(data, compresslevel=9, mtime=0)
+    return data, gzip.compress(data, compresslevel=9, mtime=0), f'"{hashlib.sha256(data).hexdigest()[:32]}"'
 
 
 def _send(request: Request, path: Path, *, body: bytes | None = None) -> Response:
-    """``path`` (or ``body`` in its stead, for a page filled in), gzipped when the client takes it."""
+    """``path`` (or ``body`` in its stead, for a page filled in), gzipped when the client takes it.
+
+    Browsers keep a copy and ask again each time (``no-cache``, ETag): after an upgrade the page
+    and its scripts change together, and an unchanged file costs a 304."""
     stat = path.stat()
-    data, packed = _asset(path, (stat.st_mtime_ns, stat.st_size))
+    data, packed, etag = _asset(path, (stat.st_mtime_ns, stat.st_size))
     if body is not None:
-        data, packed = body, gzip.compress(body, mtime=0)
-    headers = {"Vary": "Accept-Encoding"}
-    if path.parent != STATIC or path.suffix != ".html":  # pages change with the package; assets may be kept a day
-        headers["Cache-Control"] = "public, max-age=86400"
+        data, packed, etag = body, gzip.compress(body, mtime=0), f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "") and len(data) > 1024:
         headers["Content-Encoding"] = "gzip"
         data = packed
