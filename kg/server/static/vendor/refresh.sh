@@ -2,21 +2,26 @@
 # Rebuild the browser assets in this folder from npm, with their licences:
 #   codemirror/codemirror.js   CodeMirror 6 + the SPARQL mode, bundled (esbuild) from codemirror-entry.mjs
 #   swagger-ui/                swagger-ui-dist's bundle and stylesheet, for /docs
-# Versions are pinned in package.json (edit them, or run with --latest to take npm's newest).
+# Versions are pinned in package.json and package-lock.json (run with --latest to take npm's newest).
+# Install scripts are not run (--ignore-scripts): nothing here needs them.
 # Needs node and npm; nothing else here reaches the network, and the server never does.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$here/package.json" "$here/codemirror-entry.mjs" "$work/"
+if [ -f "$here/package-lock.json" ]; then cp "$here/package-lock.json" "$work/"; fi
 cd "$work"
 if [ "${1:-}" = "--latest" ]; then
   npm install --ignore-scripts --no-audit --no-fund --save-exact \
     $(node -e 'const p=require("./package.json");console.log(Object.keys(p.dependencies).map(n=>n+"@latest").join(" "))')
   npm install --ignore-scripts --no-audit --no-fund --save-exact --save-dev esbuild@latest
-  cp package.json "$here/package.json"
+  cp package.json package-lock.json "$here/"
+elif [ -f package-lock.json ]; then
+  npm ci --ignore-scripts --no-audit --no-fund   # exactly the versions of the lock, dependencies of dependencies too
 else
   npm install --ignore-scripts --no-audit --no-fund
+  cp package-lock.json "$here/"
 fi
 
 # CodeMirror: one minified script, global CM; the licences of every package that went into it
