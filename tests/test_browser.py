@@ -365,6 +365,11 @@ def test_completion_offers_the_ontologys_terms_and_declares_their_prefix(page: A
     # the query declared no nkg: prefix: taking the term declares it
     assert page.input_value("#query") == ("PREFIX nkg: <https://w3id.org/negotiation-kg/ontology#>\n"
                                           "SELECT * WHERE { ?m a nkg:Meeting")
+    # after "?", the query's own variables (not keywords)
+    _type_query(page, "SELECT ?meeting ?label WHERE { ")
+    page.keyboard.type("?me")
+    sync_api.expect(options.first).to_have_text("meeting")
+    assert options.count() == 1
 
 
 def test_cancel_stops_waiting_for_the_answer(page: Any) -> None:

@@ -49,7 +49,8 @@ function declared(text) {
 }
 
 // Completion: after "prefix:" the ontology's terms in that namespace (adding the PREFIX line when
-// the query lacks it); after "PREFIX " whole declarations; elsewhere prefixes and keywords.
+// the query lacks it); after "PREFIX " whole declarations; after "?" the query's variables; inside
+// an IRI nothing; elsewhere prefixes and keywords.
 function complete(context) {
   const word = context.matchBefore(/[A-Za-z_][\w.-]*:[\w.-]*|[A-Za-z_][\w-]*/);
   const line = context.state.doc.lineAt(context.pos);
@@ -60,6 +61,13 @@ function complete(context) {
       { label: `${p}: <${iri}>`, type: "namespace" })) };
   }
   if (!word) return context.explicit ? { from: context.pos, options: prefixOptions() } : null;
+  const mark = context.state.sliceDoc(word.from - 1, word.from);
+  if (mark === "?" || mark === "$") { // a variable: the query's own
+    const all = [...context.state.doc.toString().matchAll(/[?$](\w+)/g)].map((m) => m[1]);
+    const names = new Set(all.filter((n) => n !== word.text || all.indexOf(n) !== all.lastIndexOf(n)));
+    return { from: word.from, validFor: /^\w*$/, options: [...names].map((n) => ({ label: n, type: "variable" })) };
+  }
+  if (/<[^>\s]*$/.test(before.slice(0, word.from - line.from))) return null; // inside an IRI
   const colon = word.text.indexOf(":");
   if (colon < 0) {
     if (word.text.length < 2 && !context.explicit) return null;
