@@ -94,6 +94,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="SPARQL 1.1 endpoint and linked data for a knowledge graph of diplomatic negotiations.",
         lifespan=lifespan,
+        # /docs is the package's own page (kg.server.page: Swagger UI bundled, nothing from a CDN);
+        # ReDoc is not offered: its styles are injected inline, which the pages' policy forbids
+        docs_url=None,
+        redoc_url=None,
         # open unless settings.read_token_required; write routes add require_writer themselves
         dependencies=[Depends(require_reader)],
     )
@@ -106,8 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
 
     # outermost of our middleware, so that every response passes it (errors, redirects, files)
-    docs_paths = [p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p]
-    app.add_middleware(SecurityHeaders, docs_paths=docs_paths)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> Response:

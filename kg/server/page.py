@@ -1,22 +1,38 @@
-"""``/``: the query page, its static files, and the competency questions as examples.
+"""``/``: the query page, its static files, what its editor completes, the competency questions
+as examples, and ``/docs`` (Swagger UI over ``/openapi.json``).
 
-Everything the page needs is served from the package: no CDN, no internet.
+Everything the pages need is served from the package (``static/``, the browser libraries in
+``static/vendor/`` with their licences): no CDN, no internet. Static files are sent gzipped to
+clients that accept it (compressed once, kept in memory); no other response is compressed, so
+the streaming of query answers is untouched.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import re
+from functools import lru_cache
+from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from kg.errors import NotFoundError
+from kg.namespaces import PREFIXES, RDFS
+from kg.server.docs_model import docs, text_of
 
 router = APIRouter()
 
 STATIC = Path(__file__).resolve().parent / "static"
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
-_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
+_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+          ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml", "": "text/plain; charset=utf-8"}
+#: files below ``static/`` that are sources of the vendored files, not for browsers
+_PRIVATE = {".sh", ".mjs", ".json", ".md"}
+_TEXTAREA = re.compile(r'(<textarea id="query"[^>]*>)(.*?)(</textarea>)', re.DOTALL)
 
 
 def examples() -> list[dict[str, str]]:
@@ -29,22 +45,80 @@ def examples() -> list[dict[str, str]]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _asset(path: Path, stamp: tuple[int, int]) -> tuple[bytes, bytes, str]:
+    """A static file's bytes, their gzip and their ETag (one version of the file, by its ``stamp``)."""
+    data = path.read_bytes()
+    return data, gzip.compress(data, compresslevel=9, mtime=0), f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+
+
+def _send(request: Request, path: Path, *, body: bytes | None = None) -> Response:
+    """``path`` (or ``body`` in its stead, for a page filled in), gzipped when the client takes it.
+
+    Browsers keep a copy and ask again each time (``no-cache``, ETag): after an upgrade the page
+    and its scripts change together, and an unchanged file costs a 304."""
+    stat = path.stat()
+    data, packed, etag = _asset(path, (stat.st_mtime_ns, stat.st_size))
+    if body is not None:
+        data, packed, etag = body, gzip.compress(body, mtime=0), f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", "") and len(data) > 1024:
+        headers["Content-Encoding"] = "gzip"
+        data = packed
+    return Response(data, media_type=_TYPES[path.suffix], headers=headers)
+
+
 @router.get("/", include_in_schema=False)
-def index() -> Response:
-    """The query page."""
-    return FileResponse(STATIC / "index.html", media_type=_TYPES[".html"])
+def index(request: Request, query: str | None = None) -> Response:
+    """The query page; ``/?query=…`` (a permalink) opens it with that query in the editor, which
+    works without JavaScript too (the plain form posts it to ``/sparql``)."""
+    path = STATIC / "index.html"
+    if query is None:
+        return _send(request, path)
+    page = _TEXTAREA.sub(lambda m: m.group(1) + escape(query, quote=False) + m.group(3),
+                         path.read_text(encoding="utf-8"), count=1)
+    return _send(request, path, body=page.encode("utf-8"))
 
 
-@router.get("/static/{name}", include_in_schema=False)
-def static(name: str) -> Response:
-    """A static file of the page (only files that ship in the package)."""
-    path = STATIC / name
-    if "/" in name or path.suffix not in _TYPES or not path.is_file():
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request) -> Response:
+    """Swagger UI over ``/openapi.json``, from the bundled swagger-ui-dist (started by ``docs.js``)."""
+    return _send(request, STATIC / "docs.html")
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def static(request: Request, name: str) -> Response:
+    """A static file of the pages (only files that ship in the package, below ``static/``)."""
+    path = (STATIC / name).resolve()
+    if (not path.is_relative_to(STATIC) or path.suffix in _PRIVATE or path.suffix not in _TYPES
+            or not path.is_file() or (path.suffix == "" and path.name not in ("LICENSE", "VERSION"))):
         raise NotFoundError(f"no static file {name!r}")
-    return FileResponse(path, media_type=_TYPES[path.suffix])
+    return _send(request, path)
 
 
 @router.get("/examples", summary="The competency questions as example queries")
 def list_examples() -> list[dict[str, str]]:
     """Example queries for the page (and for anyone who wants them)."""
     return examples()
+
+
+@router.get("/completions", summary="What the query editor completes: the prefixes and the ontology's terms")
+def completions() -> Response:
+    """The project's prefixes (``kg.namespaces.PREFIXES``) and every class and property the
+    ontology declares, by prefixed name, with its kind, label and comment: the query page
+    completes ``nkg:`` and the other prefixes from this, never from a service elsewhere."""
+    d = docs()
+    if ("completions", "json") not in d.rendered:  # once per version of the ontology file
+        terms = []
+        for term, kind in d.terms.items():
+            iri = str(term)
+            prefix = next((p for p, ns in PREFIXES.items() if iri.startswith(ns) and len(iri) > len(ns)), None)
+            if prefix is not None:
+                terms.append({"name": f"{prefix}:{iri[len(PREFIXES[prefix]):]}", "iri": iri, "kind": kind,
+                              "label": text_of(d.ontology, term, RDFS.label) or "",
+                              "comment": text_of(d.ontology, term, RDFS.comment) or ""})
+        terms.sort(key=lambda t: t["name"])
+        d.rendered[("completions", "json")] = json.dumps({"prefixes": PREFIXES, "terms": terms}).encode("utf-8")
+    return Response(d.rendered[("completions", "json")], media_type="application/json")
