@@ -46,6 +46,8 @@ from kg.server.descriptions import (
 )
 from kg.server.markup import alternates, href, html_page, short, term_link
 from kg.server.reading.facts import QUALIFIER_PROPERTIES
+from kg.server.reading.indexes import router as indexes_router
+from kg.server.reading.search import router as search_router
 from kg.server.reading.sections import (
     actor_sections,
     meeting_sections,
@@ -59,6 +61,9 @@ from kg.store.base import Store
 __all__ = ["router"]
 
 router = APIRouter()
+# the indexes of each kind and the search live in kg.server.reading; they are served with the pages
+router.include_router(indexes_router)
+router.include_router(search_router)
 
 # --- the page of any resource ---------------------------------------------------------------
 

@@ -133,7 +133,7 @@ def _claims(store: Store, iri: str, predicate: str, *, heading: str, ident: str,
 
 
 def _grouped(facts: list[Fact], key: Callable[[Fact], str], labels: dict[str, str],
-             lead: Callable[[Fact], str], *, order: Callable[[str], object] = str) -> str:
+             lead: Callable[[Fact], str], *, order: Callable[[str], str] = str) -> str:
     """Facts in groups (one ``<h3>`` per key, a list of facts under it)."""
     groups: dict[str, list[Fact]] = {}
     for f in facts:
@@ -177,7 +177,7 @@ def actor_sections(store: Store, d: Description) -> str:
         parts.append(_grouped(meetings, lambda f: f.subject, labels,
                               lambda f: f"<strong class=position>{_ROLE[f.predicate]}</strong>"
                                         + (f" · {escape(dates[f.subject])}" if f.subject in dates else ""),
-                              order=lambda m: (dates.get(m, "9999"), m)))
+                              order=lambda m: f"{dates.get(m, '9999')} {m}"))
     else:
         parts.append("<p>No meeting is asserted.</p>")
     if others:
