@@ -77,8 +77,9 @@ _COLUMNS: dict[Kind, tuple[Column, ...]] = {
 
 _TOTAL = sparql_prologue() + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}"
 _MEMBERS = sparql_prologue() + """
-SELECT ?s (SAMPLE(?l) AS ?label) WHERE { ?s a <{cls}> . OPTIONAL { ?s rdfs:label ?l } }
-GROUP BY ?s ORDER BY LCASE(STR(?label)) ?s LIMIT {limit} OFFSET {offset}"""
+SELECT ?s ?label WHERE {
+  { SELECT ?s (SAMPLE(?l) AS ?label) WHERE { ?s a <{cls}> . OPTIONAL { ?s rdfs:label ?l } } GROUP BY ?s }
+} ORDER BY LCASE(STR(?label)) ?s LIMIT {limit} OFFSET {offset}"""
 _COLUMN = sparql_prologue() + "SELECT ?s ({aggregate} AS ?v) WHERE {{ VALUES ?s {{ {values} }} {pattern} }} GROUP BY ?s"
 
 

@@ -201,13 +201,7 @@ class SearchIndex:
         none is under way and the store has moved on."""
         version = self.version()
         with self._lock:
-            current = self._current
-            if current is None or current.version != version:
-                reused = self._reuse(version) if current is None else None
-                if reused is not None:
-                    self._current = current = reused
-                elif self._building != version:
-                    self._start(version)
+            current = self._ensure(version)
             if current is None:
                 deadline = time.monotonic() + FIRST_WAIT_SECONDS
                 while self._current is None and self._building is not None and time.monotonic() < deadline:
@@ -219,6 +213,32 @@ class SearchIndex:
                                  "few seconds" if self._building else "the search index could not be built; see "
                                  "the server's log")
             return current, current.version != version
+
+    def wait(self, timeout: float) -> bool:
+        """Have the index of the store's version now made (or reused), and wait at most
+        ``timeout`` seconds for it; True when it is ready (for benchmarks and tests)."""
+        version = self.version()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._ensure(version)
+            while not self._is(version) and self._building == version and time.monotonic() < deadline:
+                self._ready.wait(timeout=max(0.0, deadline - time.monotonic()))
+            return self._is(version)
+
+    def _is(self, version: str) -> bool:
+        return self._current is not None and self._current.version == version
+
+    def _ensure(self, version: str) -> _Built | None:
+        """The index there is (any version); a build of ``version`` started unless it is the
+        index's or under way (called with the lock held)."""
+        current = self._current
+        if current is None or current.version != version:
+            reused = self._reuse(version) if current is None else None
+            if reused is not None:
+                self._current = current = reused
+            elif self._building != version:
+                self._start(version)
+        return current
 
     def _reuse(self, version: str) -> _Built | None:
         """The complete index file of ``version`` that an earlier run left, if any."""
