@@ -267,9 +267,9 @@ class SearchIndex:
             _LOG.exception("building the search index failed")
         with self._lock:
             if built is not None:
-                old, self._current = self._current, built
-                if old is not None and old.path is not None and old.path != built.path:
-                    _remove(old.path)
+                self._current = built
+                if built.path is not None:
+                    _tidy(built.path)
             if self._building == version:
                 self._building = None
             self._ready.notify_all()
@@ -334,10 +334,22 @@ def _batches(rows: Iterable[tuple[int, str, str, str, str, str, str]],
         yield batch
 
 
-def _remove(path: Path) -> None:
-    """Remove an index file no longer current (a reader that has it open keeps reading it)."""
+def _tidy(keep: Path) -> None:
+    """Remove the index files other than ``keep`` (a server that has one open keeps reading it:
+    the file goes when it closes), and partial ones a killed build left over an hour ago."""
+    for path in keep.parent.iterdir():
+        stale = path.name.startswith("index-") and path != keep
+        abandoned = path.name.startswith(".partial-") and time.time() - _mtime(path) > 3600
+        if stale or abandoned:
+            try:
+                path.unlink()
+            except OSError as exc:
+                _LOG.warning("could not remove the old search index %s: %s", path, exc)
+
+
+def _mtime(path: Path) -> float:
     try:
-        path.unlink()
-    except OSError as exc:
-        _LOG.warning("could not remove the old search index %s: %s", path, exc)
+        return path.stat().st_mtime
+    except OSError:
+        return time.time()
 
