@@ -12,6 +12,7 @@ import pytest
 from conftest import select, settings_of
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
+from test_linked_data import parse_page
 
 from kg.build.dataset import BuildResult
 from kg.config import Settings
@@ -67,6 +68,7 @@ def test_a_phrase_of_a_quote_finds_its_claim_highlighted(client: TestClient, sto
         marked = re.findall(r"\w+", " ".join(_marked(quote)).lower())
         assert set(marked) == set(phrase.lower().split()), (marked, phrase)
     html = client.get("/search", params={"q": "pause now, discussions later"}).text
+    parse_page(html)
     hit = html.split("<blockquote class=hit>", 1)[1].split("</blockquote>", 1)[0]
     assert "<mark>pause</mark> <mark>now</mark>, <mark>discussions</mark> <mark>later</mark>" in hit
 
