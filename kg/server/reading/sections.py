@@ -144,6 +144,14 @@ def _grouped(facts: list[Fact], key: Callable[[Fact], str], labels: dict[str, st
     )
 
 
+def _sectioned(html: str) -> str:
+    """Each ``<h2 id=…>`` of the page's own markup and what follows it, up to the next, as a
+    ``<section>`` named by its heading (data never holds ``<h2``: every text is escaped)."""
+    first, *rest = html.split("<h2 id=")
+    return first + "".join(f"<section aria-labelledby={piece.split('>', 1)[0]}><h2 id={piece}</section>"
+                           for piece in rest)
+
+
 def _view_link(path: str, iri: str | None, text: str) -> str:
     target = path + (f"?focus={quote(iri, safe='')}" if iri else "")
     return f"<p class=views><a href='{escape(target)}'>{escape(text)}</a></p>"
@@ -186,7 +194,7 @@ def actor_sections(store: Store, d: Description) -> str:
     parts.append(_claims(store, iri, "nkg:claimant", heading="Claims it made", ident="claims-made",
                          show_claimant=False))
     parts.append(_claims(store, iri, "nkg:about", heading="Claims about it", ident="claims-about", show_claimant=True))
-    return "".join(parts)
+    return _sectioned("".join(parts))
 
 
 def _sentence(f: Fact, labels: dict[str, str]) -> str:
@@ -219,7 +227,7 @@ def proposal_sections(store: Store, d: Description) -> str:
         items = "".join(_fact_item(f, _term(f.object, labels), labels) for f in discussed)
         parts.append(f"<h2 id=discussed>Discussed at</h2><ul class=facts>{items}</ul>")
     parts.append(_claims(store, iri, "nkg:about", heading="Claims about it", ident="claims-about", show_claimant=True))
-    return "".join(parts)
+    return _sectioned("".join(parts))
 
 
 def _dates(d: Description) -> str:
@@ -269,7 +277,7 @@ def meeting_sections(store: Store, d: Description) -> str:
         items = "".join(_fact_item(f, _term(ox.NamedNode(f.subject), labels), labels) for f in discussed)
         parts.append(f"<h2 id=proposals>Proposals discussed ({len(discussed)})</h2><ul class=facts>{items}</ul>")
     parts.append(_claims(store, iri, "nkg:about", heading="Claims about it", ident="claims-about", show_claimant=True))
-    return "".join(parts)
+    return _sectioned("".join(parts))
 
 
 def place_sections(store: Store, d: Description) -> str:
@@ -281,4 +289,4 @@ def place_sections(store: Store, d: Description) -> str:
                     f"{' · ' + escape(r['date'].value) if r['date'] is not None else ''}</li>" for r in rows)
     parts = [f"<h2 id=meetings>Meetings here ({len(rows)})</h2>" + (f"<ul>{items}</ul>" if rows else "<p>None.</p>")]
     parts.append(_claims(store, iri, "nkg:about", heading="Claims about it", ident="claims-about", show_claimant=True))
-    return "".join(parts)
+    return _sectioned("".join(parts))
