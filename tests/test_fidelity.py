@@ -293,8 +293,8 @@ def client(store_path: Path) -> Iterator[TestClient]:
 def test_the_proposal_page_lists_each_stance_with_its_time_hedge_and_condition(client: TestClient) -> None:
     ceasefire = client.get("/id/proposal/thirty-day-ceasefire")
     assert ceasefire.status_code == 200
-    stances = ceasefire.text.split("<h2 id=stances>", 1)[1].split("</table>", 1)[0]
-    row = next(r for r in stances.split("<tr>") if "United States" in r)
+    stances = ceasefire.text.split("<h2 id=stances>", 1)[1].split("<h2 ", 1)[0]
+    row = next(r for r in stances.split("<li class=fact>") if "United States" in r)
     assert "former" in row and "<q>until quite recently</q>" in row
     assert "<q>to some extent</q>" in stances
     long_term = client.get("/id/proposal/long-term-ceasefire").text.split("<h2 id=stances>", 1)[1]

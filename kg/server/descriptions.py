@@ -54,20 +54,6 @@ SELECT ?other ?p ?label WHERE {
   ?other ?p <{iri}> . FILTER (?p IN (nkg:corroborates, nkg:contradicts))
   OPTIONAL { ?other rdfs:label ?label }
 } ORDER BY ?p ?other"""
-#: every stance on a proposal, as its claims assert it, with the statement's qualifiers
-STANCES = sparql_prologue() + """
-SELECT ?statement ?predicate ?actor ?claim ?document WHERE {
-  ?statement rdf:subject <{iri}> ; rdf:predicate ?predicate ; rdf:object ?actor .
-  FILTER (?predicate IN (nkg:proposedBy, nkg:supportedBy, nkg:opposedBy))
-  ?claim nkg:asserts ?statement ; nkg:statedIn ?document .
-} ORDER BY ?predicate ?actor ?claim"""
-QUALIFIERS = sparql_prologue() + """
-SELECT ?statement ?p ?o WHERE {
-  VALUES ?statement { {values} }
-  ?statement ?p ?o .
-  FILTER (?p IN (nkg:timeStatus, nkg:hedgeWords, nkg:condition, nkg:timeWords, nkg:pointInTime,
-                 schema:startDate, schema:endDate))
-}"""
 GRAPH_SIZE = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
 GRAPH_CONTENT = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
 TEXT = sparql_prologue() + "SELECT ?text WHERE {{ <{iri}> schema:text ?text }} LIMIT 1"

@@ -1,11 +1,14 @@
 """``/id/{kind}/{slug}``: each resource, content-negotiated (HTML, Turtle, N-Triples, JSON-LD, RDF/XML).
 
-The HTML page shows the label, every property, the Wikidata links and what links to the
-resource. A claim's page also shows its quote highlighted inside its document, what it
-asserts in words with what the sentence puts on each fact (time, hedges, conditions,
-dates), its estimate and the claims it corroborates or contradicts; a proposal's page lists
-every stance on it with those qualifiers; a document's page shows its full text with every
-claim's quote highlighted and linked (see :func:`kg.server.descriptions.segments` for overlapping quotes).
+The HTML page is built for reading: a summary first (label, kind, aliases, Wikidata), then
+what a researcher asks of that kind (:mod:`kg.server.reading.sections`: an actor's stances
+with their quotes, meetings and claims; every stance on a proposal with its whole quote; a
+meeting's dates, place and participants), and last every triple and every link to the
+resource, folded away in a ``<details>``. A claim's page shows its quote highlighted inside
+its document, what it asserts in words with what the sentence puts on each fact (time,
+hedges, conditions, dates), its estimate and the claims it corroborates or contradicts; a
+document's page shows its full text with every claim's quote highlighted and linked (see
+:func:`kg.server.descriptions.segments` for overlapping quotes).
 """
 
 from __future__ import annotations
@@ -32,10 +35,8 @@ from kg.server.descriptions import (
     INCOMING_COUNT,
     MAX_INCOMING,
     OFFERS,
-    QUALIFIERS,
     REPLIES,
     SPANS,
-    STANCES,
     TEXT,
     Description,
     describe,
@@ -44,12 +45,25 @@ from kg.server.descriptions import (
     segments,
 )
 from kg.server.markup import alternates, href, html_page, short, term_link
+from kg.server.reading.facts import QUALIFIER_PROPERTIES
+from kg.server.reading.indexes import router as indexes_router
+from kg.server.reading.search import router as search_router
+from kg.server.reading.sections import (
+    actor_sections,
+    meeting_sections,
+    place_sections,
+    proposal_sections,
+    qualifiers_html,
+)
 from kg.store import QueryOutcome
 from kg.store.base import Store
 
 __all__ = ["router"]
 
 router = APIRouter()
+# the indexes of each kind and the search live in kg.server.reading; they are served with the pages
+router.include_router(indexes_router)
+router.include_router(search_router)
 
 # --- the page of any resource ---------------------------------------------------------------
 
@@ -113,58 +127,34 @@ def _incoming(store: Store, iri: str) -> str:
     return f"<h2 id=incoming>Linked from</h2><table class=props>{body}</table>{more}"
 
 
-def _summary(d: Description) -> str:
-    """Types, aliases and Wikidata links at the top of every page."""
-    parts = [f"<p class=iri><code>{escape(d.iri)}</code></p>"]
+#: how a page names its kind, in its summary
+_KIND_NAMES = {Kind.ACTOR: "An actor", Kind.PLACE: "A place", Kind.MEETING: "A meeting", Kind.PROPOSAL: "A proposal",
+               Kind.CLAIM: "A claim", Kind.DOCUMENT: "A document", Kind.GRAPH: "A named graph"}
+
+_BASE_CLASSES = {str(c) for c in (NKG.Actor, NKG.Place, NKG.Meeting, NKG.Proposal, NKG.Claim, NKG.Document)}
+
+
+def _summary(d: Description, kind: Kind) -> str:
+    """What the resource is, first: its kind and types, aliases, Wikidata links, a note, the IRI."""
     types = d.values(d.iri, RDF.type)
-    if types:
-        parts.append("<p>A " + ", ".join(d.link(t) for t in types) + "</p>")
+    narrower = [t for t in types if t.value not in _BASE_CLASSES]
+    types = narrower or types  # "A person", not "An actor: Actor, Person"
+    rows = [("is", f"{_KIND_NAMES[kind]}" + (": " + ", ".join(d.link(t) for t in types) if types else ""))]
     aliases = d.values(d.iri, SKOS.altLabel)
     if aliases:
-        parts.append("<p>Also called " + ", ".join(f"<q>{escape(a.value)}</q>" for a in aliases) + "</p>")
+        rows.append(("also called", ", ".join(f"<q>{escape(a.value)}</q>" for a in aliases)))
     same = [o.value for o in d.values(d.iri, OWL.sameAs) if isinstance(o, ox.NamedNode)]
     if same:
-        links = ", ".join(f'<a class=sameas rel="owl:sameAs" href="{escape(s)}">{escape(short(s))}</a>' for s in same)
-        parts.append(f"<p>Same as {links}</p>")
+        rows.append(("same as", ", ".join(f'<a class=sameas rel="owl:sameAs" href="{escape(s)}">{escape(short(s))}</a>'
+                                          for s in same)))
     note = d.first(d.iri, SKOS.note)
     if note:
-        parts.append(f"<p class=note>{escape(note)}</p>")
-    return "".join(parts)
+        rows.append(("note", f"<span class=note>{escape(note)}</span>"))
+    rows.append(("IRI", f"<code class=iri>{escape(d.iri)}</code>"))
+    return "<dl class=summary>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
 # --- claims ---------------------------------------------------------------------------------
-
-
-#: the qualifiers of an asserted fact, in the order a reader needs them
-_QUALIFIER_ROWS = (
-    ("time", NKG.timeStatus),
-    ("time words", NKG.timeWords),
-    ("at", NKG.pointInTime),
-    ("since", SCHEMA.startDate),
-    ("until", SCHEMA.endDate),
-    ("hedge", NKG.hedgeWords),
-    ("condition", NKG.condition),
-)
-
-
-def _qualifiers(values: dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]], labels: dict[str, str]) -> str:
-    """What the sentence puts on a fact, so the page never shows a qualified fact as a plain one.
-
-    ``values`` maps each qualifier property to its values; the text's words are shown as quotations.
-    """
-    cells = []
-    for name, prop in _QUALIFIER_ROWS:
-        found = values.get(str(prop), [])
-        if not found:
-            continue
-        if prop in (NKG.hedgeWords, NKG.condition, NKG.timeWords):
-            shown = ", ".join(f"<q>{escape(v.value)}</q>" for v in found)
-        elif prop == NKG.timeStatus:
-            shown = ", ".join(term_link(v.value, labels.get(v.value)) for v in found)
-        else:
-            shown = ", ".join(escape(v.value) for v in found)
-        cells.append(f"<span class=qualifier>{escape(name)}: {shown}</span>")
-    return "<span class=qualifiers>" + " · ".join(cells) + "</span>" if cells else ""
 
 
 def _statement(d: Description, node: str) -> str:
@@ -172,8 +162,8 @@ def _statement(d: Description, node: str) -> str:
     if not all(terms):
         return f"<li><code>{escape(node)}</code> (incomplete statement)</li>"
     s, p, o = (t[0] for t in terms)
-    values = {str(prop): d.values(node, prop) for _, prop in _QUALIFIER_ROWS}
-    qualifiers = _qualifiers(values, d.labels)
+    values = {prop: d.values(node, prop) for _, prop in QUALIFIER_PROPERTIES}
+    qualifiers = qualifiers_html(values, d.labels)
     return (f"<li>{d.link(s)} <span class=pred>— {d.link(p)} —</span> {d.link(o)}"
             f"{' ' + qualifiers if qualifiers else ''}</li>")
 
@@ -260,37 +250,6 @@ def _claim(store: Store, d: Description) -> str:
     return "".join(parts)
 
 
-# --- proposals -------------------------------------------------------------------------------
-
-
-def _stances(store: Store, iri: str) -> str:
-    """Every stance on the proposal with its claim and qualifiers: the plain triples on the page
-    show only current, unconditional stances, and this table shows the rest with their time."""
-    rows = list(store.query(STANCES.replace("{iri}", iri)).solutions())
-    if not rows:
-        return ""
-    statements = sorted({r["statement"].value for r in rows})
-    values: dict[str, dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]]] = {}
-    query = QUALIFIERS.replace("{values}", " ".join(f"<{s}>" for s in statements))
-    for row in store.query(query).solutions():
-        values.setdefault(row["statement"].value, {}).setdefault(row["p"].value, []).append(row["o"])
-    named = {r[k].value for r in rows for k in ("predicate", "actor", "claim", "document")}
-    named |= {o.value for v in values.values() for os in v.values() for o in os if isinstance(o, ox.NamedNode)}
-    labels = labels_of(store, named)
-    body = "".join(
-        f"<tr><td>{term_link(r['predicate'].value, labels.get(r['predicate'].value))}</td>"
-        f"<td>{term_link(r['actor'].value, labels.get(r['actor'].value))}</td>"
-        f"<td>{_qualifiers(values.get(r['statement'].value, {}), labels)}</td>"
-        f"<td>{term_link(r['claim'].value, labels.get(r['claim'].value))}</td>"
-        f"<td>{term_link(r['document'].value, labels.get(r['document'].value))}</td></tr>"
-        for r in rows
-    )
-    return ("<h2 id=stances>Stances</h2><p>Every stance a claim asserts, with what its sentence puts on it; "
-            "only current stances without a condition are also plain properties of the proposal.</p>"
-            "<table class=stances><tr><th>stance</th><th>actor</th><th>time, hedge, condition</th>"
-            f"<th>claim</th><th>document</th></tr>{body}</table>")
-
-
 # --- documents -------------------------------------------------------------------------------
 
 
@@ -374,15 +333,21 @@ def _document(store: Store, d: Description) -> str:
     )
 
 
+#: the reading part of the page of each kind that has one (claims and documents: below)
+_SECTIONS = {Kind.ACTOR: actor_sections, Kind.PROPOSAL: proposal_sections, Kind.MEETING: meeting_sections,
+             Kind.PLACE: place_sections}
+
+
 def _html(store: Store, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
+    """Summary first, then what a reader asks of this kind, then every triple, folded away."""
     d = describe(store, iri, triples)
     title = d.first(iri, RDFS.label) or short(iri)
-    body = _summary(d)
+    body = _summary(d, kind)
     elsewhere: dict[str, str] = {}
-    if kind is Kind.CLAIM:
+    if kind in _SECTIONS:
+        body += _SECTIONS[kind](store, d)
+    elif kind is Kind.CLAIM:
         body += _claim(store, d)
-    elif kind is Kind.PROPOSAL:
-        body += _stances(store, iri)
     elif kind is Kind.DOCUMENT and d.first(iri, SCHEMA.text) is not None:
         body += _document(store, d)
         elsewhere[str(SCHEMA.text)] = "<a href=#text>the full text, above</a>"
@@ -392,7 +357,8 @@ def _html(store: Store, iri: str, kind: Kind, triples: list[ox.Triple]) -> str:
                  + " · ".join(f"<a href='/sparql?format={f}&amp;query={query}'>{t}</a>"
                               for f, t in (("turtle", "Turtle"), ("ntriples", "N-Triples"), ("jsonld", "JSON-LD")))
                  + "; the whole dataset: <a href=/dumps/>dumps</a>.</p>")
-    body += _properties(d, elsewhere=elsewhere) + _incoming(store, iri)
+    body += ("<details class=raw id=raw><summary>Every triple of this resource, and what links to it</summary>"
+             + _properties(d, elsewhere=elsewhere) + _incoming(store, iri) + "</details>")
     return html_page(title, body, alternates=alternates(href(iri)))
 
 

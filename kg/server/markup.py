@@ -55,12 +55,16 @@ def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<link rel=stylesheet href=/static/style.css>{heads}</head><body>"
-        "<nav><a href=/>query</a> · <a href=/ontology>ontology</a> · <a href=/shapes>shapes</a> · "
-        "<a href=/dumps/>dumps</a> · <a href=/sparql>service description</a> · <a href=/docs>API</a></nav>"
+        f"<link rel=stylesheet href=/static/style.css><link rel=stylesheet href=/static/reading.css>{heads}"
+        "</head><body><header class=site><nav aria-label=site><a href=/>query</a> · <a href=/id/>index</a> · "
+        "<a href=/ontology>ontology</a> · <a href=/shapes>shapes</a> · <a href=/dumps/>dumps</a> · "
+        "<a href=/sparql>service description</a> · <a href=/docs>API</a></nav>"
+        "<form class=search action=/search method=get role=search><input type=search name=q "
+        "aria-label='Search labels, aliases and quotes' placeholder='Search labels, aliases, quotes'>"
+        " <button type=submit>Search</button></form></header><main>"
         f"<h1>{escape(title)}</h1>"
         + (f"<p class=formats>Also as {others}</p>" if others else "")
-        + f"{body}</body></html>"
+        + f"{body}</main></body></html>"
     )
 
 

@@ -55,7 +55,7 @@ from kg.sparql.explain import explain
 from kg.sparql.lexer import declares_dataset
 from kg.store import journal
 from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
-from kg.store.views import ViewLease, finish_removals, open_view, publish_view
+from kg.store.views import ViewLease, finish_removals, newest_view, open_view, publish_view
 
 __all__ = ["EmbeddedStore", "LocalReader", "commit_update", "lock_holder"]
 
@@ -181,6 +181,16 @@ class EmbeddedStore:
     def location(self) -> str:
         """Where the store is, for messages and for the lock that serializes writers in a process."""
         return str(self.path.resolve())
+
+    @property
+    def version(self) -> str:
+        """Which committed state this handle reads, as a name that changes with every commit:
+        its view's (a reader's never changes; a writer's moves with each commit it publishes),
+        for caches of the store's content such as the search index."""
+        if self._lease is not None:
+            return self._lease.path.name
+        newest = newest_view(self.path)
+        return newest.name if newest is not None else "unpublished"
 
     def reader(self) -> LocalReader:
         """Pattern access to every graph, staging graphs included, for the SHACL gate."""

@@ -1,0 +1,135 @@
+"""The reading pages in a real browser (headless Debian Chromium driven by Playwright) on a live
+``kg serve``, offline: every request that does not go to the loopback server is blocked.
+
+What a researcher who has never seen SPARQL does: search for the 30-day ceasefire, open the
+proposal, read every quote behind each stance; find a claim by a phrase of its quote; list
+every actor. Screenshots go to ``$KG_SCREENSHOTS`` (or a temporary folder), never the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live import live_server  # noqa: F401  (a fixture)
+
+from kg.namespaces import sparql_prologue
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.is_file():
+    pytest.skip(f"no {CHROMIUM}: install it with 'apt-get install chromium'", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright for Python is missing: 'pip install playwright' (in the [test] extra)"
+)
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+CEASEFIRE = "https://w3id.org/negotiation-kg/id/proposal/thirty-day-ceasefire"
+
+
+def _select(base: str, query: str) -> list[dict[str, str]]:
+    """Rows of a SELECT asked of the live server (plain values)."""
+    url = base + "/sparql?" + urllib.parse.urlencode({"query": sparql_prologue() + query})
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data = json.load(response)
+    return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ["KG_SCREENSHOTS"]) if os.environ.get("KG_SCREENSHOTS") else tmp_path_factory.mktemp("shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser: Any, live_server: str) -> Iterator[Any]:  # noqa: F811
+    """A fresh page that can reach the live server only; fails the test on a JavaScript or
+    console error, a request that left the machine, or a Content-Security-Policy violation."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1100, "height": 900})
+    problems: list[str] = []
+    host = urllib.parse.urlsplit(live_server).netloc
+
+    def route(r: Any) -> None:
+        if urllib.parse.urlsplit(r.request.url).netloc == host:
+            r.continue_()
+        else:
+            problems.append(f"blocked request to {r.request.url}")
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda m: problems.append(f"console: {m.text}")
+            if m.type == "error" and "favicon.ico" not in m.location.get("url", "") else None)
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def test_search_leads_to_the_proposal_and_its_whole_quotes(page: Any, live_server: str, shots: Path) -> None:  # noqa: F811
+    page.goto("/id/")
+    page.fill("header form.search input[name=q]", "30-day ceasefire")
+    page.press("header form.search input[name=q]", "Enter")
+    page.wait_for_selector("ol.hits li")
+    page.screenshot(path=str(shots / "search-ceasefire.png"), full_page=True)
+    page.locator("ol.hits li").first.locator("a").first.click()
+    page.wait_for_url("**/id/proposal/thirty-day-ceasefire")
+    assert page.text_content("h1") == "30-day ceasefire"
+    rows = _select(live_server, f"""SELECT ?quote WHERE {{
+        ?st rdf:subject <{CEASEFIRE}> ; rdf:predicate ?p ; rdf:object ?a .
+        FILTER (?p IN (nkg:proposedBy, nkg:supportedBy, nkg:opposedBy)) ?c nkg:asserts ?st ; nkg:quote ?quote }}""")
+    shown = page.locator("h3[id^=stances-] + ul.facts blockquote.evidence").all_inner_texts()
+    assert len(shown) == len(rows) > 10
+    assert sorted(s.strip() for s in shown) == sorted(r["quote"].strip() for r in rows)
+    assert page.locator("details.raw").get_attribute("open") is None  # the raw triples start folded
+    assert page.locator("#stances").is_visible() and page.locator("blockquote.evidence").first.is_visible()
+    page.screenshot(path=str(shots / "proposal-ceasefire.png"), full_page=True)
+
+
+def test_a_phrase_of_a_quote_finds_its_claim_highlighted(page: Any, live_server: str, shots: Path) -> None:  # noqa: F811
+    row = _select(live_server, """SELECT ?claim ?quote WHERE { ?claim nkg:quote ?quote
+        FILTER (CONTAINS(?quote, "cycle of history")) } LIMIT 1""")[0]
+    page.goto("/search?" + urllib.parse.urlencode({"q": "cycle of history"}))
+    hit = page.locator("ol.hits > li", has=page.locator(f"a[href='/id/{row['claim'].split('/id/', 1)[1]}']"))
+    assert hit.count() == 1
+    assert hit.locator("blockquote").inner_text() == row["quote"]
+    assert [m.lower() for m in hit.locator("mark").all_inner_texts()] == ["cycle", "of", "history"]
+    background = hit.locator("mark").first.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    page.screenshot(path=str(shots / "search-quote.png"), full_page=True)
+
+
+def test_the_index_lists_every_actor(page: Any, live_server: str, shots: Path) -> None:  # noqa: F811
+    actors = {r["a"] for r in _select(live_server, "SELECT DISTINCT ?a WHERE { ?a a nkg:Actor }")}
+    page.goto("/id/")
+    page.click("a[href='/id/actor/']")
+    page.wait_for_url("**/id/actor/")
+    links = page.locator("table.index td:first-child a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert sorted(links) == sorted("/id/" + a.split("/id/", 1)[1] for a in actors)
+    # readable: the table fits the window (cells wrap), nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots / "index-actors.png"), full_page=True)
+    page.goto("/id/actor/vladimir-putin")
+    assert re.search(r"Stances \(\d+\)", page.locator("#stances").inner_text())
+    page.screenshot(path=str(shots / "actor-putin.png"), full_page=True)
