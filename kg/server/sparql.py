@@ -178,7 +178,9 @@ async def sparql(request: Request) -> Response:
         return Response(body, media_type=answer.media_type + charset)
     if is_head(request):  # the headers only: give the worker back instead of streaming the rest
         await run_in_threadpool(answer.close)
-        return Response(media_type=answer.media_type + charset)
+        head = Response(media_type=answer.media_type + charset)
+        del head.headers["content-length"]  # unknown, as for the streamed GET: not 0
+        return head
     # The background task gives the worker back even if the client leaves before the body.
     return _AnswerStream(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
 

@@ -154,7 +154,9 @@ def _bar(stance: Stance, x: float, y: float, width: float, height: float, labels
                                    stroke_width=0.6), title=f"{stance.describe(labels)}: {claim}", class_="claim-dot"))
     target = stance.claims[0] if stance.claims else stance.proposal
     return el("g", link(target, *parts, title=stance.describe(labels)), *dots, class_="mark " + stance.position,
-              data_position=stance.position, data_actor=stance.actor, data_proposal=stance.proposal)
+              data_position=stance.position, data_actor=stance.actor, data_proposal=stance.proposal,
+              data_times=" ".join(sorted(stance.times)), data_hedged=str(bool(stance.hedges)).lower(),
+              data_conditional=str(bool(stance.conditions)).lower())
 
 
 def _dot_rows(cell: list[Stance]) -> int:
