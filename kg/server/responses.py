@@ -36,7 +36,7 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
     except ValueError:
         phrase = "Error"
     if prefers_html(request):
-        body = (f"<p class="error error-message">{escape(message)}</p>"
+        body = (f"<p class='error error-message'>{escape(message)}</p>"
                 f"<p>Status {status} ({escape(phrase)}). Start again from <a href=/>the query page</a>.</p>")
         return HTMLResponse(html_page(f"{status} {phrase}", body), status_code=status, headers=headers)
     return JSONResponse({"error": phrase, "status": status, "message": message}, status_code=status, headers=headers)

@@ -10,7 +10,6 @@ mark links to the claim pages behind it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,11 +18,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.formats import choose_format
+from kg.server.api_docs import ErrorBody
 from kg.server.markup import html_page, term_link
 from kg.server.views import estimates, stances, timeline
 from kg.server.views.common import query_text
 from kg.server.views.svg import Markup, el, join, svg_document
-from kg.store.base import Store
 
 __all__ = ["router"]
 
@@ -32,6 +31,12 @@ router = APIRouter()
 _OFFERS = {"html": "text/html", "svg": "image/svg+xml"}
 _VIEWS = {"timeline": "Timeline of meetings", "estimates": "Estimates over time", "stances": "Stances on proposals"}
 _CSS = Path(__file__).resolve().parent / "views.css"
+#: what the OpenAPI document says each view answers
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The picture's page (HTML), or the picture alone with format=svg",
+          "content": {media: {"schema": {"type": "string"}} for media in _OFFERS.values()}},
+    406: {"model": ErrorBody, "description": "format= names neither html nor svg, or Accept takes neither"},
+}
 
 
 @router.get("/views/views.css", include_in_schema=False)
@@ -78,11 +83,8 @@ def _empty_svg(title: str, words: str) -> Markup:
     return svg_document(640, 80, title, words, el("text", words, x=20, y=45, font_size=14, fill="#555"))
 
 
-async def _load(request: Request, loader: Callable[[Store], object]) -> object:
-    return await run_in_threadpool(loader, request.app.state.store)
-
-
-@router.get("/views/timeline", summary="Meetings by date, held or planned, with participants (HTML or SVG)")
+@router.get("/views/timeline", summary="Meetings by date, held or planned, with participants (HTML or SVG)",
+            response_class=Response, responses=_RESPONSES)
 async def timeline_view(request: Request, format: str | None = None) -> Response:
     """Each meeting on a time axis with its participants; every mark links to the claim behind it."""
     meetings: list[timeline.Meeting] = await run_in_threadpool(timeline.load, request.app.state.store)
@@ -97,7 +99,8 @@ async def timeline_view(request: Request, format: str | None = None) -> Response
     return _respond(request, format, "timeline", svg, about=about, table=timeline.table(meetings), empty=empty)
 
 
-@router.get("/views/estimates", summary="Numeric estimates (troop numbers) over time, with ranges and sources (HTML or SVG)")
+@router.get("/views/estimates", summary="Numeric estimates (troop numbers) over time, with ranges and sources (HTML or SVG)",
+            response_class=Response, responses=_RESPONSES)
 async def estimates_view(request: Request, format: str | None = None) -> Response:
     """Each estimate at the date it refers to, a range as a bar; every mark links to its claim."""
     series: list[estimates.Series] = await run_in_threadpool(estimates.load, request.app.state.store)
@@ -113,7 +116,8 @@ async def estimates_view(request: Request, format: str | None = None) -> Respons
     return _respond(request, format, "estimates", svg, about=about, table=estimates.table(series), empty=empty)
 
 
-@router.get("/views/stances", summary="Proposals × actors by position, hedges and conditions marked (HTML or SVG)")
+@router.get("/views/stances", summary="Proposals × actors by position, hedges and conditions marked (HTML or SVG)",
+            response_class=Response, responses=_RESPONSES)
 async def stances_view(request: Request, format: str | None = None, focus: str | None = None) -> Response:
     """Who proposed, supported or opposed what; ``focus=IRI`` lights up an actor or a proposal."""
     matrix: stances.Matrix = await run_in_threadpool(stances.load, request.app.state.store)
