@@ -116,3 +116,11 @@ def test_an_unknown_format_is_406_naming_what_is_offered(client: TestClient, met
     assert response.status_code == 406, response.text
     message = response.json()["message"]
     assert "bogus" in message and offered in message
+
+
+def test_a_format_list_as_sparqlwrapper_sends_it_needs_one_offered_format(client: TestClient) -> None:
+    describe = {"query": "DESCRIBE <https://w3id.org/negotiation-kg/id/actor/vladimir-putin>"}
+    ok = client.get("/sparql", params={**describe, "format": ["json-ld", "application/ld+json,application/x-json+ld"]})
+    assert ok.status_code == 200 and ok.headers["content-type"].startswith("application/ld+json")
+    refused = client.get("/sparql", params={**describe, "format": "image/png,text/x-nothing"})
+    assert refused.status_code == 406 and "image/png,text/x-nothing" in refused.json()["message"]

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Send
 
 from kg.config import Settings
-from kg.errors import InputError, KGError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
+from kg.errors import InputError, KGError, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import (
     RESULT_MEDIA_ALIASES,
     QueryKind,
@@ -247,11 +247,21 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
 
 def _check_formats(requested: list[str]) -> None:
     """Each ``format=`` value names a format some answer can be sent in: a name nothing answers
-    in is refused (406 listing the names), never replaced by a default."""
+    in is refused (406 listing the names), never replaced by a default. A value that is a list
+    of media types (SPARQLWrapper sends its Accept header as a second ``format=``) needs one."""
     offers = {f.name: f.media_type for kind in QueryKind for f in output_formats(kind)}
     aliases = {**format_aliases(QueryKind.SOLUTIONS), **format_aliases(QueryKind.GRAPH)}
+
+    def offered(value: str) -> bool:
+        try:
+            choose_format(value, None, offers, aliases=aliases)
+        except NotAcceptableError:
+            return False
+        return True
+
     for key in requested:
-        choose_format(key, None, offers, aliases=aliases, what="a SPARQL answer")
+        if not any(offered(part) for part in key.split(",")):
+            choose_format(key, None, offers, aliases=aliases, what="a SPARQL answer")  # the 406, naming the value
 
 
 def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:
