@@ -5,9 +5,9 @@ an unknown ``format=`` refused with 406 naming what is offered, on every route t
 from __future__ import annotations
 
 import re
-from html import escape
 import warnings
 from collections.abc import Iterator
+from html import escape
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any

@@ -146,6 +146,18 @@ def test_estimates_draw_each_dated_estimate_linking_to_its_claim(client: TestCli
     assert _links(marks) == {href(c) for c, _ in rows if c}
 
 
+def test_timeline_focus_lights_up_a_meeting_or_an_actors_meetings(client: TestClient, store: Store) -> None:
+    (meeting, actor), *_ = _rows(store, PARTICIPANTS)
+    assert meeting and actor
+    assert len(_with_class(_svg(client, "timeline", focus=meeting), "focus")) == 1
+    involved = PARTICIPANTS.replace("nkg:participant ; rdf:object", "?role ; rdf:object").replace(
+        "{ ?m nkg:participant ?a }", "{ ?m ?role ?a } VALUES ?role { nkg:participant nkg:hostedBy }")
+    theirs = {m for m, a in _rows(store, involved) if a == actor}
+    assert len(_with_class(_svg(client, "timeline", focus=actor), "focus")) == len(theirs) >= 1
+    page = client.get("/views/timeline", params={"focus": "https://example.org/<nobody>"})
+    assert page.status_code == 200 and "Nothing to highlight" in page.text and "<nobody>" not in page.text
+
+
 def test_focus_lights_up_an_actor_column_or_a_proposal_row(client: TestClient, store: Store) -> None:
     (p, _, a, _), *_ = _rows(store, STANCES)
     for iri in (a, p):

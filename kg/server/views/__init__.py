@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.formats import choose_format
 from kg.server.api_docs import ErrorBody
-from kg.server.markup import html_page, term_link
+from kg.server.markup import href, html_page, term_link
 from kg.server.views import estimates, stances, timeline
 from kg.server.views.common import query_text
 from kg.server.views.svg import Markup, el, join, svg_document
@@ -58,7 +58,7 @@ def _query_links(*names: str) -> Markup:
 
 
 def _respond(request: Request, format: str | None, name: str, svg: Markup, *, about: Markup, table: Markup,
-             empty: str | None, extra: Markup = Markup("")) -> Response:
+             empty: str | None, extra: Markup | None = None) -> Response:
     """The view as its page or its bare SVG, as ``format=`` or Accept asks (406 otherwise)."""
     chosen = choose_format(format, request.headers.get("accept"), _OFFERS, what=f"/views/{name}")
     headers = {"Vary": "Accept"}
@@ -66,7 +66,8 @@ def _respond(request: Request, format: str | None, name: str, svg: Markup, *, ab
         return Response(svg_standalone(svg), media_type="image/svg+xml", headers=headers)
     figure = (el("p", empty, class_="view-empty") if empty else el("div", svg, class_="view-figure"))
     body = join([
-        _nav(name), el("link", rel="stylesheet", href="/views/views.css"), el("p", about, class_="view-about"), extra,
+        _nav(name), el("link", rel="stylesheet", href="/views/views.css"), el("p", about, class_="view-about"),
+        extra or Markup(""),
         figure,
         el("details", el("summary", "The data as a table"), table, class_="view-data", open=bool(empty) or None),
     ])
@@ -85,18 +86,27 @@ def _empty_svg(title: str, words: str) -> Markup:
 
 @router.get("/views/timeline", summary="Meetings by date, held or planned, with participants (HTML or SVG)",
             response_class=Response, responses=_RESPONSES)
-async def timeline_view(request: Request, format: str | None = None) -> Response:
-    """Each meeting on a time axis with its participants; every mark links to the claim behind it."""
+async def timeline_view(request: Request, format: str | None = None, focus: str | None = None) -> Response:
+    """Each meeting on a time axis with its participants; every mark links to the claim behind it;
+    ``focus=IRI`` lights up a meeting, or the meetings of an actor."""
     meetings: list[timeline.Meeting] = await run_in_threadpool(timeline.load, request.app.state.store)
     empty = None if meetings else ("No meetings in this store yet: none of its documents' annotations describes an "
                                    "nkg:Meeting.")
-    svg = _empty_svg("Meetings by date", empty) if empty else timeline.draw(meetings)[0]
+    svg = _empty_svg("Meetings by date", empty) if empty else timeline.draw(meetings, focus=focus)[0]
+    lit = [m for m in meetings if focus is not None and timeline.involves(m, focus)]
+    extra = None
+    if focus is not None:
+        extra = el("p", f"Highlighted: {len(lit)} meeting{'s' if len(lit) != 1 else ''} of ", el("a", focus, href=href(focus)),
+                   ".", class_="view-focus") if lit else el(
+            "p", f"Nothing to highlight: {focus} is neither a meeting nor one of its hosts or participants.",
+            class_="view-focus")
     about = join([Markup("What this shows: every meeting (<code>nkg:Meeting</code>) the sources name, one row each, "
                          "with its dates — held, planned or scheduled, as precise as the text is — and its hosts and "
                          "participants (in italics where the text only announces or supposes them). Where from: the "
                          "facts claims assert about each meeting, with the time their sentence puts on them; each mark "
                          "and name opens the claim that states it. Query: "), _query_links("timeline"), Markup(".")])
-    return _respond(request, format, "timeline", svg, about=about, table=timeline.table(meetings), empty=empty)
+    return _respond(request, format, "timeline", svg, about=about, table=timeline.table(meetings), empty=empty,
+                    extra=extra)
 
 
 @router.get("/views/estimates", summary="Numeric estimates (troop numbers) over time, with ranges and sources (HTML or SVG)",
@@ -124,7 +134,7 @@ async def stances_view(request: Request, format: str | None = None, focus: str |
     empty = None if matrix.stances else "No stances in this store yet: no claim asserts who proposed, supported or " \
                                         "opposed a proposal."
     svg = _empty_svg("Stances on proposals", empty) if empty else stances.draw(matrix, focus=focus)
-    extra = Markup("")
+    extra = None
     if focus is not None:
         if focus in matrix.actors or focus in matrix.proposals:
             extra = el("p", "Highlighted: ", Markup(term_link(focus, matrix.labels[focus])),

@@ -13,7 +13,7 @@ from kg.server.views.scales import TimeScale
 from kg.server.views.svg import Markup, el, join
 from kg.store.base import Store
 
-__all__ = ["query_text", "rows", "link", "local_name", "time_axis", "legend", "INK", "MUTED", "GRID"]
+__all__ = ["GRID", "INK", "MUTED", "legend", "link", "local_name", "query_text", "rows", "time_axis"]
 
 INK, MUTED, GRID = "#222", "#666", "#ddd"
 _HERE = Path(__file__).resolve().parent

@@ -16,7 +16,7 @@ from kg.server.views.scales import LinearScale, Span, TimeScale, parse_span
 from kg.server.views.svg import Markup, el, join, svg_document
 from kg.store.base import Store
 
-__all__ = ["Estimate", "Series", "load", "draw", "table"]
+__all__ = ["Estimate", "Series", "draw", "load", "table"]
 
 WIDTH, HEIGHT, LEFT, RIGHT = 1080, 400, 90, 170
 POINT, RANGE = "#1f5fa8", "#7a4fb0"

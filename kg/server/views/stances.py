@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from kg.namespaces import NKG
 from kg.server.markup import href
-from kg.server.views.common import INK, MUTED, legend, link, local_name, rows
+from kg.server.views.common import INK, legend, link, local_name, rows
 from kg.server.views.svg import Markup, el, join, svg_document, text_width, wrap
 from kg.store.base import Store
 
-__all__ = ["Stance", "Matrix", "load", "draw", "table", "POSITIONS"]
+__all__ = ["POSITIONS", "Matrix", "Stance", "draw", "load", "table"]
 
 #: position → (property, colour, letter), in the order bars are drawn
 POSITIONS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-__all__ = ["Markup", "el", "join", "text_width", "wrap", "SVG_NS", "svg_document"]
+__all__ = ["SVG_NS", "Markup", "el", "join", "svg_document", "text_width", "wrap"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 #: average advance of a character of the sans-serif font, in font-size units (for layout only)
@@ -35,7 +35,7 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def el(tag: str, *children: Markup | str | int | float | None, **attrs: object) -> Markup:
+def el(tag: str, *children: Markup | str | float | None, **attrs: object) -> Markup:
     """``<tag attrs>children</tag>``: attributes whose value is None or False are left out, True
     writes the bare name; str children are escaped, :class:`Markup` children inserted as is."""
     parts = [tag]

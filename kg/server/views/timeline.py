@@ -17,9 +17,9 @@ from kg.server.views.scales import Span, TimeScale, parse_span
 from kg.server.views.svg import Markup, el, join, svg_document, text_width, wrap
 from kg.store.base import Store
 
-__all__ = ["Fact", "Meeting", "load", "draw", "table"]
+__all__ = ["Fact", "Meeting", "draw", "load", "table"]
 
-HELD, PLANNED, SCHEDULED = "#1f5fa8", "#c26a00", "#c26a00"
+HELD, PLANNED, SCHEDULED, FOCUS = "#1f5fa8", "#c26a00", "#c26a00", "#fff1b8"
 WIDTH, LABEL_WIDTH, TIME_X0, RIGHT = 1100, 320, 360, 40
 #: how far under a meeting's held date its scheduled date is drawn
 SCHEDULED_LANE = 18
@@ -150,8 +150,14 @@ def _people(meeting: Meeting, y: float) -> tuple[list[Markup], int]:
     return chips, line + 1 if chips else 0
 
 
-def draw(meetings: list[Meeting]) -> tuple[Markup, int]:
-    """The timeline as an ``<svg>``, and its number of date marks."""
+def involves(meeting: Meeting, iri: str) -> bool:
+    """Whether ``iri`` is the meeting, or one of its hosts or participants."""
+    return iri == meeting.iri or any(iri in meeting.facts.get(kind, {}) for kind in ("host", "participant"))
+
+
+def draw(meetings: list[Meeting], *, focus: str | None = None) -> tuple[Markup, int]:
+    """The timeline as an ``<svg>``, and its number of date marks; the rows of the meeting
+    ``focus`` names, or of the meetings the actor it names takes part in, highlighted."""
     spans = [s for m in meetings for kind in ("start", "end", "scheduled") for s, _ in m.spans(kind)]
     scale = TimeScale(spans, TIME_X0 + 20, WIDTH - RIGHT - 150)
     key, key_height = legend([
@@ -171,7 +177,9 @@ def draw(meetings: list[Meeting]) -> tuple[Markup, int]:
         dates = _date_marks(meeting, scale, y + 14)
         marks += len(dates)
         title = wrap(meeting.label, LABEL_WIDTH - 12, 13, lines=1)[0]
-        stripes.append(el("rect", x=0, y=y, width=WIDTH, height=height, fill="#f4f6f9" if index % 2 else "#fff"))
+        lit = focus is not None and involves(meeting, focus)
+        stripes.append(el("rect", x=0, y=y, width=WIDTH, height=height, class_="focus" if lit else None,
+                          fill=FOCUS if lit else "#f4f6f9" if index % 2 else "#fff"))
         body.append(el(
             "g",
             el("a", el("text", title, x=12, y=y + 18, fill="#0645ad", font_size=13, font_weight="600"),
