@@ -150,8 +150,8 @@ def test_timeline_focus_lights_up_a_meeting_or_an_actors_meetings(client: TestCl
     (meeting, actor), *_ = _rows(store, PARTICIPANTS)
     assert meeting and actor
     assert len(_with_class(_svg(client, "timeline", focus=meeting), "focus")) == 1
-    involved = PARTICIPANTS.replace("nkg:participant ; rdf:object", "?role ; rdf:object").replace(
-        "{ ?m nkg:participant ?a }", "{ ?m ?role ?a } VALUES ?role { nkg:participant nkg:hostedBy }")
+    involved = PREFIXES + """SELECT DISTINCT ?m ?a WHERE { ?m a nkg:Meeting . VALUES ?role { nkg:participant nkg:hostedBy }
+      { ?c nkg:asserts [ rdf:subject ?m ; rdf:predicate ?role ; rdf:object ?a ] } UNION { ?m ?role ?a } }"""
     theirs = {m for m, a in _rows(store, involved) if a == actor}
     assert len(_with_class(_svg(client, "timeline", focus=actor), "focus")) == len(theirs) >= 1
     page = client.get("/views/timeline", params={"focus": "https://example.org/<nobody>"})
