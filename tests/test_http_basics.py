@@ -124,3 +124,9 @@ def test_a_format_list_as_sparqlwrapper_sends_it_needs_one_offered_format(client
     assert ok.status_code == 200 and ok.headers["content-type"].startswith("application/ld+json")
     refused = client.get("/sparql", params={**describe, "format": "image/png,text/x-nothing"})
     assert refused.status_code == 406 and "image/png,text/x-nothing" in refused.json()["message"]
+
+
+def test_head_where_get_is_not_allowed_is_a_405_too(client: TestClient) -> None:
+    get, head = client.get("/validate"), client.head("/validate")
+    assert get.status_code == head.status_code == 405 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
