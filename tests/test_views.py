@@ -18,6 +18,7 @@ from kg.namespaces import NKG, RDF, RDFS, SCHEMA
 from kg.server import create_app
 from kg.server.markup import href
 from kg.store import EmbeddedStore
+from kg.server.views import estimates, stances, timeline
 from kg.store.base import Store
 
 with warnings.catch_warnings():
@@ -241,3 +242,10 @@ def test_an_empty_store_gets_an_empty_state(empty: TestClient, view: str) -> Non
     assert page.status_code == 200
     assert "view-empty" in page.text and "yet" in page.text
     assert _with_class(_svg(empty, view), "mark") == []
+
+
+def test_the_pictures_are_the_same_on_a_remote_store(embedded_store: Store, remote_store: Store) -> None:
+    """Drawn from SPARQL alone: Virtuoso holding the corpus gives the same SVG, mark for mark."""
+    assert timeline.draw(timeline.load(remote_store)) == timeline.draw(timeline.load(embedded_store))
+    assert estimates.draw(estimates.load(remote_store)) == estimates.draw(estimates.load(embedded_store))
+    assert stances.draw(stances.load(remote_store)) == stances.draw(stances.load(embedded_store))

@@ -73,7 +73,7 @@ def load(store: Store) -> list[Meeting]:
         iri = row["meeting"]
         meeting = meetings.setdefault(iri, Meeting(iri, row.get("meetingLabel") or iri))
         kind = _PROPERTY.get(row.get("property", ""))
-        if kind is None:
+        if kind is None or "object" not in row:
             continue
         value = row["object"]
         fact = meeting.facts.setdefault(kind, {}).setdefault(value, Fact(value, row.get("objectLabel") or value))
