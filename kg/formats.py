@@ -6,13 +6,14 @@ negotiation all read these tables, so a format is added in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import UnsupportedMediaTypeError
+from kg.errors import NotAcceptableError, UnsupportedMediaTypeError
 
 __all__ = [
     "rdf_extensions",
@@ -28,6 +29,9 @@ __all__ = [
     "output_formats",
     "output_format",
     "negotiate",
+    "choose_format",
+    "format_aliases",
+    "graph_offers",
     "rdf_format_by_name",
     "result_format_by_name",
 ]
@@ -210,3 +214,39 @@ def negotiate(accept: str | None, offers: list[str]) -> str | None:
                 best, chosen = key, offer
             break
     return chosen
+
+
+def choose_format(asked: str | None, accept: str | None, offers: Mapping[str, str], *,
+                  aliases: Mapping[str, str] | None = None, what: str = "this answer") -> str:
+    """The name (a key of ``offers``: name → media type) of the format to answer in.
+
+    ``asked`` (a ``format=`` parameter: a name, an alias of ``aliases`` or a media type) wins;
+    one that names nothing offered is refused, never replaced by a default. Without it, the
+    ``accept`` header chooses (:func:`negotiate`; no header takes the first offer). Refusals
+    are :class:`~kg.errors.NotAcceptableError` (HTTP 406) naming what is offered.
+    """
+    names = ", ".join(offers)
+    if asked is not None:
+        key = asked.strip().lower()
+        key = (aliases or {}).get(key, key)
+        for name, media in offers.items():
+            if key in (name, media):
+                return name
+        raise NotAcceptableError(f"format={asked!r} is not offered for {what}; format= takes one of: {names}")
+    chosen = negotiate(accept, list(dict.fromkeys(offers.values())))
+    for name, media in offers.items():
+        if media == chosen:
+            return name
+    raise NotAcceptableError(f"nothing offered for {what} fits Accept: {accept}; offered: "
+                             f"{', '.join(dict.fromkeys(offers.values()))} (or format= one of: {names})")
+
+
+def format_aliases(kind: QueryKind) -> Mapping[str, str]:
+    """Other names clients give a format of ``kind`` in ``format=`` (``rdf+xml``, ``srj``, …)."""
+    return _NAME_ALIASES[kind is QueryKind.GRAPH]
+
+
+def graph_offers(*, html: bool) -> dict[str, str]:
+    """Name → media type of the formats a graph is offered in (HTML first when ``html``), for
+    :func:`choose_format`."""
+    return {**({"html": "text/html"} if html else {}), **{f.name: f.media_type for f in GRAPH_FORMATS}}

@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     from fastapi import Depends, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.middleware.cors import CORSMiddleware
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import Response
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.server.dumps import router as dumps_router
     from kg.server.fairness import QueryBudget
     from kg.server.graph_store import router as graph_store_router
+    from kg.server.head import HeadAsGet
     from kg.server.headers import SecurityHeaders, security_headers
     from kg.server.linked_data import router as linked_data_router
     from kg.server.page import router as page_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.server.service_description import router as void_router
     from kg.server.sparql import router as sparql_router
     from kg.server.validate import router as validate_router
+    from kg.server.views import router as views_router
     from kg.server.workers import QueryPool
     from kg.server.writing import rejection_response
     from kg.store import open_store
@@ -111,6 +113,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     # outermost of our middleware, so that every response passes it (errors, redirects, files)
     app.add_middleware(SecurityHeaders)
+    # outside even that: a HEAD is answered as a GET whose body is dropped, headers and all kept
+    app.add_middleware(HeadAsGet)
 
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> Response:
@@ -120,24 +124,26 @@ def create_app(settings: Settings) -> FastAPI:
         if isinstance(exc, ValidationFailed):
             return rejection_response(request, exc)
         if isinstance(exc, RateLimited):
-            return error_response(exc.http_status, str(exc), headers={"Retry-After": str(exc.retry_after)})
-        return error_response(exc.http_status, str(exc))
+            return error_response(exc.http_status, str(exc), headers={"Retry-After": str(exc.retry_after)},
+                                  request=request)
+        return error_response(exc.http_status, str(exc), request=request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None),
+                              request=request)
 
     @app.exception_handler(Exception)
-    async def bug(request: Request, exc: Exception) -> JSONResponse:
+    async def bug(request: Request, exc: Exception) -> Response:
         # A bug: the one error shape, no internals (the traceback goes to the server's log).
         # Starlette answers this outside every middleware, so the security headers come here.
         return error_response(500, "internal error: the server could not answer this request; it has been "
-                                   "logged", headers=security_headers())
+                                   "logged", headers=security_headers(), request=request)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return error_response(400, f"invalid request: {where}")
+        return error_response(400, f"invalid request: {where}", request=request)
 
     app.include_router(sparql_router)
     app.include_router(admin_router)
@@ -148,5 +154,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dumps_router)
     app.include_router(void_router)
     app.include_router(validate_router)
+    app.include_router(views_router)
     api_docs.install(app)
     return app

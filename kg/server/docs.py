@@ -18,8 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from rdflib import BNode, URIRef
 from rdflib.collection import Collection
 
-from kg.errors import NotAcceptableError
-from kg.formats import GRAPH_FORMATS, QueryKind, RdfFormatInfo, negotiate, output_format
+from kg.formats import QueryKind, choose_format, format_aliases, graph_offers, rdf_format_by_name
 from kg.namespaces import DCTERMS, NKG, OWL, RDF, RDFS
 from kg.server import markup
 from kg.server.docs_model import KINDS, Docs, ShapeIndex, Words, dl, docs, shape_index, text_of
@@ -29,9 +28,7 @@ __all__ = ["router", "ontology_docs"]
 
 router = APIRouter()
 
-_RDF_OFFERS = [f.media_type for f in GRAPH_FORMATS]
 _HTML_OFFERS = ["text/html", "application/xhtml+xml"]
-_FORMAT_NAMES = [f.name for f in GRAPH_FORMATS]
 
 # --- the ontology page -----------------------------------------------------------------------
 
@@ -132,17 +129,16 @@ def _respond(request: Request, format: str | None, name: str) -> Response:
     """``name`` ("ontology" or "shapes") in the negotiated format; each rendering made once per
     version of the files."""
     d = docs()
-    key = format or negotiate(request.headers.get("accept"), [*_RDF_OFFERS, *_HTML_OFFERS])
+    offers = {**graph_offers(html=False), "html": _HTML_OFFERS[0], "xhtml": _HTML_OFFERS[1]}
+    key = choose_format(format, request.headers.get("accept"), offers,
+                        aliases=format_aliases(QueryKind.GRAPH), what=f"the {name}")
     headers = {"Vary": "Accept"}
-    if key in ("html", *_HTML_OFFERS):
+    if key in ("html", "xhtml"):
         if (name, "html") not in d.rendered:
             page = ontology_docs if name == "ontology" else shapes_docs
             d.rendered[(name, "html")] = page(d).encode("utf-8")
         return HTMLResponse(d.rendered[(name, "html")], headers=headers)
-    fmt = output_format(QueryKind.GRAPH, key) if key else None
-    if not isinstance(fmt, RdfFormatInfo):  # None: nothing offered fits (graphs only come as RDF formats)
-        offered = ", ".join([*_RDF_OFFERS, "text/html"])
-        raise NotAcceptableError(f"offered: {offered} (format=html or one of {', '.join(_FORMAT_NAMES)})")
+    fmt = rdf_format_by_name(key)
     if (name, fmt.name) not in d.rendered:
         graph = d.ontology if name == "ontology" else d.shapes
         if fmt.name == "turtle" and name == "ontology":

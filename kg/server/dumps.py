@@ -27,8 +27,8 @@ from typing import IO, Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from kg.errors import NotAcceptableError, NotFoundError
-from kg.formats import negotiate, rdf_format_by_name
+from kg.errors import NotFoundError
+from kg.formats import choose_format, rdf_format_by_name
 from kg.ops.leftovers import scratch_prefix
 from kg.server.markup import href, html_page
 from kg.store.base import Store
@@ -185,11 +185,10 @@ def list_dumps(request: Request, format: str | None = None) -> Response:
     """The dumps as an HTML page, or as JSON (``Accept: application/json`` or ``?format=json``)."""
     store = request.app.state.store
     files = dump_files(store)
-    key = format or negotiate(request.headers.get("accept"), ["text/html", "application/json"])
-    if key in ("json", "application/json"):
+    key = choose_format(format, request.headers.get("accept"), {"html": "text/html", "json": "application/json"},
+                        what="the list of dumps")
+    if key == "json":
         return JSONResponse([f.as_dict() for f in files.values()], headers={"Vary": "Accept"})
-    if key not in ("html", "text/html"):
-        raise NotAcceptableError("offered: text/html, application/json")
     rows = "".join(
         f"<tr><td><a href='{escape(f.url_path)}' type='{escape(f.media_type)}' download>{escape(f.name)}</a></td>"
         f"<td><code>{escape(f.media_type)}</code></td><td title='{f.bytes} bytes'>{escape(_human(f.bytes))}</td>"

@@ -30,8 +30,18 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, NotAcceptableError, NotFoundError, TooLargeError
-from kg.formats import GRAPH_FORMATS, RDF_FORMATS, RdfFormatInfo, negotiate, rdf_format_of_body
+from kg.errors import InputError, Location, NotFoundError, TooLargeError
+from kg.formats import (
+    GRAPH_FORMATS,
+    RDF_FORMATS,
+    QueryKind,
+    RdfFormatInfo,
+    choose_format,
+    format_aliases,
+    graph_offers,
+    rdf_format_by_name,
+    rdf_format_of_body,
+)
 from kg.iris import DEFAULT_GRAPH, check_iri, graph_iri
 from kg.namespaces import PREFIXES
 from kg.ops.leftovers import scratch_prefix
@@ -214,26 +224,21 @@ async def read_graph(request: Request) -> Response:
     target = _target(request)
     store = request.app.state.store
     if target is None:
-        offers = [f for f in RDF_FORMATS if f.datasets]
-        chosen = negotiate(request.headers.get("accept"), [f.media_type for f in offers])
-        fmt = next((f for f in offers if f.media_type == chosen), None)
-        if fmt is None:
-            raise NotAcceptableError("the whole dataset is offered as " + ", ".join(f.media_type for f in offers))
-        dataset_fmt = fmt  # not assigned again, so the lambda below sees it as not None
+        offers = {f.name: f.media_type for f in RDF_FORMATS if f.datasets}
+        fmt = rdf_format_by_name(choose_format(request.query_params.get("format"), request.headers.get("accept"),
+                                               offers, what="the whole dataset"))
+        dataset_fmt = fmt
         body = await run_in_threadpool(lambda: _serialize(list(store.named_quads()), dataset_fmt))
     else:
         exists = await run_in_threadpool(store.has_graph, target)
         if not exists and target != str(DEFAULT_GRAPH):
             raise NotFoundError(f"no graph <{target}> in this store")
-        chosen = negotiate(request.headers.get("accept"), [f.media_type for f in GRAPH_FORMATS])
-        fmt = next((f for f in GRAPH_FORMATS if f.media_type == chosen), None)
-        if fmt is None:
-            raise NotAcceptableError("a graph is offered as " + ", ".join(f.media_type for f in GRAPH_FORMATS))
+        fmt = rdf_format_by_name(choose_format(request.query_params.get("format"), request.headers.get("accept"),
+                                               graph_offers(html=False), aliases=format_aliases(QueryKind.GRAPH),
+                                               what="a graph"))
         body = await run_in_threadpool(lambda: _serialize(list(store.graph_triples(target)) if exists else [], fmt))
     media = fmt.media_type + ("" if "json" in fmt.media_type else "; charset=utf-8")
-    if request.method == "HEAD":
-        return Response(b"", media_type=media, headers={"Content-Length": str(len(body))})
-    return Response(body, media_type=media)
+    return Response(body, media_type=media)  # for HEAD too: kg.server.head drops the body, keeps its length
 
 
 @router.put("/graph-store", operation_id="graph_store_put", summary="Graph Store: replace a graph",

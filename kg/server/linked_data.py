@@ -22,8 +22,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kg.errors import NotAcceptableError, NotFoundError
-from kg.formats import GRAPH_FORMATS, QueryKind, negotiate, output_format
+from kg.errors import NotFoundError
+from kg.formats import QueryKind, choose_format, format_aliases, graph_offers, rdf_format_by_name
 from kg.iris import Kind, is_slug, mint
 from kg.namespaces import DCTERMS, NKG, OA, OWL, RDF, RDFS, SCHEMA, SD, SKOS, VOID, XSD
 from kg.server.descriptions import (
@@ -385,13 +385,11 @@ def resource(kind: str, slug: str, request: Request, format: str | None = None) 
         triples += _graph_facts(store, iri)
     if not triples:
         raise NotFoundError(f"nothing is known about <{iri}>")
-    key = format or negotiate(request.headers.get("accept"), OFFERS)
-    if key in ("text/html", "html"):
+    key = choose_format(format, request.headers.get("accept"), graph_offers(html=True),
+                        aliases=format_aliases(QueryKind.GRAPH), what="a resource")
+    if key == "html":
         return HTMLResponse(_html(store, iri, Kind(kind), triples), headers={"Vary": "Accept"})
-    fmt = output_format(QueryKind.GRAPH, key) if key else None
-    if fmt is None:
-        names = ", ".join(["html", *(f.name for f in GRAPH_FORMATS)])
-        raise NotAcceptableError(f"offered: {', '.join(OFFERS)} (format={names})")
+    fmt = rdf_format_by_name(key)
     buffer = io.BytesIO()
     QueryOutcome(QueryKind.GRAPH, triples).serialize(buffer, format_name=fmt.name)  # type: ignore[arg-type]
     return Response(buffer.getvalue(), media_type=fmt.media_type, headers={"Vary": "Accept"})

@@ -1,23 +1,42 @@
-"""One JSON shape for every error the HTTP surface returns.
+"""One shape for every error the HTTP surface returns: JSON for programs, a page for browsers.
 
 ``{"error": "<HTTP reason phrase>", "status": <code>, "message": "<what and where>"}`` —
 the same for a bad query, an unknown resource, a refused SERVICE or a time limit,
-so clients handle errors one way.
+so clients handle errors one way. A client that ranks ``text/html`` above JSON in its
+``Accept`` header (a browser following a link) gets the same three things as an HTML page.
 """
 
 from __future__ import annotations
 
+from html import escape
 from http import HTTPStatus
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.requests import Request
 
-__all__ = ["error_response"]
+from kg.formats import negotiate
+from kg.server.markup import html_page
+
+__all__ = ["error_response", "prefers_html"]
 
 
-def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The error response for ``status`` with a message that says what went wrong and where."""
+def prefers_html(request: Request | None) -> bool:
+    """Whether the client ranks ``text/html`` above JSON (no Accept, or ``*/*``: JSON)."""
+    if request is None:
+        return False
+    return negotiate(request.headers.get("accept"), ["application/json", "text/html"]) == "text/html"
+
+
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None,
+                   request: Request | None = None) -> Response:
+    """The error response for ``status`` with a message that says what went wrong and where;
+    an HTML page when ``request`` prefers HTML (:func:`prefers_html`), else the JSON shape."""
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
+    if prefers_html(request):
+        body = (f"<p class='error error-message'>{escape(message)}</p>"
+                f"<p>Status {status} ({escape(phrase)}). Start again from <a href=/>the query page</a>.</p>")
+        return HTMLResponse(html_page(f"{status} {phrase}", body), status_code=status, headers=headers)
     return JSONResponse({"error": phrase, "status": status, "message": message}, status_code=status, headers=headers)

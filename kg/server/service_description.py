@@ -23,8 +23,10 @@ from kg.formats import (
     QueryKind,
     RdfFormatInfo,
     ResultFormatInfo,
+    choose_format,
+    format_aliases,
+    graph_offers,
     negotiate,
-    output_format,
     rdf_format_by_name,
 )
 from kg.namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
@@ -143,9 +145,12 @@ def render(graph: Graph, media: str) -> bytes:
 def service_description(request: Request) -> Response:
     """The service description in the negotiated RDF format (Turtle by default, also JSON-LD,
     N-Triples, RDF/XML; ``?format=`` names one for browsers)."""
-    asked = output_format(QueryKind.GRAPH, request.query_params.get("format") or "")
-    media = asked.media_type if asked is not None and asked.media_type in _TYPES else None
-    media = media or negotiate(request.headers.get("accept"), _TYPES) or "text/turtle"
+    accept = request.headers.get("accept")
+    if negotiate(accept, _TYPES) is None:
+        accept = None  # a client that asks for query results without a query gets the description in Turtle
+    name = choose_format(request.query_params.get("format"), accept, graph_offers(html=False),
+                         aliases=format_aliases(QueryKind.GRAPH), what="the service description")
+    media = rdf_format_by_name(name).media_type
     graph = describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url))
     return Response(render(graph, media), media_type=media, headers={"Vary": "Accept"})
 

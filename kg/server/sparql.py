@@ -28,12 +28,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Send
 
 from kg.config import Settings
-from kg.errors import InputError, KGError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
-from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
+from kg.errors import InputError, KGError, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
+from kg.formats import (
+    RESULT_MEDIA_ALIASES,
+    QueryKind,
+    choose_format,
+    format_aliases,
+    negotiate,
+    output_format,
+    output_formats,
+)
 from kg.iris import check_iri
 from kg.server import api_docs
 from kg.server.auth import require_writer
 from kg.server.fairness import QueryBudget
+from kg.server.head import is_head
 from kg.server.service_description import service_description
 from kg.server.workers import QueryAnswer, QueryJob, QueryPool
 from kg.server.writing import receipt_response, run_write
@@ -151,6 +160,7 @@ async def sparql(request: Request) -> Response:
     await run_in_threadpool(_screen, query, settings, base_iri, "query")  # lexing a long text: off the loop
     timeout = _timeout(params, settings.query_timeout)
     requested = params.get("format", [])
+    _check_formats(requested)
     accept = request.headers.get("accept")
     job = QueryJob(
         query=query,
@@ -166,6 +176,11 @@ async def sparql(request: Request) -> Response:
     body = answer.complete
     if body is not None:  # small answers: one plain response, no streaming machinery
         return Response(body, media_type=answer.media_type + charset)
+    if is_head(request):  # the headers only: give the worker back instead of streaming the rest
+        await run_in_threadpool(answer.close)
+        head = Response(media_type=answer.media_type + charset)
+        del head.headers["content-length"]  # unknown, as for the streamed GET: not 0
+        return head
     # The background task gives the worker back even if the client leaves before the body.
     return _AnswerStream(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
 
@@ -228,6 +243,25 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named, base_iri=base_iri)
     receipt_source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
     return receipt_response(await run_write(request, change, agent=agent, source=receipt_source))
+
+
+def _check_formats(requested: list[str]) -> None:
+    """Each ``format=`` value names a format some answer can be sent in: a name nothing answers
+    in is refused (406 listing the names), never replaced by a default. A value that is a list
+    of media types (SPARQLWrapper sends its Accept header as a second ``format=``) needs one."""
+    offers = {f.name: f.media_type for kind in QueryKind for f in output_formats(kind)}
+    aliases = {**format_aliases(QueryKind.SOLUTIONS), **format_aliases(QueryKind.GRAPH)}
+
+    def offered(value: str) -> bool:
+        try:
+            choose_format(value, None, offers, aliases=aliases)
+        except NotAcceptableError:
+            return False
+        return True
+
+    for key in requested:
+        if not any(offered(part) for part in key.split(",")):
+            choose_format(key, None, offers, aliases=aliases, what="a SPARQL answer")  # the 406, naming the value
 
 
 def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:

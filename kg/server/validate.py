@@ -26,8 +26,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, NotAcceptableError, TooLargeError
-from kg.formats import RdfFormatInfo, negotiate, rdf_format_of_body
+from kg.errors import InputError, Location, TooLargeError
+from kg.formats import RdfFormatInfo, choose_format, rdf_format_of_body
 from kg.validation.model import ValidationReport
 from kg.validation.render import RENDERERS
 from kg.validation.run import ValidationRequest, run_validation
@@ -50,14 +50,8 @@ REPORT_MEDIA_TYPES: dict[str, str] = {
 def _report_format(request: Request) -> str:
     """``format=`` when given (a name of :data:`REPORT_MEDIA_TYPES`), else what Accept prefers."""
     asked = parse_qs(request.url.query).get("format", [])
-    if asked:
-        if asked[0] not in REPORT_MEDIA_TYPES:
-            raise NotAcceptableError(f"format={asked[0]}: the report comes as {', '.join(REPORT_MEDIA_TYPES)}")
-        return asked[0]
-    chosen = negotiate(request.headers.get("accept"), list(REPORT_MEDIA_TYPES.values()))
-    if chosen is None:
-        raise NotAcceptableError("the report is offered as " + ", ".join(REPORT_MEDIA_TYPES.values()))
-    return next(name for name, media in REPORT_MEDIA_TYPES.items() if media == chosen)
+    return choose_format(asked[0] if asked else None, request.headers.get("accept"), REPORT_MEDIA_TYPES,
+                         what="the report")
 
 
 async def _spool(request: Request, fmt: RdfFormatInfo, limit: int) -> Path:
