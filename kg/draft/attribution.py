@@ -1,0 +1,120 @@
+"""Who says what: a sentence cut into clause-sized claims, each with its claimant and kind.
+
+The author is the claimant unless the text gives the words to someone else: an actor as the
+subject of a reporting verb ("Bloomberg estimated", "the Russian Federation said", "Moscow
+rejects"), "according to X", "for X," / "in X's view" / "X's position", "which X sees as";
+a pronoun subject ("They do not see…") continues the previous clause's actor. An author's
+frame ("It is noteworthy that…", "Thus,") keeps the author's judgement the author's. A
+reported claim with quotation marks after its verb is ``quoted``, without them ``paraphrased``;
+the author's own claims are ``analysis`` (``takeaway`` under a "key takeaways" heading).
+
+A sentence is cut where a clause gives the words to another claimant (", who has repeatedly
+called for…", ", which in Russia's view…", "; the next moment, it calls for…"), so each claim
+has one claimant and its quote stays the text's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.draft.gazetteer import Gazetteer, Mention
+from kg.iris import Kind
+
+__all__ = ["Segment", "attribute", "REPORTING"]
+
+#: reporting and public-act verbs: an actor as their subject makes the claim the actor's
+REPORTING = (
+    r"(?:said|says|say|stated|states|stating|told|tells|declared|declares|declare|announced|announces|"
+    r"claimed|claims|claim|maintained|maintains|maintain|warned|warns|estimated|estimates|predicted|predicts|"
+    r"termed|terms|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
+    r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
+    r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
+    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows)"
+)
+_VERB = re.compile(rf"\b{REPORTING}\b")
+_POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declaration|statement|announcement|remarks)\b")
+_FRAME = re.compile(r"^(?:It is (?:noteworthy|worth noting|clear|no coincidence|completely understandable)|Thus,|"
+                    r"Historically|Indeed|Complicating|All this|These|This is)")
+_PRONOUN = re.compile(r"^(?:[Tt]hey|[Ii]t|[Hh]e|[Ss]he)\b(?! is\b| was\b| would\b| will\b)")
+_SPLIT = re.compile(r"; |, (?=who |which )|—(?=[a-z])")
+_QUOTES = re.compile(r"[“\"]")
+
+
+@dataclass
+class Segment:
+    """A clause-sized span of one sentence with its claimant (``None``: the author) and kind."""
+
+    start: int
+    end: int
+    claimant: str | None
+    kind: str
+    verb_at: int | None = None  # where the reporting verb is, for the stances
+
+
+def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
+    """The actor that a reporting verb near the clause's start has as its subject, and the verb's offset."""
+    head = text[start:end]
+    for mention in mentions:
+        if mention.entity.kind is not Kind.ACTOR or mention.start - start > 80:
+            continue
+        before = text[max(start, mention.start - 12) : mention.start].lower()
+        if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before) and \
+                not re.match(r"^\s*for\s+$", text[start:mention.start].lower()):
+            continue
+        after = text[mention.end : min(end, mention.end + 70)]
+        if _POSSESSIVE.match(after):
+            return mention.entity.id, mention.end
+        if text[start : mention.start].strip().lower() in ("for", "according to") and after.startswith(","):
+            return mention.entity.id, mention.end
+        verb = _VERB.search(after)
+        if verb and not re.search(r"[.;:?]|\bthat\b|\bwhich\b", after[: verb.start()]) and \
+                len(after[: verb.start()].split()) <= 7:
+            return mention.entity.id, mention.end + verb.start()
+    according = re.search(r"\baccording to\s*$", head)
+    if according:
+        return None
+    for mention in mentions:
+        if mention.entity.kind is Kind.ACTOR and re.search(r"(according to|in)\s+$", text[max(start, mention.start - 14) : mention.start]):
+            if text[mention.end : mention.end + 7] in ("’s view", "'s view") or "according" in text[mention.start - 14 : mention.start]:
+                return mention.entity.id, mention.start
+    return None
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = [start] + [m.end() if m.group().startswith(";") else m.start() + (1 if m.group().startswith(",") else 0)
+                      for m in _SPLIT.finditer(text, start, end)] + [end]
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        while a < b and text[a] in " ,—":
+            a += 1
+        while b > a and text[b - 1] in " ,;—":
+            b -= 1
+        if b > a:
+            out.append((a, b))
+    return out
+
+
+def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway: bool,
+              previous: str | None) -> list[Segment]:
+    """The claims of the sentence ``text[start:end]``: one segment, or more where a clause gives
+    the words to another claimant. ``previous`` is the claimant of the sentence before
+    (a pronoun subject continues it)."""
+    if takeaway:
+        return [Segment(start, end, None, "takeaway")]
+    segments: list[Segment] = []
+    for a, b in _pieces(text, start, end):
+        mentions = gazetteer.mentions(text, a, b)
+        found = None if _FRAME.match(text[a:b]) else _actor_subject(text, a, b, mentions)
+        claimant, verb_at = (found if found else (None, None))
+        if claimant is None and previous and _PRONOUN.match(text[a:b]) and _VERB.search(text, a, b):
+            claimant, verb_at = previous, _VERB.search(text, a, b).start()  # type: ignore[union-attr]
+        kind = "analysis"
+        if claimant is not None:
+            kind = "quoted" if verb_at is not None and _QUOTES.search(text, verb_at, b) else "paraphrased"
+        if segments and claimant == segments[-1].claimant:
+            segments[-1].end = b  # the same claimant goes on: one claim
+            continue
+        segments.append(Segment(a, b, claimant, kind, verb_at))
+        previous = claimant or previous
+    return segments
