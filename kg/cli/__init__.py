@@ -4,7 +4,8 @@ Each command parses its options, builds :class:`~kg.config.Settings` (:func:`kg.
 calls one library function and maps :class:`~kg.errors.KGError` to its exit code. The
 commands live by what they do: :mod:`kg.cli.read` (validate, query, dump), :mod:`kg.cli.write`
 (build, ingest, update, add-document: through the running server when it holds the store),
-:mod:`kg.cli.admin` (serve, tokens, backup and restore, the ontology check).
+:mod:`kg.cli.admin` (serve, tokens, backup and restore, the ontology check), :mod:`kg.cli.score`
+(a draft's score against curated annotations).
 
 Exit codes, the same for every command: 0 done; 1 the data breaks the shapes, a build error or a
 store error; 2 unusable input (a file, a query, an option, a store that is missing or cannot be
@@ -21,6 +22,7 @@ from kg import __version__
 from kg.cli.admin import backup, ontology, restore, serve, token
 from kg.cli.common import KgGroup
 from kg.cli.read import dump, query, validate
+from kg.cli.score import score
 from kg.cli.write import add_document_command, build, ingest, update
 
 __all__ = ["main"]
@@ -42,5 +44,5 @@ def main() -> None:
 
 
 for _command in (build, validate, query, dump, ingest, update, add_document_command, serve, token, backup, restore,
-                 ontology):
+                 ontology, score):
     main.add_command(_command)
