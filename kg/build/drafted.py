@@ -8,9 +8,10 @@ the usual keys it holds:
   looked for and could not find: a date, an author…). The document's graph then says it was
   drafted (:mod:`kg.build.rdfize`), so drafted facts never pass for curated ones. A curator who
   has reviewed every claim removes the block.
-* ``metadata:`` — the document's metadata as the drafter read it from the text (title,
-  author, datePublished, language, sha256), the keys of a metadata file. ``kg add-document``
-  without ``--meta`` takes it when there is no ``<text>.yaml`` beside the text.
+* ``metadata:`` inside the ``draft:`` block (or at the top level, once reviewed) — the
+  document's metadata as the drafter read it from the text (title, author, datePublished,
+  language, sha256), the keys of a metadata file. ``kg add-document`` without ``--meta``
+  takes it when there is no ``<text>.yaml`` beside the text.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kg.errors import BuildError, Location
 __all__ = ["DRAFT_KEYS", "draft_info", "metadata_block"]
 
 #: the keys of a ``draft:`` block
-DRAFT_KEYS = {"tool", "version", "method", "created", "not-found"}
+DRAFT_KEYS = {"tool", "version", "method", "created", "not-found", "metadata"}
 
 
 def draft_info(node: Any, file: Path) -> DraftInfo | None:
@@ -49,11 +50,14 @@ def draft_info(node: Any, file: Path) -> DraftInfo | None:
 
 
 def metadata_block(file: Path) -> LineDict | None:
-    """The ``metadata:`` block of the annotation file ``file``, or ``None`` when it has none."""
+    """The ``metadata:`` block of the annotation file ``file`` (top level, else in its ``draft:``
+    block), or ``None`` when it has none."""
     data = load_yaml(file)
     if not isinstance(data, LineDict):
         return None
     block = data.get("metadata")
+    if block is None and isinstance(data.get("draft"), LineDict):
+        block = data["draft"].get("metadata")
     if block is not None and not isinstance(block, LineDict):
         raise BuildError("'metadata' must be a mapping (title, author, datePublished, …)",
                          location=Location(str(file), line_of(data, None)))

@@ -37,7 +37,11 @@ _POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declarati
 _FRAME = re.compile(r"^(?:It is (?:noteworthy|worth noting|clear|no coincidence|completely understandable)|Thus,|"
                     r"Historically|Indeed|Complicating|All this|These|This is)")
 _PRONOUN = re.compile(r"^(?:[Tt]hey|[Ii]t|[Hh]e|[Ss]he)\b(?! is\b| was\b| would\b| will\b)")
-_SPLIT = re.compile(r"; |, (?=who |which )|—(?=[a-z])")
+_SPLIT = re.compile(r"; |, (?=who |which |while |whereas )|—(?=[a-z])")
+#: a person the gazetteer does not know, as the subject of a reporting verb, with a title
+#: before the name ("Foreign Minister Andrii Sybiha said")
+_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>(?:[A-Z][a-z]+ ){{1,3}})?"
+                          rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
 
 
@@ -50,6 +54,8 @@ class Segment:
     claimant: str | None
     kind: str
     verb_at: int | None = None  # where the reporting verb is, for the stances
+    new_name: str | None = None  # a speaker the gazetteer does not know: the name
+    new_title: str | None = None  # and the title the text gives them
 
 
 def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
@@ -109,12 +115,22 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         claimant, verb_at = (found if found else (None, None))
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and _VERB.search(text, a, b):
             claimant, verb_at = previous, _VERB.search(text, a, b).start()  # type: ignore[union-attr]
+        new = None
+        if claimant is None and found is None and not _FRAME.match(text[a:b]):
+            new = _NEW_SPEAKER.match(text, a, b)
+            if new is not None and gazetteer.find(new.group("name")) is None and not any(
+                    m.start < new.end("name") for m in mentions if m.entity.kind is Kind.ACTOR):
+                claimant, verb_at = "?" + new.group("name"), new.end("name")
+            else:
+                new = None
         kind = "analysis"
         if claimant is not None:
             kind = "quoted" if verb_at is not None and _QUOTES.search(text, verb_at, b) else "paraphrased"
         if segments and claimant == segments[-1].claimant:
             segments[-1].end = b  # the same claimant goes on: one claim
             continue
-        segments.append(Segment(a, b, claimant, kind, verb_at))
+        segments.append(Segment(a, b, claimant, kind, verb_at,
+                                new.group("name") if new else None,
+                                (new.group("title") or "").strip() or None if new else None))
         previous = claimant or previous
     return segments

@@ -21,7 +21,7 @@ from kg.build.corpus import document_from_metadata
 from kg.build.model import Entity
 from kg.build.rdfize import document_graph
 from kg.build.vocabulary import ENTITY_TYPES, PREDICATES
-from kg.build.yamlfile import load_yaml
+from kg.build.drafted import metadata_block
 from kg.draft.model import DraftClaim
 from kg.errors import BuildError, KGError
 from kg.iris import Kind, mint
@@ -71,8 +71,7 @@ def check_draft(yaml_text: str, text_path: Path, known: Mapping[str, Entity], *,
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "draft.yaml"
         path.write_text(yaml_text, encoding="utf-8")
-        data = load_yaml(path)
-        document = document_from_metadata(text_path, data["metadata"], path)
+        document = document_from_metadata(text_path, metadata_block(path), path)
         try:
             built = load_document_annotations(path, document, known, other_claims=other_claims)
         except BuildError as exc:

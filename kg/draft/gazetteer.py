@@ -7,6 +7,7 @@ document's curated claims.
 
 Names match as whole words, longest first; a name that starts with a lower-case letter in
 the gazetteer ("temporary ceasefire") also matches capitalised at the start of a sentence.
+So does the first letter of a name of several words ("head of Ukrainian military intelligence").
 A state's demonym forms ("the Russian side", "the Russians") and the short forms of a
 proposal's label (without its parenthesis, its leading names, or its trailing "for Ukraine";
 the words it puts in quotation marks) are added as aliases of that entity.
@@ -24,6 +25,7 @@ import pyoxigraph as ox
 from kg.build.annotations import load_gazetteer
 from kg.build.model import Entity
 from kg.build.vocabulary import ENTITY_TYPES
+from kg.errors import Location
 from kg.iris import Kind, parse
 from kg.namespaces import RDF, RDFS, SKOS
 from kg.store import Store
@@ -87,11 +89,12 @@ class Gazetteer:
         parts = []
         for name in sorted(names, key=len, reverse=True):
             body = re.escape(name)
-            if name[0].islower():
-                body = f"[{re.escape(name[0].upper())}{re.escape(name[0])}]{re.escape(name[1:])}"
+            if name[0].islower() or (" " in name and name[0].isalpha()):
+                body = f"[{re.escape(name[0].upper())}{re.escape(name[0].lower())}]{re.escape(name[1:])}"
             parts.append(body)
         self._pattern = re.compile(r"(?<![\w-])(" + "|".join(parts) + r")(?![\w-])") if parts else None
-        self._lookup = {**names, **{n[0].upper() + n[1:]: i for n, i in names.items() if n[0].islower()}}
+        self._lookup = {**{n[0].upper() + n[1:]: i for n, i in names.items()},
+                        **{n[0].lower() + n[1:]: i for n, i in names.items() if " " in n}, **names}
 
     @classmethod
     def from_file(cls, path: Path) -> "Gazetteer":
@@ -99,11 +102,13 @@ class Gazetteer:
         return cls(load_gazetteer(path))
 
     @classmethod
-    def from_store(cls, store: Store) -> "Gazetteer":
-        """Every actor, place, meeting and proposal the store names, with labels and aliases."""
+    def from_store(cls, store: Store, *, outside: str) -> "Gazetteer":
+        """Every actor, place, meeting and proposal the store names, with labels and aliases,
+        in any graph but ``outside`` (the graph of the document being drafted, when it was added
+        before: what it declared is declared again)."""
         rows = store.select_all(
-            f"SELECT ?e ?class ?label ?alt WHERE {{ ?e <{RDF.type}> ?class ; <{RDFS.label}> ?label . "
-            f"OPTIONAL {{ ?e <{SKOS.altLabel}> ?alt }} }}",
+            f"SELECT ?e ?class ?label ?alt WHERE {{ GRAPH ?g {{ ?e <{RDF.type}> ?class ; <{RDFS.label}> ?label }} "
+            f"FILTER(?g != <{outside}>) OPTIONAL {{ GRAPH ?h {{ ?e <{SKOS.altLabel}> ?alt }} FILTER(?h != <{outside}>) }} }}",
             "ORDER BY ?e ?class ?label ?alt",
         )
         labels: dict[str, str] = {}
@@ -126,7 +131,7 @@ class Gazetteer:
                        if k == parsed[0] and {str(c) for c in t} <= classes[iri]]
             if fitting:
                 out.append(Entity(parsed[1], parsed[0], max(fitting)[1], label, tuple(sorted(alts.get(iri, ()))),
-                                  None, None, None))  # type: ignore[arg-type]
+                                  None, None, Location(f"the store at {store.location}")))
         return cls(out)
 
     def mentions(self, text: str, start: int = 0, end: int | None = None) -> list[Mention]:

@@ -44,6 +44,8 @@ HEDGES = re.compile(
     r"perceived as)\b"
 )
 _CONDITION = re.compile(r"\b(?:if|provided(?: that)?|unless|as long as|on condition that|under conditions that)\b[^,;.—()]*")
+#: where a new clause (and a new subject) begins
+_CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$")
 _FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
 
@@ -95,7 +97,8 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60]
                 if not after:
                     continue
-                actors = [(speaker, start)] if speaker else _subjects(text, start, verb.start(), mentions)
+                clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start()))])
+                actors = _subjects(text, clause, verb.start(), mentions) or ([(speaker, start)] if speaker else [])
                 pairs = [(after[0].entity.id, actor, at) for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:

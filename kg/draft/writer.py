@@ -81,7 +81,8 @@ def draft_yaml(draft: Draft, text: str, *, created: str) -> str:
     block: dict[str, Any] = {"tool": TOOL, "version": __version__, "method": draft.method, "created": created}
     if draft.not_found or draft.dropped:
         block["not-found"] = [*draft.not_found, *draft.dropped]
-    data: dict[str, Any] = {"document": draft.document, "draft": block, "metadata": metadata}
+    block["metadata"] = metadata
+    data: dict[str, Any] = {"document": draft.document, "draft": block}
     if draft.entities:
         data["entities"] = [{k: v for k, v in (("id", e.id), ("kind", e.kind), ("type", e.type), ("label", e.label),
                                                ("note", e.note)) if v} for e in draft.entities]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from kg.draft.attribution import attribute
 from kg.draft.backends import Context, Proposal
 from kg.draft.estimates import estimate_in
-from kg.draft.model import DraftClaim
+from kg.draft.metadata import slugify
+from kg.draft.model import DraftClaim, DraftEntity, DraftFact
 from kg.draft.stances import hedges_in, stances
 from kg.draft.text import Span
 from kg.iris import Kind
@@ -25,12 +26,14 @@ def _is_label(text: str, span: Span) -> bool:
     return len(words) <= 8 and not span.of(text).rstrip("”\"’)").endswith((".", "?", "!"))
 
 
-def claims_of(context: Context, spans: list[Span] | tuple[Span, ...]) -> list[DraftClaim]:
-    """The claims the rules find in ``spans`` (sentences of ``context.text``)."""
+def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: list[DraftEntity]) -> list[DraftClaim]:
+    """The claims the rules find in ``spans`` (sentences of ``context.text``); the speakers it
+    finds that the gazetteer does not know are added to ``entities``."""
     text, gazetteer = context.text, context.gazetteer
     takeaways = {(s.start, s.end) for s in context.takeaways}
     out: list[DraftClaim] = []
     previous: str | None = None
+    new: dict[str, DraftEntity] = {}
     for span in spans:
         if _is_label(text, span):
             continue
@@ -38,6 +41,13 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...]) -> list[Dr
         segments = attribute(text, span.start, span.end, gazetteer,
                              takeaway=(span.start, span.end) in takeaways, previous=previous)
         for seg in segments:
+            if seg.new_name is not None:
+                ident = slugify(seg.new_name)
+                if ident in gazetteer.entities:
+                    ident = f"{ident}-person"
+                new.setdefault(ident, DraftEntity(ident, "actor", "Person", seg.new_name,
+                                                  "A speaker the text names; not yet in the store."))
+                seg.claimant = ident
             claimant = seg.claimant or context.author
             mentioned = [m.entity.id for m in gazetteer.mentions(text, seg.start, seg.end)]
             about = [i for i in dict.fromkeys(mentioned) if i != context.author]
@@ -45,6 +55,8 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...]) -> list[Dr
                                hedges=hedges_in(text, seg.start, seg.end), about=about)
             claim.asserts = [f for f in stances(text, seg.start, seg.end, gazetteer, speaker=seg.claimant,
                                                 question=question) if f.object != context.author]
+            if seg.new_title and seg.new_name:
+                claim.asserts.append(DraftFact(claimant, "jobTitle", seg.new_title))
             claim.estimate = estimate_in(text, seg.start, seg.end, context.anchor)
             if claim.estimate is not None and seg.claimant is not None:
                 known = gazetteer.entities.get(seg.claimant)
@@ -52,6 +64,7 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...]) -> list[Dr
                     claim.estimate.sources = [seg.claimant]
             out.append(claim)
         previous = segments[-1].claimant if segments else previous
+    entities.extend(new.values())
     return out
 
 
@@ -62,4 +75,5 @@ class RulesBackend:
 
     def propose(self, context: Context) -> Proposal:
         """Every claim the rules find in the document's sentences."""
-        return Proposal(claims_of(context, context.sentences), [], [])
+        entities: list[DraftEntity] = []
+        return Proposal(claims_of(context, context.sentences, entities), entities, [])
