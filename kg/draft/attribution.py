@@ -37,7 +37,7 @@ _POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declarati
 _FRAME = re.compile(r"^(?:It is (?:noteworthy|worth noting|clear|no coincidence|completely understandable)|Thus,|"
                     r"Historically|Indeed|Complicating|All this|These|This is)")
 _PRONOUN = re.compile(r"^(?:[Tt]hey|[Ii]t|[Hh]e|[Ss]he)\b(?! is\b| was\b| would\b| will\b)")
-_SPLIT = re.compile(r"; |, (?=who |which |while |whereas )|—(?=[a-z])")
+_SPLIT = re.compile(r"; |, (?=who |which |while |whereas |when )|—(?=[a-z])")
 #: a person the gazetteer does not know, as the subject of a reporting verb, with a title
 #: before the name ("Foreign Minister Andrii Sybiha said")
 _NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>(?:[A-Z][a-z]+ ){{1,3}})?"

@@ -84,12 +84,12 @@ def draft_document(path: Path, gazetteer: Gazetteer, *, backend: Backend | None 
     backend = backend or RulesBackend()
     text = read_text(path)
     where = Location(str(path))
-    if not is_english(text):
-        raise InputError("the text does not read as English (the drafter reads English only); nothing drafted",
-                         location=where)
     spans = sentences(text)
     if not any(len(s.of(text).split()) >= 4 for s in spans):
         raise InputError("the document has no sentences to draft claims from", location=where)
+    if not is_english(text):
+        raise InputError("the text does not read as English (the drafter reads English only); nothing drafted",
+                         location=where)
     found = read_metadata(text, path.read_bytes())
     given = _given_metadata(meta) if meta is not None else LineDict()
     doc_id = str(given.get("id") or path.stem)

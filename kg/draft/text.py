@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pysbd
+import pysbd  # type: ignore[import-untyped]
 
 from kg.errors import InputError, Location
 
@@ -68,7 +68,7 @@ def is_english(text: str) -> bool:
     words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return False
-    return sum(1 for w in words if w in _ENGLISH) / len(words) >= 0.12
+    return sum(1 for w in words if w in _ENGLISH) / len(words) >= 0.2
 
 
 _SEGMENTER: pysbd.Segmenter | None = None

@@ -84,7 +84,7 @@ class ChatBackend:
         for item in items if isinstance(items, list) else []:
             quote = item.get("quote") if isinstance(item, dict) else None
             placed = find_quote(context.text, quote, 1) if isinstance(quote, str) and quote.strip() else "no quote"
-            if isinstance(placed, str):
+            if isinstance(placed, str) or not isinstance(quote, str):
                 dropped.append(f"the model's claim was dropped, its quote is not verbatim in the text: {str(quote)[:80]!r}")
                 continue
             author_words = str(item.get("claimant", "")).lower() in ("", "author", "the author")
