@@ -61,6 +61,8 @@ class Mention:
 
 def _variants(entity: Entity) -> set[str]:
     names = {entity.label, *entity.alt}
+    names |= {n[4:] for n in names if n.startswith("the ") and n.count(" ") >= 2}  # "the current American president"
+    names |= {n.replace("'", "’") for n in names}  # the text's apostrophes
     if entity.type == "State":
         demonym = next((d for n, d in _DEMONYMS.items() if n in names), None)
         if demonym:
