@@ -27,7 +27,7 @@ _CUES: list[tuple[str, re.Pattern[str], bool]] = [
     ("proposedBy", re.compile(r"\b(?:proposed|offered|put forward|suggested) by\b"), True),
     ("opposedBy", re.compile(r"\b(?:unacceptable|opposed|rejected) (?:to|by)\b"), True),
     ("supportedBy", re.compile(r"\b(?:supported|backed|accepted) by\b"), True),
-    ("proposedBy", re.compile(r"\b(?:propos(?:e|es|ed|ing)|offer(?:s|ed|ing)?|call(?:s|ed|ing)? for|"
+    ("proposedBy", re.compile(r"\b(?:propos(?:e|es|ed|ing|als? for)|offer(?:s|ed|ing)?|call(?:s|ed|ing)? for|"
                               r"demand(?:s|ed|ing)?|put(?:s|ting)? forward)\b"), False),
     ("supportedBy", re.compile(r"\b(?:support(?:s|ed|ing)?|back(?:s|ed|ing)?|accept(?:s|ed|ing)?|"
                                r"insist(?:s|ed|ing)? on|prioriti[sz](?:e|es|ed|ing)|agree(?:s|d)? to|"
@@ -65,7 +65,7 @@ def _subjects(text: str, start: int, verb: int, mentions: list[Mention]) -> list
         if m.entity.kind is not Kind.ACTOR or m.end > verb or m.start < start:
             continue
         before = text[max(start, m.start - 10) : m.start].lower()
-        if re.search(r"\b(from|to|with|by|of|on|against|than|for|in)\s+(its\s+|the\s+|their\s+)?$", before):
+        if re.search(r"\b(from|to|with|by|on|against|than|for|in)\s+(its\s+|the\s+|their\s+)?$", before):
             continue
         out.append((m.entity.id, m.start))
     return out
@@ -97,9 +97,13 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60]
                 if not after:
                     continue
+                # "proposals for a 30-day ceasefire and a security guarantee mechanism": each one
+                joined = [after[0]] + [p for prev, p in zip(after, after[1:])
+                                       if re.fullmatch(r"\s*(?:,|and|or|,\s*and)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?",
+                                                       text[prev.end : p.start])]
                 clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start()))])
                 actors = _subjects(text, clause, verb.start(), mentions) or ([(speaker, start)] if speaker else [])
-                pairs = [(after[0].entity.id, actor, at) for actor, at in actors]
+                pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
                     continue
