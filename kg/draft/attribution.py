@@ -66,14 +66,16 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
     found: list[tuple[int, str, int]] = []
     for mention in mentions:
+        if mention.entity.kind is Kind.ACTOR and \
+                re.search(r"\b(?:unacceptable|acceptable) to\s+$", text[max(start, mention.start - 20) : mention.start]):
+            return mention.entity.id, mention.start  # "… is unacceptable to Moscow": Moscow's position
+    for mention in mentions:
         if mention.entity.kind is not Kind.ACTOR or mention.start - start > 80:
             continue
         lead = text[start : mention.start].strip().lower()
         before = text[max(start, mention.start - 12) : mention.start].lower()
         if lead in ("for", "according to", "in the view of") and text[mention.end : mention.end + 1] == ",":
             return mention.entity.id, mention.end
-        if re.search(r"\b(?:unacceptable|acceptable) to\s+$", text[max(start, mention.start - 20) : mention.start]):
-            return mention.entity.id, mention.start
         if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before):
             continue
         after = text[mention.end : min(end, mention.end + 70)]

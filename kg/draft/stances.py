@@ -29,7 +29,7 @@ _CUES: list[tuple[str, re.Pattern[str], bool]] = [
     ("supportedBy", re.compile(r"\b(?:supported|backed|accepted) by\b"), True),
     ("proposedBy", re.compile(r"\b(?:propos(?:e|es|ed|ing|als? for)|offer(?:s|ed|ing)?|call(?:s|ed|ing)? for|"
                               r"demand(?:s|ed|ing)?|put(?:s|ting)? forward)\b"), False),
-    ("supportedBy", re.compile(r"\b(?:support(?:s|ed|ing)?|back(?:s|ed|ing)?|accept(?:s|ed|ing)?|"
+    ("supportedBy", re.compile(r"\b(?:support(?:s|ed|ing)?(?! from)|back(?:s|ed|ing)?|accept(?:s|ed|ing)?|"
                                r"insist(?:s|ed|ing)? on|prioriti[sz](?:e|es|ed|ing)|agree(?:s|d)? to|"
                                r"endors(?:e|es|ed|ing)|welcom(?:e|es|ed|ing))\b"), False),
     ("opposedBy", re.compile(r"\b(?:reject(?:s|ed|ing)?|oppos(?:e|es|ed|ing)|refus(?:e|es|ed|ing)|"
@@ -46,7 +46,8 @@ HEDGES = re.compile(
 _CONDITION = re.compile(r"\b(?:if|provided(?: that)?|unless|as long as|on condition that|under conditions that)\b[^,;.—()]*")
 #: where a new clause (and a new subject) begins
 _CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
-_NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$")
+_NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$"
+                       r"|\b(?:reason|right|need|pressure|temptation) to\s+$")  # "has a reason to demand": no stance
 _FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
 
 
