@@ -205,3 +205,18 @@ def test_the_chat_backend_keeps_only_verbatim_quotes(note: Path, gazetteer: Gaze
                                      "--backend", "openai", "--endpoint", chat_url, "--model", "fake"])
     assert done.exit_code == 0, done.output
     assert "method: openai:fake" in out.read_text(encoding="utf-8")
+
+
+def test_according_to_names_the_claimant(tmp_path: Path, gazetteer: Gazetteer) -> None:
+    text = tmp_path / "according.txt"
+    text.write_text(NOTE.replace("Türkiye reportedly offered", "According to Ankara, Türkiye offered"), encoding="utf-8")
+    claims = {c.quote: c for c in draft_document(text, gazetteer).draft.claims}
+    assert claims["According to Ankara, Türkiye offered to host another round in Istanbul."].claimant == "turkiye"
+
+
+def test_the_spacy_backend_needs_an_installed_pipeline(note: Path, tmp_path: Path) -> None:
+    """spaCy is never required: asking for a pipeline that is not installed is a clear error, no file."""
+    out = tmp_path / "spacy.yaml"
+    done = CliRunner().invoke(main, ["draft", str(note), "-o", str(out), "--entities", str(ENTITIES),
+                                     "--backend", "spacy", "--model", "no_such_pipeline_xx"])
+    assert done.exit_code == 2 and "spaCy" in done.output and not out.exists()

@@ -27,7 +27,7 @@ __all__ = ["Segment", "attribute", "REPORTING"]
 REPORTING = (
     r"(?:said|says|say|stated|states|stating|told|tells|declared|declares|declare|announced|announces|"
     r"claimed|claims|claim|maintained|maintains|maintain|warned|warns|estimated|estimates|predicted|predicts|"
-    r"termed|terms|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
+    r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
     r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
     r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
     r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows)"
@@ -66,9 +66,9 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
     found: list[tuple[int, str, int]] = []
     for mention in mentions:
-        if mention.entity.kind is Kind.ACTOR and \
-                re.search(r"\b(?:unacceptable|acceptable) to\s+$", text[max(start, mention.start - 20) : mention.start]):
-            return mention.entity.id, mention.start  # "… is unacceptable to Moscow": Moscow's position
+        if mention.entity.kind is Kind.ACTOR and re.search(r"\b(?:(?:unacceptable|acceptable) to|according to)\s+$",
+                                                           text[max(start, mention.start - 20) : mention.start]):
+            return mention.entity.id, mention.start  # "… is unacceptable to Moscow", "according to Kyiv"
     for mention in mentions:
         if mention.entity.kind is not Kind.ACTOR or mention.start - start > 80:
             continue
