@@ -9,6 +9,7 @@ answers) — and ``pytest``, which is this very run, is only checked to be the c
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -88,7 +89,9 @@ def test_the_first_session_runs_as_written(newcomer: tuple[Path, dict[str, str]]
     assert len(list(dataset.graphs())) > 3
     refused = next(o for o in outputs if "refused" in o.stdout)
     assert "refused (exit 1)" in refused.stdout and "the write would break the shapes" in refused.stderr
-    assert int(outputs[-1].stdout.split('"value":"')[1].split('"')[0]) > 5000
+    counted = next(o for b, o in zip(_session_blocks(), outputs, strict=True) if "kg backup" in b)  # queried as a store
+    assert int(counted.stdout.split('"value":"')[1].split('"')[0]) > 5000
+    assert json.loads((work / "score.json").read_text(encoding="utf-8"))["claims"]["recall"] == 1.0
 
 
 def test_the_quick_start_serves(newcomer: tuple[Path, dict[str, str]], tmp_path: Path) -> None:

@@ -50,11 +50,12 @@ def score(ctx: click.Context, draft: Path, gold: Path, text: Path | None, fmt: s
           output_file: Path | None) -> None:
     """Measure a draft against the curated annotations (gold) of the same document.
 
-    A gold claim is found when one drafted quote covers at least 50% of the gold quote's
-    characters in the document text. Measures: claim evidence (precision, recall, F1), the
-    claimants of found claims, the entities named, stance facts and all facts as triples with
-    their qualifiers, gold hedges kept, and drafted quotes that are not verbatim (must be 0).
-    The document is the gold's ``document:`` in the corpus, or --text FILE.
+    A gold claim is found when a drafted quote covers at least 50% of the gold quote's
+    characters in the document text (one drafted quote may find several). Measures: claim
+    evidence (precision, recall, F1), the claimants of found claims, the entities named, stance
+    facts and all facts as triples with their qualifiers, gold hedges kept, and drafted quotes
+    that are not verbatim (must be 0). The document's text is the one the gold's 'document:'
+    names in the corpus, or --text FILE.
 
     Exit 0 scored; 1 a measure under its --fail-under bar; 2 unusable input (a missing file,
     not annotation YAML, a draft of another document, no text for the document), with the

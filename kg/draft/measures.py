@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kg.build.model import Claim, Entity
 
-__all__ = ["OVERLAP_NEEDED", "Overlap", "Share", "EntityMap", "Pair", "align", "overlap", "share"]
+__all__ = ["OVERLAP_NEEDED", "Alignment", "EntityMap", "Overlap", "Pair", "Share", "align", "overlap", "share"]
 
 #: a gold claim is found by a drafted quote that covers at least this share of its characters
 OVERLAP_NEEDED = 0.5
@@ -27,31 +27,40 @@ def _ratio(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True)
 class Overlap:
-    """A drafted set against a gold set: ``matched`` items are in both."""
+    """A drafted set against a gold set: ``matched`` gold items are found in the draft, and
+    ``drafted_matched`` drafted items find one (the same number for sets compared by equality;
+    it differs for claims, where one drafted quote may find several gold claims)."""
 
     gold: int
     drafted: int
     matched: int
+    drafted_matched: int | None = None
 
     @property
     def precision(self) -> float | None:
-        """Matched / drafted."""
-        return _ratio(self.matched, self.drafted)
+        """Drafted items that match / drafted."""
+        return _ratio(self.matched if self.drafted_matched is None else self.drafted_matched, self.drafted)
 
     @property
     def recall(self) -> float | None:
-        """Matched / gold."""
+        """Gold items found / gold."""
         return _ratio(self.matched, self.gold)
 
     @property
     def f1(self) -> float | None:
-        """2·matched / (gold + drafted): the harmonic mean of precision and recall, 0 when
-        nothing matched, ``None`` only when both sets are empty."""
-        return _ratio(2 * self.matched, self.gold + self.drafted)
+        """The harmonic mean of precision and recall: 0 when nothing matched or one side is
+        empty, ``None`` only when both are."""
+        p, r = self.precision, self.recall
+        if p is None and r is None:
+            return None
+        if p is None or r is None or p + r == 0:
+            return 0.0
+        return 2 * p * r / (p + r)
 
     def to_json(self) -> dict[str, int | float | None]:
-        """``gold``, ``drafted``, ``matched``, ``precision``, ``recall``, ``f1``."""
+        """``gold``, ``drafted``, ``matched``, ``drafted_matched``, ``precision``, ``recall``, ``f1``."""
         return {"gold": self.gold, "drafted": self.drafted, "matched": self.matched,
+                "drafted_matched": self.matched if self.drafted_matched is None else self.drafted_matched,
                 "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
@@ -126,41 +135,45 @@ class EntityMap:
 
 @dataclass(frozen=True)
 class Pair:
-    """A gold claim and the drafted claim that found it."""
+    """A gold claim and the drafted claim that finds it best."""
 
     gold: Claim
     draft: Claim
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The found gold claims, each with its best drafted claim, and how many drafted claims
+    find at least one gold claim."""
+
+    pairs: tuple[Pair, ...]
+    finding: int
 
 
 def _shared(a: Claim, b: Claim) -> int:
     return max(0, min(a.end, b.end) - max(a.start, b.start))
 
 
-def align(gold: Sequence[Claim], drafted: Sequence[Claim], *, claimant: Callable[[str], str]) -> list[Pair]:
-    """Each gold claim with at most one drafted claim, each drafted claim with at most one gold.
+def align(gold: Sequence[Claim], drafted: Sequence[Claim], *, claimant: Callable[[str], str]) -> Alignment:
+    """Which gold claims the drafted claims find.
 
-    A drafted claim may find a gold claim when its span shares at least :data:`OVERLAP_NEEDED`
-    of the gold quote's characters (code points of the document text). Among those, pairs are
-    taken best first: the larger share of their union (so a sentence finds the sentence, a
-    clause the clause), then the same claimant (``claimant`` maps a drafted id to the gold's),
-    then the same claim id, then document order.
+    A drafted claim *finds* a gold claim when its span shares at least :data:`OVERLAP_NEEDED`
+    of the gold quote's characters (code points of the document text); one drafted quote may
+    find several gold claims (a sentence finds the clauses the curators cut it into). A found
+    gold claim is paired with the drafted claim that finds it best: the larger share of their
+    union (so a sentence goes with the sentence, a clause with the clause), then the same
+    claimant (``claimant`` maps a drafted id to the gold's), then the same claim id, then
+    document order.
     """
-    candidates = []
+    best: dict[int, tuple[tuple[float, bool, bool, int], int]] = {}
+    finding: set[int] = set()
     for gi, g in enumerate(gold):
         for di, d in enumerate(drafted):
             shared = _shared(g, d)
             if shared and shared >= OVERLAP_NEEDED * (g.end - g.start):
+                finding.add(di)
                 union = (g.end - g.start) + (d.end - d.start) - shared
-                key = (-shared / union, claimant(d.claimant) != g.claimant, d.id != g.id, gi, di)
-                candidates.append((key, gi, di))
-    candidates.sort()
-    taken_gold: set[int] = set()
-    taken_draft: set[int] = set()
-    pairs = []
-    for _, gi, di in candidates:
-        if gi not in taken_gold and di not in taken_draft:
-            taken_gold.add(gi)
-            taken_draft.add(di)
-            pairs.append(Pair(gold[gi], drafted[di]))
-    pairs.sort(key=lambda p: (p.gold.start, p.gold.end))
-    return pairs
+                key = (-shared / union, claimant(d.claimant) != g.claimant, d.id != g.id, di)
+                if gi not in best or key < best[gi][0]:
+                    best[gi] = (key, di)
+    return Alignment(tuple(Pair(gold[gi], drafted[di]) for gi, (_, di) in sorted(best.items())), len(finding))

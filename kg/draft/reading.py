@@ -20,13 +20,14 @@ Anything that is not annotation YAML, or names what the gazetteer and the file's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kg.build.annotations import (
+    _DOC_KEYS,
     ENTITIES_FILE,
     _add_entities,
     _entity,
@@ -43,11 +44,21 @@ from kg.build.corpus import Document, read_document, sha256_hex
 from kg.build.model import Claim, Entity
 from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
+from kg.iris import Kind
 
-__all__ = ["Unplaced", "ReadAnnotations", "as_input_errors", "document_of", "load_gazetteer", "read_annotations"]
+__all__ = [
+    "ReadAnnotations",
+    "Unplaced",
+    "as_input_errors",
+    "corpus_entities",
+    "document_of",
+    "load_annotation_file",
+    "load_gazetteer",
+    "read_annotations",
+]
 
-#: the top-level keys of an annotation file, and ``draft`` (a drafter's metadata, not scored)
-_KEYS = {"document", "entities", "mentions", "claims", "draft"}
+#: the top-level keys of an annotation file, and what a drafter adds (``draft``, ``metadata``: not scored)
+_KEYS = _DOC_KEYS | {"draft", "metadata"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class ReadAnnotations:
 
     ``claims`` holds every claim read, placed or not; ``unplaced`` names those whose quote
     could not be placed (their ``start``/``end`` mean nothing). ``entities`` are the
-    gazetteer's and the file's own; ``declared`` the ids the file declares itself.
+    gazetteer's and the file's own; ``declared`` the ids the file adds to the gazetteer.
     """
 
     file: Path
@@ -75,6 +86,8 @@ class ReadAnnotations:
     entities: Mapping[str, Entity]
     declared: frozenset[str]
     mentions: frozenset[str]
+    #: the corpus the file was read with (its gazetteer, and the documents its text may come from)
+    corpus: Path | None = None
 
     def placed(self) -> tuple[Claim, ...]:
         """The claims whose quote is in the document at their offsets."""
@@ -101,17 +114,18 @@ def load_gazetteer(annotations_dir: Path) -> dict[str, Entity]:
     return out
 
 
-def _top(file: Path) -> LineDict:
+def load_annotation_file(file: Path) -> LineDict:
+    """The top mapping of an annotation file (its lines kept), or an :class:`InputError`."""
     if not file.is_file():
         raise InputError("no such annotation file", location=Location(str(file)))
     with as_input_errors():
         return _require_mapping(load_yaml(file), file, "an annotation file", _KEYS)
 
 
-def document_of(gold: Path, *, corpus: Path, text: Path | None = None) -> Document:
+def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: LineDict | None = None) -> Document:
     """The document ``gold`` annotates: ``text`` when given, else ``documents/<id>.txt`` of the
-    corpus (fixity checked, as the build reads it)."""
-    data = _top(gold)
+    corpus (fixity checked, as the build reads it). ``data``: the file already loaded."""
+    data = load_annotation_file(gold) if data is None else data
     with as_input_errors():
         doc_id = _str(data, "document", gold, "an annotation file")
     assert doc_id is not None
@@ -135,7 +149,43 @@ def document_of(gold: Path, *, corpus: Path, text: Path | None = None) -> Docume
     return Document(doc_id, text, text, body, sha256_hex(raw), doc_id, None, None, "en")
 
 
-def _read_claim(resolver: _Resolver, node: Any, parent: list[Any], document: Document) -> tuple[Claim, Unplaced | None]:
+class _Resolving(_Resolver):
+    """The build's resolver, which also looks an id up in the entities other documents declare
+    (``elsewhere``, read the first time an id is unknown): a drafter that knows the store's
+    entities may name them without declaring them, as ``kg add-document`` allows."""
+
+    def __init__(self, entities: dict[str, Entity], file: Path,
+                 elsewhere: Callable[[], Mapping[str, Entity]] | None) -> None:
+        super().__init__(entities, file)
+        self._elsewhere = elsewhere
+
+    def entity(self, ident: str, where: Location, *, kinds: Iterable[Kind] | None = None, role: str) -> Entity:
+        """The entity ``ident`` (see :meth:`kg.build.annotations._Resolver.entity`)."""
+        if ident not in self.entities and self._elsewhere is not None:
+            more, self._elsewhere = self._elsewhere(), None
+            for key, entity in more.items():
+                self.entities.setdefault(key, entity)
+        return super().entity(ident, where, kinds=kinds, role=role)
+
+
+def corpus_entities(annotations_dir: Path, *, skip: Path) -> dict[str, Entity]:
+    """The entities the annotation files of ``annotations_dir`` (but ``skip``) declare themselves."""
+    out: dict[str, Entity] = {}
+    for file in sorted(annotations_dir.glob("*.yaml")):
+        if file.name == ENTITIES_FILE or file.resolve() == skip.resolve():
+            continue
+        data = load_annotation_file(file)
+        local = data.get("entities") or []
+        with as_input_errors():
+            if not isinstance(local, list):
+                raise BuildError("'entities' must be a list", location=_where(file, data))
+            for item in local:
+                entity = _entity(item, file, None, local)
+                out.setdefault(entity.id, entity)
+    return out
+
+
+def _read_claim(resolver: _Resolving, node: Any, parent: list[Any], document: Document) -> tuple[Claim, Unplaced | None]:
     """One claim by the build's reader; an unplaceable quote is read against itself and reported."""
     quote, occurrence = (node.get("quote"), node.get("occurrence")) if isinstance(node, LineDict) else (None, None)
     if isinstance(quote, str) and quote.strip() and (occurrence is None or type(occurrence) is int):
@@ -148,13 +198,17 @@ def _read_claim(resolver: _Resolver, node: Any, parent: list[Any], document: Doc
     return resolver.claim(node, parent, document), None
 
 
-def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Entity]) -> ReadAnnotations:
-    """Read ``file`` (annotations of ``document``) claim by claim, as described above.
+def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Entity], *,
+                     data: LineDict | None = None,
+                     elsewhere: Callable[[], Mapping[str, Entity]] | None = None) -> ReadAnnotations:
+    """Read ``file`` (annotations of ``document``; ``data``: the file already loaded) claim by
+    claim, as described above. ``elsewhere``: the entities other documents declare, asked for
+    the first time the file names an id that neither the gazetteer nor the file declares.
 
     Raises :class:`~kg.errors.InputError` (``file:line``) for anything the build would refuse
     other than an unplaced quote, and when ``file`` annotates another document.
     """
-    data = _top(file)
+    data = load_annotation_file(file) if data is None else data
     with as_input_errors():
         doc_id = _str(data, "document", file, "an annotation file")
         if doc_id != document.id:
@@ -172,7 +226,7 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
         claims_node = data.get("claims") or []
         if not isinstance(claims_node, list):
             raise BuildError("'claims' must be a list", location=_where(file, data))
-        resolver = _Resolver(entities, file)
+        resolver = _Resolving(entities, file, elsewhere)
         problems: list[BuildError] = []
         for mention in mentions:
             try:
@@ -192,4 +246,4 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
                 unplaced.append(missing)
         raise_all(problems)
     return ReadAnnotations(file, document, tuple(claims), tuple(unplaced), entities,
-                           frozenset(e.id for e in declared), frozenset(mentions))
+                           frozenset(e.id for e in declared if e.id not in gazetteer), frozenset(mentions))

@@ -5,11 +5,12 @@ declare entities the gold does not know (its ``entities:`` block) and carry its 
 ``draft:``. The measures, in layers, each named by its key in :meth:`ScoreReport.to_json`:
 
 ``claims``
-    Claim evidence. A gold claim is *found* when one drafted quote covers at least half
+    Claim evidence. A gold claim is *found* when a drafted quote covers at least half
     (:data:`~kg.draft.measures.OVERLAP_NEEDED`) of the gold quote's characters, both placed in
-    the document text; each drafted claim finds at most one gold claim
-    (:func:`~kg.draft.measures.align`). Precision = found / drafted claims, recall = found /
-    gold claims.
+    the document text; one drafted quote may find several gold claims
+    (:func:`~kg.draft.measures.align`). Recall = found / gold claims (``matched``), precision =
+    drafted claims that find one (``drafted_matched``) / drafted claims. Each found gold claim is
+    paired with the drafted claim that finds it best, for the measures below.
 ``claimants``
     Of the found claims, those whose drafted claimant is the gold's (drafted new entities are
     mapped onto the gold's by label and aliases: :class:`~kg.draft.measures.EntityMap`).
@@ -34,18 +35,27 @@ declare entities the gold does not know (its ``entities:`` block) and carry its 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.build.model import Assertion, Claim
-from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Pair, Share, align, overlap, share
-from kg.draft.reading import ReadAnnotations, Unplaced, document_of, load_gazetteer, read_annotations
+from kg.build.model import Claim, Entity
+from kg.draft.measures import OVERLAP_NEEDED, EntityMap, Overlap, Share, align, overlap, share
+from kg.draft.reading import (
+    ReadAnnotations,
+    Unplaced,
+    corpus_entities,
+    document_of,
+    load_annotation_file,
+    load_gazetteer,
+    read_annotations,
+)
 from kg.errors import InputError
 from kg.resources import default_corpus_dir
 
-__all__ = ["FactScore", "ScoreReport", "score_annotations", "score_draft", "STANCES"]
+__all__ = ["STANCES", "FactScore", "ScoreReport", "read_gold", "score_annotations", "score_draft"]
 
 #: the predicates of a party's stance on a proposal
 STANCES = frozenset({"proposedBy", "supportedBy", "opposedBy"})
@@ -155,14 +165,11 @@ def _document_entities(read: ReadAnnotations, to_gold: Callable[[str], str]) -> 
     return frozenset(out)
 
 
-def _facts(claims: Iterable[Claim], to_gold: Callable[[str], str],
-           keep: Callable[[Assertion], bool]) -> dict[_Triple, _Qualifiers]:
+def _facts(claims: Iterable[Claim], to_gold: Callable[[str], str]) -> dict[_Triple, _Qualifiers]:
     """Each triple asserted, with the union of the time statuses, hedges and conditions put on it."""
     out: dict[_Triple, tuple[set[str], set[str], set[str]]] = {}
     for claim in claims:
         for fact in claim.asserts:
-            if not keep(fact):
-                continue
             triple = (to_gold(fact.subject), fact.predicate, fact.object if fact.literal else to_gold(fact.object))
             times, hedges, conditions = out.setdefault(triple, (set(), set(), set()))
             times.add(fact.time)
@@ -182,16 +189,18 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
     """Score ``draft`` against ``gold`` (both read for the same document)."""
     to_gold = EntityMap(draft.entities, gold.entities)
     same: Callable[[str], str] = str  # gold ids are already the gold's
-    pairs: list[Pair] = align(gold.claims, draft.placed(), claimant=to_gold)
-    gold_facts = _facts(gold.claims, same, lambda a: True)
-    draft_facts = _facts(draft.claims, to_gold, lambda a: True)
+    found = align(gold.claims, draft.placed(), claimant=to_gold)
+    pairs = found.pairs
+    used = _document_entities(draft, same) | draft.declared  # what the draft names or declares
+    gold_facts = _facts(gold.claims, same)
+    draft_facts = _facts(draft.claims, to_gold)
     pair_entities = [(_claim_entities(p.gold, same), _claim_entities(p.draft, to_gold)) for p in pairs]
     fact_hedges = [(h, h in draft_facts[t][1]) for t in set(gold_facts) & set(draft_facts) for h in gold_facts[t][1]]
     return ScoreReport(
         document=gold.document.id,
         draft=str(draft.file),
         gold=str(gold.file),
-        claims=Overlap(len(gold.claims), len(draft.claims), len(pairs)),
+        claims=Overlap(len(gold.claims), len(draft.claims), len(pairs), found.finding),
         claimants=share(to_gold(p.draft.claimant) == p.gold.claimant for p in pairs),
         entities_document=overlap(_document_entities(gold, same), _document_entities(draft, to_gold)),
         entities_strict=share(g == d for g, d in pair_entities),
@@ -204,32 +213,58 @@ def score_annotations(draft: ReadAnnotations, gold: ReadAnnotations) -> ScoreRep
         hedges_facts=share(kept for _, kept in fact_hedges),
         quotes=Share(len(draft.claims), len(draft.claims) - len(draft.unplaced)),
         not_verbatim=draft.unplaced,
-        renamed=to_gold.renamed,
-        unmapped=to_gold.unmapped,
+        renamed={d: g for d, g in to_gold.renamed.items() if d in used},
+        unmapped=tuple(d for d in to_gold.unmapped if d in used),
     )
 
 
-def score_draft(draft: Path, gold: Path, *, corpus: Path | None = None, text: Path | None = None) -> ScoreReport:
-    """Score the draft file ``draft`` against the gold file ``gold``.
+def read_gold(gold: Path, *, corpus: Path | None = None, text: Path | None = None) -> ReadAnnotations:
+    """The gold file ``gold``, read once to score many drafts against it (:func:`score_draft`).
 
     The document's text is ``text`` when given, else ``documents/<id>.txt`` of ``corpus``
     (default: the bundled corpus), ``<id>`` being the gold's ``document:``; the gazetteer is
     the corpus's ``annotations/entities.yaml``. Raises :class:`~kg.errors.InputError`
-    (``file:line``) for a missing or unreadable file, one that is not annotation YAML, a draft
-    of another document, a document whose text cannot be found, and a gold quote that is not
-    in the text.
+    (``file:line``) for a missing or unreadable file, one that is not annotation YAML, a
+    document whose text cannot be found, and a gold quote that is not in the text.
+    """
+    corpus = corpus if corpus is not None else default_corpus_dir()
+    data = load_annotation_file(gold)
+    document = document_of(gold, corpus=corpus, text=text, data=data)
+    read = dataclasses.replace(read_annotations(gold, document, load_gazetteer(corpus / "annotations"), data=data),
+                               corpus=corpus)
+    if read.unplaced:
+        first = read.unplaced[0]
+        raise InputError(f"the gold's quotes must all be in the document; claim {first.claim!r}: {first.problem}",
+                         location=first.location)
+    return read
+
+
+def score_draft(draft: Path, gold: Path | ReadAnnotations, *, corpus: Path | None = None,
+                text: Path | None = None) -> ScoreReport:
+    """Score the draft file ``draft`` against ``gold``: a gold file (read by :func:`read_gold`
+    with ``corpus`` and ``text``) or a gold already read.
+
+    The draft is read against the gazetteer the gold was read with. Raises
+    :class:`~kg.errors.InputError` (``file:line``) as :func:`read_gold` does, and for a draft
+    that is missing, not annotation YAML, or of another document.
 
     >>> from kg.resources import default_corpus_dir
     >>> gold = default_corpus_dir() / "annotations" / "000_08f43cbfc8a050d9.yaml"
     >>> score_draft(gold, gold).claims.recall
     1.0
     """
-    corpus = corpus if corpus is not None else default_corpus_dir()
-    document = document_of(gold, corpus=corpus, text=text)
-    gazetteer = load_gazetteer(corpus / "annotations")
-    gold_read = read_annotations(gold, document, gazetteer)
-    if gold_read.unplaced:
-        first = gold_read.unplaced[0]
-        raise InputError(f"the gold's quotes must all be in the document; claim {first.claim!r}: {first.problem}",
-                         location=first.location)
-    return score_annotations(read_annotations(draft, document, gazetteer), gold_read)
+    drafted = load_annotation_file(draft)  # an unreadable draft is named before the gold is read
+    read = gold if isinstance(gold, ReadAnnotations) else read_gold(gold, corpus=corpus, text=text)
+    gazetteer = {ident: entity for ident, entity in read.entities.items() if ident not in read.declared}
+
+    def elsewhere() -> dict[str, Entity]:
+        """What the gold and the corpus's other documents declare (a store built from the corpus
+        knows them): ids a draft may name without declaring them."""
+        out = {ident: read.entities[ident] for ident in read.declared}
+        if read.corpus is not None:
+            for ident, entity in corpus_entities(read.corpus / "annotations", skip=read.file).items():
+                out.setdefault(ident, entity)
+        return out
+
+    return score_annotations(read_annotations(draft, read.document, gazetteer, data=drafted, elsewhere=elsewhere),
+                             read)

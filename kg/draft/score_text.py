@@ -44,8 +44,9 @@ def render_text(report: ScoreReport) -> str:
     lines = [
         f"draft  {report.draft}",
         f"gold   {report.gold}  (document {report.document})",
-        f"A gold claim is found when one drafted quote covers at least {OVERLAP_NEEDED:.0%} of its characters",
-        "in the document text (each drafted quote finds at most one gold claim).",
+        f"A gold claim is found when a drafted quote covers at least {OVERLAP_NEEDED:.0%} of its characters in the",
+        "document text (one drafted quote may find several); claim precision counts the drafted claims that",
+        f"find one ({report.claims.to_json()['drafted_matched']} of {report.claims.drafted}).",
         "",
     ]
     lines += _table(("measure", "gold", "drafted", "matched", "precision", "recall", "F1"), [
