@@ -8,7 +8,7 @@ the usual keys it holds:
   looked for and could not find: a date, an author…). The document's graph then says it was
   drafted (:mod:`kg.build.rdfize`), so drafted facts never pass for curated ones. A curator who
   has reviewed every claim removes the block.
-* ``metadata:`` inside the ``draft:`` block (or at the top level, once reviewed) — the
+* ``metadata:`` (at the top level; inside the ``draft:`` block is read too) — the
   document's metadata as the drafter read it from the text (title, author, datePublished,
   language, sha256), the keys of a metadata file. ``kg add-document`` without ``--meta``
   takes it when there is no ``<text>.yaml`` beside the text.

@@ -81,15 +81,14 @@ def draft_yaml(draft: Draft, text: str, *, created: str) -> str:
     block: dict[str, Any] = {"tool": TOOL, "version": __version__, "method": draft.method, "created": created}
     if draft.not_found or draft.dropped:
         block["not-found"] = [*draft.not_found, *draft.dropped]
-    block["metadata"] = metadata
-    data: dict[str, Any] = {"document": draft.document, "draft": block}
+    data: dict[str, Any] = {"document": draft.document, "draft": block, "metadata": metadata}
     if draft.entities:
         data["entities"] = [{k: v for k, v in (("id", e.id), ("kind", e.kind), ("type", e.type), ("label", e.label),
                                                ("note", e.note)) if v} for e in draft.entities]
     data["claims"] = [_claim(c, text) for c in draft.claims]
     header = (f"# A draft by {TOOL} {__version__} ({draft.method}): proposed annotations, every quote verbatim.\n"
               "# Review every claim (claimant, kind, stances, hedges, conditions) before publishing;\n"
-              "# remove the draft: block once the whole file has been reviewed.\n")
+              "# remove the draft: block once the whole file has been reviewed (metadata: stays).\n")
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**9)
 
 
