@@ -111,6 +111,16 @@ class Settings:
     #: how command-line writes show progress: ``auto`` (a bar on a terminal after two seconds,
     #: nothing otherwise), ``lines`` (one line per stage on stderr, for logs) or ``off``
     progress: str = "auto"
+    # --- kg draft ---
+    #: the drafting backend: ``rules`` (offline, no model), ``spacy`` (an installed pipeline) or
+    #: ``openai`` (a chat model behind an OpenAI-compatible endpoint)
+    draft_backend: str = "rules"
+    #: the OpenAI-compatible endpoint's base URL (``http://127.0.0.1:8080/v1`` for llama.cpp)
+    draft_endpoint: str = ""
+    #: the chat model's name (``openai``) or the installed spaCy pipeline (``spacy``); empty: the default
+    draft_model: str = ""
+    #: the endpoint's API key, if it wants one (only from kg.toml or ``KG_DRAFT_API_KEY``)
+    draft_api_key: str = field(default="", repr=False)
 
     @property
     def service_allow_list(self) -> tuple[str, ...]:

@@ -114,7 +114,8 @@ def parse(iri: str) -> tuple[Kind, str] | None:
 
 
 def claim_part(claim: URIRef, part: str) -> URIRef:
-    """A fragment of a claim's IRI for the nodes hanging off it (evidence, selectors, statements)."""
+    """A fragment of a resource's IRI for the nodes hanging off it (a claim's evidence, selectors and
+    statements; a document graph's drafting record)."""
     return URIRef(f"{claim}#{part}")
 
 

@@ -21,8 +21,10 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.build.annotations import load_document_annotations
-from kg.build.corpus import read_document
+from kg.build.corpus import document_from_metadata, read_document
+from kg.build.drafted import metadata_block
 from kg.build.model import Entity
+from kg.build.corpus import Document
 from kg.build.rdfize import document_graph, document_graph_iri
 from kg.build.vocabulary import ENTITY_TYPES
 from kg.errors import Location
@@ -99,16 +101,29 @@ def claims_elsewhere(store: Store, *, outside: URIRef) -> set[str]:
     return out
 
 
-def add_document(store: Store, text: Path, *, meta: Path, annotations: Path, agent: str) -> AddedDocument:
+def _read(text: Path, meta: Path | None, annotations: Path) -> Document:
+    """The document with its metadata: ``meta``; else ``<text>.yaml`` beside it; else the
+    ``metadata:`` block a draft proposes (:mod:`kg.build.drafted`)."""
+    if meta is not None:
+        return read_document(text, meta)
+    beside = text.with_suffix(".yaml")
+    block = None if beside.is_file() or not annotations.is_file() else metadata_block(annotations)
+    if block is None:
+        return read_document(text, beside)
+    return document_from_metadata(text, block, annotations)
+
+
+def add_document(store: Store, text: Path, *, meta: Path | None, annotations: Path, agent: str) -> AddedDocument:
     """Build the document ``text`` (metadata ``meta``, annotations ``annotations``) and put its
-    graph into ``store`` through the SHACL gate.
+    graph into ``store`` through the SHACL gate. Without ``meta``, the metadata is
+    ``<text>.yaml`` beside the text or, without that, the annotation file's ``metadata:`` block.
 
     Raises :class:`~kg.errors.BuildError` (file:line) for annotations that cannot be
     built, :class:`~kg.errors.InputError` for unreadable files and
     :class:`~kg.errors.ValidationFailed` when the graph would break the shapes; the store
     is then unchanged.
     """
-    document = read_document(text, meta)
+    document = _read(text, meta, annotations)
     graph_name = document_graph_iri(document.id)
     known = known_entities(store, outside=graph_name)
     built = load_document_annotations(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.corpus import DATE_PATTERN, Document
+from kg.build.drafted import draft_info
 from kg.build.model import Annotations, Assertion, Claim, DocumentAnnotations, Entity, Estimate
 from kg.build.vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES, TIME_STATUSES
 from kg.build.yamlfile import LineDict, LineList, line_of, load_yaml
@@ -23,6 +24,7 @@ from kg.iris import Kind, is_slug
 __all__ = [
     "load_annotations",
     "load_document_annotations",
+    "load_gazetteer",
     "find_quote",
     "raise_all",
     "ENTITIES_FILE",
@@ -38,7 +40,8 @@ _CLAIM_KEYS = {
 _ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source", "date-words"}
 #: the keys of an assertion written as a mapping: the fact and what its sentence puts on it
 _ASSERTION_KEYS = {"fact", "time", "time-words", "hedge", "condition", "date", "start", "end"}
-_DOC_KEYS = {"document", "entities", "mentions", "claims"}
+#: ``draft`` and ``metadata``: what ``kg draft`` adds (:mod:`kg.build.drafted`)
+_DOC_KEYS = {"document", "entities", "mentions", "claims", "draft", "metadata"}
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _CAMEO = re.compile(r"^[0-9]{2,4}$")
 
@@ -176,7 +179,8 @@ def _add_entities(into: dict[str, Entity], entities: Iterable[Entity]) -> None:
         into.setdefault(entity.id, entity)
 
 
-def _load_gazetteer(file: Path) -> list[Entity]:
+def load_gazetteer(file: Path) -> list[Entity]:
+    """The entities of a gazetteer file such as ``entities.yaml`` (identity only: no facts)."""
     data = load_yaml(file)
     data = _require_mapping(data, file, "the entities file", set(_SECTIONS))
     out: list[Entity] = []
@@ -186,6 +190,9 @@ def _load_gazetteer(file: Path) -> list[Entity]:
             raise BuildError(f"'{section}' must be a list", location=_where(file, data))
         out.extend(_entity(item, file, kind, items) for item in items)
     return out
+
+
+_load_gazetteer = load_gazetteer  # the name kg.draft.reading imports
 
 
 # --------------------------------------------------------------------------- claims
@@ -383,7 +390,8 @@ def _document_file(file: Path, documents: dict[str, Document], entities: dict[st
         except BuildError as exc:
             problems.append(exc)
     raise_all(problems)
-    return DocumentAnnotations(document=document, claims=tuple(claims), mentions=frozenset(mentions), file=file)
+    return DocumentAnnotations(document=document, claims=tuple(claims), mentions=frozenset(mentions), file=file,
+                               draft=draft_info(data.get("draft"), file))
 
 
 def raise_all(problems: list[BuildError]) -> None:
@@ -406,7 +414,7 @@ def load_annotations(annotations_dir: Path, documents: Iterable[Document]) -> An
     result = Annotations()
     gazetteer = annotations_dir / ENTITIES_FILE
     if gazetteer.is_file():
-        _add_entities(result.entities, _load_gazetteer(gazetteer))
+        _add_entities(result.entities, load_gazetteer(gazetteer))
     for doc_id, document in by_id.items():
         file = annotations_dir / f"{doc_id}.yaml"
         if not file.is_file():

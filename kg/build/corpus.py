@@ -15,11 +15,11 @@ from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
 from kg.iris import is_slug
 
-__all__ = ["Document", "load_documents", "read_document", "sha256_hex", "DATE_PATTERN"]
+__all__ = ["Document", "META_KEYS", "document_from_metadata", "load_documents", "read_document", "sha256_hex", "DATE_PATTERN"]
 
 #: YYYY, YYYY-MM or YYYY-MM-DD: the date forms the texts give.
 DATE_PATTERN = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
-_META_KEYS = {"id", "title", "author", "datePublished", "language", "sha256"}
+META_KEYS = {"id", "title", "author", "datePublished", "language", "sha256"}
 
 
 def sha256_hex(data: bytes) -> str:
@@ -57,13 +57,20 @@ def read_document(txt: Path, meta_path: Path | None = None) -> Document:
         if beside:
             raise BuildError(f"no metadata file {meta_path.name} beside the document", location=Location(str(txt)))
         raise InputError("no such metadata file", location=Location(str(meta_path)))
-    meta = load_yaml(meta_path)
+    return document_from_metadata(txt, load_yaml(meta_path), meta_path, beside=beside)
+
+
+def document_from_metadata(txt: Path, meta: object, meta_path: Path, *, beside: bool = False) -> Document:
+    """One document from its metadata as read (``meta``, from ``meta_path``: a metadata file, or
+    the ``metadata:`` block a draft proposes), fixity checked against the text ``txt``."""
     where = Location(str(meta_path), line_of(meta, 1))
     if not isinstance(meta, LineDict):
         raise BuildError("metadata must be a mapping", location=where)
-    unknown = set(meta) - _META_KEYS
+    if not txt.is_file():
+        raise InputError("no such document file", location=Location(str(txt)))
+    unknown = set(meta) - META_KEYS
     if unknown:
-        raise BuildError(f"unknown keys {sorted(unknown)}; allowed: {sorted(_META_KEYS)}", location=where)
+        raise BuildError(f"unknown keys {sorted(unknown)}; allowed: {sorted(META_KEYS)}", location=where)
     raw = txt.read_bytes()
     try:
         text = raw.decode("utf-8")

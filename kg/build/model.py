@@ -15,7 +15,7 @@ from kg.build.corpus import Document
 from kg.errors import Location
 from kg.iris import Kind
 
-__all__ = ["Annotations", "Assertion", "Claim", "DocumentAnnotations", "Entity", "Estimate"]
+__all__ = ["Annotations", "Assertion", "Claim", "DocumentAnnotations", "DraftInfo", "Entity", "Estimate"]
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,27 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class DraftInfo:
+    """How an annotation file was drafted by a program rather than curated: the tool, its
+    version and method (rules, a spaCy pipeline, a chat model), and when. The document's graph
+    says so, so a researcher can tell drafted facts from curated ones."""
+
+    tool: str
+    version: str
+    method: str
+    created: str | None = None
+
+
+@dataclass(frozen=True)
 class DocumentAnnotations:
-    """What one document says: its claims and the entities it mentions."""
+    """What one document says: its claims and the entities it mentions; ``draft`` when a
+    program drafted them (the file's ``draft:`` block), ``None`` when curated."""
 
     document: Document
     claims: tuple[Claim, ...]
     mentions: frozenset[str]
     file: Path
+    draft: DraftInfo | None = None
 
 
 @dataclass

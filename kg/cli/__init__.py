@@ -21,6 +21,7 @@ import click
 from kg import __version__
 from kg.cli.admin import backup, ontology, restore, serve, token
 from kg.cli.common import KgGroup
+from kg.cli.draft import draft
 from kg.cli.read import dump, query, validate
 from kg.cli.score import score
 from kg.cli.write import add_document_command, build, ingest, update
@@ -44,5 +45,5 @@ def main() -> None:
 
 
 for _command in (build, validate, query, dump, ingest, update, add_document_command, serve, token, backup, restore,
-                 ontology, score):
+                 ontology, draft, score):
     main.add_command(_command)

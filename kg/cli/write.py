@@ -162,7 +162,7 @@ def update(ctx: click.Context, update_text: str, agent: str | None, report_forma
 @click.argument("text", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--meta", type=click.Path(dir_okay=False, path_type=Path),
               help="The document's metadata (title, author, datePublished; sha256 optional, checked when given). "
-                   "Default: TEXT with .yaml.")
+                   "Default: TEXT with .yaml, else the metadata: block of a draft (kg draft).")
 @click.option("--annotations", "annotations_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Its annotations: claims with verbatim quotes, like data/annotations/<id>.yaml.")
 @_AGENT
@@ -180,6 +180,6 @@ def add_document_command(ctx: click.Context, text: Path, meta: Path | None, anno
     """
     from kg.write.ingest import local_agent
 
-    request = DocumentRequest(str(text.resolve()), str((meta or text.with_suffix(".yaml")).resolve()),
+    request = DocumentRequest(str(text.resolve()), str(meta.resolve()) if meta else None,
                               str(annotations_file.resolve()), agent or local_agent())
     _show(ctx, _run(ctx, request, label="Adding the document", report_format=report_format))

@@ -76,10 +76,11 @@ class UpdateRequest:
 
 @dataclass(frozen=True)
 class DocumentRequest:
-    """``kg add-document``: a text, its metadata and its annotations (paths)."""
+    """``kg add-document``: a text, its metadata and its annotations (paths); no metadata:
+    ``<text>.yaml`` beside the text, else the annotation file's ``metadata:`` block."""
 
     text: str
-    meta: str
+    meta: str | None
     annotations: str
     agent: str
 
@@ -179,7 +180,7 @@ def execute(store: Store, request: WriteRequest, *, settings: Settings, alone: b
             touched = len(receipt["graphs"])
             return WriteOutcome(receipt, f"Updated {touched} graph{'s' if touched != 1 else ''}: {_counts(receipt)}")
         case DocumentRequest(text, meta, annotations, agent):
-            added = add_document(store, Path(text), meta=Path(meta), annotations=Path(annotations), agent=agent)
+            added = add_document(store, Path(text), meta=Path(meta) if meta else None, annotations=Path(annotations), agent=agent)
             receipt = added.receipt.to_json()
             extra = f", {len(added.new_entities)} new entities" if added.new_entities else ""
             return WriteOutcome(receipt, f"Added document {added.document}: {added.claims} claims{extra} "

@@ -1,0 +1,64 @@
+"""The two blocks a drafted annotation file carries besides its claims.
+
+``kg draft`` writes an annotation file that ``kg add-document`` publishes unchanged. Besides
+the usual keys it holds:
+
+* ``draft:`` — that a program drafted the file: ``tool``, ``version``, ``method`` (``rules``,
+  ``spacy:<pipeline>``, ``openai:<model>``), ``created``, and ``not-found`` (what the drafter
+  looked for and could not find: a date, an author…). The document's graph then says it was
+  drafted (:mod:`kg.build.rdfize`), so drafted facts never pass for curated ones. A curator who
+  has reviewed every claim removes the block.
+* ``metadata:`` (at the top level; inside the ``draft:`` block is read too) — the
+  document's metadata as the drafter read it from the text (title, author, datePublished,
+  language, sha256), the keys of a metadata file. ``kg add-document`` without ``--meta``
+  takes it when there is no ``<text>.yaml`` beside the text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kg.build.model import DraftInfo
+from kg.build.yamlfile import LineDict, line_of, load_yaml
+from kg.errors import BuildError, Location
+
+__all__ = ["DRAFT_KEYS", "draft_info", "metadata_block"]
+
+#: the keys of a ``draft:`` block
+DRAFT_KEYS = {"tool", "version", "method", "created", "not-found", "metadata"}
+
+
+def draft_info(node: Any, file: Path) -> DraftInfo | None:
+    """The ``draft:`` block of an annotation file as :class:`DraftInfo` (``None`` without one)."""
+    if node is None:
+        return None
+    where = Location(str(file), line_of(node, None))
+    if not isinstance(node, LineDict):
+        raise BuildError("'draft' must be a mapping (tool, version, method, created)", location=where)
+    unknown = set(node) - DRAFT_KEYS
+    if unknown:
+        raise BuildError(f"'draft' has unknown keys {sorted(unknown)}; allowed: {sorted(DRAFT_KEYS)}", location=where)
+    values: dict[str, str] = {}
+    for key in ("tool", "version", "method"):
+        value = node.get(key)
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
+            raise BuildError(f"'draft' needs '{key}' (a non-empty string)", location=where)
+        values[key] = str(value)
+    created = node.get("created")
+    return DraftInfo(values["tool"], values["version"], values["method"], str(created) if created else None)
+
+
+def metadata_block(file: Path) -> LineDict | None:
+    """The ``metadata:`` block of the annotation file ``file`` (top level, else in its ``draft:``
+    block), or ``None`` when it has none."""
+    data = load_yaml(file)
+    if not isinstance(data, LineDict):
+        return None
+    block = data.get("metadata")
+    if block is None and isinstance(data.get("draft"), LineDict):
+        block = data["draft"].get("metadata")
+    if block is not None and not isinstance(block, LineDict):
+        raise BuildError("'metadata' must be a mapping (title, author, datePublished, …)",
+                         location=Location(str(file), line_of(data, None)))
+    return block

@@ -1,0 +1,79 @@
+"""The default backend: rules over sentences, the gazetteer and cue words — offline, no model.
+
+Each sentence (headings, bylines and one-line labels left out) becomes one claim, or several
+where a clause gives the words to another claimant (:mod:`kg.draft.attribution`); each claim
+carries the entities it names (``about``), its hedges, the stances its clause states
+(:mod:`kg.draft.stances`) and the number with a unit it gives (:mod:`kg.draft.estimates`).
+"""
+
+from __future__ import annotations
+
+from kg.draft.attribution import attribute
+from kg.draft.backends import Context, Proposal
+from kg.draft.estimates import estimate_in
+from kg.draft.metadata import slugify
+from kg.draft.model import DraftClaim, DraftEntity, DraftFact
+from kg.draft.stances import hedges_in, stances
+from kg.draft.text import Span
+from kg.iris import Kind
+
+__all__ = ["RulesBackend", "claims_of"]
+
+
+def _is_label(text: str, span: Span) -> bool:
+    """A heading, byline or label rather than a sentence: short, and no sentence's end."""
+    words = span.of(text).split()
+    return len(words) <= 8 and not span.of(text).rstrip("”\"’)").endswith((".", "?", "!"))
+
+
+def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: list[DraftEntity]) -> list[DraftClaim]:
+    """The claims the rules find in ``spans`` (sentences of ``context.text``); the speakers it
+    finds that the gazetteer does not know are added to ``entities``."""
+    text, gazetteer = context.text, context.gazetteer
+    takeaways = {(s.start, s.end) for s in context.takeaways}
+    out: list[DraftClaim] = []
+    previous: str | None = None
+    new: dict[str, DraftEntity] = {}
+    for span in spans:
+        if _is_label(text, span):
+            continue
+        question = span.of(text).rstrip("”\"’) ").endswith("?")
+        segments = attribute(text, span.start, span.end, gazetteer,
+                             takeaway=(span.start, span.end) in takeaways, previous=previous)
+        for seg in segments:
+            if seg.new_name is not None:
+                ident = slugify(seg.new_name)
+                if ident in gazetteer.entities:
+                    ident = f"{ident}-person"
+                new.setdefault(ident, DraftEntity(ident, "actor", "Person", seg.new_name,
+                                                  "A speaker the text names; not yet in the store."))
+                seg.claimant = ident
+            claimant = seg.claimant or context.author
+            mentioned = [m.entity.id for m in gazetteer.mentions(text, seg.start, seg.end)]
+            about = [i for i in dict.fromkeys(mentioned) if i != context.author]
+            claim = DraftClaim(seg.kind, claimant, seg.start, seg.end, text[seg.start : seg.end],
+                               hedges=hedges_in(text, seg.start, seg.end), about=about)
+            claim.asserts = [f for f in stances(text, seg.start, seg.end, gazetteer, speaker=seg.claimant,
+                                                question=question) if f.object != context.author]
+            if seg.new_title and seg.new_name:
+                claim.asserts.append(DraftFact(claimant, "jobTitle", seg.new_title))
+            claim.estimate = estimate_in(text, seg.start, seg.end, context.anchor)
+            if claim.estimate is not None and seg.claimant is not None:
+                known = gazetteer.entities.get(seg.claimant)
+                if known is not None and known.kind is Kind.ACTOR:
+                    claim.estimate.sources = [seg.claimant]
+            out.append(claim)
+        previous = segments[-1].claimant if segments else previous
+    entities.extend(new.values())
+    return out
+
+
+class RulesBackend:
+    """Sentences, gazetteer, cue words: no model, no download."""
+
+    method = "rules"
+
+    def propose(self, context: Context) -> Proposal:
+        """Every claim the rules find in the document's sentences."""
+        entities: list[DraftEntity] = []
+        return Proposal(claims_of(context, context.sentences, entities), entities, [])

@@ -1,0 +1,128 @@
+"""Stances from cue verbs, with the hedges, conditions and times the clause puts on them.
+
+``propose/offer/call for/demand`` → ``proposedBy``; ``support/back/accept/insist on/prioritise``
+→ ``supportedBy``; ``reject/oppose/refuse/unacceptable to/not interested in`` → ``opposedBy``.
+The actor is the clause's reported speaker, else the actors named before the verb (its
+subject: "Ukraine and European allies prioritised…"); the proposal is the first one named
+after the verb ("proposed by Moscow", "unacceptable to Moscow": the one named before). A
+question states no stance, a negated verb none either, and the author never holds one.
+
+Hedge words ("reportedly", "likely", "appears to", "largely", "albeit cautiously") and
+conditions ("if …", "provided …", "unless …") are kept verbatim on the fact; "until
+recently" makes it former, "would" hypothetical, "will" announced.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.draft.gazetteer import Gazetteer, Mention
+from kg.draft.model import DraftFact
+from kg.iris import Kind
+
+__all__ = ["stances", "hedges_in", "HEDGES"]
+
+_CUES: list[tuple[str, re.Pattern[str], bool]] = [
+    # (predicate, verb, passive: the proposal comes before and the actor after)
+    ("proposedBy", re.compile(r"\b(?:proposed|offered|put forward|suggested) by\b"), True),
+    ("opposedBy", re.compile(r"\b(?:unacceptable|opposed|rejected) (?:to|by)\b"), True),
+    ("supportedBy", re.compile(r"\b(?:supported|backed|accepted) by\b"), True),
+    ("proposedBy", re.compile(r"\b(?:propos(?:e|es|ed|ing|als? for)|offer(?:s|ed|ing)?|call(?:s|ed|ing)? for|"
+                              r"demand(?:s|ed|ing)?|put(?:s|ting)? forward)\b"), False),
+    ("supportedBy", re.compile(r"\b(?:support(?:s|ed|ing)?(?! from)|back(?:s|ed|ing)?|accept(?:s|ed|ing)?|"
+                               r"insist(?:s|ed|ing)? on|prioriti[sz](?:e|es|ed|ing)|agree(?:s|d)? to|"
+                               r"endors(?:e|es|ed|ing)|welcom(?:e|es|ed|ing))\b"), False),
+    ("opposedBy", re.compile(r"\b(?:reject(?:s|ed|ing)?|oppos(?:e|es|ed|ing)|refus(?:e|es|ed|ing)|"
+                             r"not interested in)\b"), False),
+]
+#: words that weaken or limit what a sentence says, kept verbatim
+HEDGES = re.compile(
+    r"\b(?:reportedly|allegedly|apparently|likely|probably|possibly|perhaps|largely|mostly|essentially|"
+    r"almost certainly|more or less|to some extent|somewhat|albeit(?: \w+ly)?|at least nominal|temporarily|partly|"
+    r"partially|all but|"
+    r"appears? to|appeared|seems? to|seemingly|may|might|could|effectively|is considered|considered|"
+    r"perceived as)\b"
+)
+_CONDITION = re.compile(r"\b(?:if|provided(?: that)?|unless|as long as|on condition that|under conditions that)\b[^,;.—()]*")
+#: where a new clause (and a new subject) begins
+_CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
+_NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$"
+                       r"|\b(?:reason|right|need|pressure|temptation) to\s+$")  # "has a reason to demand": no stance
+_FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
+
+
+def hedges_in(text: str, start: int, end: int) -> list[str]:
+    """The hedge words of ``text[start:end]``, verbatim, each once."""
+    out: list[str] = []
+    for match in HEDGES.finditer(text, start, end):
+        if match.group() not in out:
+            out.append(match.group())
+    return out
+
+
+def _subjects(text: str, start: int, verb: int, mentions: list[Mention]) -> list[tuple[str, int]]:
+    out = []
+    for m in mentions:
+        if m.entity.kind is not Kind.ACTOR or m.end > verb or m.start < start:
+            continue
+        before = text[max(start, m.start - 10) : m.start].lower()
+        if re.search(r"\b(from|to|with|by|on|against|than|for|in)\s+(its\s+|the\s+|their\s+)?$", before):
+            continue
+        out.append((m.entity.id, m.start))
+    return out
+
+
+def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: str | None,
+            question: bool) -> list[DraftFact]:
+    """The stances the clause ``text[start:end]`` states; ``speaker`` is its reported claimant."""
+    if question:
+        return []
+    mentions = gazetteer.mentions(text, start, end)
+    proposals = [m for m in mentions if m.entity.kind is Kind.PROPOSAL]
+    if not proposals:
+        return []
+    facts: list[DraftFact] = []
+    seen: set[tuple[str, str, str]] = set()
+    for predicate, cue, passive in _CUES:
+        for verb in cue.finditer(text, start, end):
+            if _NEGATION.search(text[max(start, verb.start() - 25) : verb.start()]):
+                continue
+            if passive:
+                before = [p for p in proposals if p.start < verb.start()]
+                agents = [m for m in mentions if m.entity.kind is Kind.ACTOR and m.start >= verb.end()
+                          and m.start - verb.end() <= 3]
+                if not before or not agents:
+                    continue
+                pairs = [(before[-1].entity.id, agents[0].entity.id, agents[0].start)]
+            else:
+                after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60]
+                if not after:
+                    continue
+                # "proposals for a 30-day ceasefire and a security guarantee mechanism": each one
+                joined = [after[0]] + [p for prev, p in zip(after, after[1:])
+                                       if re.fullmatch(r"\s*(?:,|and|or|,\s*and)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?",
+                                                       text[prev.end : p.start])]
+                clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start()))])
+                actors = _subjects(text, clause, verb.start(), mentions) or ([(speaker, start)] if speaker else [])
+                pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
+            for proposal, actor, at in pairs:
+                if (proposal, predicate, actor) in seen:
+                    continue
+                seen.add((proposal, predicate, actor))
+                facts.append(_qualified(text, start, end, verb.start(), at, proposal, predicate, actor))
+    return facts
+
+
+def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, proposal: str, predicate: str,
+               actor: str) -> DraftFact:
+    fact = DraftFact(proposal, predicate, actor)
+    fact.hedges = hedges_in(text, start, end)
+    fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end) if len(m.group().split()) > 1]
+    former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
+    modal = re.search(r"\b(would|will)\s+(?:\w+\s+)?$", text[max(start, verb - 20) : verb])
+    if former:
+        fact.time, fact.time_words = "former", former.group()
+    elif modal:
+        fact.time = "hypothetical" if modal.group(1) == "would" else "announced"
+        fact.time_words = text[max(start, verb - 20) + modal.start(1) : verb].strip() or modal.group(1)
+    return fact
