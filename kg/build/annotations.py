@@ -192,7 +192,6 @@ def load_gazetteer(file: Path) -> list[Entity]:
     return out
 
 
-_load_gazetteer = load_gazetteer  # the name kg.draft.reading imports
 
 
 # --------------------------------------------------------------------------- claims

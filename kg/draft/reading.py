@@ -30,8 +30,8 @@ from kg.build.annotations import (
     _DOC_KEYS,
     ENTITIES_FILE,
     _add_entities,
+    load_gazetteer,
     _entity,
-    _load_gazetteer,
     _require_mapping,
     _Resolver,
     _str,
@@ -53,7 +53,7 @@ __all__ = [
     "corpus_entities",
     "document_of",
     "load_annotation_file",
-    "load_gazetteer",
+    "gazetteer_of",
     "read_annotations",
 ]
 
@@ -104,13 +104,13 @@ def as_input_errors() -> Iterator[None]:
         raise InputError(exc.message, location=exc.location) from None
 
 
-def load_gazetteer(annotations_dir: Path) -> dict[str, Entity]:
+def gazetteer_of(annotations_dir: Path) -> dict[str, Entity]:
     """The entities of ``annotations_dir/entities.yaml`` (none when there is no such file)."""
     file = annotations_dir / ENTITIES_FILE
     out: dict[str, Entity] = {}
     if file.is_file():
         with as_input_errors():
-            _add_entities(out, _load_gazetteer(file))
+            _add_entities(out, load_gazetteer(file))
     return out
 
 

@@ -49,7 +49,7 @@ from kg.draft.reading import (
     corpus_entities,
     document_of,
     load_annotation_file,
-    load_gazetteer,
+    gazetteer_of,
     read_annotations,
 )
 from kg.errors import InputError
@@ -230,7 +230,7 @@ def read_gold(gold: Path, *, corpus: Path | None = None, text: Path | None = Non
     corpus = corpus if corpus is not None else default_corpus_dir()
     data = load_annotation_file(gold)
     document = document_of(gold, corpus=corpus, text=text, data=data)
-    read = dataclasses.replace(read_annotations(gold, document, load_gazetteer(corpus / "annotations"), data=data),
+    read = dataclasses.replace(read_annotations(gold, document, gazetteer_of(corpus / "annotations"), data=data),
                                corpus=corpus)
     if read.unplaced:
         first = read.unplaced[0]
