@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.ops.leftovers import remove_leftovers
     from kg.server import api_docs
     from kg.server.admin import router as admin_router
+    from kg.server.answer_cache import PageCache, cache_for
     from kg.server.auth import require_reader
     from kg.server.docs import router as docs_router
     from kg.server.dumps import router as dumps_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
             where, size=settings.workers, timeout=settings.query_timeout, quiesce=writers,
             memory_mb=settings.query_memory_mb, total_mb=settings.max_rss_mb, result_bytes=settings.max_result_bytes,
         )
+        app.state.answers = cache_for(settings, lambda: app.state.pool.version)
         app.state.query_budget = QueryBudget(seconds=settings.client_query_seconds,
                                              window=settings.client_window_seconds)
         # threads that wait for a query worker: apart from the default ones, which streaming answers use
@@ -97,6 +99,8 @@ def create_app(settings: Settings) -> FastAPI:
         # open unless settings.read_token_required; write routes add require_writer themselves
         dependencies=[Depends(require_reader)],
     )
+    # pages kept while the store is unchanged: inside CORS and the security headers, which kept pages get too
+    app.add_middleware(PageCache)
     # Authorization must pass a preflight so that browser clients can send their token.
     app.add_middleware(
         CORSMiddleware,

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 from anyio import to_thread
@@ -32,6 +33,7 @@ from kg.errors import InputError, KGError, TooLargeError, UnsupportedMediaTypeEr
 from kg.formats import RESULT_MEDIA_ALIASES, QueryKind, negotiate, output_format, output_formats
 from kg.iris import check_iri
 from kg.server import api_docs
+from kg.server.answer_cache import AnswerCache, Kept
 from kg.server.auth import require_writer
 from kg.server.fairness import QueryBudget
 from kg.server.service_description import service_description
@@ -143,12 +145,12 @@ async def sparql(request: Request) -> Response:
         queries = [direct]
     if len(queries) > 1:
         raise InputError("more than one 'query' parameter")
+    cache: AnswerCache | None = getattr(request.app.state, "answers", None)
     if not queries:
-        return await run_in_threadpool(service_description, request)  # count queries, maybe a dump: off the loop
+        return await _service_description(request, cache)
     query = queries[0]
     base_iri = str(request.url_for("sparql"))
     default_graphs, named_graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
-    await run_in_threadpool(_screen, query, settings, base_iri, "query")  # lexing a long text: off the loop
     timeout = _timeout(params, settings.query_timeout)
     requested = params.get("format", [])
     accept = request.headers.get("accept")
@@ -161,13 +163,51 @@ async def sparql(request: Request) -> Response:
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
-    answer = await _run(request, job, timeout)
-    charset = "" if "json" in answer.media_type else "; charset=utf-8"
+    if cache is None:
+        await run_in_threadpool(_screen, query, settings, base_iri, "query")  # lexing a long text: off the loop
+        return _respond(await _run(request, job, timeout), None)
+    # The same text, dataset, base and formats passed the same screen before: a kept answer
+    # needs neither the screen nor a worker.
+    kept = Kept(cache, _cache_key(job), request)
+    found = kept.lookup()
+    if found is not None:
+        return found
+    await run_in_threadpool(_screen, query, settings, base_iri, "query")
+    return _respond(await _run(request, job, timeout), kept)
+
+
+def _cache_key(job: QueryJob) -> tuple[object, ...]:
+    """What a query's answer depends on besides the store: its text (line ends and the space
+    around it normalised), dataset, base IRI and the formats the client accepts."""
+    text = job.query.replace("\r\n", "\n").strip()
+    return ("query", text, job.default_graphs, job.named_graphs, job.base_iri,
+            job.solutions_format, job.boolean_format, job.graph_format)
+
+
+def _respond(answer: QueryAnswer, kept: Kept | None) -> Response:
+    """The answer as a response: whole when it is small (and kept), streamed otherwise."""
+    media_type = answer.media_type + ("" if "json" in answer.media_type else "; charset=utf-8")
     body = answer.complete
     if body is not None:  # small answers: one plain response, no streaming machinery
-        return Response(body, media_type=answer.media_type + charset)
+        return Response(body, media_type=media_type) if kept is None else kept.store(body, media_type)
+    chunks: Iterator[bytes] = answer if kept is None else kept.collect(answer, media_type)
     # The background task gives the worker back even if the client leaves before the body.
-    return _AnswerStream(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close),
+                         headers=None if kept is None else kept.streamed_headers())
+
+
+async def _service_description(request: Request, cache: AnswerCache | None) -> Response:
+    """The service description (count queries, maybe a dump: off the loop), kept like an answer."""
+    if cache is None:
+        return await run_in_threadpool(service_description, request)
+    key = ("service", request.query_params.get("format") or "", request.headers.get("accept") or "",
+           str(request.base_url))
+    kept = Kept(cache, key, request)
+    found = kept.lookup()
+    if found is not None:
+        return found
+    made = await run_in_threadpool(service_description, request)
+    return kept.store(bytes(made.body), made.headers["content-type"])
 
 
 class _AnswerStream(StreamingResponse):

@@ -115,6 +115,8 @@ class QueryPool:
         self._keeper = threading.Thread(target=self._keep, name="kg-query-keeper", daemon=True)
         self._failures = 0
         self._refresh_queued = False
+        #: moves with every state of the store a new answer may show (:attr:`version`)
+        self._version = 0
         self.watch: MemoryWatch | None = None
 
     # -- the life of the pool ---------------------------------------------------------------------
@@ -133,6 +135,14 @@ class QueryPool:
                                      members=self._members, stop=self._stop_for)
             self.watch.start()
 
+    @property
+    def version(self) -> int:
+        """A number that moves whenever answers may change: every :meth:`refresh` (a committed
+        write), and every time workers open the store (a replaced worker opens the newest view,
+        which another process may have moved on). Answers kept under an older number are stale
+        (:mod:`kg.server.answer_cache`)."""
+        return self._version
+
     def refresh(self) -> None:
         """A write was committed: idle workers open the store again now, busy ones once their
         answer ends. Call it holding the writers' lock (it takes ``quiesce`` itself too)."""
@@ -141,6 +151,7 @@ class QueryPool:
                 if self._closed:
                     return
                 self._generation += 1
+                self._version += 1
                 taken = [*self._idle, *self._stale]
                 self._idle.clear()
                 self._stale.clear()
@@ -388,6 +399,7 @@ class QueryPool:
             closed = self._closed
             behind = [w for w in opened if w.generation != self._generation]
             if not closed:
+                self._version += bool(opened)  # a view opened now may be newer than the others'
                 self._idle.extend(w for w in opened if w.generation == self._generation)
                 self._stale.extend(behind)  # only when a refresh came without the lock: open again
                 self._cond.notify_all()
