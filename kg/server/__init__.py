@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.server.page import router as page_router
     from kg.server.responses import error_response
     from kg.server.service_description import router as void_router
+    from kg.server.sparql import cache_key as sparql_cache_key
     from kg.server.sparql import router as sparql_router
     from kg.server.validate import router as validate_router
     from kg.server.workers import QueryPool
@@ -100,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
         dependencies=[Depends(require_reader)],
     )
     # pages kept while the store is unchanged: inside CORS and the security headers, which kept pages get too
-    app.add_middleware(PageCache)
+    app.add_middleware(PageCache, endpoints={"/sparql": sparql_cache_key})
     # Authorization must pass a preflight so that browser clients can send their token.
     app.add_middleware(
         CORSMiddleware,

@@ -14,19 +14,17 @@ What the OpenAPI document says of this route is in :mod:`kg.server.api_docs`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from urllib.parse import parse_qs
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Send
+from starlette.types import Scope, Send
 
 from kg.config import Settings
 from kg.errors import InputError, KGError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
@@ -114,8 +112,28 @@ def _screen(text: str, settings: Settings, base_iri: str, what: str) -> None:
     """Refuse, before any parser sees it, text nested deeper than ``max_nesting`` and any
     ``SERVICE``/``LOAD`` to a host ``service_allow`` does not cover (relative IRIs resolved
     against the endpoint, as pyoxigraph resolves them)."""
-    check_nesting(text, limit=settings.max_nesting, what=what)
-    check_remote_calls(text, settings.service_allow_list, base_iri=base_iri)
+    nests, calls = _may_refuse(text, settings)
+    if nests:
+        check_nesting(text, limit=settings.max_nesting, what=what)
+    if calls:
+        check_remote_calls(text, settings.service_allow_list, base_iri=base_iri)
+
+
+def _may_refuse(text: str, settings: Settings) -> tuple[bool, bool]:
+    """Whether the screen's two checks could refuse ``text`` at all: lexing costs about a
+    millisecond for an ordinary query, these tests a few microseconds. Depth counts opening
+    marks (``{``, ``(``, ``[``, a ``<`` of ``<<``), so text holding no more of them than the limit
+    cannot nest deeper; a ``SERVICE`` or ``LOAD`` keyword is those letters as written (the parser
+    decodes no escape outside IRIs and strings), so text without them calls nothing."""
+    openers = text.count("{") + text.count("(") + text.count("[") + text.count("<")
+    lowered = text.lower()
+    return openers > settings.max_nesting, "service" in lowered or "load" in lowered
+
+
+async def _screened(text: str, settings: Settings, base_iri: str, what: str) -> None:
+    """:func:`_screen`, on the event loop when it needs no lexing, else off it (a long text)."""
+    if any(_may_refuse(text, settings)):
+        await run_in_threadpool(_screen, text, settings, base_iri, what)
 
 
 def _offers(kind: QueryKind) -> list[str]:
@@ -164,24 +182,53 @@ async def sparql(request: Request) -> Response:
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
     if cache is None:
-        await run_in_threadpool(_screen, query, settings, base_iri, "query")  # lexing a long text: off the loop
+        await _screened(query, settings, base_iri, "query")
         return _respond(await _run(request, job, timeout), None)
     # The same text, dataset, base and formats passed the same screen before: a kept answer
     # needs neither the screen nor a worker.
-    kept = Kept(cache, _cache_key(job), request)
+    kept = Kept(cache, _cache_key(job, str(request.base_url)), request)
     found = kept.lookup()
     if found is not None:
         return found
-    await run_in_threadpool(_screen, query, settings, base_iri, "query")
+    await _screened(query, settings, base_iri, "query")
     return _respond(await _run(request, job, timeout), kept)
 
 
-def _cache_key(job: QueryJob) -> tuple[object, ...]:
+def _cache_key(job: QueryJob, base_url: str) -> tuple[object, ...]:
     """What a query's answer depends on besides the store: its text (line ends and the space
-    around it normalised), dataset, base IRI and the formats the client accepts."""
+    around it normalised), dataset, the server's URL (the base IRI derives from it) and the
+    formats the client accepts."""
     text = job.query.replace("\r\n", "\n").strip()
-    return ("query", text, job.default_graphs, job.named_graphs, job.base_iri,
+    return ("query", text, job.default_graphs, job.named_graphs, base_url,
             job.solutions_format, job.boolean_format, job.graph_format)
+
+
+def cache_key(scope: Scope) -> Hashable | None:
+    """The answer-cache key of a ``GET /sparql`` query, computed from the request alone, as the
+    route computes it (so :class:`~kg.server.answer_cache.PageCache` can answer a kept query before
+    routing, token checks aside); None for anything the route must see (an update, no query or
+    several, a parameter it would refuse, a body)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    request = Request(scope)
+    settings: Settings = request.app.state.settings
+    if len(request.url.query) > settings.max_query_bytes:
+        return None
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    queries = params.get("query", [])
+    if len(queries) != 1 or "update" in params:
+        return None
+    try:
+        _timeout(params, settings.query_timeout)
+        graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
+    except KGError:
+        return None
+    requested, accept = params.get("format", []), request.headers.get("accept")
+    job = QueryJob(query=queries[0], default_graphs=graphs[0], named_graphs=graphs[1],
+                   solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
+                   boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
+                   graph_format=_choose(QueryKind.GRAPH, requested, accept))
+    return _cache_key(job, str(request.base_url))
 
 
 def _respond(answer: QueryAnswer, kept: Kept | None) -> Response:
@@ -236,9 +283,9 @@ async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
     budget: QueryBudget = request.app.state.query_budget
     ticket = budget.admit(request.client.host if request.client else "unknown")
     pool: QueryPool = request.app.state.pool
-    run = functools.partial(pool.run, job, timeout=timeout, since=time.monotonic(), on_done=ticket.end)
     try:
-        return await to_thread.run_sync(run, limiter=request.app.state.query_limiter)
+        return await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=ticket.end,
+                                    limiter=request.app.state.query_limiter)
     except BaseException:
         ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
         raise
@@ -264,7 +311,7 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     text = updates[0]
     settings: Settings = request.app.state.settings
     base_iri = str(request.url_for("sparql"))
-    await run_in_threadpool(_screen, text, settings, base_iri, "update")
+    await _screened(text, settings, base_iri, "update")
     change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named, base_iri=base_iri)
     receipt_source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
     return receipt_response(await run_write(request, change, agent=agent, source=receipt_source))
