@@ -331,10 +331,10 @@ async def _admitted(scope: Scope) -> bool:
     from fastapi import HTTPException as FastAPIHTTPException
     from starlette.exceptions import HTTPException
 
-    from kg.server.auth import require_reader
+    from kg.server.auth import check_reader
 
     try:
-        await run_in_threadpool(require_reader, Request(scope))
+        await run_in_threadpool(check_reader, Request(scope))
     except (HTTPException, FastAPIHTTPException):
         return False
     return True

@@ -62,7 +62,7 @@ from kg.server.memory_watch import MemoryWatch, Watched, can_watch
 from anyio import CapacityLimiter, to_thread
 
 from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer, answer_after, send_job
-from kg.server.worker_process import QueryJob, WorkerLimits
+from kg.server.worker_process import QueryJob, WorkerLimits, receive
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
 
@@ -470,20 +470,22 @@ async def _first_message(lease: Lease) -> tuple[str, object]:
     """The leased worker's first message, awaited on the event loop (its pipe's descriptor
     watched, no thread blocked); ("timeout", None) when the lease's deadline passes first."""
     conn = lease.worker.conn
-    if not conn.poll(0):
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = conn.fileno()
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = conn.fileno()
 
-        def wake() -> None:
-            if not ready.done():
-                ready.set_result(None)
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
 
-        loop.add_reader(fd, wake)
-        try:
-            await asyncio.wait_for(ready, max(lease.deadline - time.monotonic(), 0.0))
-        except TimeoutError:
-            return "timeout", None
-        finally:
-            loop.remove_reader(fd)
-    return lease.next()
+    loop.add_reader(fd, wake)  # the answer cannot be there yet: no poll before
+    try:
+        await asyncio.wait_for(ready, max(lease.deadline - time.monotonic(), 0.0))
+    except TimeoutError:
+        return "timeout", None
+    finally:
+        loop.remove_reader(fd)
+    try:
+        return receive(conn)  # readable: a message, or the end of the pipe
+    except (EOFError, OSError):
+        return lease.next()  # says why the worker is gone
