@@ -31,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from drive import Recorder, TreeCpu, answer_size, http_caller, raw_caller, run_load
-from query_mix import BenchQuery, query_mix
+from query_mix import LIGHT, BenchQuery, query_mix
 from servers import Running, ServerSpec, start
 
 BENCH = Path(__file__).resolve().parent
@@ -41,10 +41,14 @@ GRAPH = "http://example.org/id/graph/bench"
 LABELS = {
     "raw1": "raw pyoxigraph, 1 thread (floor)",
     "raw": "raw pyoxigraph, C threads (no HTTP)",
-    "kg": "kg serve --read-only",
+    "kg-base": "kg serve, --base-tree (before)",
+    "kg": "kg serve --read-only, cache off",
+    "kg-warm": "kg serve --read-only, cache warm",
     "bare": "bare FastAPI + pyoxigraph",
     "rdflib": "rdflib-endpoint",
 }
+#: the kg targets, each compared with the others and with bare and rdflib-endpoint
+KG_TARGETS = ("kg-base", "kg", "kg-warm")
 
 
 def prepare_data(n: int, generator: Path, data_dir: Path) -> dict[str, Any]:
@@ -149,24 +153,38 @@ def aggregate(runs: list[Run], clients: int) -> dict[str, Any]:
 
 
 def server_specs(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, ServerSpec]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_") and k != "PYTHONPATH"}
     kg_env = dict(env, **({"KG_WORKERS": str(args.kg_workers)} if args.kg_workers else {}))
     kg_env["KG_CLIENT_QUERY_SECONDS"] = "0"  # every bench client is 127.0.0.1: no per-client budget
-    kg_exe = Path(sys.executable).with_name("kg")
-    kg_argv = (str(kg_exe),) if kg_exe.exists() else (sys.executable, "-c", "from kg.cli import main; main()")
+    # the tree measured comes first on the path, whatever kg the interpreter has installed
+    kg_argv = (sys.executable, "-c", "from kg.cli import main; main()")
     host = ("--host", "127.0.0.1", "--port", "{port}")
-    return {
-        "kg": ServerSpec("kg", kg_argv + ("--store", data["store"], "serve", "--read-only") + host, kg_env, 120),
+    serve = kg_argv + ("--store", data["store"], "serve", "--read-only") + host
+    specs = {
+        "kg": ServerSpec("kg", serve, dict(kg_env, PYTHONPATH=str(REPO), KG_ANSWER_CACHE_MB="0"), 120),
+        "kg-warm": ServerSpec("kg-warm", serve, dict(kg_env, PYTHONPATH=str(REPO)), 120),
         "bare": ServerSpec("bare", (sys.executable, str(BENCH / "bare_app.py"), "--store", data["store"]) + host,
                            env, 120),
-        "rdflib": ServerSpec("rdflib", (sys.executable, "-m", "rdflib_endpoint", "serve", data["nt"]) + host,
+        "rdflib": ServerSpec("rdflib", (args.rdflib_python, "-m", "rdflib_endpoint", "serve", data["nt"]) + host,
                              env, args.rdflib_start_timeout, path="/"),  # rdflib-endpoint serves at /
     }
+    if args.base_tree:
+        specs["kg-base"] = ServerSpec("kg-base", serve, dict(kg_env, PYTHONPATH=str(args.base_tree.resolve())), 120)
+    return specs
+
+
+def skip_reason(name: str, args: argparse.Namespace, triples: int) -> str | None:
+    """Why target ``name`` cannot run here, or None."""
+    if name == "kg-base" and not args.base_tree:
+        return "no --base-tree given"
+    if name == "rdflib":
+        return rdflib_skip_reason(args, triples)
+    return None
 
 
 def rdflib_skip_reason(args: argparse.Namespace, triples: int) -> str | None:
-    if importlib.util.find_spec("rdflib_endpoint") is None:
-        return "rdflib-endpoint is not installed (pip install rdflib-endpoint)"
+    if args.rdflib_python == sys.executable and importlib.util.find_spec("rdflib_endpoint") is None:
+        return "rdflib-endpoint is not installed (pip install rdflib-endpoint, or --rdflib-python PATH)"
     if triples > args.rdflib_max_triples:
         return f"{triples:,} triples is over --rdflib-max-triples {args.rdflib_max_triples:,}"
     return None
@@ -203,7 +221,7 @@ def run_servers(args: argparse.Namespace, data: dict[str, Any], mix: list[BenchQ
     results: dict[str, Any] = {}
     runs: dict[str, list[Run]] = {}
     for name in wanted:
-        skip = rdflib_skip_reason(args, data["meta"]["triples"]) if name == "rdflib" else None
+        skip = skip_reason(name, args, data["meta"]["triples"])
         if skip:
             results[name] = {"skipped": skip}
             print(f"{name}: skipped ({skip})", file=sys.stderr)
@@ -239,16 +257,18 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
-    kg = results.get("kg", {}).get("total")
+    """Each kg target against the bare app, rdflib-endpoint and the kg targets before it."""
     out: dict[str, Any] = {}
-    for other in ("rdflib", "bare"):
-        theirs = results.get(other, {}).get("total")
-        if kg and theirs:
-            out[f"kg_vs_{other}"] = {
-                "throughput": _ratio(kg["req_per_s"], theirs["req_per_s"]),
-                "p50_latency": _ratio(kg["p50_ms"], theirs["p50_ms"]),
-                "p95_latency": _ratio(kg["p95_ms"], theirs["p95_ms"]),
-            }
+    for index, name in enumerate(KG_TARGETS):
+        ours = results.get(name, {}).get("total")
+        for other in ("bare", "rdflib", *KG_TARGETS[:index]):
+            theirs = results.get(other, {}).get("total")
+            if ours and theirs:
+                out[f"{name}_vs_{other}"] = {
+                    "throughput": _ratio(ours["req_per_s"], theirs["req_per_s"]),
+                    "p50_latency": _ratio(ours["p50_ms"], theirs["p50_ms"]),
+                    "p95_latency": _ratio(ours["p95_ms"], theirs["p95_ms"]),
+                }
     return out
 
 
@@ -288,7 +308,7 @@ def render(report: dict[str, Any]) -> str:
     if restarted:
         lines.append(f"server processes started during measured runs (workers replaced): {restarted}")
     for key, r in report["ratios"].items():
-        lines.append(f"{key.replace('_', ' ')}: throughput {r['throughput']}×, p50 latency {r['p50_latency']}×,"
+        lines.append(f"{key.replace('_vs_', ' vs '):18}: throughput {r['throughput']}×, p50 latency {r['p50_latency']}×,"
                      f" p95 latency {r['p95_latency']}×")
     present = [n for n in LABELS if "total" in results.get(n, {})]
     lines += ["", "per query: p50 / p95 ms (requests ok, errors); ≠ = answer size differs from raw pyoxigraph's"]
@@ -326,9 +346,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="measure every target this many times, interleaved (order rotated each round)")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds of load before each run")
-    p.add_argument("--servers", default="raw1,raw,kg,bare,rdflib",
-                   help="which to run, comma-separated (raw1 = raw pyoxigraph with one thread)")
-    p.add_argument("--queries", help="run only these queries of the mix (comma-separated names)")
+    p.add_argument("--servers", default="raw1,raw,kg-base,kg,kg-warm,bare,rdflib",
+                   help="which to run, comma-separated (raw1 = raw pyoxigraph with one thread; kg = the cache off, "
+                        "kg-warm = the cache on, kg-base = the tree at --base-tree)")
+    p.add_argument("--queries", help="run only these queries of the mix (comma-separated names, or 'light': "
+                                     + ", ".join(LIGHT) + ")")
+    p.add_argument("--base-tree", type=Path, help="a checkout of kg to measure as kg-base (on PYTHONPATH)")
+    p.add_argument("--rdflib-python", default=sys.executable,
+                   help="the Python that has rdflib-endpoint (default: this one)")
     p.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR, help="the shared gen_data.py")
     p.add_argument("--data-dir", type=Path, help="keep and reuse data here (e.g. bench/.data); default a temp dir")
     p.add_argument("--out", type=Path, help="write the JSON results here")
@@ -359,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         data = prepare_data(args.triples, args.generator, data_dir)
         mix = query_mix(data["meta"])
         if args.queries:
-            names = {q.strip() for q in args.queries.split(",")}
+            names = set(LIGHT) if args.queries == "light" else {q.strip() for q in args.queries.split(",")}
             unknown = names - {q.name for q in mix}
             if unknown:
                 raise SystemExit(f"unknown query names: {', '.join(sorted(unknown))}; see bench/query_mix.py")
@@ -372,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)
     report = {
-        "config": {"git": git_state(), "triples_asked": args.triples, "clients": args.clients, "duration_s": args.duration, "rounds": args.rounds,
+        "config": {"git": git_state(), "base_tree": str(args.base_tree) if args.base_tree else None, "triples_asked": args.triples, "clients": args.clients, "duration_s": args.duration, "rounds": args.rounds,
                    "warmup_s": args.warmup, "kg_workers": args.kg_workers or "kg default",
                    "cpus": os.cpu_count(), "python": platform.python_version(), "pyoxigraph": ox.__version__},
         "data": {"triples": data["meta"]["triples"], **{k: data[k] for k in ("generate_s", "load_s") if k in data}},

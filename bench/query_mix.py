@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["JSON_RESULTS", "TURTLE", "BenchQuery", "query_mix"]
+__all__ = ["JSON_RESULTS", "LIGHT", "TURTLE", "BenchQuery", "query_mix"]
 
 JSON_RESULTS = "application/sparql-results+json"
+#: the queries that take pyoxigraph well under a millisecond: what they cost is the server's overhead
+LIGHT = ("ask_top_actor_opposes", "construct_actor_turtle", "meetings_in_range")
 TURTLE = "text/turtle"
 
 _PREFIXES = """PREFIX ex: <http://example.org/news#>

@@ -61,6 +61,11 @@ class Settings:
     client_query_seconds: float = 60.0
     #: the sliding window of ``client_query_seconds``, in seconds
     client_window_seconds: float = 60.0
+    #: memory (MiB) for answers kept while the store does not change: query results and pages,
+    #: least recently used dropped first, all dropped at every commit; 0 turns the cache off
+    answer_cache_mb: int = 64
+    #: largest single answer kept in that cache, in KiB (larger answers are always evaluated)
+    answer_cache_entry_kb: int = 1024
     #: largest accepted SPARQL request body or query string, in bytes
     max_query_bytes: int = 1_000_000
     #: largest accepted Graph Store Protocol request body (RDF to store), in bytes

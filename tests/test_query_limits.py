@@ -178,7 +178,8 @@ def test_per_client_fairness_a_spent_budget_is_answered_429_with_retry_after(sto
         assert client.get("/sparql", params={"query": ASK}).status_code == 200
         slow = client.get("/sparql", params={"query": RUNAWAY, "timeout": "1.5"})  # 1.5 s of a worker
         assert slow.status_code == 503
-        refused = client.get("/sparql", params={"query": ASK})
+        assert client.get("/sparql", params={"query": ASK}).headers["x-cache"] == "hit"  # kept: no worker time
+        refused = client.get("/sparql", params={"query": ASK + " # asked again, so a worker must answer"})
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
         message = refused.json()["message"]

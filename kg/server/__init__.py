@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.ops.leftovers import remove_leftovers
     from kg.server import api_docs
     from kg.server.admin import router as admin_router
+    from kg.server.answer_cache import PageCache, cache_for
     from kg.server.auth import require_reader
     from kg.server.docs import router as docs_router
     from kg.server.dumps import router as dumps_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.server.page import router as page_router
     from kg.server.responses import error_response
     from kg.server.service_description import router as void_router
+    from kg.server.sparql import cache_key as sparql_cache_key
     from kg.server.sparql import router as sparql_router
     from kg.server.validate import router as validate_router
     from kg.server.views import router as views_router
@@ -76,6 +78,10 @@ def create_app(settings: Settings) -> FastAPI:
             where, size=settings.workers, timeout=settings.query_timeout, quiesce=writers,
             memory_mb=settings.query_memory_mb, total_mb=settings.max_rss_mb, result_bytes=settings.max_result_bytes,
         )
+        # the workers' version moves with every commit the server makes; the store's own view
+        # also with a commit made on its handle by other code (pages and search read that handle)
+        app.state.answers = cache_for(
+            settings, lambda: (app.state.pool.version, getattr(app.state.store, "version", None)))
         app.state.query_budget = QueryBudget(seconds=settings.client_query_seconds,
                                              window=settings.client_window_seconds)
         # threads that wait for a query worker: apart from the default ones, which streaming answers use
@@ -103,6 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
         # open unless settings.read_token_required; write routes add require_writer themselves
         dependencies=[Depends(require_reader)],
     )
+    # pages kept while the store is unchanged: inside CORS and the security headers, which kept pages get too
+    app.add_middleware(PageCache, endpoints={"/sparql": sparql_cache_key})
     # Authorization must pass a preflight so that browser clients can send their token.
     app.add_middleware(
         CORSMiddleware,

@@ -11,6 +11,7 @@ header's value.
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from kg.config import Settings
@@ -18,7 +19,7 @@ from kg.errors import AuthError, ForbiddenError
 from kg.ops.control import Control
 from kg.ops.tokens import agent_for
 
-__all__ = ["REALM", "require_reader", "require_writer"]
+__all__ = ["REALM", "check_reader", "require_reader", "require_writer"]
 
 #: the protection space named in ``WWW-Authenticate`` challenges
 REALM = "negotiation-kg"
@@ -49,12 +50,19 @@ def require_writer(request: Request) -> str:
     return _agent(request)
 
 
-def require_reader(request: Request) -> str | None:
+async def require_reader(request: Request) -> str | None:
     """When ``read_token_required`` is on, the agent of the request (401/403 without a valid
-    token); otherwise ``None`` and reads stay open."""
+    token); otherwise ``None`` and reads stay open.
+
+    A coroutine, so that an open read costs no thread; the token file is read in one."""
     settings: Settings = request.app.state.settings
     if not settings.read_token_required:
         return None
+    return await run_in_threadpool(check_reader, request)
+
+
+def check_reader(request: Request) -> str | None:
+    """:func:`require_reader` when reads need a token (blocking: it reads the token file)."""
     control: Control | None = getattr(request.app.state, "control", None)
     if control is not None and control.accepts(request.headers.get("authorization")):
         return None  # a local tool with the control secret may already read the store's files

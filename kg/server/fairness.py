@@ -8,6 +8,9 @@ stopped at its time limit costs its whole limit. Queries still running count too
 time they have run so far, so a client cannot open fifty slow queries at once on a budget
 it has not spent yet.
 
+An answer kept by the answer cache (:mod:`kg.server.answer_cache`) takes no worker, so it costs
+nothing and is served to a client over its budget too; only queries a worker must answer are refused.
+
 A client over its budget gets 429 with ``Retry-After``: the seconds until enough of its
 spending has left the window. The address is the one the server sees (``request.client``);
 behind a reverse proxy, uvicorn puts the forwarded address there when the proxy is trusted

@@ -59,11 +59,19 @@ def _integer(value: object) -> Literal:
     return Literal(int(str(value)), datatype=XSD.integer)
 
 
-def describe_service(endpoint: str, store: Store, *, base: str | None = None) -> Graph:
+#: what the description says of the answer cache (:mod:`kg.server.answer_cache`) when it is on
+CACHE_NOTE = ("Answers to queries and pages are kept while the store is unchanged and dropped at every commit; "
+              "an answer that comes from there has the header 'X-Cache: hit' (and 'Age'), a fresh one "
+              "'X-Cache: miss'. Every kept answer has an ETag: send it in If-None-Match to get 304 while it "
+              "is current.")
+
+
+def describe_service(endpoint: str, store: Store, *, base: str | None = None, cached: bool = False) -> Graph:
     """The description of the endpoint at ``endpoint``: features, formats, graphs with sizes, VoID.
 
     ``base`` is the server's root URL (the dumps are under ``{base}dumps/``); by default the
-    endpoint's URL without its last path segment.
+    endpoint's URL without its last path segment. ``cached``: answers may come from the answer
+    cache, which the description then says (an ``rdfs:comment`` of the service).
     """
     base = base or endpoint.rsplit("/", 1)[0] + "/"
     g = Graph()
@@ -77,6 +85,8 @@ def describe_service(endpoint: str, store: Store, *, base: str | None = None) ->
     formats: tuple[ResultFormatInfo | RdfFormatInfo, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS)
     for fmt in formats:
         g.add((service, SD.resultFormat, URIRef(fmt.oxigraph.iri)))
+    if cached:
+        g.add((service, RDFS.comment, Literal(CACHE_NOTE, lang="en")))
 
     dataset, default = URIRef(f"{endpoint}#dataset"), URIRef(f"{endpoint}#default-graph")
     g.add((service, SD.defaultDataset, dataset))
@@ -151,7 +161,8 @@ def service_description(request: Request) -> Response:
     name = choose_format(request.query_params.get("format"), accept, graph_offers(html=False),
                          aliases=format_aliases(QueryKind.GRAPH), what="the service description")
     media = rdf_format_by_name(name).media_type
-    graph = describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url))
+    graph = describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url),
+                             cached=getattr(request.app.state, "answers", None) is not None)
     return Response(render(graph, media), media_type=media, headers={"Vary": "Accept"})
 
 

@@ -14,18 +14,17 @@ What the OpenAPI document says of this route is in :mod:`kg.server.api_docs`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import time
+from collections.abc import Hashable, Iterator
 from urllib.parse import parse_qs
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Send
+from starlette.types import Scope, Send
 
 from kg.config import Settings
 from kg.errors import InputError, KGError, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
@@ -40,6 +39,7 @@ from kg.formats import (
 )
 from kg.iris import check_iri
 from kg.server import api_docs
+from kg.server.answer_cache import AnswerCache, Kept
 from kg.server.auth import require_writer
 from kg.server.fairness import QueryBudget
 from kg.server.head import is_head
@@ -121,8 +121,28 @@ def _screen(text: str, settings: Settings, base_iri: str, what: str) -> None:
     """Refuse, before any parser sees it, text nested deeper than ``max_nesting`` and any
     ``SERVICE``/``LOAD`` to a host ``service_allow`` does not cover (relative IRIs resolved
     against the endpoint, as pyoxigraph resolves them)."""
-    check_nesting(text, limit=settings.max_nesting, what=what)
-    check_remote_calls(text, settings.service_allow_list, base_iri=base_iri)
+    nests, calls = _may_refuse(text, settings)
+    if nests:
+        check_nesting(text, limit=settings.max_nesting, what=what)
+    if calls:
+        check_remote_calls(text, settings.service_allow_list, base_iri=base_iri)
+
+
+def _may_refuse(text: str, settings: Settings) -> tuple[bool, bool]:
+    """Whether the screen's two checks could refuse ``text`` at all: lexing costs about a
+    millisecond for an ordinary query, these tests a few microseconds. Depth counts opening
+    marks (``{``, ``(``, ``[``, a ``<`` of ``<<``), so text holding no more of them than the limit
+    cannot nest deeper; a ``SERVICE`` or ``LOAD`` keyword is those letters as written (the parser
+    decodes no escape outside IRIs and strings), so text without them calls nothing."""
+    openers = text.count("{") + text.count("(") + text.count("[") + text.count("<")
+    lowered = text.lower()
+    return openers > settings.max_nesting, "service" in lowered or "load" in lowered
+
+
+async def _screened(text: str, settings: Settings, base_iri: str, what: str) -> None:
+    """:func:`_screen`, on the event loop when it needs no lexing, else off it (a long text)."""
+    if any(_may_refuse(text, settings)):
+        await run_in_threadpool(_screen, text, settings, base_iri, what)
 
 
 def _offers(kind: QueryKind) -> list[str]:
@@ -152,12 +172,12 @@ async def sparql(request: Request) -> Response:
         queries = [direct]
     if len(queries) > 1:
         raise InputError("more than one 'query' parameter")
+    cache: AnswerCache | None = getattr(request.app.state, "answers", None)
     if not queries:
-        return await run_in_threadpool(service_description, request)  # count queries, maybe a dump: off the loop
+        return await _service_description(request, cache)
     query = queries[0]
     base_iri = str(request.url_for("sparql"))
     default_graphs, named_graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
-    await run_in_threadpool(_screen, query, settings, base_iri, "query")  # lexing a long text: off the loop
     timeout = _timeout(params, settings.query_timeout)
     requested = params.get("format", [])
     _check_formats(requested)
@@ -171,18 +191,86 @@ async def sparql(request: Request) -> Response:
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
-    answer = await _run(request, job, timeout)
-    charset = "" if "json" in answer.media_type else "; charset=utf-8"
+    if cache is None:
+        await _screened(query, settings, base_iri, "query")
+        return await _respond(request, await _run(request, job, timeout), None)
+    # The same text, dataset, base and formats passed the same screen before: a kept answer
+    # needs neither the screen nor a worker.
+    kept = Kept(cache, _cache_key(job, str(request.base_url)), request)
+    found = kept.lookup()
+    if found is not None:
+        return found
+    await _screened(query, settings, base_iri, "query")
+    return await _respond(request, await _run(request, job, timeout), kept)
+
+
+def _cache_key(job: QueryJob, base_url: str) -> tuple[object, ...]:
+    """What a query's answer depends on besides the store: its text (line ends and the space
+    around it normalised), dataset, the server's URL (the base IRI derives from it) and the
+    formats the client accepts."""
+    text = job.query.replace("\r\n", "\n").strip()
+    return ("query", text, job.default_graphs, job.named_graphs, base_url,
+            job.solutions_format, job.boolean_format, job.graph_format)
+
+
+def cache_key(scope: Scope) -> Hashable | None:
+    """The answer-cache key of a ``GET /sparql`` query, computed from the request alone, as the
+    route computes it (so :class:`~kg.server.answer_cache.PageCache` can answer a kept query before
+    routing, token checks aside); None for anything the route must see (an update, no query or
+    several, a parameter it would refuse, a body)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    request = Request(scope)
+    settings: Settings = request.app.state.settings
+    if len(request.url.query) > settings.max_query_bytes:
+        return None
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    queries = params.get("query", [])
+    if len(queries) != 1 or "update" in params:
+        return None
+    try:
+        _timeout(params, settings.query_timeout)
+        _check_formats(params.get("format", []))
+        graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
+    except KGError:
+        return None
+    requested, accept = params.get("format", []), request.headers.get("accept")
+    job = QueryJob(query=queries[0], default_graphs=graphs[0], named_graphs=graphs[1],
+                   solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
+                   boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
+                   graph_format=_choose(QueryKind.GRAPH, requested, accept))
+    return _cache_key(job, str(request.base_url))
+
+
+async def _respond(request: Request, answer: QueryAnswer, kept: Kept | None) -> Response:
+    """The answer as a response: whole when it is small (and kept), streamed otherwise."""
+    media_type = answer.media_type + ("" if "json" in answer.media_type else "; charset=utf-8")
     body = answer.complete
     if body is not None:  # small answers: one plain response, no streaming machinery
-        return Response(body, media_type=answer.media_type + charset)
+        return Response(body, media_type=media_type) if kept is None else kept.store(body, media_type)
     if is_head(request):  # the headers only: give the worker back instead of streaming the rest
         await run_in_threadpool(answer.close)
-        head = Response(media_type=answer.media_type + charset)
+        head = Response(media_type=media_type)
         del head.headers["content-length"]  # unknown, as for the streamed GET: not 0
         return head
+    chunks: Iterator[bytes] = answer if kept is None else kept.collect(answer, media_type)
     # The background task gives the worker back even if the client leaves before the body.
-    return _AnswerStream(answer, media_type=answer.media_type + charset, background=BackgroundTask(answer.close))
+    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close),
+                         headers=None if kept is None else kept.streamed_headers())
+
+
+async def _service_description(request: Request, cache: AnswerCache | None) -> Response:
+    """The service description (count queries, maybe a dump: off the loop), kept like an answer."""
+    if cache is None:
+        return await run_in_threadpool(service_description, request)
+    key = ("service", request.query_params.get("format") or "", request.headers.get("accept") or "",
+           str(request.base_url))
+    kept = Kept(cache, key, request)
+    found = kept.lookup()
+    if found is not None:
+        return found
+    made = await run_in_threadpool(service_description, request)
+    return kept.store(bytes(made.body), made.headers["content-type"])
 
 
 class _AnswerStream(StreamingResponse):
@@ -211,9 +299,9 @@ async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
     budget: QueryBudget = request.app.state.query_budget
     ticket = budget.admit(request.client.host if request.client else "unknown")
     pool: QueryPool = request.app.state.pool
-    run = functools.partial(pool.run, job, timeout=timeout, since=time.monotonic(), on_done=ticket.end)
     try:
-        return await to_thread.run_sync(run, limiter=request.app.state.query_limiter)
+        return await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=ticket.end,
+                                    limiter=request.app.state.query_limiter)
     except BaseException:
         ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
         raise
@@ -239,7 +327,7 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     text = updates[0]
     settings: Settings = request.app.state.settings
     base_iri = str(request.url_for("sparql"))
-    await run_in_threadpool(_screen, text, settings, base_iri, "update")
+    await _screened(text, settings, base_iri, "update")
     change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named, base_iri=base_iri)
     receipt_source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())
     return receipt_response(await run_write(request, change, agent=agent, source=receipt_source))

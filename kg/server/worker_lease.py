@@ -23,7 +23,7 @@ from kg.config import Settings
 from kg.errors import KGError, QueryLimitExceeded, QueryRejected, QueryTimeout, StoreError
 from kg.server.worker_process import CHUNK_BYTES, QueryJob, WorkerLimits, receive, worker_main
 
-__all__ = ["Lease", "OpenFailed", "Owner", "QueryAnswer", "StaleView", "Worker", "answer"]
+__all__ = ["Lease", "OpenFailed", "Owner", "QueryAnswer", "StaleView", "Worker", "answer", "answer_after", "send_job"]
 
 _T = TypeVar("_T")
 
@@ -196,11 +196,26 @@ def answer(lease: Lease, job: QueryJob, limit: float) -> QueryAnswer:
     Raises before any byte is sent: :class:`QueryRejected` (bad query, nothing acceptable),
     :class:`QueryTimeout`, :class:`QueryLimitExceeded` or :class:`StoreError`.
     """
+    send_job(lease, job)
+    kind, payload = lease.next()
+    return answer_after(lease, kind, payload, limit)
+
+
+def send_job(lease: Lease, job: QueryJob) -> None:
+    """Send ``job`` to the leased worker (:class:`StoreError` when it cannot be reached)."""
     try:
         lease.worker.conn.send(job)
     except (OSError, ValueError) as exc:
         raise StoreError(f"could not reach a query worker ({exc}); the query was not run") from None
-    kind, payload = lease.next()
+
+
+def answer_after(lease: Lease, kind: str, payload: object, limit: float) -> QueryAnswer:
+    """The answer that begins with the worker's first message (``kind``, ``payload``); may read
+    more messages (blocking) unless that one held the whole answer."""
+    if kind == "whole":
+        media_type, body = _field(payload, 0, str), _field(payload, 1, bytes)
+        lease.finish(reusable=True)
+        return QueryAnswer(media_type, None, body)
     if kind != "ok":
         raise _ended(lease, kind, payload, limit)
     media_type = _field(payload, 0, str)

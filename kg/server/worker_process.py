@@ -9,6 +9,7 @@ chunks, until it receives ``None`` or its pipe closes::
 
     server ──("open",)──▶ worker ──("ready",)──▶
     server ──QueryJob───▶ worker ──("ok", media type) · chunk · chunk · … · ("end",)──▶
+                                 ──whole (media type and body, one message: an answer under one chunk)──▶
                                  ──("error", status, message) | ("limit", message) | ("stale", message)──▶
 
 ``stale``: an embedded store's files could not be read before any byte was sent. pyoxigraph's
@@ -52,8 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK_BYTES", "QueryJob", "WorkerLimits", "receive", "send_control", "worker_main"]
 
 CHUNK_BYTES = 64 * 1024
-#: every message from a worker is tagged: a control tuple, or a chunk of the answer's body
-_CONTROL, _DATA = b"C", b"D"
+#: every message from a worker is tagged: a control tuple, a chunk of the answer's body, or a
+#: whole answer (media type, NUL, body): most answers are small, and one message is one read
+_CONTROL, _DATA, _WHOLE = b"C", b"D", b"W"
 #: address space beyond what the open took plus ``query_memory_mb``, before allocations fail
 _ADDRESS_MARGIN_MB = 512
 _PR_SET_PDEATHSIG = 1
@@ -93,10 +95,14 @@ def send_control(conn: Connection, *message: object) -> None:
 
 
 def receive(conn: Connection) -> tuple[str, object]:
-    """The next message from a worker: ("chunk", bytes) or (control word, rest of the tuple)."""
+    """The next message from a worker: ("chunk", bytes), ("whole", (media type, body)) or
+    (control word, rest of the tuple)."""
     raw = conn.recv_bytes()
     if raw[:1] == _DATA:
         return "chunk", raw[1:]
+    if raw[:1] == _WHOLE:
+        media, _, body = raw[1:].partition(b"\0")
+        return "whole", (media.decode("ascii"), body)
     control = pickle.loads(raw[1:])  # noqa: S301 - from our own child process
     return control[0], control[1:]
 
@@ -191,6 +197,9 @@ def _answer(store: Store, conn: Connection, job: QueryJob, limits: WorkerLimits)
             send_control(conn, "abort", f"query failed while streaming: {exc}")
         else:
             send_control(conn, "error", 400, f"query failed: {exc}")
+        return
+    if not writer.started:  # the whole answer is in the buffer: one message
+        conn.send_bytes(_WHOLE + fmt.media_type.encode("ascii") + b"\0" + bytes(writer.buffer))
         return
     writer.flush()
     send_control(conn, "end")

@@ -25,6 +25,9 @@ query that fails to read before its first byte runs again on reopened workers.
 Threads, and who may touch what::
 
     request thread ─ acquire ─▶ owns the worker (a lease) ─ end of answer ─▶ idle, or stale
+    event loop     ─ takes an idle worker when nobody waits for one, sends the query and waits
+                     for the first message without a thread; a whole answer ends the lease
+                     there, anything longer goes on in a request thread (:meth:`QueryPool.run_async`)
     keeper thread  ─ starts every process (so PR_SET_PDEATHSIG ties them to a thread that lives
                      as long as the pool) and reopens stale workers under the writers' lock
     memory watch   ─ may kill a process (never close its pipe): the owner reads EOF and cleans up
@@ -40,7 +43,9 @@ takes the view that commit published.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 import multiprocessing
 import queue
@@ -54,8 +59,10 @@ from pathlib import Path
 from kg.config import Settings
 from kg.errors import KGError, QueryTimeout, StoreError
 from kg.server.memory_watch import MemoryWatch, Watched, can_watch
-from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer
-from kg.server.worker_process import QueryJob, WorkerLimits
+from anyio import CapacityLimiter, to_thread
+
+from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer, answer_after, send_job
+from kg.server.worker_process import QueryJob, WorkerLimits, receive
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
 
@@ -115,6 +122,10 @@ class QueryPool:
         self._keeper = threading.Thread(target=self._keep, name="kg-query-keeper", daemon=True)
         self._failures = 0
         self._refresh_queued = False
+        #: request threads waiting in :meth:`_acquire`: the event loop takes no idle worker before them
+        self._waiting = 0
+        #: moves with every state of the store a new answer may show (:attr:`version`)
+        self._version = 0
         self.watch: MemoryWatch | None = None
 
     # -- the life of the pool ---------------------------------------------------------------------
@@ -133,6 +144,14 @@ class QueryPool:
                                      members=self._members, stop=self._stop_for)
             self.watch.start()
 
+    @property
+    def version(self) -> int:
+        """A number that moves whenever answers may change: every :meth:`refresh` (a committed
+        write), and every time workers open the store (a replaced worker opens the newest view,
+        which another process may have moved on). Answers kept under an older number are stale
+        (:mod:`kg.server.answer_cache`)."""
+        return self._version
+
     def refresh(self) -> None:
         """A write was committed: idle workers open the store again now, busy ones once their
         answer ends. Call it holding the writers' lock (it takes ``quiesce`` itself too)."""
@@ -141,6 +160,7 @@ class QueryPool:
                 if self._closed:
                     return
                 self._generation += 1
+                self._version += 1
                 taken = [*self._idle, *self._stale]
                 self._idle.clear()
                 self._stale.clear()
@@ -213,6 +233,48 @@ class QueryPool:
                 lease.finish(reusable=False)  # a no-op when the answer already gave the worker back
                 raise
 
+    async def run_async(
+        self,
+        job: QueryJob,
+        *,
+        timeout: float,
+        since: float,
+        on_done: Callable[[float], None] | None,
+        limiter: CapacityLimiter,
+    ) -> QueryAnswer:
+        """:meth:`run` from the event loop. When a worker is idle and no request thread waits for
+        one, the query is sent and its first message awaited on the loop itself: a small answer
+        (one message, most of them) costs no thread at all. Anything else — waiting for a worker,
+        a long answer, an error to sort out, a view to reopen — goes to :meth:`run` or goes on in
+        a thread of ``limiter``, with the same limits and the same ways to end."""
+        run = functools.partial(self.run, job, timeout=timeout, since=since, on_done=on_done)
+        worker = self._take_idle()
+        if worker is None:
+            return await to_thread.run_sync(run, limiter=limiter)
+        limit = min(timeout, self.timeout)
+        lease = Lease(self, worker, since + limit, memory_mb=self.limits.memory_mb, on_done=on_done)
+        try:
+            send_job(lease, job)
+            kind, payload = await _first_message(lease)
+            if kind == "whole":
+                return answer_after(lease, kind, payload, limit)
+            return await to_thread.run_sync(answer_after, lease, kind, payload, limit, limiter=limiter)
+        except StaleView:
+            self._refresh_soon()  # as in run(): every worker opens the store again, the query waits for one
+            return await to_thread.run_sync(run, limiter=limiter)
+        except BaseException:
+            lease.finish(reusable=False)  # a no-op when the answer already gave the worker back
+            raise
+
+    def _take_idle(self) -> Worker | None:
+        """An idle worker, unless none is idle or request threads are waiting for one (they go first)."""
+        with self._cond:
+            if self._closed or not self._idle or self._waiting:
+                return None
+            worker = self._idle.popleft()
+            worker.busy = True
+            return worker
+
     def _refresh_soon(self) -> None:
         with self._cond:
             if self._refresh_queued:
@@ -235,7 +297,11 @@ class QueryPool:
                                      "the server log says why")
                 if remaining <= 0:
                     raise QueryTimeout(f"every query worker stayed busy for the whole time limit ({limit:g} s)")
-                self._cond.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
 
     # -- giving workers back, replacing them ------------------------------------------------------
 
@@ -388,6 +454,7 @@ class QueryPool:
             closed = self._closed
             behind = [w for w in opened if w.generation != self._generation]
             if not closed:
+                self._version += bool(opened)  # a view opened now may be newer than the others'
                 self._idle.extend(w for w in opened if w.generation == self._generation)
                 self._stale.extend(behind)  # only when a refresh came without the lock: open again
                 self._cond.notify_all()
@@ -397,3 +464,28 @@ class QueryPool:
         elif behind:
             self._tasks.put(("reopen", 0, None))
         return error, len(workers) - len(opened)
+
+
+async def _first_message(lease: Lease) -> tuple[str, object]:
+    """The leased worker's first message, awaited on the event loop (its pipe's descriptor
+    watched, no thread blocked); ("timeout", None) when the lease's deadline passes first."""
+    conn = lease.worker.conn
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = conn.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)  # the answer cannot be there yet: no poll before
+    try:
+        await asyncio.wait_for(ready, max(lease.deadline - time.monotonic(), 0.0))
+    except TimeoutError:
+        return "timeout", None
+    finally:
+        loop.remove_reader(fd)
+    try:
+        return receive(conn)  # readable: a message, or the end of the pipe
+    except (EOFError, OSError):
+        return lease.next()  # says why the worker is gone

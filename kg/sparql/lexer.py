@@ -180,4 +180,6 @@ def expand(token: Token, declared: dict[str, str]) -> str | None:
 def declares_dataset(text: str) -> bool:
     """True when a query names its own dataset (``FROM`` or ``FROM NAMED``): a store that
     otherwise chooses which named graphs a query sees must then leave them to the query."""
+    if "from" not in text.lower():  # the keyword is those letters as written: no lexing (every query pays it)
+        return False
     return any(token.is_word("FROM") for token in tokens(text))

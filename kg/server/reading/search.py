@@ -83,7 +83,7 @@ def _json(q: str, results: Results) -> JSONResponse:
                   "build_seconds": round(results.built, 3)},
         "hits": [{"iri": h.iri, "kind": h.kind, "label": h.label, "href": href(h.iri), "matches": _matches(h)}
                  for h in results.hits],
-    }, headers={"Vary": "Accept"})
+    }, headers=_headers(results))
 
 
 def _form(q: str) -> str:
@@ -123,7 +123,14 @@ def _html(q: str, results: Results | None, *, limit: int, offset: int, note: str
                     "More results</a></p>")
         hits = "".join(_hit_html(h) for h in results.hits)
         body += f"<section aria-labelledby=summary>{summary}{stale}<ol class=hits start={offset + 1}>{hits}</ol>{more}</section>"
-    return HTMLResponse(html_page("Search" if not q else f"Search: {q}", body), headers={"Vary": "Accept"})
+    return HTMLResponse(html_page("Search" if not q else f"Search: {q}", body), headers=_headers(results))
+
+
+def _headers(results: Results | None) -> dict[str, str]:
+    """An answer from an index older than the store is provisional: no cache may keep it."""
+    if results is not None and results.stale:
+        return {"Vary": "Accept", "Cache-Control": "no-store"}
+    return {"Vary": "Accept"}
 
 
 @router.get("/search", summary="Find resources by label or alias, and claims by the words of their quotes")
