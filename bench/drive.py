@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -35,8 +36,8 @@ class Recorder:
     def merge(self, other: Recorder) -> None:
         for name, values in other.latencies.items():
             self.latencies.setdefault(name, []).extend(values)
-        for name, values in other.errors.items():
-            self.errors.setdefault(name, []).extend(values)
+        for name, messages in other.errors.items():
+            self.errors.setdefault(name, []).extend(messages)
 
     def summary(self, wall: float) -> dict[str, object]:
         per_query = {}
@@ -201,19 +202,21 @@ class TreeCpu:
         page = os.sysconf("SC_PAGE_SIZE")
         return round(sum(int(f[21]) for f in self._members()) * page / 2**20, 1)
 
-    def memory(self) -> dict[str, object]:
+    def memory(self) -> dict[str, Any]:
         """Resident (RSS) and proportional (PSS: shared pages divided among their users) memory
         of the whole group, and of each member: RSS counts a shared library once per process."""
         page = os.sysconf("SC_PAGE_SIZE")
-        each = []
+        each: list[dict[str, Any]] = []
+        rss_sum = pss_sum = 0.0
         for f in self._members():
             pid = int(f[-1])
             rss = int(f[21]) * page / 2**20
             pss = _pss_mb(pid)
+            rss_sum += rss
+            pss_sum += pss or 0.0
             each.append({"pid": pid, "rss_mb": round(rss, 1), "pss_mb": None if pss is None else round(pss, 1)})
-        return {"rss_mb": round(sum(e["rss_mb"] for e in each), 1),  # type: ignore[misc]
-                "pss_mb": round(sum(e["pss_mb"] or 0.0 for e in each), 1),  # type: ignore[misc]
-                "processes": sorted(each, key=lambda e: e["pid"])}  # type: ignore[arg-type,return-value]
+        return {"rss_mb": round(rss_sum, 1), "pss_mb": round(pss_sum, 1),
+                "processes": sorted(each, key=lambda e: int(e["pid"]))}
 
 
 def _pss_mb(pid: int) -> float | None:
@@ -240,8 +243,8 @@ class PeakMemory:
 
     def _sample(self) -> None:
         now = self.tree.memory()
-        self.rss_mb = max(self.rss_mb, float(now["rss_mb"]))  # type: ignore[arg-type]
-        self.pss_mb = max(self.pss_mb, float(now["pss_mb"]))  # type: ignore[arg-type]
+        self.rss_mb = max(self.rss_mb, now["rss_mb"])
+        self.pss_mb = max(self.pss_mb, now["pss_mb"])
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

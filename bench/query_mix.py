@@ -1,4 +1,5 @@
-"""The 8-query mix every server in the benchmark answers, on the generator's ``ex:`` vocabulary.
+"""The 8-query mix every server in the benchmark answers, on the generator's ``ex:`` vocabulary,
+and four light queries (:func:`light_queries`) that ``tenm_bench.py`` adds to it.
 
 The same mix (same text, same Accept header) goes to every server and to raw pyoxigraph.
 Queries that name an actor take it from the generator's ``.meta.json`` (``sample_iris``),

@@ -33,11 +33,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from drive import PeakMemory, Recorder, TreeCpu, answer_size, http_caller, raw_caller, run_load
+from drive import PeakMemory, TreeCpu, answer_size, http_caller, raw_caller, run_load
 from query_mix import BenchQuery, light_queries, query_mix
 from servers import ServerSpec, start
 
@@ -94,15 +95,20 @@ def _own_rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def sequential(call: Any, queries: list[BenchQuery], *, reps: int, budget: float) -> dict[str, Any]:
+def sequential(call: Any, queries: list[BenchQuery], *, reps: int, budget: float,
+               cpu: Callable[[], float]) -> dict[str, Any]:
     """Each query ``reps`` times in turn (fewer once it has taken ``budget`` seconds, at least
-    three): the first call's time (cold for that query), the p50 and the answer's size."""
+    twice): the first call's time (cold for that query), the p50 of the others, the p50 of the
+    CPU seconds ``cpu`` counts meanwhile (what an idle machine's wall time would be: the other
+    jobs on a shared machine stretch the wall time, not the CPU time) and the answer's size."""
     out: dict[str, Any] = {}
     for q in queries:
         times: list[float] = []
+        cpus: list[float] = []
         entry: dict[str, Any] = {}
         spent = 0.0
-        while len(times) < reps and (len(times) < 3 or spent < budget):
+        while len(times) < reps and (len(times) < 2 or spent < budget):
+            c0 = cpu()
             t0 = time.perf_counter()
             try:
                 body = call(q)
@@ -110,14 +116,17 @@ def sequential(call: Any, queries: list[BenchQuery], *, reps: int, budget: float
                 entry["error"] = f"{type(exc).__name__}: {exc}"[:200]
                 break
             elapsed = time.perf_counter() - t0
+            cpus.append(cpu() - c0)
             spent += elapsed
             if not times:
                 entry["size"] = answer_size(q, body)
             times.append(elapsed)
         if times:
             entry.update(first_ms=round(times[0] * 1000, 1), n=len(times),
-                         p50_ms=round(statistics.median(times[1:] or times) * 1000, 1))
+                         p50_ms=round(statistics.median(times[1:] or times) * 1000, 1),
+                         cpu_p50_ms=round(statistics.median(cpus[1:] or cpus) * 1000, 1))
         out[q.name] = entry
+        print(f"    {q.name}: {entry}", file=sys.stderr, flush=True)
     return out
 
 
@@ -128,7 +137,8 @@ def measure_raw(store_path: str, queries: list[BenchQuery], args: argparse.Names
     opened = time.perf_counter() - t0
     try:
         call, _ = raw_caller(store)()
-        result = {"open_s": round(opened, 2), "queries": sequential(call, queries, reps=args.reps, budget=args.budget)}
+        result = {"open_s": round(opened, 2),
+                  "queries": sequential(call, queries, reps=args.reps, budget=args.budget, cpu=time.thread_time)}
     finally:
         del store
     result["rss_growth_mb"] = round((_own_rss() - before) / 2**20)
@@ -152,7 +162,9 @@ def measure_tree(name: str, tree: Path, data: dict[str, Any], queries: list[Benc
         make = http_caller(running.port, "/sparql", timeout=args.request_timeout)
         call, close = make()
         try:
-            result["queries"] = sequential(call, queries, reps=args.reps, budget=args.budget)
+            # CPU of the server and its workers (read from /proc between calls, outside the timing)
+            result["queries"] = sequential(call, queries, reps=args.reps, budget=args.budget,
+                                           cpu=tree_mem.cpu_seconds)
         finally:
             close()
         result["after_queries"] = tree_mem.memory()
@@ -161,11 +173,11 @@ def measure_tree(name: str, tree: Path, data: dict[str, Any], queries: list[Benc
         print(f"  {args.clients} clients for {args.duration:g} s", file=sys.stderr, flush=True)
         with PeakMemory(tree_mem) as peak:
             record, wall = run_load(make, mix, clients=args.clients, duration=args.duration)
-        summary = record.summary(wall)
+        summary: dict[str, Any] = record.summary(wall)
         result["load"] = {"clients": args.clients, "wall_s": round(wall, 1), "peak_rss_mb": round(peak.rss_mb),
                           "peak_pss_mb": round(peak.pss_mb), "total": summary["total"],
                           "queries": {q: {k: v[k] for k in ("ok", "errors", "p50_ms", "p95_ms", "error_samples")}
-                                      for q, v in summary["queries"].items()},  # type: ignore[union-attr]
+                                      for q, v in summary["queries"].items()},
                           "server_cpu_s": round(tree_mem.cpu_seconds() - cpu0, 1),
                           "processes_started": len(tree_mem.pids() - pids0)}
         result["after_load"] = tree_mem.memory()
@@ -193,9 +205,9 @@ def render(report: dict[str, Any]) -> str:
     data, trees = report["data"], list(report["trees"])
     rounds = report["rounds"]
     ingest = data["ingest"]
-    lines = [f"{data['meta']['triples']:,} triples · store {data['store_mb']:,} MB on disk · "
-             f"{report['config']['cpus']} CPUs · pyoxigraph {report['config']['pyoxigraph']} · "
-             f"{len(rounds)} round(s)",
+    lines = [(f"{data['meta']['triples']:,} triples · store {data['store_mb']:,} MB on disk · "
+              f"{report['config']['cpus']} CPUs · pyoxigraph {report['config']['pyoxigraph']} · "
+              f"{len(rounds)} round(s)"),
              "kg ingest: " + (f"{ingest['wall_s']} s, peak RSS {ingest['peak_rss_mb']:,} MB, exit {ingest['exit']}"
                               if "wall_s" in ingest else ingest.get("note", "?")), ""]
 
@@ -223,7 +235,9 @@ def render(report: dict[str, Any]) -> str:
             ("errors under load", ["load", "total", "errors"])]
     for label, path in rows:
         lines.append(f"{label:44}" + "".join(f"{'–' if v is None else f'{v:,.1f}':>14}" for v in per_tree(path)))
-    lines += ["", "p50 per query, one client (ms; first call in parentheses); ≠ answer size differs from raw"]
+    lines += ["", ("p50 per query, one client, ms (in parentheses: p50 of the CPU time of raw pyoxigraph's thread, or"
+                   " of kg's server and workers, in clock ticks); ≠ answer size differs from raw; error: the first call"
+                   " failed (see the JSON)")]
     head = f"{'query':28}{'raw pyoxigraph':>20}" + "".join(f"{t:>20}" for t in trees)
     lines += [head, "-" * len(head)]
     for q in report["queries"]:
@@ -231,9 +245,9 @@ def render(report: dict[str, Any]) -> str:
             if not entries or any("error" in e for e in entries):
                 return "error"
             p50 = _median([e.get("p50_ms") for e in entries])
-            first = _median([e.get("first_ms") for e in entries])
+            cpu = _median([e.get("cpu_p50_ms") for e in entries])
             flag = "≠" if ref is not None and any(e.get("size") != ref for e in entries) else ""
-            return f"{p50:,.1f} ({first:,.0f}){flag}"
+            return f"{p50:,.1f} ({cpu:,.0f}){flag}"
         raw_entries = [r["raw"]["queries"][q] for r in rounds]
         ref = raw_entries[0].get("size")
         row = f"{q:28}{cell(raw_entries, None):>20}"
@@ -246,22 +260,27 @@ def render(report: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--triples", type=lambda s: int(float(s)), default=10_000_000, help="size of the data (N)")
-    p.add_argument("--data-dir", type=Path, required=True,
+    p.add_argument("--data-dir", type=Path,
                    help="where the data and the store are (made if missing, else reused); outside the git tree")
     p.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
                    help="a checkout of the project to serve with (repeatable; default: this one, 'current')")
     p.add_argument("--reps", type=int, default=15, help="calls of each query for its p50 (one client)")
-    p.add_argument("--budget", type=float, default=10.0, help="stop repeating a query after this many seconds (≥ 3 calls)")
+    p.add_argument("--budget", type=float, default=10.0, help="stop repeating a query after this many seconds (≥ 2 calls)")
     p.add_argument("--clients", type=int, default=4, help="concurrent keep-alive clients under load (C)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of load (D)")
     p.add_argument("--settle", type=float, default=3.0, help="seconds after the first answer before the idle reading")
-    p.add_argument("--rounds", type=int, default=1, help="every target this many times, the trees' order rotated")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="every target (raw pyoxigraph and each tree) this many times, the order rotated each round")
+    p.add_argument("--queries", help="only these queries (comma-separated names; the load runs over them too)")
     p.add_argument("--read-only", action="store_true", help="kg serve --read-only (default: writable, as users run it)")
     p.add_argument("--start-timeout", type=float, default=600.0, help="give up on a server after this many seconds")
     p.add_argument("--request-timeout", type=float, default=120.0, help="client socket timeout, seconds")
     p.add_argument("--out", type=Path, help="write the JSON results here")
     p.add_argument("--show", type=Path, metavar="JSON", help="print the tables of a saved --out file and exit")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.data_dir is None and args.show is None:
+        p.error("--data-dir is required (where the data and the store are, or will be made)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,13 +299,24 @@ def main(argv: list[str] | None = None) -> int:
     data = prepare(data_dir, args.triples, next(iter(trees.values())))
     mix = query_mix(data["meta"])
     queries = mix + light_queries(data["meta"])
+    if args.queries:
+        names = {q.strip() for q in args.queries.split(",")}
+        unknown = names - {q.name for q in queries}
+        if unknown:
+            raise SystemExit(f"unknown query names: {', '.join(sorted(unknown))}; see bench/query_mix.py")
+        queries = [q for q in queries if q.name in names]
+        mix = [q for q in mix if q.name in names] or queries  # the load runs over what was chosen
     rounds = []
+    targets = ["raw", *trees]
     for index in range(args.rounds):
-        order = list(trees)[index % len(trees):] + list(trees)[:index % len(trees)]
-        print(f"round {index + 1}/{args.rounds}: raw, {', '.join(order)}", file=sys.stderr, flush=True)
-        done: dict[str, Any] = {"raw": measure_raw(data["store"], queries, args), "trees": {}}
+        order = targets[index % len(targets):] + targets[:index % len(targets)]
+        print(f"round {index + 1}/{args.rounds}: {', '.join(order)}", file=sys.stderr, flush=True)
+        done: dict[str, Any] = {"trees": {}}
         for name in order:
-            done["trees"][name] = measure_tree(name, trees[name], data, queries, mix, args)
+            if name == "raw":
+                done["raw"] = measure_raw(data["store"], queries, args)
+            else:
+                done["trees"][name] = measure_tree(name, trees[name], data, queries, mix, args)
         rounds.append(done)
     report = {"config": {"trees": {n: {"path": str(p), "git": git_state(p)} for n, p in trees.items()},
                          "reps": args.reps, "budget_s": args.budget, "clients": args.clients,
