@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from query_mix import BenchQuery
 
-__all__ = ["Recorder", "TreeCpu", "answer_size", "http_caller", "raw_caller", "run_load"]
+__all__ = ["PeakMemory", "Recorder", "TreeCpu", "answer_size", "http_caller", "raw_caller", "run_load"]
 
 
 @dataclass
@@ -35,8 +36,8 @@ class Recorder:
     def merge(self, other: Recorder) -> None:
         for name, values in other.latencies.items():
             self.latencies.setdefault(name, []).extend(values)
-        for name, values in other.errors.items():
-            self.errors.setdefault(name, []).extend(values)
+        for name, messages in other.errors.items():
+            self.errors.setdefault(name, []).extend(messages)
 
     def summary(self, wall: float) -> dict[str, object]:
         per_query = {}
@@ -200,3 +201,61 @@ class TreeCpu:
     def rss_mb(self) -> float:
         page = os.sysconf("SC_PAGE_SIZE")
         return round(sum(int(f[21]) for f in self._members()) * page / 2**20, 1)
+
+    def memory(self) -> dict[str, Any]:
+        """Resident (RSS) and proportional (PSS: shared pages divided among their users) memory
+        of the whole group, and of each member: RSS counts a shared library once per process."""
+        page = os.sysconf("SC_PAGE_SIZE")
+        each: list[dict[str, Any]] = []
+        rss_sum = pss_sum = 0.0
+        for f in self._members():
+            pid = int(f[-1])
+            rss = int(f[21]) * page / 2**20
+            pss = _pss_mb(pid)
+            rss_sum += rss
+            pss_sum += pss or 0.0
+            each.append({"pid": pid, "rss_mb": round(rss, 1), "pss_mb": None if pss is None else round(pss, 1)})
+        return {"rss_mb": round(rss_sum, 1), "pss_mb": round(pss_sum, 1),
+                "processes": sorted(each, key=lambda e: int(e["pid"]))}
+
+
+def _pss_mb(pid: int) -> float | None:
+    """PSS of one process from ``/proc/<pid>/smaps_rollup`` (Linux 4.14+), or None."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class PeakMemory:
+    """The highest RSS and PSS sums of a process group while the ``with`` block runs, sampled
+    every ``interval`` seconds by a thread (PSS walks page tables: keep the interval coarse)."""
+
+    def __init__(self, tree: TreeCpu, *, interval: float = 0.5) -> None:
+        self.tree, self.interval = tree, interval
+        self.rss_mb = self.pss_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
+
+    def _sample(self) -> None:
+        now = self.tree.memory()
+        self.rss_mb = max(self.rss_mb, now["rss_mb"])
+        self.pss_mb = max(self.pss_mb, now["pss_mb"])
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> PeakMemory:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()

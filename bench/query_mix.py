@@ -1,4 +1,5 @@
-"""The 8-query mix every server in the benchmark answers, on the generator's ``ex:`` vocabulary.
+"""The 8-query mix every server in the benchmark answers, on the generator's ``ex:`` vocabulary,
+and four light queries (:func:`light_queries`) that ``tenm_bench.py`` adds to it.
 
 The same mix (same text, same Accept header) goes to every server and to raw pyoxigraph.
 Queries that name an actor take it from the generator's ``.meta.json`` (``sample_iris``),
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["JSON_RESULTS", "LIGHT", "TURTLE", "BenchQuery", "query_mix"]
+__all__ = ["JSON_RESULTS", "LIGHT", "TURTLE", "BenchQuery", "light_queries", "query_mix"]
 
 JSON_RESULTS = "application/sparql-results+json"
 #: the queries that take pyoxigraph well under a millisecond: what they cost is the server's overhead
@@ -73,4 +74,31 @@ def query_mix(meta: dict[str, object]) -> list[BenchQuery]:
          f"""CONSTRUCT {{ <{mid}> ?p ?o . ?proposal ex:proposedBy <{mid}> ; rdfs:label ?label . }}
 WHERE {{ {{ <{mid}> ?p ?o }} UNION {{ ?proposal ex:proposedBy <{mid}> ; rdfs:label ?label }} }}"""),
     ]
+    return _queries(bodies)
+
+
+def light_queries(meta: dict[str, object]) -> list[BenchQuery]:
+    """Light queries of the kind a linked-data page or a notebook sends: one yes/no, one actor's
+    own triples, a week of claims and a month of meetings (a date range over a typed literal)."""
+    iris = meta["sample_iris"]
+    assert isinstance(iris, dict)
+    claim, mid = iris["claim"], iris["mid_actor"]
+    bodies = [
+        ("ask_claim_has_claimant", "boolean", JSON_RESULTS, f"ASK {{ <{claim}> ex:claimant ?actor }}"),
+        ("construct_one_actor", "triples", TURTLE, f"CONSTRUCT {{ <{mid}> ?p ?o }} WHERE {{ <{mid}> ?p ?o }}"),
+        ("claims_in_one_week", "rows", JSON_RESULTS,
+         """SELECT ?claim ?date WHERE {
+  ?claim ex:claimDate ?date .
+  FILTER (?date >= "2022-03-01"^^xsd:date && ?date < "2022-03-08"^^xsd:date)
+} ORDER BY ?date ?claim LIMIT 100"""),
+        ("meetings_in_one_month", "rows", JSON_RESULTS,
+         """SELECT ?meeting ?label ?start WHERE {
+  ?meeting a ex:Meeting ; ex:startDate ?start ; rdfs:label ?label .
+  FILTER (?start >= "2021-03-01"^^xsd:date && ?start < "2021-04-01"^^xsd:date)
+} ORDER BY ?start ?meeting"""),
+    ]
+    return _queries(bodies)
+
+
+def _queries(bodies: list[tuple[str, str, str, str]]) -> list[BenchQuery]:
     return [BenchQuery(name, _PREFIXES + body, accept, shape) for name, shape, accept, body in bodies]

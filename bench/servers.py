@@ -41,8 +41,11 @@ class ServerSpec:
 class Running:
     """A started server: its port, process group and log file."""
 
-    def __init__(self, spec: ServerSpec, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, spec: ServerSpec, port: int, process: subprocess.Popen[bytes], log: Path,
+                 spawned: float) -> None:
         self.spec, self.port, self.process, self.log = spec, port, process, log
+        #: ``time.perf_counter()`` just before the process was spawned
+        self.spawned = spawned
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -50,9 +53,10 @@ class Running:
         except OSError:
             return ""
 
-    def wait_ready(self) -> float:
-        """Seconds until ``ASK {}`` answers 200; RuntimeError if the process dies or time runs out."""
-        start = time.perf_counter()
+    def wait_ready(self, *, interval: float = 0.25) -> float:
+        """Seconds from the spawn until ``ASK {}`` answers 200, asking every ``interval`` seconds;
+        RuntimeError if the process dies or time runs out."""
+        start = self.spawned
         deadline = start + self.spec.start_timeout
         path = self.spec.path + "?" + urlencode({"query": "ASK {}"})
         while time.perf_counter() < deadline:
@@ -71,7 +75,7 @@ class Running:
                     raise RuntimeError(f"{self.spec.name} answered {status} to ASK {{}} at {self.spec.path}")
             except OSError:
                 pass
-            time.sleep(0.25)
+            time.sleep(interval)
         raise RuntimeError(f"{self.spec.name} did not answer within {self.spec.start_timeout:.0f} s")
 
     def stop(self) -> None:
@@ -100,8 +104,9 @@ def start(spec: ServerSpec, workdir: Path) -> Running:
     log = workdir / f"{spec.name}.log"
     argv = [a.format(port=port) for a in spec.argv]
     with log.open("wb") as out:
+        spawned = time.perf_counter()
         process = subprocess.Popen(
             argv, cwd=workdir, env=spec.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return Running(spec, port, process, log)
+    return Running(spec, port, process, log, spawned)
