@@ -30,10 +30,17 @@ REPORTING = (
     r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
     r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
     r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
-    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows)"
+    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered)"
 )
 _VERB = re.compile(rf"\b{REPORTING}\b")
-_POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declaration|statement|announcement|remarks)\b")
+#: "X's position is/remains …", "X's declaration that …": the noun introduces what X holds; not
+#: "X's declaration of readiness … has pushed …", where the verb is the author's judgement of it
+_POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declaration|statement|announcement|remarks)\b"
+                         r"(?: on [^,:;]{1,40}?)?\s*(?::|\bthat\b|\b(?:is|was|remains|remained|has remained)\b)")
+#: a verb that is not a report of the actor's words or act: negated ("did not reject"), a modal
+#: ("can claim", "would reject") or an infinitive ("is expected to reject", "failed to reject")
+_NOT_A_REPORT = re.compile(r"\b(?:not|never|n[’']t|no longer|can|cannot|could|may|might|must|should|shall|will|"
+                           r"would|to)\s+(?:\w+\s+)?$")
 _FRAME = re.compile(r"^(?:It is (?:noteworthy|worth noting|clear|no coincidence|completely understandable)|Thus,|"
                     r"Historically|Indeed|Complicating|All this|These|This is)")
 _PRONOUN = re.compile(r"^(?:(?:[Tt]he|[Oo]ne|[Aa]nd)[\w ]{0,25}, |and |but )?(?:(?:[Tt]hey|[Ii]t|[Hh]e|[Ss]he)\b(?! is\b| was\b| would\b| will\b)"
@@ -64,7 +71,7 @@ class Segment:
 def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
     """The actor that a reporting verb near the clause's start has as its subject (the one
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
-    found: list[tuple[int, str, int]] = []
+    found: list[tuple[int, int, str, int]] = []
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\b(?:(?:unacceptable|acceptable) to|according to)\s+$",
                                                            text[max(start, mention.start - 20) : mention.start]):
@@ -76,8 +83,9 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         before = text[max(start, mention.start - 12) : mention.start].lower()
         if lead in ("for", "according to", "in the view of") and text[mention.end : mention.end + 1] == ",":
             return mention.entity.id, mention.end
-        if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before):
-            continue
+        if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before) \
+                or re.search(r"\b(?:if|unless|whether|provided)\s+$", before, re.IGNORECASE):
+            continue  # "If Russia rejects X, …" reports nothing Russia said
         after = text[mention.end : min(end, mention.end + 70)]
         if _POSSESSIVE.match(after):
             return mention.entity.id, mention.end
@@ -86,11 +94,11 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
             continue
         gap = after[: verb.start()]
         if re.search(r"[.;:?]|\bthat\b|\bwhich\b|\breason to\b|\b(?:this|the|a|an|its|their|his|her)\s+$", gap) \
-                or len(gap.split()) > 7:
+                or len(gap.split()) > 7 or _NOT_A_REPORT.search(gap):
             continue
-        found.append((len(gap), mention.entity.id, mention.end + verb.start()))
-    if found:
-        _, ident, verb_at = min(found)
+        found.append((len(gap), mention.start, mention.entity.id, mention.end + verb.start()))
+    if found:  # the actor nearest its verb; of two as near, the first ("Ukraine said Russia rejected")
+        _, _, ident, verb_at = min(found)
         return ident, verb_at
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\bin\s+$", text[max(start, mention.start - 5) : mention.start]) \

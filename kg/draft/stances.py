@@ -41,14 +41,28 @@ HEDGES = re.compile(
     r"almost certainly|more or less|to some extent|somewhat|albeit(?: \w+ly)?|at least nominal|temporarily|partly|"
     r"partially|all but|"
     r"appears? to|appeared|seems? to|seemingly|may|might|could|effectively|is considered|considered|"
-    r"perceived as)\b"
+    r"perceived as|(?:is|was|are|were) (?:reported|said|believed|thought) to)\b"
 )
-_CONDITION = re.compile(r"\b(?:if|provided(?: that)?|unless|as long as|on condition that|under conditions that)\b[^,;.—()]*")
+_CONDITION = re.compile(r"\b(?:[Ii]f|[Pp]rovided(?: that)?|[Uu]nless|[Aa]s long as|[Oo]n condition that|[Uu]nder conditions that)\b"
+                        r"[^,;.—()]*")
 #: where a new clause (and a new subject) begins
 _CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$"
+                       r"|\b(?:refus\w*|fail\w*|declin\w*|unwilling|reluctant) to\s+(?:\w+\s+)?$"  # "refused to accept"
                        r"|\b(?:reason|right|need|pressure|temptation) to\s+$")  # "has a reason to demand": no stance
 _FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
+#: just before the verb: a stance the text places before now ("had long opposed", "previously backed")
+_PAST = re.compile(r"\b(?:had(?: (?:long|once|previously|initially|earlier))?|previously|once|formerly|initially)\s+$")
+#: "had long opposed … until last week": when it ended
+_UNTIL = re.compile(r"\buntil\b[^,;.—()]*")
+#: just before the verb: a possibility or expectation, not a stance held ("may support", "is expected to reject")
+_MAYBE = re.compile(r"\b(?:may|might|could|can|should|must|(?:is|are|was|were) (?:expected|likely|set|poised) to)\s+"
+                    r"(?:\w+ly\s+)?$")
+#: the verb is what someone asks or wonders, not what anyone holds ("asked whether Russia would accept")
+_INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b")
+#: a speech verb: the actors before it are speakers, not the subject of the stance after it
+_SPEECH = re.compile(r"\b(?:said|says|say|stated|states|told|tells|declared|declares|announced|announces|claimed|claims|"
+                     r"claim|argued|argues|insisted|insists|warned|warns|added|adds|believes|believe)(?: that)?\b")
 
 
 def hedges_in(text: str, start: int, end: int) -> list[str]:
@@ -83,9 +97,12 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
         return []
     facts: list[DraftFact] = []
     seen: set[tuple[str, str, str]] = set()
+    conditions = [(m.start(), m.end()) for m in _CONDITION.finditer(text, start, end)]
     for predicate, cue, passive in _CUES:
         for verb in cue.finditer(text, start, end):
-            if _NEGATION.search(text[max(start, verb.start() - 25) : verb.start()]):
+            if _NEGATION.search(text[max(start, verb.start() - 25) : verb.start()]) \
+                    or _INDIRECT.search(text, start, verb.start()) \
+                    or any(a < verb.start() < b for a, b in conditions):  # "If Russia rejects X, …": no stance
                 continue
             if passive:
                 before = [p for p in proposals if p.start < verb.start()]
@@ -102,8 +119,10 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 joined = [after[0]] + [p for prev, p in zip(after, after[1:])
                                        if re.fullmatch(r"\s*(?:,|and|or|,\s*and)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?",
                                                        text[prev.end : p.start])]
-                clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start()))])
-                actors = _subjects(text, clause, verb.start(), mentions) or ([(speaker, start)] if speaker else [])
+                clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start())),
+                              *(m.end() for m in _SPEECH.finditer(text, start, verb.start()))])
+                inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)]
+                actors = _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else [])
                 pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
@@ -118,10 +137,18 @@ def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, propos
     fact = DraftFact(proposal, predicate, actor)
     fact.hedges = hedges_in(text, start, end)
     fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end) if len(m.group().split()) > 1]
+    before = text[max(start, verb - 30) : verb]
     former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
+    past = _PAST.search(before)
+    maybe = _MAYBE.search(before)
     modal = re.search(r"\b(would|will)\s+(?:\w+\s+)?$", text[max(start, verb - 20) : verb])
     if former:
         fact.time, fact.time_words = "former", former.group()
+    elif past:
+        until = _UNTIL.search(text, verb, end)
+        fact.time, fact.time_words = "former", (until.group() if until else past.group()).strip()
+    elif maybe:
+        fact.time, fact.time_words = "hypothetical", maybe.group().strip()
     elif modal:
         fact.time = "hypothetical" if modal.group(1) == "would" else "announced"
         fact.time_words = text[max(start, verb - 20) + modal.start(1) : verb].strip() or modal.group(1)
