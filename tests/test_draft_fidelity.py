@@ -125,3 +125,39 @@ def test_seed_sentences_keep_their_claimant(gazetteer: Gazetteer, document: str,
     context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
     found = [c for c in claims_of(context, context.sentences, []) if c.quote.startswith(starts)]
     assert found and all(c.claimant == claimant for c in found)
+
+
+def test_a_speaker_named_after_the_words_is_the_claimant(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "“We will never accept a 30-day ceasefire,” Foreign Minister Andrii Sybiha said. "
+                               "Ukraine and Russia both reject a short-term pause in fighting, Bloomberg reported. "
+                               "Critics say Russia opposes a 30-day ceasefire.")
+    quoted = claims["“We will never accept a 30-day ceasefire,” Foreign Minister Andrii Sybiha said."]
+    assert (quoted.claimant, quoted.kind) == ("andrii-sybiha", "quoted") and not _stances(quoted)
+    reported = claims["Ukraine and Russia both reject a short-term pause in fighting, Bloomberg reported."]
+    assert reported.claimant == "bloomberg"
+    assert _stances(reported) == {("short-term-pause", "opposedBy", "ukraine", "current"),
+                                  ("short-term-pause", "opposedBy", "russia", "current")}
+    # what unnamed critics say is neither the author's judgement nor a stance the author reports as fact
+    critics = claims["Critics say Russia opposes a 30-day ceasefire."]
+    assert not _stances(critics)
+
+
+def test_what_is_denied_or_held_by_nobody_is_no_stance(gazetteer: Gazetteer) -> None:
+    sentences_ = ["Russia rejected claims that it opposed a short-term pause in fighting.",
+                  "Russia denied that it rejected a 30-day ceasefire.",
+                  "Neither Russia nor Ukraine accepted a 30-day ceasefire.",
+                  "Russia hardly supports a 30-day ceasefire.",
+                  "Ukraine stopped short of rejecting a 30-day ceasefire.",
+                  "Russia has yet to accept a 30-day ceasefire."]
+    claims = _draft(gazetteer, " ".join(sentences_))
+    assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
+
+
+def test_a_call_is_its_owners_and_a_condition_keeps_its_words(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Russia rejected Ukraine's call for a 30-day ceasefire. "
+                               "Ukraine accepted a short-term pause in fighting only if Russia withdraws its troops.")
+    call = claims["Russia rejected Ukraine's call for a 30-day ceasefire."]
+    assert _stances(call) == {("thirty-day-ceasefire", "proposedBy", "ukraine", "current"),
+                              ("thirty-day-ceasefire", "opposedBy", "russia", "current")}
+    only_if = claims["Ukraine accepted a short-term pause in fighting only if Russia withdraws its troops."]
+    assert [f.conditions for f in only_if.asserts] == [["only if Russia withdraws its troops"]]

@@ -53,6 +53,10 @@ _OWN = re.compile(r"^(?:which|who|although|but)\b")
 _NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>(?:[A-Z][a-z]+ ){{1,3}})?"
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
+#: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
+_TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|reported|reports|added|adds|stated|"
+                       r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)[.!]?$")
+_TRAILING_NAME = re.compile(r"(?P<title>(?:[A-Z][a-z]+ ){1,3})?(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})$")
 
 
 @dataclass
@@ -107,6 +111,16 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
     return None
 
 
+def _trailing(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
+    """The known actor named as the speaker after the words ("…, Bloomberg reported."), with the
+    clause's start as where its words begin (so quotation marks anywhere in it make it quoted)."""
+    tail = _TRAILING.search(text, start, end)
+    if tail is None:
+        return None
+    named = [m for m in mentions if m.entity.kind is Kind.ACTOR and tail.start("who") <= m.start < tail.end("who")]
+    return (named[-1].entity.id, start) if named else None
+
+
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = [start] + [m.end() if m.group().startswith(";") else m.start() + (1 if m.group().startswith(",") else 0)
                       for m in _SPLIT.finditer(text, start, end)] + [end]
@@ -134,7 +148,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
     segments: list[Segment] = []
     for a, b in _pieces(text, start, end):
         mentions = gazetteer.mentions(text, a, b)
-        found = None if _FRAME.match(text[a:b]) else _actor_subject(text, a, b, mentions)
+        found = None if _FRAME.match(text[a:b]) else _trailing(text, a, b, mentions) or _actor_subject(text, a, b, mentions)
         claimant, verb_at = (found if found else (None, None))
         verb = _VERB.search(text, a, b)
         if claimant is None and verb is not None and text.startswith("who ", a):
@@ -144,7 +158,14 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and verb is not None:
             claimant, verb_at = previous, verb.start()
         new = None
-        if claimant is None and found is None and not _FRAME.match(text[a:b]):
+        tail = _TRAILING.search(text, a, b)
+        if claimant is None and found is None and tail is not None:
+            new = _TRAILING_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
+            if new is not None and gazetteer.find(new.group("name")) is None:
+                claimant, verb_at = "?" + new.group("name"), a
+            else:
+                new = None
+        if claimant is None and found is None and new is None and not _FRAME.match(text[a:b]):
             new = _NEW_SPEAKER.match(text, a, b)
             if new is not None and gazetteer.find(new.group("name")) is None and not any(
                     m.start < new.end("name") for m in mentions if m.entity.kind is Kind.ACTOR):

@@ -43,12 +43,13 @@ HEDGES = re.compile(
     r"appears? to|appeared|seems? to|seemingly|may|might|could|effectively|is considered|considered|"
     r"perceived as|(?:is|was|are|were) (?:reported|said|believed|thought) to)\b"
 )
-_CONDITION = re.compile(r"\b(?:[Ii]f|[Pp]rovided(?: that)?|[Uu]nless|[Aa]s long as|[Oo]n condition that|[Uu]nder conditions that)\b"
+_CONDITION = re.compile(r"\b(?:(?:only |even )?[Ii]f|[Pp]rovided(?: that)?|[Uu]nless|[Aa]s long as|[Oo]n condition that|[Uu]nder conditions that)\b"
                         r"[^,;.—()]*")
 #: where a new clause (and a new subject) begins
 _CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$"
-                       r"|\b(?:refus\w*|fail\w*|declin\w*|unwilling|reluctant) to\s+(?:\w+\s+)?$"  # "refused to accept"
+                       r"|\b(?:refus\w*|fail\w*|declin\w*|unwilling|reluctant|yet) to\s+(?:\w+\s+)?$"  # "refused to accept"
+                       r"|\b(?:hardly|barely|scarcely|short of)\s+(?:\w+\s+)?$"  # "stopped short of rejecting"
                        r"|\b(?:reason|right|need|pressure|temptation) to\s+$")  # "has a reason to demand": no stance
 _FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
 #: just before the verb: a stance the text places before now ("had long opposed", "previously backed")
@@ -59,10 +60,16 @@ _UNTIL = re.compile(r"\buntil\b[^,;.—()]*")
 _MAYBE = re.compile(r"\b(?:may|might|could|can|should|must|(?:is|are|was|were) (?:expected|likely|set|poised) to)\s+"
                     r"(?:\w+ly\s+)?$")
 #: the verb is what someone asks or wonders, not what anyone holds ("asked whether Russia would accept")
-_INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b")
-#: a speech verb: the actors before it are speakers, not the subject of the stance after it
-_SPEECH = re.compile(r"\b(?:said|says|say|stated|states|told|tells|declared|declares|announced|announces|claimed|claims|"
-                     r"claim|argued|argues|insisted|insists|warned|warns|added|adds|believes|believe)(?: that)?\b")
+_INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b"
+                       # what is denied is not held: "denied that it rejected", "rejected claims that it opposed"
+                       r"|\b(?:den(?:y|ies|ied)|(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
+                       # nobody holds it: "Neither Russia nor Ukraine accepted"
+                       r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
+#: a speech verb: the actors before it are speakers, not the subject of the stance after it ("was
+#: reported to" is a hedge, not a speech)
+_SPEECH = re.compile(r"(?<!is )(?<!was )(?<!are )(?<!were )"
+                     r"\b(?:said|says|say|stated|states|told|tells|declared|declares|announced|announces|claimed|claims|"
+                     r"claim|argued|argues|insisted|insists|warned|warns|added|adds|believes|believe|reported|reports)\b(?! on\b)(?: that\b)?")
 
 
 def hedges_in(text: str, start: int, end: int) -> list[str]:
@@ -89,8 +96,8 @@ def _subjects(text: str, start: int, verb: int, mentions: list[Mention]) -> list
 def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: str | None,
             question: bool) -> list[DraftFact]:
     """The stances the clause ``text[start:end]`` states; ``speaker`` is its reported claimant."""
-    if question:
-        return []
+    if question or (speaker is None and _SPEECH.search(text, start, end)):
+        return []  # a question; or words someone unnamed says ("critics say", "officials said"): not the author's
     mentions = gazetteer.mentions(text, start, end)
     proposals = [m for m in mentions if m.entity.kind is Kind.PROPOSAL]
     if not proposals:
@@ -112,7 +119,9 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                     continue
                 pairs = [(before[-1].entity.id, agents[0].entity.id, agents[0].start)]
             else:
-                after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60]
+                # the verb's own object, not a proposal of a clause it governs ("rejected claims that it opposed X")
+                after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60
+                         and not re.search(r"\bthat\b", text[verb.end() : p.start])]
                 if not after:
                     continue
                 # "proposals for a 30-day ceasefire and a security guarantee mechanism": each one
@@ -122,7 +131,9 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start())),
                               *(m.end() for m in _SPEECH.finditer(text, start, verb.start()))])
                 inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)]
-                actors = _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else [])
+                owner = [m for m in inside if m.entity.kind is Kind.ACTOR and re.fullmatch(r"[’']s\s+", text[m.end : verb.start()])]
+                actors = ([(owner[-1].entity.id, owner[-1].start)] if owner  # "Ukraine's call for": Ukraine's alone
+                          else _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else []))
                 pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
