@@ -161,3 +161,15 @@ def test_a_call_is_its_owners_and_a_condition_keeps_its_words(gazetteer: Gazette
                               ("thirty-day-ceasefire", "opposedBy", "russia", "current")}
     only_if = claims["Ukraine accepted a short-term pause in fighting only if Russia withdraws its troops."]
     assert [f.conditions for f in only_if.asserts] == [["only if Russia withdraws its troops"]]
+
+
+def test_the_one_told_is_not_the_one_holding_and_a_readiness_is_hypothetical(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Russia reportedly told Turkey it opposes a 30-day ceasefire. "
+                               "Kyiv says it would be ready to accept a short-term pause in fighting, "
+                               "provided Moscow halts strikes.")
+    told = claims["Russia reportedly told Turkey it opposes a 30-day ceasefire."]
+    assert told.claimant == "russia"
+    assert [(f.object, f.hedges) for f in told.asserts] == [("russia", ["reportedly"])]
+    ready = claims["Kyiv says it would be ready to accept a short-term pause in fighting, provided Moscow halts strikes."]
+    assert [(f.object, f.time, f.time_words, f.conditions) for f in ready.asserts] == [
+        ("ukraine", "hypothetical", "would be ready to", ["provided Moscow halts strikes"])]

@@ -65,6 +65,7 @@ _INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b"
                        r"|\b(?:den(?:y|ies|ied)|(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
                        # nobody holds it: "Neither Russia nor Ukraine accepted"
                        r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
+_TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked)\s+(?:the\s+)?$")
 #: a speech verb: the actors before it are speakers, not the subject of the stance after it ("was
 #: reported to" is a hedge, not a speech)
 _SPEECH = re.compile(r"(?<!is )(?<!was )(?<!are )(?<!were )"
@@ -130,7 +131,9 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                                                        text[prev.end : p.start])]
                 clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start())),
                               *(m.end() for m in _SPEECH.finditer(text, start, verb.start()))])
-                inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)]
+                inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)
+                          # "Russia told Turkey it opposes X": Turkey is told, not the one opposing
+                          and not _TOLD.search(text, max(0, m.start - 12), m.start)]
                 owner = [m for m in inside if m.entity.kind is Kind.ACTOR and re.fullmatch(r"[’']s\s+", text[m.end : verb.start()])]
                 actors = ([(owner[-1].entity.id, owner[-1].start)] if owner  # "Ukraine's call for": Ukraine's alone
                           else _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else []))
@@ -152,7 +155,8 @@ def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, propos
     former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
     past = _PAST.search(before)
     maybe = _MAYBE.search(before)
-    modal = re.search(r"\b(would|will)\s+(?:\w+\s+)?$", text[max(start, verb - 20) : verb])
+    # "would accept", "would be ready to accept"
+    modal = re.search(r"\b(would|will)\s+(?:(?:\w+\s+){0,2}to\s+|\w+\s+)?$", text[max(start, verb - 30) : verb])
     if former:
         fact.time, fact.time_words = "former", former.group()
     elif past:
@@ -162,5 +166,5 @@ def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, propos
         fact.time, fact.time_words = "hypothetical", maybe.group().strip()
     elif modal:
         fact.time = "hypothetical" if modal.group(1) == "would" else "announced"
-        fact.time_words = text[max(start, verb - 20) + modal.start(1) : verb].strip() or modal.group(1)
+        fact.time_words = text[max(start, verb - 30) + modal.start(1) : verb].strip() or modal.group(1)
     return fact
