@@ -173,3 +173,15 @@ def test_the_one_told_is_not_the_one_holding_and_a_readiness_is_hypothetical(gaz
     ready = claims["Kyiv says it would be ready to accept a short-term pause in fighting, provided Moscow halts strikes."]
     assert [(f.object, f.time, f.time_words, f.conditions) for f in ready.asserts] == [
         ("ukraine", "hypothetical", "would be ready to", ["provided Moscow halts strikes"])]
+
+
+def test_unlikely_given_up_accused_and_asked_are_no_stance(gazetteer: Gazetteer) -> None:
+    sentences_ = ["Russia is unlikely to accept a 30-day ceasefire.",
+                  "Ukraine has dropped its demand for a 30-day ceasefire.",
+                  "Ukraine withdrew its proposal for a 30-day ceasefire.",
+                  "Russia accused Ukraine of rejecting a short-term pause in fighting.",
+                  "Why does Russia reject a 30-day ceasefire?"]
+    claims = _draft(gazetteer, " ".join(sentences_))
+    assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
+    assert claims["Why does Russia reject a 30-day ceasefire?"].claimant == AUTHOR  # a question asks; Russia says nothing
+    assert claims["Russia accused Ukraine of rejecting a short-term pause in fighting."].claimant == "russia"

@@ -30,7 +30,7 @@ REPORTING = (
     r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
     r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
     r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
-    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered)"
+    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses)"
 )
 _VERB = re.compile(rf"\b{REPORTING}\b")
 #: "X's position is/remains …", "X's declaration that …": the noun introduces what X holds; not
@@ -76,6 +76,7 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
     """The actor that a reporting verb near the clause's start has as its subject (the one
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
     found: list[tuple[int, int, str, int]] = []
+    question = text[start:end].rstrip("”\"’) ").endswith("?")
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\b(?:(?:unacceptable|acceptable) to|according to)\s+$",
                                                            text[max(start, mention.start - 20) : mention.start]):
@@ -90,6 +91,9 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before) \
                 or re.search(r"\b(?:if|unless|whether|provided)\s+$", before, re.IGNORECASE):
             continue  # "If Russia rejects X, …" reports nothing Russia said
+        if question and re.search(r"\b(?:do|does|did|will|would|can|could|should|is|are|was|were|has|have)\s+$",
+                                  before, re.IGNORECASE):
+            continue  # "Why does Russia reject X?" asks; Russia says nothing
         after = text[mention.end : min(end, mention.end + 70)]
         if _POSSESSIVE.match(after):
             return mention.entity.id, mention.end

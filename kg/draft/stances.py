@@ -48,8 +48,10 @@ _CONDITION = re.compile(r"\b(?:(?:only |even )?[Ii]f|[Pp]rovided(?: that)?|[Uu]n
 #: where a new clause (and a new subject) begins
 _CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$"
-                       r"|\b(?:refus\w*|fail\w*|declin\w*|unwilling|reluctant|yet) to\s+(?:\w+\s+)?$"  # "refused to accept"
+                       r"|\b(?:refus\w*|fail\w*|declin\w*|unwilling|unlikely|reluctant|yet) to\s+(?:\w+\s+)?$"  # "refused to accept"
                        r"|\b(?:hardly|barely|scarcely|short of)\s+(?:\w+\s+)?$"  # "stopped short of rejecting"
+                       # a proposal given up: "has dropped its demand for", "withdrew its proposal for"
+                       r"|\b(?:dropp|withdr[ae]w|abandon|shelv|scrap|retract)\w*\s+(?:its|their|his|her|the)\s+$"
                        r"|\b(?:reason|right|need|pressure|temptation) to\s+$")  # "has a reason to demand": no stance
 _FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
 #: just before the verb: a stance the text places before now ("had long opposed", "previously backed")
@@ -61,8 +63,10 @@ _MAYBE = re.compile(r"\b(?:may|might|could|can|should|must|(?:is|are|was|were) (
                     r"(?:\w+ly\s+)?$")
 #: the verb is what someone asks or wonders, not what anyone holds ("asked whether Russia would accept")
 _INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b"
-                       # what is denied is not held: "denied that it rejected", "rejected claims that it opposed"
-                       r"|\b(?:den(?:y|ies|ied)|(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
+                       # what is denied or an accusation is not held: "denied that it rejected",
+                       # "rejected claims that it opposed", "accused Ukraine of rejecting"
+                       r"|\b(?:den(?:y|ies|ied)|accus\w*|"
+                       r"(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
                        # nobody holds it: "Neither Russia nor Ukraine accepted"
                        r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
 _TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked)\s+(?:the\s+)?$")
