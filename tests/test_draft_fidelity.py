@@ -185,3 +185,11 @@ def test_unlikely_given_up_accused_and_asked_are_no_stance(gazetteer: Gazetteer)
     assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
     assert claims["Why does Russia reject a 30-day ceasefire?"].claimant == AUTHOR  # a question asks; Russia says nothing
     assert claims["Russia accused Ukraine of rejecting a short-term pause in fighting."].claimant == "russia"
+
+
+def test_a_titled_speaker_with_a_lower_case_title_is_the_claimant(gazetteer: Gazetteer) -> None:
+    text = "Kremlin spokesman Dmitry Peskov said Russia would consider a short-term pause in fighting."
+    claim = _draft(gazetteer, text)[text]
+    assert claim.claimant == "dmitry-peskov"  # not the author: the words are Peskov's
+    assert ("dmitry-peskov", "jobTitle", "Kremlin spokesman") in {(f.subject, f.predicate, f.object)
+                                                                  for f in claim.asserts}

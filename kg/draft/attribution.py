@@ -49,8 +49,8 @@ _SPLIT = re.compile(r';[”"’]? |, (?=who |which |while |whereas |although |bu
 #: cuts after which a clause is a claim of its own even when the claimant goes on
 _OWN = re.compile(r"^(?:which|who|although|but)\b")
 #: a person the gazetteer does not know, as the subject of a reporting verb, with a title
-#: before the name ("Foreign Minister Andrii Sybiha said")
-_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>(?:[A-Z][a-z]+ ){{1,3}})?"
+#: before the name ("Foreign Minister Andrii Sybiha said", "Kremlin spokesman Dmitry Peskov said")
+_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){{0,2}})?"
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
 #: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
