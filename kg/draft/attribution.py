@@ -30,10 +30,17 @@ REPORTING = (
     r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
     r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
     r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
-    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows)"
+    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses)"
 )
 _VERB = re.compile(rf"\b{REPORTING}\b")
-_POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declaration|statement|announcement|remarks)\b")
+#: "X's position is/remains …", "X's declaration that …": the noun introduces what X holds; not
+#: "X's declaration of readiness … has pushed …", where the verb is the author's judgement of it
+_POSSESSIVE = re.compile(r"^[’']s (?:position|view|assessment|stance|declaration|statement|announcement|remarks)\b"
+                         r"(?: on [^,:;]{1,40}?)?\s*(?::|\bthat\b|\b(?:is|was|remains|remained|has remained)\b)")
+#: a verb that is not a report of the actor's words or act: negated ("did not reject"), a modal
+#: ("can claim", "would reject") or an infinitive ("is expected to reject", "failed to reject")
+_NOT_A_REPORT = re.compile(r"\b(?:not|never|n[’']t|no longer|can|cannot|could|may|might|must|should|shall|will|"
+                           r"would|to)\s+(?:\w+\s+)?$")
 _FRAME = re.compile(r"^(?:It is (?:noteworthy|worth noting|clear|no coincidence|completely understandable)|Thus,|"
                     r"Historically|Indeed|Complicating|All this|These|This is)")
 _PRONOUN = re.compile(r"^(?:(?:[Tt]he|[Oo]ne|[Aa]nd)[\w ]{0,25}, |and |but )?(?:(?:[Tt]hey|[Ii]t|[Hh]e|[Ss]he)\b(?! is\b| was\b| would\b| will\b)"
@@ -42,10 +49,14 @@ _SPLIT = re.compile(r';[”"’]? |, (?=who |which |while |whereas |although |bu
 #: cuts after which a clause is a claim of its own even when the claimant goes on
 _OWN = re.compile(r"^(?:which|who|although|but)\b")
 #: a person the gazetteer does not know, as the subject of a reporting verb, with a title
-#: before the name ("Foreign Minister Andrii Sybiha said")
-_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>(?:[A-Z][a-z]+ ){{1,3}})?"
+#: before the name ("Foreign Minister Andrii Sybiha said", "Kremlin spokesman Dmitry Peskov said")
+_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){{0,2}})?"
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
+#: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
+_TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|reported|reports|added|adds|stated|"
+                       r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)[.!]?$")
+_TRAILING_NAME = re.compile(r"(?P<title>(?:[A-Z][a-z]+ ){1,3})?(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})$")
 
 
 @dataclass
@@ -64,7 +75,8 @@ class Segment:
 def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
     """The actor that a reporting verb near the clause's start has as its subject (the one
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
-    found: list[tuple[int, str, int]] = []
+    found: list[tuple[int, int, str, int]] = []
+    question = text[start:end].rstrip("”\"’) ").endswith("?")
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\b(?:(?:unacceptable|acceptable) to|according to)\s+$",
                                                            text[max(start, mention.start - 20) : mention.start]):
@@ -76,8 +88,12 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         before = text[max(start, mention.start - 12) : mention.start].lower()
         if lead in ("for", "according to", "in the view of") and text[mention.end : mention.end + 1] == ",":
             return mention.entity.id, mention.end
-        if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before):
-            continue
+        if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before) \
+                or re.search(r"\b(?:if|unless|whether|provided)\s+$", before, re.IGNORECASE):
+            continue  # "If Russia rejects X, …" reports nothing Russia said
+        if question and re.search(r"\b(?:do|does|did|will|would|can|could|should|is|are|was|were|has|have)\s+$",
+                                  before, re.IGNORECASE):
+            continue  # "Why does Russia reject X?" asks; Russia says nothing
         after = text[mention.end : min(end, mention.end + 70)]
         if _POSSESSIVE.match(after):
             return mention.entity.id, mention.end
@@ -86,17 +102,27 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
             continue
         gap = after[: verb.start()]
         if re.search(r"[.;:?]|\bthat\b|\bwhich\b|\breason to\b|\b(?:this|the|a|an|its|their|his|her)\s+$", gap) \
-                or len(gap.split()) > 7:
+                or len(gap.split()) > 7 or _NOT_A_REPORT.search(gap):
             continue
-        found.append((len(gap), mention.entity.id, mention.end + verb.start()))
-    if found:
-        _, ident, verb_at = min(found)
+        found.append((len(gap), mention.start, mention.entity.id, mention.end + verb.start()))
+    if found:  # the actor nearest its verb; of two as near, the first ("Ukraine said Russia rejected")
+        _, _, ident, verb_at = min(found)
         return ident, verb_at
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\bin\s+$", text[max(start, mention.start - 5) : mention.start]) \
                 and text[mention.end : mention.end + 7] in ("’s view", "'s view"):
             return mention.entity.id, mention.start
     return None
+
+
+def _trailing(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
+    """The known actor named as the speaker after the words ("…, Bloomberg reported."), with the
+    clause's start as where its words begin (so quotation marks anywhere in it make it quoted)."""
+    tail = _TRAILING.search(text, start, end)
+    if tail is None:
+        return None
+    named = [m for m in mentions if m.entity.kind is Kind.ACTOR and tail.start("who") <= m.start < tail.end("who")]
+    return (named[-1].entity.id, start) if named else None
 
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -126,7 +152,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
     segments: list[Segment] = []
     for a, b in _pieces(text, start, end):
         mentions = gazetteer.mentions(text, a, b)
-        found = None if _FRAME.match(text[a:b]) else _actor_subject(text, a, b, mentions)
+        found = None if _FRAME.match(text[a:b]) else _trailing(text, a, b, mentions) or _actor_subject(text, a, b, mentions)
         claimant, verb_at = (found if found else (None, None))
         verb = _VERB.search(text, a, b)
         if claimant is None and verb is not None and text.startswith("who ", a):
@@ -136,7 +162,14 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and verb is not None:
             claimant, verb_at = previous, verb.start()
         new = None
-        if claimant is None and found is None and not _FRAME.match(text[a:b]):
+        tail = _TRAILING.search(text, a, b)
+        if claimant is None and found is None and tail is not None:
+            new = _TRAILING_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
+            if new is not None and gazetteer.find(new.group("name")) is None:
+                claimant, verb_at = "?" + new.group("name"), a
+            else:
+                new = None
+        if claimant is None and found is None and new is None and not _FRAME.match(text[a:b]):
             new = _NEW_SPEAKER.match(text, a, b)
             if new is not None and gazetteer.find(new.group("name")) is None and not any(
                     m.start < new.end("name") for m in mentions if m.entity.kind is Kind.ACTOR):

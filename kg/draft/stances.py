@@ -41,14 +41,40 @@ HEDGES = re.compile(
     r"almost certainly|more or less|to some extent|somewhat|albeit(?: \w+ly)?|at least nominal|temporarily|partly|"
     r"partially|all but|"
     r"appears? to|appeared|seems? to|seemingly|may|might|could|effectively|is considered|considered|"
-    r"perceived as)\b"
+    r"perceived as|(?:is|was|are|were) (?:reported|said|believed|thought) to)\b"
 )
-_CONDITION = re.compile(r"\b(?:if|provided(?: that)?|unless|as long as|on condition that|under conditions that)\b[^,;.—()]*")
+_CONDITION = re.compile(r"\b(?:(?:only |even )?[Ii]f|[Pp]rovided(?: that)?|[Uu]nless|[Aa]s long as|[Oo]n condition that|[Uu]nder conditions that)\b"
+                        r"[^,;.—()]*")
 #: where a new clause (and a new subject) begins
 _CLAUSE = re.compile(r"[;:]|, (?:while|whereas|but|and|although)\b|\bwho\b|\bwhich\b")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|n[’']t)\s+(?:\w+\s+){0,2}$"
+                       r"|\b(?:refus\w*|fail\w*|declin\w*|unwilling|unlikely|reluctant|yet) to\s+(?:\w+\s+)?$"  # "refused to accept"
+                       r"|\b(?:hardly|barely|scarcely|short of)\s+(?:\w+\s+)?$"  # "stopped short of rejecting"
+                       # a proposal given up: "has dropped its demand for", "withdrew its proposal for"
+                       r"|\b(?:dropp|withdr[ae]w|abandon|shelv|scrap|retract)\w*\s+(?:its|their|his|her|the)\s+$"
                        r"|\b(?:reason|right|need|pressure|temptation) to\s+$")  # "has a reason to demand": no stance
 _FORMER = re.compile(r"\b(?:until (?:quite )?recently|formerly|used to)\b")
+#: just before the verb: a stance the text places before now ("had long opposed", "previously backed")
+_PAST = re.compile(r"\b(?:had(?: (?:long|once|previously|initially|earlier))?|previously|once|formerly|initially)\s+$")
+#: "had long opposed … until last week": when it ended
+_UNTIL = re.compile(r"\buntil\b[^,;.—()]*")
+#: just before the verb: a possibility or expectation, not a stance held ("may support", "is expected to reject")
+_MAYBE = re.compile(r"\b(?:may|might|could|can|should|must|(?:is|are|was|were) (?:expected|likely|set|poised) to)\s+"
+                    r"(?:\w+ly\s+)?$")
+#: the verb is what someone asks or wonders, not what anyone holds ("asked whether Russia would accept")
+_INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b"
+                       # what is denied or an accusation is not held: "denied that it rejected",
+                       # "rejected claims that it opposed", "accused Ukraine of rejecting"
+                       r"|\b(?:den(?:y|ies|ied)|accus\w*|"
+                       r"(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
+                       # nobody holds it: "Neither Russia nor Ukraine accepted"
+                       r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
+_TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked)\s+(?:the\s+)?$")
+#: a speech verb: the actors before it are speakers, not the subject of the stance after it ("was
+#: reported to" is a hedge, not a speech)
+_SPEECH = re.compile(r"(?<!is )(?<!was )(?<!are )(?<!were )"
+                     r"\b(?:said|says|say|stated|states|told|tells|declared|declares|announced|announces|claimed|claims|"
+                     r"claim|argued|argues|insisted|insists|warned|warns|added|adds|believes|believe|reported|reports)\b(?! on\b)(?: that\b)?")
 
 
 def hedges_in(text: str, start: int, end: int) -> list[str]:
@@ -75,17 +101,20 @@ def _subjects(text: str, start: int, verb: int, mentions: list[Mention]) -> list
 def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: str | None,
             question: bool) -> list[DraftFact]:
     """The stances the clause ``text[start:end]`` states; ``speaker`` is its reported claimant."""
-    if question:
-        return []
+    if question or (speaker is None and _SPEECH.search(text, start, end)):
+        return []  # a question; or words someone unnamed says ("critics say", "officials said"): not the author's
     mentions = gazetteer.mentions(text, start, end)
     proposals = [m for m in mentions if m.entity.kind is Kind.PROPOSAL]
     if not proposals:
         return []
     facts: list[DraftFact] = []
     seen: set[tuple[str, str, str]] = set()
+    conditions = [(m.start(), m.end()) for m in _CONDITION.finditer(text, start, end)]
     for predicate, cue, passive in _CUES:
         for verb in cue.finditer(text, start, end):
-            if _NEGATION.search(text[max(start, verb.start() - 25) : verb.start()]):
+            if _NEGATION.search(text[max(start, verb.start() - 25) : verb.start()]) \
+                    or _INDIRECT.search(text, start, verb.start()) \
+                    or any(a < verb.start() < b for a, b in conditions):  # "If Russia rejects X, …": no stance
                 continue
             if passive:
                 before = [p for p in proposals if p.start < verb.start()]
@@ -95,15 +124,23 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                     continue
                 pairs = [(before[-1].entity.id, agents[0].entity.id, agents[0].start)]
             else:
-                after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60]
+                # the verb's own object, not a proposal of a clause it governs ("rejected claims that it opposed X")
+                after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60
+                         and not re.search(r"\bthat\b", text[verb.end() : p.start])]
                 if not after:
                     continue
                 # "proposals for a 30-day ceasefire and a security guarantee mechanism": each one
                 joined = [after[0]] + [p for prev, p in zip(after, after[1:])
                                        if re.fullmatch(r"\s*(?:,|and|or|,\s*and)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?",
                                                        text[prev.end : p.start])]
-                clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start()))])
-                actors = _subjects(text, clause, verb.start(), mentions) or ([(speaker, start)] if speaker else [])
+                clause = max([start, *(m.end() for m in _CLAUSE.finditer(text, start, verb.start())),
+                              *(m.end() for m in _SPEECH.finditer(text, start, verb.start()))])
+                inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)
+                          # "Russia told Turkey it opposes X": Turkey is told, not the one opposing
+                          and not _TOLD.search(text, max(0, m.start - 12), m.start)]
+                owner = [m for m in inside if m.entity.kind is Kind.ACTOR and re.fullmatch(r"[’']s\s+", text[m.end : verb.start()])]
+                actors = ([(owner[-1].entity.id, owner[-1].start)] if owner  # "Ukraine's call for": Ukraine's alone
+                          else _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else []))
                 pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
@@ -118,11 +155,20 @@ def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, propos
     fact = DraftFact(proposal, predicate, actor)
     fact.hedges = hedges_in(text, start, end)
     fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end) if len(m.group().split()) > 1]
+    before = text[max(start, verb - 30) : verb]
     former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
-    modal = re.search(r"\b(would|will)\s+(?:\w+\s+)?$", text[max(start, verb - 20) : verb])
+    past = _PAST.search(before)
+    maybe = _MAYBE.search(before)
+    # "would accept", "would be ready to accept"
+    modal = re.search(r"\b(would|will)\s+(?:(?:\w+\s+){0,2}to\s+|\w+\s+)?$", text[max(start, verb - 30) : verb])
     if former:
         fact.time, fact.time_words = "former", former.group()
+    elif past:
+        until = _UNTIL.search(text, verb, end)
+        fact.time, fact.time_words = "former", (until.group() if until else past.group()).strip()
+    elif maybe:
+        fact.time, fact.time_words = "hypothetical", maybe.group().strip()
     elif modal:
         fact.time = "hypothetical" if modal.group(1) == "would" else "announced"
-        fact.time_words = text[max(start, verb - 20) + modal.start(1) : verb].strip() or modal.group(1)
+        fact.time_words = text[max(start, verb - 30) + modal.start(1) : verb].strip() or modal.group(1)
     return fact

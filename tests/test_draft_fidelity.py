@@ -1,0 +1,195 @@
+"""The rules drafter must not propose what the project counts as wrong data: a stance given to
+the wrong actor, a negated verb read the other way, a question, a condition's antecedent or a
+hypothetical report read as a stance held, a former or possible stance drafted as current, an
+author's judgement given to the party it judges. Each case is a sentence of a short synthetic
+article (or of a seed article) read by the rules alone, without the SHACL gate."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.build.annotations import load_gazetteer
+from kg.draft.backends import Context
+from kg.draft.backends.rules import claims_of
+from kg.draft.gazetteer import Gazetteer
+from kg.draft.model import DraftClaim
+from kg.draft.text import sentences
+from kg.resources import default_corpus_dir
+
+CORPUS = default_corpus_dir()
+AUTHOR = "the-author"
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    """The seed gazetteer: labels and aliases only."""
+    return Gazetteer(load_gazetteer(CORPUS / "annotations" / "entities.yaml"))
+
+
+def _draft(gazetteer: Gazetteer, body: str) -> dict[str, DraftClaim]:
+    """The claims the rules draft for an article whose body is ``body``, by quote."""
+    text = f"Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n{body}\n"
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    return {c.quote: c for c in claims_of(context, context.sentences, [])}
+
+
+def _stances(claim: DraftClaim) -> set[tuple[str, str, str, str]]:
+    return {(f.subject, f.predicate, f.object, f.time) for f in claim.asserts
+            if f.predicate in ("proposedBy", "supportedBy", "opposedBy")}
+
+
+def test_a_negated_verb_is_read_the_right_way(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Ukraine refused to accept a short-term pause in fighting. "
+                               "Russia did not reject a 30-day ceasefire on Monday, officials said. "
+                               "Ukraine failed to reject a short-term pause in fighting.")
+    refused = claims["Ukraine refused to accept a short-term pause in fighting."]
+    assert _stances(refused) == {("short-term-pause", "opposedBy", "ukraine", "current")}
+    did_not = claims["Russia did not reject a 30-day ceasefire on Monday, officials said."]
+    assert did_not.claimant == AUTHOR and not _stances(did_not)  # Russia said nothing here
+    assert not _stances(claims["Ukraine failed to reject a short-term pause in fighting."])
+
+
+def test_the_speaker_is_not_the_actor_of_the_stance_reported(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Ukraine said Russia rejected security guarantees for Ukraine. "
+                               "If Russia rejects a 30-day ceasefire, Ukraine will propose a short-term pause in fighting.")
+    said = claims["Ukraine said Russia rejected security guarantees for Ukraine."]
+    assert said.claimant == "ukraine"
+    assert _stances(said) == {("security-guarantees-for-ukraine", "opposedBy", "russia", "current")}
+    conditional = claims["If Russia rejects a 30-day ceasefire, Ukraine will propose a short-term pause in fighting."]
+    assert conditional.claimant == AUTHOR  # the antecedent of a condition is no report of Russia's
+    assert _stances(conditional) == {("short-term-pause", "proposedBy", "ukraine", "announced")}
+    assert conditional.asserts[0].conditions == ["If Russia rejects a 30-day ceasefire"]
+
+
+def test_a_possible_or_hypothetical_statement_is_not_a_current_one(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Moscow can claim that it supports a 30-day ceasefire. "
+                               "Russia would reject a 30-day ceasefire. "
+                               "The United States may support a 30-day ceasefire. "
+                               "Russia is expected to reject a 30-day ceasefire.")
+    can_claim = claims["Moscow can claim that it supports a 30-day ceasefire."]
+    assert can_claim.claimant == AUTHOR and not _stances(can_claim)
+    would = claims["Russia would reject a 30-day ceasefire."]
+    assert would.claimant == AUTHOR
+    assert _stances(would) == {("thirty-day-ceasefire", "opposedBy", "russia", "hypothetical")}
+    may = claims["The United States may support a 30-day ceasefire."]
+    assert _stances(may) == {("thirty-day-ceasefire", "supportedBy", "united-states", "hypothetical")}
+    expected = claims["Russia is expected to reject a 30-day ceasefire."]
+    assert expected.claimant == AUTHOR
+    assert [(f.time, f.time_words) for f in expected.asserts] == [("hypothetical", "is expected to")]
+
+
+def test_a_former_stance_is_former(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Turkey had long opposed the deployment of European forces on Ukrainian territory "
+                               "until last week. Ukraine previously supported a short-term pause in fighting. "
+                               "France has long opposed a 30-day ceasefire.")
+    had = claims["Turkey had long opposed the deployment of European forces on Ukrainian territory until last week."]
+    assert [(f.predicate, f.object, f.time, f.time_words) for f in had.asserts] == [
+        ("opposedBy", "turkiye", "former", "until last week")]
+    previously = claims["Ukraine previously supported a short-term pause in fighting."]
+    assert _stances(previously) == {("short-term-pause", "supportedBy", "ukraine", "former")}
+    still = claims["France has long opposed a 30-day ceasefire."]  # still held: current
+    assert _stances(still) == {("thirty-day-ceasefire", "opposedBy", "france", "current")}
+
+
+def test_a_question_asked_is_no_stance(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Ukraine asked whether Russia would accept a 30-day ceasefire. "
+                               "Russia wondered if Ukraine supports a short-term pause in fighting. "
+                               "Does Ukraine support a short-term pause in fighting?")
+    assert all(not _stances(c) for c in claims.values())
+    assert claims["Ukraine asked whether Russia would accept a 30-day ceasefire."].claimant == "ukraine"
+
+
+def test_a_report_keeps_its_hedge(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Russia was reported to have rejected a 30-day ceasefire.")
+    reported = claims["Russia was reported to have rejected a 30-day ceasefire."]
+    assert reported.claimant == AUTHOR
+    assert [f.hedges for f in reported.asserts] == [["was reported to"]]
+
+
+def test_an_authors_judgement_of_a_declaration_stays_the_authors(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Russia's declaration of support for a short-term pause in fighting was a mistake. "
+                               "Russia's position remains unchanged: a 30-day ceasefire is pointless.")
+    assert claims["Russia's declaration of support for a short-term pause in fighting was a mistake."].claimant == AUTHOR
+    assert claims["Russia's position remains unchanged: a 30-day ceasefire is pointless."].claimant == "russia"
+
+
+@pytest.mark.parametrize(("document", "starts", "claimant"), [
+    # the author judges the declaration ("has pushed the negotiating atmosphere into …")
+    ("002_1ed21c23b6fc676c", "The Ukrainian president’s declaration of readiness", AUTHOR),
+    # what Moscow *can* claim is the author's supposition, not Moscow's statement
+    ("000_08f43cbfc8a050d9", "Should escalation follow, Moscow can claim", AUTHOR),
+    ("002_1ed21c23b6fc676c", "Russia’s position remains unchanged", "russia"),
+])
+def test_seed_sentences_keep_their_claimant(gazetteer: Gazetteer, document: str, starts: str, claimant: str) -> None:
+    text = (CORPUS / "documents" / f"{document}.txt").read_text(encoding="utf-8")
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    found = [c for c in claims_of(context, context.sentences, []) if c.quote.startswith(starts)]
+    assert found and all(c.claimant == claimant for c in found)
+
+
+def test_a_speaker_named_after_the_words_is_the_claimant(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "“We will never accept a 30-day ceasefire,” Foreign Minister Andrii Sybiha said. "
+                               "Ukraine and Russia both reject a short-term pause in fighting, Bloomberg reported. "
+                               "Critics say Russia opposes a 30-day ceasefire.")
+    quoted = claims["“We will never accept a 30-day ceasefire,” Foreign Minister Andrii Sybiha said."]
+    assert (quoted.claimant, quoted.kind) == ("andrii-sybiha", "quoted") and not _stances(quoted)
+    reported = claims["Ukraine and Russia both reject a short-term pause in fighting, Bloomberg reported."]
+    assert reported.claimant == "bloomberg"
+    assert _stances(reported) == {("short-term-pause", "opposedBy", "ukraine", "current"),
+                                  ("short-term-pause", "opposedBy", "russia", "current")}
+    # what unnamed critics say is neither the author's judgement nor a stance the author reports as fact
+    critics = claims["Critics say Russia opposes a 30-day ceasefire."]
+    assert not _stances(critics)
+
+
+def test_what_is_denied_or_held_by_nobody_is_no_stance(gazetteer: Gazetteer) -> None:
+    sentences_ = ["Russia rejected claims that it opposed a short-term pause in fighting.",
+                  "Russia denied that it rejected a 30-day ceasefire.",
+                  "Neither Russia nor Ukraine accepted a 30-day ceasefire.",
+                  "Russia hardly supports a 30-day ceasefire.",
+                  "Ukraine stopped short of rejecting a 30-day ceasefire.",
+                  "Russia has yet to accept a 30-day ceasefire."]
+    claims = _draft(gazetteer, " ".join(sentences_))
+    assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
+
+
+def test_a_call_is_its_owners_and_a_condition_keeps_its_words(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Russia rejected Ukraine's call for a 30-day ceasefire. "
+                               "Ukraine accepted a short-term pause in fighting only if Russia withdraws its troops.")
+    call = claims["Russia rejected Ukraine's call for a 30-day ceasefire."]
+    assert _stances(call) == {("thirty-day-ceasefire", "proposedBy", "ukraine", "current"),
+                              ("thirty-day-ceasefire", "opposedBy", "russia", "current")}
+    only_if = claims["Ukraine accepted a short-term pause in fighting only if Russia withdraws its troops."]
+    assert [f.conditions for f in only_if.asserts] == [["only if Russia withdraws its troops"]]
+
+
+def test_the_one_told_is_not_the_one_holding_and_a_readiness_is_hypothetical(gazetteer: Gazetteer) -> None:
+    claims = _draft(gazetteer, "Russia reportedly told Turkey it opposes a 30-day ceasefire. "
+                               "Kyiv says it would be ready to accept a short-term pause in fighting, "
+                               "provided Moscow halts strikes.")
+    told = claims["Russia reportedly told Turkey it opposes a 30-day ceasefire."]
+    assert told.claimant == "russia"
+    assert [(f.object, f.hedges) for f in told.asserts] == [("russia", ["reportedly"])]
+    ready = claims["Kyiv says it would be ready to accept a short-term pause in fighting, provided Moscow halts strikes."]
+    assert [(f.object, f.time, f.time_words, f.conditions) for f in ready.asserts] == [
+        ("ukraine", "hypothetical", "would be ready to", ["provided Moscow halts strikes"])]
+
+
+def test_unlikely_given_up_accused_and_asked_are_no_stance(gazetteer: Gazetteer) -> None:
+    sentences_ = ["Russia is unlikely to accept a 30-day ceasefire.",
+                  "Ukraine has dropped its demand for a 30-day ceasefire.",
+                  "Ukraine withdrew its proposal for a 30-day ceasefire.",
+                  "Russia accused Ukraine of rejecting a short-term pause in fighting.",
+                  "Why does Russia reject a 30-day ceasefire?"]
+    claims = _draft(gazetteer, " ".join(sentences_))
+    assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
+    assert claims["Why does Russia reject a 30-day ceasefire?"].claimant == AUTHOR  # a question asks; Russia says nothing
+    assert claims["Russia accused Ukraine of rejecting a short-term pause in fighting."].claimant == "russia"
+
+
+def test_a_titled_speaker_with_a_lower_case_title_is_the_claimant(gazetteer: Gazetteer) -> None:
+    text = "Kremlin spokesman Dmitry Peskov said Russia would consider a short-term pause in fighting."
+    claim = _draft(gazetteer, text)[text]
+    assert claim.claimant == "dmitry-peskov"  # not the author: the words are Peskov's
+    assert ("dmitry-peskov", "jobTitle", "Kremlin spokesman") in {(f.subject, f.predicate, f.object)
+                                                                  for f in claim.asserts}
