@@ -74,15 +74,21 @@ def test_proposal_page_shows_every_stance_with_its_whole_quote_and_qualifiers(cl
                                                                                store: EmbeddedStore) -> None:
     html = _page(client, "/id/proposal/thirty-day-ceasefire")
     stances = _section(html, "stances")
-    rows = select(store, PREFIX + f"""SELECT ?st ?actor ?claim ?quote WHERE {{
+    rows = select(store, PREFIX + f"""SELECT ?st ?actor ?claim ?quote ?claimant ?kind WHERE {{
         ?st rdf:subject proposal:thirty-day-ceasefire ; rdf:predicate ?p ; rdf:object ?actor . {STANCE_FILTER}
-        ?claim nkg:asserts ?st ; nkg:quote ?quote }}""")
+        ?claim nkg:asserts ?st ; nkg:quote ?quote ; nkg:claimant ?claimant ; a ?kind .
+        ?kind rdfs:subClassOf nkg:Claim }}""")
     items = [unescape(i) for i in stances.split("<li class=fact>")[1:]]
     assert len(items) == len(rows) > 10
     for row in rows:
         claim = "/id/" + row["claim"][len(BASE):]
         item = next(i for i in items if f'href="{claim}"' in i and "/id/" + row["actor"][len(BASE):] in i)
         assert f"<blockquote class=evidence>{row['quote']}</blockquote>" in item
+        # whose words: an author's analysis must not read as the party's own statement
+        source = item.split("<p class=source>", 1)[1]
+        kind = select(store, PREFIX + f"SELECT ?l WHERE {{ <{row['kind']}> rdfs:label ?l }}")[0]["l"].lower()
+        assert source.startswith(f'<a href="{claim}">{kind}</a> by <a href="/id/{row["claimant"][len(BASE):]}">')
+    assert any(">analytical claim</a> by" in i for i in items) and any(">paraphrased statement</a> by" in i for i in items)
     former = next(i for i in items if "/id/actor/united-states" in i)
     assert "former" in former and "<q>until quite recently</q>" in former
     assert "<h3 id=stances-opposed>" in stances and "<h2 id=claims-about>" in html

@@ -73,6 +73,7 @@ def _labels(store: Store, facts: Iterable[Fact], extra: Iterable[str] = ()) -> d
     named = set(extra)
     for f in facts:
         named |= {f.subject, f.predicate, *(e.claim for e in f.evidence), *(e.document for e in f.evidence if e.document)}
+        named |= {x for e in f.evidence for x in (e.claimant, e.kind) if x}
         if isinstance(f.object, ox.NamedNode):
             named.add(f.object.value)
         named |= {v.value for vs in f.qualifiers.values() for v in vs if isinstance(v, ox.NamedNode)}
@@ -80,10 +81,14 @@ def _labels(store: Store, facts: Iterable[Fact], extra: Iterable[str] = ()) -> d
 
 
 def _evidence(fact: Fact, labels: dict[str, str]) -> str:
-    """Each claim behind a fact: its whole quote, then the claim and its document as links."""
+    """Each claim behind a fact: its whole quote, then the claim (by its kind), its claimant and
+    its document as links — so an author's analysis never reads as the party's own statement."""
     out = []
     for e in fact.evidence:
-        source = term_link(e.claim, "the claim")
+        kind = labels.get(e.kind, "") if e.kind else ""
+        source = term_link(e.claim, kind.lower() if kind else "the claim")
+        if e.claimant:
+            source += " by " + term_link(e.claimant, labels.get(e.claimant))
         if e.document:
             source += " in " + term_link(e.document, labels.get(e.document))
         out.append(f"<blockquote class=evidence>{escape(e.quote)}</blockquote><p class=source>{source}</p>")
