@@ -156,3 +156,13 @@ def test_a_kind_pages_through_hydra_views(client: TestClient, store: EmbeddedSto
     assert client.get("/id/claim/", params={"page": "0"}).status_code == 400
     assert client.get("/id/nothing/").status_code == 404
     assert client.get("/id/actor/", params={"format": "png"}).status_code == 406
+
+
+def test_a_missing_resource_page_offers_a_search_for_its_words_and_its_kind(client: TestClient) -> None:
+    page = client.get("/id/actor/vladimir-putn", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert '<a href="/search?q=vladimir%20putn">vladimir putn</a>' in page.text and '<a href="/id/actor/">' in page.text
+    other = client.get("/id/nokind/x", headers={"Accept": "text/html"})
+    assert other.status_code == 404 and "/search?q=" not in other.text
+    found = client.get("/search", params={"q": "vladimir putn", "format": "json"}).json()
+    assert found["hits"][0]["href"] == "/id/actor/vladimir-putin"
