@@ -106,6 +106,9 @@ def test_meeting_page_says_planned_and_held_dates_place_and_participants(client:
         FILTER (?p IN (nkg:participant, nkg:hostedBy)) }""")
     assert rows and all("/id/" + r["a"][len(BASE):] in people for r in rows)
     assert "/id/meeting/istanbul-talks-2025" in _page(client, "/id/place/istanbul")
+    actor = _section(_page(client, "/id/actor/ukraine"), "meetings")
+    assert "href='/views/timeline?focus=https%3A%2F%2Fw3id.org%2Fnegotiation-kg%2Fid%2Factor%2Fukraine'" in actor
+    assert "href='/views/estimates'" in _page(client, "/id/claim/m-estimate-troops-early-2025")
 
 
 def test_every_kind_reads_as_a_page(client: TestClient) -> None:

@@ -187,6 +187,7 @@ def actor_sections(store: Store, d: Description) -> str:
         parts.append("<p>No stance on any proposal is asserted.</p>")
     parts.append(f"<h2 id=meetings>Meetings ({len({f.subject for f in meetings})})</h2>")
     if meetings:
+        parts.append(_view_link("/views/timeline", iri, "See them on the timeline of meetings"))
         parts.append(_grouped(meetings, lambda f: f.subject, labels,
                               lambda f: f"<strong class=position>{_ROLE[f.predicate]}</strong>"
                                         + (f" · {escape(dates[f.subject])}" if f.subject in dates else ""),
