@@ -125,8 +125,8 @@ def test_the_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
 
 
 def test_every_page_has_the_same_header(client: TestClient) -> None:
-    """The query page, a resource, the search and a picture: one navigation and one search box."""
-    for path in ("/", "/id/actor/ukraine", "/search?q=ceasefire", "/views/timeline", "/id/"):
+    """The query page, the API docs, a resource, the search and a picture: one navigation and one search box."""
+    for path in ("/", "/docs", "/id/actor/ukraine", "/search?q=ceasefire", "/views/timeline", "/id/"):
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 200 and SITE_HEADER in page.text, path
     assert "/views/stances" in SITE_HEADER and "action=/search" in SITE_HEADER

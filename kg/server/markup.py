@@ -18,8 +18,8 @@ __all__ = ["FORMAT_TITLES", "SITE_HEADER", "short", "href", "term_link", "html_p
 #: how the pages name the RDF formats
 FORMAT_TITLES = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "n3": "N3"}
 
-#: the header of every page, the query page's included (``static/index.html`` repeats it, and a
-#: test holds the two equal): where a reader can go, and the search box
+#: the header of every page, the query page's and the API docs' included (``static/index.html`` and
+#: ``static/docs.html`` repeat it; a test holds them equal): where a reader can go, and the search box
 SITE_HEADER = (
     "<header class=site><nav aria-label=site><a href=/>query</a> · <a href=/id/>index</a> · "
     "<a href=/views/timeline>timeline</a> · <a href=/views/estimates>estimates</a> · "
