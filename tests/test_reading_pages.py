@@ -66,8 +66,11 @@ def test_actor_page_leads_with_summary_and_stances_and_folds_back_links(client: 
         assert row["quote"] in stances and "/id/" + row["claim"][len(BASE):] in stances
         assert "/id/" + row["proposal"][len(BASE):] in stances
     assert "/views/stances?focus=https%3A%2F%2Fw3id.org%2Fnegotiation-kg%2Fid%2Factor%2Fvladimir-putin" in html
-    made = select(store, PREFIX + "SELECT ?c WHERE { ?c nkg:claimant actor:vladimir-putin }")
-    assert all("/id/" + r["c"][len(BASE):] in _section(html, "claims-made") for r in made)
+    made = select(store, PREFIX + """SELECT ?c ?l WHERE { ?c nkg:claimant actor:vladimir-putin ; a ?k .
+        ?k rdfs:subClassOf nkg:Claim ; rdfs:label ?l }""")
+    # each claim named by its kind: a paraphrase by an author is not the actor's own words
+    assert made and all(f'<a href="/id/{r["c"][len(BASE):]}">{r["l"].lower()}</a>' in _section(html, "claims-made")
+                        for r in made)
 
 
 def test_proposal_page_shows_every_stance_with_its_whole_quote_and_qualifiers(client: TestClient,

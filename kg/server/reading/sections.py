@@ -35,11 +35,13 @@ MAX_CLAIMS = 300
 
 #: claims linked to ``{iri}`` by ``{predicate}`` (nkg:claimant, nkg:about), with quote and document
 _CLAIMS = sparql_prologue() + """
-SELECT ?claim ?quote ?document ?claimant WHERE {
+SELECT ?claim ?quote ?document ?claimant ?kind WHERE {
   ?claim {predicate} <{iri}> .
   OPTIONAL { ?claim nkg:quote ?quote }
   OPTIONAL { ?claim nkg:statedIn ?document }
   OPTIONAL { ?claim nkg:claimant ?claimant }
+  OPTIONAL { ?claim a ?kind FILTER (?kind IN (nkg:KeyTakeaway, nkg:AnalyticalClaim, nkg:QuotedStatement,
+                                              nkg:ParaphrasedStatement)) }
 } ORDER BY ?document ?claim LIMIT {limit}"""
 _COUNT = sparql_prologue() + "SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ ?claim {predicate} <{iri}> }}"
 #: resources linked to ``{iri}`` by a plain triple ``?s {predicate} <{iri}>`` (meetings at a place, …)
@@ -112,17 +114,22 @@ def _claims(store: Store, iri: str, predicate: str, *, heading: str, ident: str,
                             .replace("{limit}", str(MAX_CLAIMS))).solutions())
     if not rows:
         return f"<h2 id={ident}>{escape(heading)}</h2><p>None.</p>"
-    names = {r[k].value for r in rows for k in ("claim", "document", "claimant") if r[k] is not None}
+    names = {r[k].value for r in rows for k in ("claim", "document", "claimant", "kind") if r[k] is not None}
     labels = labels_of(store, names)
     by_document: dict[str, list[str]] = {}
+    seen: set[str] = set()
     for r in rows:
+        if r["claim"].value in seen:
+            continue  # a second claimant or kind of the same claim: the first is shown
+        seen.add(r["claim"].value)
+        kind = labels.get(r["kind"].value, "").lower() if r["kind"] is not None else ""
         who = ""
         if show_claimant and r["claimant"] is not None:
             who = f"<p class=source>{term_link(r['claimant'].value, labels.get(r['claimant'].value))} · "
         else:
             who = "<p class=source>"
         item = (f"<li class=claim><blockquote class=evidence>{escape(r['quote'].value if r['quote'] else '')}"
-                f"</blockquote>{who}{term_link(r['claim'].value, 'the claim')}</p></li>")
+                f"</blockquote>{who}{term_link(r['claim'].value, kind or 'the claim')}</p></li>")
         by_document.setdefault(r["document"].value if r["document"] is not None else "", []).append(item)
     parts = []
     for document, items in by_document.items():
