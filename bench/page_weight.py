@@ -1,4 +1,5 @@
-"""Page weight and time to first paint of the query page and ``/docs``, in headless Chromium.
+"""Page weight and time to first paint of the query page, ``/docs``, a reading page, the search
+and the three pictures, in headless Chromium.
 
     kg serve --read-only --port 8765 &
     python bench/page_weight.py http://127.0.0.1:8765 [--runs 5]
@@ -8,8 +9,8 @@ the server aborted (and reported). From the Resource Timing entries: the bytes o
 (``transferSize``, headers included; the server gzips static files for clients that accept it,
 as Chromium does) and the bytes once decoded (what an uncompressed transfer would carry); from
 the Paint Timing entries: first paint and first contentful paint. The page's own "ready" point
-is also timed: the editor shown (``.cm-content``) or Swagger UI's first operation. Medians over
-the runs. Needs Playwright for Python and ``/usr/bin/chromium``.
+is also timed: the editor shown (``.cm-content``), Swagger UI's first operation, the first
+hit, the picture's ``<svg>``. Medians over the runs. Needs Playwright for Python and ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-PAGES = {"/": ".cm-content", "/docs": ".opblock-summary-path"}
+PAGES = {"/": ".cm-content", "/docs": ".opblock-summary-path", "/id/proposal/thirty-day-ceasefire": "#stances",
+         "/search?q=ceasefire": "ol.hits", "/views/timeline": ".view-figure svg", "/views/estimates": ".view-figure svg",
+         "/views/stances": ".view-figure svg"}
 _WEIGHTS = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const all = [nav, ...performance.getEntriesByType("resource")];
@@ -65,7 +68,7 @@ def main() -> None:
     url = args.url.rstrip("/")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        print(f"{'page':8} {'requests':>8} {'wire KB':>8} {'decoded KB':>10} {'first paint ms':>14} "
+        print(f"{'page':36} {'requests':>8} {'wire KB':>8} {'decoded KB':>10} {'first paint ms':>14} "
               f"{'FCP ms':>7} {'ready ms':>8}")
         for path, ready in PAGES.items():
             runs = [measure(browser, url, path, ready) for _ in range(args.runs)]
@@ -73,7 +76,7 @@ def main() -> None:
             def median(key: str) -> float:
                 return statistics.median(r[key] for r in runs if r[key] is not None)
 
-            print(f"{path:8} {median('requests'):8.0f} {median('wire') / 1024:8.1f} {median('decoded') / 1024:10.1f} "
+            print(f"{path:36} {median('requests'):8.0f} {median('wire') / 1024:8.1f} {median('decoded') / 1024:10.1f} "
                   f"{median('fp'):14.0f} {median('fcp'):7.0f} {median('ready'):8.0f}")
         browser.close()
 

@@ -102,6 +102,9 @@ BOGUS = [
     ("GET", "/views/timeline", {}, None, None, "svg"),
     ("GET", "/views/estimates", {}, None, None, "svg"),
     ("GET", "/views/stances", {}, None, None, "svg"),
+    ("GET", "/search", {"q": "ceasefire"}, None, None, "json"),
+    ("GET", "/id/", {}, None, None, "jsonld"),
+    ("GET", "/id/actor/", {}, None, None, "turtle"),
 ]
 
 

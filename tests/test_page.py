@@ -19,6 +19,7 @@ from kg.config import Settings
 from kg.namespaces import NKG, OWL, PREFIXES, RDF
 from kg.resources import ontology_file
 from kg.server import create_app
+from kg.server.markup import SITE_HEADER
 from kg.server.page import STATIC
 
 with warnings.catch_warnings():
@@ -121,3 +122,11 @@ def test_the_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
                 assert client.get(source).status_code == 200, source
     assert "swagger-ui-bundle.js" in client.get("/docs").text
     assert client.get("/redoc").status_code == 404
+
+
+def test_every_page_has_the_same_header(client: TestClient) -> None:
+    """The query page, the API docs, a resource, the search and a picture: one navigation and one search box."""
+    for path in ("/", "/docs", "/id/actor/ukraine", "/search?q=ceasefire", "/views/timeline", "/id/"):
+        page = client.get(path, headers={"Accept": "text/html"})
+        assert page.status_code == 200 and SITE_HEADER in page.text, path
+    assert "/views/stances" in SITE_HEADER and "action=/search" in SITE_HEADER

@@ -66,23 +66,32 @@ def test_actor_page_leads_with_summary_and_stances_and_folds_back_links(client: 
         assert row["quote"] in stances and "/id/" + row["claim"][len(BASE):] in stances
         assert "/id/" + row["proposal"][len(BASE):] in stances
     assert "/views/stances?focus=https%3A%2F%2Fw3id.org%2Fnegotiation-kg%2Fid%2Factor%2Fvladimir-putin" in html
-    made = select(store, PREFIX + "SELECT ?c WHERE { ?c nkg:claimant actor:vladimir-putin }")
-    assert all("/id/" + r["c"][len(BASE):] in _section(html, "claims-made") for r in made)
+    made = select(store, PREFIX + """SELECT ?c ?l WHERE { ?c nkg:claimant actor:vladimir-putin ; a ?k .
+        ?k rdfs:subClassOf nkg:Claim ; rdfs:label ?l }""")
+    # each claim named by its kind: a paraphrase by an author is not the actor's own words
+    assert made and all(f'<a href="/id/{r["c"][len(BASE):]}">{r["l"].lower()}</a>' in _section(html, "claims-made")
+                        for r in made)
 
 
 def test_proposal_page_shows_every_stance_with_its_whole_quote_and_qualifiers(client: TestClient,
                                                                                store: EmbeddedStore) -> None:
     html = _page(client, "/id/proposal/thirty-day-ceasefire")
     stances = _section(html, "stances")
-    rows = select(store, PREFIX + f"""SELECT ?st ?actor ?claim ?quote WHERE {{
+    rows = select(store, PREFIX + f"""SELECT ?st ?actor ?claim ?quote ?claimant ?kind WHERE {{
         ?st rdf:subject proposal:thirty-day-ceasefire ; rdf:predicate ?p ; rdf:object ?actor . {STANCE_FILTER}
-        ?claim nkg:asserts ?st ; nkg:quote ?quote }}""")
+        ?claim nkg:asserts ?st ; nkg:quote ?quote ; nkg:claimant ?claimant ; a ?kind .
+        ?kind rdfs:subClassOf nkg:Claim }}""")
     items = [unescape(i) for i in stances.split("<li class=fact>")[1:]]
     assert len(items) == len(rows) > 10
     for row in rows:
         claim = "/id/" + row["claim"][len(BASE):]
         item = next(i for i in items if f'href="{claim}"' in i and "/id/" + row["actor"][len(BASE):] in i)
         assert f"<blockquote class=evidence>{row['quote']}</blockquote>" in item
+        # whose words: an author's analysis must not read as the party's own statement
+        source = item.split("<p class=source>", 1)[1]
+        kind = select(store, PREFIX + f"SELECT ?l WHERE {{ <{row['kind']}> rdfs:label ?l }}")[0]["l"].lower()
+        assert source.startswith(f'<a href="{claim}">{kind}</a> by <a href="/id/{row["claimant"][len(BASE):]}">')
+    assert any(">analytical claim</a> by" in i for i in items) and any(">paraphrased statement</a> by" in i for i in items)
     former = next(i for i in items if "/id/actor/united-states" in i)
     assert "former" in former and "<q>until quite recently</q>" in former
     assert "<h3 id=stances-opposed>" in stances and "<h2 id=claims-about>" in html
@@ -100,6 +109,9 @@ def test_meeting_page_says_planned_and_held_dates_place_and_participants(client:
         FILTER (?p IN (nkg:participant, nkg:hostedBy)) }""")
     assert rows and all("/id/" + r["a"][len(BASE):] in people for r in rows)
     assert "/id/meeting/istanbul-talks-2025" in _page(client, "/id/place/istanbul")
+    actor = _section(_page(client, "/id/actor/ukraine"), "meetings")
+    assert "href='/views/timeline?focus=https%3A%2F%2Fw3id.org%2Fnegotiation-kg%2Fid%2Factor%2Fukraine'" in actor
+    assert "href='/views/estimates'" in _page(client, "/id/claim/m-estimate-troops-early-2025")
 
 
 def test_every_kind_reads_as_a_page(client: TestClient) -> None:
@@ -150,3 +162,13 @@ def test_a_kind_pages_through_hydra_views(client: TestClient, store: EmbeddedSto
     assert client.get("/id/claim/", params={"page": "0"}).status_code == 400
     assert client.get("/id/nothing/").status_code == 404
     assert client.get("/id/actor/", params={"format": "png"}).status_code == 406
+
+
+def test_a_missing_resource_page_offers_a_search_for_its_words_and_its_kind(client: TestClient) -> None:
+    page = client.get("/id/actor/vladimir-putn", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert '<a href="/search?q=vladimir%20putn">vladimir putn</a>' in page.text and '<a href="/id/actor/">' in page.text
+    other = client.get("/id/nokind/x", headers={"Accept": "text/html"})
+    assert other.status_code == 404 and "/search?q=" not in other.text
+    found = client.get("/search", params={"q": "vladimir putn", "format": "json"}).json()
+    assert found["hits"][0]["href"] == "/id/actor/vladimir-putin"

@@ -5,6 +5,7 @@ corpus (vague dates, announced meetings, a plain triple with no claim, markup in
 
 from __future__ import annotations
 
+import html
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -155,6 +156,9 @@ def test_timeline_focus_lights_up_a_meeting_or_an_actors_meetings(client: TestCl
       { ?c nkg:asserts [ rdf:subject ?m ; rdf:predicate ?role ; rdf:object ?a ] } UNION { ?m ?role ?a } }"""
     theirs = {m for m, a in _rows(store, involved) if a == actor}
     assert len(_with_class(_svg(client, "timeline", focus=actor), "focus")) == len(theirs) >= 1
+    label = _rows(store, f"SELECT ?l WHERE {{ <{actor}> <{RDFS.label}> ?l }}")[0][0]
+    said = client.get("/views/timeline", params={"focus": actor}).text.split("class=\"view-focus\">", 1)[1]
+    assert f">{html.escape(label, quote=False)}</a>" in said.split("</p>", 1)[0]  # by its label, not its IRI
     page = client.get("/views/timeline", params={"focus": "https://example.org/<nobody>"})
     assert page.status_code == 200 and "Nothing to highlight" in page.text and "<nobody>" not in page.text
 

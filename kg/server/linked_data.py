@@ -246,7 +246,8 @@ def _claim(store: Store, d: Description) -> str:
         parts.append(f"<h2 id=asserts>What it asserts</h2><ul class=statements>{items}</ul>")
     estimates = [o.value for o in d.values(c, NKG.estimate)]
     if estimates:
-        parts.append("<h2 id=estimate-values>Estimate</h2>" + "".join(_estimate(d, e) for e in estimates))
+        parts.append("<h2 id=estimate-values>Estimate</h2>" + "".join(_estimate(d, e) for e in estimates)
+                     + "<p class=views><a href='/views/estimates'>See it among the other estimates, over time</a></p>")
     return "".join(parts)
 
 

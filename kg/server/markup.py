@@ -13,10 +13,22 @@ from html import escape
 from kg.formats import GRAPH_FORMATS
 from kg.namespaces import NKG, ONTOLOGY_IRI, PREFIXES, RESOURCE_BASE
 
-__all__ = ["FORMAT_TITLES", "short", "href", "term_link", "html_page", "alternates"]
+__all__ = ["FORMAT_TITLES", "SITE_HEADER", "short", "href", "term_link", "html_page", "alternates"]
 
 #: how the pages name the RDF formats
 FORMAT_TITLES = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "n3": "N3"}
+
+#: the header of every page, the query page's and the API docs' included (``static/index.html`` and
+#: ``static/docs.html`` repeat it; a test holds them equal): where a reader can go, and the search box
+SITE_HEADER = (
+    "<header class=site><nav aria-label=site><a href=/>query</a> · <a href=/id/>index</a> · "
+    "<a href=/views/timeline>timeline</a> · <a href=/views/estimates>estimates</a> · "
+    "<a href=/views/stances>stances</a> · <a href=/ontology>ontology</a> · <a href=/shapes>shapes</a> · "
+    "<a href=/dumps/>dumps</a> · <a href=/sparql>service description</a> · <a href=/docs>API</a></nav>"
+    "<form class=search action=/search method=get role=search><input type=search name=q "
+    "aria-label='Search labels, aliases and quotes' placeholder='Search labels, aliases, quotes'>"
+    " <button type=submit>Search</button></form></header>"
+)
 
 
 def short(iri: str) -> str:
@@ -56,12 +68,7 @@ def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
         f"<link rel=stylesheet href=/static/style.css><link rel=stylesheet href=/static/reading.css>{heads}"
-        "</head><body><header class=site><nav aria-label=site><a href=/>query</a> · <a href=/id/>index</a> · "
-        "<a href=/ontology>ontology</a> · <a href=/shapes>shapes</a> · <a href=/dumps/>dumps</a> · "
-        "<a href=/sparql>service description</a> · <a href=/docs>API</a></nav>"
-        "<form class=search action=/search method=get role=search><input type=search name=q "
-        "aria-label='Search labels, aliases and quotes' placeholder='Search labels, aliases, quotes'>"
-        " <button type=submit>Search</button></form></header><main>"
+        f"</head><body>{SITE_HEADER}<main>"
         f"<h1>{escape(title)}</h1>"
         + (f"<p class=formats>Also as {others}</p>" if others else "")
         + f"{body}</main></body></html>"

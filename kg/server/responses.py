@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from html import escape
 from http import HTTPStatus
+from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.requests import Request
 
 from kg.formats import negotiate
+from kg.iris import Kind
 from kg.server.markup import html_page
 
 __all__ = ["error_response", "prefers_html"]
@@ -27,6 +29,18 @@ def prefers_html(request: Request | None) -> bool:
     return negotiate(request.headers.get("accept"), ["application/json", "text/html"]) == "text/html"
 
 
+def _ways_on(status: int, request: Request | None) -> str:
+    """For a resource that is not there (``/id/{kind}/{slug}``): its kind's index, and a search
+    for the words of its slug — a mistyped or renamed IRI is most often found that way."""
+    path = request.url.path if request is not None else ""
+    parts = path.split("/")
+    if status != 404 or len(parts) != 4 or parts[1] != "id" or parts[2] not in {k.value for k in Kind} or not parts[3]:
+        return ""
+    words = " ".join(w for w in parts[3].replace("_", "-").split("-") if w)[:200]
+    return (f"Look for <a href=\"/search?q={quote(words)}\">{escape(words)}</a>, "
+            f"or in <a href=\"/id/{quote(parts[2])}/\">every {escape(parts[2])}</a>. ")
+
+
 def error_response(status: int, message: str, *, headers: dict[str, str] | None = None,
                    request: Request | None = None) -> Response:
     """The error response for ``status`` with a message that says what went wrong and where;
@@ -37,6 +51,7 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
         phrase = "Error"
     if prefers_html(request):
         body = (f"<p class='error error-message'>{escape(message)}</p>"
-                f"<p>Status {status} ({escape(phrase)}). Start again from <a href=/>the query page</a>.</p>")
+                f"<p>Status {status} ({escape(phrase)}). {_ways_on(status, request)}"
+                "Start again from <a href=/>the query page</a>.</p>")
         return HTMLResponse(html_page(f"{status} {phrase}", body), status_code=status, headers=headers)
     return JSONResponse({"error": phrase, "status": status, "message": message}, status_code=status, headers=headers)

@@ -34,11 +34,14 @@ QUALIFIER_PROPERTIES = (
 
 #: statements with ``{iri}`` as subject (``{side}`` = rdf:subject) or object (rdf:object), with their claims
 _FACTS = sparql_prologue() + """
-SELECT ?statement ?subject ?predicate ?object ?claim ?quote ?document WHERE {
+SELECT ?statement ?subject ?predicate ?object ?claim ?quote ?document ?claimant ?kind WHERE {
   ?statement {side} <{iri}> ; rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object .
   ?claim nkg:asserts ?statement .
   OPTIONAL { ?claim nkg:quote ?quote }
   OPTIONAL { ?claim nkg:statedIn ?document }
+  OPTIONAL { ?claim nkg:claimant ?claimant }
+  OPTIONAL { ?claim a ?kind FILTER (?kind IN (nkg:KeyTakeaway, nkg:AnalyticalClaim, nkg:QuotedStatement,
+                                              nkg:ParaphrasedStatement)) }
 } ORDER BY ?predicate ?subject ?object ?document ?claim"""
 _QUALIFIERS = sparql_prologue() + """
 SELECT ?statement ?p ?o WHERE {
@@ -51,11 +54,14 @@ SELECT ?statement ?p ?o WHERE {
 
 @dataclass
 class Evidence:
-    """One claim asserting a fact: the claim, its whole quote, its document."""
+    """One claim asserting a fact: the claim, its whole quote, its document, and whose words
+    they are (the claimant, and the claim's kind: an author's analysis is not a party's statement)."""
 
     claim: str
     quote: str
     document: str | None
+    claimant: str | None = None
+    kind: str | None = None
 
 
 @dataclass
@@ -99,9 +105,14 @@ def facts_about(store: Store, iri: str, *, as_subject: bool) -> list[Fact]:
         fact = facts.get(key)
         if fact is None:
             fact = facts[key] = Fact(key, row["subject"].value, row["predicate"].value, row["object"])
-        quote, document = row["quote"], row["document"]
-        fact.evidence.append(Evidence(row["claim"].value, quote.value if quote is not None else "",
-                                      document.value if document is not None else None))
+        claim = row["claim"].value
+        if any(e.claim == claim for e in fact.evidence):
+            continue  # a second claimant or kind of the same claim: the first is shown
+        quote, document, claimant, kind = row["quote"], row["document"], row["claimant"], row["kind"]
+        fact.evidence.append(Evidence(claim, quote.value if quote is not None else "",
+                                      document.value if document is not None else None,
+                                      claimant.value if claimant is not None else None,
+                                      kind.value if kind is not None else None))
     for key, values in qualifiers_of(store, facts).items():
         facts[key].qualifiers = values
     return list(facts.values())

@@ -23,7 +23,15 @@ from fastapi.responses import HTMLResponse, Response
 from rdflib import Namespace
 
 from kg.errors import NotAcceptableError, NotFoundError
-from kg.formats import GRAPH_FORMATS, QueryKind, RdfFormatInfo, negotiate, output_format
+from kg.formats import (
+    GRAPH_FORMATS,
+    QueryKind,
+    RdfFormatInfo,
+    choose_format,
+    format_aliases,
+    graph_offers,
+    output_format,
+)
 from kg.iris import Kind
 from kg.namespaces import NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, XSD, sparql_prologue
 from kg.server.descriptions import OFFERS, labels_of
@@ -136,10 +144,10 @@ def _count(n: int) -> ox.Literal:
 
 
 def _choice(request: Request, format: str | None) -> str:
-    key = format or negotiate(request.headers.get("accept"), OFFERS)
-    if key is None:
-        raise NotAcceptableError(f"offered: {', '.join(OFFERS)}")
-    return key
+    """``html`` or an RDF format's name, as ``format=`` or Accept asks (406 in the words every
+    other route uses)."""
+    return choose_format(format, request.headers.get("accept"), graph_offers(html=True),
+                         aliases=format_aliases(QueryKind.GRAPH), what="an index")
 
 
 def _formats(path: str) -> str:

@@ -17,8 +17,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from kg.errors import InputError, NotAcceptableError
-from kg.formats import negotiate
+from kg.errors import InputError
+from kg.formats import choose_format
 from kg.server.markup import href, html_page
 from kg.server.reading.search_index import HIT_END, HIT_START, Hit, Results, SearchIndex, fts_query
 
@@ -28,7 +28,7 @@ router = APIRouter()
 
 #: the longest search accepted (characters)
 MAX_QUERY_CHARS = 300
-_OFFERS = ["text/html", "application/json"]
+_OFFERS = {"html": "text/html", "json": "application/json"}
 _CREATE = threading.Lock()
 _KINDS = {"actor": "actor", "place": "place", "meeting": "meeting", "proposal": "proposal", "claim": "claim",
           "document": "document", "graph": "graph", "term": "ontology term", "resource": "resource"}
@@ -140,10 +140,7 @@ def search(request: Request, q: str | None = Query(None, description="the words 
            format: str | None = Query(None, description="html or json (instead of Accept)")) -> Response:
     """Ranked hits (BM25: label, then aliases, then quote), matched words highlighted: HTML
     (``<mark>``) or JSON (``highlights``: ``[start, end)`` in code points of each match's text)."""
-    key = format or negotiate(request.headers.get("accept"), _OFFERS)
-    as_json = key in ("json", "application/json")
-    if key not in ("html", "text/html") and not as_json:
-        raise NotAcceptableError(f"offered: {', '.join(_OFFERS)} (format=html or json)")
+    as_json = choose_format(format, request.headers.get("accept"), _OFFERS, what="/search") == "json"
     text = (q or "").strip()
     if len(text) > MAX_QUERY_CHARS:
         raise InputError(f"the search q= has {len(text)} characters; at most {MAX_QUERY_CHARS} are read")

@@ -35,11 +35,13 @@ MAX_CLAIMS = 300
 
 #: claims linked to ``{iri}`` by ``{predicate}`` (nkg:claimant, nkg:about), with quote and document
 _CLAIMS = sparql_prologue() + """
-SELECT ?claim ?quote ?document ?claimant WHERE {
+SELECT ?claim ?quote ?document ?claimant ?kind WHERE {
   ?claim {predicate} <{iri}> .
   OPTIONAL { ?claim nkg:quote ?quote }
   OPTIONAL { ?claim nkg:statedIn ?document }
   OPTIONAL { ?claim nkg:claimant ?claimant }
+  OPTIONAL { ?claim a ?kind FILTER (?kind IN (nkg:KeyTakeaway, nkg:AnalyticalClaim, nkg:QuotedStatement,
+                                              nkg:ParaphrasedStatement)) }
 } ORDER BY ?document ?claim LIMIT {limit}"""
 _COUNT = sparql_prologue() + "SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ ?claim {predicate} <{iri}> }}"
 #: resources linked to ``{iri}`` by a plain triple ``?s {predicate} <{iri}>`` (meetings at a place, …)
@@ -73,6 +75,7 @@ def _labels(store: Store, facts: Iterable[Fact], extra: Iterable[str] = ()) -> d
     named = set(extra)
     for f in facts:
         named |= {f.subject, f.predicate, *(e.claim for e in f.evidence), *(e.document for e in f.evidence if e.document)}
+        named |= {x for e in f.evidence for x in (e.claimant, e.kind) if x}
         if isinstance(f.object, ox.NamedNode):
             named.add(f.object.value)
         named |= {v.value for vs in f.qualifiers.values() for v in vs if isinstance(v, ox.NamedNode)}
@@ -80,10 +83,14 @@ def _labels(store: Store, facts: Iterable[Fact], extra: Iterable[str] = ()) -> d
 
 
 def _evidence(fact: Fact, labels: dict[str, str]) -> str:
-    """Each claim behind a fact: its whole quote, then the claim and its document as links."""
+    """Each claim behind a fact: its whole quote, then the claim (by its kind), its claimant and
+    its document as links — so an author's analysis never reads as the party's own statement."""
     out = []
     for e in fact.evidence:
-        source = term_link(e.claim, "the claim")
+        kind = labels.get(e.kind, "") if e.kind else ""
+        source = term_link(e.claim, kind.lower() if kind else "the claim")
+        if e.claimant:
+            source += " by " + term_link(e.claimant, labels.get(e.claimant))
         if e.document:
             source += " in " + term_link(e.document, labels.get(e.document))
         out.append(f"<blockquote class=evidence>{escape(e.quote)}</blockquote><p class=source>{source}</p>")
@@ -107,17 +114,22 @@ def _claims(store: Store, iri: str, predicate: str, *, heading: str, ident: str,
                             .replace("{limit}", str(MAX_CLAIMS))).solutions())
     if not rows:
         return f"<h2 id={ident}>{escape(heading)}</h2><p>None.</p>"
-    names = {r[k].value for r in rows for k in ("claim", "document", "claimant") if r[k] is not None}
+    names = {r[k].value for r in rows for k in ("claim", "document", "claimant", "kind") if r[k] is not None}
     labels = labels_of(store, names)
     by_document: dict[str, list[str]] = {}
+    seen: set[str] = set()
     for r in rows:
+        if r["claim"].value in seen:
+            continue  # a second claimant or kind of the same claim: the first is shown
+        seen.add(r["claim"].value)
+        kind = labels.get(r["kind"].value, "").lower() if r["kind"] is not None else ""
         who = ""
         if show_claimant and r["claimant"] is not None:
             who = f"<p class=source>{term_link(r['claimant'].value, labels.get(r['claimant'].value))} · "
         else:
             who = "<p class=source>"
         item = (f"<li class=claim><blockquote class=evidence>{escape(r['quote'].value if r['quote'] else '')}"
-                f"</blockquote>{who}{term_link(r['claim'].value, 'the claim')}</p></li>")
+                f"</blockquote>{who}{term_link(r['claim'].value, kind or 'the claim')}</p></li>")
         by_document.setdefault(r["document"].value if r["document"] is not None else "", []).append(item)
     parts = []
     for document, items in by_document.items():
@@ -182,6 +194,7 @@ def actor_sections(store: Store, d: Description) -> str:
         parts.append("<p>No stance on any proposal is asserted.</p>")
     parts.append(f"<h2 id=meetings>Meetings ({len({f.subject for f in meetings})})</h2>")
     if meetings:
+        parts.append(_view_link("/views/timeline", iri, "See them on the timeline of meetings"))
         parts.append(_grouped(meetings, lambda f: f.subject, labels,
                               lambda f: f"<strong class=position>{_ROLE[f.predicate]}</strong>"
                                         + (f" · {escape(dates[f.subject])}" if f.subject in dates else ""),

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.formats import choose_format
 from kg.server.api_docs import ErrorBody
-from kg.server.markup import href, html_page, term_link
+from kg.server.markup import html_page, term_link
 from kg.server.views import estimates, stances, timeline
 from kg.server.views.common import query_text
 from kg.server.views.svg import Markup, el, join, svg_document
@@ -96,8 +96,8 @@ async def timeline_view(request: Request, format: str | None = None, focus: str 
     lit = [m for m in meetings if focus is not None and timeline.involves(m, focus)]
     extra = None
     if focus is not None:
-        extra = el("p", f"Highlighted: {len(lit)} meeting{'s' if len(lit) != 1 else ''} of ", el("a", focus, href=href(focus)),
-                   ".", class_="view-focus") if lit else el(
+        extra = el("p", f"Highlighted: {len(lit)} meeting{'s' if len(lit) != 1 else ''} of ",
+                   Markup(term_link(focus, timeline.label_of(lit, focus))), ".", class_="view-focus") if lit else el(
             "p", f"Nothing to highlight: {focus} is neither a meeting nor one of its hosts or participants.",
             class_="view-focus")
     about = join([Markup("What this shows: every meeting (<code>nkg:Meeting</code>) the sources name, one row each, "

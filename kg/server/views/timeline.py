@@ -17,7 +17,7 @@ from kg.server.views.scales import Span, TimeScale, parse_span
 from kg.server.views.svg import Markup, el, join, svg_document, text_width, wrap
 from kg.store.base import Store
 
-__all__ = ["Fact", "Meeting", "draw", "load", "table"]
+__all__ = ["Fact", "Meeting", "draw", "label_of", "load", "table"]
 
 HELD, PLANNED, SCHEDULED, FOCUS = "#1f5fa8", "#c26a00", "#c26a00", "#fff1b8"
 WIDTH, LABEL_WIDTH, TIME_X0, RIGHT = 1100, 320, 360, 40
@@ -153,6 +153,17 @@ def _people(meeting: Meeting, y: float) -> tuple[list[Markup], int]:
 def involves(meeting: Meeting, iri: str) -> bool:
     """Whether ``iri`` is the meeting, or one of its hosts or participants."""
     return iri == meeting.iri or any(iri in meeting.facts.get(kind, {}) for kind in ("host", "participant"))
+
+
+def label_of(meetings: list[Meeting], iri: str) -> str | None:
+    """The label the meetings give ``iri`` (a meeting's own, or a host's or participant's)."""
+    for m in meetings:
+        if m.iri == iri:
+            return m.label
+        for kind in ("host", "participant"):
+            if iri in m.facts.get(kind, {}):
+                return m.facts[kind][iri].label
+    return None
 
 
 def draw(meetings: list[Meeting], *, focus: str | None = None) -> tuple[Markup, int]:
