@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -21,24 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import TIMEOUT_MS, browser, offline_context, shots, sync_api, watch  # noqa: F401  (fixtures)
 from live import live_server  # noqa: F401  (a fixture)
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
-    pytest.skip(f"no {CHROMIUM}: install it with 'apt-get install chromium'", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is missing: 'pip install playwright' (in the [test] extra)"
-)
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 TITLES = {
     "Istanbul 2.0: A pre-meditated choreography of failure",
     "Istanbul-2: When diplomacy returns to reality",
 }
-TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -48,58 +36,11 @@ def examples(live_server: str) -> dict[str, dict[str, str]]:  # noqa: F811
         return {ex["name"]: ex for ex in json.load(response)}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the tests leave screenshots for a person to look at (never committed)."""
-    folder = Path(os.environ["KG_SCREENSHOTS"]) if os.environ.get("KG_SCREENSHOTS") else tmp_path_factory.mktemp("shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @pytest.fixture()
 def problems() -> list[str]:
     """JavaScript and console errors of the test's page, and requests to anywhere but the
     server; any left at the end fail the test."""
     return []
-
-
-def offline_context(browser: Any, live_server: str, problems: list[str], **options: Any) -> Any:  # noqa: F811
-    """A browser context that reaches the server and nothing else: any other request is aborted
-    and recorded in ``problems``."""
-    context = browser.new_context(base_url=live_server, **options)
-    origin = live_server + "/"
-
-    def guard(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(origin):
-            route.continue_()
-        else:
-            problems.append(f"request to elsewhere: {url}")
-            route.abort()
-
-    context.route("**/*", guard)
-    return context
-
-
-def watch(page: Any, problems: list[str]) -> None:
-    """Record the page's JavaScript errors and console errors in ``problems``."""
-    page.set_default_timeout(TIMEOUT_MS)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-
-    def on_console(message: Any) -> None:
-        # Chromium asks for /favicon.ico by itself; the page has none, and that 404 is not the page's doing.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            problems.append(f"console error: {message.text} at {message.location}")
-
-    page.on("console", on_console)
 
 
 def open_query_page(page: Any, path: str = "/") -> None:
@@ -284,7 +225,7 @@ def _answer(live_server: str, query: str) -> list[dict[str, Any]]:  # noqa: F811
         return list(json.load(response)["results"]["bindings"])
 
 
-def test_the_editor_highlights_and_runs_with_ctrl_enter(page: Any, screenshots: Path) -> None:
+def test_the_editor_highlights_and_runs_with_ctrl_enter(page: Any, shots: Path) -> None:  # noqa: F811
     keyword = page.locator(".cm-content .tok-keyword", has_text="SELECT")
     assert keyword.count() == 1
     assert keyword.evaluate("e => getComputedStyle(e).fontWeight") == "600"  # editor.css reached the shadow root
@@ -296,7 +237,7 @@ def test_the_editor_highlights_and_runs_with_ctrl_enter(page: Any, screenshots: 
     rows = page.locator("#results table tbody tr").count()
     assert rows > 0 and page.text_content("#status") == f"{rows} rows"
     assert page.locator("#results table th").all_inner_texts() == ["meeting"]
-    page.screenshot(path=str(screenshots / "query-page.png"), full_page=True)
+    page.screenshot(path=str(shots / "query-page.png"), full_page=True)
 
 
 def test_a_permalink_restores_the_query_and_history_keeps_it(
@@ -321,7 +262,7 @@ def test_a_permalink_restores_the_query_and_history_keeps_it(
     assert other.input_value("#query") == query
 
 
-def test_the_table_pages_and_sorts(page: Any, live_server: str, screenshots: Path) -> None:  # noqa: F811
+def test_the_table_pages_and_sorts(page: Any, live_server: str, shots: Path) -> None:  # noqa: F811
     lengths = sorted(int(row["length"]["value"]) for row in _answer(live_server, NUMBERS))
     assert len(lengths) > 60
     _type_query(page, NUMBERS)
@@ -347,10 +288,10 @@ def test_the_table_pages_and_sorts(page: Any, live_server: str, screenshots: Pat
     page.click("#results th button:text-is('length')")
     assert page.get_attribute("#results th:nth-child(2)", "aria-sort") == "descending"
     assert column() == lengths[::-1][:25]
-    page.screenshot(path=str(screenshots / "results-sorted.png"), full_page=True)
+    page.screenshot(path=str(shots / "results-sorted.png"), full_page=True)
 
 
-def test_completion_offers_the_ontologys_terms_and_declares_their_prefix(page: Any, screenshots: Path) -> None:
+def test_completion_offers_the_ontologys_terms_and_declares_their_prefix(page: Any, shots: Path) -> None:  # noqa: F811
     _type_query(page, "SELECT * WHERE { ?m a ")
     page.keyboard.type("nkg:")
     options = page.locator(".cm-tooltip-autocomplete li")
@@ -360,7 +301,7 @@ def test_completion_offers_the_ontologys_terms_and_declares_their_prefix(page: A
     assert all(n.startswith("nkg:") for n in names), names
     page.keyboard.type("Meet")
     sync_api.expect(options.first).to_contain_text("nkg:Meeting")
-    page.screenshot(path=str(screenshots / "completion.png"))
+    page.screenshot(path=str(shots / "completion.png"))
     page.keyboard.press("Enter")
     # the query declared no nkg: prefix: taking the term declares it
     assert page.input_value("#query") == ("PREFIX nkg: <https://w3id.org/negotiation-kg/ontology#>\n"
@@ -384,7 +325,7 @@ def test_cancel_stops_waiting_for_the_answer(page: Any) -> None:
 
 
 def test_the_page_fits_a_phone(browser: Any, live_server: str, problems: list[str],  # noqa: F811
-                               examples: dict[str, dict[str, str]], screenshots: Path) -> None:
+                               examples: dict[str, dict[str, str]], shots: Path) -> None:  # noqa: F811
     context = offline_context(browser, live_server, problems, viewport={"width": 375, "height": 740},
                               is_mobile=True, has_touch=True)
     phone = context.new_page()
@@ -394,7 +335,7 @@ def test_the_page_fits_a_phone(browser: Any, live_server: str, problems: list[st
     width = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], width  # nothing sticks out sideways
     assert phone.locator(".cm-editor").bounding_box()["width"] <= 375
-    phone.screenshot(path=str(screenshots / "query-page-phone.png"), full_page=True)
+    phone.screenshot(path=str(shots / "query-page-phone.png"), full_page=True)
     context.close()
     assert not problems, problems
 
@@ -415,7 +356,7 @@ def test_without_javascript_the_form_posts_the_query(browser: Any, live_server: 
     assert not problems, problems
 
 
-def test_the_api_docs_render_offline(browser: Any, live_server: str, screenshots: Path) -> None:  # noqa: F811
+def test_the_api_docs_render_offline(browser: Any, live_server: str, shots: Path) -> None:  # noqa: F811
     problems: list[str] = []
     context = offline_context(browser, live_server, problems)
     context.add_init_script(_RECORD_VIOLATIONS)
@@ -429,6 +370,6 @@ def test_the_api_docs_render_offline(browser: Any, live_server: str, screenshots
     docs.locator(".opblock-get .opblock-summary").first.click()  # an operation opens, its parameters shown
     sync_api.expect(docs.locator(".opblock-body .parameters").first).to_be_visible()
     assert docs.evaluate("window.__violations") == []
-    docs.screenshot(path=str(screenshots / "api-docs.png"), full_page=True)
+    docs.screenshot(path=str(shots / "api-docs.png"), full_page=True)
     context.close()
     assert not problems, problems

@@ -9,7 +9,6 @@ every actor. Screenshots go to ``$KG_SCREENSHOTS`` (or a temporary folder), neve
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -18,22 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import browser, offline_page, shots  # noqa: F401  (fixtures)
 from live import live_server  # noqa: F401  (a fixture)
 
 from kg.namespaces import sparql_prologue
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
-    pytest.skip(f"no {CHROMIUM}: install it with 'apt-get install chromium'", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is missing: 'pip install playwright' (in the [test] extra)"
-)
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-TIMEOUT_MS = 15_000
 CEASEFIRE = "https://w3id.org/negotiation-kg/id/proposal/thirty-day-ceasefire"
 
 
@@ -46,45 +34,10 @@ def _select(base: str, query: str) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ["KG_SCREENSHOTS"]) if os.environ.get("KG_SCREENSHOTS") else tmp_path_factory.mktemp("shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture()
 def page(browser: Any, live_server: str) -> Iterator[Any]:  # noqa: F811
-    """A fresh page that can reach the live server only; fails the test on a JavaScript or
-    console error, a request that left the machine, or a Content-Security-Policy violation."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1100, "height": 900})
-    problems: list[str] = []
-    host = urllib.parse.urlsplit(live_server).netloc
-
-    def route(r: Any) -> None:
-        if urllib.parse.urlsplit(r.request.url).netloc == host:
-            r.continue_()
-        else:
-            problems.append(f"blocked request to {r.request.url}")
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda m: problems.append(f"console: {m.text}")
-            if m.type == "error" and "favicon.ico" not in m.location.get("url", "") else None)
-    yield page
-    context.close()
-    assert not problems, problems
+    """A fresh page that reaches the live server only (see :func:`browser.offline_page`)."""
+    yield from offline_page(browser, live_server, viewport={"width": 1100, "height": 900})
 
 
 def test_search_leads_to_the_proposal_and_its_whole_quotes(page: Any, live_server: str, shots: Path) -> None:  # noqa: F811

@@ -9,7 +9,6 @@ Needs ``/usr/bin/chromium`` and Playwright for Python, like ``tests/test_browser
 from __future__ import annotations
 
 import json
-import os
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -17,65 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import browser, offline_page, shots  # noqa: F401  (fixtures)
 from live import live_server  # noqa: F401  (a fixture)
 from test_views import ESTIMATES, MEETINGS, PARTICIPANTS, STANCES
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.is_file():
-    pytest.skip(f"no {CHROMIUM}: install it with 'apt-get install chromium'", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is missing: 'pip install playwright' (in the [test] extra)"
-)
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-TIMEOUT_MS = 10_000
-LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: ``$KG_SCREENSHOTS``, else a temporary folder (never the repository)."""
-    folder = Path(os.environ["KG_SCREENSHOTS"]) if os.environ.get("KG_SCREENSHOTS") else tmp_path_factory.mktemp("shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture()
 def page(browser: Any, live_server: str) -> Iterator[Any]:  # noqa: F811
-    """A page that may reach the live server only, failing the test on any script or console error."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-    problems: list[str] = []
-
-    def only_loopback(route: Any) -> None:
-        host = urllib.parse.urlsplit(route.request.url).hostname or ""
-        if host in LOOPBACK or f"[{host}]" in LOOPBACK:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "favicon" not in
-            m.location.get("url", "") and "404" not in m.text else None)
-    yield page
-    context.close()
-    assert outside == [], f"requests that would leave the machine: {outside}"
-    assert problems == [], problems
+    """A fresh page that reaches the live server only (see :func:`browser.offline_page`); the
+    console's report of a 404 is expected (one test opens a missing page)."""
+    yield from offline_page(browser, live_server, viewport={"width": 1280, "height": 900},
+                            expected=lambda message: "404" in message.text)
 
 
 def _count(live: str, query: str) -> int:
@@ -124,14 +75,14 @@ def test_a_mark_opens_its_claim(page: Any, view: str, selector: str) -> None:
     assert page.locator("blockquote.quote").count() >= 1  # the claim's words, from its document
 
 
-def test_focus_highlights_in_the_browser(page: Any, shots: Path) -> None:
+def test_focus_highlights_in_the_browser(page: Any, shots: Path) -> None:  # noqa: F811
     page.goto("/views/stances?focus=" + urllib.parse.quote("https://w3id.org/negotiation-kg/id/actor/russia"))
     assert page.locator("svg rect.focus").count() == 1
     assert "Highlighted" in page.locator(".view-focus").inner_text()
     page.screenshot(path=str(shots / "view-stances-focus.png"), full_page=True)
 
 
-def test_a_missing_page_is_an_html_404(page: Any, shots: Path) -> None:
+def test_a_missing_page_is_an_html_404(page: Any, shots: Path) -> None:  # noqa: F811
     response = page.goto("/id/actor/nobody-at-all")
     assert response is not None and response.status == 404
     assert response.headers["content-type"].startswith("text/html")
