@@ -21,15 +21,14 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.build.annotations import load_document_annotations
-from kg.build.corpus import document_from_metadata, read_document
+from kg.build.corpus import Document, document_from_metadata, read_document
 from kg.build.drafted import metadata_block
 from kg.build.model import Entity
-from kg.build.corpus import Document
 from kg.build.rdfize import document_graph, document_graph_iri
 from kg.build.vocabulary import ENTITY_TYPES
 from kg.errors import Location
 from kg.iris import Kind, parse
-from kg.namespaces import NKG, RDF, RDFS
+from kg.namespaces import NKG, RDF, RDFS, SKOS
 from kg.store import Store
 from kg.write.apply import apply_write
 from kg.write.change import Change
@@ -61,21 +60,27 @@ def _type_word(kind: Kind, classes: set[str]) -> str | None:
     return max(fitting)[1] if fitting else None
 
 
-def known_entities(store: Store, *, outside: URIRef) -> dict[str, Entity]:
-    """The annotated entities (actors, places, meetings, proposals) described in any graph but ``outside``."""
+def known_entities(store: Store, *, outside: URIRef, aliases: bool = False) -> dict[str, Entity]:
+    """The annotated entities (actors, places, meetings, proposals) described in any graph but
+    ``outside``, with their ``skos:altLabel`` aliases when ``aliases`` (a drafter's gazetteer
+    looks for them in the text; a new document only refers to the entities)."""
+    alt = (f" OPTIONAL {{ GRAPH ?h {{ ?e <{SKOS.altLabel}> ?alt }} FILTER(?h != <{outside}>) }}" if aliases else "")
     rows = store.select_all(
-        f"SELECT ?e ?label ?class WHERE {{ GRAPH ?g {{ ?e <{RDFS.label}> ?label ; <{RDF.type}> ?class }} "
-        f"FILTER(?g != <{outside}>) }}",
-        "ORDER BY ?e ?label ?class",
+        f"SELECT ?e ?label ?class{' ?alt' if aliases else ''} WHERE {{ GRAPH ?g {{ ?e <{RDFS.label}> ?label ; "
+        f"<{RDF.type}> ?class }} FILTER(?g != <{outside}>){alt} }}",
+        f"ORDER BY ?e ?label ?class{' ?alt' if aliases else ''}",
     )
     labels: dict[str, str] = {}
     classes: dict[str, set[str]] = {}
+    alts: dict[str, set[str]] = {}
     for row in rows:
         node = row["e"]
         if not isinstance(node, ox.NamedNode):
             continue
         labels.setdefault(node.value, row["label"].value)
         classes.setdefault(node.value, set()).add(row["class"].value)
+        if aliases and row["alt"] is not None:
+            alts.setdefault(node.value, set()).add(row["alt"].value)
     where = Location(f"the store at {store.location}")
     out: dict[str, Entity] = {}
     for iri, label in labels.items():
@@ -85,7 +90,7 @@ def known_entities(store: Store, *, outside: URIRef) -> dict[str, Entity]:
         kind, slug = parsed
         word = _type_word(kind, classes[iri])
         if word is not None:
-            out[slug] = Entity(slug, kind, word, label, (), None, None, where)
+            out[slug] = Entity(slug, kind, word, label, tuple(sorted(alts.get(iri, ()))), None, None, where)
     return out
 
 

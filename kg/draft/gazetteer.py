@@ -20,14 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
+from rdflib import URIRef
 
+from kg.build.add_document import known_entities
 from kg.build.annotations import load_gazetteer
 from kg.build.model import Entity
-from kg.build.vocabulary import ENTITY_TYPES
-from kg.errors import Location
-from kg.iris import Kind, parse
-from kg.namespaces import RDF, RDFS, SKOS
+from kg.iris import Kind
 from kg.store import Store
 
 __all__ = ["Known", "Gazetteer", "Mention"]
@@ -108,33 +106,7 @@ class Gazetteer:
         """Every actor, place, meeting and proposal the store names, with labels and aliases,
         in any graph but ``outside`` (the graph of the document being drafted, when it was added
         before: what it declared is declared again)."""
-        rows = store.select_all(
-            f"SELECT ?e ?class ?label ?alt WHERE {{ GRAPH ?g {{ ?e <{RDF.type}> ?class ; <{RDFS.label}> ?label }} "
-            f"FILTER(?g != <{outside}>) OPTIONAL {{ GRAPH ?h {{ ?e <{SKOS.altLabel}> ?alt }} FILTER(?h != <{outside}>) }} }}",
-            "ORDER BY ?e ?class ?label ?alt",
-        )
-        labels: dict[str, str] = {}
-        alts: dict[str, set[str]] = {}
-        classes: dict[str, set[str]] = {}
-        for row in rows:
-            node = row["e"]
-            if not isinstance(node, ox.NamedNode):
-                continue
-            labels.setdefault(node.value, row["label"].value)
-            classes.setdefault(node.value, set()).add(row["class"].value)
-            if row["alt"] is not None:
-                alts.setdefault(node.value, set()).add(row["alt"].value)
-        out = []
-        for iri, label in labels.items():
-            parsed = parse(iri)
-            if parsed is None or parsed[0] not in (Kind.ACTOR, Kind.PLACE, Kind.MEETING, Kind.PROPOSAL):
-                continue
-            fitting = [(len(t), w) for w, (k, t) in ENTITY_TYPES.items()
-                       if k == parsed[0] and {str(c) for c in t} <= classes[iri]]
-            if fitting:
-                out.append(Entity(parsed[1], parsed[0], max(fitting)[1], label, tuple(sorted(alts.get(iri, ()))),
-                                  None, None, Location(f"the store at {store.location}")))
-        return cls(out)
+        return cls(list(known_entities(store, outside=URIRef(outside), aliases=True).values()))
 
     def mentions(self, text: str, start: int = 0, end: int | None = None) -> list[Mention]:
         """The known entities named in ``text[start:end]``, in order, longest name first."""
