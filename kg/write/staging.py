@@ -9,6 +9,7 @@ goes in place, under the store's journal, when the store can do that
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -34,7 +35,7 @@ from kg.write.change import (
 )
 from kg.write.update import plan_update
 
-__all__ = ["Staged", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
+__all__ = ["Staged", "as_difference", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -68,11 +69,14 @@ def stage_change(store: Store, change: Change, staged: Staged,
         staged.graphs.append(name)
         return (name,)
 
+    def write(graph: str, mode: WriteMode, sources: tuple[str, ...]) -> GraphWrite:
+        return as_difference(store, GraphWrite(graph, mode, sources), staged)
+
     match change:
         case ReplaceGraph(graph, triples):
-            return [GraphWrite(graph, WriteMode.REPLACE, stage(triples))]
+            return [write(graph, WriteMode.REPLACE, stage(triples))]
         case AddTriples(graph, triples):
-            return [GraphWrite(graph, WriteMode.ADD, stage(triples))]
+            return [write(graph, WriteMode.ADD, stage(triples))]
         case DropGraph(graph):
             return [GraphWrite(graph, WriteMode.DROP)]
         case FilesChange():
@@ -84,18 +88,38 @@ def stage_change(store: Store, change: Change, staged: Staged,
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
             staged.digest = _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
-            return [GraphWrite(change.graph, mode, tuple(staged.graphs))]
+            return [write(change.graph, mode, tuple(staged.graphs))]
         case DatasetChange(quads, replace_graphs):
             by_graph: dict[str, list[ox.Triple]] = {}
             for q in quads:
                 name = str(DEFAULT_GRAPH) if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
                 by_graph.setdefault(graph_name(name), []).append(ox.Triple(q.subject, q.predicate, q.object))
             mode = WriteMode.REPLACE if replace_graphs else WriteMode.ADD
-            return [GraphWrite(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())]
+            return [write(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())]
         case SparqlUpdate():
-            return [GraphWrite(g, mode, stage(ts) if ts is not None else ())
-                    for g, mode, ts in plan_update(store, change)]
+            planned = plan_update(store, change, stage)
+            return [w if w.diff else write(w.graph, w.mode, w.staged) if w.mode is not WriteMode.DROP else w
+                    for w in planned]
     raise TypeError(f"not a change: {change!r}")
+
+
+def as_difference(store: Store, write: GraphWrite, staged: Staged) -> GraphWrite:
+    """``write`` (a replace or an addition, its new content staged) as the difference it makes
+    to its graph, when the store can tell (:meth:`~kg.store.base.Store.differ`): the staged
+    content is compared with the graph in the store, and only what the graph gains and loses
+    stays staged. So a replace by the same content stages nothing and commits nothing but its
+    receipt, and the gate checks only the nodes the difference touches. A graph that does
+    not exist yet gains its whole staged content as it is."""
+    differ = store.differ()
+    if differ is None or write.mode not in (WriteMode.REPLACE, WriteMode.ADD) or write.diff:
+        return write
+    if not store.has_graph(write.graph) and len(write.staged) <= 1:
+        return dataclasses.replace(write, diff=True)
+    added, lost = differ.diff_staged(write.graph, write.staged, replace=write.mode is WriteMode.REPLACE)
+    staged.graphs.extend(x for x in (added, lost) if x is not None)
+    store.drop_staging(write.staged)
+    staged.graphs[:] = [g for g in staged.graphs if g not in write.staged]
+    return dataclasses.replace(write, staged=(added,), removed=(lost,) if lost is not None else (), diff=True)
 
 
 class _HashingReader:
