@@ -278,7 +278,11 @@ class EmbeddedStore:
             self._store.add_graph(node)
             self._store.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in triples)
         except OSError as exc:
+            self.drop_staging([name])
             raise StoreError(f"staging a write in the store at {self.path} failed: {exc}") from None
+        except BaseException:  # the triples' source failed (a file that does not parse): nothing stays
+            self.drop_staging([name])
+            raise
         return name
 
     def stage_file(self, source: IO[bytes] | bytes, *, fmt: RdfFormatInfo, base_iri: str | None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -22,7 +22,7 @@ from kg.errors import InputError, Location, StoreError
 from kg.formats import RdfFormatInfo
 from kg.iris import DEFAULT_GRAPH
 from kg.rdfguard import TRIPLE_TERMS, refuse_triple_terms, screen_rdf
-from kg.store.base import GraphWrite, Store, WriteMode, iri_ref
+from kg.store.base import Differ, GraphWrite, Store, WriteMode, iri_ref
 from kg.write.change import (
     AddTriples,
     Change,
@@ -30,9 +30,11 @@ from kg.write.change import (
     DropGraph,
     FilesChange,
     ReplaceGraph,
+    SourceFile,
     SparqlUpdate,
     graph_name,
 )
+from kg.write.filediff import diff_files
 from kg.write.update import plan_update
 
 __all__ = ["Staged", "as_difference", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
@@ -86,6 +88,9 @@ def stage_change(store: Store, change: Change, staged: Staged,
                 staged.loading.append(change.graph)
                 staged.digest = _stage_files(store, change, progress, staged, into=change.graph)
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
+            differ = store.differ()
+            if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
+                return [_compare_files(store, differ, change, progress, staged)]
             staged.digest = _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
             return [write(change.graph, mode, tuple(staged.graphs))]
@@ -145,6 +150,37 @@ class _HashingReader:
 
 
 _POSITION = re.compile(r"(\d+):(\d+)")
+
+
+def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: Callable[[int], None] | None,
+                   staged: Staged) -> GraphWrite:
+    """Files into an existing graph, read and compared with it as they stream
+    (:func:`kg.write.filediff.diff_files`): only the difference is staged."""
+    readers: list[_HashingReader] = []
+
+    def reader(handle: IO[bytes]) -> IO[bytes]:
+        readers.append(_HashingReader(handle, progress))
+        return cast(IO[bytes], readers[-1])
+
+    def stage(triples: Iterator[ox.Triple]) -> str:
+        name = store.stage(triples)
+        staged.graphs.append(name)
+        return name
+
+    current: list[SourceFile] = []
+    try:
+        write = diff_files(store, differ, change, reader, stage, current)
+    except SyntaxError as exc:
+        raise syntax_error(current[-1].label, current[-1].format, exc) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{current[-1].format.name}: {exc}", location=Location(current[-1].label)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(current[-1].label)) from None
+    total = hashlib.sha256()
+    for r in readers:
+        total.update(r.digest.digest())
+    staged.digest = readers[0].digest.hexdigest() if len(readers) == 1 else total.hexdigest()
+    return write
 
 
 def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,
