@@ -1,34 +1,34 @@
 """The SHACL gate: validate the state a write would produce, before it is committed.
 
 A write is staged first (see :mod:`kg.store.embedded`), so the state it would produce
-can be read without committing it: the union of the named graphs, minus the triples
-of replaced or dropped graphs that no other graph holds, plus the staged triples
-(:class:`PostState`).
+can be read without committing it (:class:`~kg.write.poststate.PostState`). On the embedded
+store a write is staged as its difference: what each graph gains and loses.
 
 Validating the whole store on every write would cost time in proportion to the
-archive. Instead the gate validates the nodes a write can affect:
+archive. Instead the gate validates the nodes a write can affect (:mod:`kg.write.focus`):
 
-1. *seeds*: every node (IRI or blank node) of a staged triple or of a triple the
-   write removes;
-2. *candidates*: the nodes within the shapes' reach (undirected hops, computed from
-   their paths and nesting by :func:`kg.shacl.incremental.reach`; SPARQL constraints
-   count as :data:`kg.shacl.incremental.SPARQL_REACH`) of a seed — a shape's verdict on
-   a node depends on what its paths and SPARQL constraints read (claim → evidence →
-   target → selector; a selector's document text two hops away);
+0. when no node of the new state is of a kind the shapes target, nothing needs checking;
+1. *seeds*: the nodes whose verdict a triple the write adds or removes can change (its
+   subject; its object when a shape reads that predicate backwards, or targets its objects);
+2. *candidates*: the nodes from which a shape can read a seed within the shapes' reach
+   (:func:`kg.shacl.incremental.reach`; SPARQL constraints count as
+   :data:`kg.shacl.incremental.SPARQL_REACH`), walking edges backwards, and forwards only
+   through the predicates shapes read backwards (all of them when that cannot be told) — so
+   a change to a claim does not reach every claim of the actor they all name;
 3. *focus*: the candidates that some shape targets in the new state;
-4. the focus nodes' neighbourhood (again that many hops, plus the types of what it
-   points at and the class hierarchy above those types) and the ontology go into one
-   graph that the validation engine checks;
-   only results about focus nodes count (nodes at the edge of the extract may lack
-   context and are checked when a write touches them).
+4. what the focus nodes can read (the same walk the other way, plus the types of what they
+   point at and the class hierarchy above those types) and the ontology go into one graph
+   that the validation engine checks; only results about focus nodes count.
 
 Class nodes (objects of ``rdf:type``) are not walked through: every instance of a
-class would otherwise be one hop from every other.
+class would otherwise be one hop from every other; a write that adds or removes an
+``rdfs:subClassOf`` triple is checked on the whole new state.
 
 When the shapes differ from those the last write was checked against (their sha256
 is in each receipt), or their reach has no bound (a ``*`` path), the gate validates
-the whole new state instead. :func:`run_validation` is the one call into the
-validation engine.
+the whole new state instead. A first ingest into an empty store is validated where it
+was loaded, by the engine reading the store (no copy). :func:`run_validation` is the one
+call into the validation engine.
 """
 
 from __future__ import annotations
