@@ -19,7 +19,7 @@ loses, checked against the store), which :mod:`kg.write.staging` stages and the 
 The dataset the ``WHERE`` reads: the union as its default graph (or the ``WITH``/``USING``
 graphs), the committed graphs but the receipts as its named graphs.
 
-Anything else — ``LOAD``, ``CREATE``, ``COPY``/``MOVE``/``ADD``, ``CLEAR``/``DROP`` of
+Anything else — ``LOAD``, ``SERVICE``, ``CREATE``, ``COPY``/``MOVE``/``ADD``, ``CLEAR``/``DROP`` of
 ``NAMED``/``ALL``, or a request whose later operations read (``WHERE``) what earlier ones
 wrote — answers None, and the update is evaluated on a copy instead (:mod:`kg.write.update`).
 """
@@ -58,6 +58,10 @@ class _Operation:
     using: list[str] = field(default_factory=list)
     using_named: list[str] = field(default_factory=list)
     graph_op: tuple[str, bool, str | None] | None = None  # (CLEAR|DROP, silent, graph)
+
+
+#: operations (and SERVICE, which an extra evaluation would call twice) left to the copy
+_ON_A_COPY = ("LOAD", "CREATE", "COPY", "MOVE", "ADD", "SERVICE")
 
 
 class _Unsupported(Exception):
@@ -303,7 +307,7 @@ def _check_syntax(text: str, base_iri: str | None) -> None:
 def plan_direct(store: Store, change: SparqlUpdate, text: str,
                 stage: Callable[[Iterable[ox.Triple]], tuple[str, ...]]) -> list[GraphWrite] | None:
     """The writes ``text`` amounts to, evaluated on ``store``; None when it needs the copy."""
-    if store.differ() is None or any(t.is_word("LOAD", "CREATE", "COPY", "MOVE", "ADD") for t in code_tokens(text)):
+    if store.differ() is None or any(t.is_word(*_ON_A_COPY) for t in code_tokens(text)):
         return None
     _check_syntax(text, change.base_iri)
     try:
