@@ -130,6 +130,8 @@ def _size_runs(trees: dict[str, Path], path: Path, args: argparse.Namespace) -> 
             store = str(work / f"store-{name}")
             common = {"file": str(path), "store": store, "runs": args.runs}
             for kind in ("ingest", "replace", "insert", "modify"):
+                if kind not in args.kinds and kind != "ingest":
+                    continue
                 results.setdefault(kind, {})[name] = _run_child(tree, {**common, "kind": kind})
                 print(f"  {path.name} {name} {kind}: {results[kind][name]}", file=sys.stderr, flush=True)
             shutil.rmtree(store, ignore_errors=True)
@@ -167,7 +169,7 @@ def _http_runs(trees: dict[str, Path], path: Path, args: argparse.Namespace) -> 
         work = Path(tempfile.mkdtemp(prefix="kg-write-bench-http-"))
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("KG_")}, "PYTHONPATH": str(tree),
                "KG_MAX_BODY_BYTES": str(len(body) * 2), "KG_CLIENT_QUERY_SECONDS": "0", "KG_WORKERS": "1"}
-        kg = [sys.executable, "-m", "kg", "--store", str(work / "store")]
+        kg = [sys.executable, "-c", "from kg.cli import main; main()", "--store", str(work / "store")]
         token = subprocess.run([*kg, "token", "create", "bench"], env=env, cwd=work, check=True,
                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
         server = start(ServerSpec("kg", (*kg, "serve", "--host", "127.0.0.1", "--port", "{port}"), env, 600), work)
@@ -211,6 +213,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--baseline", type=Path, help="Another checkout of the project, run side by side.")
     parser.add_argument("--shapes", type=Path, help="Shapes for one more first ingest (the generator's shapes.ttl).")
+    parser.add_argument("--kinds", nargs="*", default=["replace", "insert", "modify"],
+                        help="Which of replace, insert, modify to run after the first ingest (default: all).")
     parser.add_argument("--baseline-shapes", action="store_true",
                         help="Run the --shapes ingest in the baseline too (its gate walks every node: long).")
     parser.add_argument("--http", type=int, help="Triples of the Graph Store PUT/POST through a real server.")
