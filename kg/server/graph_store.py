@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path
@@ -124,6 +125,31 @@ def _parse_quads(path: Path, fmt: RdfFormatInfo, base: str, max_nesting: int) ->
     return quads
 
 
+def _flatten(path: Path, fmt: RdfFormatInfo, base: str, max_nesting: int) -> Path:
+    """The triples of a dataset-format body for one graph, streamed into an N-Triples file
+    beside it (never a list in memory); a body that names graphs is refused."""
+    screen_rdf(path, fmt, _BODY, max_nesting=max_nesting)
+    flat = path.with_name(path.name + ".nt")
+    try:
+        with flat.open("wb") as handle:
+            def triples() -> Iterator[ox.Triple]:
+                for q in ox.parse(path=str(path), format=fmt.oxigraph, base_iri=base):
+                    if not isinstance(q.graph_name, ox.DefaultGraph):
+                        raise InputError(f"{fmt.name} body names graphs; a request for one graph takes triples")
+                    yield ox.Triple(q.subject, q.predicate, q.object)
+            ox.serialize(triples(), handle, format=ox.RdfFormat.N_TRIPLES)
+    except SyntaxError as exc:
+        flat.unlink(missing_ok=True)
+        raise syntax_error(_BODY, fmt, exc) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        flat.unlink(missing_ok=True)
+        raise InputError(f"{fmt.name}: {exc}", location=Location(_BODY)) from None
+    except BaseException:
+        flat.unlink(missing_ok=True)
+        raise
+    return flat
+
+
 def _multipart_triples(path: Path, content_type: str, base: str, max_nesting: int) -> list[ox.Triple]:
     """The triples of every part of a ``multipart/form-data`` body (a POST of several files),
     each part screened and parsed by its own content type."""
@@ -160,6 +186,7 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
     multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
     fmt = GRAPH_FORMATS[0] if multipart else rdf_format_of_body(request.headers.get("content-type"))
     path, digest = await _spool(request, settings.max_body_bytes)
+    extra: list[Path] = []
     try:
         store = request.app.state.store
         created_iri: str | None = None
@@ -174,19 +201,18 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
         else:
             if graph is None:  # POST to the store: a new graph
                 created_iri = graph = str(graph_iri(f"upload-{digest[:16]}-{ox.BlankNode().value[:8]}"))
-            if fmt.datasets:
-                quads = await run_in_threadpool(_parse_quads, path, fmt, graph, settings.max_nesting)
-                if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
-                    raise InputError(f"{fmt.name} body names graphs; a request for one graph takes triples")
-                triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-                change = Change.add(graph, triples) if add else Change.replace(graph, triples)
-            else:
-                change = Change.from_files(graph, [(path, fmt)], add=add, labels=[_BODY], base_iri=graph,
-                                           max_nesting=settings.max_nesting)
+            body, body_fmt = path, fmt
+            if fmt.datasets:  # one graph's triples in a dataset format: flattened to N-Triples on disk
+                flat = await run_in_threadpool(_flatten, path, fmt, graph, settings.max_nesting)
+                extra.append(flat)
+                body, body_fmt = flat, rdf_format_by_name("ntriples")
+            change = Change.from_files(graph, [(body, body_fmt)], add=add, labels=[_BODY], base_iri=graph,
+                                       max_nesting=settings.max_nesting)
         existed = graph is not None and await run_in_threadpool(store.has_graph, graph)
         receipt = await run_write(request, change, agent=agent, source=_source(request, digest))
     finally:
-        path.unlink(missing_ok=True)
+        for spooled in (path, *extra):
+            spooled.unlink(missing_ok=True)
     created = created_iri is not None or (graph is not None and not existed)
     headers = {"Location": created_iri} if created_iri else None
     return receipt_response(receipt, status=201 if created else 200, headers=headers)

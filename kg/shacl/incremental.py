@@ -9,16 +9,22 @@ reach of the nested shape; ``sh:inversePath`` walks edges backwards). The write 
 A path with ``*`` or ``+`` has no bound (:func:`reach` answers None: the gate validates
 everything), and a SPARQL constraint may look anywhere: it counts as :data:`SPARQL_REACH`
 edges.
+
+Shapes mostly read forwards, from a subject to its objects: only ``sh:inversePath`` and
+SPARQL constraints walk an edge from its object back to its subject, and only for the
+predicates they name (:func:`backward_predicates`). So the gate need not walk back through
+every edge of a node many others point at (an actor every claim names), only through those.
 """
 
 from __future__ import annotations
 
-from rdflib import Graph, Node, URIRef
+from rdflib import BNode, Graph, Literal, Node, URIRef
 
 from kg.namespaces import RDF, SH
 from kg.shacl.model import Shape, ShapesGraph
+from kg.sparql.lexer import Kind, code_tokens, expand, prefixes
 
-__all__ = ["SPARQL_REACH", "reach"]
+__all__ = ["SPARQL_REACH", "backward_predicates", "reach"]
 
 #: how many edges from its focus node a SPARQL constraint is assumed to read (the
 #: project's own constraints read at most 3: claim → evidence → target → selector)
@@ -86,3 +92,68 @@ def reach(shapes_graph: Graph) -> int | None:
             return None
         deepest = max(deepest, found)
     return deepest
+
+
+#: tokens after which a variable stands where a predicate would (a subject, or ``;``)
+_SUBJECT_END = (Kind.VAR, Kind.IRI, Kind.PNAME, Kind.BNODE)
+#: tokens that may follow a predicate (an object)
+_OBJECT_START = (Kind.VAR, Kind.IRI, Kind.PNAME, Kind.BNODE, Kind.STRING, Kind.NUMBER)
+
+
+def _terms_under(graph: Graph, node: Node) -> set[str]:
+    """Every IRI in the RDF structure below ``node`` (a path expression)."""
+    found: set[str] = set()
+    todo, seen = [node], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if isinstance(current, URIRef):
+            found.add(str(current))
+        elif isinstance(current, BNode):
+            for p, o in graph.predicate_objects(current):
+                if p != RDF.type:
+                    todo.append(o)
+    return found - {str(RDF.nil)}
+
+
+def _sparql_predicates(text: str, declared: dict[str, str]) -> set[str] | None:
+    """The IRIs a SPARQL constraint names (any of them may be walked either way), or None
+    when a variable may stand for a predicate, or a name cannot be expanded."""
+    code = code_tokens(text)
+    known = {**declared, **prefixes(code)}
+    body = next((i for i, t in enumerate(code) if t.is_punct("{")), len(code))
+    found: set[str] = set()
+    for index, token in enumerate(code):
+        if token.kind in (Kind.IRI, Kind.PNAME):
+            iri = expand(token, known)
+            if iri is None:
+                return None
+            found.add(iri)
+        elif token.kind is Kind.VAR and body < index < len(code) - 1:
+            before, after = code[index - 1], code[index + 1]
+            if before.text in ("$this", "?this"):
+                continue  # read from the focus node forwards, whatever the predicate
+            if (before.kind in _SUBJECT_END or before.is_punct(";", "]")) and \
+                    (after.kind in _OBJECT_START or after.is_punct("[", "(")):
+                return None
+    return found
+
+
+def backward_predicates(shapes_graph: Graph) -> frozenset[str] | None:
+    """Predicates whose edges some shape may walk from object to subject: those under an
+    ``sh:inversePath`` and every IRI a SPARQL constraint names. None when any predicate may
+    be (a SPARQL constraint with a variable predicate, or a name it cannot expand)."""
+    found: set[str] = set()
+    for inverse in shapes_graph.objects(None, SH.inversePath):
+        found |= _terms_under(shapes_graph, inverse)
+    declared = {str(p): str(n) for d in shapes_graph.objects(None, SH.declare)
+                for p in shapes_graph.objects(d, SH.prefix) for n in shapes_graph.objects(d, SH.namespace)}
+    for predicate in (SH.select, SH.ask):
+        for text in shapes_graph.objects(None, predicate):
+            names = _sparql_predicates(str(text), declared) if isinstance(text, Literal) else None
+            if names is None:
+                return None
+            found |= names
+    return frozenset(found)

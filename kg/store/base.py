@@ -28,6 +28,7 @@ __all__ = [
     "STAGING_PREFIX",
     "BinaryWriter",
     "GraphWrite",
+    "Differ",
     "InPlaceLoader",
     "PatternReader",
     "QueryOutcome",
@@ -60,6 +61,10 @@ class GraphWrite:
     staged: tuple[str, ...] = ()
     #: LOADED only: the union copy is already in the default graph (bulk loaded)
     union_loaded: bool = False
+    #: a difference (REPLACE or ADD only): ``staged`` holds just the triples the graph gains,
+    #: ``removed`` the graphs holding the triples it loses; the commit touches nothing else
+    diff: bool = False
+    removed: tuple[str, ...] = ()
 
 
 def iri_ref(value: str) -> str:
@@ -98,6 +103,18 @@ class InPlaceLoader(Protocol):
 
     def load_union(self, path: Path, fmt: RdfFormatInfo, *, base_iri: str) -> None:
         """Load a file into the union (default graph) too, at bulk speed."""
+
+
+class Differ(Protocol):
+    """A store that can tell what a write changes in a graph, in the store itself (so a write
+    costs what it changes, not what the graph holds)."""
+
+    def contains(self, triple: ox.Triple, graph: str) -> bool:
+        """True when ``graph`` holds ``triple`` (as the store encodes it)."""
+
+    def diff_staged(self, graph: str, staged: Sequence[str], *, replace: bool) -> tuple[str, str | None]:
+        """Staging graphs holding what ``graph`` would gain from the ``staged`` graphs and, when
+        it is replaced by them, what it would lose (None when it only gains)."""
 
 
 class BinaryWriter(Protocol):
@@ -245,6 +262,10 @@ class Store(Protocol):
 
     def in_place_loader(self) -> InPlaceLoader | None:
         """The store itself when it can load a new graph in place (:class:`InPlaceLoader`)."""
+
+    def differ(self) -> Differ | None:
+        """The store itself when it can compute a write's difference in place (:class:`Differ`);
+        then writes are committed as differences."""
 
     def validation_store(self) -> ox.Store | None:
         """The pyoxigraph store whose default graph is the union, to validate in place

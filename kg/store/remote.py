@@ -453,6 +453,10 @@ class RemoteStore:
         """None: every write is staged on the server and committed in one operation."""
         return None
 
+    def differ(self) -> None:
+        """None: graphs are replaced whole on the server (one operation, see the module docstring)."""
+        return None
+
     def validation_store(self) -> None:
         """None: the data lives on the server; validation reads :meth:`union_graph`."""
         return None

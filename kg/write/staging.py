@@ -9,9 +9,10 @@ goes in place, under the store's journal, when the store can do that
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -21,7 +22,7 @@ from kg.errors import InputError, Location, StoreError
 from kg.formats import RdfFormatInfo
 from kg.iris import DEFAULT_GRAPH
 from kg.rdfguard import TRIPLE_TERMS, refuse_triple_terms, screen_rdf
-from kg.store.base import GraphWrite, Store, WriteMode, iri_ref
+from kg.store.base import Differ, GraphWrite, Store, WriteMode, iri_ref
 from kg.write.change import (
     AddTriples,
     Change,
@@ -29,12 +30,14 @@ from kg.write.change import (
     DropGraph,
     FilesChange,
     ReplaceGraph,
+    SourceFile,
     SparqlUpdate,
     graph_name,
 )
+from kg.write.filediff import diff_files
 from kg.write.update import plan_update
 
-__all__ = ["Staged", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
+__all__ = ["Staged", "as_difference", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -68,11 +71,14 @@ def stage_change(store: Store, change: Change, staged: Staged,
         staged.graphs.append(name)
         return (name,)
 
+    def write(graph: str, mode: WriteMode, sources: tuple[str, ...]) -> GraphWrite:
+        return as_difference(store, GraphWrite(graph, mode, sources), staged)
+
     match change:
         case ReplaceGraph(graph, triples):
-            return [GraphWrite(graph, WriteMode.REPLACE, stage(triples))]
+            return [write(graph, WriteMode.REPLACE, stage(triples))]
         case AddTriples(graph, triples):
-            return [GraphWrite(graph, WriteMode.ADD, stage(triples))]
+            return [write(graph, WriteMode.ADD, stage(triples))]
         case DropGraph(graph):
             return [GraphWrite(graph, WriteMode.DROP)]
         case FilesChange():
@@ -82,20 +88,43 @@ def stage_change(store: Store, change: Change, staged: Staged,
                 staged.loading.append(change.graph)
                 staged.digest = _stage_files(store, change, progress, staged, into=change.graph)
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
+            differ = store.differ()
+            if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
+                return [_compare_files(store, differ, change, progress, staged)]
             staged.digest = _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
-            return [GraphWrite(change.graph, mode, tuple(staged.graphs))]
+            return [write(change.graph, mode, tuple(staged.graphs))]
         case DatasetChange(quads, replace_graphs):
             by_graph: dict[str, list[ox.Triple]] = {}
             for q in quads:
                 name = str(DEFAULT_GRAPH) if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
                 by_graph.setdefault(graph_name(name), []).append(ox.Triple(q.subject, q.predicate, q.object))
             mode = WriteMode.REPLACE if replace_graphs else WriteMode.ADD
-            return [GraphWrite(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())]
+            return [write(g, mode, stage(ts)) for g, ts in sorted(by_graph.items())]
         case SparqlUpdate():
-            return [GraphWrite(g, mode, stage(ts) if ts is not None else ())
-                    for g, mode, ts in plan_update(store, change)]
+            planned = plan_update(store, change, stage)
+            return [w if w.diff else write(w.graph, w.mode, w.staged) if w.mode is not WriteMode.DROP else w
+                    for w in planned]
     raise TypeError(f"not a change: {change!r}")
+
+
+def as_difference(store: Store, write: GraphWrite, staged: Staged) -> GraphWrite:
+    """``write`` (a replace or an addition, its new content staged) as the difference it makes
+    to its graph, when the store can tell (:meth:`~kg.store.base.Store.differ`): the staged
+    content is compared with the graph in the store, and only what the graph gains and loses
+    stays staged. So a replace by the same content stages nothing and commits nothing but its
+    receipt, and the gate checks only the nodes the difference touches. A graph that does
+    not exist yet gains its whole staged content as it is."""
+    differ = store.differ()
+    if differ is None or write.mode not in (WriteMode.REPLACE, WriteMode.ADD) or write.diff:
+        return write
+    if not store.has_graph(write.graph) and len(write.staged) <= 1:
+        return dataclasses.replace(write, diff=True)
+    added, lost = differ.diff_staged(write.graph, write.staged, replace=write.mode is WriteMode.REPLACE)
+    staged.graphs.extend(x for x in (added, lost) if x is not None)
+    store.drop_staging(write.staged)
+    staged.graphs[:] = [g for g in staged.graphs if g not in write.staged]
+    return dataclasses.replace(write, staged=(added,), removed=(lost,) if lost is not None else (), diff=True)
 
 
 class _HashingReader:
@@ -121,6 +150,37 @@ class _HashingReader:
 
 
 _POSITION = re.compile(r"(\d+):(\d+)")
+
+
+def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: Callable[[int], None] | None,
+                   staged: Staged) -> GraphWrite:
+    """Files into an existing graph, read and compared with it as they stream
+    (:func:`kg.write.filediff.diff_files`): only the difference is staged."""
+    readers: list[_HashingReader] = []
+
+    def reader(handle: IO[bytes]) -> IO[bytes]:
+        readers.append(_HashingReader(handle, progress))
+        return cast(IO[bytes], readers[-1])
+
+    def stage(triples: Iterator[ox.Triple]) -> str:
+        name = store.stage(triples)
+        staged.graphs.append(name)
+        return name
+
+    current: list[SourceFile] = []
+    try:
+        write = diff_files(store, differ, change, reader, stage, current)
+    except SyntaxError as exc:
+        raise syntax_error(current[-1].label, current[-1].format, exc) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{current[-1].format.name}: {exc}", location=Location(current[-1].label)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(current[-1].label)) from None
+    total = hashlib.sha256()
+    for r in readers:
+        total.update(r.digest.digest())
+    staged.digest = readers[0].digest.hexdigest() if len(readers) == 1 else total.hexdigest()
+    return write
 
 
 def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,

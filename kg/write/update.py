@@ -1,7 +1,10 @@
 """A SPARQL 1.1 Update turned into per-graph writes, so it passes the same gate as every write.
 
 pyoxigraph applies an update to a store in one transaction but cannot tell what it
-would change without changing it. So the update runs on an in-memory copy of the
+would change without changing it. On the embedded store most updates are evaluated on the
+store itself (:mod:`kg.write.update_direct`: the quads they delete and insert, nothing
+copied). The others (``LOAD``, ``COPY``/``MOVE``/``ADD``, requests whose later operations
+read what earlier ones wrote) and every update of a remote store run on an in-memory copy of the
 dataset — named graphs as they are, and as default graph their union; the protocol's
 ``using-graph-uri``/``using-named-graph-uri`` become ``USING``/``USING NAMED`` clauses
 (:func:`with_dataset`) — and the copy is compared with the store afterwards:
@@ -21,7 +24,7 @@ dataset — named graphs as they are, and as default graph their union; the prot
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pyoxigraph as ox
 
@@ -29,8 +32,9 @@ from kg.errors import InputError, KGError, NotFoundError, ProtectedGraphError, Q
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.sparql.explain import explain
 from kg.sparql.lexer import Token, code_tokens, tokens
-from kg.store.base import Store, WriteMode
+from kg.store.base import GraphWrite, Store, WriteMode
 from kg.write.change import SparqlUpdate, is_protected
+from kg.write.update_direct import plan_direct
 
 __all__ = ["declares_dataset", "plan_update", "with_dataset"]
 
@@ -109,12 +113,24 @@ def _triples(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.T
     return {ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, graph)}
 
 
-def plan_update(store: Store, change: SparqlUpdate) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
-    """The writes ``change.update`` amounts to: (graph, mode, new triples or None for a drop)."""
+def plan_update(store: Store, change: SparqlUpdate,
+                stage: Callable[[Iterable[ox.Triple]], tuple[str, ...]]) -> list[GraphWrite]:
+    """The writes ``change.update`` amounts to, their content staged with ``stage``: evaluated
+    on the store where :func:`kg.write.update_direct.plan_direct` can, else on a copy."""
     text = change.update or ""
     if (change.using_graphs or change.using_named_graphs) and declares_dataset(text):
         raise QueryError("the update names its dataset (USING/WITH) and the request names one too "
                          "(using-graph-uri/using-named-graph-uri); give only one")
+    direct = plan_direct(store, change, text, stage)
+    if direct is not None:
+        return direct
+    return [GraphWrite(g, mode, stage(ts) if ts is not None else ()) for g, mode, ts in _plan_by_copy(store, change)]
+
+
+def _plan_by_copy(store: Store, change: SparqlUpdate) -> list[tuple[str, WriteMode, list[ox.Triple] | None]]:
+    """The writes ``change.update`` amounts to, from a copy of the dataset: (graph, mode, new
+    triples or None for a drop)."""
+    text = change.update or ""
     # the receipts are the store's own record: an update neither sees nor changes them
     names = [g for g in store.named_graphs() if g != str(PROVENANCE_GRAPH)]
     before = {g: set(store.graph_triples(g)) for g in names}

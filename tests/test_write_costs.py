@@ -1,0 +1,223 @@
+"""Writes cost what they change: a replace is committed as its difference with the graph, a
+SPARQL Update is evaluated on the store itself, and the gate checks the nodes the difference
+can affect — including nodes the difference does not touch but that read what it removed.
+A few thousand triples prove the logic; speed is measured by bench/write_bench.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from test_writes import assert_unchanged, snapshot
+
+from kg.errors import ValidationFailed
+from kg.iris import PROVENANCE_GRAPH
+from kg.namespaces import NKG
+from kg.rdfio import quads_to_graph
+from kg.shacl.incremental import backward_predicates
+from kg.store import EmbeddedStore
+from kg.write.apply import apply_write
+from kg.write.change import Change
+
+EX = "http://example.org/ns#"
+G, H = "http://example.org/graph/news", "http://example.org/graph/other"
+DOCS, CLAIMS = 40, 12  # 40 documents, 12 claims each: about 2,600 triples
+
+SHAPES = Graph().parse(data=f"""
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <{EX}> .
+ex:ClaimShape a sh:NodeShape ; sh:targetClass ex:Claim ;
+    sh:property [ sh:path ex:statedIn ; sh:minCount 1 ; sh:class ex:Document ] ;
+    sh:property [ sh:path ( ex:statedIn ex:publisher ) ; sh:class ex:Actor ] .
+ex:DocumentShape a sh:NodeShape ; sh:targetClass ex:Document ;
+    sh:property [ sh:path [ sh:inversePath ex:statedIn ] ; sh:minCount 1 ] .
+ex:TitledShape a sh:NodeShape ; sh:targetClass ex:Claim ;
+    sh:sparql [ sh:message "the document a claim is stated in has a title" ;
+        sh:select "SELECT $this WHERE {{ $this <{EX}statedIn> ?d FILTER NOT EXISTS {{ ?d <{EX}title> ?t }} }}" ] .
+""", format="turtle")
+
+
+def n(local: str) -> ox.NamedNode:
+    return ox.NamedNode(EX + local)
+
+
+TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def news() -> list[ox.Triple]:
+    """Documents, each with a publisher (an actor) and a dozen claims stated in it."""
+    out: list[ox.Triple] = []
+    for d in range(DOCS):
+        doc, actor = n(f"doc{d}"), n(f"actor{d % 5}")
+        out += [ox.Triple(doc, TYPE, n("Document")), ox.Triple(doc, n("title"), ox.Literal(f"Document {d}")),
+                ox.Triple(doc, n("publisher"), actor), ox.Triple(actor, TYPE, n("Actor"))]
+        for c in range(CLAIMS):
+            claim = n(f"claim{d}-{c}")
+            out += [ox.Triple(claim, TYPE, n("Claim")), ox.Triple(claim, n("statedIn"), doc),
+                    ox.Triple(claim, n("quote"), ox.Literal(f"quote {c} of {d}"))]
+    return out
+
+
+@pytest.fixture()
+def loaded(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(tmp_path / "store")
+    apply_write(store, Change.replace(G, news()), agent="t", source=None, shapes=SHAPES)
+    yield store
+    store.close()
+
+
+def test_an_identical_replace_commits_nothing_but_its_receipt(loaded: EmbeddedStore) -> None:
+    before = snapshot(loaded)
+    receipt = apply_write(loaded, Change.replace(G, news()), agent="t", source=None, shapes=SHAPES)
+    assert (receipt.added, receipt.removed, receipt.focus_nodes) == (0, 0, 0)
+    after = snapshot(loaded)
+    prov = str(PROVENANCE_GRAPH)
+    assert set(before) == set(after) and all(isomorphic(before[g], after[g]) for g in before if g not in (prov, "(union)"))
+    rows = list(loaded.select(f"SELECT ?a ?r WHERE {{ GRAPH <{prov}> {{ <{receipt.iri}> <{NKG.triplesAdded}> ?a ; "
+                              f"<{NKG.triplesRemoved}> ?r }} }}"))
+    assert [(r["a"].value, r["r"].value) for r in rows] == [("0", "0")]
+
+
+def test_a_small_replace_is_its_difference_and_checks_few_nodes(loaded: EmbeddedStore) -> None:
+    triples = news()
+    changed = [t for t in triples if t != ox.Triple(n("claim3-4"), n("quote"), ox.Literal("quote 4 of 3"))]
+    changed.append(ox.Triple(n("claim3-4"), n("quote"), ox.Literal("a better quote")))
+    receipt = apply_write(loaded, Change.replace(G, changed), agent="t", source=None, shapes=SHAPES)
+    assert (receipt.added, receipt.removed) == (1, 1)
+    assert 0 < receipt.focus_nodes < 20 and not receipt.whole_store
+    expected = quads_to_graph(changed)
+    assert isomorphic(quads_to_graph(loaded.graph_triples(G)), expected)
+    union = {(t.subject, t.predicate, t.object) for t in (q.triple for q in loaded.oxigraph.quads_for_pattern(
+        None, None, None, ox.DefaultGraph())) if t.subject != n("x")}
+    assert (n("claim3-4"), n("quote"), ox.Literal("quote 4 of 3")) not in union
+    assert (n("claim3-4"), n("quote"), ox.Literal("a better quote")) in union
+
+
+@pytest.mark.parametrize(("removed", "shape", "path", "focus"), [
+    # the claims of doc7 read its type through ex:statedIn (sh:class): untouched, they break
+    (ox.Triple(n("doc7"), TYPE, n("Document")), "ClaimShape", f"<{EX}statedIn>", "claim7-0"),
+    # two hops: a claim reads the type of its document's publisher
+    (ox.Triple(n("actor2"), TYPE, n("Actor")), "ClaimShape", f"<{EX}statedIn>/<{EX}publisher>", "claim2-0"),
+    # a SPARQL constraint reads the document's title from the claim
+    (ox.Triple(n("doc9"), n("title"), ox.Literal("Document 9")), "TitledShape", None, "claim9-5"),
+])
+def test_a_removal_that_breaks_a_node_it_does_not_touch_is_refused(
+        loaded: EmbeddedStore, removed: ox.Triple, shape: str, path: str | None, focus: str) -> None:
+    before = snapshot(loaded)
+    with pytest.raises(ValidationFailed) as caught:
+        apply_write(loaded, Change.replace(G, [t for t in news() if t != removed]), agent="t", source=None,
+                    shapes=SHAPES)
+    fired = {(r.node_shape.rsplit("#", 1)[-1], r.focus_node) for r in caught.value.report.results}  # type: ignore[attr-defined]
+    assert (shape, EX + focus) in fired
+    if path is not None:
+        paths = {r.path for r in caught.value.report.results if r.focus_node == EX + focus}  # type: ignore[attr-defined]
+        assert any(p is not None and p.replace(" ", "") == path.replace(" ", "") for p in paths), paths
+    assert_unchanged(before, loaded)
+    assert loaded.staging_graphs() == []
+
+
+def test_a_removal_read_through_an_inverse_path_is_refused(loaded: EmbeddedStore) -> None:
+    """Every claim of doc5 goes: doc5 (only the object of what was removed) has no claim left."""
+    before = snapshot(loaded)
+    gone = [n(f"claim5-{c}") for c in range(CLAIMS)]
+    with pytest.raises(ValidationFailed) as caught:
+        apply_write(loaded, Change.replace(G, [t for t in news() if t.subject not in gone]), agent="t",
+                    source=None, shapes=SHAPES)
+    fired = {(r.node_shape.rsplit("#", 1)[-1], r.focus_node) for r in caught.value.report.results}  # type: ignore[attr-defined]
+    assert fired == {("DocumentShape", EX + "doc5")}
+    assert_unchanged(before, loaded)
+
+
+# -- SPARQL Update, evaluated on the store: the same result as pyoxigraph applying it ------------
+
+UPDATES = [
+    f"PREFIX ex: <{EX}> INSERT DATA {{ GRAPH <{H}> {{ ex:a ex:p 1 , 2 ; ex:q [ ex:r 3 ] }} }}",
+    f"PREFIX ex: <{EX}> DELETE DATA {{ GRAPH <{G}> {{ ex:doc1 ex:title \"Document 1\" }} }}",
+    f"PREFIX ex: <{EX}> DELETE {{ GRAPH <{G}> {{ ?c ex:quote ?q }} }} INSERT {{ GRAPH <{G}> {{ ?c ex:quote \"new\" }} }} "
+    f"WHERE {{ GRAPH <{G}> {{ ?c ex:statedIn ex:doc2 ; ex:quote ?q }} }}",
+    f"PREFIX ex: <{EX}> WITH <{G}> DELETE {{ ?d ex:title ?t }} INSERT {{ ?d ex:label ?t }} WHERE {{ ?d ex:title ?t }}",
+    f"PREFIX ex: <{EX}> DELETE WHERE {{ GRAPH <{G}> {{ ex:doc3 ex:title ?t }} }}",
+    f"PREFIX ex: <{EX}> INSERT {{ GRAPH ?g {{ ?d ex:seen true . ?d ex:missing ?nothing }} }} "
+    f"WHERE {{ GRAPH ?g {{ ?d a ex:Document OPTIONAL {{ ?d ex:none ?nothing }} }} }}",
+    f"PREFIX ex: <{EX}> DELETE {{ GRAPH <{G}> {{ ?c ex:quote ?q }} }} INSERT {{ GRAPH <{G}> {{ ?c ex:quote ?q }} }} "
+    f"WHERE {{ GRAPH <{G}> {{ ?c ex:quote ?q }} }}",
+    f"PREFIX ex: <{EX}> INSERT {{ GRAPH <{H}> {{ ?d ex:p 1 }} }} USING <{G}> WHERE {{ ?d a ex:Document }}",
+    f"PREFIX ex: <{EX}> INSERT DATA {{ GRAPH <{H}> {{ ex:x ex:p 1 }} }} ; "
+    f"DELETE DATA {{ GRAPH <{H}> {{ ex:x ex:p 1 }} }} ; INSERT DATA {{ GRAPH <{H}> {{ ex:y ex:p 2 }} }}",
+    f"DROP GRAPH <{G}>",
+]
+
+
+def _named(store: ox.Store) -> dict[str, Graph]:
+    graphs: dict[str, Graph] = {}
+    for q in store.quads_for_pattern(None, None, None, None):
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in (G, H):
+            quads_to_graph([ox.Quad(q.subject, q.predicate, q.object)], graphs.setdefault(q.graph_name.value, Graph()))
+    return graphs
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_an_update_does_what_pyoxigraph_does(tmp_path: Path, update: str) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    apply_write(store, Change.replace(G, news()), agent="t", source=None, shapes=Graph())
+    reference = ox.Store()
+    reference.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(G)) for t in news())
+    reference.update(update)
+    apply_write(store, Change.sparql_update(update), agent="t", source=None, shapes=Graph())
+    ours, theirs = _named(store.oxigraph), _named(reference)
+    assert sorted(ours) == sorted(theirs)
+    for name in ours:
+        assert isomorphic(ours[name], theirs[name]), name
+    store.close()
+
+
+def test_template_blank_nodes_are_fresh_per_solution(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    apply_write(store, Change.replace(G, news()), agent="t", source=None, shapes=Graph())
+    apply_write(store, Change.sparql_update(
+        f"PREFIX ex: <{EX}> INSERT {{ GRAPH <{H}> {{ ?d ex:note [ ex:about ?d ] }} }} WHERE {{ GRAPH <{G}> {{ ?d a ex:Document }} }}"),
+        agent="t", source=None, shapes=Graph())
+    notes = {q.object for q in store.oxigraph.quads_for_pattern(None, n("note"), None, ox.NamedNode(H))}
+    assert len(notes) == DOCS and all(isinstance(b, ox.BlankNode) for b in notes)
+    store.close()
+
+
+# -- which predicates a shape reads backwards ---------------------------------------------------
+
+def test_backward_predicates_are_those_of_inverse_paths_and_sparql_constraints() -> None:
+    assert backward_predicates(SHAPES) == frozenset({EX + "statedIn", EX + "title"})
+    variable = Graph().parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        [] sh:targetClass <http://e/C> ; sh:sparql [ sh:select "SELECT $this WHERE { ?x ?p $this }" ] .""",
+                             format="turtle")
+    assert backward_predicates(variable) is None
+    forward = Graph().parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        [] sh:targetClass <http://e/C> ; sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o }" ] .""",
+                            format="turtle")
+    assert backward_predicates(forward) == frozenset()
+
+
+def test_a_file_replace_is_compared_as_the_store_encodes_literals(tmp_path: Path) -> None:
+    """A file whose typed literals are written differently from the stored form ("0.50" for
+    "0.5") holds the same triples: replacing the graph by it changes nothing."""
+    from kg.write.ingest import ingest_files
+
+    store = EmbeddedStore(tmp_path / "store")
+    lines = [f'<{EX}claim{i}> <{EX}confidence> "0.{i % 9 + 1}0"^^<http://www.w3.org/2001/XMLSchema#decimal> .'
+             for i in range(300)] + [f'<{EX}claim{i}> <{EX}quote> "q{i}" .' for i in range(300)]
+    first = tmp_path / "first.nt"
+    first.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert ingest_files(store, [first], G, agent="t").added == 600
+    same = ingest_files(store, [first], G, agent="t")
+    assert (same.added, same.removed) == (0, 0)
+    fewer = tmp_path / "fewer.nt"
+    fewer.write_text("\n".join(lines[:-5] + [f'<{EX}claim0> <{EX}note> "new" .']) + "\n", encoding="utf-8")
+    changed = ingest_files(store, [fewer], G, agent="t")
+    assert (changed.added, changed.removed) == (1, 5)
+    reference = ox.Store()  # the file as the store encodes it
+    reference.load(path=str(fewer), format=ox.RdfFormat.N_TRIPLES)
+    assert isomorphic(quads_to_graph(store.graph_triples(G)),
+                      quads_to_graph(reference.quads_for_pattern(None, None, None, None)))
+    store.close()
