@@ -55,9 +55,10 @@ from kg.sparql.explain import explain
 from kg.sparql.lexer import declares_dataset
 from kg.store import journal
 from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.union import commit_update
 from kg.store.views import ViewLease, finish_removals, newest_view, open_view, publish_view
 
-__all__ = ["EmbeddedStore", "LocalReader", "commit_update", "lock_holder"]
+__all__ = ["EmbeddedStore", "LocalReader", "lock_holder"]
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 _DEFAULT = ox.DefaultGraph()
@@ -82,57 +83,6 @@ def lock_holder(path: Path) -> int | None:
     except (OSError, ValueError):
         return None
     return None
-
-
-def commit_update(writes: Sequence[GraphWrite], *, journaled: Sequence[str] = ()) -> str:
-    """The one SPARQL update that applies ``writes`` and keeps the union in step;
-    ``journaled``: the graphs the journal lists (:mod:`kg.store.journal`).
-
-    A write of a difference (``diff``) touches only the triples it adds and removes: they
-    leave and join its graph first, so that whatever follows sees the graphs as they will
-    be; a triple it removes leaves the union last, when no graph holds it any more."""
-    gone = [w.graph for w in writes if not w.diff and w.mode in (WriteMode.REPLACE, WriteMode.DROP)]
-    staged = [s for w in writes if w.mode is not WriteMode.LOADED for s in (*w.staged, *w.removed)]
-    ops: list[str] = []
-    for w in writes:
-        if not w.diff:
-            continue
-        if w.mode is WriteMode.REPLACE:
-            ops.append(f"CREATE SILENT GRAPH {iri_ref(w.graph)}")
-        ops.extend(f"DELETE {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {iri_ref(r)} {{ ?s ?p ?o }} }}"
-                   for r in w.removed)
-        ops.extend(f"INSERT {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {iri_ref(a)} {{ ?s ?p ?o }} }}"
-                   for a in w.staged)
-    if gone:
-        keep_out = ", ".join(iri_ref(g) for g in gone + staged)
-        ops.append(
-            "DELETE { ?s ?p ?o } WHERE { VALUES ?g { " + " ".join(iri_ref(g) for g in gone) + " } "
-            "GRAPH ?g { ?s ?p ?o } "
-            f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} FILTER (?h NOT IN ({keep_out})) }} }}"
-        )
-        ops.extend(f"DROP SILENT GRAPH {iri_ref(g)}" for g in gone)
-    loaded = {w.graph for w in writes if w.mode is WriteMode.LOADED}
-    for w in writes:
-        if w.mode is WriteMode.LOADED:
-            ops.extend(journal.commit_ops(w, last=set(journaled) <= loaded))
-            continue
-        if w.diff:
-            continue
-        if w.mode is WriteMode.REPLACE:
-            ops.append(f"CREATE SILENT GRAPH {iri_ref(w.graph)}")
-        for s in w.staged:
-            ops.append(f"INSERT {{ GRAPH {iri_ref(w.graph)} {{ ?s ?p ?o }} ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(s)} {{ ?s ?p ?o }} }}")
-    removed = [r for w in writes if w.diff for r in w.removed]
-    if removed:
-        keep_out = ", ".join(iri_ref(g) for g in [*staged, journal.JOURNAL])
-        ops.append(
-            "DELETE { ?s ?p ?o } WHERE { VALUES ?r { " + " ".join(iri_ref(r) for r in removed) + " } "
-            f"GRAPH ?r {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} FILTER (?h NOT IN ({keep_out})) }} }}"
-        )
-    ops.extend(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(a)} {{ ?s ?p ?o }} }}"
-               for w in writes if w.diff for a in w.staged)
-    ops.extend(f"DROP SILENT GRAPH {iri_ref(s)}" for s in staged)
-    return " ;\n".join(ops)
 
 
 class LocalReader:
