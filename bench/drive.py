@@ -12,6 +12,7 @@ import http.client
 import io
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -259,3 +260,12 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
         self._sample()
+
+
+def publish(text: str, report: dict[str, Any], out: Path | None) -> None:
+    """Print a bench's table for people, and keep its whole report as JSON when ``out`` is given."""
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=1))
+        print(f"\nJSON: {out}", file=sys.stderr)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from drive import Recorder, TreeCpu, answer_size, http_caller, raw_caller, run_load
+from drive import Recorder, TreeCpu, answer_size, http_caller, publish, raw_caller, run_load
 from query_mix import LIGHT, BenchQuery, query_mix
 from servers import Running, ServerSpec, start
 
@@ -405,11 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     report["ratios"] = ratios(results)
-    print(render(report))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1))
-        print(f"\nJSON: {args.out}", file=sys.stderr)
+    publish(render(report), report, args.out)
     return 0
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from drive import PeakMemory, TreeCpu, answer_size, http_caller, raw_caller, run_load
+from drive import PeakMemory, TreeCpu, answer_size, http_caller, publish, raw_caller, run_load
 from query_mix import BenchQuery, light_queries, query_mix
 from servers import ServerSpec, start
 
@@ -324,11 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                          "python": platform.python_version(), "pyoxigraph": ox.__version__,
                          "loadavg": os.getloadavg()},
               "data": data, "queries": {q.name: q.sparql for q in queries}, "trees": list(trees), "rounds": rounds}
-    print(render(report))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1))
-        print(f"\nJSON: {args.out}", file=sys.stderr)
+    publish(render(report), report, args.out)
     return 0
 
 
