@@ -193,3 +193,14 @@ def test_a_titled_speaker_with_a_lower_case_title_is_the_claimant(gazetteer: Gaz
     assert claim.claimant == "dmitry-peskov"  # not the author: the words are Peskov's
     assert ("dmitry-peskov", "jobTitle", "Kremlin spokesman") in {(f.subject, f.predicate, f.object)
                                                                   for f in claim.asserts}
+
+
+def test_a_named_source_after_according_to_is_the_claimant(gazetteer: Gazetteer) -> None:
+    """"X did Y, according to Z": the words are Z's, even when Z is new to the gazetteer; the
+    stance stays X's."""
+    claims = _draft(gazetteer, "Russia rejected a 30-day ceasefire, according to Kremlin spokesman Dmitry Peskov.")
+    sourced = claims["Russia rejected a 30-day ceasefire, according to Kremlin spokesman Dmitry Peskov."]
+    assert (sourced.claimant, sourced.kind) == ("dmitry-peskov", "paraphrased")
+    assert _stances(sourced) == {("thirty-day-ceasefire", "opposedBy", "russia", "current")}
+    assert ("dmitry-peskov", "jobTitle", "Kremlin spokesman") in {(f.subject, f.predicate, f.object)
+                                                                  for f in sourced.asserts}

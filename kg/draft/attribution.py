@@ -56,6 +56,11 @@ _QUOTES = re.compile(r"[“\"]")
 #: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
 _TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|reported|reports|added|adds|stated|"
                        r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)[.!]?$")
+#: the source named at the clause's end ("Russia rejected it, according to Kremlin spokesman Dmitry Peskov.")
+_ACCORDING = re.compile(r",?\s*according to (?P<who>[^,;“”\"]{2,80}?)[.!]?$")
+#: a source's title and name ("Kremlin spokesman Dmitry Peskov", "Foreign Minister Andrii Sybiha")
+_SOURCE_NAME = re.compile(r"(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){0,2})?"
+                          r"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})")
 _TRAILING_NAME = re.compile(r"(?P<title>(?:[A-Z][a-z]+ ){1,3})?(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})$")
 
 
@@ -162,8 +167,18 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and verb is not None:
             claimant, verb_at = previous, verb.start()
         new = None
+        according = _ACCORDING.search(text, a, b)
+        if according is not None and not any(according.start("who") <= m.start < according.end("who")
+                                              for m in mentions if m.entity.kind is Kind.ACTOR):
+            # a person the gazetteer does not know gives the words, whoever the clause's subject is:
+            # the claim is the source's ("…, according to Kremlin spokesman Dmitry Peskov")
+            new = _SOURCE_NAME.fullmatch(according.group("who").strip())
+            if new is not None and gazetteer.find(new.group("name")) is None:
+                claimant, verb_at, found = "?" + new.group("name"), a, None
+            else:
+                new = None
         tail = _TRAILING.search(text, a, b)
-        if claimant is None and found is None and tail is not None:
+        if claimant is None and found is None and new is None and tail is not None:
             new = _TRAILING_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
             if new is not None and gazetteer.find(new.group("name")) is None:
                 claimant, verb_at = "?" + new.group("name"), a
