@@ -122,6 +122,8 @@ class EmbeddedStore:
         self.path = path
         self.read_only = read_only
         self._lease: ViewLease | None = None
+        #: a writer's newest published view (it alone publishes them: it holds the lock)
+        self._published: str | None = None
         #: a reader's answer of :meth:`_visible`, computed once (its view does not change)
         self._reader_visible: tuple[list[ox.NamedNode | ox.BlankNode] | None] | None = None
         try:
@@ -147,7 +149,7 @@ class EmbeddedStore:
             journal.recover(self._store)
             self.drop_staging()
             try:
-                publish_view(self._store, self.path)
+                self._published = publish_view(self._store, self.path).name
             except OSError as exc:
                 raise StoreError(f"cannot publish the committed state of {path} for readers: {exc}") from None
 
@@ -163,7 +165,9 @@ class EmbeddedStore:
         for caches of the store's content such as the search index."""
         if self._lease is not None:
             return self._lease.path.name
-        newest = newest_view(self.path)
+        if self._published is not None:
+            return self._published
+        newest = newest_view(self.path)  # a store read as it is on disk (no writer published a view)
         return newest.name if newest is not None else "unpublished"
 
     def reader(self) -> LocalReader:
@@ -295,7 +299,7 @@ class EmbeddedStore:
                     self._store.optimize()
                 except OSError as exc:  # the data is committed; readers get it uncompacted
                     _LOG.warning("compacting the store at %s after a bulk load failed: %s", self.path, exc)
-            publish_view(self._store, self.path)
+            self._published = publish_view(self._store, self.path).name
         except OSError as exc:
             _LOG.warning("the store at %s is committed but its readers still see the state before: "
                          "publishing the view failed: %s", self.path, exc)
