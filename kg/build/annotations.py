@@ -27,6 +27,9 @@ __all__ = [
     "load_gazetteer",
     "find_quote",
     "raise_all",
+    "local_entities",
+    "resolve_mentions",
+    "claim_nodes",
     "ENTITIES_FILE",
 ]
 
@@ -359,6 +362,36 @@ class _Resolver:
         )
 
 
+def local_entities(data: LineDict, file: Path) -> list[Entity]:
+    """The entities an annotation file's own ``entities:`` block declares (the build and the
+    scorer read this block, and the file's mentions and claims below, the same way)."""
+    local = data.get("entities") or []
+    if not isinstance(local, list):
+        raise BuildError("'entities' must be a list", location=_where(file, data))
+    return [_entity(item, file, None, local) for item in local]
+
+
+def resolve_mentions(resolver: _Resolver, data: LineDict, file: Path) -> tuple[tuple[str, ...], list[BuildError]]:
+    """The file's ``mentions:`` and the problems resolving them (collected, not raised, so that
+    one run lists every problem)."""
+    mentions = _str_list(data, "mentions", file, "mentions")
+    problems: list[BuildError] = []
+    for mention in mentions:
+        try:
+            resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
+        except BuildError as exc:
+            problems.append(exc)
+    return mentions, problems
+
+
+def claim_nodes(data: LineDict, file: Path) -> list[Any]:
+    """The file's ``claims:`` list, unread."""
+    claims_node = data.get("claims") or []
+    if not isinstance(claims_node, list):
+        raise BuildError("'claims' must be a list", location=_where(file, data))
+    return claims_node
+
+
 def _document_file(file: Path, documents: dict[str, Document], entities: dict[str, Entity]) -> DocumentAnnotations:
     data = _require_mapping(load_yaml(file), file, "an annotation file", _DOC_KEYS)
     doc_id = _str(data, "document", file, "an annotation file")
@@ -367,21 +400,10 @@ def _document_file(file: Path, documents: dict[str, Document], entities: dict[st
             f"document {doc_id!r} is not in the corpus (known: {sorted(documents)})", location=_where(file, data)
         )
     document = documents[doc_id]
-    local = data.get("entities") or []
-    if not isinstance(local, list):
-        raise BuildError("'entities' must be a list", location=_where(file, data))
-    _add_entities(entities, (_entity(item, file, None, local) for item in local))
+    _add_entities(entities, local_entities(data, file))
     resolver = _Resolver(entities, file)
-    mentions = _str_list(data, "mentions", file, "mentions")
-    problems: list[BuildError] = []
-    for mention in mentions:
-        try:
-            resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
-        except BuildError as exc:
-            problems.append(exc)
-    claims_node = data.get("claims") or []
-    if not isinstance(claims_node, list):
-        raise BuildError("'claims' must be a list", location=_where(file, data))
+    mentions, problems = resolve_mentions(resolver, data, file)
+    claims_node = claim_nodes(data, file)
     claims = []
     for node in claims_node:  # every claim is checked, so one run lists every problem
         try:

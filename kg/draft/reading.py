@@ -31,14 +31,15 @@ from kg.build.annotations import (
     ENTITIES_FILE,
     _add_entities,
     load_gazetteer,
-    _entity,
     _require_mapping,
     _Resolver,
     _str,
-    _str_list,
     _where,
+    claim_nodes,
     find_quote,
+    local_entities,
     raise_all,
+    resolve_mentions,
 )
 from kg.build.corpus import Document, read_document, sha256_hex
 from kg.build.model import Claim, Entity
@@ -175,12 +176,8 @@ def corpus_entities(annotations_dir: Path, *, skip: Path) -> dict[str, Entity]:
         if file.name == ENTITIES_FILE or file.resolve() == skip.resolve():
             continue
         data = load_annotation_file(file)
-        local = data.get("entities") or []
         with as_input_errors():
-            if not isinstance(local, list):
-                raise BuildError("'entities' must be a list", location=_where(file, data))
-            for item in local:
-                entity = _entity(item, file, None, local)
+            for entity in local_entities(data, file):
                 out.setdefault(entity.id, entity)
     return out
 
@@ -217,22 +214,11 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
                 location=_where(file, data),
             )
         entities = dict(gazetteer)
-        local = data.get("entities") or []
-        if not isinstance(local, list):
-            raise BuildError("'entities' must be a list", location=_where(file, data))
-        declared = [_entity(item, file, None, local) for item in local]
+        declared = local_entities(data, file)
         _add_entities(entities, declared)
-        mentions = _str_list(data, "mentions", file, "mentions")
-        claims_node = data.get("claims") or []
-        if not isinstance(claims_node, list):
-            raise BuildError("'claims' must be a list", location=_where(file, data))
         resolver = _Resolving(entities, file, elsewhere)
-        problems: list[BuildError] = []
-        for mention in mentions:
-            try:
-                resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
-            except BuildError as exc:
-                problems.append(exc)
+        mentions, problems = resolve_mentions(resolver, data, file)
+        claims_node = claim_nodes(data, file)
         claims: list[Claim] = []
         unplaced: list[Unplaced] = []
         for node in claims_node:  # every claim is read, so one run lists every problem

@@ -44,7 +44,7 @@ from kg.store import Store
 from kg.write.apply import apply_write
 from kg.write.change import Change
 from kg.write.provenance import Receipt, SourceInfo
-from kg.write.staging import syntax_error
+from kg.write.staging import files_sha256, syntax_error
 
 __all__ = ["STDIN", "IngestFile", "ingest_files", "ingest_formats", "local_agent", "spool"]
 
@@ -109,12 +109,7 @@ def _sha256(files: Sequence[IngestFile]) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
         digests.append(digest)
-    if len(digests) == 1:
-        return digests[0].hexdigest()
-    total = hashlib.sha256()
-    for d in digests:
-        total.update(d.digest())
-    return total.hexdigest()
+    return files_sha256(digests)
 
 
 class _Counting:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -37,7 +37,7 @@ from kg.write.change import (
 from kg.write.filediff import diff_files
 from kg.write.update import plan_update
 
-__all__ = ["Staged", "as_difference", "canonical_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
+__all__ = ["Staged", "as_difference", "canonical_sha256", "files_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -176,18 +176,14 @@ def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: 
         raise InputError(f"{current[-1].format.name}: {exc}", location=Location(current[-1].label)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(current[-1].label)) from None
-    total = hashlib.sha256()
-    for r in readers:
-        total.update(r.digest.digest())
-    staged.digest = readers[0].digest.hexdigest() if len(readers) == 1 else total.hexdigest()
+    staged.digest = files_sha256([r.digest for r in readers])
     return write
 
 
 def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,
                  staged: Staged, *, into: str | None = None) -> str:
     """Stream every file into its own staging graph (or all into ``into``); the sha256 of all their bytes."""
-    total = hashlib.sha256()
-    digest = ""
+    digests = []
     for source in change.files:
         path, fmt, label = source.path, source.format, source.label
         try:
@@ -214,9 +210,19 @@ def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], No
                 raise StoreError(f"staging {label} in the store failed: {exc}") from None
             if may_hold_triple_terms:
                 _refuse_staged_triple_terms(store, name, label)
-        total.update(reader.digest.digest())
-        digest = reader.digest.hexdigest()
-    return digest if len(change.files) == 1 else total.hexdigest()
+        digests.append(reader.digest)
+    return files_sha256(digests)
+
+
+def files_sha256(digests: Sequence[hashlib._Hash]) -> str:
+    """The digest a receipt records for files read: a file's sha256, or for several the sha256
+    of their digests in order."""
+    if len(digests) == 1:
+        return digests[0].hexdigest()
+    total = hashlib.sha256()
+    for d in digests:
+        total.update(d.digest())
+    return total.hexdigest()
 
 
 #: a staged triple whose subject or object is a triple term (none of IRI, blank node, literal)
