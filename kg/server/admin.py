@@ -15,7 +15,6 @@ write token.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -25,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from kg.errors import InputError, KGError, NotAllowedError, NotFoundError, StoreError, ValidationFailed
 from kg.ops.control import Control
 from kg.ops.writes import WriteOutcome, execute, rejection_text, request_from_json
-from kg.server.responses import error_response
+from kg.server.responses import error_payload
 from kg.server.writing import write_and_refresh
 from kg.store import EmbeddedStore
 from kg.validation.render import RENDERERS
@@ -97,6 +96,5 @@ async def write(request: Request) -> Response:
 def _refusal(exc: KGError, message: str, **extra: str) -> JSONResponse:
     """The one error shape, plus the error's class (``kind``: the command exits with its code)
     and, for a rejected write, the rendered report."""
-    body = error_response(exc.http_status, message)
-    payload = {**json.loads(bytes(body.body)), "kind": type(exc).__name__, **extra}
+    payload = {**error_payload(exc.http_status, message), "kind": type(exc).__name__, **extra}
     return JSONResponse(payload, status_code=exc.http_status)
