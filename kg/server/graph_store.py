@@ -54,7 +54,7 @@ from kg.write.change import Change
 from kg.write.provenance import SourceInfo
 from kg.write.staging import syntax_error
 
-__all__ = ["router"]
+__all__ = ["router", "spool_body"]
 
 router = APIRouter()
 
@@ -82,15 +82,17 @@ def _target(request: Request) -> str | None:
     return check_iri(graphs[0], what="graph")
 
 
-async def _spool(request: Request, limit: int) -> tuple[Path, str]:
-    """Stream the body to a temporary file (never past ``limit`` bytes); its path and sha256."""
+async def spool_body(request: Request, limit: int, *, suffix: str = "", allow_empty: bool = False) -> tuple[Path, str]:
+    """Stream the body to a temporary file (never past ``limit`` bytes, 413); its path and
+    sha256. The file ends in ``suffix`` (for readers that go by extension); an empty body is
+    refused unless ``allow_empty``. Shared by the Graph Store and ``POST /validate``."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes")
     digest = hashlib.sha256()
     size = 0
     # named after this process, so the next server removes it if this one is killed (kg.ops.leftovers)
-    handle = tempfile.NamedTemporaryFile(prefix=scratch_prefix("body"), delete=False)
+    handle = tempfile.NamedTemporaryFile(prefix=scratch_prefix("body"), suffix=suffix, delete=False)
     path = Path(handle.name)
     try:
         with handle:
@@ -100,7 +102,7 @@ async def _spool(request: Request, limit: int) -> tuple[Path, str]:
                     raise TooLargeError(f"request body over the limit of {limit} bytes")
                 digest.update(chunk)
                 handle.write(chunk)
-        if size == 0:
+        if size == 0 and not allow_empty:
             raise InputError("the request body is empty; send RDF", location=Location(_BODY))
     except BaseException:
         path.unlink(missing_ok=True)
@@ -185,7 +187,7 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
     content_type = request.headers.get("content-type", "")
     multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
     fmt = GRAPH_FORMATS[0] if multipart else rdf_format_of_body(request.headers.get("content-type"))
-    path, digest = await _spool(request, settings.max_body_bytes)
+    path, digest = await spool_body(request, settings.max_body_bytes)
     extra: list[Path] = []
     try:
         store = request.app.state.store
