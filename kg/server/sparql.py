@@ -117,11 +117,11 @@ def _graphs(params: dict[str, list[str]], name: str) -> tuple[str, ...]:
     return tuple(check_iri(value, what=name) for value in params.get(name, []))
 
 
-def _screen(text: str, settings: Settings, base_iri: str, what: str) -> None:
+def _screen(text: str, settings: Settings, base_iri: str, what: str, nests: bool, calls: bool) -> None:
     """Refuse, before any parser sees it, text nested deeper than ``max_nesting`` and any
     ``SERVICE``/``LOAD`` to a host ``service_allow`` does not cover (relative IRIs resolved
-    against the endpoint, as pyoxigraph resolves them)."""
-    nests, calls = _may_refuse(text, settings)
+    against the endpoint, as pyoxigraph resolves them); ``nests`` and ``calls`` say which
+    checks :func:`_may_refuse` found could refuse it."""
     if nests:
         check_nesting(text, limit=settings.max_nesting, what=what)
     if calls:
@@ -141,8 +141,9 @@ def _may_refuse(text: str, settings: Settings) -> tuple[bool, bool]:
 
 async def _screened(text: str, settings: Settings, base_iri: str, what: str) -> None:
     """:func:`_screen`, on the event loop when it needs no lexing, else off it (a long text)."""
-    if any(_may_refuse(text, settings)):
-        await run_in_threadpool(_screen, text, settings, base_iri, what)
+    nests, calls = _may_refuse(text, settings)
+    if nests or calls:
+        await run_in_threadpool(_screen, text, settings, base_iri, what, nests, calls)
 
 
 def _offers(kind: QueryKind) -> list[str]:
