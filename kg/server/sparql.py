@@ -192,13 +192,10 @@ async def sparql(request: Request) -> Response:
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
-    if cache is None:
-        await _screened(query, settings, base_iri, "query")
-        return await _respond(request, await _run(request, job, timeout), None)
     # The same text, dataset, base and formats passed the same screen before: a kept answer
     # needs neither the screen nor a worker.
-    kept = Kept(cache, _cache_key(job, str(request.base_url)), request)
-    found = kept.lookup()
+    kept = Kept(cache, _cache_key(job, str(request.base_url)), request) if cache is not None else None
+    found = kept.lookup() if kept is not None else None
     if found is not None:
         return found
     await _screened(query, settings, base_iri, "query")
