@@ -8,7 +8,7 @@ means the same — and answered in the format ``Accept`` or ``format=`` asks for
 
 Non-conformance is a result, not an error: the answer is 200 either way, with the header
 ``X-SHACL-Conforms: true|false`` for clients that only need the verdict. Bodies are spooled to
-a temporary file as the Graph Store's are (:func:`kg.server.graph_store.spool_body`: never past
+a temporary file as the Graph Store's are (:func:`kg.server.bodies.spool_body`: never past
 ``max_body_bytes``, 413; named so a later server removes it if this one is killed), and deleted
 afterwards; results and errors name the body, never that file. Reads are open unless
 ``read_token_required``.
@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from kg.config import Settings
 from kg.errors import InputError, Location
 from kg.formats import choose_format, rdf_format_of_body
-from kg.server.graph_store import spool_body
+from kg.server.bodies import spool_body
 from kg.validation.model import ValidationReport
 from kg.validation.render import RENDERERS
 from kg.validation.run import ValidationRequest, run_validation
