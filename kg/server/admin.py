@@ -15,8 +15,9 @@ write token.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from kg.errors import InputError, KGError, NotAllowedError, NotFoundError, StoreError, ValidationFailed
 from kg.ops.control import Control
 from kg.ops.writes import WriteOutcome, execute, rejection_text, request_from_json
-from kg.server.responses import error_response
+from kg.server.responses import error_payload
 from kg.server.writing import write_and_refresh
 from kg.store import EmbeddedStore
 from kg.validation.render import RENDERERS
@@ -34,11 +35,21 @@ from kg.write.apply import write_lock
 __all__ = ["router"]
 
 router = APIRouter()
+_T = TypeVar("_T")
 
 
 def _checkpoint(store: EmbeddedStore, directory: Path) -> None:
     with write_lock(store):  # no commit half-way: the checkpoint falls between two writes
         store.oxigraph.backup(str(directory))
+
+
+async def _json_body(request: Request, read: Callable[[Any], _T], shape: str) -> _T:
+    """What ``read`` takes from the JSON body; a body that is not JSON, or lacks what ``read``
+    takes, is refused with the ``shape`` to send."""
+    try:
+        return read(await request.json())
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"send {shape}") from None
 
 
 def _check_control(request: Request, what: str) -> None:
@@ -54,11 +65,8 @@ def _check_control(request: Request, what: str) -> None:
 async def backup(request: Request) -> Response:
     """Write a checkpoint of the store into the new directory named by ``{"directory": PATH}``."""
     _check_control(request, "back it up")
-    try:
-        body = await request.json()
-        directory = Path(body["directory"])
-    except (ValueError, KeyError, TypeError):
-        raise InputError('send {"directory": "/absolute/path/that/does/not/exist/yet"}')
+    directory = await _json_body(request, lambda body: Path(body["directory"]),
+                                 '{"directory": "/absolute/path/that/does/not/exist/yet"}')
     if not directory.is_absolute() or directory.exists() or not directory.parent.is_dir():
         raise InputError(f"{directory}: must be an absolute path that does not exist, in an existing folder")
     try:
@@ -72,12 +80,9 @@ async def backup(request: Request) -> Response:
 async def write(request: Request) -> Response:
     """Make the write ``{"request": …, "report_format": …}`` describes (:mod:`kg.ops.writes`)."""
     _check_control(request, "write to it")
-    try:
-        body = await request.json()
-        asked = request_from_json(body["request"])
-        report_format = str(body.get("report_format", "text"))
-    except (ValueError, KeyError, TypeError):
-        raise InputError('send {"request": {"kind": …}, "report_format": "text"}')
+    asked, report_format = await _json_body(
+        request, lambda body: (request_from_json(body["request"]), str(body.get("report_format", "text"))),
+        '{"request": {"kind": …}, "report_format": "text"}')
     if report_format not in RENDERERS:
         raise InputError(f"report_format {report_format!r}: one of {', '.join(RENDERERS)}")
     settings = request.app.state.settings
@@ -97,6 +102,5 @@ async def write(request: Request) -> Response:
 def _refusal(exc: KGError, message: str, **extra: str) -> JSONResponse:
     """The one error shape, plus the error's class (``kind``: the command exits with its code)
     and, for a rejected write, the rendered report."""
-    body = error_response(exc.http_status, message)
-    payload = {**json.loads(bytes(body.body)), "kind": type(exc).__name__, **extra}
+    payload = {**error_payload(exc.http_status, message), "kind": type(exc).__name__, **extra}
     return JSONResponse(payload, status_code=exc.http_status)

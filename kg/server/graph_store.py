@@ -16,8 +16,6 @@ past ``max_body_bytes`` (413), and loaded from there without being held in memor
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import Iterator
 from email.parser import BytesParser
 from email.policy import default as email_policy
@@ -31,7 +29,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, NotFoundError, TooLargeError
+from kg.errors import InputError, Location, NotFoundError
 from kg.formats import (
     GRAPH_FORMATS,
     RDF_FORMATS,
@@ -45,10 +43,10 @@ from kg.formats import (
 )
 from kg.iris import DEFAULT_GRAPH, check_iri, graph_iri
 from kg.namespaces import PREFIXES
-from kg.ops.leftovers import scratch_prefix
 from kg.rdfguard import refuse_triple_terms, screen_rdf
 from kg.server import api_docs
 from kg.server.auth import require_writer
+from kg.server.bodies import spool_body
 from kg.server.writing import receipt_response, run_write
 from kg.write.change import Change
 from kg.write.provenance import SourceInfo
@@ -80,32 +78,6 @@ def _target(request: Request) -> str | None:
     if not graphs:
         return None
     return check_iri(graphs[0], what="graph")
-
-
-async def _spool(request: Request, limit: int) -> tuple[Path, str]:
-    """Stream the body to a temporary file (never past ``limit`` bytes); its path and sha256."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes")
-    digest = hashlib.sha256()
-    size = 0
-    # named after this process, so the next server removes it if this one is killed (kg.ops.leftovers)
-    handle = tempfile.NamedTemporaryFile(prefix=scratch_prefix("body"), delete=False)
-    path = Path(handle.name)
-    try:
-        with handle:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise TooLargeError(f"request body over the limit of {limit} bytes")
-                digest.update(chunk)
-                handle.write(chunk)
-        if size == 0:
-            raise InputError("the request body is empty; send RDF", location=Location(_BODY))
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path, digest.hexdigest()
 
 
 def _source(request: Request, digest: str) -> SourceInfo:
@@ -185,7 +157,7 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
     content_type = request.headers.get("content-type", "")
     multipart = add and graph is not None and content_type.lower().startswith("multipart/form-data")
     fmt = GRAPH_FORMATS[0] if multipart else rdf_format_of_body(request.headers.get("content-type"))
-    path, digest = await _spool(request, settings.max_body_bytes)
+    path, digest = await spool_body(request, settings.max_body_bytes)
     extra: list[Path] = []
     try:
         store = request.app.state.store

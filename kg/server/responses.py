@@ -19,7 +19,7 @@ from kg.formats import negotiate
 from kg.iris import Kind
 from kg.server.markup import html_page
 
-__all__ = ["error_response", "prefers_html"]
+__all__ = ["error_payload", "error_response", "prefers_html"]
 
 
 def prefers_html(request: Request | None) -> bool:
@@ -41,17 +41,27 @@ def _ways_on(status: int, request: Request | None) -> str:
             f"or in <a href=\"/id/{quote(parts[2])}/\">every {escape(parts[2])}</a>. ")
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_payload(status: int, message: str) -> dict[str, object]:
+    """The JSON shape of an error, for a response that adds its own fields (a SHACL report,
+    the error's class) to it."""
+    return {"error": _phrase(status), "status": status, "message": message}
+
+
 def error_response(status: int, message: str, *, headers: dict[str, str] | None = None,
                    request: Request | None = None) -> Response:
     """The error response for ``status`` with a message that says what went wrong and where;
     an HTML page when ``request`` prefers HTML (:func:`prefers_html`), else the JSON shape."""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = _phrase(status)
     if prefers_html(request):
         body = (f"<p class='error error-message'>{escape(message)}</p>"
                 f"<p>Status {status} ({escape(phrase)}). {_ways_on(status, request)}"
                 "Start again from <a href=/>the query page</a>.</p>")
         return HTMLResponse(html_page(f"{status} {phrase}", body), status_code=status, headers=headers)
-    return JSONResponse({"error": phrase, "status": status, "message": message}, status_code=status, headers=headers)
+    return JSONResponse(error_payload(status, message), status_code=status, headers=headers)

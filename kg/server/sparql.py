@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope, Send
 
 from kg.config import Settings
-from kg.errors import InputError, KGError, NotAcceptableError, TooLargeError, UnsupportedMediaTypeError, UriTooLongError
+from kg.errors import InputError, KGError, NotAcceptableError, UnsupportedMediaTypeError, UriTooLongError
 from kg.formats import (
     RESULT_MEDIA_ALIASES,
     QueryKind,
@@ -41,6 +41,7 @@ from kg.iris import check_iri
 from kg.server import api_docs
 from kg.server.answer_cache import AnswerCache, Kept
 from kg.server.auth import require_writer
+from kg.server.bodies import read_body
 from kg.server.fairness import QueryBudget
 from kg.server.head import is_head
 from kg.server.service_description import service_description
@@ -58,25 +59,6 @@ _log = logging.getLogger("kg.server")
 _DIRECT_UPDATE = "\0direct-update"
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    """The request body, read as it streams and refused (413) as soon as it passes ``limit``.
-
-    ``request.body()`` holds the whole body before anyone can look at its size, so a chunked
-    upload of gigabytes was in memory before the 413; here at most ``limit`` bytes ever are."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes "
-                            "(setting max_query_bytes)")
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLargeError(f"request body over the limit of {limit} bytes (setting max_query_bytes)")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None]:
     """The request's parameters (query string and form) and a query sent directly, if any;
     an update sent directly (``application/sparql-update``) joins the parameters as ``update``."""
@@ -89,7 +71,7 @@ async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], s
     if ctype not in _POST_TYPES:
         raise UnsupportedMediaTypeError(f"unsupported content type {ctype or '(none)'}; use "
                                         + ", ".join(_POST_TYPES))
-    body = await _body(request, limit)
+    body = await read_body(request, limit, setting="max_query_bytes")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -117,11 +99,11 @@ def _graphs(params: dict[str, list[str]], name: str) -> tuple[str, ...]:
     return tuple(check_iri(value, what=name) for value in params.get(name, []))
 
 
-def _screen(text: str, settings: Settings, base_iri: str, what: str) -> None:
+def _screen(text: str, settings: Settings, base_iri: str, what: str, nests: bool, calls: bool) -> None:
     """Refuse, before any parser sees it, text nested deeper than ``max_nesting`` and any
     ``SERVICE``/``LOAD`` to a host ``service_allow`` does not cover (relative IRIs resolved
-    against the endpoint, as pyoxigraph resolves them)."""
-    nests, calls = _may_refuse(text, settings)
+    against the endpoint, as pyoxigraph resolves them); ``nests`` and ``calls`` say which
+    checks :func:`_may_refuse` found could refuse it."""
     if nests:
         check_nesting(text, limit=settings.max_nesting, what=what)
     if calls:
@@ -141,8 +123,9 @@ def _may_refuse(text: str, settings: Settings) -> tuple[bool, bool]:
 
 async def _screened(text: str, settings: Settings, base_iri: str, what: str) -> None:
     """:func:`_screen`, on the event loop when it needs no lexing, else off it (a long text)."""
-    if any(_may_refuse(text, settings)):
-        await run_in_threadpool(_screen, text, settings, base_iri, what)
+    nests, calls = _may_refuse(text, settings)
+    if nests or calls:
+        await run_in_threadpool(_screen, text, settings, base_iri, what, nests, calls)
 
 
 def _offers(kind: QueryKind) -> list[str]:
@@ -191,13 +174,10 @@ async def sparql(request: Request) -> Response:
         boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
         graph_format=_choose(QueryKind.GRAPH, requested, accept),
     )
-    if cache is None:
-        await _screened(query, settings, base_iri, "query")
-        return await _respond(request, await _run(request, job, timeout), None)
     # The same text, dataset, base and formats passed the same screen before: a kept answer
     # needs neither the screen nor a worker.
-    kept = Kept(cache, _cache_key(job, str(request.base_url)), request)
-    found = kept.lookup()
+    kept = Kept(cache, _cache_key(job, str(request.base_url)), request) if cache is not None else None
+    found = kept.lookup() if kept is not None else None
     if found is not None:
         return found
     await _screened(query, settings, base_iri, "query")

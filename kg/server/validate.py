@@ -8,7 +8,8 @@ means the same — and answered in the format ``Accept`` or ``format=`` asks for
 
 Non-conformance is a result, not an error: the answer is 200 either way, with the header
 ``X-SHACL-Conforms: true|false`` for clients that only need the verdict. Bodies are spooled to
-a temporary file (never past ``max_body_bytes``, 413), as the Graph Store does, and deleted
+a temporary file as the Graph Store's are (:func:`kg.server.bodies.spool_body`: never past
+``max_body_bytes``, 413; named so a later server removes it if this one is killed), and deleted
 afterwards; results and errors name the body, never that file. Reads are open unless
 ``read_token_required``.
 """
@@ -16,8 +17,6 @@ afterwards; results and errors name the body, never that file. Reads are open un
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -26,8 +25,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.config import Settings
-from kg.errors import InputError, Location, TooLargeError
-from kg.formats import RdfFormatInfo, choose_format, rdf_format_of_body
+from kg.errors import InputError, Location
+from kg.formats import choose_format, rdf_format_of_body
+from kg.server.bodies import spool_body
 from kg.validation.model import ValidationReport
 from kg.validation.render import RENDERERS
 from kg.validation.run import ValidationRequest, run_validation
@@ -52,27 +52,6 @@ def _report_format(request: Request) -> str:
     asked = parse_qs(request.url.query).get("format", [])
     return choose_format(asked[0] if asked else None, request.headers.get("accept"), REPORT_MEDIA_TYPES,
                          what="the report")
-
-
-async def _spool(request: Request, fmt: RdfFormatInfo, limit: int) -> Path:
-    """The body in a new temporary file named for its format (the validator reads formats by
-    extension), never past ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLargeError(f"request body of {declared} bytes is over the limit of {limit} bytes")
-    fd, name = tempfile.mkstemp(prefix="kg-validate-", suffix=f".{fmt.extension}")
-    path, size = Path(name), 0
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise TooLargeError(f"request body over the limit of {limit} bytes")
-                handle.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _as_body(report: ValidationReport, path: Path) -> ValidationReport:
@@ -101,7 +80,7 @@ async def validate(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     fmt = rdf_format_of_body(request.headers.get("content-type"))
     report_format = _report_format(request)
-    path = await _spool(request, fmt, settings.max_body_bytes)
+    path, _ = await spool_body(request, settings.max_body_bytes, suffix=f".{fmt.extension}", allow_empty=True)
     try:
         report = await run_in_threadpool(_validate, path, settings)
     finally:

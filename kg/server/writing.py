@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.errors import ValidationFailed
 from kg.formats import negotiate
-from kg.server.responses import error_response
+from kg.server.responses import error_payload
 from kg.server.workers import QueryPool
 from kg.store.base import Store
 from kg.validation.model import ValidationReport
@@ -69,7 +69,5 @@ def rejection_response(request: Request, exc: ValidationFailed) -> Response:
     chosen = negotiate(request.headers.get("accept"), ["application/json", "text/turtle"])
     if chosen == "text/turtle":
         return Response(render_turtle(report), status_code=422, media_type="text/turtle; charset=utf-8")
-    body = error_response(422, exc.message.split("\n", 1)[0])
-    payload = json.loads(bytes(body.body))  # Response.body is typed bytes | memoryview
-    payload["report"] = json.loads(render_json(report))
+    payload = {**error_payload(422, exc.message.split("\n", 1)[0]), "report": json.loads(render_json(report))}
     return JSONResponse(payload, status_code=422)
