@@ -72,7 +72,7 @@ class IngestFile:
         self.path, self.format, self.label = path, fmt, label or str(path)
 
     @classmethod
-    def of(cls, path: Path, fmt_name: str | None = None, *, label: str | None = None) -> "IngestFile":
+    def of(cls, path: Path, fmt_name: str | None = None, *, label: str | None = None) -> IngestFile:
         """``path`` in the named format, else the one its extension says; :class:`InputError` when
         neither says, or the file is not there."""
         where = Location(label or str(path))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
@@ -55,9 +56,13 @@ class Staged:
 
 
 def stage_change(store: Store, change: Change, staged: Staged,
-                 progress: Callable[[int], None] | None = None) -> list[GraphWrite]:
+                 progress: Callable[[int], None] | None = None, *,
+                 alongside: Callable[[], None] | None = None) -> list[GraphWrite]:
     """Stage ``change`` (recording what was staged in ``staged`` as it goes, so a failure
     half-way can be undone) and return what the commit would do, graph by graph.
+
+    ``alongside``: work to run in a thread of its own while files load in place, once they
+    have been screened (the union copy of a first load: see :func:`kg.write.apply.apply_write`).
 
     Nothing the store cannot hold gets staged: triple terms (RDF 1.2) are refused here, for
     every kind of change, and files are screened (:func:`kg.rdfguard.screen_rdf`) before
@@ -86,7 +91,7 @@ def stage_change(store: Store, change: Change, staged: Staged,
             if loader is not None and not store.has_graph(change.graph):
                 loader.begin_load(change.graph)
                 staged.loading.append(change.graph)
-                staged.digest = _stage_files(store, change, progress, staged, into=change.graph)
+                staged.digest = _stage_files(store, change, progress, staged, into=change.graph, alongside=alongside)
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
             differ = store.differ()
             if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
@@ -181,18 +186,68 @@ def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: 
 
 
 def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,
-                 staged: Staged, *, into: str | None = None) -> str:
-    """Stream every file into its own staging graph (or all into ``into``); the sha256 of all their bytes."""
+                 staged: Staged, *, into: str | None = None, alongside: Callable[[], None] | None = None) -> str:
+    """Stream every file into its own staging graph (or all into ``into``); the sha256 of all
+    their bytes. ``alongside`` runs in a thread while they load, once every file is screened
+    (no parser reads a file before its screen): pyoxigraph's loader releases the GIL, so a
+    second load uses the second core."""
+    if alongside is None:
+        return _load_files(store, change, progress, staged, into=into, screened=None)
+    screened = [_screen_file(source, change) for source in change.files]
+    helper = _Alongside(alongside)
+    try:
+        digest = _load_files(store, change, progress, staged, into=into, screened=screened)
+    finally:
+        helper.join()  # nothing may undo a load while the other one still writes
+    helper.raise_error()
+    return digest
+
+
+class _Alongside(threading.Thread):
+    """Work run beside a load; its error is raised once the load is through."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__(name="kg-load-alongside", daemon=True)
+        self.work = work
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as exc:  # handed to the writer's thread
+            self.error = exc
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def _screen_file(source: SourceFile, change: FilesChange) -> bool:
+    """Screen one file (:func:`kg.rdfguard.screen_rdf`): True when it may hold triple terms."""
+    try:
+        handle = source.path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(source.label)) from None
+    with handle:
+        return screen_rdf(handle, source.format, source.label, max_nesting=change.max_nesting)
+
+
+def _load_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None, staged: Staged,
+                *, into: str | None, screened: list[bool] | None) -> str:
     digests = []
-    for source in change.files:
+    for number, source in enumerate(change.files):
         path, fmt, label = source.path, source.format, source.label
         try:
             handle = path.open("rb")
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", location=Location(label)) from None
         with handle:
-            may_hold_triple_terms = screen_rdf(handle, fmt, label, max_nesting=change.max_nesting)
-            handle.seek(0)
+            if screened is None:
+                may_hold_triple_terms = screen_rdf(handle, fmt, label, max_nesting=change.max_nesting)
+                handle.seek(0)
+            else:
+                may_hold_triple_terms = screened[number]
             reader = _HashingReader(handle, progress)
             name = into or store.new_staging_graph()
             if into is None:
