@@ -90,6 +90,25 @@ def test_unreadable_files_exit_2_with_line_and_column(store_with_data: Path, tmp
     assert same(before, snapshot(store_with_data))
 
 
+def test_a_first_load_and_its_union_copy_load_side_by_side(tmp_path: Path) -> None:
+    """Into a store holding only receipts, a file without blank nodes is loaded into its graph
+    and into the union in two threads: both must end up holding it, and a file that breaks
+    half-way must leave neither (the copy beside it is undone too)."""
+    path = tmp_path / "fresh"
+    lines = [f'<{EX}s{i}> <{EX}p> "v{i}" .\n' for i in range(2000)]
+    broken = tmp_path / "broken.nt"
+    broken.write_text("".join(lines) + f"<{EX}s> <{EX}p> .\n", encoding="utf-8")
+    result = kg(path, "ingest", str(broken), "--graph", EX + "g")
+    assert result.returncode == 2 and f"{broken}:2001:" in result.stderr, result.stderr
+    after = snapshot(path)
+    assert EX + "g" not in after and len(after["(union)"]) == 0, sorted(after)
+    good = tmp_path / "good.nt"
+    good.write_text("".join(lines), encoding="utf-8")
+    assert kg(path, "ingest", str(good), "--graph", EX + "g").returncode == 0
+    loaded = snapshot(path)  # asserts the union is the named graphs' union
+    assert len(loaded[EX + "g"]) == 2000 and len(loaded["(union)"]) >= 2000
+
+
 def test_violations_exit_1_with_the_report(store_with_data: Path, tmp_path: Path) -> None:
     before = snapshot(store_with_data)
     claim = tmp_path / "claim.ttl"
