@@ -24,6 +24,7 @@ from kg.errors import InputError, StoreBusyError
 from kg.ops.backup import backup_store, restore_store
 from kg.ops.tokens import create_token
 from kg.rdfio import quads_to_graph
+from kg.store.base import STAGING_PREFIX
 
 EXTRA = "https://w3id.org/negotiation-kg/id/graph/backup-test"
 
@@ -235,7 +236,7 @@ def test_backup_during_writes_through_the_server_holds_whole_writes_only(store_c
         assert len(graphs[f"{EXTRA}-{n}"]) == per_graph
     union = Graph()
     for name, graph in graphs.items():
-        if name:
+        if name and not name.startswith(STAGING_PREFIX):  # the store's own records are no data
             union += graph
     assert isomorphic(graphs[""], union)  # the materialised union matches the graphs it was made from
     log = server.output() + (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")

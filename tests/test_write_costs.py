@@ -5,6 +5,7 @@ A few thousand triples prove the logic; speed is measured by bench/write_bench.p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,7 +211,9 @@ def test_a_file_replace_is_compared_as_the_store_encodes_literals(tmp_path: Path
     first = tmp_path / "first.nt"
     first.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert ingest_files(store, [first], G, agent="t").added == 600
-    same = ingest_files(store, [first], G, agent="t")
+    copy = tmp_path / "copy.nt"  # the same bytes elsewhere: compared, not recognised by its record
+    copy.write_bytes(first.read_bytes())
+    same = ingest_files(store, [copy], G, agent="t")
     assert (same.added, same.removed) == (0, 0)
     fewer = tmp_path / "fewer.nt"
     fewer.write_text("\n".join(lines[:-5] + [f'<{EX}claim0> <{EX}note> "new" .']) + "\n", encoding="utf-8")
@@ -232,3 +235,45 @@ def test_the_projects_own_shapes_let_the_gate_walk_in_one_direction() -> None:
     found = backward_predicates(load_shapes())
     assert found is not None
     assert {str(NKG.hedgeWords), str(NKG.condition), str(NKG.timeWords), str(NKG.asserts)} <= found
+
+
+def test_a_replace_by_the_files_a_graph_was_read_from_reads_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store records which files each graph was last loaded or replaced from: a replace by
+    the same bytes (same format, same base) with no write to the graph since is +0 −0 without
+    parsing them; any other write to the graph makes the next replace compare again."""
+    from kg.write import staging
+    from kg.write.ingest import ingest_files
+
+    compared: list[str] = []
+    real_diff = staging.diff_files
+    monkeypatch.setattr(staging, "diff_files", lambda store, differ, change, *rest: (
+        compared.append(change.graph), real_diff(store, differ, change, *rest))[1])
+    store = EmbeddedStore(tmp_path / "store")
+    data = tmp_path / "data.nt"
+    data.write_text("".join(f'<{EX}s{i}> <{EX}p> "{i}"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+                            for i in range(200)), encoding="utf-8")
+    ingest_files(store, [data], G, agent="t")  # a first load, in place
+    again = ingest_files(store, [data], G, agent="t")
+    assert (again.added, again.removed, compared) == (0, 0, [])
+    assert again.sha256 == hashlib.sha256(data.read_bytes()).hexdigest()
+    apply_write(store, Change.sparql_update(f'INSERT DATA {{ GRAPH <{G}> {{ <{EX}extra> <{EX}p> "x" }} }}'),
+                agent="t", source=None)
+    after_update = ingest_files(store, [data], G, agent="t")  # the graph changed since: compared
+    assert (after_update.added, after_update.removed, compared) == (0, 1, [G])
+    assert (ingest_files(store, [data], G, agent="t").removed, compared) == (0, [G])  # recorded again
+    ingest_files(store, [data], H, agent="t")
+    other = tmp_path / "other.nt"
+    other.write_text(f'<{EX}s0> <{EX}p> "0"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n', encoding="utf-8")
+    added = ingest_files(store, [other], G, agent="t", add=True)  # an addition: the graph holds more
+    assert added.added == 0 and len(compared) == 2  # an addition is compared too
+    assert ingest_files(store, [data], G, agent="t").removed == 0 and len(compared) == 3
+    shrunk = ingest_files(store, [other], G, agent="t")
+    assert (shrunk.added, shrunk.removed) == (0, 199)
+    back = ingest_files(store, [data], G, agent="t")  # the record is other.nt's now
+    assert (back.added, back.removed, compared[-1]) == (199, 0, G)
+    data.write_text(data.read_text(encoding="utf-8").replace('"7"', '"7.0"'), encoding="utf-8")
+    edited = ingest_files(store, [data], G, agent="t")  # new bytes, the same triples
+    assert (edited.added, edited.removed, len(compared)) == (0, 0, 6)
+    h_before = len(compared)
+    assert ingest_files(store, [data], H, agent="t").removed == 0 and len(compared) == h_before + 1  # H: old bytes
+    store.close()

@@ -25,6 +25,7 @@ from kg.iris import check_iri, staging_graph
 from kg.namespaces import PREFIXES
 
 __all__ = [
+    "SOURCES_GRAPH",
     "STAGING_PREFIX",
     "BinaryWriter",
     "GraphWrite",
@@ -40,6 +41,9 @@ __all__ = [
 
 #: the IRIs of staging graphs start with this (see :func:`kg.iris.staging_graph`)
 STAGING_PREFIX = str(staging_graph(""))
+#: where an embedded store records which files each graph was read from (:meth:`Differ.source_record`):
+#: under the staging prefix, so no query, listing or dump shows it; kept by every commit
+SOURCES_GRAPH = STAGING_PREFIX + "sources"
 
 
 class WriteMode(str, Enum):
@@ -65,6 +69,10 @@ class GraphWrite:
     #: ``removed`` the graphs holding the triples it loses; the commit touches nothing else
     diff: bool = False
     removed: tuple[str, ...] = ()
+    #: the graph will hold exactly the triples of these files: their record
+    #: (:func:`kg.write.staging.files_record`), kept for the next replace; None for any
+    #: other write, which forgets the graph's record
+    record: str | None = None
 
 
 def iri_ref(value: str) -> str:
@@ -115,6 +123,10 @@ class Differ(Protocol):
     def diff_staged(self, graph: str, staged: Sequence[str], *, replace: bool) -> tuple[str, str | None]:
         """Staging graphs holding what ``graph`` would gain from the ``staged`` graphs and, when
         it is replaced by them, what it would lose (None when it only gains)."""
+
+    def source_record(self, graph: str) -> str | None:
+        """The record of the files ``graph`` holds exactly the triples of, if the last write
+        to it was a load or replace from files (:attr:`GraphWrite.record`); else None."""
 
 
 class BinaryWriter(Protocol):

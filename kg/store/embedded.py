@@ -54,8 +54,8 @@ from kg.rdfio import graph_to_triples, quads_to_graph
 from kg.sparql.explain import explain
 from kg.sparql.lexer import declares_dataset
 from kg.store import journal
-from kg.store.base import STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
-from kg.store.union import commit_update
+from kg.store.base import SOURCES_GRAPH, STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.union import commit_update, read_from_pattern
 from kg.store.views import ViewLease, finish_removals, newest_view, open_view, publish_view
 
 __all__ = ["EmbeddedStore", "LocalReader", "lock_holder"]
@@ -331,9 +331,17 @@ class EmbeddedStore:
         return bool(self._store.query(ask))
 
     def staging_graphs(self) -> list[str]:
-        """The staging graphs in the store (writes under way, or leftovers of a killed writer)."""
+        """The staging graphs in the store (writes under way, or leftovers of a killed writer);
+        not the graphs' records (:meth:`source_record`), which commits keep."""
         return sorted(g.value for g in self._store.named_graphs()
-                      if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))
+                      if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX) and g.value != SOURCES_GRAPH)
+
+    def source_record(self, graph: str) -> str | None:
+        """The record of the files ``graph`` was last loaded or replaced from, when no write
+        touched it since (kept by :func:`kg.store.union.commit_update`)."""
+        subject, predicate, where = (ox.NamedNode(x) for x in read_from_pattern(graph))
+        found = next(iter(self._store.quads_for_pattern(subject, predicate, None, where)), None)
+        return found.object.value if found is not None and isinstance(found.object, ox.Literal) else None
 
     def drop_staging(self, names: Iterable[str] | None = None) -> None:
         """Drop staging graphs: the given ones, or every one (leftovers of a killed writer)."""

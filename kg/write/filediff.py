@@ -6,18 +6,20 @@ file). Reading the file and asking the store whether its graph holds each triple
 fraction of that, so a replace by what the graph already holds stages nothing:
 
 * each triple of the files that the graph does not hold is staged as *gained*;
-* for a replace, the triples of the graph the files do not hold are *lost*: when the files
-  hold as many distinct triples of the graph as the graph has, there are none, and the graph
-  is not read at all; otherwise it is read once and each triple looked up among the files'.
+* for a replace, the triples of the graph the files do not hold are *lost*. The held triples
+  are counted by their hash (a machine word each, not the triples): when the files hold as
+  many distinct hashes of the graph's triples as the graph has triples, every triple of the
+  graph is held — a collision can only make the count smaller, so this is exact — and the
+  graph is not read at all. Otherwise the files are read again into a store in memory and
+  each triple of the graph looked up there (exact, and only when something is lost).
 
 Triples are told apart as the store encodes them: typed literals are canonicalised by the
-store (``"0.50"^^xsd:decimal`` is stored as ``"0.5"``), so a typed literal the graph holds
-is keyed by its stored form (16-byte digests: the files' keys, not their triples, are held).
+store (``"0.50"^^xsd:decimal`` is stored as ``"0.5"``), so a held typed literal is counted by
+its stored form, and the store in memory encodes as the one on disk.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -32,10 +34,6 @@ __all__ = ["diff_files"]
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-
-def _key(t: ox.Triple) -> bytes:
-    return hashlib.blake2b(str(t).encode(), digest_size=16).digest()
 
 
 class _Canonical:
@@ -70,12 +68,10 @@ def diff_files(store: Store, differ: Differ, change: FilesChange, reader: Callab
     oxstore = store.validation_store()
     assert oxstore is not None
     replace = change.replace_graph
-    keys: set[bytes] = set()
-    held = 0
+    keys: set[int] = set()
     canonical = _Canonical()
 
     def gained() -> Iterator[ox.Triple]:
-        nonlocal held
         for source in change.files:
             current.append(source)
             with source.path.open("rb") as handle:
@@ -92,19 +88,32 @@ def diff_files(store: Store, differ: Differ, change: FilesChange, reader: Callab
                         continue
                     if not replace:
                         continue
-                    key = _key(ox.Triple(q.subject, q.predicate, canonical(q.object)))
-                    if key not in keys:
-                        keys.add(key)
-                        held += 1
+                    keys.add(hash(ox.Triple(q.subject, q.predicate, canonical(q.object))))
 
     added = stage(gained())
     write = GraphWrite(change.graph, WriteMode.REPLACE if replace else WriteMode.ADD, (added,), diff=True)
     if not replace:
         return write
     size = store.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{change.graph}> {{ ?s ?p ?o }} }}")
-    if size == held:
+    if size == len(keys):
         return write
-    lost = [ox.Triple(q.subject, q.predicate, q.object)
-            for q in oxstore.quads_for_pattern(None, None, None, graph) if _key(q.triple) not in keys]
+    keys.clear()
+    files = _in_memory(change)
+    lost = [q.triple for q in oxstore.quads_for_pattern(None, None, None, graph)
+            if ox.Quad(q.subject, q.predicate, q.object) not in files]
     return GraphWrite(write.graph, write.mode, write.staged, diff=True, removed=(stage(iter(lost)),))
+
+
+def _in_memory(change: FilesChange) -> ox.Store:
+    """The files' triples in a store in memory, encoded as the store on disk encodes them, in
+    its default graph (a dataset's graph names set aside, as when it goes into one graph)."""
+    files = ox.Store()
+    for source in change.files:
+        base = change.base_iri or source.path.resolve().as_uri()
+        if source.format.datasets:
+            files.extend(ox.Quad(q.subject, q.predicate, q.object)
+                         for q in ox.parse(path=str(source.path), format=source.format.oxigraph, base_iri=base))
+        else:
+            files.bulk_load(path=str(source.path), format=source.format.oxigraph, base_iri=base)
+    return files
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -53,6 +54,8 @@ class Staged:
     loading: list[str] = field(default_factory=list)
     #: the sha256 of the bytes of the files streamed in, when the change was files
     digest: str | None = None
+    #: each file's sha256 (hex), in order, when the change was files
+    file_digests: list[str] = field(default_factory=list)
 
 
 def stage_change(store: Store, change: Change, staged: Staged,
@@ -92,13 +95,18 @@ def stage_change(store: Store, change: Change, staged: Staged,
                 loader.begin_load(change.graph)
                 staged.loading.append(change.graph)
                 staged.digest = _stage_files(store, change, progress, staged, into=change.graph, alongside=alongside)
-                return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,))]
+                return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,), record=_record(change, staged))]
             differ = store.differ()
+            if differ is not None and change.replace_graph and store.has_graph(change.graph):
+                unchanged = _unchanged_since_read(differ, change, staged)
+                if unchanged is not None:
+                    return [unchanged]
             if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
-                return [_compare_files(store, differ, change, progress, staged)]
+                compared = _compare_files(store, differ, change, progress, staged)
+                return [dataclasses.replace(compared, record=_record(change, staged))]
             staged.digest = _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
-            return [write(change.graph, mode, tuple(staged.graphs))]
+            return [dataclasses.replace(write(change.graph, mode, tuple(staged.graphs)), record=_record(change, staged))]
         case DatasetChange(quads, replace_graphs):
             by_graph: dict[str, list[ox.Triple]] = {}
             for q in quads:
@@ -182,6 +190,7 @@ def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: 
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(current[-1].label)) from None
     staged.digest = files_sha256([r.digest for r in readers])
+    staged.file_digests = [r.digest.hexdigest() for r in readers]
     return write
 
 
@@ -266,7 +275,52 @@ def _load_files(store: Store, change: FilesChange, progress: Callable[[int], Non
             if may_hold_triple_terms:
                 _refuse_staged_triple_terms(store, name, label)
         digests.append(reader.digest)
+    staged.file_digests = [d.hexdigest() for d in digests]
     return files_sha256(digests)
+
+
+def files_record(change: FilesChange, digests: Sequence[str]) -> str:
+    """What makes a graph read from files what it is: each file's sha256, format and base IRI
+    (the same bytes read against another base resolve relative IRIs elsewhere), in order."""
+    parts = [{"sha256": d, "format": f.format.name, "base": change.base_iri or f.path.resolve().as_uri()}
+             for f, d in zip(change.files, digests, strict=True)]
+    return hashlib.sha256(json.dumps(["kg-files-1", parts], sort_keys=True).encode()).hexdigest()
+
+
+def _record(change: FilesChange, staged: Staged) -> str | None:
+    """The record of a write that leaves its graph holding exactly the files' triples (a load
+    or a replace); None for an addition, after which the graph holds more."""
+    if not change.replace_graph or len(staged.file_digests) != len(change.files):
+        return None
+    return files_record(change, staged.file_digests)
+
+
+def _unchanged_since_read(differ: Differ, change: FilesChange, staged: Staged) -> GraphWrite | None:
+    """A replace by the very files the graph was last loaded or replaced from, with no write to
+    it since: nothing to compare, the difference is empty (+0 −0). Costs reading their bytes
+    once (sha256); None when the graph's record says otherwise, and the files are compared."""
+    recorded = differ.source_record(change.graph)
+    if recorded is None:
+        return None
+    digests = []
+    for source in change.files:
+        try:
+            with source.path.open("rb") as handle:
+                digests.append(_file_sha256(handle))
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", location=Location(source.label)) from None
+    if files_record(change, [d.hexdigest() for d in digests]) != recorded:
+        return None
+    staged.digest = files_sha256(digests)
+    staged.file_digests = [d.hexdigest() for d in digests]
+    return GraphWrite(change.graph, WriteMode.REPLACE, (), diff=True, record=recorded)
+
+
+def _file_sha256(handle: IO[bytes]) -> hashlib._Hash:
+    digest = hashlib.sha256()
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
+    return digest
 
 
 def files_sha256(digests: Sequence[hashlib._Hash]) -> str:
