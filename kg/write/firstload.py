@@ -93,7 +93,7 @@ def validate_first(store: Store, change: Change, shapes: Graph, *,
             report = validate_files(files, shapes)
         except (InputError, SyntaxError, ValueError, OSError):
             return None  # unreadable input: the loader says what and where
-    return _about_the_files(report, side, targets, change.files)
+    return _about_the_files(report, side, read, targets, change.files)
 
 
 def _first_load(store: Store, change: FilesChange) -> bool:
@@ -178,12 +178,13 @@ def _as_ntriples_file(source: SourceFile, link: Path) -> Path:
     return link
 
 
-def _about_the_files(report: ValidationReport, side: Sequence[ox.Triple], targets: Targets,
-                     files: Sequence[SourceFile]) -> GateResult | None:
-    """The verdict on the new graph: every result must be about a node of the files. None when
-    one may not be (see the module)."""
+def _about_the_files(report: ValidationReport, side: Sequence[ox.Triple], read: Sequence[ox.Triple],
+                     targets: Targets, files: Sequence[SourceFile]) -> GateResult | None:
+    """The verdict on the new graph: every result must be about a node of the files, not one
+    of ``side`` (the ontology and the receipts; ``read``: what of them was validated). None
+    when one may not be (see the module)."""
     side_nodes = {term.value for t in side for term in (t.subject, t.object) if isinstance(term, ox.NamedNode)}
-    side_blank = any(_has_blank_node(t) for t in side)
+    side_blank = any(_has_blank_node(t) for t in read)
     focus: set[str] = set()
     for result in report.results:
         node = result.focus_node
