@@ -8,7 +8,9 @@ which runs five named steps under the store's write lock::
 
 1. **stage** (:mod:`kg.write.staging`): the new content goes into staging graphs nobody sees;
 2. **gate** (:mod:`kg.write.gate`): the state the write would produce is validated for the
-   nodes it touches (the whole store when the shapes changed since the last write);
+   nodes it touches (the whole store when the shapes changed since the last write); a first
+   load of files is validated from the files before step 1 when that is exact and pays
+   (:mod:`kg.write.firstload`), so a refused one loads nothing;
 3. **count**: what each graph gains and loses, for the receipt;
 4. **receipt** (:mod:`kg.write.provenance`): who, when, from what, with which checksum;
 5. **commit**: the writes and the receipt's ``prov:Activity`` in one transaction.
@@ -43,6 +45,7 @@ from kg.rdfio import graph_to_triples
 from kg.store.base import GraphWrite, Store, WriteMode
 from kg.validation.render import render_text
 from kg.write.change import Change, FilesChange
+from kg.write.firstload import validate_first
 from kg.write.gate import GateResult, check_write, project_shapes
 from kg.write.provenance import GraphReceipt, Receipt, SourceInfo, activity_triples, last_shapes_checksum
 from kg.write.staging import Staged, canonical_sha256, may_hold_blank_nodes, stage_change
@@ -93,6 +96,11 @@ def apply_write(
         staged = Staged()
         union_touched = False
         try:
+            shapes_graph, shapes_sum = _shapes(shapes)
+            # a first load of files validated before it loads: refused, it loads nothing
+            checked = validate_first(store, change, shapes_graph, starting=lambda: reached("validating"))
+            if checked is not None:
+                _refuse_if_broken(checked)
             reached("staging")
             alongside = _union_alongside(store, change)
             union_touched = alongside is not None
@@ -103,8 +111,9 @@ def apply_write(
                 union_touched = True
             if union_touched:
                 writes = [dataclasses.replace(w, union_loaded=True) for w in writes]
-            reached("validating")
-            gate, shapes_sum = _gate(store, writes, shapes)
+            if checked is None:
+                reached("validating")
+            gate = _gate(store, writes, shapes_graph, shapes_sum, checked)
             if not union_touched and _union_by_bulk_load(store, change, staged):
                 union_touched = True
                 writes = [dataclasses.replace(w, union_loaded=True) for w in writes]
@@ -132,14 +141,30 @@ def apply_write(
             _undo(store, staged, union_touched=union_touched)
 
 
-def _gate(store: Store, writes: list[GraphWrite], shapes: Graph | None) -> tuple[GateResult, str]:
-    """Step 2: validate the state ``writes`` would produce; raise :class:`ValidationFailed` on a
-    violation. The whole store is checked when the shapes changed since the last write."""
+def _shapes(shapes: Graph | None) -> tuple[Graph, str]:
+    """The shapes a write is checked against (the project's unless given), and their sha256."""
     project_graph, project_sum = project_shapes()
-    shapes_graph = project_graph if shapes is None else shapes
-    shapes_sum = project_sum if shapes is None else canonical_sha256(graph_to_triples(shapes))
+    if shapes is None:
+        return project_graph, project_sum
+    return shapes, canonical_sha256(graph_to_triples(shapes))
+
+
+def _gate(store: Store, writes: list[GraphWrite], shapes: Graph, shapes_sum: str,
+          checked: GateResult | None = None) -> GateResult:
+    """Step 2: validate the state ``writes`` would produce; raise :class:`ValidationFailed` on a
+    violation. The whole store is checked when the shapes changed since the last write.
+    ``checked``: the verdict already reached on a first load's files
+    (:func:`kg.write.firstload.validate_first`), taken when the write is that load."""
+    if checked is not None and len(writes) == 1 and writes[0].mode is WriteMode.LOADED:
+        return checked
     recorded = last_shapes_checksum(store)
-    gate = check_write(store, writes, shapes=shapes_graph, whole=recorded is not None and recorded != shapes_sum)
+    gate = check_write(store, writes, shapes=shapes, whole=recorded is not None and recorded != shapes_sum)
+    _refuse_if_broken(gate)
+    return gate
+
+
+def _refuse_if_broken(gate: GateResult) -> None:
+    """Raise :class:`ValidationFailed` with the report when the gate found a violation."""
     if gate.report.failed():
         violations = sum(1 for r in gate.report.results if r.severity == "Violation")
         raise ValidationFailed(
@@ -147,7 +172,6 @@ def _gate(store: Store, writes: list[GraphWrite], shapes: Graph | None) -> tuple
             + render_text(gate.report),
             report=gate.report,
         )
-    return gate, shapes_sum
 
 
 def _count(store: Store, w: GraphWrite) -> GraphReceipt:

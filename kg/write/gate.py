@@ -52,7 +52,7 @@ from kg.validation.model import ValidationReport
 from kg.write.focus import ShapeReach, Targets, anything_targeted, apart_and_untargeted, is_focus, readers, region, seeds
 from kg.write.poststate import PostState
 
-__all__ = ["GateResult", "PostState", "Targets", "check_write", "project_shapes", "run_validation"]
+__all__ = ["GateResult", "PostState", "Targets", "check_write", "gate_ontology", "project_shapes", "run_validation"]
 
 _TYPE = ox.NamedNode(str(RDF.type))
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
@@ -69,7 +69,8 @@ def project_shapes() -> tuple[Graph, str]:
 
 
 @lru_cache(maxsize=1)
-def _ontology() -> Graph:
+def gate_ontology() -> Graph:
+    """The ontology the gate reads data with (read once per process, shared: never change it)."""
     return ontology_for_validation()
 
 
@@ -97,7 +98,7 @@ def _extract(state: PostState, nodes: Iterable[object]) -> Graph:
                 if t.object not in seen:
                     frontier.add(t.object)
     data = quads_to_graph(triples)
-    data += _ontology()
+    data += gate_ontology()
     return data
 
 
@@ -154,7 +155,7 @@ def check_write(
     """Validate the state ``writes`` would produce (nothing is committed here)."""
     shapes_graph = project_shapes()[0] if shapes is None else shapes
     state = PostState(store, writes)
-    known = ShapeReach.of(shapes_graph, _ontology())
+    known = ShapeReach.of(shapes_graph, gate_ontology())
     targets = known.targets
     if not anything_targeted(state, targets):
         return _nothing_to_check()
@@ -162,14 +163,14 @@ def check_write(
         return _validate_in_place(store, writes, shapes_graph)
     if whole or targets.opaque or known.depth is None:
         data = quads_to_graph(state.triples())
-        data += _ontology()
+        data += gate_ontology()
         return GateResult(run_validation(data, shapes_graph), len(data), True)
     if apart_and_untargeted(state, targets):
         return _nothing_to_check()
     changed = [*state.added(), *state.removed()]
     if any(t.predicate == _SUBCLASS for t in changed):  # every instance of a class may change its verdict
         data = quads_to_graph(state.triples())
-        data += _ontology()
+        data += gate_ontology()
         return GateResult(run_validation(data, shapes_graph), len(data), True)
     candidates = readers(state, seeds(changed, known), known)
     cache: dict[object, bool] = {}
@@ -201,7 +202,7 @@ def _validate_in_place(store: Store, writes: list[GraphWrite], shapes_graph: Gra
     count."""
     ox_store = store.validation_store()
     assert ox_store is not None
-    ontology, added = store.stage(graph_to_triples(_ontology())), store.new_staging_graph()
+    ontology, added = store.stage(graph_to_triples(gate_ontology())), store.new_staging_graph()
     o, a = iri_ref(ontology), iri_ref(added)
     ox_store.update(f"INSERT {{ GRAPH {a} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {o} {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }} ;\n"
                     f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {a} {{ ?s ?p ?o }} }}")
