@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Any, cast
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,9 +21,10 @@ from kg.iris import PROVENANCE_GRAPH
 from kg.namespaces import NKG
 from kg.rdfio import quads_to_graph
 from kg.shacl.incremental import backward_predicates
-from kg.store import EmbeddedStore
+from kg.store import EmbeddedStore, Store
+from kg.store.base import Differ, GraphWrite
 from kg.write.apply import apply_write
-from kg.write.change import Change
+from kg.write.change import Change, FilesChange
 
 EX = "http://example.org/ns#"
 G, H = "http://example.org/graph/news", "http://example.org/graph/other"
@@ -241,13 +243,16 @@ def test_a_replace_by_the_files_a_graph_was_read_from_reads_nothing_else(tmp_pat
     """The store records which files each graph was last loaded or replaced from: a replace by
     the same bytes (same format, same base) with no write to the graph since is +0 −0 without
     parsing them; any other write to the graph makes the next replace compare again."""
-    from kg.write import staging
+    from kg.write import filediff
     from kg.write.ingest import ingest_files
 
     compared: list[str] = []
-    real_diff = staging.diff_files
-    monkeypatch.setattr(staging, "diff_files", lambda store, differ, change, *rest: (
-        compared.append(change.graph), real_diff(store, differ, change, *rest))[1])
+
+    def counting(store: Store, differ: Differ, change: FilesChange, *rest: Any) -> GraphWrite:
+        compared.append(change.graph)
+        return filediff.diff_files(store, differ, change, *rest)
+
+    monkeypatch.setattr("kg.write.staging.diff_files", counting)
     store = EmbeddedStore(tmp_path / "store")
     data = tmp_path / "data.nt"
     data.write_text("".join(f'<{EX}s{i}> <{EX}p> "{i}"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
@@ -277,3 +282,40 @@ def test_a_replace_by_the_files_a_graph_was_read_from_reads_nothing_else(tmp_pat
     h_before = len(compared)
     assert ingest_files(store, [data], H, agent="t").removed == 0 and len(compared) == h_before + 1  # H: old bytes
     store.close()
+
+
+def test_a_graph_loaded_in_place_beside_readers_is_hidden_until_its_commit(loaded: EmbeddedStore, tmp_path: Path) -> None:
+    """A server loads a new graph from a request body where it will live (no copy at commit),
+    while its own pages and queries read the same store handle: until the commit, nothing
+    lists, reads or queries the graph, and the union does not hold its triples; a refused
+    load leaves the store as it was."""
+    from kg.formats import rdf_format_by_name
+
+    body = tmp_path / "body.nt"
+    body.write_text("".join(f'<{EX}new{i}> <{EX}label> "new {i}" .\n' for i in range(500)), encoding="utf-8")
+    seen: dict[str, object] = {}
+
+    def during(step: str) -> None:
+        if step != "committing":
+            return
+        seen["listed"] = H in loaded.named_graphs()
+        seen["exists"] = loaded.has_graph(H)
+        seen["graphs"] = {r["g"].value for r in loaded.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")}
+        seen["union"] = loaded.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}label> ?o }}")
+        asked = loaded.query_dataset("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=[H])
+        seen["named"] = int(next(iter(cast(ox.QuerySolutions, asked.result)))["n"].value)
+        seen["quads"] = sum(1 for q in loaded.named_quads() if q.graph_name == ox.NamedNode(H))
+        seen["loaded"] = sum(1 for _ in loaded.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(H)))
+
+    change = Change.from_files(H, [(body, rdf_format_by_name("ntriples"))], in_place=True, shared=True)
+    receipt = apply_write(loaded, change, agent="t", source=None, shapes=SHAPES, on_stage=during)
+    assert seen == {"listed": False, "exists": False, "graphs": {G, str(PROVENANCE_GRAPH)}, "union": 0, "named": 0, "quads": 0, "loaded": 500}
+    assert receipt.added == 500 and receipt.graphs[0].mode == "create"
+    assert loaded.has_graph(H) and loaded.count(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}label> ?o }}") == 500
+    before = snapshot(loaded)
+    bad = tmp_path / "bad.nt"  # a document nothing is stated in breaks DocumentShape
+    bad.write_text(f"<{EX}lonely> <{TYPE.value}> <{EX}Document> .\n", encoding="utf-8")
+    refused = Change.from_files(EX + "third", [(bad, rdf_format_by_name("ntriples"))], in_place=True, shared=True)
+    with pytest.raises(ValidationFailed):
+        apply_write(loaded, refused, agent="t", source=None, shapes=SHAPES)
+    assert_unchanged(before, loaded)

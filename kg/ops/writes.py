@@ -155,7 +155,7 @@ def execute(store: Store, request: WriteRequest, *, settings: Settings, alone: b
             progress: Callable[[int], None] | None = None,
             on_stage: Callable[[str], None] | None = None) -> WriteOutcome:
     """Do ``request`` on ``store``. ``alone``: no reader shares this process's handle (a
-    command, not a server), so a new graph may be loaded in place.
+    command, not a server), so the union copy of a new graph may be loaded in place too.
 
     Raises what the write raises: :class:`~kg.errors.ValidationFailed` when the shapes
     refuse it (a build included), :class:`~kg.errors.InputError`, :class:`~kg.errors.BuildError`…
@@ -171,7 +171,7 @@ def execute(store: Store, request: WriteRequest, *, settings: Settings, alone: b
         case IngestRequest(files, graph, add, agent):
             inputs = [IngestFile(Path(p), rdf_format_by_name(f), label) for p, f, label in files]
             receipt = ingest_files(store, inputs, graph, add=add, agent=agent, progress=progress,
-                                   on_stage=on_stage, in_place=alone, max_nesting=settings.max_nesting).to_json()
+                                   on_stage=on_stage, shared=not alone, max_nesting=settings.max_nesting).to_json()
             into = f"<{graph}>" if graph else ", ".join(f"<{g['graph']}>" for g in receipt["graphs"])
             return WriteOutcome(receipt, f"Ingested into {into}: {_counts(receipt)}")
         case UpdateRequest(update, agent, source):

@@ -178,8 +178,9 @@ async def _write(request: Request, agent: str, graph: str | None, *, add: bool) 
                 flat = await run_in_threadpool(_flatten, path, fmt, graph, settings.max_nesting)
                 extra.append(flat)
                 body, body_fmt = flat, rdf_format_by_name("ntriples")
+            # a new graph is loaded where it will live, hidden from queries until the commit
             change = Change.from_files(graph, [(body, body_fmt)], add=add, labels=[_BODY], base_iri=graph,
-                                       max_nesting=settings.max_nesting)
+                                       in_place=True, shared=True, max_nesting=settings.max_nesting)
         existed = graph is not None and await run_in_threadpool(store.has_graph, graph)
         receipt = await run_write(request, change, agent=agent, source=_source(request, digest))
     finally:

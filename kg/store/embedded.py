@@ -351,8 +351,10 @@ class EmbeddedStore:
             self._store.flush()
 
     def has_graph(self, name: str) -> bool:
-        """True when the named graph exists (it may be empty); never for a staging graph."""
-        return not name.startswith(STAGING_PREFIX) and self._store.contains_named_graph(ox.NamedNode(name))
+        """True when the named graph exists (it may be empty); never for a staging graph, nor
+        for one being loaded in place (it exists once committed)."""
+        return (not name.startswith(STAGING_PREFIX) and self._store.contains_named_graph(ox.NamedNode(name))
+                and name not in self._loading())
 
     def graph_triples(self, name: str) -> Iterator[ox.Triple]:
         """The triples of one named graph."""
@@ -366,11 +368,18 @@ class EmbeddedStore:
         return int(value.value) if value is not None else 0
 
     def named_graphs(self) -> list[str]:
-        """The IRIs of the named graphs, sorted (staging graphs are not data and are left out)."""
+        """The IRIs of the named graphs, sorted (staging graphs are not data and are left out,
+        nor is a graph being loaded in place)."""
+        loading = self._loading()
         return sorted(
             g.value for g in self._store.named_graphs()
-            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)
+            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX) and g.value not in loading
         )
+
+    def _loading(self) -> frozenset[str]:
+        """The graphs being loaded in place (journaled, :mod:`kg.store.journal`): committed by no
+        write yet, so hidden from this process's readers. A reader's view holds none."""
+        return frozenset() if self.read_only else frozenset(journal.pending(self._store))
 
     def is_empty(self) -> bool:
         """True when the store holds no quad."""
@@ -381,10 +390,12 @@ class EmbeddedStore:
         return sum(1 for q in self.named_quads())
 
     def named_quads(self) -> Iterator[ox.Quad]:
-        """Every quad of the named graphs (staging graphs are not data)."""
+        """Every quad of the named graphs (staging graphs are not data, nor a graph being loaded)."""
+        loading = self._loading()
         return (
             q for q in self._store.quads_for_pattern(None, None, None, None)
             if isinstance(q.graph_name, ox.NamedNode) and not q.graph_name.value.startswith(STAGING_PREFIX)
+            and q.graph_name.value not in loading
         )
 
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
@@ -409,10 +420,13 @@ class EmbeddedStore:
         ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it).
         Staging graphs are left out of the graphs a request names, and never among the named graphs."""
         options: dict[str, Any] = {"base_iri": base_iri}
+        hidden = self._loading()
         if default_graphs:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs if not g.startswith(STAGING_PREFIX)]
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs
+                                        if not g.startswith(STAGING_PREFIX) and g not in hidden]
         if named_graphs:
-            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs if not g.startswith(STAGING_PREFIX)]
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs
+                                       if not g.startswith(STAGING_PREFIX) and g not in hidden]
         return self._run(sparql, options, names_dataset=bool(named_graphs) or declares_dataset(sparql))
 
     def _run(self, sparql: str, options: dict[str, Any], *, names_dataset: bool) -> QueryOutcome:
@@ -444,7 +458,9 @@ class EmbeddedStore:
         if self.read_only and self._reader_visible is not None:
             return self._reader_visible[0]
         every = list(self._store.named_graphs())
-        graphs = [g for g in every if not (isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))]
+        loading = self._loading()
+        graphs = [g for g in every if not (isinstance(g, ox.NamedNode)
+                                           and (g.value.startswith(STAGING_PREFIX) or g.value in loading))]
         if self.read_only:
             self._reader_visible = (None if len(graphs) == len(every) else graphs,)
             return self._reader_visible[0]

@@ -1,15 +1,19 @@
-"""Loading a new graph in place, under a journal: how ``kg ingest`` stays fast on large files.
+"""Loading a new graph in place, under a journal: how large files go in fast.
 
 Staging a large file and copying it into its graph at commit makes the commit one
 transaction as large as the file, held in memory (300k triples: 81 s and 1.4 GB, against
-4 s and 0.3 GB in place; ``bench/README.md``). So a writer that holds the store alone may
-instead bulk-load a *new* graph where it will live, and its union copy into the default
-graph, before the SHACL gate has decided; the journal — a graph under the staging prefix —
-lists the graph until the commit, in the same transaction as the receipt, clears the entry.
+4 s and 0.3 GB in place; ``bench/README.md``). So a writer may instead bulk-load a *new*
+graph where it will live before the SHACL gate has decided — and, when it holds the store
+alone (``kg ingest``), its union copy into the default graph too; the journal — a graph
+under the staging prefix — lists the graph until the commit, in the same transaction as
+the receipt, clears the entry (and, for a server, copies it into the union: its own
+queries read the union, so that copy cannot go in before).
 
-Nothing of this is visible to readers, who open the view published before the load
-(:mod:`kg.store.views`). A writer that dies leaves the entry; the next writable open drops
-the listed graphs and rebuilds the union from the named graphs (:func:`recover`).
+Nothing of this is visible to readers: those of other processes open the view published
+before the load (:mod:`kg.store.views`), and the writer's own queries, listings and graph
+reads leave out every graph the journal lists (:class:`~kg.store.embedded.EmbeddedStore`).
+A writer that dies leaves the entry; the next writable open drops the listed graphs and
+rebuilds the union from the named graphs (:func:`recover`).
 """
 
 from __future__ import annotations

@@ -221,7 +221,8 @@ def _union_alongside(store: Store, change: Change) -> Callable[[], None] | None:
     blank node (two loads of a file name its anonymous blank nodes anew). Two bulk loads at
     once take about half the time of one after the other on two cores (``bench/README.md``)."""
     loader = store.in_place_loader()
-    if (loader is None or not isinstance(change, FilesChange) or not change.in_place or store.has_graph(change.graph)
+    if (loader is None or not isinstance(change, FilesChange) or not change.in_place or change.shared
+            or store.has_graph(change.graph)
             or not set(store.named_graphs()) <= {str(PROVENANCE_GRAPH)} or may_hold_blank_nodes(change)):
         return None
 
@@ -233,9 +234,10 @@ def _union_alongside(store: Store, change: Change) -> Callable[[], None] | None:
 
 def _union_by_bulk_load(store: Store, change: Change, staged: Staged) -> bool:
     """For a graph loaded in place without blank nodes: load its files into the union too, at
-    bulk speed (the same triples as copying them at commit). True when it did."""
+    bulk speed (the same triples as copying them at commit). True when it did. Never when
+    readers share the handle: their queries read the union."""
     loader = store.in_place_loader()
-    if not staged.loading or loader is None or not isinstance(change, FilesChange):
+    if not staged.loading or loader is None or not isinstance(change, FilesChange) or change.shared:
         return False
     if may_hold_blank_nodes(change) and loader.has_blank_nodes(staged.loading[0]):
         return False

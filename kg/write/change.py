@@ -91,21 +91,24 @@ class Change:
     @staticmethod
     def from_files(graph: str | None, files: Sequence[tuple[Path, RdfFormatInfo]], *, add: bool = False,
                    labels: Sequence[str] | None = None, base_iri: str | None = None,
-                   in_place: bool = False, max_nesting: int = Settings.max_nesting) -> FilesChange:
+                   in_place: bool = False, shared: bool = False,
+                   max_nesting: int = Settings.max_nesting) -> FilesChange:
         """RDF files streamed into graph ``graph`` (None: the default graph), replacing it or,
         with ``add``, joining it. Nothing is held in memory: for large ingests and bodies.
 
         ``labels``: what errors call each file (a request body's temporary file is "request
         body"). ``in_place``: when the graph does not exist yet, load it where it will live,
-        under a journal, instead of in a staging graph copied at commit — about half the work
-        for large files, but readers of the same store would see it fill up, so only for a
-        writer that holds the store alone (``kg ingest``). ``max_nesting``: the deepest nesting
+        under a journal, instead of in a staging graph copied at commit (300k triples: 7 s
+        against 40 s); queries never list a journaled graph, so nobody sees it fill up.
+        ``shared``: readers share the writer's store handle (a server), so the union copy of
+        such a graph is made by the commit; a writer alone (``kg ingest``) bulk-loads it in
+        place too, before the gate. ``max_nesting``: the deepest nesting
         the files may have (setting ``max_nesting``; :func:`kg.rdfguard.screen_rdf` reads each
         file before its parser does)."""
         names = list(labels) if labels is not None else [str(path) for path, _ in files]
         sources = tuple(SourceFile(path, fmt, label) for (path, fmt), label in zip(files, names, strict=True))
         return FilesChange(graph_name(graph), sources, replace_graph=not add, base_iri=base_iri, in_place=in_place,
-                           max_nesting=max_nesting)
+                           shared=shared, max_nesting=max_nesting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +171,9 @@ class FilesChange(Change):
     #: the graph becomes the files' triples (otherwise they join it)
     replace_graph: bool = True
     base_iri: str | None = None
-    #: a new graph may be loaded in place under a journal (the writer holds the store alone)
+    #: a new graph may be loaded in place under a journal
     in_place: bool = False
+    #: readers share the writer's handle: the union copy of a graph loaded in place waits for the commit
+    shared: bool = False
     #: the deepest nesting the files may have (setting ``max_nesting``), checked before parsing
     max_nesting: int = Settings.max_nesting

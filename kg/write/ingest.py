@@ -192,13 +192,15 @@ def ingest_files(
     progress: Callable[[int], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
     in_place: bool = True,
+    shared: bool = False,
     max_nesting: int = Settings.max_nesting,
 ) -> Receipt:
     """Put the triples of ``files`` into ``graph`` (replacing it, or with ``add`` adding to it);
     without a graph, the quads of dataset files into the graphs they name.
 
-    ``in_place``: a new graph may be loaded where it will live (the caller holds the store
-    alone, as ``kg ingest`` does; a server that also answers readers passes False).
+    ``in_place``: a new graph may be loaded where it will live, hidden until the commit;
+    ``shared``: readers share the store handle (a server), so its union copy waits for the
+    commit (:meth:`kg.write.change.Change.from_files`).
 
     Raises :class:`~kg.errors.InputError` (exit 2) for a file that cannot be read or
     parsed, with file:line:column; :class:`~kg.errors.ValidationFailed` (exit 1) when
@@ -226,7 +228,7 @@ def ingest_files(
         return apply_write(store, change, agent=agent or local_agent(), source=source, on_stage=on_stage)
     with _as_triples(typed, progress, max_nesting) as flat:
         change = Change.from_files(graph, [(f.path, f.format) for f in flat], add=add,
-                                   labels=[f.label for f in flat], in_place=in_place,
+                                   labels=[f.label for f in flat], in_place=in_place, shared=shared,
                                    max_nesting=max_nesting)
         # bytes already counted while flattening are not counted twice
         return apply_write(store, change, agent=agent or local_agent(), source=source,
