@@ -319,3 +319,18 @@ def test_a_graph_loaded_in_place_beside_readers_is_hidden_until_its_commit(loade
     with pytest.raises(ValidationFailed):
         apply_write(loaded, refused, agent="t", source=None, shapes=SHAPES)
     assert_unchanged(before, loaded)
+
+
+def test_triples_the_union_holds_already_change_nothing_the_gate_checks(loaded: EmbeddedStore) -> None:
+    """The gate validates the union: a write adding, to another graph, triples the union holds
+    already (a copy of part of a graph) changes no verdict, so it checks nothing — even a
+    class hierarchy triple, which when new has every instance checked again."""
+    subclass = ox.Triple(n("Claim"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"), n("Statement"))
+    new = apply_write(loaded, Change.add(G, [subclass]), agent="t", source=None, shapes=SHAPES)
+    assert new.whole_store and new.added == 1
+    copied = [subclass, *news()[:300]]
+    again = apply_write(loaded, Change.add(H, copied), agent="t", source=None, shapes=SHAPES)
+    assert (again.added, again.whole_store, again.focus_nodes) == (len(set(copied)), False, 0)
+    one_more = [*copied, ox.Triple(n("claim0-0"), n("statedIn"), n("doc1"))]  # new to the union: checked
+    checked = apply_write(loaded, Change.add(H, one_more), agent="t", source=None, shapes=SHAPES)
+    assert checked.added == 1 and not checked.whole_store and checked.focus_nodes >= 1

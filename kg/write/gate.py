@@ -167,7 +167,7 @@ def check_write(
         return GateResult(run_validation(data, shapes_graph), len(data), True)
     if apart_and_untargeted(state, targets):
         return _nothing_to_check()
-    changed = [*state.added(), *state.removed()]
+    changed = [*state.entering(), *state.removed()]
     if any(t.predicate == _SUBCLASS for t in changed):  # every instance of a class may change its verdict
         data = quads_to_graph(state.triples())
         data += gate_ontology()

@@ -99,3 +99,17 @@ class PostState:
         for g in self.staged:
             for q in self.reader.quads_for_pattern(None, None, None, g):
                 yield ox.Triple(q.subject, q.predicate, q.object)
+
+    def entering(self) -> Iterator[ox.Triple]:
+        """The staged triples the union does not hold yet: only they change it (one it holds is
+        in the union before the write and after). Every staged triple once a write's union copy
+        is in already, for then the union cannot tell."""
+        if any(w.union_loaded for w in self.writes):
+            yield from self.added()
+            return
+        triples = self.added()
+        while batch := list(islice(triples, 10_000)):
+            self.reader.prefetch({t.subject for t in batch}, as_objects=False)
+            for t in batch:
+                if next(iter(self.reader.quads_for_pattern(t.subject, t.predicate, t.object, _DEFAULT)), None) is None:
+                    yield t
