@@ -11,7 +11,10 @@ memory is its own (``os.wait4``):
 
 - *floor*: pyoxigraph ``bulk_load`` of the file into a named graph of a new store;
 - *first ingest*: what ``kg ingest FILE --graph G`` does (in place, gate, union, receipt);
-- *identical replace*: the same file into the same graph again (+0 −0);
+- *identical replace*: the same file into the same graph again (+0 −0; the store recognises
+  the files the graph was read from);
+- *recompare*: the same bytes from another path, and *turtle*: the same triples as Turtle
+  (``gen<N>.ttl``), each replacing the graph: compared triple by triple (+0 −0);
 - *insert data* / *modify*: ``--runs`` one-triple ``INSERT DATA`` and ``DELETE/INSERT … WHERE``
   touching one node (a claim's ``ex:confidence``), each through the gate; the median;
 - *ingest, --shapes*: the first ingest checked against the given shapes instead of the
@@ -75,8 +78,14 @@ def _child(task: dict[str, Any]) -> dict[str, Any]:
     shapes = Graph().parse(task["shapes"]) if task.get("shapes") else None
     store = EmbeddedStore(store_dir)
     try:
-        if task["kind"] in ("ingest", "replace"):
-            change = Change.from_files(GRAPH, [(path, rdf_format_by_name("ntriples"))], in_place=True)
+        if task["kind"] in ("ingest", "replace", "recompare", "turtle"):
+            if task["kind"] == "recompare":  # the same bytes at another path: no record matches, compared
+                path = store_dir.parent / f"copy-{path.name}"
+                shutil.copyfile(task["file"], path)
+            fmt = "ntriples"
+            if task["kind"] == "turtle":  # the same triples written as Turtle: compared
+                path, fmt = path.with_suffix(".ttl"), "turtle"
+            change = Change.from_files(GRAPH, [(path, rdf_format_by_name(fmt))], in_place=True)
             start = time.perf_counter()
             try:
                 receipt = apply_write(store, change, agent="bench", source=None, shapes=shapes)
@@ -129,7 +138,7 @@ def _size_runs(trees: dict[str, Path], path: Path, args: argparse.Namespace) -> 
         for name, tree in trees.items():
             store = str(work / f"store-{name}")
             common = {"file": str(path), "store": store, "runs": args.runs}
-            for kind in ("ingest", "replace", "insert", "modify"):
+            for kind in ("ingest", "replace", "recompare", "turtle", "insert", "modify"):
                 if kind not in args.kinds and kind != "ingest":
                     continue
                 results.setdefault(kind, {})[name] = _run_child(tree, {**common, "kind": kind})
@@ -189,6 +198,12 @@ def _http_runs(trees: dict[str, Path], path: Path, args: argparse.Namespace) -> 
                 results[kind][name]["peak_mb"] = peak
         finally:
             server.stop()
+        try:  # the reference: `kg ingest` of the same file into a new graph of the same store
+            start_ingest = time.perf_counter()
+            subprocess.run([*kg, "ingest", str(path), "--graph", f"{GRAPH}-ingest"], env=env, cwd=work, check=True,
+                           capture_output=True)
+            results.setdefault("kg ingest (same store)", {})[name] = {"seconds": time.perf_counter() - start_ingest}
+        finally:
             shutil.rmtree(work, ignore_errors=True)
     return results
 
@@ -213,8 +228,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--baseline", type=Path, help="Another checkout of the project, run side by side.")
     parser.add_argument("--shapes", type=Path, help="Shapes for one more first ingest (the generator's shapes.ttl).")
-    parser.add_argument("--kinds", nargs="*", default=["replace", "insert", "modify"],
-                        help="Which of replace, insert, modify to run after the first ingest (default: all).")
+    parser.add_argument("--kinds", nargs="*", default=["replace", "recompare", "turtle", "insert", "modify"],
+                        help="Which of replace, recompare, turtle, insert, modify to run after the first "
+                             "ingest (default: all).")
     parser.add_argument("--baseline-shapes", action="store_true",
                         help="Run the --shapes ingest in the baseline too (its gate walks every node: long).")
     parser.add_argument("--http", type=int, help="Triples of the Graph Store PUT/POST through a real server.")
