@@ -214,7 +214,7 @@ def _table(size: str, results: dict[str, Any]) -> list[str]:
         this, base = by_tree.get("this"), by_tree.get("baseline")
         cells = [size, kind]
         for r in (this, base):
-            cells.append("" if r is None else f"{r['seconds']:.3f} s, {r.get('peak_mb', 0)} MB" +
+            cells.append("" if r is None else f"{r['seconds']:.3f} s" + (f", {r['peak_mb']} MB" if "peak_mb" in r else "") +
                          (f" ({r['outcome']})" if "outcome" in r else ""))
         ratio = f"{this['seconds'] / base['seconds']:.3f}×" if this and base and base["seconds"] else ""
         cells.append(ratio)

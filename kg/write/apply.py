@@ -104,7 +104,7 @@ def apply_write(
             reached("staging")
             alongside = _union_alongside(store, change)
             union_touched = alongside is not None
-            writes = stage_change(store, change, staged, progress, alongside=alongside)
+            writes = stage_change(store, change, staged, progress, alongside=alongside, screened=checked is not None)
             # into a store that holds nothing else, the union copy goes in before the gate, which
             # then validates the store's default graph where it is (undoing it there costs nothing)
             if not union_touched and _holds_nothing_else(store, staged) and _union_by_bulk_load(store, change, staged):

@@ -60,12 +60,14 @@ class Staged:
 
 def stage_change(store: Store, change: Change, staged: Staged,
                  progress: Callable[[int], None] | None = None, *,
-                 alongside: Callable[[], None] | None = None) -> list[GraphWrite]:
+                 alongside: Callable[[], None] | None = None, screened: bool = False) -> list[GraphWrite]:
     """Stage ``change`` (recording what was staged in ``staged`` as it goes, so a failure
     half-way can be undone) and return what the commit would do, graph by graph.
 
     ``alongside``: work to run in a thread of its own while files load in place, once they
     have been screened (the union copy of a first load: see :func:`kg.write.apply.apply_write`).
+    ``screened``: the files were screened already and may hold no triple term (a first load
+    validated from its files, :mod:`kg.write.firstload`): not read again for that.
 
     Nothing the store cannot hold gets staged: triple terms (RDF 1.2) are refused here, for
     every kind of change, and files are screened (:func:`kg.rdfguard.screen_rdf`) before
@@ -94,7 +96,8 @@ def stage_change(store: Store, change: Change, staged: Staged,
             if loader is not None and not store.has_graph(change.graph):
                 loader.begin_load(change.graph)
                 staged.loading.append(change.graph)
-                staged.digest = _stage_files(store, change, progress, staged, into=change.graph, alongside=alongside)
+                staged.digest = _stage_files(store, change, progress, staged, into=change.graph, alongside=alongside,
+                                             screened=screened)
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,), record=_record(change, staged))]
             differ = store.differ()
             if differ is not None and change.replace_graph and store.has_graph(change.graph):
@@ -195,17 +198,20 @@ def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: 
 
 
 def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,
-                 staged: Staged, *, into: str | None = None, alongside: Callable[[], None] | None = None) -> str:
+                 staged: Staged, *, into: str | None = None, alongside: Callable[[], None] | None = None,
+                 screened: bool = False) -> str:
     """Stream every file into its own staging graph (or all into ``into``); the sha256 of all
     their bytes. ``alongside`` runs in a thread while they load, once every file is screened
     (no parser reads a file before its screen): pyoxigraph's loader releases the GIL, so a
-    second load uses the second core."""
+    second load uses the second core. ``screened``: see :func:`stage_change`."""
+    flags = [False] * len(change.files) if screened else None
     if alongside is None:
-        return _load_files(store, change, progress, staged, into=into, screened=None)
-    screened = [_screen_file(source, change) for source in change.files]
+        return _load_files(store, change, progress, staged, into=into, screened=flags)
+    if flags is None:
+        flags = [_screen_file(source, change) for source in change.files]
     helper = _Alongside(alongside)
     try:
-        digest = _load_files(store, change, progress, staged, into=into, screened=screened)
+        digest = _load_files(store, change, progress, staged, into=into, screened=flags)
     finally:
         helper.join()  # nothing may undo a load while the other one still writes
     helper.raise_error()
