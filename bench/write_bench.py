@@ -19,7 +19,8 @@ memory is its own (``os.wait4``):
   touching one node (a claim's ``ex:confidence``), each through the gate; the median;
 - *ingest, --shapes*: the first ingest checked against the given shapes instead of the
   project's (the generator's shapes target its data, and it holds about 1 % violations, so
-  the write is refused: the time is the time to the verdict).
+  the write is refused: the time is the time to the verdict); with ``--shapes-as-warnings``
+  once more with every shape a ``sh:Warning`` (the same checks, the write accepted).
 
 With ``--http N``: ``kg serve`` of each tree on a free loopback port (its store built at
 start, a token made for it), a Graph Store ``PUT`` and a ``POST`` of the N-triple file into
@@ -76,6 +77,11 @@ def _child(task: dict[str, Any]) -> dict[str, Any]:
 
     project_shapes()  # read once, outside the timings (a server reads them once too)
     shapes = Graph().parse(task["shapes"]) if task.get("shapes") else None
+    if shapes is not None and task.get("warnings"):  # the same checks, none refusing: an accepted write
+        from kg.namespaces import RDF, SH
+
+        for shape in {*shapes.subjects(RDF.type, SH.NodeShape), *shapes.objects(None, SH.property)}:
+            shapes.set((shape, SH.severity, SH.Warning))
     store = EmbeddedStore(store_dir)
     try:
         if task["kind"] in ("ingest", "replace", "recompare", "turtle"):
@@ -148,6 +154,9 @@ def _size_runs(trees: dict[str, Path], path: Path, args: argparse.Namespace) -> 
                 gated = {**common, "store": str(work / f"shapes-{name}"), "kind": "ingest", "shapes": str(args.shapes)}
                 results.setdefault("ingest, --shapes", {})[name] = _run_child(tree, gated)
                 shutil.rmtree(gated["store"], ignore_errors=True)
+                if args.shapes_as_warnings:
+                    results.setdefault("ingest, --shapes as warnings", {})[name] = _run_child(tree, {**gated, "warnings": True})
+                    shutil.rmtree(gated["store"], ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
@@ -233,6 +242,8 @@ def main() -> None:
                              "ingest (default: all).")
     parser.add_argument("--baseline-shapes", action="store_true",
                         help="Run the --shapes ingest in the baseline too (its gate walks every node: long).")
+    parser.add_argument("--shapes-as-warnings", action="store_true",
+                        help="One more --shapes ingest with every shape a sh:Warning: the time of an accepted write.")
     parser.add_argument("--http", type=int, help="Triples of the Graph Store PUT/POST through a real server.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
