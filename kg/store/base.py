@@ -25,6 +25,7 @@ from kg.iris import check_iri, staging_graph
 from kg.namespaces import PREFIXES
 
 __all__ = [
+    "READ_FROM",
     "SOURCES_GRAPH",
     "STAGING_PREFIX",
     "BinaryWriter",
@@ -44,6 +45,8 @@ STAGING_PREFIX = str(staging_graph(""))
 #: where an embedded store records which files each graph was read from (:meth:`Differ.source_record`):
 #: under the staging prefix, so no query, listing or dump shows it; kept by every commit
 SOURCES_GRAPH = STAGING_PREFIX + "sources"
+#: the predicate of a graph's record there: ``<graph> <…#readFrom> "record"``
+READ_FROM = SOURCES_GRAPH + "#readFrom"
 
 
 class WriteMode(str, Enum):

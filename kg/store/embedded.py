@@ -54,8 +54,8 @@ from kg.rdfio import graph_to_triples, quads_to_graph
 from kg.sparql.explain import explain
 from kg.sparql.lexer import declares_dataset
 from kg.store import journal
-from kg.store.base import SOURCES_GRAPH, STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
-from kg.store.union import commit_update, read_from_pattern
+from kg.store.base import READ_FROM, SOURCES_GRAPH, STAGING_PREFIX, BinaryWriter, GraphWrite, QueryOutcome, WriteMode, iri_ref, serialize_rdf
+from kg.store.union import commit_update
 from kg.store.views import ViewLease, finish_removals, newest_view, open_view, publish_view
 
 __all__ = ["EmbeddedStore", "LocalReader", "lock_holder"]
@@ -339,8 +339,8 @@ class EmbeddedStore:
     def source_record(self, graph: str) -> str | None:
         """The record of the files ``graph`` was last loaded or replaced from, when no write
         touched it since (kept by :func:`kg.store.union.commit_update`)."""
-        subject, predicate, where = (ox.NamedNode(x) for x in read_from_pattern(graph))
-        found = next(iter(self._store.quads_for_pattern(subject, predicate, None, where)), None)
+        found = next(iter(self._store.quads_for_pattern(
+            ox.NamedNode(graph), ox.NamedNode(READ_FROM), None, ox.NamedNode(SOURCES_GRAPH))), None)
         return found.object.value if found is not None and isinstance(found.object, ox.Literal) else None
 
     def drop_staging(self, names: Iterable[str] | None = None) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kg.store import journal
-from kg.store.base import SOURCES_GRAPH, GraphWrite, WriteMode, iri_ref
+from kg.store.base import READ_FROM, SOURCES_GRAPH, GraphWrite, WriteMode, iri_ref
 
-__all__ = ["commit_update", "read_from_pattern"]
+__all__ = ["commit_update"]
 
 
 def commit_update(writes: Sequence[GraphWrite], *, journaled: Sequence[str] = ()) -> str:
@@ -68,21 +68,12 @@ def commit_update(writes: Sequence[GraphWrite], *, journaled: Sequence[str] = ()
     return " ;\n".join(ops)
 
 
-#: the predicate of a graph's record in :data:`SOURCES_GRAPH`
-_READ_FROM = SOURCES_GRAPH + "#readFrom"
-
-
 def _record_ops(writes: Sequence[GraphWrite]) -> list[str]:
     """Every written graph forgets which files it was read from; a write from files records
     them (in the same transaction, so the record never outlives what it describes)."""
     graphs = " ".join(sorted({iri_ref(w.graph) for w in writes}))
-    ops = [f"DELETE {{ GRAPH <{SOURCES_GRAPH}> {{ ?g <{_READ_FROM}> ?r }} }} "
-           f"WHERE {{ VALUES ?g {{ {graphs} }} GRAPH <{SOURCES_GRAPH}> {{ ?g <{_READ_FROM}> ?r }} }}"]
-    ops.extend(f'INSERT DATA {{ GRAPH <{SOURCES_GRAPH}> {{ {iri_ref(w.graph)} <{_READ_FROM}> "{w.record}" }} }}'
+    ops = [f"DELETE {{ GRAPH <{SOURCES_GRAPH}> {{ ?g <{READ_FROM}> ?r }} }} "
+           f"WHERE {{ VALUES ?g {{ {graphs} }} GRAPH <{SOURCES_GRAPH}> {{ ?g <{READ_FROM}> ?r }} }}"]
+    ops.extend(f'INSERT DATA {{ GRAPH <{SOURCES_GRAPH}> {{ {iri_ref(w.graph)} <{READ_FROM}> "{w.record}" }} }}'
                for w in writes if w.record is not None and w.mode is not WriteMode.DROP)
     return ops
-
-
-def read_from_pattern(graph: str) -> tuple[str, str, str]:
-    """The pattern (subject, predicate, graph IRIs) of ``graph``'s record."""
-    return graph, _READ_FROM, SOURCES_GRAPH

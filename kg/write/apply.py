@@ -45,7 +45,7 @@ from kg.rdfio import graph_to_triples
 from kg.store.base import GraphWrite, Store, WriteMode
 from kg.validation.render import render_text
 from kg.write.change import Change, FilesChange
-from kg.write.firstload import validate_first
+from kg.write.firstload import is_first_load, validate_first
 from kg.write.gate import GateResult, check_write, project_shapes
 from kg.write.provenance import GraphReceipt, Receipt, SourceInfo, activity_triples, last_shapes_checksum
 from kg.write.staging import Staged, canonical_sha256, may_hold_blank_nodes, stage_change
@@ -221,14 +221,13 @@ def _union_alongside(store: Store, change: Change) -> Callable[[], None] | None:
     blank node (two loads of a file name its anonymous blank nodes anew). Two bulk loads at
     once take about half the time of one after the other on two cores (``bench/README.md``)."""
     loader = store.in_place_loader()
-    if (loader is None or not isinstance(change, FilesChange) or not change.in_place or change.shared
-            or store.has_graph(change.graph)
-            or not set(store.named_graphs()) <= {str(PROVENANCE_GRAPH)} or may_hold_blank_nodes(change)):
+    if loader is None or not is_first_load(change, store) or change.shared or may_hold_blank_nodes(change):
         return None
+    first = change  # narrowed: the closure below keeps the type
 
     def load() -> None:
-        for source in change.files:
-            loader.load_union(source.path, source.format, base_iri=change.base_iri or source.path.resolve().as_uri())
+        for source in first.files:
+            loader.load_union(source.path, source.format, base_iri=first.base_for(source))
     return load
 
 
@@ -242,7 +241,7 @@ def _union_by_bulk_load(store: Store, change: Change, staged: Staged) -> bool:
     if may_hold_blank_nodes(change) and loader.has_blank_nodes(staged.loading[0]):
         return False
     for source in change.files:
-        loader.load_union(source.path, source.format, base_iri=change.base_iri or source.path.resolve().as_uri())
+        loader.load_union(source.path, source.format, base_iri=change.base_for(source))
     return True
 
 

@@ -177,3 +177,7 @@ class FilesChange(Change):
     shared: bool = False
     #: the deepest nesting the files may have (setting ``max_nesting``), checked before parsing
     max_nesting: int = Settings.max_nesting
+
+    def base_for(self, source: SourceFile) -> str:
+        """The base IRI ``source`` is read against: the change's, else the file's own URL."""
+        return self.base_iri or source.path.resolve().as_uri()

@@ -78,7 +78,7 @@ def diff_files(store: Store, differ: Differ, change: FilesChange, reader: Callab
                 screen_rdf(handle, source.format, source.label, max_nesting=change.max_nesting)
                 handle.seek(0)
                 parsed = ox.parse(reader(handle), format=source.format.oxigraph,
-                                  base_iri=change.base_iri or source.path.resolve().as_uri())
+                                  base_iri=change.base_for(source))
                 for q in parsed:
                     if isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple):
                         raise InputError(TRIPLE_TERMS, location=Location(source.label))
@@ -109,7 +109,7 @@ def _in_memory(change: FilesChange) -> ox.Store:
     its default graph (a dataset's graph names set aside, as when it goes into one graph)."""
     files = ox.Store()
     for source in change.files:
-        base = change.base_iri or source.path.resolve().as_uri()
+        base = change.base_for(source)
         if source.format.datasets:
             files.extend(ox.Quad(q.subject, q.predicate, q.object)
                          for q in ox.parse(path=str(source.path), format=source.format.oxigraph, base_iri=base))

@@ -38,6 +38,7 @@ import re
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
+from typing import TypeGuard
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -56,7 +57,7 @@ from kg.write.change import Change, FilesChange, SourceFile
 from kg.write.focus import Targets
 from kg.write.gate import GateResult, gate_ontology
 
-__all__ = ["validate_first"]
+__all__ = ["is_first_load", "validate_first"]
 
 _NTRIPLES = rdf_format_by_name("ntriples")
 #: what the engine reads of any node, named by a shape or not: types and the class
@@ -69,7 +70,7 @@ def validate_first(store: Store, change: Change, shapes: Graph, *,
     """The gate's verdict on ``change`` (a first load of files, see the module), reached
     before anything is staged; None when it must be reached the usual way. ``starting`` is
     called when the validation begins (not when the answer is None at once)."""
-    if not isinstance(change, FilesChange) or not _first_load(store, change):
+    if not is_first_load(change, store) or not _from_ntriples(change):
         return None
     ontology = gate_ontology()
     targets = Targets.of(shapes, ontology)
@@ -96,14 +97,20 @@ def validate_first(store: Store, change: Change, shapes: Graph, *,
     return _about_the_files(report, side, read, targets, change.files)
 
 
-def _first_load(store: Store, change: FilesChange) -> bool:
-    """True when ``change`` will be loaded in place as a new graph into a store that holds
-    nothing but receipts, from N-Triples files read with the loader's default base."""
-    return (change.in_place and bool(change.files) and store.in_place_loader() is not None
-            and not store.has_graph(change.graph)
-            and set(store.named_graphs()) <= {str(PROVENANCE_GRAPH)}
-            and all(s.format.name == _NTRIPLES.name for s in change.files)
-            and (change.base_iri is None or all(change.base_iri == s.path.resolve().as_uri() for s in change.files)))
+def is_first_load(change: Change, store: Store) -> TypeGuard[FilesChange]:
+    """True when ``change`` is files to be loaded in place as a new graph into a store that
+    holds nothing but receipts (a first ``kg ingest``): the new state is then the files'
+    triples and the receipts, which is what this module validates and what
+    :func:`kg.write.apply.apply_write` may load beside its union copy."""
+    return (isinstance(change, FilesChange) and change.in_place and bool(change.files)
+            and store.in_place_loader() is not None and not store.has_graph(change.graph)
+            and set(store.named_graphs()) <= {str(PROVENANCE_GRAPH)})
+
+
+def _from_ntriples(change: FilesChange) -> bool:
+    """True when every file is N-Triples read with the loader's default base."""
+    return (all(s.format.name == _NTRIPLES.name for s in change.files)
+            and all(change.base_for(s) == s.path.resolve().as_uri() for s in change.files))
 
 
 def _target_iris(targets: Targets) -> set[str]:

@@ -23,7 +23,6 @@ Files of one graph for a graph that does not exist yet load in place under the s
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
 import shutil
@@ -44,7 +43,7 @@ from kg.store import Store
 from kg.write.apply import apply_write
 from kg.write.change import Change
 from kg.write.provenance import Receipt, SourceInfo
-from kg.write.staging import files_sha256, syntax_error
+from kg.write.staging import file_sha256, files_sha256, syntax_error
 
 __all__ = ["STDIN", "IngestFile", "ingest_files", "ingest_formats", "local_agent", "spool"]
 
@@ -102,14 +101,7 @@ def spool(stream: IO[bytes], *, directory: Path | None = None) -> Path:
 def _sha256(files: Sequence[IngestFile]) -> str:
     """The digest a receipt records: a file's sha256, or for several the sha256 of their digests
     in order (as :mod:`kg.write.staging` hashes files it streams)."""
-    digests = []
-    for f in files:
-        digest = hashlib.sha256()
-        with f.path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-        digests.append(digest)
-    return files_sha256(digests)
+    return files_sha256([file_sha256(f.path, f.label) for f in files])
 
 
 class _Counting:

@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
@@ -39,7 +40,7 @@ from kg.write.change import (
 from kg.write.filediff import diff_files
 from kg.write.update import plan_update
 
-__all__ = ["Staged", "as_difference", "canonical_sha256", "files_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
+__all__ = ["Staged", "as_difference", "canonical_sha256", "file_sha256", "files_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -208,7 +209,7 @@ def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], No
     if alongside is None:
         return _load_files(store, change, progress, staged, into=into, screened=flags)
     if flags is None:
-        flags = [_screen_file(source, change) for source in change.files]
+        flags = [screen_rdf(s.path, s.format, s.label, max_nesting=change.max_nesting) for s in change.files]
     helper = _Alongside(alongside)
     try:
         digest = _load_files(store, change, progress, staged, into=into, screened=flags)
@@ -238,16 +239,6 @@ class _Alongside(threading.Thread):
             raise self.error
 
 
-def _screen_file(source: SourceFile, change: FilesChange) -> bool:
-    """Screen one file (:func:`kg.rdfguard.screen_rdf`): True when it may hold triple terms."""
-    try:
-        handle = source.path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", location=Location(source.label)) from None
-    with handle:
-        return screen_rdf(handle, source.format, source.label, max_nesting=change.max_nesting)
-
-
 def _load_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None, staged: Staged,
                 *, into: str | None, screened: list[bool] | None) -> str:
     digests = []
@@ -271,7 +262,7 @@ def _load_files(store: Store, change: FilesChange, progress: Callable[[int], Non
                 # cast: the stores hand ``source`` to pyoxigraph, which reads any object with read();
                 # its stub, and so Store.stage_file, say IO[bytes]
                 store.stage_file(cast(IO[bytes], reader), fmt=fmt,
-                                 base_iri=change.base_iri or path.resolve().as_uri(), into=name)
+                                 base_iri=change.base_for(source), into=name)
             except SyntaxError as exc:
                 raise syntax_error(label, fmt, exc) from None
             except (ValueError, UnicodeDecodeError) as exc:
@@ -288,7 +279,7 @@ def _load_files(store: Store, change: FilesChange, progress: Callable[[int], Non
 def files_record(change: FilesChange, digests: Sequence[str]) -> str:
     """What makes a graph read from files what it is: each file's sha256, format and base IRI
     (the same bytes read against another base resolve relative IRIs elsewhere), in order."""
-    parts = [{"sha256": d, "format": f.format.name, "base": change.base_iri or f.path.resolve().as_uri()}
+    parts = [{"sha256": d, "format": f.format.name, "base": change.base_for(f)}
              for f, d in zip(change.files, digests, strict=True)]
     return hashlib.sha256(json.dumps(["kg-files-1", parts], sort_keys=True).encode()).hexdigest()
 
@@ -308,13 +299,7 @@ def _unchanged_since_read(differ: Differ, change: FilesChange, staged: Staged) -
     recorded = differ.source_record(change.graph)
     if recorded is None:
         return None
-    digests = []
-    for source in change.files:
-        try:
-            with source.path.open("rb") as handle:
-                digests.append(_file_sha256(handle))
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", location=Location(source.label)) from None
+    digests = [file_sha256(source.path, source.label) for source in change.files]
     if files_record(change, [d.hexdigest() for d in digests]) != recorded:
         return None
     staged.digest = files_sha256(digests)
@@ -322,11 +307,13 @@ def _unchanged_since_read(differ: Differ, change: FilesChange, staged: Staged) -
     return GraphWrite(change.graph, WriteMode.REPLACE, (), diff=True, record=recorded)
 
 
-def _file_sha256(handle: IO[bytes]) -> hashlib._Hash:
-    digest = hashlib.sha256()
-    while chunk := handle.read(1 << 20):
-        digest.update(chunk)
-    return digest
+def file_sha256(path: Path, label: str) -> hashlib._Hash:
+    """The sha256 of a file's bytes; :class:`InputError` naming ``label`` when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(label)) from None
 
 
 def files_sha256(digests: Sequence[hashlib._Hash]) -> str:
