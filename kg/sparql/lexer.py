@@ -22,11 +22,11 @@ A character no terminal starts (an unterminated string's quote, say) is a one-ch
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Kind", "Token", "code_tokens", "declares_dataset", "expand", "iri_value", "mask", "prefixes", "rewrite", "tokens"]
+__all__ = ["Kind", "Token", "code_tokens", "declares_dataset", "expand", "group_end", "iri_value", "mask", "prefixes", "rewrite", "tokens"]
 
 
 class Kind(str, Enum):
@@ -108,6 +108,17 @@ def tokens(text: str, *, comments: bool = False) -> Iterator[Token]:
 def code_tokens(text: str) -> list[Token]:
     """The tokens of ``text`` without its comments, as a list (for looking ahead and back)."""
     return list(tokens(text))
+
+
+def group_end(code: Sequence[Token], start: int) -> int | None:
+    """The index of the ``}`` that closes the group opening at ``code[start]``; None when it is
+    never closed."""
+    level = 0
+    for index in range(start, len(code)):
+        level += 1 if code[index].is_punct("{") else -1 if code[index].is_punct("}") else 0
+        if level == 0:
+            return index
+    return None
 
 
 def mask(text: str, kinds: Iterable[Kind] = (Kind.STRING, Kind.IRI, Kind.COMMENT)) -> str:

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from kg.errors import InputError, KGError, NotFoundError, ProtectedGraphError, QueryError
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.sparql.explain import explain
-from kg.sparql.lexer import Token, code_tokens, tokens
+from kg.sparql.lexer import Token, code_tokens, group_end, tokens
 from kg.store.base import GraphWrite, Store, WriteMode
 from kg.write.change import SparqlUpdate, is_protected
 from kg.write.update_direct import plan_direct
@@ -65,7 +65,9 @@ def with_dataset(update: str, using: Sequence[str], using_named: Sequence[str]) 
         elif depth == 0 and token.is_word("WHERE"):
             if previous is not None and previous.is_word("DELETE"):
                 # DELETE WHERE { P }: P is the template and the pattern
-                close = _group_end(code, index + 1)
+                # an unclosed group ends with the text (the parser then names the error)
+                found = group_end(code, index + 1)
+                close = len(code) - 1 if found is None else found
                 pattern = update[code[index + 1].start:code[close].end] if close > index else ""
                 out.append(update[last:token.start] + pattern + clauses + "WHERE " + pattern)
                 last = code[close].end
@@ -77,17 +79,6 @@ def with_dataset(update: str, using: Sequence[str], using_named: Sequence[str]) 
         index += 1
     out.append(update[last:])
     return "".join(out)
-
-
-def _group_end(code: list[Token], start: int) -> int:
-    """The index of the ``}`` that closes the group opening at ``code[start]`` (the last
-    token when it is never closed: the parser then names the error)."""
-    level = 0
-    for index in range(start, len(code)):
-        level += 1 if code[index].is_punct("{") else -1 if code[index].is_punct("}") else 0
-        if level == 0:
-            return index
-    return len(code) - 1
 
 
 _MISSING_GRAPH = re.compile(r"graph <([^>]*)> does not exist")

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from kg.errors import InputError, NotFoundError, ProtectedGraphError, QueryError
 from kg.iris import DEFAULT_GRAPH, PROVENANCE_GRAPH
 from kg.sparql.explain import explain
-from kg.sparql.lexer import Kind, Token, code_tokens, expand, iri_value
+from kg.sparql.lexer import Kind, Token, code_tokens, expand, group_end, iri_value
 from kg.store.base import GraphWrite, Store, WriteMode
 from kg.write.change import SparqlUpdate, is_protected
 
@@ -69,12 +69,10 @@ class _Unsupported(Exception):
 
 
 def _group_end(code: list[Token], start: int) -> int:
-    level = 0
-    for index in range(start, len(code)):
-        level += 1 if code[index].is_punct("{") else -1 if code[index].is_punct("}") else 0
-        if level == 0:
-            return index
-    raise _Unsupported("unclosed group")
+    found = group_end(code, start)
+    if found is None:
+        raise _Unsupported("unclosed group")
+    return found
 
 
 def _iri(token: Token, declared: dict[str, str]) -> str:
