@@ -77,7 +77,9 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """True when ``If-None-Match`` names ``etag`` (weak or strong) or is ``*``: the client's
+    copy is current (304). Every conditional GET of the server asks this."""
     if not if_none_match:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
@@ -191,7 +193,7 @@ class AnswerCache:
         """A kept answer as a response: 304 when the client holds it already."""
         headers = {**dict(found.headers), **self.validators(found.etag), "x-cache": "hit",
                    "age": str(int(time.monotonic() - found.stored))}
-        if _matches(if_none_match, found.etag):
+        if not_modified(if_none_match, found.etag):
             headers.pop("content-type", None)
             return Response(status_code=304, headers=headers)
         response = Response(found.body, headers=headers, media_type=found.media_type)
@@ -223,7 +225,7 @@ class Kept:
         etag = etag_of(body)
         self.cache.put(self.key, self.version, Cached(body, media_type, etag, (("vary", self.vary),)))
         headers = {**self.cache.validators(etag), "vary": self.vary, "x-cache": "miss"}
-        if _matches(self.if_none_match, etag):
+        if not_modified(self.if_none_match, etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type=media_type, headers=headers)
 
@@ -255,11 +257,6 @@ def _key_size(key: Hashable) -> int:
     if isinstance(key, (str, bytes)):
         return len(key)
     return 8
-
-
-def not_modified(if_none_match: str | None, etag: str) -> bool:
-    """True when ``If-None-Match`` names ``etag`` (or is ``*``)."""
-    return _matches(if_none_match, etag)
 
 
 def cache_for(settings: Settings, version: Callable[[], Hashable]) -> AnswerCache | None:
@@ -398,7 +395,7 @@ class _Keeper:
             extra["vary"] = ", ".join(filter(None, (vary, "Authorization")))
             kept = tuple((n, v) for n, v in kept if n != "vary") + (("vary", extra["vary"]),)
         self.cache.put(self.key, self.version, Cached(body, media, etag, kept))
-        if _matches(self.if_none_match, etag):
+        if not_modified(self.if_none_match, etag):
             start = _with({**self.start, "status": 304}, extra, drop={b"content-length", b"content-type"})
             await self._send(start)
             await self._send({"type": "http.response.body", "body": b""})

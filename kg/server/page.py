@@ -10,7 +10,6 @@ the streaming of query answers is untouched.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 from functools import lru_cache
@@ -22,6 +21,7 @@ from fastapi.responses import Response
 
 from kg.errors import NotFoundError
 from kg.namespaces import PREFIXES, RDFS
+from kg.server.answer_cache import etag_of, not_modified
 from kg.server.docs_model import docs, text_of
 from kg.server.markup import short
 
@@ -48,7 +48,7 @@ def examples() -> list[dict[str, str]]:
 
 def _packed(data: bytes) -> tuple[bytes, bytes, str]:
     """``data``, its gzip and its ETag."""
-    return data, gzip.compress(data, compresslevel=9, mtime=0), f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    return data, gzip.compress(data, compresslevel=9, mtime=0), etag_of(data)
 
 
 @lru_cache(maxsize=64)
@@ -70,7 +70,7 @@ def _send(request: Request, path: Path, *, body: bytes | None = None) -> Respons
     and its scripts change together, and an unchanged file costs a 304."""
     data, packed, etag = _file(path) if body is None else _packed(body)
     headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache", "ETag": etag}
-    if etag in request.headers.get("if-none-match", ""):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "") and len(data) > 1024:
         headers["Content-Encoding"] = "gzip"
