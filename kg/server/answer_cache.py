@@ -41,13 +41,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.config import Settings
+from kg.server.auth import require_reader
 
 __all__ = ["PAGE_PREFIXES", "AnswerCache", "Cached", "Kept", "PageCache", "cache_for", "etag_of", "not_modified"]
 
@@ -133,22 +134,19 @@ class AnswerCache:
 
     def get(self, key: Hashable) -> Cached | None:
         """The answer kept under ``key`` for the current version, or None (counted as a miss)."""
-        with self._lock:
-            self._current()
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found[0]
+        return self._find(key, miss=True)
 
     def peek(self, key: Hashable) -> Cached | None:
         """:meth:`get`, counting only hits (a miss here is looked up, and counted, by the route)."""
+        return self._find(key, miss=False)
+
+    def _find(self, key: Hashable, *, miss: bool) -> Cached | None:
         with self._lock:
             self._current()
             found = self._entries.get(key)
             if found is None:
+                if miss:
+                    self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -319,20 +317,11 @@ class PageCache:
 
 
 async def _admitted(scope: Scope) -> bool:
-    """True when the request may read (always, unless reads need a token: then its token is checked
-    as the app's own dependency would, and a refused request goes on to the app to be refused)."""
-    app = scope["app"]
-    settings: Settings = app.state.settings
-    if not settings.read_token_required:
-        return True
-    from fastapi import HTTPException as FastAPIHTTPException
-    from starlette.exceptions import HTTPException
-
-    from kg.server.auth import check_reader
-
+    """True when the request may read: the app's own dependency (:func:`~kg.server.auth.require_reader`)
+    asked before routing; a refused request goes on to the app, to be refused there as usual."""
     try:
-        await run_in_threadpool(check_reader, Request(scope))
-    except (HTTPException, FastAPIHTTPException):
+        await require_reader(Request(scope))
+    except HTTPException:  # fastapi's is a subclass
         return False
     return True
 
