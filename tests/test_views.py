@@ -19,8 +19,8 @@ from kg.config import Settings
 from kg.namespaces import NKG, RDF, RDFS, SCHEMA
 from kg.server import create_app
 from kg.server.markup import href
-from kg.store import EmbeddedStore
 from kg.server.views import estimates, stances, timeline
+from kg.store import EmbeddedStore
 from kg.store.base import Store
 
 with warnings.catch_warnings():
