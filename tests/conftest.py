@@ -11,13 +11,13 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from pyshacl import validate as pyshacl_validate
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from virtuoso import VirtuosoServer, virtuoso_missing
 
 from kg.build.dataset import BuildResult, build_dataset, union
@@ -46,9 +46,13 @@ def union_graph(built: BuildResult) -> Graph:
 @pytest.fixture(scope="session")
 def store_path(tmp_path_factory: pytest.TempPathFactory, built: BuildResult) -> Path:
     """A directory holding the embedded store loaded with the default corpus."""
-    path = tmp_path_factory.mktemp("store") / "store"
+    return stored(tmp_path_factory.mktemp("store") / "store", built.graphs)
+
+
+def stored(path: Path, graphs: Mapping[URIRef, Graph]) -> Path:
+    """``path`` made an embedded store holding ``graphs``, closed again (for a server to open)."""
     store = EmbeddedStore(path)
-    store.replace_graphs(built.graphs)
+    store.replace_graphs(graphs)
     store.close()
     return path
 

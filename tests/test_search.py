@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import select, settings_of
+from conftest import select, settings_of, stored
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 from test_linked_data import parse_page
@@ -32,11 +32,7 @@ CEASEFIRE = "https://w3id.org/negotiation-kg/id/proposal/thirty-day-ceasefire"
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory, built: BuildResult) -> Path:
     """A store of this module's own: the tests below write to it."""
-    path = tmp_path_factory.mktemp("search") / "store"
-    store = EmbeddedStore(path)
-    store.replace_graphs(built.graphs)
-    store.close()
-    return path
+    return stored(tmp_path_factory.mktemp("search") / "store", built.graphs)
 
 
 @pytest.fixture(scope="module")

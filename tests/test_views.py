@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import stored
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from kg.config import Settings
 from kg.namespaces import NKG, RDF, RDFS, SCHEMA
 from kg.server import create_app
 from kg.server.markup import href
-from kg.store import EmbeddedStore
 from kg.server.views import estimates, stances, timeline
+from kg.store import EmbeddedStore
 from kg.store.base import Store
 
 with warnings.catch_warnings():
@@ -208,11 +209,7 @@ def _odd_corpus() -> Graph:
 
 @pytest.fixture(scope="module")
 def odd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    path = tmp_path_factory.mktemp("odd") / "store"
-    store = EmbeddedStore(path)
-    store.replace_graphs({URIRef(EX.graph): _odd_corpus()})
-    store.close()
-    yield from _app(path)
+    yield from _app(stored(tmp_path_factory.mktemp("odd") / "store", {URIRef(EX.graph): _odd_corpus()}))
 
 
 def test_any_corpus_draws_and_escapes_its_labels(odd: TestClient) -> None:

@@ -41,13 +41,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.config import Settings
+from kg.server.auth import require_reader
 
 __all__ = ["PAGE_PREFIXES", "AnswerCache", "Cached", "Kept", "PageCache", "cache_for", "etag_of", "not_modified"]
 
@@ -77,7 +78,9 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """True when ``If-None-Match`` names ``etag`` (weak or strong) or is ``*``: the client's
+    copy is current (304). Every conditional GET of the server asks this."""
     if not if_none_match:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
@@ -131,22 +134,19 @@ class AnswerCache:
 
     def get(self, key: Hashable) -> Cached | None:
         """The answer kept under ``key`` for the current version, or None (counted as a miss)."""
-        with self._lock:
-            self._current()
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found[0]
+        return self._find(key, miss=True)
 
     def peek(self, key: Hashable) -> Cached | None:
         """:meth:`get`, counting only hits (a miss here is looked up, and counted, by the route)."""
+        return self._find(key, miss=False)
+
+    def _find(self, key: Hashable, *, miss: bool) -> Cached | None:
         with self._lock:
             self._current()
             found = self._entries.get(key)
             if found is None:
+                if miss:
+                    self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -191,7 +191,7 @@ class AnswerCache:
         """A kept answer as a response: 304 when the client holds it already."""
         headers = {**dict(found.headers), **self.validators(found.etag), "x-cache": "hit",
                    "age": str(int(time.monotonic() - found.stored))}
-        if _matches(if_none_match, found.etag):
+        if not_modified(if_none_match, found.etag):
             headers.pop("content-type", None)
             return Response(status_code=304, headers=headers)
         response = Response(found.body, headers=headers, media_type=found.media_type)
@@ -223,7 +223,7 @@ class Kept:
         etag = etag_of(body)
         self.cache.put(self.key, self.version, Cached(body, media_type, etag, (("vary", self.vary),)))
         headers = {**self.cache.validators(etag), "vary": self.vary, "x-cache": "miss"}
-        if _matches(self.if_none_match, etag):
+        if not_modified(self.if_none_match, etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type=media_type, headers=headers)
 
@@ -255,11 +255,6 @@ def _key_size(key: Hashable) -> int:
     if isinstance(key, (str, bytes)):
         return len(key)
     return 8
-
-
-def not_modified(if_none_match: str | None, etag: str) -> bool:
-    """True when ``If-None-Match`` names ``etag`` (or is ``*``)."""
-    return _matches(if_none_match, etag)
 
 
 def cache_for(settings: Settings, version: Callable[[], Hashable]) -> AnswerCache | None:
@@ -322,20 +317,11 @@ class PageCache:
 
 
 async def _admitted(scope: Scope) -> bool:
-    """True when the request may read (always, unless reads need a token: then its token is checked
-    as the app's own dependency would, and a refused request goes on to the app to be refused)."""
-    app = scope["app"]
-    settings: Settings = app.state.settings
-    if not settings.read_token_required:
-        return True
-    from fastapi import HTTPException as FastAPIHTTPException
-    from starlette.exceptions import HTTPException
-
-    from kg.server.auth import check_reader
-
+    """True when the request may read: the app's own dependency (:func:`~kg.server.auth.require_reader`)
+    asked before routing; a refused request goes on to the app, to be refused there as usual."""
     try:
-        await run_in_threadpool(check_reader, Request(scope))
-    except (HTTPException, FastAPIHTTPException):
+        await require_reader(Request(scope))
+    except HTTPException:  # fastapi's is a subclass
         return False
     return True
 
@@ -398,7 +384,7 @@ class _Keeper:
             extra["vary"] = ", ".join(filter(None, (vary, "Authorization")))
             kept = tuple((n, v) for n, v in kept if n != "vary") + (("vary", extra["vary"]),)
         self.cache.put(self.key, self.version, Cached(body, media, etag, kept))
-        if _matches(self.if_none_match, etag):
+        if not_modified(self.if_none_match, etag):
             start = _with({**self.start, "status": 304}, extra, drop={b"content-length", b"content-type"})
             await self._send(start)
             await self._send({"type": "http.response.body", "body": b""})

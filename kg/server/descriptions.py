@@ -15,14 +15,12 @@ from typing import Generic, TypeVar
 
 import pyoxigraph as ox
 
-from kg.formats import GRAPH_FORMATS
 from kg.namespaces import XSD, sparql_prologue
 from kg.server.markup import term_link
 from kg.store.base import Store
 
 __all__ = ["CONTEXT_CHARS", "Description", "Segment", "describe", "labels_of", "literal_html", "segments"]
 
-OFFERS = ["text/html", *(f.media_type for f in GRAPH_FORMATS)]
 #: characters of document text shown on each side of a claim's quote
 CONTEXT_CHARS = 300
 _MAX_LITERAL = 2000

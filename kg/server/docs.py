@@ -28,7 +28,8 @@ __all__ = ["router", "ontology_docs"]
 
 router = APIRouter()
 
-_HTML_OFFERS = ["text/html", "application/xhtml+xml"]
+#: name → media type of what the ontology and shapes pages are offered in: the RDF formats, HTML
+_OFFERS = {**graph_offers(html=False), "html": "text/html", "xhtml": "application/xhtml+xml"}
 
 # --- the ontology page -----------------------------------------------------------------------
 
@@ -129,8 +130,7 @@ def _respond(request: Request, format: str | None, name: str) -> Response:
     """``name`` ("ontology" or "shapes") in the negotiated format; each rendering made once per
     version of the files."""
     d = docs()
-    offers = {**graph_offers(html=False), "html": _HTML_OFFERS[0], "xhtml": _HTML_OFFERS[1]}
-    key = choose_format(format, request.headers.get("accept"), offers,
+    key = choose_format(format, request.headers.get("accept"), _OFFERS,
                         aliases=format_aliases(QueryKind.GRAPH), what=f"the {name}")
     headers = {"Vary": "Accept"}
     if key in ("html", "xhtml"):

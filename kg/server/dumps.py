@@ -30,6 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from kg.errors import NotFoundError
 from kg.formats import choose_format, rdf_format_by_name
 from kg.ops.leftovers import scratch_prefix
+from kg.server.answer_cache import not_modified
 from kg.server.markup import href, html_page
 from kg.store.base import Store
 
@@ -225,8 +226,7 @@ def dump(name: str, request: Request) -> Response:
         raise NotFoundError(f"no dump {name!r}; dumps: {', '.join(DUMPS)}")
     dump_file = dump_files(request.app.state.store)[name]
     headers = _digest_headers(dump_file)
-    match = request.headers.get("if-none-match", "")
-    if headers["ETag"] in [tag.strip().removeprefix("W/") for tag in match.split(",")] or match.strip() == "*":
+    if not_modified(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return FileResponse(dump_file.path, media_type=dump_file.media_type, headers=headers,
                         filename=name, content_disposition_type="attachment")

@@ -36,10 +36,13 @@ def security_headers(policy: str = PAGE_POLICY) -> dict[str, str]:
 
 
 class SecurityHeaders:
-    """Add :func:`security_headers` to every HTTP response that does not set them itself."""
+    """Add :func:`security_headers` to every HTTP response that does not set them itself
+    (encoded once, here: every response carries them)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._headers = [(name.encode("latin-1"), value.encode("latin-1"))
+                         for name, value in security_headers().items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,15 +51,15 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = _with_headers(message, security_headers())
+                message = _with_headers(message, self._headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def _with_headers(start: Message, headers: dict[str, str]) -> Message:
-    """The response start ``start`` with ``headers`` added where it has none of that name."""
+def _with_headers(start: Message, headers: list[tuple[bytes, bytes]]) -> Message:
+    """The response start ``start`` with ``headers`` (lower-case names, encoded) added where it
+    has none of that name."""
     present = {name.lower() for name, _ in start.get("headers", [])}
-    added = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-             if name.encode("latin-1") not in present]
+    added = [(name, value) for name, value in headers if name not in present]
     return {**start, "headers": [*start.get("headers", []), *added]}

@@ -34,7 +34,6 @@ from kg.server.descriptions import (
     INCOMING,
     INCOMING_COUNT,
     MAX_INCOMING,
-    OFFERS,
     REPLIES,
     SPANS,
     TEXT,

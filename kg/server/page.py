@@ -10,7 +10,6 @@ the streaming of query answers is untouched.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 from functools import lru_cache
@@ -22,7 +21,9 @@ from fastapi.responses import Response
 
 from kg.errors import NotFoundError
 from kg.namespaces import PREFIXES, RDFS
+from kg.server.answer_cache import etag_of, not_modified
 from kg.server.docs_model import docs, text_of
+from kg.server.markup import short
 
 router = APIRouter()
 
@@ -45,11 +46,21 @@ def examples() -> list[dict[str, str]]:
     return out
 
 
+def _packed(data: bytes) -> tuple[bytes, bytes, str]:
+    """``data``, its gzip and its ETag."""
+    return data, gzip.compress(data, compresslevel=9, mtime=0), etag_of(data)
+
+
 @lru_cache(maxsize=64)
 def _asset(path: Path, stamp: tuple[int, int]) -> tuple[bytes, bytes, str]:
-    """A static file's bytes, their gzip and their ETag (one version of the file, by its ``stamp``)."""
-    data = path.read_bytes()
-    return data, gzip.compress(data, compresslevel=9, mtime=0), f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    """A static file :func:`_packed` (one version of the file, by its ``stamp``)."""
+    return _packed(path.read_bytes())
+
+
+def _file(path: Path) -> tuple[bytes, bytes, str]:
+    """The static file ``path`` :func:`_packed`, read again only when it has changed."""
+    stat = path.stat()
+    return _asset(path, (stat.st_mtime_ns, stat.st_size))
 
 
 def _send(request: Request, path: Path, *, body: bytes | None = None) -> Response:
@@ -57,12 +68,9 @@ def _send(request: Request, path: Path, *, body: bytes | None = None) -> Respons
 
     Browsers keep a copy and ask again each time (``no-cache``, ETag): after an upgrade the page
     and its scripts change together, and an unchanged file costs a 304."""
-    stat = path.stat()
-    data, packed, etag = _asset(path, (stat.st_mtime_ns, stat.st_size))
-    if body is not None:
-        data, packed, etag = body, gzip.compress(body, mtime=0), f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    data, packed, etag = _file(path) if body is None else _packed(body)
     headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache", "ETag": etag}
-    if etag in request.headers.get("if-none-match", ""):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "") and len(data) > 1024:
         headers["Content-Encoding"] = "gzip"
@@ -78,7 +86,7 @@ def index(request: Request, query: str | None = None) -> Response:
     if query is None:
         return _send(request, path)
     page = _TEXTAREA.sub(lambda m: m.group(1) + escape(query, quote=False) + m.group(3),
-                         path.read_text(encoding="utf-8"), count=1)
+                         _file(path)[0].decode("utf-8"), count=1)
     return _send(request, path, body=page.encode("utf-8"))
 
 
@@ -114,9 +122,9 @@ def completions() -> Response:
         terms = []
         for term, kind in d.terms.items():
             iri = str(term)
-            prefix = next((p for p, ns in PREFIXES.items() if iri.startswith(ns) and len(iri) > len(ns)), None)
-            if prefix is not None:
-                terms.append({"name": f"{prefix}:{iri[len(PREFIXES[prefix]):]}", "iri": iri, "kind": kind,
+            name = short(iri)
+            if name != iri:  # in a namespace of PREFIXES
+                terms.append({"name": name, "iri": iri, "kind": kind,
                               "label": text_of(d.ontology, term, RDFS.label) or "",
                               "comment": text_of(d.ontology, term, RDFS.comment) or ""})
         terms.sort(key=lambda t: t["name"])

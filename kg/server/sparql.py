@@ -18,6 +18,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Hashable, Iterator
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -162,17 +163,15 @@ async def sparql(request: Request) -> Response:
     base_iri = str(request.url_for("sparql"))
     default_graphs, named_graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
     timeout = _timeout(params, settings.query_timeout)
-    requested = params.get("format", [])
-    _check_formats(requested)
-    accept = request.headers.get("accept")
+    solutions, boolean, graph = _formats(tuple(params.get("format", [])), request.headers.get("accept"))
     job = QueryJob(
         query=query,
         default_graphs=default_graphs,
         named_graphs=named_graphs,
         base_iri=base_iri,
-        solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
-        boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
-        graph_format=_choose(QueryKind.GRAPH, requested, accept),
+        solutions_format=solutions,
+        boolean_format=boolean,
+        graph_format=graph,
     )
     # The same text, dataset, base and formats passed the same screen before: a kept answer
     # needs neither the screen nor a worker.
@@ -210,15 +209,12 @@ def cache_key(scope: Scope) -> Hashable | None:
         return None
     try:
         _timeout(params, settings.query_timeout)
-        _check_formats(params.get("format", []))
+        solutions, boolean, graph = _formats(tuple(params.get("format", [])), request.headers.get("accept"))
         graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
     except KGError:
         return None
-    requested, accept = params.get("format", []), request.headers.get("accept")
     job = QueryJob(query=queries[0], default_graphs=graphs[0], named_graphs=graphs[1],
-                   solutions_format=_choose(QueryKind.SOLUTIONS, requested, accept),
-                   boolean_format=_choose(QueryKind.BOOLEAN, requested, accept),
-                   graph_format=_choose(QueryKind.GRAPH, requested, accept))
+                   solutions_format=solutions, boolean_format=boolean, graph_format=graph)
     return _cache_key(job, str(request.base_url))
 
 
@@ -313,7 +309,18 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     return receipt_response(await run_write(request, change, agent=agent, source=receipt_source))
 
 
-def _check_formats(requested: list[str]) -> None:
+@lru_cache(maxsize=256)
+def _formats(requested: tuple[str, ...], accept: str | None) -> tuple[str | None, str | None, str | None]:
+    """The formats a SELECT, an ASK and a CONSTRUCT answer would be sent in (:func:`_choose`),
+    after :func:`_check_formats`. Clients send the same few ``format=`` values and Accept
+    headers over and over, so each pair is negotiated once (a refusal is raised, not kept);
+    the bound keeps varied headers from growing it."""
+    _check_formats(requested)
+    return (_choose(QueryKind.SOLUTIONS, requested, accept), _choose(QueryKind.BOOLEAN, requested, accept),
+            _choose(QueryKind.GRAPH, requested, accept))
+
+
+def _check_formats(requested: tuple[str, ...]) -> None:
     """Each ``format=`` value names a format some answer can be sent in: a name nothing answers
     in is refused (406 listing the names), never replaced by a default. A value that is a list
     of media types (SPARQLWrapper sends its Accept header as a second ``format=``) needs one."""
@@ -332,7 +339,7 @@ def _check_formats(requested: list[str]) -> None:
             choose_format(key, None, offers, aliases=aliases, what="a SPARQL answer")  # the 406, naming the value
 
 
-def _choose(kind: QueryKind, requested: list[str], accept: str | None) -> str | None:
+def _choose(kind: QueryKind, requested: tuple[str, ...], accept: str | None) -> str | None:
     """The format a result of ``kind`` would be sent in, or None when the client accepts none.
 
     The first ``format=`` value that names a format for this kind wins (clients such as

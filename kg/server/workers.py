@@ -56,11 +56,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
+from anyio import CapacityLimiter, to_thread
+
 from kg.config import Settings
 from kg.errors import KGError, QueryTimeout, StoreError
 from kg.server.memory_watch import MemoryWatch, Watched, can_watch
-from anyio import CapacityLimiter, to_thread
-
 from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer, answer_after, send_job
 from kg.server.worker_process import QueryJob, WorkerLimits, receive
 

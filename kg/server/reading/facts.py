@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from kg.namespaces import NKG, SCHEMA, sparql_prologue
 from kg.store.base import Store
 
-__all__ = ["QUALIFIER_PROPERTIES", "Evidence", "Fact", "facts_about", "qualifiers_of"]
+__all__ = ["CLAIM_KIND", "QUALIFIER_PROPERTIES", "Evidence", "Fact", "facts_about", "qualifiers_of"]
 
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
@@ -32,6 +32,10 @@ QUALIFIER_PROPERTIES = (
     ("condition", str(NKG.condition)),
 )
 
+#: binds ``?kind`` to the kind of ``?claim`` when it has one of the four (an author's analysis
+#: is not a party's statement): a pattern of the queries that show claims
+CLAIM_KIND = """OPTIONAL { ?claim a ?kind FILTER (?kind IN (nkg:KeyTakeaway, nkg:AnalyticalClaim, nkg:QuotedStatement,
+                                              nkg:ParaphrasedStatement)) }"""
 #: statements with ``{iri}`` as subject (``{side}`` = rdf:subject) or object (rdf:object), with their claims
 _FACTS = sparql_prologue() + """
 SELECT ?statement ?subject ?predicate ?object ?claim ?quote ?document ?claimant ?kind WHERE {
@@ -40,9 +44,8 @@ SELECT ?statement ?subject ?predicate ?object ?claim ?quote ?document ?claimant 
   OPTIONAL { ?claim nkg:quote ?quote }
   OPTIONAL { ?claim nkg:statedIn ?document }
   OPTIONAL { ?claim nkg:claimant ?claimant }
-  OPTIONAL { ?claim a ?kind FILTER (?kind IN (nkg:KeyTakeaway, nkg:AnalyticalClaim, nkg:QuotedStatement,
-                                              nkg:ParaphrasedStatement)) }
-} ORDER BY ?predicate ?subject ?object ?document ?claim"""
+  {claim kind}
+} ORDER BY ?predicate ?subject ?object ?document ?claim""".replace("{claim kind}", CLAIM_KIND)
 _QUALIFIERS = sparql_prologue() + """
 SELECT ?statement ?p ?o WHERE {
   VALUES ?statement { {values} }

@@ -22,20 +22,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from rdflib import Namespace
 
-from kg.errors import NotAcceptableError, NotFoundError
-from kg.formats import (
-    GRAPH_FORMATS,
-    QueryKind,
-    RdfFormatInfo,
-    choose_format,
-    format_aliases,
-    graph_offers,
-    output_format,
-)
+from kg.errors import NotFoundError
+from kg.formats import QueryKind, choose_format, format_aliases, graph_offers, rdf_format_by_name
 from kg.iris import Kind
 from kg.namespaces import NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, XSD, sparql_prologue
-from kg.server.descriptions import OFFERS, labels_of
-from kg.server.markup import FORMAT_TITLES, html_page, short, term_link
+from kg.server.descriptions import labels_of
+from kg.server.markup import alternates, html_page, short, term_link
 from kg.store.base import Store
 
 __all__ = ["HYDRA", "PAGE_SIZE", "router"]
@@ -123,10 +115,7 @@ def _collection(kind: Kind | None) -> str:
 
 
 def _rdf(request: Request, key: str, triples: list[ox.Triple]) -> Response:
-    fmt = output_format(QueryKind.GRAPH, key)
-    if not isinstance(fmt, RdfFormatInfo):
-        names = ", ".join(["html", *(f.name for f in GRAPH_FORMATS)])
-        raise NotAcceptableError(f"offered: {', '.join(OFFERS)} (format={names})")
+    fmt = rdf_format_by_name(key)  # :func:`_choice` chose it
     buffer = io.BytesIO()
     if fmt.prefixes:
         ox.serialize(triples, buffer, fmt.oxigraph, prefixes={**PREFIXES, "hydra": str(HYDRA)})
@@ -151,8 +140,8 @@ def _choice(request: Request, format: str | None) -> str:
 
 
 def _formats(path: str) -> str:
-    return " · ".join(f"<a href='{escape(path)}?format={f.name}' type='{escape(f.media_type)}'>"
-                      f"{escape(FORMAT_TITLES.get(f.name, f.name))}</a>" for f in GRAPH_FORMATS if f.name != "n3")
+    return " · ".join(f"<a href='{escape(url)}' type='{escape(media)}'>{escape(name)}</a>"
+                      for name, media, url in alternates(path))
 
 
 @router.get("/id/", summary="The kinds of resource, with their counts")
@@ -162,7 +151,7 @@ def kinds(request: Request, format: str | None = None) -> Response:
     store: Store = request.app.state.store
     key = _choice(request, format)
     counts = {kind: _total(store, kind) for kind in Kind}
-    if key not in ("text/html", "html"):
+    if key != "html":
         top = _collection(None)
         triples = [_t(top, RDF.type, ox.NamedNode(str(HYDRA.Collection))), _t(top, HYDRA.totalItems, _count(len(counts)))]
         for kind, n in counts.items():
@@ -198,7 +187,7 @@ def kind_index(kind: str, request: Request, format: str | None = None,
     if page > last:
         raise NotFoundError(f"page {page} of /id/{which.value}/: there are {last} (of {PAGE_SIZE} resources each)")
     members = _members(store, which, page)
-    if key not in ("text/html", "html"):
+    if key != "html":
         return _rdf(request, key, _hydra(which, members, total, page, last))
     iris = [m for m, _ in members]
     columns = [(c, _column(store, c, iris)) for c in _COLUMNS[which]]

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from kg.namespaces import NKG, SCHEMA, sparql_prologue
 from kg.server.descriptions import Description, labels_of
 from kg.server.markup import term_link
-from kg.server.reading.facts import QUALIFIER_PROPERTIES, Fact, Term, facts_about
+from kg.server.reading.facts import CLAIM_KIND, QUALIFIER_PROPERTIES, Fact, Term, facts_about
 from kg.store.base import Store
 
 __all__ = ["actor_sections", "meeting_sections", "place_sections", "proposal_sections", "qualifiers_html"]
@@ -40,9 +40,8 @@ SELECT ?claim ?quote ?document ?claimant ?kind WHERE {
   OPTIONAL { ?claim nkg:quote ?quote }
   OPTIONAL { ?claim nkg:statedIn ?document }
   OPTIONAL { ?claim nkg:claimant ?claimant }
-  OPTIONAL { ?claim a ?kind FILTER (?kind IN (nkg:KeyTakeaway, nkg:AnalyticalClaim, nkg:QuotedStatement,
-                                              nkg:ParaphrasedStatement)) }
-} ORDER BY ?document ?claim LIMIT {limit}"""
+  {claim kind}
+} ORDER BY ?document ?claim LIMIT {limit}""".replace("{claim kind}", CLAIM_KIND)
 _COUNT = sparql_prologue() + "SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ ?claim {predicate} <{iri}> }}"
 #: resources linked to ``{iri}`` by a plain triple ``?s {predicate} <{iri}>`` (meetings at a place, …)
 _SUBJECTS = sparql_prologue() + """
@@ -82,13 +81,18 @@ def _labels(store: Store, facts: Iterable[Fact], extra: Iterable[str] = ()) -> d
     return labels_of(store, named)
 
 
+def _claim_link(claim: str, kind: str | None, labels: dict[str, str]) -> str:
+    """A link to ``claim`` named by its kind (``key takeaway``, ``quoted statement``…), else "the claim"."""
+    name = labels.get(kind, "").lower() if kind else ""
+    return term_link(claim, name or "the claim")
+
+
 def _evidence(fact: Fact, labels: dict[str, str]) -> str:
     """Each claim behind a fact: its whole quote, then the claim (by its kind), its claimant and
     its document as links — so an author's analysis never reads as the party's own statement."""
     out = []
     for e in fact.evidence:
-        kind = labels.get(e.kind, "") if e.kind else ""
-        source = term_link(e.claim, kind.lower() if kind else "the claim")
+        source = _claim_link(e.claim, e.kind, labels)
         if e.claimant:
             source += " by " + term_link(e.claimant, labels.get(e.claimant))
         if e.document:
@@ -122,14 +126,13 @@ def _claims(store: Store, iri: str, predicate: str, *, heading: str, ident: str,
         if r["claim"].value in seen:
             continue  # a second claimant or kind of the same claim: the first is shown
         seen.add(r["claim"].value)
-        kind = labels.get(r["kind"].value, "").lower() if r["kind"] is not None else ""
-        who = ""
         if show_claimant and r["claimant"] is not None:
             who = f"<p class=source>{term_link(r['claimant'].value, labels.get(r['claimant'].value))} · "
         else:
             who = "<p class=source>"
+        link = _claim_link(r["claim"].value, r["kind"].value if r["kind"] is not None else None, labels)
         item = (f"<li class=claim><blockquote class=evidence>{escape(r['quote'].value if r['quote'] else '')}"
-                f"</blockquote>{who}{term_link(r['claim'].value, kind or 'the claim')}</p></li>")
+                f"</blockquote>{who}{link}</p></li>")
         by_document.setdefault(r["document"].value if r["document"] is not None else "", []).append(item)
     parts = []
     for document, items in by_document.items():

@@ -22,7 +22,7 @@ from kg.server.api_docs import ErrorBody
 from kg.server.markup import html_page, term_link
 from kg.server.views import estimates, stances, timeline
 from kg.server.views.common import query_text
-from kg.server.views.svg import Markup, el, join, svg_document
+from kg.server.views.svg import Markup, el, join, svg_document, svg_file
 
 __all__ = ["router"]
 
@@ -48,8 +48,7 @@ def stylesheet() -> Response:
 def _nav(current: str) -> Markup:
     links = [el("a", title, href=f"/views/{name}", aria_current="page" if name == current else None)
              for name, title in _VIEWS.items()]
-    return el("p", "Pictures: ", *(join([a, Markup(" · ")]) if i < len(links) - 1 else a for i, a in enumerate(links)),
-              class_="view-nav")
+    return el("p", "Pictures: ", Markup(" · ".join(links)), class_="view-nav")
 
 
 def _query_links(*names: str) -> Markup:
@@ -63,7 +62,7 @@ def _respond(request: Request, format: str | None, name: str, svg: Markup, *, ab
     chosen = choose_format(format, request.headers.get("accept"), _OFFERS, what=f"/views/{name}")
     headers = {"Vary": "Accept"}
     if chosen == "svg":
-        return Response(svg_standalone(svg), media_type="image/svg+xml", headers=headers)
+        return Response(svg_file(svg), media_type="image/svg+xml", headers=headers)
     figure = (el("p", empty, class_="view-empty") if empty else el("div", svg, class_="view-figure"))
     body = join([
         _nav(name), el("link", rel="stylesheet", href="/views/views.css"), el("p", about, class_="view-about"),
@@ -73,11 +72,6 @@ def _respond(request: Request, format: str | None, name: str, svg: Markup, *, ab
     ])
     svg_link = [("SVG", "image/svg+xml", f"/views/{name}?format=svg")]
     return HTMLResponse(html_page(_VIEWS[name], body, alternates=svg_link), headers=headers)
-
-
-def svg_standalone(svg: Markup) -> bytes:
-    """The inline ``<svg>`` as a file of its own (with the XML declaration)."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg).encode("utf-8")
 
 
 def _empty_svg(title: str, words: str) -> Markup:

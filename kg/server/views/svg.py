@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-__all__ = ["SVG_NS", "Markup", "el", "join", "svg_document", "text_width", "wrap"]
+__all__ = ["SVG_NS", "Markup", "el", "join", "svg_document", "svg_file", "text_width", "wrap"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 #: average advance of a character of the sans-serif font, in font-size units (for layout only)
@@ -80,13 +80,16 @@ def wrap(text: str, width: float, size: float, *, lines: int = 3) -> list[str]:
     return [line if len(line) <= limit else line[: limit - 1] + "…" for line in out]
 
 
-def svg_document(width: float, height: float, title: str, description: str, *content: Markup,
-                 standalone: bool = False) -> Markup:
+def svg_document(width: float, height: float, title: str, description: str, *content: Markup) -> Markup:
     """The ``<svg>`` element: its title and description first (what assistive technology reads),
-    then ``content``; ``standalone`` adds the XML declaration for a file of its own."""
-    svg = el("svg", el("title", title), el("desc", description), *content,
-             xmlns=SVG_NS,
-             width=width, height=height, viewBox=f"0 0 {_value(width)} {_value(height)}",
-             font_family="system-ui, 'DejaVu Sans', sans-serif", font_size=12, role="img",
-             aria_label=title, class_="view")
-    return Markup(('<?xml version="1.0" encoding="UTF-8"?>\n' if standalone else "") + svg)
+    then ``content``. Inline in a page as it is; :func:`svg_file` makes a file of its own."""
+    return el("svg", el("title", title), el("desc", description), *content,
+              xmlns=SVG_NS,
+              width=width, height=height, viewBox=f"0 0 {_value(width)} {_value(height)}",
+              font_family="system-ui, 'DejaVu Sans', sans-serif", font_size=12, role="img",
+              aria_label=title, class_="view")
+
+
+def svg_file(svg: Markup) -> bytes:
+    """The inline ``<svg>`` as a file of its own (``format=svg``): the XML declaration first."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg).encode("utf-8")
