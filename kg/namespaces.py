@@ -33,6 +33,7 @@ __all__ = [
     "DCAT",
     "SPDX",
     "NKGSH",
+    "HYDRA",
     "sparql_prologue",
     "bind_prefixes",
 ]
@@ -54,6 +55,8 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 WD = Namespace("http://www.wikidata.org/entity/")
+#: Hydra, for the paged collections of the indexes (``/id/``, ``/id/{kind}/``)
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 
 #: prefix → namespace IRI, in the order they are written out.
 PREFIXES: dict[str, str] = {

@@ -20,21 +20,19 @@ from html import escape
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from rdflib import Namespace
 
 from kg.errors import NotFoundError
 from kg.formats import QueryKind, choose_format, format_aliases, graph_offers, rdf_format_by_name
 from kg.iris import Kind
-from kg.namespaces import NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, XSD, sparql_prologue
+from kg.namespaces import HYDRA, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, XSD, sparql_prologue
 from kg.server.descriptions import labels_of
 from kg.server.markup import alternates, html_page, short, term_link
 from kg.store.base import Store
 
-__all__ = ["HYDRA", "PAGE_SIZE", "router"]
+__all__ = ["PAGE_SIZE", "router"]
 
 router = APIRouter()
 
-HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 #: members listed on one page of a kind
 PAGE_SIZE = 500
 
