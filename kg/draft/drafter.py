@@ -101,7 +101,8 @@ def draft_document(path: Path, gazetteer: Gazetteer, *, backend: Backend | None 
     if not is_english(text):
         raise InputError("the text does not read as English (the drafter reads English only); nothing drafted",
                          location=where)
-    found = read_metadata(text, path.read_bytes())
+    # the file is read once: a strict UTF-8 text encodes back to the very bytes it was read from
+    found = read_metadata(text, text.encode("utf-8"))
     given = given_metadata(meta)
     doc_id = document_id(path, given)
     doc_slug = slugify(doc_id)
