@@ -363,8 +363,9 @@ def claim_nodes(data: LineDict, file: Path) -> list[Any]:
     return claims_node
 
 
-def _document_file(file: Path, documents: dict[str, Document], entities: dict[str, Entity]) -> DocumentAnnotations:
-    data = require_mapping(load_yaml(file), file, "an annotation file", DOC_KEYS)
+def _document_file(file: Path, documents: dict[str, Document], entities: dict[str, Entity],
+                   data: LineDict | None = None) -> DocumentAnnotations:
+    data = require_mapping(load_yaml(file) if data is None else data, file, "an annotation file", DOC_KEYS)
     doc_id = str_field(data, "document", file, "an annotation file")
     if doc_id not in documents:
         raise BuildError(
@@ -427,16 +428,18 @@ def load_document_annotations(
     entities: Mapping[str, Entity],
     *,
     other_claims: Collection[str] = (),
+    data: LineDict | None = None,
 ) -> Annotations:
     """The annotations of one document added on its own, checked against what exists already.
 
     ``entities`` are the entities known elsewhere (the file may declare more in its own
     ``entities:`` list); ``other_claims`` are the claim ids of the other documents: a
     claim may refer to them (``corroborates``/``contradicts``) but not reuse one.
+    ``data``: the file already read (a draft's ``metadata:`` block was looked up in it).
     Raises :class:`BuildError` listing every problem of the file's claims, each with ``file:line``.
     """
     result = Annotations(entities=dict(entities))
-    result.documents[document.id] = _document_file(file, {document.id: document}, result.entities)
+    result.documents[document.id] = _document_file(file, {document.id: document}, result.entities, data)
     raise_all([BuildError(f"claim id {claim.id!r} is already used by another document", location=claim.location)
                for claim in result.documents[document.id].claims if claim.id in other_claims])
     _check_claims_across(result, known=other_claims)
