@@ -27,6 +27,7 @@ __all__ = [
     "load_document_annotations",
     "load_gazetteer",
     "find_quote",
+    "normalised",
     "raise_all",
     "local_entities",
     "resolve_mentions",
@@ -72,7 +73,10 @@ def _date(node: LineDict, key: str, file: Path, what: str, where: Location) -> s
     return value
 
 
-def _normalise(text: str) -> str:
+def normalised(text: str) -> str:
+    """``text`` with curly quotes, dashes, no-break spaces and runs of whitespace made plain:
+    how a quote that misses only by its typography is recognised (:func:`find_quote`), and how
+    the scorer compares names."""
     table = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "\u00a0": " "})
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).translate(table))
 
@@ -86,7 +90,7 @@ def find_quote(text: str, quote: str, occurrence: int | None) -> tuple[int, int]
         i = text.find(quote, i + 1)
     if not starts:
         hint = ""
-        if _normalise(quote) in _normalise(text):
+        if normalised(quote) in normalised(text):
             hint = " (it matches once quotes, dashes and spaces are normalised: copy the document's own characters)"
         return f"quote not found in the document{hint}: {quote!r}"
     if occurrence is None:
