@@ -139,13 +139,16 @@ def test_add_document_publishes_the_raw_draft_and_says_it_is_drafted(note: Path,
     (b"\xff\xfe not utf-8", "UTF-8"),
     (b"Die Verhandlungen in Istanbul sind gescheitert, sagte der Minister am Freitag in Ankara.\n", "English"),
     (b"KEY POINTS\n\nIstanbul\n", "no sentences"),
+    (None, "no such document file"),
 ])
-def test_bad_input_is_refused_and_writes_nothing(tmp_path: Path, content: bytes, words: str) -> None:
+def test_bad_input_is_refused_and_writes_nothing(tmp_path: Path, content: bytes | None, words: str) -> None:
+    """What is wrong, and where: the message names the text (``None``: there is no such file)."""
     text = tmp_path / "bad.txt"
-    text.write_bytes(content)
+    if content is not None:
+        text.write_bytes(content)
     out = tmp_path / "bad.draft.yaml"
     done = CliRunner().invoke(main, ["draft", str(text), "-o", str(out), "--entities", str(ENTITIES)])
-    assert done.exit_code == 2 and words in done.output
+    assert done.exit_code == 2 and words in done.output and str(text) in done.output
     assert not out.exists() and not list(tmp_path.glob(".bad.draft.yaml.*"))
 
 

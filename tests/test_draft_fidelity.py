@@ -38,6 +38,14 @@ def _stances(claim: DraftClaim) -> set[tuple[str, str, str, str]]:
             if f.predicate in ("proposedBy", "supportedBy", "opposedBy")}
 
 
+def _no_stances(gazetteer: Gazetteer, *lines: str) -> dict[str, DraftClaim]:
+    """The claims drafted for ``lines`` read as one article, having asserted that none of those
+    sentences drafts a stance (the whole mapping is compared, so a failure names each one)."""
+    claims = _draft(gazetteer, " ".join(lines))
+    assert {s: _stances(claims[s]) for s in lines} == {s: set() for s in lines}
+    return claims
+
+
 def test_a_negated_verb_is_read_the_right_way(gazetteer: Gazetteer) -> None:
     claims = _draft(gazetteer, "Ukraine refused to accept a short-term pause in fighting. "
                                "Russia did not reject a 30-day ceasefire on Monday, officials said. "
@@ -143,14 +151,13 @@ def test_a_speaker_named_after_the_words_is_the_claimant(gazetteer: Gazetteer) -
 
 
 def test_what_is_denied_or_held_by_nobody_is_no_stance(gazetteer: Gazetteer) -> None:
-    sentences_ = ["Russia rejected claims that it opposed a short-term pause in fighting.",
-                  "Russia denied that it rejected a 30-day ceasefire.",
-                  "Neither Russia nor Ukraine accepted a 30-day ceasefire.",
-                  "Russia hardly supports a 30-day ceasefire.",
-                  "Ukraine stopped short of rejecting a 30-day ceasefire.",
-                  "Russia has yet to accept a 30-day ceasefire."]
-    claims = _draft(gazetteer, " ".join(sentences_))
-    assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
+    _no_stances(gazetteer,
+                "Russia rejected claims that it opposed a short-term pause in fighting.",
+                "Russia denied that it rejected a 30-day ceasefire.",
+                "Neither Russia nor Ukraine accepted a 30-day ceasefire.",
+                "Russia hardly supports a 30-day ceasefire.",
+                "Ukraine stopped short of rejecting a 30-day ceasefire.",
+                "Russia has yet to accept a 30-day ceasefire.")
 
 
 def test_a_call_is_its_owners_and_a_condition_keeps_its_words(gazetteer: Gazetteer) -> None:
@@ -176,13 +183,12 @@ def test_the_one_told_is_not_the_one_holding_and_a_readiness_is_hypothetical(gaz
 
 
 def test_unlikely_given_up_accused_and_asked_are_no_stance(gazetteer: Gazetteer) -> None:
-    sentences_ = ["Russia is unlikely to accept a 30-day ceasefire.",
-                  "Ukraine has dropped its demand for a 30-day ceasefire.",
-                  "Ukraine withdrew its proposal for a 30-day ceasefire.",
-                  "Russia accused Ukraine of rejecting a short-term pause in fighting.",
-                  "Why does Russia reject a 30-day ceasefire?"]
-    claims = _draft(gazetteer, " ".join(sentences_))
-    assert {s: _stances(claims[s]) for s in sentences_} == {s: set() for s in sentences_}
+    claims = _no_stances(gazetteer,
+                         "Russia is unlikely to accept a 30-day ceasefire.",
+                         "Ukraine has dropped its demand for a 30-day ceasefire.",
+                         "Ukraine withdrew its proposal for a 30-day ceasefire.",
+                         "Russia accused Ukraine of rejecting a short-term pause in fighting.",
+                         "Why does Russia reject a 30-day ceasefire?")
     assert claims["Why does Russia reject a 30-day ceasefire?"].claimant == AUTHOR  # a question asks; Russia says nothing
     assert claims["Russia accused Ukraine of rejecting a short-term pause in fighting."].claimant == "russia"
 

@@ -24,6 +24,7 @@ from kg.build.annotations import load_document_annotations
 from kg.build.corpus import Document, document_from_metadata, read_document
 from kg.build.drafted import metadata_block
 from kg.build.model import Entity
+from kg.build.yamlfile import LineDict, load_yaml
 from kg.build.rdfize import document_graph, document_graph_iri
 from kg.build.vocabulary import ENTITY_TYPES
 from kg.errors import Location
@@ -106,16 +107,20 @@ def claims_elsewhere(store: Store, *, outside: URIRef) -> set[str]:
     return out
 
 
-def _read(text: Path, meta: Path | None, annotations: Path) -> Document:
+def _read(text: Path, meta: Path | None, annotations: Path) -> tuple[Document, LineDict | None]:
     """The document with its metadata: ``meta``; else ``<text>.yaml`` beside it; else the
-    ``metadata:`` block a draft proposes (:mod:`kg.build.drafted`)."""
+    ``metadata:`` block a draft proposes (:mod:`kg.build.drafted`). Also the annotation file,
+    when it was read for that block (the annotation reader takes it rather than parse it again)."""
     if meta is not None:
-        return read_document(text, meta)
+        return read_document(text, meta), None
     beside = text.with_suffix(".yaml")
-    block = None if beside.is_file() or not annotations.is_file() else metadata_block(annotations)
+    if beside.is_file() or not annotations.is_file():
+        return read_document(text, beside), None
+    data = load_yaml(annotations)
+    block = metadata_block(annotations, data)
     if block is None:
-        return read_document(text, beside)
-    return document_from_metadata(text, block, annotations)
+        return read_document(text, beside), None
+    return document_from_metadata(text, block, annotations), data
 
 
 def add_document(store: Store, text: Path, *, meta: Path | None, annotations: Path, agent: str) -> AddedDocument:
@@ -128,11 +133,11 @@ def add_document(store: Store, text: Path, *, meta: Path | None, annotations: Pa
     :class:`~kg.errors.ValidationFailed` when the graph would break the shapes; the store
     is then unchanged.
     """
-    document = _read(text, meta, annotations)
+    document, data = _read(text, meta, annotations)
     graph_name = document_graph_iri(document.id)
     known = known_entities(store, outside=graph_name)
     built = load_document_annotations(
-        annotations, document, known, other_claims=claims_elsewhere(store, outside=graph_name)
+        annotations, document, known, other_claims=claims_elsewhere(store, outside=graph_name), data=data
     )
     new = tuple(sorted(set(built.entities) - set(known)))
     graph = document_graph(built, document.id, describe=new)

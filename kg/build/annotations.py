@@ -15,9 +15,10 @@ from typing import Any
 
 from kg.build.corpus import DATE_PATTERN, Document
 from kg.build.drafted import draft_info
+from kg.build.fields import location_of, require_mapping, str_field, str_list_field
 from kg.build.model import Annotations, Assertion, Claim, DocumentAnnotations, Entity, Estimate
 from kg.build.vocabulary import CLAIM_KINDS, DEFAULT_TYPE, ENTITY_TYPES, PREDICATES, TIME_STATUSES
-from kg.build.yamlfile import LineDict, LineList, line_of, load_yaml
+from kg.build.yamlfile import LineDict, LineList, load_yaml
 from kg.errors import BuildError, Location
 from kg.iris import Kind, is_slug
 
@@ -26,11 +27,15 @@ __all__ = [
     "load_document_annotations",
     "load_gazetteer",
     "find_quote",
+    "normalised",
     "raise_all",
     "local_entities",
     "resolve_mentions",
     "claim_nodes",
     "ENTITIES_FILE",
+    "DOC_KEYS",
+    "Resolver",
+    "add_entities",
 ]
 
 ENTITIES_FILE = "entities.yaml"
@@ -43,48 +48,14 @@ _CLAIM_KEYS = {
 _ESTIMATE_KEYS = {"measure", "value", "min", "max", "unit", "date", "source", "date-words"}
 #: the keys of an assertion written as a mapping: the fact and what its sentence puts on it
 _ASSERTION_KEYS = {"fact", "time", "time-words", "hedge", "condition", "date", "start", "end"}
-#: ``draft`` and ``metadata``: what ``kg draft`` adds (:mod:`kg.build.drafted`)
-_DOC_KEYS = {"document", "entities", "mentions", "claims", "draft", "metadata"}
+#: the top-level keys of an annotation file; ``draft`` and ``metadata``: what ``kg draft`` adds
+#: (:mod:`kg.build.drafted`)
+DOC_KEYS = {"document", "entities", "mentions", "claims", "draft", "metadata"}
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _CAMEO = re.compile(r"^[0-9]{2,4}$")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _where(file: Path, node: Any, parent: Any = None) -> Location:
-    return Location(str(file), line_of(node, None) or line_of(parent, None))
-
-
-def _require_mapping(node: Any, file: Path, what: str, allowed: set[str], parent: Any = None) -> LineDict:
-    if not isinstance(node, LineDict):
-        raise BuildError(f"{what} must be a mapping, found {type(node).__name__}", location=_where(file, node, parent))
-    unknown = set(node) - allowed
-    if unknown:
-        raise BuildError(
-            f"{what} has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}", location=_where(file, node)
-        )
-    return node
-
-
-def _str(node: LineDict, key: str, file: Path, what: str, *, required: bool = True) -> str | None:
-    value = node.get(key)
-    if value is None:
-        if required:
-            raise BuildError(f"{what} needs '{key}'", location=_where(file, node))
-        return None
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or str(value).strip() == "":
-        raise BuildError(f"{what}: '{key}' must be a non-empty string, found {value!r}", location=_where(file, node))
-    return str(value)
-
-
-def _str_list(node: LineDict, key: str, file: Path, what: str) -> tuple[str, ...]:
-    value = node.get(key, [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        raise BuildError(f"{what}: '{key}' must be a list of strings", location=_where(file, node))
-    return tuple(str(v) for v in value)
 
 
 def _verbatim(words: Iterable[str], quote: str, where: Location, what: str) -> None:
@@ -96,13 +67,16 @@ def _verbatim(words: Iterable[str], quote: str, where: Location, what: str) -> N
 
 
 def _date(node: LineDict, key: str, file: Path, what: str, where: Location) -> str | None:
-    value = _str(node, key, file, what, required=False)
+    value = str_field(node, key, file, what, required=False)
     if value is not None and not DATE_PATTERN.match(value):
         raise BuildError(f"{what}: {key} {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD", location=where)
     return value
 
 
-def _normalise(text: str) -> str:
+def normalised(text: str) -> str:
+    """``text`` with curly quotes, dashes, no-break spaces and runs of whitespace made plain:
+    how a quote that misses only by its typography is recognised (:func:`find_quote`), and how
+    the scorer compares names."""
     table = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "\u00a0": " "})
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).translate(table))
 
@@ -116,7 +90,7 @@ def find_quote(text: str, quote: str, occurrence: int | None) -> tuple[int, int]
         i = text.find(quote, i + 1)
     if not starts:
         hint = ""
-        if _normalise(quote) in _normalise(text):
+        if normalised(quote) in normalised(text):
             hint = " (it matches once quotes, dashes and spaces are normalised: copy the document's own characters)"
         return f"quote not found in the document{hint}: {quote!r}"
     if occurrence is None:
@@ -135,42 +109,43 @@ def find_quote(text: str, quote: str, occurrence: int | None) -> tuple[int, int]
 
 
 def _entity(node: Any, file: Path, kind: Kind | None, parent: Any) -> Entity:
-    node = _require_mapping(node, file, "an entity", _ENTITY_KEYS, parent)
-    where = _where(file, node)
-    ident = _str(node, "id", file, "an entity")
+    node = require_mapping(node, file, "an entity", _ENTITY_KEYS, parent)
+    where = location_of(file, node)
+    ident = str_field(node, "id", file, "an entity")
     assert ident is not None
     if not is_slug(ident):
         raise BuildError(f"entity id {ident!r} is not a slug (lower-case letters, digits, '-')", location=where)
     if kind is None:
-        kind_word = _str(node, "kind", file, f"entity {ident!r}")
+        kind_word = str_field(node, "kind", file, f"entity {ident!r}")
         try:
             kind = Kind(kind_word)
         except ValueError:
             raise BuildError(
                 f"entity {ident!r}: kind {kind_word!r} is not one of actor, place, meeting, proposal", location=where
             ) from None
-    type_word = _str(node, "type", file, f"entity {ident!r}", required=kind not in DEFAULT_TYPE) or DEFAULT_TYPE[kind]
+    type_word = str_field(node, "type", file, f"entity {ident!r}", required=kind not in DEFAULT_TYPE) or DEFAULT_TYPE[kind]
     if type_word not in ENTITY_TYPES or ENTITY_TYPES[type_word][0] != kind:
         allowed = sorted(t for t, (k, _) in ENTITY_TYPES.items() if k == kind)
         raise BuildError(f"entity {ident!r}: type {type_word!r} is not a {kind.value} type {allowed}", location=where)
-    wikidata = _str(node, "wikidata", file, f"entity {ident!r}", required=False)
+    wikidata = str_field(node, "wikidata", file, f"entity {ident!r}", required=False)
     if wikidata is not None and not _QID.match(wikidata):
         raise BuildError(f"entity {ident!r}: wikidata {wikidata!r} is not a QID like Q7747", location=where)
-    label = _str(node, "label", file, f"entity {ident!r}")
+    label = str_field(node, "label", file, f"entity {ident!r}")
     assert label is not None
     return Entity(
         id=ident,
         kind=kind,
         type=type_word,
         label=label,
-        alt=_str_list(node, "alt", file, f"entity {ident!r}"),
+        alt=str_list_field(node, "alt", file, f"entity {ident!r}"),
         wikidata=wikidata,
-        note=_str(node, "note", file, f"entity {ident!r}", required=False),
+        note=str_field(node, "note", file, f"entity {ident!r}", required=False),
         location=where,
     )
 
 
-def _add_entities(into: dict[str, Entity], entities: Iterable[Entity]) -> None:
+def add_entities(into: dict[str, Entity], entities: Iterable[Entity]) -> None:
+    """Add ``entities`` to ``into``; an id declared twice must mean the same entity."""
     for entity in entities:
         known = into.get(entity.id)
         if known is not None and (known.kind, known.type, known.label) != (entity.kind, entity.type, entity.label):
@@ -185,12 +160,12 @@ def _add_entities(into: dict[str, Entity], entities: Iterable[Entity]) -> None:
 def load_gazetteer(file: Path) -> list[Entity]:
     """The entities of a gazetteer file such as ``entities.yaml`` (identity only: no facts)."""
     data = load_yaml(file)
-    data = _require_mapping(data, file, "the entities file", set(_SECTIONS))
+    data = require_mapping(data, file, "the entities file", set(_SECTIONS))
     out: list[Entity] = []
     for section, kind in _SECTIONS.items():
         items = data.get(section) or LineList()
         if not isinstance(items, list):
-            raise BuildError(f"'{section}' must be a list", location=_where(file, data))
+            raise BuildError(f"'{section}' must be a list", location=location_of(file, data))
         out.extend(_entity(item, file, kind, items) for item in items)
     return out
 
@@ -200,7 +175,7 @@ def load_gazetteer(file: Path) -> list[Entity]:
 # --------------------------------------------------------------------------- claims
 
 
-class _Resolver:
+class Resolver:
     """Checks ids against the entities and the annotation vocabulary."""
 
     def __init__(self, entities: dict[str, Entity], file: Path) -> None:
@@ -222,16 +197,16 @@ class _Resolver:
         qualifiers its sentence puts on it (``time``, ``time-words``, ``hedge``, ``condition``,
         ``date``, ``start``, ``end``); the words must be the quote's own."""
         if isinstance(node, LineDict):
-            node = _require_mapping(node, self.file, "an assertion", _ASSERTION_KEYS, parent)
-            where = _where(self.file, node, parent)
+            node = require_mapping(node, self.file, "an assertion", _ASSERTION_KEYS, parent)
+            where = location_of(self.file, node, parent)
             fact = self.fact(node.get("fact"), where)
             what = f"assertion {list(node.get('fact'))}"
-            time = _str(node, "time", self.file, what, required=False) or "current"
+            time = str_field(node, "time", self.file, what, required=False) or "current"
             if time not in TIME_STATUSES:
                 raise BuildError(f"{what}: time {time!r} is not one of {sorted(TIME_STATUSES)}", location=where)
-            time_words = _str(node, "time-words", self.file, what, required=False)
-            hedges = _str_list(node, "hedge", self.file, what)
-            conditions = _str_list(node, "condition", self.file, what)
+            time_words = str_field(node, "time-words", self.file, what, required=False)
+            hedges = str_list_field(node, "hedge", self.file, what)
+            conditions = str_list_field(node, "condition", self.file, what)
             _verbatim(hedges, quote, where, f"{what}: hedge")
             _verbatim(conditions, quote, where, f"{what}: condition")
             _verbatim([time_words] if time_words else [], quote, where, f"{what}: time-words")
@@ -248,7 +223,7 @@ class _Resolver:
                 start=_date(node, "start", self.file, what, where),
                 end=end,
             )
-        return self.fact(node, _where(self.file, node, parent))
+        return self.fact(node, location_of(self.file, node, parent))
 
     def fact(self, node: Any, where: Location) -> Assertion:
         """The bare fact ``[subject, predicate, object]``, checked against the vocabulary."""
@@ -280,8 +255,8 @@ class _Resolver:
         return Assertion(subject, predicate, obj, False, where)
 
     def estimate(self, node: Any, parent: LineDict, quote: str) -> Estimate:
-        node = _require_mapping(node, self.file, "an estimate", _ESTIMATE_KEYS, parent)
-        where = _where(self.file, node)
+        node = require_mapping(node, self.file, "an estimate", _ESTIMATE_KEYS, parent)
+        where = location_of(self.file, node)
         numbers: dict[str, int | float | None] = {}
         for key in ("value", "min", "max"):
             value = node.get(key)
@@ -295,31 +270,31 @@ class _Resolver:
         lo, hi = numbers["min"], numbers["max"]
         if lo is not None and hi is not None and lo > hi:
             raise BuildError(f"estimate: min {lo} is greater than max {hi}", location=where)
-        date = _str(node, "date", self.file, "an estimate", required=False)
+        date = str_field(node, "date", self.file, "an estimate", required=False)
         if date is not None and not DATE_PATTERN.match(date):
             raise BuildError(f"estimate: date {date!r} is not YYYY, YYYY-MM or YYYY-MM-DD", location=where)
-        measure = _str(node, "measure", self.file, "an estimate")
-        unit = _str(node, "unit", self.file, "an estimate")
-        sources = _str_list(node, "source", self.file, "an estimate")
+        measure = str_field(node, "measure", self.file, "an estimate")
+        unit = str_field(node, "unit", self.file, "an estimate")
+        sources = str_list_field(node, "source", self.file, "an estimate")
         for source in sources:
             self.entity(source, where, kinds=[Kind.ACTOR], role="estimate source")
-        date_words = _str(node, "date-words", self.file, "an estimate", required=False)
+        date_words = str_field(node, "date-words", self.file, "an estimate", required=False)
         _verbatim([date_words] if date_words else [], quote, where, "estimate: date-words")
         assert measure is not None and unit is not None
         return Estimate(measure, numbers["value"], lo, hi, unit, date, sources, date_words)
 
     def claim(self, node: Any, parent: Any, document: Document) -> Claim:
-        node = _require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)
-        where = _where(self.file, node)
-        ident = _str(node, "id", self.file, "a claim")
+        node = require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)
+        where = location_of(self.file, node)
+        ident = str_field(node, "id", self.file, "a claim")
         assert ident is not None
         if not is_slug(ident):
             raise BuildError(f"claim id {ident!r} is not a slug (lower-case letters, digits, '-')", location=where)
         what = f"claim {ident!r}"
-        kind = _str(node, "kind", self.file, what)
+        kind = str_field(node, "kind", self.file, what)
         if kind not in CLAIM_KINDS:
             raise BuildError(f"{what}: kind {kind!r} is not one of {sorted(CLAIM_KINDS)}", location=where)
-        claimant = _str(node, "claimant", self.file, what)
+        claimant = str_field(node, "claimant", self.file, what)
         assert claimant is not None
         self.entity(claimant, where, kinds=[Kind.ACTOR], role=f"{what}: claimant")
         quote = node.get("quote")
@@ -331,17 +306,17 @@ class _Resolver:
         placed = find_quote(document.text, quote, occurrence)
         if isinstance(placed, str):
             raise BuildError(f"{what}: {placed} (in {document.path.name})", location=where)
-        about = _str_list(node, "about", self.file, what)
+        about = str_list_field(node, "about", self.file, what)
         for target in about:
             self.entity(target, where, role=f"{what}: about")
         asserts_node = node.get("asserts", [])
         if not isinstance(asserts_node, list):
             raise BuildError(f"{what}: 'asserts' must be a list of [subject, predicate, object]", location=where)
-        cameo = _str(node, "cameo", self.file, what, required=False)
+        cameo = str_field(node, "cameo", self.file, what, required=False)
         if cameo is not None and not _CAMEO.match(cameo):
             raise BuildError(f"{what}: cameo {cameo!r} is not a CAMEO code (2–4 digits)", location=where)
         estimate = node.get("estimate")
-        hedges = _str_list(node, "hedge", self.file, what)
+        hedges = str_list_field(node, "hedge", self.file, what)
         _verbatim(hedges, quote, where, f"{what}: hedge")
         return Claim(
             id=ident,
@@ -356,8 +331,8 @@ class _Resolver:
             asserts=tuple(self.assertion(a, node, quote) for a in asserts_node),
             estimate=self.estimate(estimate, node, quote) if estimate is not None else None,
             cameo=cameo,
-            corroborates=_str_list(node, "corroborates", self.file, what),
-            contradicts=_str_list(node, "contradicts", self.file, what),
+            corroborates=str_list_field(node, "corroborates", self.file, what),
+            contradicts=str_list_field(node, "contradicts", self.file, what),
             location=where,
         )
 
@@ -367,18 +342,18 @@ def local_entities(data: LineDict, file: Path) -> list[Entity]:
     scorer read this block, and the file's mentions and claims below, the same way)."""
     local = data.get("entities") or []
     if not isinstance(local, list):
-        raise BuildError("'entities' must be a list", location=_where(file, data))
+        raise BuildError("'entities' must be a list", location=location_of(file, data))
     return [_entity(item, file, None, local) for item in local]
 
 
-def resolve_mentions(resolver: _Resolver, data: LineDict, file: Path) -> tuple[tuple[str, ...], list[BuildError]]:
+def resolve_mentions(resolver: Resolver, data: LineDict, file: Path) -> tuple[tuple[str, ...], list[BuildError]]:
     """The file's ``mentions:`` and the problems resolving them (collected, not raised, so that
     one run lists every problem)."""
-    mentions = _str_list(data, "mentions", file, "mentions")
+    mentions = str_list_field(data, "mentions", file, "mentions")
     problems: list[BuildError] = []
     for mention in mentions:
         try:
-            resolver.entity(mention, _where(file, data.get("mentions"), data), role="mentions")
+            resolver.entity(mention, location_of(file, data.get("mentions"), data), role="mentions")
         except BuildError as exc:
             problems.append(exc)
     return mentions, problems
@@ -388,20 +363,21 @@ def claim_nodes(data: LineDict, file: Path) -> list[Any]:
     """The file's ``claims:`` list, unread."""
     claims_node = data.get("claims") or []
     if not isinstance(claims_node, list):
-        raise BuildError("'claims' must be a list", location=_where(file, data))
+        raise BuildError("'claims' must be a list", location=location_of(file, data))
     return claims_node
 
 
-def _document_file(file: Path, documents: dict[str, Document], entities: dict[str, Entity]) -> DocumentAnnotations:
-    data = _require_mapping(load_yaml(file), file, "an annotation file", _DOC_KEYS)
-    doc_id = _str(data, "document", file, "an annotation file")
+def _document_file(file: Path, documents: dict[str, Document], entities: dict[str, Entity],
+                   data: LineDict | None = None) -> DocumentAnnotations:
+    data = require_mapping(load_yaml(file) if data is None else data, file, "an annotation file", DOC_KEYS)
+    doc_id = str_field(data, "document", file, "an annotation file")
     if doc_id not in documents:
         raise BuildError(
-            f"document {doc_id!r} is not in the corpus (known: {sorted(documents)})", location=_where(file, data)
+            f"document {doc_id!r} is not in the corpus (known: {sorted(documents)})", location=location_of(file, data)
         )
     document = documents[doc_id]
-    _add_entities(entities, local_entities(data, file))
-    resolver = _Resolver(entities, file)
+    add_entities(entities, local_entities(data, file))
+    resolver = Resolver(entities, file)
     mentions, problems = resolve_mentions(resolver, data, file)
     claims_node = claim_nodes(data, file)
     claims = []
@@ -435,7 +411,7 @@ def load_annotations(annotations_dir: Path, documents: Iterable[Document]) -> An
     result = Annotations()
     gazetteer = annotations_dir / ENTITIES_FILE
     if gazetteer.is_file():
-        _add_entities(result.entities, load_gazetteer(gazetteer))
+        add_entities(result.entities, load_gazetteer(gazetteer))
     for doc_id, document in by_id.items():
         file = annotations_dir / f"{doc_id}.yaml"
         if not file.is_file():
@@ -456,16 +432,18 @@ def load_document_annotations(
     entities: Mapping[str, Entity],
     *,
     other_claims: Collection[str] = (),
+    data: LineDict | None = None,
 ) -> Annotations:
     """The annotations of one document added on its own, checked against what exists already.
 
     ``entities`` are the entities known elsewhere (the file may declare more in its own
     ``entities:`` list); ``other_claims`` are the claim ids of the other documents: a
     claim may refer to them (``corroborates``/``contradicts``) but not reuse one.
+    ``data``: the file already read (a draft's ``metadata:`` block was looked up in it).
     Raises :class:`BuildError` listing every problem of the file's claims, each with ``file:line``.
     """
     result = Annotations(entities=dict(entities))
-    result.documents[document.id] = _document_file(file, {document.id: document}, result.entities)
+    result.documents[document.id] = _document_file(file, {document.id: document}, result.entities, data)
     raise_all([BuildError(f"claim id {claim.id!r} is already used by another document", location=claim.location)
                for claim in result.documents[document.id].claims if claim.id in other_claims])
     _check_claims_across(result, known=other_claims)

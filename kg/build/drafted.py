@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.model import DraftInfo
-from kg.build.yamlfile import LineDict, line_of, load_yaml
+from kg.build.yamlfile import LineDict, line_of
 from kg.errors import BuildError, Location
 
 __all__ = ["DRAFT_KEYS", "draft_info", "metadata_block"]
@@ -49,10 +49,10 @@ def draft_info(node: Any, file: Path) -> DraftInfo | None:
     return DraftInfo(values["tool"], values["version"], values["method"], str(created) if created else None)
 
 
-def metadata_block(file: Path) -> LineDict | None:
-    """The ``metadata:`` block of the annotation file ``file`` (top level, else in its ``draft:``
-    block), or ``None`` when it has none."""
-    data = load_yaml(file)
+def metadata_block(file: Path, data: Any) -> LineDict | None:
+    """The ``metadata:`` block of the annotation file ``file`` as read (``data``, which the
+    annotation reader takes too, so the file is parsed once): top level, else in its ``draft:``
+    block; ``None`` when it has none."""
     if not isinstance(data, LineDict):
         return None
     block = data.get("metadata")

@@ -17,17 +17,6 @@ from kg.cli.common import KgCommand, errors, open_kg_store, say, settings
 __all__ = ["draft"]
 
 
-def _document_id(text: Path, meta: Path | None) -> str:
-    """The id the draft will give the document (``--meta``'s ``id``, else the file's stem)."""
-    from kg.build.yamlfile import load_yaml
-    from kg.draft.metadata import slugify
-    from kg.iris import is_slug
-
-    given = load_yaml(meta) if meta is not None else None
-    ident = str(given["id"]) if isinstance(given, dict) and given.get("id") else text.stem
-    return ident if is_slug(ident) else slugify(ident)
-
-
 @click.command(cls=KgCommand)
 @click.argument("text", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--meta", type=click.Path(dir_okay=False, path_type=Path),
@@ -54,7 +43,7 @@ def draft(ctx: click.Context, text: Path, meta: Path | None, output_file: Path, 
     from kg.draft.backends.openai import ChatBackend
     from kg.draft.backends.rules import RulesBackend
     from kg.draft.backends.spacy import SpacyBackend
-    from kg.draft.drafter import draft_document, write_draft
+    from kg.draft.drafter import document_id, draft_document, given_metadata, write_draft
     from kg.draft.gazetteer import Gazetteer
 
     chosen = settings(ctx).replace(draft_backend=backend, draft_endpoint=endpoint, draft_model=model)
@@ -76,7 +65,7 @@ def draft(ctx: click.Context, text: Path, meta: Path | None, output_file: Path, 
             from kg.build.rdfize import document_graph_iri
 
             with open_kg_store(ctx, read_only=True) as store:
-                outside = document_graph_iri(_document_id(text, meta))
+                outside = document_graph_iri(document_id(text, given_metadata(meta)))
                 gazetteer = Gazetteer.from_store(store, outside=str(outside))
                 known, others = known_entities(store, outside=outside), claims_elsewhere(store, outside=outside)
         result = draft_document(text, gazetteer, backend=engine, meta=meta, known=known, other_claims=others)

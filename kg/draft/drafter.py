@@ -28,7 +28,7 @@ from kg.draft.writer import draft_yaml, write_atomically
 from kg.errors import InputError, KGError, Location
 from kg.iris import Kind, is_slug
 
-__all__ = ["DraftResult", "draft_document", "write_draft"]
+__all__ = ["DraftResult", "document_id", "draft_document", "given_metadata", "write_draft"]
 
 
 class DraftResult:
@@ -68,11 +68,22 @@ def _author(name: str | None, title: str | None, doc_slug: str, gazetteer: Gazet
     return ident
 
 
-def _given_metadata(path: Path) -> LineDict:
+def given_metadata(path: Path | None) -> LineDict:
+    """The ``--meta`` file's mapping (title, author, datePublished, id); empty without one."""
+    if path is None:
+        return LineDict()
     data = load_yaml(path)
     if not isinstance(data, LineDict):
         raise InputError("metadata must be a mapping (title, author, datePublished)", location=Location(str(path)))
     return data
+
+
+def document_id(path: Path, given: Mapping[str, object]) -> str:
+    """The id the draft gives the document at ``path``: the given metadata's ``id``, else the
+    file's stem, made a slug when it is not one. ``kg draft`` asks the store about every graph
+    but this document's, so it must know the id before drafting."""
+    ident = str(given.get("id") or path.stem)
+    return ident if is_slug(ident) else slugify(ident)
 
 
 def draft_document(path: Path, gazetteer: Gazetteer, *, backend: Backend | None = None, meta: Path | None = None,
@@ -90,11 +101,10 @@ def draft_document(path: Path, gazetteer: Gazetteer, *, backend: Backend | None 
     if not is_english(text):
         raise InputError("the text does not read as English (the drafter reads English only); nothing drafted",
                          location=where)
-    found = read_metadata(text, path.read_bytes())
-    given = _given_metadata(meta) if meta is not None else LineDict()
-    doc_id = str(given.get("id") or path.stem)
-    if not is_slug(doc_id):
-        doc_id = slugify(doc_id)
+    # the file is read once: a strict UTF-8 text encodes back to the very bytes it was read from
+    found = read_metadata(text, text.encode("utf-8"))
+    given = given_metadata(meta)
+    doc_id = document_id(path, given)
     doc_slug = slugify(doc_id)
     entities: list[DraftEntity] = []
     title = str(given["title"]) if given.get("title") else found.title

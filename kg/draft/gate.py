@@ -18,10 +18,11 @@ from rdflib import Graph, Literal
 
 from kg.build.annotations import load_document_annotations
 from kg.build.corpus import document_from_metadata
+from kg.build.drafted import metadata_block
 from kg.build.model import Entity
 from kg.build.rdfize import document_graph
 from kg.build.vocabulary import ENTITY_TYPES, PREDICATES
-from kg.build.drafted import metadata_block
+from kg.build.yamlfile import load_yaml
 from kg.draft.model import DraftClaim
 from kg.errors import BuildError, KGError
 from kg.iris import Kind, mint
@@ -71,9 +72,10 @@ def check_draft(yaml_text: str, text_path: Path, known: Mapping[str, Entity], *,
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "draft.yaml"
         path.write_text(yaml_text, encoding="utf-8")
-        document = document_from_metadata(text_path, metadata_block(path), path)
+        data = load_yaml(path)
+        document = document_from_metadata(text_path, metadata_block(path, data), path)
         try:
-            built = load_document_annotations(path, document, known, other_claims=other_claims)
+            built = load_document_annotations(path, document, known, other_claims=other_claims, data=data)
         except BuildError as exc:
             raise KGError(f"the drafter wrote a draft the annotation reader refuses (a bug): {exc}") from None
     new = set(built.entities) - set(known)

@@ -8,11 +8,11 @@ whose denominator is 0 is ``None`` ("n/a"): nothing to measure is not a perfect 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kg.build.annotations import normalised
 from kg.build.model import Claim, Entity
 
 __all__ = ["OVERLAP_NEEDED", "Alignment", "EntityMap", "Overlap", "Pair", "Share", "align", "overlap", "share"]
@@ -96,9 +96,9 @@ def share(results: Iterable[bool]) -> Share:
 
 
 def _name(text: str) -> str:
-    """A label or alias as compared: case, curly quotes, dashes and spacing do not count."""
-    table = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-"})
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).translate(table)).strip().casefold()
+    """A label or alias as compared: case, compatibility forms, curly quotes, dashes and spacing
+    do not count."""
+    return normalised(unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
 class EntityMap:

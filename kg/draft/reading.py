@@ -2,7 +2,7 @@
 
 The build refuses a file as soon as one quote cannot be placed; the scorer must instead
 *count* such quotes, and score everything else the draft proposes. So each claim goes through
-the build's claim reader on its own (:class:`kg.build.annotations._Resolver`): every id,
+the build's claim reader on its own (:class:`kg.build.annotations.Resolver`): every id,
 predicate, qualifier and date is checked exactly as ``kg build`` checks it. A quote that
 :func:`~kg.build.annotations.find_quote` cannot place in the document (absent, or found
 several times without ``occurrence``, or not at the stated occurrence) is recorded as
@@ -27,21 +27,19 @@ from pathlib import Path
 from typing import Any
 
 from kg.build.annotations import (
-    _DOC_KEYS,
+    DOC_KEYS,
     ENTITIES_FILE,
-    _add_entities,
-    load_gazetteer,
-    _require_mapping,
-    _Resolver,
-    _str,
-    _where,
+    Resolver,
+    add_entities,
     claim_nodes,
     find_quote,
+    load_gazetteer,
     local_entities,
     raise_all,
     resolve_mentions,
 )
 from kg.build.corpus import Document, read_document, sha256_hex
+from kg.build.fields import location_of, require_mapping, str_field
 from kg.build.model import Claim, Entity
 from kg.build.yamlfile import LineDict, line_of, load_yaml
 from kg.errors import BuildError, InputError, Location
@@ -57,10 +55,6 @@ __all__ = [
     "gazetteer_of",
     "read_annotations",
 ]
-
-#: the top-level keys of an annotation file, and what a drafter adds (``draft``, ``metadata``: not scored)
-_KEYS = _DOC_KEYS | {"draft", "metadata"}
-
 
 @dataclass(frozen=True)
 class Unplaced:
@@ -111,7 +105,7 @@ def gazetteer_of(annotations_dir: Path) -> dict[str, Entity]:
     out: dict[str, Entity] = {}
     if file.is_file():
         with as_input_errors():
-            _add_entities(out, load_gazetteer(file))
+            add_entities(out, load_gazetteer(file))
     return out
 
 
@@ -120,7 +114,7 @@ def load_annotation_file(file: Path) -> LineDict:
     if not file.is_file():
         raise InputError("no such annotation file", location=Location(str(file)))
     with as_input_errors():
-        return _require_mapping(load_yaml(file), file, "an annotation file", _KEYS)
+        return require_mapping(load_yaml(file), file, "an annotation file", DOC_KEYS)
 
 
 def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: LineDict | None = None) -> Document:
@@ -128,7 +122,7 @@ def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: Lin
     corpus (fixity checked, as the build reads it). ``data``: the file already loaded."""
     data = load_annotation_file(gold) if data is None else data
     with as_input_errors():
-        doc_id = _str(data, "document", gold, "an annotation file")
+        doc_id = str_field(data, "document", gold, "an annotation file")
     assert doc_id is not None
     where = Location(str(gold), line_of(data, 1))
     if text is None:
@@ -150,7 +144,7 @@ def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: Lin
     return Document(doc_id, text, text, body, sha256_hex(raw), doc_id, None, None, "en")
 
 
-class _Resolving(_Resolver):
+class _Resolving(Resolver):
     """The build's resolver, which also looks an id up in the entities other documents declare
     (``elsewhere``, read the first time an id is unknown): a drafter that knows the store's
     entities may name them without declaring them, as ``kg add-document`` allows."""
@@ -161,7 +155,7 @@ class _Resolving(_Resolver):
         self._elsewhere = elsewhere
 
     def entity(self, ident: str, where: Location, *, kinds: Iterable[Kind] | None = None, role: str) -> Entity:
-        """The entity ``ident`` (see :meth:`kg.build.annotations._Resolver.entity`)."""
+        """The entity ``ident`` (see :meth:`kg.build.annotations.Resolver.entity`)."""
         if ident not in self.entities and self._elsewhere is not None:
             more, self._elsewhere = self._elsewhere(), None
             for key, entity in more.items():
@@ -207,15 +201,15 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
     """
     data = load_annotation_file(file) if data is None else data
     with as_input_errors():
-        doc_id = _str(data, "document", file, "an annotation file")
+        doc_id = str_field(data, "document", file, "an annotation file")
         if doc_id != document.id:
             raise InputError(
                 f"annotates document {doc_id!r}, but the document scored is {document.id!r}",
-                location=_where(file, data),
+                location=location_of(file, data),
             )
         entities = dict(gazetteer)
         declared = local_entities(data, file)
-        _add_entities(entities, declared)
+        add_entities(entities, declared)
         resolver = _Resolving(entities, file, elsewhere)
         mentions, problems = resolve_mentions(resolver, data, file)
         claims_node = claim_nodes(data, file)
