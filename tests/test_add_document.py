@@ -225,3 +225,19 @@ def test_add_document_into_virtuoso_goes_through_the_same_gate(
         assert linked == [{"linked": CLAIM + EXISTING_CLAIM}]
     finally:
         remote_store.commit([GraphWrite(g, WriteMode.DROP) for g in remote_store.named_graphs() if g not in before])
+
+
+def test_without_metadata_the_error_names_the_annotation_file(store_dir: Path, tmp_path: Path) -> None:
+    """No --meta and no <text>.yaml beside the text: the metadata comes from the annotation
+    file, so a missing one, or one without a 'metadata:' block, is what the error names."""
+    before = _canonical(store_dir)
+    text = tmp_path / "note.txt"
+    text.write_text("Ukraine again called for a ceasefire.\n", encoding="utf-8")
+    missing = CliRunner().invoke(main, ["--store", str(store_dir), "add-document", str(text),
+                                        "--annotations", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 2 and f"{tmp_path / 'none.yaml'}: no such annotation file" in missing.output
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--store", str(store_dir), "add-document", str(text), "--annotations", str(empty)])
+    assert result.exit_code == 2 and f"{empty}: no metadata for note.txt" in result.output, result.output
+    assert _canonical(store_dir) == before

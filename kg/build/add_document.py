@@ -27,7 +27,7 @@ from kg.build.model import Entity
 from kg.build.yamlfile import LineDict, load_yaml
 from kg.build.rdfize import document_graph, document_graph_iri
 from kg.build.vocabulary import ENTITY_TYPES
-from kg.errors import Location
+from kg.errors import InputError, Location
 from kg.iris import Kind, parse
 from kg.namespaces import NKG, RDF, RDFS, SKOS
 from kg.store import Store
@@ -114,12 +114,15 @@ def _read(text: Path, meta: Path | None, annotations: Path) -> tuple[Document, L
     if meta is not None:
         return read_document(text, meta), None
     beside = text.with_suffix(".yaml")
-    if beside.is_file() or not annotations.is_file():
+    if beside.is_file() or not text.is_file():  # read_document names a missing text first
         return read_document(text, beside), None
+    if not annotations.is_file():  # the file the user named, not the metadata file nobody did
+        raise InputError("no such annotation file", location=Location(str(annotations)))
     data = load_yaml(annotations)
     block = metadata_block(annotations, data)
     if block is None:
-        return read_document(text, beside), None
+        raise InputError(f"no metadata for {text.name}: give --meta, put {beside.name} beside it, "
+                         "or a 'metadata:' block in the annotation file", location=Location(str(annotations)))
     return document_from_metadata(text, block, annotations), data
 
 

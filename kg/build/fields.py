@@ -24,13 +24,28 @@ def location_of(file: Path, node: Any, parent: Any = None) -> Location:
 def require_mapping(node: Any, file: Path, what: str, allowed: set[str], parent: Any = None) -> LineDict:
     """``node`` as a mapping whose keys are all in ``allowed``, else a :class:`BuildError`."""
     if not isinstance(node, LineDict):
-        raise BuildError(f"{what} must be a mapping, found {type(node).__name__}", location=location_of(file, node, parent))
+        raise BuildError(f"{what} must be a mapping, found {_yaml_kind(node)}", location=location_of(file, node, parent))
     unknown = set(node) - allowed
     if unknown:
         raise BuildError(
             f"{what} has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}", location=location_of(file, node)
         )
     return node
+
+
+def _yaml_kind(node: Any) -> str:
+    """What a YAML node is, in YAML's words (not Python's type names)."""
+    if node is None:
+        return "nothing (an empty file or entry)"
+    if isinstance(node, bool):
+        return "true/false"
+    if isinstance(node, (int, float)):
+        return "a number"
+    if isinstance(node, str):
+        return "text"
+    if isinstance(node, list):
+        return "a list"
+    return type(node).__name__
 
 
 def str_field(node: LineDict, key: str, file: Path, what: str, *, required: bool = True) -> str | None:
