@@ -152,6 +152,11 @@ class QueryPool:
         (:mod:`kg.server.answer_cache`)."""
         return self._version
 
+    def views(self) -> set[str | None]:
+        """The store states the workers read (each view's name, :attr:`Worker.view`)."""
+        with self._cond:
+            return {w.view for w in self._workers if not w.gone}
+
     def refresh(self) -> None:
         """A write was committed: idle workers open the store again now, busy ones once their
         answer ends. Call it holding the writers' lock (it takes ``quiesce`` itself too)."""
