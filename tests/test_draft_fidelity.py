@@ -9,11 +9,14 @@ from __future__ import annotations
 import pytest
 
 from kg.build.annotations import load_gazetteer
+from kg.build.model import Entity
 from kg.draft.backends import Context
 from kg.draft.backends.rules import claims_of
 from kg.draft.gazetteer import Gazetteer
-from kg.draft.model import DraftClaim
+from kg.draft.model import DraftClaim, DraftEntity
 from kg.draft.text import sentences
+from kg.errors import Location
+from kg.iris import Kind
 from kg.resources import default_corpus_dir
 
 CORPUS = default_corpus_dir()
@@ -53,7 +56,8 @@ def test_a_negated_verb_is_read_the_right_way(gazetteer: Gazetteer) -> None:
     refused = claims["Ukraine refused to accept a short-term pause in fighting."]
     assert _stances(refused) == {("short-term-pause", "opposedBy", "ukraine", "current")}
     did_not = claims["Russia did not reject a 30-day ceasefire on Monday, officials said."]
-    assert did_not.claimant == AUTHOR and not _stances(did_not)  # Russia said nothing here
+    # Russia said nothing here, nor did the author: unnamed officials did, and deny the stance
+    assert did_not.claimant == "unnamed-officials" and not _stances(did_not)
     assert not _stances(claims["Ukraine failed to reject a short-term pause in fighting."])
 
 
@@ -210,3 +214,50 @@ def test_a_named_source_after_according_to_is_the_claimant(gazetteer: Gazetteer)
     assert _stances(sourced) == {("thirty-day-ceasefire", "opposedBy", "russia", "current")}
     assert ("dmitry-peskov", "jobTitle", "Kremlin spokesman") in {(f.subject, f.predicate, f.object)
                                                                   for f in sourced.asserts}
+
+
+def test_words_of_unnamed_officials_are_theirs_and_the_stance_stays_the_actors(gazetteer: Gazetteer) -> None:
+    """"X did Y, officials said": the claimant is the unnamed officials (declared as a group the
+    text does not name), never X as if X had said it, nor the author; the stance stays X's, as
+    with a named source ("…, according to Kremlin spokesman Dmitry Peskov")."""
+    entities: list[DraftEntity] = []
+    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
+            "Russia rejected a 30-day ceasefire on Monday, officials said. "
+            "U.S. officials said Russia opposes a short-term pause in fighting. "
+            "Ukraine backed a 30-day ceasefire, according to people familiar with the talks.\n")
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    claims = {c.quote: c for c in claims_of(context, context.sentences, entities)}
+    officials = claims["Russia rejected a 30-day ceasefire on Monday, officials said."]
+    assert (officials.claimant, officials.kind) == ("unnamed-officials", "paraphrased")
+    assert _stances(officials) == {("thirty-day-ceasefire", "opposedBy", "russia", "current")}
+    us = claims["U.S. officials said Russia opposes a short-term pause in fighting."]
+    assert us.claimant == "unnamed-u-s-officials"  # not the United States as if the state had said it
+    assert _stances(us) == {("short-term-pause", "opposedBy", "russia", "current")}
+    familiar = claims["Ukraine backed a 30-day ceasefire, according to people familiar with the talks."]
+    assert familiar.claimant == "unnamed-people-familiar-with-the-talks"
+    assert _stances(familiar) == {("thirty-day-ceasefire", "supportedBy", "ukraine", "current")}
+    declared = {e.id: (e.type, e.label) for e in entities}
+    assert declared == {"unnamed-officials": ("Coalition", "Unnamed officials"),
+                        "unnamed-u-s-officials": ("Coalition", "Unnamed U.S. officials"),
+                        "unnamed-people-familiar-with-the-talks": ("Coalition", "Unnamed people familiar with the talks")}
+    assert "does not say whose" in next(e.note or "" for e in entities if e.id == "unnamed-officials")
+
+
+def test_an_unnamed_judge_gives_an_opinion_not_a_stance(gazetteer: Gazetteer) -> None:
+    claims = _no_stances(gazetteer, "Analysts said Russia rejected a 30-day ceasefire.",
+                         "Russia opposes a short-term pause in fighting, critics say.")
+    assert claims["Analysts said Russia rejected a 30-day ceasefire."].claimant == "unnamed-analysts"
+    assert claims["Russia opposes a short-term pause in fighting, critics say."].claimant == "unnamed-critics"
+
+
+def test_a_group_another_document_declared_is_not_merged(gazetteer: Gazetteer) -> None:
+    """Unnamed officials of one article are not known to be those of another: a name the
+    gazetteer already has gets the document's own id."""
+    known = Gazetteer([*load_gazetteer(CORPUS / "annotations" / "entities.yaml"),
+                       Entity("unnamed-officials", Kind.ACTOR, "Coalition", "Unnamed officials", (), None, None,
+                              Location("another document"))])
+    text = "Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\nRussia rejected a 30-day ceasefire, officials said.\n"
+    context = Context(text, tuple(sentences(text)), known, AUTHOR, None, (), "wire-1")
+    entities: list[DraftEntity] = []
+    assert [c.claimant for c in claims_of(context, context.sentences, entities)] == ["unnamed-officials-wire-1"]
+    assert [e.label for e in entities] == ["Unnamed officials"]

@@ -8,6 +8,14 @@ frame ("It is noteworthy that…", "Thus,") keeps the author's judgement the aut
 reported claim with quotation marks after its verb is ``quoted``, without them ``paraphrased``;
 the author's own claims are ``analysis`` (``takeaway`` under a "key takeaways" heading).
 
+A source the text leaves unnamed ("…, officials said.", "Two senior diplomats told Reuters…",
+"according to people familiar with the talks", "which many experts consider…") is the
+claimant, as a group the draft declares ("Unnamed officials"; "Unnamed Russian officials" when the
+text says whose) — never the actor named in the words they give, and never the author. Who reports
+(officials, sources, diplomats) keeps the stance the words state, as a named source does
+("…, according to Kremlin spokesman Dmitry Peskov"); who judges (analysts, experts, critics,
+observers) gives an opinion, and no stance is drafted from it.
+
 A sentence is cut where a clause gives the words to another claimant (", who has repeatedly
 called for…", ", which in Russia's view…", "; the next moment, it calls for…"), so each claim
 has one claimant and its quote stays the text's own words.
@@ -54,14 +62,51 @@ _NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+ 
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
 #: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
-_TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|reported|reports|added|adds|stated|"
-                       r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)[.!]?$")
+_TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|say|reported|reports|added|adds|stated|"
+                       r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)"
+                       # "…, officials said on Monday.", "…, a diplomat said on condition of anonymity."
+                       r"(?: (?:on|late|earlier|in|at|after) [^,;.“”\"]{1,40})?[.!]?$")
 #: the source named at the clause's end ("Russia rejected it, according to Kremlin spokesman Dmitry Peskov.")
 _ACCORDING = re.compile(r",?\s*according to (?P<who>[^,;“”\"]{2,80}?)[.!]?$")
 #: a source's title and name ("Kremlin spokesman Dmitry Peskov", "Foreign Minister Andrii Sybiha")
 _SOURCE_NAME = re.compile(r"(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){0,2})?"
                           r"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})")
 _TRAILING_NAME = re.compile(r"(?P<title>(?:[A-Z][a-z]+ ){1,3})?(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})$")
+
+
+#: who reports what happened, and who judges it
+_REPORTERS = r"officials?|sources?|diplomats?|insiders?|aides?|negotiators?|people (?:familiar|close) with [^,;.“”\"]{3,40}?"
+_JUDGES = r"analysts?|experts?|observers?|critics?|commentators?"
+#: words before the noun that say which or whose ("senior", "Russian", "U.S.")
+_QUALIFIERS = ("senior", "junior", "high-ranking", "top", "anonymous", "unnamed", "independent", "military",
+               "government", "security", "intelligence", "western", "several", "other")
+_UNNAMED = re.compile(
+    rf"(?P<who>(?:(?i:an?|one|two|three|four|several|some|many|most|other|the)\s+)?"
+    rf"(?P<whose>(?:(?:(?i:{'|'.join(_QUALIFIERS)})|[A-Z][\w.’'-]*)\s+){{0,3}}?)"
+    rf"(?:(?P<reports>(?i:{_REPORTERS}))|(?P<judges>(?i:{_JUDGES}))))(?![\w-])"
+)
+#: an unnamed source as the subject of a reporting verb at the clause's start
+_UNNAMED_SUBJECT = re.compile(rf"(?:(?:which|who|and|but|while|whereas|although|as)\s+)?{_UNNAMED.pattern}"
+                              rf"(?:\s+\w+ly)?\s+{REPORTING}\b")
+
+
+@dataclass(frozen=True)
+class Unnamed:
+    """A source the text cites without naming it: the group's label, a note, whether it judges."""
+
+    label: str
+    note: str
+    judges: bool
+
+
+def _unnamed(match: re.Match[str]) -> Unnamed:
+    """The group an unnamed source is, from its words in the text ("two senior Russian officials")."""
+    whose = [w if w[0].isupper() and w.lower() not in _QUALIFIERS else w.lower() for w in match.group("whose").split()]
+    noun = match.group("reports") or match.group("judges")
+    label = " ".join(["Unnamed", *whose, noun[0].lower() + noun[1:]])
+    judges = match.group("judges") is not None
+    said = "" if judges or any(w[0].isupper() for w in whose) else "; it does not say whose they are"
+    return Unnamed(label, f"A source the text cites as “{match.group('who')}”, without names{said}.", judges)
 
 
 @dataclass
@@ -75,6 +120,7 @@ class Segment:
     verb_at: int | None = None  # where the reporting verb is, for the stances
     new_name: str | None = None  # a speaker the gazetteer does not know: the name
     new_title: str | None = None  # and the title the text gives them
+    unnamed: Unnamed | None = None  # a source the text does not name: the group to declare
 
 
 def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
@@ -130,6 +176,18 @@ def _trailing(text: str, start: int, end: int, mentions: list[Mention]) -> tuple
     return (named[-1].entity.id, start) if named else None
 
 
+def _unnamed_source(text: str, start: int, end: int) -> tuple[Unnamed, int] | None:
+    """The unnamed source that gives the clause's words, and where its words' verb is: named after
+    them ("…, officials said."), after "according to", or as the subject of a reporting verb at the
+    clause's start ("Officials said…", "which many experts consider…")."""
+    for tail in (_TRAILING.search(text, start, end), _ACCORDING.search(text, start, end)):
+        source = _UNNAMED.fullmatch(tail.group("who").strip()) if tail is not None else None
+        if source is not None:
+            return _unnamed(source), start
+    lead = _UNNAMED_SUBJECT.match(text, start, end)
+    return (_unnamed(lead), lead.end()) if lead is not None else None
+
+
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = [start] + [m.end() if m.group().startswith(";") else m.start() + (1 if m.group().startswith(",") else 0)
                       for m in _SPLIT.finditer(text, start, end)] + [end]
@@ -159,6 +217,9 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         mentions = gazetteer.mentions(text, a, b)
         found = None if _FRAME.match(text[a:b]) else _trailing(text, a, b, mentions) or _actor_subject(text, a, b, mentions)
         claimant, verb_at = (found if found else (None, None))
+        unnamed = _unnamed_source(text, a, b)
+        if unnamed is not None:  # "Russia rejected X, officials said": the officials' words, not Russia's
+            claimant, verb_at, found = "?" + unnamed[0].label, unnamed[1], None
         verb = _VERB.search(text, a, b)
         if claimant is None and verb is not None and text.startswith("who ", a):
             before = [m for m in gazetteer.mentions(text, start, a) if m.entity.kind is Kind.ACTOR]
@@ -201,6 +262,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
             continue
         segments.append(Segment(a, b, claimant, kind, verb_at,
                                 new.group("name") if new else None,
-                                (new.group("title") or "").strip() or None if new else None))
+                                (new.group("title") or "").strip() or None if new else None,
+                                unnamed[0] if unnamed else None))
         previous = claimant or previous
     return segments

@@ -48,13 +48,20 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: 
                 new.setdefault(ident, DraftEntity(ident, "actor", "Person", seg.new_name,
                                                   "A speaker the text names; not yet in the store."))
                 seg.claimant = ident
+            elif seg.unnamed is not None:
+                ident = slugify(seg.unnamed.label)
+                if ident in gazetteer.entities:  # a group of another document: these are not known to be them
+                    ident = f"{ident}-{context.document or 'here'}"
+                new.setdefault(ident, DraftEntity(ident, "actor", "Coalition", seg.unnamed.label, seg.unnamed.note))
+                seg.claimant = ident
             claimant = seg.claimant or context.author
             mentioned = [m.entity.id for m in gazetteer.mentions(text, seg.start, seg.end)]
             about = [i for i in dict.fromkeys(mentioned) if i != context.author]
             claim = DraftClaim(seg.kind, claimant, seg.start, seg.end, text[seg.start : seg.end],
                                hedges=hedges_in(text, seg.start, seg.end), about=about)
+            judged = seg.unnamed is not None and seg.unnamed.judges  # an opinion of critics, analysts: no stance
             claim.asserts = [f for f in stances(text, seg.start, seg.end, gazetteer, speaker=seg.claimant,
-                                                question=question) if f.object != context.author]
+                                                question=question or judged) if f.object != context.author]
             if seg.new_title and seg.new_name:
                 claim.asserts.append(DraftFact(claimant, "jobTitle", seg.new_title))
             claim.estimate = estimate_in(text, seg.start, seg.end, context.anchor)
