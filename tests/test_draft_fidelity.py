@@ -261,3 +261,22 @@ def test_a_group_another_document_declared_is_not_merged(gazetteer: Gazetteer) -
     entities: list[DraftEntity] = []
     assert [c.claimant for c in claims_of(context, context.sentences, entities)] == ["unnamed-officials-wire-1"]
     assert [e.label for e in entities] == ["Unnamed officials"]
+
+
+def test_a_quoted_readiness_with_a_condition_is_a_conditional_support(gazetteer: Gazetteer) -> None:
+    """A minister quoted saying Ukraine is "ready for X if Russia is ready too": Ukraine supports X,
+    on the condition the text gives, verbatim; the readiness is held now (not hypothetical), and
+    the condition keeps the plain triple out of the graph. A readiness denied is no stance."""
+    claims = _draft(gazetteer, "Ukraine is “ready for a 30-day ceasefire if Russia is ready too,” "
+                               "Foreign Minister Andrii Sybiha said. "
+                               "Foreign Minister Andrii Sybiha said Ukraine was “ready for a 30-day ceasefire "
+                               "if Russia is ready too.” "
+                               "Russia is not ready for a 30-day ceasefire.")
+    for quote in ("Ukraine is “ready for a 30-day ceasefire if Russia is ready too,” Foreign Minister Andrii Sybiha said.",
+                  "Foreign Minister Andrii Sybiha said Ukraine was “ready for a 30-day ceasefire if Russia is ready too.”"):
+        claim = claims[quote]
+        assert (claim.claimant, claim.kind) == ("andrii-sybiha", "quoted")
+        assert [(f.subject, f.predicate, f.object, f.time, f.conditions) for f in claim.asserts
+                if f.predicate == "supportedBy"] == [
+            ("thirty-day-ceasefire", "supportedBy", "ukraine", "current", ["if Russia is ready too"])]
+    assert not _stances(claims["Russia is not ready for a 30-day ceasefire."])

@@ -1,7 +1,7 @@
 """Stances from cue verbs, with the hedges, conditions and times the clause puts on them.
 
-``propose/offer/call for/demand`` → ``proposedBy``; ``support/back/accept/insist on/prioritise``
-→ ``supportedBy``; ``reject/oppose/refuse/unacceptable to/not interested in`` → ``opposedBy``.
+``propose/offer/call for/demand`` → ``proposedBy``; ``support/back/accept/insist on/prioritise/
+ready for/open to`` → ``supportedBy``; ``reject/oppose/refuse/unacceptable to/not interested in`` → ``opposedBy``.
 The actor is the clause's reported speaker, else the actors named before the verb (its
 subject: "Ukraine and European allies prioritised…"); the proposal is the first one named
 after the verb ("proposed by Moscow", "unacceptable to Moscow": the one named before). A
@@ -31,7 +31,10 @@ _CUES: list[tuple[str, re.Pattern[str], bool]] = [
                               r"demand(?:s|ed|ing)?|put(?:s|ting)? forward)\b"), False),
     ("supportedBy", re.compile(r"\b(?:support(?:s|ed|ing)?(?! from)|back(?:s|ed|ing)?|accept(?:s|ed|ing)?|"
                                r"insist(?:s|ed|ing)? on|prioriti[sz](?:e|es|ed|ing)|agree(?:s|d)? to|"
-                               r"endors(?:e|es|ed|ing)|welcom(?:e|es|ed|ing))\b"), False),
+                               r"endors(?:e|es|ed|ing)|welcom(?:e|es|ed|ing)|"
+                               # a readiness for the proposal itself ("is ready for a 30-day ceasefire if …"),
+                               # not for an act ("open to sending a delegation")
+                               r"(?:ready|prepared) for|open to(?! \w+ing\b))\b"), False),
     ("opposedBy", re.compile(r"\b(?:reject(?:s|ed|ing)?|oppos(?:e|es|ed|ing)|refus(?:e|es|ed|ing)|"
                              r"not interested in)\b"), False),
 ]
