@@ -280,3 +280,56 @@ def test_a_quoted_readiness_with_a_condition_is_a_conditional_support(gazetteer:
                 if f.predicate == "supportedBy"] == [
             ("thirty-day-ceasefire", "supportedBy", "ukraine", "current", ["if Russia is ready too"])]
     assert not _stances(claims["Russia is not ready for a 30-day ceasefire."])
+
+
+def test_a_titled_speaker_after_a_quote_and_a_spokesman_are_the_claimants(gazetteer: Gazetteer) -> None:
+    """A lower-case title after the words ("…,” Kremlin spokesman Dmitry Peskov told reporters.")
+    names the speaker; "Putin's spokesman" speaks, not Putin, named or not; "Ukraine's demand for"
+    is a noun, not Ukraine saying anything."""
+    entities: list[DraftEntity] = []
+    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
+            "\"We are not against a pause as such,\" Kremlin spokesman Dmitry Peskov told reporters. "
+            "Putin's spokesman said Russia rejected a 30-day ceasefire. "
+            "Putin's spokesman Dmitry Peskov said Russia rejected a short-term pause in fighting. "
+            "Ukraine's demand for a 30-day ceasefire is unrealistic.\n")
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    claims = {c.quote: c for c in claims_of(context, context.sentences, entities)}
+    quoted = claims["\"We are not against a pause as such,\" Kremlin spokesman Dmitry Peskov told reporters."]
+    assert (quoted.claimant, quoted.kind) == ("dmitry-peskov", "quoted")
+    unnamed = claims["Putin's spokesman said Russia rejected a 30-day ceasefire."]
+    assert unnamed.claimant == "unnamed-spokesman-of-vladimir-putin"
+    assert _stances(unnamed) == {("thirty-day-ceasefire", "opposedBy", "russia", "current")}
+    named = claims["Putin's spokesman Dmitry Peskov said Russia rejected a short-term pause in fighting."]
+    assert named.claimant == "dmitry-peskov"
+    assert claims["Ukraine's demand for a 30-day ceasefire is unrealistic."].claimant == AUTHOR
+    # one unnamed person is a Person; a group the text cites collectively, a Coalition
+    assert {e.id: e.type for e in entities if e.id.startswith("unnamed-")} == {
+        "unnamed-spokesman-of-vladimir-putin": "Person"}
+
+
+def test_unnamed_sources_with_what_the_text_says_of_them(gazetteer: Gazetteer) -> None:
+    entities: list[DraftEntity] = []
+    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
+            "Ukraine had supported a 30-day ceasefire until Russia launched a new offensive, officials in Kyiv said. "
+            "Russia will propose a short-term pause in fighting, a senior Russian official said on condition of anonymity.\n")
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    claims = [(c.claimant, _stances(c)) for c in claims_of(context, context.sentences, entities)]
+    assert claims == [("unnamed-officials-in-kyiv", {("thirty-day-ceasefire", "supportedBy", "ukraine", "former")}),
+                      ("unnamed-senior-russian-official", {("short-term-pause", "proposedBy", "russia", "announced")})]
+    assert {e.id: e.type for e in entities} == {"unnamed-officials-in-kyiv": "Coalition",
+                                                "unnamed-senior-russian-official": "Person"}
+
+
+def test_a_relative_clause_keeps_its_actor_and_only_its_own_hedges(gazetteer: Gazetteer) -> None:
+    """"The Kremlin, which has long opposed X, appeared to soften its tone, according to two
+    diplomats …": one claim, the diplomats'; the opposition is the Kremlin's (Russia), held now,
+    without the main clause's "appeared"; never the diplomats' stance."""
+    quote = ("The Kremlin, which has long opposed a 30-day ceasefire, appeared to soften its tone, "
+             "according to two diplomats briefed on the talks.")
+    claims = _draft(gazetteer, quote + " Whether Washington would back a short-term pause in fighting remains unclear.")
+    claim = claims[quote]
+    assert claim.claimant == "unnamed-diplomats-briefed-on-the-talks"
+    assert [(f.subject, f.predicate, f.object, f.time, f.hedges) for f in claim.asserts] == [
+        ("thirty-day-ceasefire", "opposedBy", "russia", "current", [])]
+    # an open question, put as a clause, is no stance
+    assert not _stances(claims["Whether Washington would back a short-term pause in fighting remains unclear."])

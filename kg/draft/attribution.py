@@ -8,13 +8,12 @@ frame ("It is noteworthy that…", "Thus,") keeps the author's judgement the aut
 reported claim with quotation marks after its verb is ``quoted``, without them ``paraphrased``;
 the author's own claims are ``analysis`` (``takeaway`` under a "key takeaways" heading).
 
-A source the text leaves unnamed ("…, officials said.", "Two senior diplomats told Reuters…",
-"according to people familiar with the talks", "which many experts consider…") is the
-claimant, as a group the draft declares ("Unnamed officials"; "Unnamed Russian officials" when the
-text says whose) — never the actor named in the words they give, and never the author. Who reports
-(officials, sources, diplomats) keeps the stance the words state, as a named source does
-("…, according to Kremlin spokesman Dmitry Peskov"); who judges (analysts, experts, critics,
-observers) gives an opinion, and no stance is drafted from it.
+A source the text leaves unnamed ("…, officials said.", "according to people familiar with the
+talks", "Putin's spokesman said") is the claimant as the group or person the draft declares for it
+(:mod:`kg.draft.speakers`), never the actor the words speak of, nor the author; so is a person the
+gazetteer does not know, named with a title ("…,” Kremlin spokesman Dmitry Peskov told reporters").
+A possessive is not a subject: "Ukraine's demand for…" is no report of Ukraine's, and "Putin's
+spokesman said" is the spokesman's.
 
 A sentence is cut where a clause gives the words to another claimant (", who has repeatedly
 called for…", ", which in Russia's view…", "; the next moment, it calls for…"), so each claim
@@ -27,19 +26,11 @@ import re
 from dataclasses import dataclass
 
 from kg.draft.gazetteer import Gazetteer, Mention
+from kg.draft.speakers import ACCORDING, REPORTING, ROLES, TRAILING, Unnamed, unnamed_source
 from kg.iris import Kind
 
 __all__ = ["Segment", "attribute", "REPORTING"]
 
-#: reporting and public-act verbs: an actor as their subject makes the claim the actor's
-REPORTING = (
-    r"(?:said|says|say|stated|states|stating|told|tells|declared|declares|declare|announced|announces|"
-    r"claimed|claims|claim|maintained|maintains|maintain|warned|warns|estimated|estimates|predicted|predicts|"
-    r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
-    r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
-    r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
-    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses)"
-)
 _VERB = re.compile(rf"\b{REPORTING}\b")
 #: "X's position is/remains …", "X's declaration that …": the noun introduces what X holds; not
 #: "X's declaration of readiness … has pushed …", where the verb is the author's judgement of it
@@ -58,55 +49,12 @@ _SPLIT = re.compile(r';[”"’]? |, (?=who |which |while |whereas |although |bu
 _OWN = re.compile(r"^(?:which|who|although|but)\b")
 #: a person the gazetteer does not know, as the subject of a reporting verb, with a title
 #: before the name ("Foreign Minister Andrii Sybiha said", "Kremlin spokesman Dmitry Peskov said")
-_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){{0,2}})?"
+_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+(?:[’']s)? (?:(?:[A-Z][a-z]+|[a-z]+) ){{0,2}})?"
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
-#: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
-_TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|say|reported|reports|added|adds|stated|"
-                       r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)"
-                       # "…, officials said on Monday.", "…, a diplomat said on condition of anonymity."
-                       r"(?: (?:on|late|earlier|in|at|after) [^,;.“”\"]{1,40})?[.!]?$")
-#: the source named at the clause's end ("Russia rejected it, according to Kremlin spokesman Dmitry Peskov.")
-_ACCORDING = re.compile(r",?\s*according to (?P<who>[^,;“”\"]{2,80}?)[.!]?$")
 #: a source's title and name ("Kremlin spokesman Dmitry Peskov", "Foreign Minister Andrii Sybiha")
 _SOURCE_NAME = re.compile(r"(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){0,2})?"
                           r"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})")
-_TRAILING_NAME = re.compile(r"(?P<title>(?:[A-Z][a-z]+ ){1,3})?(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})$")
-
-
-#: who reports what happened, and who judges it
-_REPORTERS = r"officials?|sources?|diplomats?|insiders?|aides?|negotiators?|people (?:familiar|close) with [^,;.“”\"]{3,40}?"
-_JUDGES = r"analysts?|experts?|observers?|critics?|commentators?"
-#: words before the noun that say which or whose ("senior", "Russian", "U.S.")
-_QUALIFIERS = ("senior", "junior", "high-ranking", "top", "anonymous", "unnamed", "independent", "military",
-               "government", "security", "intelligence", "western", "several", "other")
-_UNNAMED = re.compile(
-    rf"(?P<who>(?:(?i:an?|one|two|three|four|several|some|many|most|other|the)\s+)?"
-    rf"(?P<whose>(?:(?:(?i:{'|'.join(_QUALIFIERS)})|[A-Z][\w.’'-]*)\s+){{0,3}}?)"
-    rf"(?:(?P<reports>(?i:{_REPORTERS}))|(?P<judges>(?i:{_JUDGES}))))(?![\w-])"
-)
-#: an unnamed source as the subject of a reporting verb at the clause's start
-_UNNAMED_SUBJECT = re.compile(rf"(?:(?:which|who|and|but|while|whereas|although|as)\s+)?{_UNNAMED.pattern}"
-                              rf"(?:\s+\w+ly)?\s+{REPORTING}\b")
-
-
-@dataclass(frozen=True)
-class Unnamed:
-    """A source the text cites without naming it: the group's label, a note, whether it judges."""
-
-    label: str
-    note: str
-    judges: bool
-
-
-def _unnamed(match: re.Match[str]) -> Unnamed:
-    """The group an unnamed source is, from its words in the text ("two senior Russian officials")."""
-    whose = [w if w[0].isupper() and w.lower() not in _QUALIFIERS else w.lower() for w in match.group("whose").split()]
-    noun = match.group("reports") or match.group("judges")
-    label = " ".join(["Unnamed", *whose, noun[0].lower() + noun[1:]])
-    judges = match.group("judges") is not None
-    said = "" if judges or any(w[0].isupper() for w in whose) else "; it does not say whose they are"
-    return Unnamed(label, f"A source the text cites as “{match.group('who')}”, without names{said}.", judges)
 
 
 @dataclass
@@ -152,6 +100,8 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         if verb is None:
             continue
         gap = after[: verb.start()]
+        if re.match(rf"[’']s (?:(?:{ROLES})\b|$)", gap):
+            continue  # "Ukraine's demand for", "Putin's spokesman (Dmitry Peskov) said": not the owner's words
         if re.search(r"[.;:?]|\bthat\b|\bwhich\b|\breason to\b|\b(?:this|the|a|an|its|their|his|her)\s+$", gap) \
                 or len(gap.split()) > 7 or _NOT_A_REPORT.search(gap):
             continue
@@ -169,23 +119,11 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
 def _trailing(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
     """The known actor named as the speaker after the words ("…, Bloomberg reported."), with the
     clause's start as where its words begin (so quotation marks anywhere in it make it quoted)."""
-    tail = _TRAILING.search(text, start, end)
+    tail = TRAILING.search(text, start, end)
     if tail is None:
         return None
     named = [m for m in mentions if m.entity.kind is Kind.ACTOR and tail.start("who") <= m.start < tail.end("who")]
     return (named[-1].entity.id, start) if named else None
-
-
-def _unnamed_source(text: str, start: int, end: int) -> tuple[Unnamed, int] | None:
-    """The unnamed source that gives the clause's words, and where its words' verb is: named after
-    them ("…, officials said."), after "according to", or as the subject of a reporting verb at the
-    clause's start ("Officials said…", "which many experts consider…")."""
-    for tail in (_TRAILING.search(text, start, end), _ACCORDING.search(text, start, end)):
-        source = _UNNAMED.fullmatch(tail.group("who").strip()) if tail is not None else None
-        if source is not None:
-            return _unnamed(source), start
-    lead = _UNNAMED_SUBJECT.match(text, start, end)
-    return (_unnamed(lead), lead.end()) if lead is not None else None
 
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -194,6 +132,8 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     lead = re.match(r"(?:While|Whereas|Although) [^,]{5,80}, ", text[start:end])
     if lead:  # a leading subordinate clause ("While Kiev has a reason to …, the proposal is …")
         cuts = sorted({*cuts, start + lead.end()})
+    if len(cuts) > 2 and len(text[start : cuts[1]].split()) <= 3:
+        del cuts[1]  # "The Kremlin, which …, appeared to …": a bare subject is no claim of its own
     out = []
     for a, b in zip(cuts, cuts[1:]):
         while a < b and text[a] in " ,—":
@@ -217,7 +157,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         mentions = gazetteer.mentions(text, a, b)
         found = None if _FRAME.match(text[a:b]) else _trailing(text, a, b, mentions) or _actor_subject(text, a, b, mentions)
         claimant, verb_at = (found if found else (None, None))
-        unnamed = _unnamed_source(text, a, b)
+        unnamed = unnamed_source(text, a, b, mentions)
         if unnamed is not None:  # "Russia rejected X, officials said": the officials' words, not Russia's
             claimant, verb_at, found = "?" + unnamed[0].label, unnamed[1], None
         verb = _VERB.search(text, a, b)
@@ -228,7 +168,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and verb is not None:
             claimant, verb_at = previous, verb.start()
         new = None
-        according = _ACCORDING.search(text, a, b)
+        according = ACCORDING.search(text, a, b)
         if according is not None and not any(according.start("who") <= m.start < according.end("who")
                                               for m in mentions if m.entity.kind is Kind.ACTOR):
             # a person the gazetteer does not know gives the words, whoever the clause's subject is:
@@ -238,17 +178,21 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
                 claimant, verb_at, found = "?" + new.group("name"), a, None
             else:
                 new = None
-        tail = _TRAILING.search(text, a, b)
+        tail = TRAILING.search(text, a, b)
         if claimant is None and found is None and new is None and tail is not None:
-            new = _TRAILING_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
+            new = _SOURCE_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
             if new is not None and gazetteer.find(new.group("name")) is None:
                 claimant, verb_at = "?" + new.group("name"), a
             else:
                 new = None
-        if claimant is None and found is None and new is None and not _FRAME.match(text[a:b]):
+        # a titled person the gazetteer does not know, speaking before any known actor does ("Foreign
+        # Minister Andrii Sybiha said Russia rejected X" is Sybiha's, not Russia's)
+        if new is None and unnamed is None and (claimant is None if found is None else claimant == found[0]) \
+                and not _FRAME.match(text[a:b]):
             new = _NEW_SPEAKER.match(text, a, b)
             if new is not None and gazetteer.find(new.group("name")) is None and not any(
-                    m.start < new.end("name") for m in mentions if m.entity.kind is Kind.ACTOR):
+                    m.start < new.end("name") and text[m.end : m.end + 2] not in ("’s", "'s")  # "Putin's spokesman X"
+                    for m in mentions if m.entity.kind is Kind.ACTOR) and (found is None or new.end("name") < found[1]):
                 claimant, verb_at = "?" + new.group("name"), new.end("name")
             else:
                 new = None

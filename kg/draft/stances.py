@@ -65,13 +65,15 @@ _UNTIL = re.compile(r"\buntil\b[^,;.—()]*")
 _MAYBE = re.compile(r"\b(?:may|might|could|can|should|must|(?:is|are|was|were) (?:expected|likely|set|poised) to)\s+"
                     r"(?:\w+ly\s+)?$")
 #: the verb is what someone asks or wonders, not what anyone holds ("asked whether Russia would accept")
-_INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b"
+_INDIRECT = re.compile(r"\b(?:[Ww]hether|(?:ask|wonder|question)\w*\s+if)\b"
                        # what is denied or an accusation is not held: "denied that it rejected",
                        # "rejected claims that it opposed", "accused Ukraine of rejecting"
                        r"|\b(?:den(?:y|ies|ied)|accus\w*|"
                        r"(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
                        # nobody holds it: "Neither Russia nor Ukraine accepted"
                        r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
+#: a relative clause set off by commas: ", which has long opposed X,"
+_RELATIVE = re.compile(r",\s+(?:which|who)\b[^,;]*(?=,|;|$)")
 _TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked)\s+(?:the\s+)?$")
 #: a speech verb: the actors before it are speakers, not the subject of the stance after it ("was
 #: reported to" is a hedge, not a speech)
@@ -99,6 +101,17 @@ def _subjects(text: str, start: int, verb: int, mentions: list[Mention]) -> list
             continue
         out.append((m.entity.id, m.start))
     return out
+
+
+def _antecedent(text: str, clause: int, gazetteer: Gazetteer) -> list[tuple[str, int]]:
+    """The actor a relative clause is about: "The Kremlin, which has long opposed X" is the
+    Kremlin's stance (the actor named just before ", which" / ", who", in this clause or before it)."""
+    rel = re.search(r",\s+(?:which|who)\s*$", text[max(0, clause - 12) : clause])
+    if rel is None:
+        return []
+    comma = max(0, clause - 12) + rel.start()
+    named = [m for m in gazetteer.mentions(text, max(0, comma - 60), comma) if m.end == comma]
+    return [(named[-1].entity.id, named[-1].start)] if named and named[-1].entity.kind is Kind.ACTOR else []
 
 
 def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: str | None,
@@ -143,7 +156,8 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                           and not _TOLD.search(text, max(0, m.start - 12), m.start)]
                 owner = [m for m in inside if m.entity.kind is Kind.ACTOR and re.fullmatch(r"[’']s\s+", text[m.end : verb.start()])]
                 actors = ([(owner[-1].entity.id, owner[-1].start)] if owner  # "Ukraine's call for": Ukraine's alone
-                          else _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else []))
+                          else _subjects(text, clause, verb.start(), inside) or _antecedent(text, clause, gazetteer)
+                          or ([(speaker, start)] if speaker else []))
                 pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
@@ -156,8 +170,16 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
 def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, proposal: str, predicate: str,
                actor: str) -> DraftFact:
     fact = DraftFact(proposal, predicate, actor)
-    fact.hedges = hedges_in(text, start, end)
-    fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end) if len(m.group().split()) > 1]
+    # a relative clause qualifies its own verb only: in "The Kremlin, which has long opposed X, appeared
+    # to soften", "appeared" is not on the opposition; in "Russia, which reportedly lost ground,
+    # rejected X", "reportedly" is not on the rejection
+    relatives = [m.span() for m in _RELATIVE.finditer(text, start, end)]
+    inside = next(((a, b) for a, b in relatives if a < verb < b), None)
+    keep = (lambda a, b: inside[0] <= a and b <= inside[1]) if inside else (
+        lambda a, b: not any(x <= a and b <= y for x, y in relatives))
+    fact.hedges = list(dict.fromkeys(m.group() for m in HEDGES.finditer(text, start, end) if keep(*m.span())))
+    fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end)
+                       if len(m.group().split()) > 1 and keep(*m.span())]
     before = text[max(start, verb - 30) : verb]
     former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
     past = _PAST.search(before)

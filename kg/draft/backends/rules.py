@@ -34,6 +34,7 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: 
     out: list[DraftClaim] = []
     previous: str | None = None
     new: dict[str, DraftEntity] = {}
+    unnamed: set[str] = set()  # a source the text does not name reports or judges; it holds no stance
     for span in spans:
         if _is_label(text, span):
             continue
@@ -52,7 +53,8 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: 
                 ident = slugify(seg.unnamed.label)
                 if ident in gazetteer.entities:  # a group of another document: these are not known to be them
                     ident = f"{ident}-{context.document or 'here'}"
-                new.setdefault(ident, DraftEntity(ident, "actor", "Coalition", seg.unnamed.label, seg.unnamed.note))
+                new.setdefault(ident, DraftEntity(ident, "actor", seg.unnamed.type, seg.unnamed.label, seg.unnamed.note))
+                unnamed.add(ident)
                 seg.claimant = ident
             claimant = seg.claimant or context.author
             mentioned = [m.entity.id for m in gazetteer.mentions(text, seg.start, seg.end)]
@@ -61,7 +63,8 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: 
                                hedges=hedges_in(text, seg.start, seg.end), about=about)
             judged = seg.unnamed is not None and seg.unnamed.judges  # an opinion of critics, analysts: no stance
             claim.asserts = [f for f in stances(text, seg.start, seg.end, gazetteer, speaker=seg.claimant,
-                                                question=question or judged) if f.object != context.author]
+                                                question=question or judged)
+                            if f.object != context.author and f.object not in unnamed]
             if seg.new_title and seg.new_name:
                 claim.asserts.append(DraftFact(claimant, "jobTitle", seg.new_title))
             claim.estimate = estimate_in(text, seg.start, seg.end, context.anchor)
