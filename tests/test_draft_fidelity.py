@@ -333,3 +333,30 @@ def test_a_relative_clause_keeps_its_actor_and_only_its_own_hedges(gazetteer: Ga
         ("thirty-day-ceasefire", "opposedBy", "russia", "current", [])]
     # an open question, put as a clause, is no stance
     assert not _stances(claims["Whether Washington would back a short-term pause in fighting remains unclear."])
+
+
+def test_wire_attributions_an_inference_and_a_quoted_question(gazetteer: Gazetteer) -> None:
+    entities: list[DraftEntity] = []
+    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
+            "Moscow has not ruled out a short-term pause in fighting, Reuters reported on Wednesday. "
+            "The move is a clear sign that Russia largely rejects a 30-day ceasefire. "
+            "“Why should we accept a 30-day ceasefire when Ukraine keeps attacking?” Foreign Minister Sergei Lavrov asked. "
+            "Ukraine and the United States backed the proposal, while Russia refused to accept a short-term pause in fighting. "
+            "Ukraine’s foreign ministry said Russia rejected a 30-day ceasefire.\n")
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    claims = [(c.quote[:24], c.claimant, c.kind, _stances(c), [f.hedges for f in c.asserts if f.predicate == "opposedBy"])
+              for c in claims_of(context, context.sentences, entities)]
+    assert claims == [
+        ("Moscow has not ruled out", "reuters", "paraphrased", set(), []),  # the outlet's report, not the author's
+        # the author's inference about Russia, never Russia's own claim; its hedge reaches the fact
+        ("The move is a clear sign", AUTHOR, "analysis", {("thirty-day-ceasefire", "opposedBy", "russia", "current")},
+         [["largely"]]),
+        # a quoted question and its speaker are one claim, the speaker's; a question states no stance
+        ("“Why should we accept a ", "sergei-lavrov", "quoted", set(), []),
+        # what they backed is "the proposal", not the pause of the next clause
+        ("Ukraine and the United S", AUTHOR, "analysis", {("short-term-pause", "opposedBy", "russia", "current")}, [[]]),
+        # the subject of the first verb speaks; Russia is what the ministry reports
+        ("Ukraine’s foreign minist", "ukraine", "paraphrased", {("thirty-day-ceasefire", "opposedBy", "russia", "current")},
+         [[]]),
+    ]
+    assert {e.id: e.type for e in entities} == {"reuters": "NewsOutlet", "sergei-lavrov": "Person"}

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from kg.draft.gazetteer import Gazetteer, Mention
 from kg.draft.speakers import ACCORDING, REPORTING, ROLES, TRAILING, Unnamed, unnamed_source
+from kg.draft.text import is_question
 from kg.iris import Kind
 
 __all__ = ["Segment", "attribute", "REPORTING"]
@@ -53,6 +54,8 @@ _NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+(
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
 #: a source's title and name ("Kremlin spokesman Dmitry Peskov", "Foreign Minister Andrii Sybiha")
+#: a news outlet named as the one that reported ("Reuters", "The Associated Press")
+_OUTLET = re.compile(r"(?P<title>)?(?P<name>(?:The )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})")
 _SOURCE_NAME = re.compile(r"(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){0,2})?"
                           r"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})")
 
@@ -69,13 +72,14 @@ class Segment:
     new_name: str | None = None  # a speaker the gazetteer does not know: the name
     new_title: str | None = None  # and the title the text gives them
     unnamed: Unnamed | None = None  # a source the text does not name: the group to declare
+    new_type: str = "Person"  # the type of the speaker the gazetteer does not know (a news outlet that reported)
 
 
 def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
     """The actor that a reporting verb near the clause's start has as its subject (the one
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
-    found: list[tuple[int, int, str, int]] = []
-    question = text[start:end].rstrip("”\"’) ").endswith("?")
+    found: list[tuple[int, int, int, str]] = []
+    question = is_question(text[start:end])
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\b(?:(?:unacceptable|acceptable) to|according to)\s+$",
                                                            text[max(start, mention.start - 20) : mention.start]):
@@ -88,8 +92,8 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         if lead in ("for", "according to", "in the view of") and text[mention.end : mention.end + 1] == ",":
             return mention.entity.id, mention.end
         if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before) \
-                or re.search(r"\b(?:if|unless|whether|provided)\s+$", before, re.IGNORECASE):
-            continue  # "If Russia rejects X, …" reports nothing Russia said
+                or re.search(r"\b(?:if|unless|whether|provided|that)\s+$", before, re.IGNORECASE):
+            continue  # "If Russia rejects X, …", "a clear sign that Russia rejects X" report nothing Russia said
         if question and re.search(r"\b(?:do|does|did|will|would|can|could|should|is|are|was|were|has|have)\s+$",
                                   before, re.IGNORECASE):
             continue  # "Why does Russia reject X?" asks; Russia says nothing
@@ -105,9 +109,10 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         if re.search(r"[.;:?]|\bthat\b|\bwhich\b|\breason to\b|\b(?:this|the|a|an|its|their|his|her)\s+$", gap) \
                 or len(gap.split()) > 7 or _NOT_A_REPORT.search(gap):
             continue
-        found.append((len(gap), mention.start, mention.entity.id, mention.end + verb.start()))
-    if found:  # the actor nearest its verb; of two as near, the first ("Ukraine said Russia rejected")
-        _, _, ident, verb_at = min(found)
+        found.append((mention.end + verb.start(), len(gap), mention.start, mention.entity.id))
+    if found:  # the subject of the first verb ("Ukraine's foreign ministry said Russia rejected" is Ukraine's);
+        # of two before one verb, the nearest ("U.S. President Donald Trump predicted" is Trump's)
+        verb_at, _, _, ident = min(found)
         return ident, verb_at
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\bin\s+$", text[max(start, mention.start - 5) : mention.start]) \
@@ -167,7 +172,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
                 claimant, verb_at = before[-1].entity.id, verb.start()
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and verb is not None:
             claimant, verb_at = previous, verb.start()
-        new = None
+        new, outlet = None, False
         according = ACCORDING.search(text, a, b)
         if according is not None and not any(according.start("who") <= m.start < according.end("who")
                                               for m in mentions if m.entity.kind is Kind.ACTOR):
@@ -181,6 +186,8 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         tail = TRAILING.search(text, a, b)
         if claimant is None and found is None and new is None and tail is not None:
             new = _SOURCE_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
+            if new is None and tail.group("verb").startswith("report"):
+                new, outlet = _OUTLET.fullmatch(tail.group("who").strip()), True  # "…, Reuters reported."
             if new is not None and gazetteer.find(new.group("name")) is None:
                 claimant, verb_at = "?" + new.group("name"), a
             else:
@@ -207,6 +214,6 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         segments.append(Segment(a, b, claimant, kind, verb_at,
                                 new.group("name") if new else None,
                                 (new.group("title") or "").strip() or None if new else None,
-                                unnamed[0] if unnamed else None))
+                                unnamed[0] if unnamed else None, "NewsOutlet" if new and outlet else "Person"))
         previous = claimant or previous
     return segments

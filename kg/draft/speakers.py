@@ -32,8 +32,8 @@ REPORTING = (
     r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses)"
 )
 #: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
-TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|say|reported|reports|added|adds|stated|"
-                      r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)"
+TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?P<verb>said|says|say|reported|reports|added|adds|stated|"
+                      r"announced|claimed|claims|warned|asked|asks|replied|wrote|told (?:\w+ ){0,2}?\w+)"
                       # "…, officials said on Monday.", "…, a diplomat said on condition of anonymity."
                       r"(?: (?:on|late|earlier|in|at|after) [^,;.“”\"]{1,40})?[.!]?$")
 #: the source named at the clause's end ("Russia rejected it, according to Kremlin spokesman Dmitry Peskov.")

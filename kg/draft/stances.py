@@ -141,8 +141,10 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 pairs = [(before[-1].entity.id, agents[0].entity.id, agents[0].start)]
             else:
                 # the verb's own object, not a proposal of a clause it governs ("rejected claims that it opposed X")
+                # and in its own clause ("backed the proposal, while Russia refused X": not X)
                 after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60
-                         and not re.search(r"\bthat\b", text[verb.end() : p.start])]
+                         and not re.search(r"\bthat\b", text[verb.end() : p.start])
+                         and not _CLAUSE.search(text, verb.end(), p.start)]
                 if not after:
                     continue
                 # "proposals for a 30-day ceasefire and a security guarantee mechanism": each one

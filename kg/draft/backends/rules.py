@@ -14,7 +14,7 @@ from kg.draft.estimates import estimate_in
 from kg.draft.metadata import slugify
 from kg.draft.model import DraftClaim, DraftEntity, DraftFact
 from kg.draft.stances import hedges_in, stances
-from kg.draft.text import Span
+from kg.draft.text import Span, is_question
 from kg.iris import Kind
 
 __all__ = ["RulesBackend", "claims_of"]
@@ -38,15 +38,15 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: 
     for span in spans:
         if _is_label(text, span):
             continue
-        question = span.of(text).rstrip("”\"’) ").endswith("?")
+        question = is_question(span.of(text))
         segments = attribute(text, span.start, span.end, gazetteer,
                              takeaway=(span.start, span.end) in takeaways, previous=previous)
         for seg in segments:
             if seg.new_name is not None:
                 ident = slugify(seg.new_name)
                 if ident in gazetteer.entities:
-                    ident = f"{ident}-person"
-                new.setdefault(ident, DraftEntity(ident, "actor", "Person", seg.new_name,
+                    ident = f"{ident}-{'outlet' if seg.new_type == 'NewsOutlet' else 'person'}"
+                new.setdefault(ident, DraftEntity(ident, "actor", seg.new_type, seg.new_name,
                                                   "A speaker the text names; not yet in the store."))
                 seg.claimant = ident
             elif seg.unnamed is not None:
