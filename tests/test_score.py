@@ -298,7 +298,7 @@ def test_new_entities_map_onto_the_gold_by_label(gold: Data, score: Score) -> No
     draft["entities"] = [*draft.get("entities", []),
                          {"id": "putin", "kind": "actor", "type": "Person", "label": "vladimir  PUTIN"},
                          {"id": "someone-else", "kind": "actor", "type": "Person", "label": "Someone Else"}]
-    draft["draft"] = {"by": "a drafter", "version": 1}
+    draft["draft"] = {"tool": "a drafter", "version": 1, "method": "rules"}
     text = _dump(draft)
     report = score(yaml.load(text.replace("vladimir-putin", "putin"), Loader=yaml.CSafeLoader))
     assert _moved(report) == {}
