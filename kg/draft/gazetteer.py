@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import URIRef
@@ -58,6 +60,7 @@ _KEY_WORD = re.compile(r"[^\W\d_]+|\d+")
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|[’'](?=[^\W\d_])(?![’']?s\b))*")
 
 
+@lru_cache(maxsize=8192)
 def name_key(name: str) -> str:
     """The match key of a proper name: lower case, accents and apostrophes dropped, words joined
     by one space; a word's Slavic ending in any romanisation ("-yy", "-iy", "-ii", "-yi", "-ij",
@@ -145,6 +148,8 @@ class Gazetteer:
         #: how the names of a key are capitalised, word by word
         self._shapes = shapes
         self._key_words = max((k.count(" ") + 1 for k in self._keys), default=0)
+        #: the keys' first words: a run of words that starts otherwise names nothing
+        self._firsts = {k.split(" ")[0] for k in self._keys}
 
     @classmethod
     def from_file(cls, path: Path) -> "Gazetteer":
@@ -170,14 +175,20 @@ class Gazetteer:
 
     def _keyed(self, text: str, start: int, stop: int, exact: list[Mention]) -> list[Mention]:
         """Mentions by match key, of the capitalised runs of words no exact name covers."""
-        tokens = [t for t in _TOKEN.finditer(text, start, stop)
-                  if not any(m.start <= t.start() < m.end for m in exact)]
+        starts = [m.start for m in exact]  # exact mentions are in order and do not overlap
+
+        def covered(pos: int) -> bool:
+            at = bisect_right(starts, pos) - 1
+            return at >= 0 and pos < exact[at].end
+
+        tokens = [t for t in _TOKEN.finditer(text, start, stop) if not covered(t.start())]
         out: list[Mention] = []
         i = 0
         while i < len(tokens):
             first = tokens[i]
             hit = None
-            if first.group()[0].isupper() and (first.start() == 0 or not re.match(r"[\w-]", text[first.start() - 1])):
+            if first.group()[0].isupper() and name_key(first.group()) in self._firsts \
+                    and (first.start() == 0 or not re.match(r"[\w-]", text[first.start() - 1])):
                 last = i
                 while last + 1 < len(tokens) and last + 1 - i < self._key_words \
                         and re.fullmatch(r"[ \-–]", text[tokens[last].end() : tokens[last + 1].start()]):
