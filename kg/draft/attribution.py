@@ -137,7 +137,8 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     lead = re.match(r"(?:While|Whereas|Although) [^,]{5,80}, ", text[start:end])
     if lead:  # a leading subordinate clause ("While Kiev has a reason to …, the proposal is …")
         cuts = sorted({*cuts, start + lead.end()})
-    if len(cuts) > 2 and len(text[start : cuts[1]].split()) <= 3:
+    if len(cuts) > 2 and re.match(r" (?:which|who) ", text[cuts[1] : cuts[1] + 7]) \
+            and len(text[start : cuts[1]].split()) <= 3:
         del cuts[1]  # "The Kremlin, which …, appeared to …": a bare subject is no claim of its own
     out = []
     for a, b in zip(cuts, cuts[1:]):
