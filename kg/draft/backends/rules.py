@@ -46,8 +46,8 @@ def claims_of(context: Context, spans: list[Span] | tuple[Span, ...], entities: 
                 ident = slugify(seg.new_name)
                 if ident in gazetteer.entities:
                     ident = f"{ident}-{'outlet' if seg.new_type == 'NewsOutlet' else 'person'}"
-                new.setdefault(ident, DraftEntity(ident, "actor", seg.new_type, seg.new_name,
-                                                  "A speaker the text names; not yet in the store."))
+                what = "A news outlet the text names as reporting" if seg.new_type == "NewsOutlet" else "A speaker the text names"
+                new.setdefault(ident, DraftEntity(ident, "actor", seg.new_type, seg.new_name, f"{what}; not yet in the store."))
                 seg.claimant = ident
             elif seg.unnamed is not None:
                 ident = slugify(seg.unnamed.label)
