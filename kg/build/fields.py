@@ -83,7 +83,7 @@ def datetime_field(node: LineDict, key: str, file: Path, what: str) -> str | Non
     if value is None:
         return None
     try:
-        real = DATETIME_PATTERN.match(value) is not None and datetime.fromisoformat(value.replace("Z", "+00:00"))
+        real = DATETIME_PATTERN.match(value) is not None and datetime.fromisoformat(value)
     except ValueError:
         real = False
     if not real:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kg.draft.gazetteer import Mention
 from kg.iris import Kind
 
-__all__ = ["REPORTING", "TRAILING", "ACCORDING", "Unnamed", "unnamed_source", "ROLES"]
+__all__ = ["ACCORDING", "REPORTING", "ROLES", "TRAILING", "Unnamed", "unnamed_source"]
 
 #: reporting and public-act verbs: an actor as their subject makes the claim the actor's
 REPORTING = (
