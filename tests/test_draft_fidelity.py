@@ -360,3 +360,17 @@ def test_wire_attributions_an_inference_and_a_quoted_question(gazetteer: Gazette
          [[]]),
     ]
     assert {e.id: e.type for e in entities} == {"reuters": "NewsOutlet", "sergei-lavrov": "Person"}
+
+
+def test_a_role_named_after_the_words_and_an_attribution_that_goes_on(gazetteer: Gazetteer) -> None:
+    """"…, Zelenskiy's chief of staff said." is the chief of staff's, not the president's; "…,”
+    Foreign Minister Sergei Lavrov said, adding that …" is the minister's, quoted."""
+    claims = _draft(gazetteer, "Russia rejected a short-term pause in fighting, Zelenskiy’s chief of staff said. "
+                               "“We reject a 30-day ceasefire,” Foreign Minister Sergei Lavrov said, adding that "
+                               "Moscow would consider a short-term pause in fighting.")
+    chief = claims["Russia rejected a short-term pause in fighting, Zelenskiy’s chief of staff said."]
+    assert chief.claimant == "unnamed-chief-of-staff-of-volodymyr-zelenskyy"
+    assert _stances(chief) == {("short-term-pause", "opposedBy", "russia", "current")}
+    lavrov = claims["“We reject a 30-day ceasefire,” Foreign Minister Sergei Lavrov said, adding that "
+                    "Moscow would consider a short-term pause in fighting."]
+    assert (lavrov.claimant, lavrov.kind) == ("sergei-lavrov", "quoted")

@@ -35,12 +35,14 @@ REPORTING = (
 TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?P<verb>said|says|say|reported|reports|added|adds|stated|"
                       r"announced|claimed|claims|warned|asked|asks|replied|wrote|told (?:\w+ ){0,2}?\w+)"
                       # "…, officials said on Monday.", "…, a diplomat said on condition of anonymity."
-                      r"(?: (?:on|late|earlier|in|at|after) [^,;.“”\"]{1,40})?[.!]?$")
+                      r"(?: (?:on|late|earlier|in|at|after) [^,;.“”\"]{1,40})?"
+                      # "…,” Foreign Minister Sergei Lavrov said, adding that …"
+                      r"(?:,\s+adding\b[^“”\"]*)?[.!]?$")
 #: the source named at the clause's end ("Russia rejected it, according to Kremlin spokesman Dmitry Peskov.")
 ACCORDING = re.compile(r",?\s*according to (?P<who>[^,;“”\"]{2,80}?)[.!]?$")
 
 #: a person who speaks for an actor: "Putin's spokesman" is not Putin
-ROLES = r"spokes(?:man|woman|person)|aide|adviser|advisor|envoy|representative"
+ROLES = r"spokes(?:man|woman|person)|aide|adviser|advisor|envoy|representative|chief of staff|press secretary"
 #: who reports what happened ("officials in Kyiv", "diplomats briefed on the talks"), and who judges it
 _REPORTERS = (rf"(?:officials?|sources?|diplomats?|insiders?|aides?|negotiators?|{ROLES}|"
               r"people(?= (?:familiar|close|briefed|involved|with knowledge)))"
@@ -59,7 +61,8 @@ _LEAD = r"(?:(?:which|who|and|but|while|whereas|although|as)\s+|[A-Z][\w ]{0,30}
 #: an unnamed source as the subject of a reporting verb at the clause's start
 _SUBJECT = re.compile(rf"{_LEAD}{_UNNAMED.pattern}(?:\s+\w+ly)?\s+{REPORTING}\b")
 #: a known actor's unnamed spokesman as the subject ("Putin's spokesman said", "Moscow's envoy told")
-_ROLE_SUBJECT = re.compile(rf"{_LEAD}(?P<owner>[^\s’']+(?: [^\s’']+){{0,3}})[’']s (?P<role>{ROLES})(?:\s+\w+ly)?\s+{REPORTING}\b")
+_ROLE = re.compile(rf"(?P<owner>[^\s’']+(?: [^\s’']+){{0,3}})[’']s (?P<role>{ROLES})")
+_ROLE_SUBJECT = re.compile(rf"{_LEAD}{_ROLE.pattern}(?:\s+\w+ly)?\s+{REPORTING}\b")
 
 
 @dataclass(frozen=True)
@@ -91,15 +94,26 @@ def unnamed_source(text: str, start: int, end: int, mentions: list[Mention]) -> 
     """The unnamed source that gives the words of ``text[start:end]``, and where its verb is (the
     clause's start when the source is named after the words)."""
     for tail in (TRAILING.search(text, start, end), ACCORDING.search(text, start, end)):
-        source = _UNNAMED.fullmatch(tail.group("who").strip()) if tail is not None else None
+        if tail is None:
+            continue
+        after = _ROLE.fullmatch(text, tail.start("who"), tail.end("who"))  # "…, Zelensky's chief of staff said."
+        if after is not None and (role := _role(text, after, mentions)) is not None:
+            return role, start
+        source = _UNNAMED.fullmatch(tail.group("who").strip())
         if source is not None:
             return _unnamed(source), start
-    role = _ROLE_SUBJECT.match(text, start, end)
-    owner = next((m for m in mentions if role is not None and m.entity.kind is Kind.ACTOR
-                  and (m.start, m.end) == role.span("owner")), None)
-    if role is not None and owner is not None:  # "Putin's spokesman said": the known actor's spokesman
-        words = text[role.start("owner") : role.end("role")]
-        return Unnamed(f"Unnamed {role.group('role')} of {owner.entity.label}", "Person",
-                       f"A source the text cites as “{words}”, without a name.", False), role.end()
+    role_match = _ROLE_SUBJECT.match(text, start, end)
+    if role_match is not None and (role := _role(text, role_match, mentions)) is not None:
+        return role, role_match.end()  # "Putin's spokesman said": the known actor's spokesman
     lead = _SUBJECT.match(text, start, end)
     return (_unnamed(lead), lead.end()) if lead is not None else None
+
+
+def _role(text: str, match: re.Match[str], mentions: list[Mention]) -> Unnamed | None:
+    """The unnamed person who holds a role of a known actor ("Putin's spokesman")."""
+    owner = next((m for m in mentions if m.entity.kind is Kind.ACTOR and (m.start, m.end) == match.span("owner")), None)
+    if owner is None:
+        return None
+    words = text[match.start("owner") : match.end("role")]
+    return Unnamed(f"Unnamed {match.group('role')} of {owner.entity.label}", "Person",
+                   f"A source the text cites as “{words}”, without a name.", False)
