@@ -2,14 +2,18 @@
 
 ``propose/offer/call for/demand`` → ``proposedBy``; ``support/back/accept/insist on/prioritise/
 ready for/open to`` → ``supportedBy``; ``reject/oppose/refuse/unacceptable to/not interested in`` → ``opposedBy``.
-The actor is the clause's reported speaker, else the actors named before the verb (its
-subject: "Ukraine and European allies prioritised…"); the proposal is the first one named
-after the verb ("proposed by Moscow", "unacceptable to Moscow": the one named before). A
-question states no stance, a negated verb none either, and the author never holds one.
+The actor is the owner of a call ("Ukraine's call for"), else the actors named before the verb
+(its subject: "Ukraine and European allies prioritised…"), else the actor a relative clause is
+about ("The Kremlin, which has long opposed…"), else the clause's reported speaker; the proposal
+is the first one named after the verb in the verb's own clause ("proposed by Moscow",
+"unacceptable to Moscow": the one named before). A question states no stance, a negated verb
+none either, and the author never holds one (nor does a source the text leaves unnamed:
+:mod:`kg.draft.backends.rules`).
 
 Hedge words ("reportedly", "likely", "appears to", "largely", "albeit cautiously") and
-conditions ("if …", "provided …", "unless …") are kept verbatim on the fact; "until
-recently" makes it former, "would" hypothetical, "will" announced.
+conditions ("if …", "provided …", "unless …") are kept verbatim on the fact — those of a
+relative clause on its own stance only; "until recently" makes it former, "would"
+hypothetical, "will" announced.
 """
 
 from __future__ import annotations
