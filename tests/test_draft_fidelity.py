@@ -374,3 +374,25 @@ def test_a_role_named_after_the_words_and_an_attribution_that_goes_on(gazetteer:
     lavrov = claims["“We reject a 30-day ceasefire,” Foreign Minister Sergei Lavrov said, adding that "
                     "Moscow would consider a short-term pause in fighting."]
     assert (lavrov.claimant, lavrov.kind) == ("sergei-lavrov", "quoted")
+
+
+def test_a_speaker_referred_back_to_by_a_role(gazetteer: Gazetteer) -> None:
+    """"The minister added that …" is the minister named before, found by the title the text
+    gave him (or the gazetteer's names: "the Ukrainian president"); a role no speaker before holds
+    is an unnamed person the draft declares for review — never the author."""
+    entities: list[DraftEntity] = []
+    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
+            "Foreign Minister Andrii Sybiha said Russia rejected a 30-day ceasefire. "
+            "The minister added that Kyiv remains open to a short-term pause in fighting. "
+            "Volodymyr Zelensky called for a 30-day ceasefire. "
+            "The president said Ukraine supports a short-term pause in fighting. "
+            "The spokesman said Russia rejects a short-term pause in fighting.\n")
+    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+    claims = [(c.quote[:16], c.claimant, _stances(c)) for c in claims_of(context, context.sentences, entities)][1::2]
+    assert claims == [
+        ("The minister add", "andrii-sybiha", {("short-term-pause", "supportedBy", "ukraine", "current")}),
+        ("The president sa", "volodymyr-zelenskyy", {("short-term-pause", "supportedBy", "ukraine", "current")}),
+    ]
+    spokesman = claims_of(context, context.sentences, [])[-1]
+    assert spokesman.claimant == "unnamed-spokesman"
+    assert [e.type for e in entities if e.id == "unnamed-spokesman"] == ["Person"]

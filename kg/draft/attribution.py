@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from kg.draft.gazetteer import Gazetteer, Mention
-from kg.draft.speakers import ACCORDING, REPORTING, ROLES, TRAILING, Unnamed, unnamed_source
+from kg.draft.speakers import ACCORDING, REPORTING, ROLES, TRAILING, Unnamed, referred_back, unnamed_source
 from kg.draft.text import is_question
 from kg.iris import Kind
 
@@ -163,8 +163,11 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         mentions = gazetteer.mentions(text, a, b)
         found = None if _FRAME.match(text[a:b]) else _trailing(text, a, b, mentions) or _actor_subject(text, a, b, mentions)
         claimant, verb_at = (found if found else (None, None))
-        unnamed = unnamed_source(text, a, b, mentions)
-        if unnamed is not None:  # "Russia rejected X, officials said": the officials' words, not Russia's
+        back = referred_back(text, a, b)
+        unnamed = None if back is not None else unnamed_source(text, a, b, mentions)
+        if back is not None:  # "The minister added that …": a speaker named before (``^role``: the caller finds whom)
+            claimant, verb_at, found = "^" + back[0], back[1], None
+        elif unnamed is not None:  # "Russia rejected X, officials said": the officials' words, not Russia's
             claimant, verb_at, found = "?" + unnamed[0].label, unnamed[1], None
         verb = _VERB.search(text, a, b)
         if claimant is None and verb is not None and text.startswith("who ", a):
@@ -195,7 +198,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
                 new = None
         # a titled person the gazetteer does not know, speaking before any known actor does ("Foreign
         # Minister Andrii Sybiha said Russia rejected X" is Sybiha's, not Russia's)
-        if new is None and unnamed is None and (claimant is None if found is None else claimant == found[0]) \
+        if new is None and unnamed is None and back is None and (claimant is None if found is None else claimant == found[0]) \
                 and not _FRAME.match(text[a:b]):
             new = _NEW_SPEAKER.match(text, a, b)
             if new is not None and gazetteer.find(new.group("name")) is None and not any(

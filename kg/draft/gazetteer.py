@@ -128,6 +128,9 @@ class Gazetteer:
             for name in _variants(entity):
                 names.setdefault(name, entity.id)
         self._names = names
+        self._by_id: dict[str, list[str]] = {}
+        for name, ident in names.items():
+            self._by_id.setdefault(ident, []).append(name)
         parts = []
         for name in sorted(names, key=len, reverse=True):
             body = re.escape(name)
@@ -212,6 +215,10 @@ class Gazetteer:
         """Whether ``run`` is capitalised as a name with its key is (or is all capitals, as in a
         headline): "Us" at a sentence's start is not "US"."""
         return run.isupper() or _shape(run) in self._shapes.get(name_key(run), set())
+
+    def names(self, ident: str) -> list[str]:
+        """The names that mention the entity ``ident`` (its label, aliases and their forms)."""
+        return self._by_id.get(ident, [])
 
     def find(self, name: str) -> Known | None:
         """The entity a name (label or alias, or a proper name with the same match key) stands for."""

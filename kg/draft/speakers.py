@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kg.draft.gazetteer import Mention
 from kg.iris import Kind
 
-__all__ = ["ACCORDING", "REPORTING", "ROLES", "TRAILING", "Unnamed", "unnamed_source"]
+__all__ = ["ACCORDING", "REPORTING", "ROLES", "TRAILING", "Unnamed", "referred_back", "unnamed_source"]
 
 #: reporting and public-act verbs: an actor as their subject makes the claim the actor's
 REPORTING = (
@@ -63,6 +63,12 @@ _SUBJECT = re.compile(rf"{_LEAD}{_UNNAMED.pattern}(?:\s+\w+ly)?\s+{REPORTING}\b"
 #: a known actor's unnamed spokesman as the subject ("Putin's spokesman said", "Moscow's envoy told")
 _ROLE = re.compile(rf"(?P<owner>[^\s’']+(?: [^\s’']+){{0,3}})[’']s (?P<role>{ROLES})")
 _ROLE_SUBJECT = re.compile(rf"{_LEAD}{_ROLE.pattern}(?:\s+\w+ly)?\s+{REPORTING}\b")
+
+
+#: a speaker the text named before and now refers back to by a role ("The minister added that …")
+_BACK_ROLES = (r"(?:foreign |defence |defense |prime )?minister|president|spokes(?:man|woman|person)|envoy|ambassador|"
+               r"chancellor|secretary|leader|negotiator")
+_BACK = re.compile(rf"{_LEAD}[Tt]he (?P<role>{_BACK_ROLES})(?:\s+\w+ly)?\s+(?:{REPORTING}|added|adds)\b")
 
 
 @dataclass(frozen=True)
@@ -117,3 +123,14 @@ def _role(text: str, match: re.Match[str], mentions: list[Mention]) -> Unnamed |
     words = text[match.start("owner") : match.end("role")]
     return Unnamed(f"Unnamed {match.group('role')} of {owner.entity.label}", "Person",
                    f"A source the text cites as “{words}”, without a name.", False)
+
+
+def referred_back(text: str, start: int, end: int) -> tuple[str, int] | None:
+    """The role by which the clause refers back to its speaker ("The minister added that …", "…,
+    the spokesman said."), and where its verb is; whom it means is for the caller, who knows the
+    speakers before (:mod:`kg.draft.backends.rules`)."""
+    tail = TRAILING.search(text, start, end)
+    if tail is not None and (role := re.fullmatch(rf"[Tt]he (?P<role>{_BACK_ROLES})", tail.group("who").strip())):
+        return role.group("role"), start
+    lead = _BACK.match(text, start, end)
+    return (lead.group("role"), lead.end()) if lead is not None else None
