@@ -396,3 +396,21 @@ def test_a_speaker_referred_back_to_by_a_role(gazetteer: Gazetteer) -> None:
     spokesman = claims_of(context, context.sentences, [])[-1]
     assert spokesman.claimant == "unnamed-spokesman"
     assert [e.type for e in entities if e.id == "unnamed-spokesman"] == ["Person"]
+
+
+def test_an_expectation_or_a_wish_is_no_stance_held(gazetteer: Gazetteer) -> None:
+    """"Ukraine expects Russia to reject X": Russia's rejection is a supposition of Ukraine's, and
+    Ukraine holds nothing; "wants Russia to accept X" is a wish, no one's stance; "urged Russia to
+    accept X" is the urger's support, not Russia's."""
+    claims = _draft(gazetteer, "Ukraine expects Russia to reject a 30-day ceasefire. "
+                               "The United States wants Russia to accept a short-term pause in fighting. "
+                               "Ukraine urged Russia to accept a 30-day ceasefire. "
+                               "Russia is expected to reject a short-term pause in fighting.")
+    expects = claims["Ukraine expects Russia to reject a 30-day ceasefire."]
+    assert expects.claimant == "ukraine"
+    assert [(f.object, f.time, f.time_words) for f in expects.asserts] == [("russia", "hypothetical", "expects Russia to")]
+    assert not _stances(claims["The United States wants Russia to accept a short-term pause in fighting."])
+    assert _stances(claims["Ukraine urged Russia to accept a 30-day ceasefire."]) == {
+        ("thirty-day-ceasefire", "supportedBy", "ukraine", "current")}
+    passive = claims["Russia is expected to reject a short-term pause in fighting."]
+    assert passive.claimant == AUTHOR  # others expect it; Russia says nothing

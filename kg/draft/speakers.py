@@ -29,7 +29,8 @@ REPORTING = (
     r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
     r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
     r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
-    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses)"
+    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses|"
+    r"(?<!is )(?<!are )(?<!was )(?<!were )(?<!be )(?<!been )expect(?:s|ed)?)"
 )
 #: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
 TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?P<verb>said|says|say|reported|reports|added|adds|stated|"

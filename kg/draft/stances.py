@@ -78,7 +78,12 @@ _INDIRECT = re.compile(r"\b(?:[Ww]hether|(?:ask|wonder|question)\w*\s+if)\b"
                        r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
 #: a relative clause set off by commas: ", which has long opposed X,"
 _RELATIVE = re.compile(r",\s+(?:which|who)\b[^,;]*(?=,|;|$)")
-_TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked)\s+(?:the\s+)?$")
+_TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked|pressed|pushed|encouraged|invited|"
+                   r"persuaded|called on)\s+(?:the\s+)?$")
+#: "Ukraine expects Russia to reject X": Russia's rejection is expected, not held, and Ukraine holds
+#: nothing; "The United States wants Russia to accept X": a wish, no one's stance
+_EXPECTS = re.compile(r"\bexpect(?:s|ed|ing)?\s+(?P<who>(?:[\w’'.-]+\s+){1,4}?)to\s+(?:\w+\s+)?$")
+_WISHES = re.compile(r"\b(?:want|wish|hope|prefer)\w*\s+(?:[\w’'.-]+\s+){1,4}?to\s+(?:\w+\s+)?$")
 #: a speech verb: the actors before it are speakers, not the subject of the stance after it ("was
 #: reported to" is a hedge, not a speech)
 _SPEECH = re.compile(r"(?<!is )(?<!was )(?<!are )(?<!were )"
@@ -160,10 +165,15 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)
                           # "Russia told Turkey it opposes X": Turkey is told, not the one opposing
                           and not _TOLD.search(text, max(0, m.start - 12), m.start)]
+                if _WISHES.search(text, clause, verb.start()):
+                    continue
+                expects = _EXPECTS.search(text, clause, verb.start())
+                if expects is not None:  # only the one expected to act, and as a supposition (_qualified)
+                    inside = [m for m in inside if expects.start("who") <= m.start < expects.end("who")]
                 owner = [m for m in inside if m.entity.kind is Kind.ACTOR and re.fullmatch(r"[’']s\s+", text[m.end : verb.start()])]
                 actors = ([(owner[-1].entity.id, owner[-1].start)] if owner  # "Ukraine's call for": Ukraine's alone
-                          else _subjects(text, clause, verb.start(), inside) or _antecedent(text, clause, gazetteer)
-                          or ([(speaker, start)] if speaker else []))
+                          else _subjects(text, clause, verb.start(), inside) or (
+                              [] if expects else _antecedent(text, clause, gazetteer) or ([(speaker, start)] if speaker else [])))
                 pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
@@ -189,7 +199,7 @@ def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, propos
     before = text[max(start, verb - 30) : verb]
     former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
     past = _PAST.search(before)
-    maybe = _MAYBE.search(before)
+    maybe = _MAYBE.search(before) or _EXPECTS.search(text, max(start, verb - 50), verb)
     # "would accept", "would be ready to accept"
     modal = re.search(r"\b(would|will)\s+(?:(?:\w+\s+){0,2}to\s+|\w+\s+)?$", text[max(start, verb - 30) : verb])
     if former:
