@@ -3,13 +3,11 @@ as examples, and ``/docs`` (Swagger UI over ``/openapi.json``).
 
 Everything the pages need is served from the package (``static/``, the browser libraries in
 ``static/vendor/`` with their licences): no CDN, no internet. Static files are sent gzipped to
-clients that accept it (compressed once, kept in memory); no other response is compressed, so
-the streaming of query answers is untouched.
+clients that accept it (compressed once, kept in memory, tagged apart: :mod:`kg.server.encoding`).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from functools import lru_cache
@@ -23,6 +21,7 @@ from kg.errors import NotFoundError
 from kg.namespaces import PREFIXES, RDFS
 from kg.server.answer_cache import etag_of, not_modified
 from kg.server.docs_model import docs, text_of
+from kg.server.encoding import MIN_BYTES, accepts_gzip, compressible, gzip_body, gzip_etag
 from kg.server.markup import short
 
 router = APIRouter()
@@ -48,7 +47,7 @@ def examples() -> list[dict[str, str]]:
 
 def _packed(data: bytes) -> tuple[bytes, bytes, str]:
     """``data``, its gzip and its ETag."""
-    return data, gzip.compress(data, compresslevel=9, mtime=0), etag_of(data)
+    return data, gzip_body(data), etag_of(data)
 
 
 @lru_cache(maxsize=64)
@@ -69,13 +68,18 @@ def _send(request: Request, path: Path, *, body: bytes | None = None) -> Respons
     Browsers keep a copy and ask again each time (``no-cache``, ETag): after an upgrade the page
     and its scripts change together, and an unchanged file costs a 304."""
     data, packed, etag = _file(path) if body is None else _packed(body)
-    headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache", "ETag": etag}
-    if not_modified(request.headers.get("if-none-match"), etag):
+    media_type = _TYPES[path.suffix]
+    headers = {"Cache-Control": "no-cache", "ETag": etag}
+    coded = len(data) >= MIN_BYTES and compressible(media_type)
+    if coded:
+        headers["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request.headers.get("accept-encoding")):
+            headers.update({"Content-Encoding": "gzip", "ETag": gzip_etag(etag)})
+            data = packed
+    if not_modified(request.headers.get("if-none-match"), headers["ETag"]):
+        headers.pop("Content-Encoding", None)
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", "") and len(data) > 1024:
-        headers["Content-Encoding"] = "gzip"
-        data = packed
-    return Response(data, media_type=_TYPES[path.suffix], headers=headers)
+    return Response(data, media_type=media_type, headers=headers)
 
 
 @router.get("/", include_in_schema=False)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from functools import lru_cache
 from urllib.parse import parse_qs
 
@@ -43,6 +43,7 @@ from kg.server import api_docs
 from kg.server.answer_cache import AnswerCache, Kept
 from kg.server.auth import require_writer
 from kg.server.bodies import read_body
+from kg.server.encoding import streamed, whole
 from kg.server.fairness import QueryBudget
 from kg.server.head import is_head
 from kg.server.service_description import service_description
@@ -222,17 +223,21 @@ async def _respond(request: Request, answer: QueryAnswer, kept: Kept | None) -> 
     """The answer as a response: whole when it is small (and kept), streamed otherwise."""
     media_type = answer.media_type + ("" if "json" in answer.media_type else "; charset=utf-8")
     body = answer.complete
-    if body is not None:  # small answers: one plain response, no streaming machinery
-        return Response(body, media_type=media_type) if kept is None else kept.store(body, media_type)
+    if body is not None and kept is not None:  # small answers: one plain response, no streaming machinery
+        return kept.store(body, media_type)
+    accept_encoding = request.headers.get("accept-encoding")
+    if body is not None:  # not kept (the cache is off): gzipped, if worth it, for this request alone
+        body, coding = whole(body, media_type, accept_encoding=accept_encoding)
+        return Response(body, media_type=media_type, headers=coding)
+    chunks, headers = streamed(answer if kept is None else kept.collect(answer, media_type), media_type,
+                               None if kept is None else kept.streamed_headers(), accept_encoding=accept_encoding)
     if is_head(request):  # the headers only: give the worker back instead of streaming the rest
         await run_in_threadpool(answer.close)
-        head = Response(media_type=media_type)
+        head = Response(media_type=media_type, headers=headers)
         del head.headers["content-length"]  # unknown, as for the streamed GET: not 0
         return head
-    chunks: Iterator[bytes] = answer if kept is None else kept.collect(answer, media_type)
     # The background task gives the worker back even if the client leaves before the body.
-    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close),
-                         headers=None if kept is None else kept.streamed_headers())
+    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close), headers=headers)
 
 
 async def _service_description(request: Request, cache: AnswerCache | None) -> Response:
