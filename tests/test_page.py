@@ -19,7 +19,7 @@ from kg.config import Settings
 from kg.namespaces import NKG, OWL, PREFIXES, RDF
 from kg.resources import ontology_file
 from kg.server import create_app
-from kg.server.markup import SITE_HEADER
+from kg.server.markup import SEARCH_BOX, SITE_HEADER, SITE_NAV, SKIP_LINK
 from kg.server.page import STATIC
 
 with warnings.catch_warnings():
@@ -122,7 +122,13 @@ def test_the_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
 
 def test_every_page_has_the_same_header(client: TestClient) -> None:
     """The query page, the API docs, a resource, the search and a picture: one navigation and one search box."""
-    for path in ("/", "/docs", "/id/actor/ukraine", "/search?q=ceasefire", "/views/timeline", "/id/"):
+    for path in ("/", "/docs", "/id/actor/ukraine", "/views/timeline", "/id/"):
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 200 and SITE_HEADER in page.text, path
+        assert page.text.count("role=search") == 1 and page.text.count('id="main"') + page.text.count("id=main") == 1
     assert "/views/stances" in SITE_HEADER and "action=/search" in SITE_HEADER
+    assert SITE_HEADER.startswith(SKIP_LINK) and "href=#main" in SKIP_LINK
+    # the search page: the same links, and one search box, its own
+    page = client.get("/search", params={"q": "ceasefire"}, headers={"Accept": "text/html"}).text
+    assert SKIP_LINK + "<header class=site>" + SITE_NAV + "</header>" in page and SEARCH_BOX not in page
+    assert page.count("role=search") == 1 and "value='ceasefire'" in page
