@@ -45,6 +45,7 @@ from kg.server.auth import require_writer
 from kg.server.bodies import read_body
 from kg.server.encoding import streamed, whole
 from kg.server.fairness import QueryBudget
+from kg.server.gone import stop_when_gone
 from kg.server.head import is_head
 from kg.server.service_description import service_description
 from kg.server.workers import QueryAnswer, QueryJob, QueryPool
@@ -275,14 +276,18 @@ async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
 
     Waiting for a worker happens on threads of the pool's own limiter: were they the default
     threads, requests waiting for a worker could take every thread that streaming answers need
-    to go on, and the workers those answers hold would never come free.
+    to go on, and the workers those answers hold would never come free. A client that goes away
+    before its answer begins (Cancel on the query page) has its query stopped and its worker
+    replaced, as at the time limit, instead of keeping the worker busy until then.
     """
     budget: QueryBudget = request.app.state.query_budget
     ticket = budget.admit(request.client.host if request.client else "unknown")
     pool: QueryPool = request.app.state.pool
+    cancel = pool.canceller()
     try:
-        return await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=ticket.end,
-                                    limiter=request.app.state.query_limiter)
+        with stop_when_gone(request, cancel.stop):
+            return await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=ticket.end,
+                                        limiter=request.app.state.query_limiter, cancel=cancel)
     except BaseException:
         ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
         raise
