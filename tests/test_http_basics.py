@@ -214,3 +214,14 @@ def test_a_page_made_while_nothing_is_kept_is_gzipped_as_it_is_sent() -> None:
     assert b"content-encoding" not in headers and body == b"<p>short</p>"
     headers, body = _through_gzip_send(page, media="image/png")
     assert b"content-encoding" not in headers and body == page
+
+
+def test_the_service_description_is_a_page_for_browsers_and_rdf_for_programs(client: TestClient) -> None:
+    page = client.get("/sparql", headers={"Accept": BROWSER})
+    assert page.headers["content-type"].startswith("text/html") and "sd:Service" in page.text
+    assert "href=/>the query page</a>" in page.text and "/sparql?format=turtle" in page.text
+    for accept in (None, "*/*", "text/turtle"):
+        answer = client.get("/sparql", headers={"Accept": accept} if accept else {})
+        assert answer.headers["content-type"].startswith("text/turtle"), accept
+    assert client.get("/sparql", params={"format": "turtle"}, headers={"Accept": BROWSER}).headers[
+        "content-type"].startswith("text/turtle")

@@ -122,7 +122,7 @@ def test_the_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
 
 def test_every_page_has_the_same_header(client: TestClient) -> None:
     """The query page, the API docs, a resource, the search and a picture: one navigation and one search box."""
-    for path in ("/", "/docs", "/id/actor/ukraine", "/views/timeline", "/id/"):
+    for path in ("/", "/docs", "/id/actor/ukraine", "/views/timeline", "/id/", "/sparql"):
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 200 and SITE_HEADER in page.text, path
         assert page.text.count("role=search") == 1 and page.text.count('id="main"') + page.text.count("id=main") == 1

@@ -81,7 +81,8 @@ def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"{_STYLES}{heads}</head><body>"
+        # no icon to fetch: without this, every page's visit costs a 404 for /favicon.ico
+        f"<link rel=icon href='data:,'>{_STYLES}{heads}</head><body>"
         + (SITE_HEADER if search_box else f"{SKIP_LINK}<header class=site>{SITE_NAV}</header>")
         + "<main id=main tabindex=-1>"
         f"<h1>{escape(title)}</h1>"
