@@ -163,6 +163,18 @@ def test_pages_are_gzipped_for_clients_that_take_it_with_a_tag_of_their_own(clie
     assert "content-encoding" not in client.get(path, headers={"Accept-Encoding": "gzip;q=0, br"}).headers
 
 
+@pytest.mark.parametrize("path", ["/completions", "/examples",
+                                  "/graph-store?graph=https://w3id.org/negotiation-kg/id/graph/entities"])
+def test_what_the_query_page_loads_and_graphs_are_gzipped_too(client: TestClient, path: str) -> None:
+    plain, packed = client.get(path, headers=PLAIN), client.get(path, headers=GZIP)
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert packed.content == plain.content and int(packed.headers["content-length"]) * 2 < len(plain.content)
+    assert "Accept-Encoding" in plain.headers["vary"] and "Accept-Encoding" in packed.headers["vary"]
+    if "etag" in plain.headers:
+        assert packed.headers["etag"] != plain.headers["etag"]
+        assert client.get(path, headers={**GZIP, "If-None-Match": packed.headers["etag"]}).status_code == 304
+
+
 def test_small_answers_are_sent_as_they_are_large_ones_gzipped(client: TestClient) -> None:
     ask = client.get("/sparql", params={"query": "ASK {}"}, headers=GZIP)
     assert ask.status_code == 200 and "content-encoding" not in ask.headers
