@@ -68,6 +68,8 @@ class Worker:
         child.close()
         #: the pool generation whose store state this worker's view shows (-1: none open)
         self.generation = -1
+        #: the name of the store state its view shows (``Store.version``), said with "ready"
+        self.view: str | None = None
         self.busy = False
         #: set (under the pool's lock) once the process is being killed and reaped: never signal it again
         self.gone = False
@@ -89,6 +91,8 @@ class Worker:
         if kind != word:
             text = detail[0] if isinstance(detail, tuple) and detail else detail
             raise OpenFailed(f"a query worker could not open the store: {text}")
+        if word == "ready":
+            self.view = str(detail[0]) if isinstance(detail, tuple) and detail else None
 
     def reopen(self, timeout: float, *, attempts: int) -> None:
         """Ask again, a little later each time, after an :class:`OpenFailed`: opening while the

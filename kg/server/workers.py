@@ -169,6 +169,11 @@ class QueryPool:
         """How many workers wait for a query now."""
         return len(self._idle)
 
+    def views(self) -> set[str | None]:
+        """The store states the workers read (each view's name, :attr:`Worker.view`)."""
+        with self._cond:
+            return {w.view for w in self._workers if not w.gone}
+
     def refresh(self) -> None:
         """A write was committed: idle workers open the store again now, busy ones once their
         answer ends. Call it holding the writers' lock (it takes ``quiesce`` itself too)."""
