@@ -231,8 +231,7 @@ class QueryPool:
     ) -> QueryAnswer:
         """Answer ``job`` within ``timeout`` seconds (at most the pool's limit), counted from
         ``since`` (a :func:`time.monotonic` reading; default now). ``on_done`` receives the
-        seconds a worker spent on the query, once, when the worker is given back. ``cancel``
-        (:meth:`canceller`) stops the query, or the wait for a worker, when its client goes away.
+        seconds a worker spent on the query, once, when the worker is given back; ``cancel`` see :meth:`canceller`.
 
         Raises :class:`QueryRejected` (bad query, nothing acceptable), :class:`QueryTimeout`,
         :class:`QueryLimitExceeded` or :class:`StoreError` before any byte of the answer is sent.
@@ -309,8 +308,7 @@ class QueryPool:
         self._tasks.put(("refresh", 0, None))
 
     def canceller(self) -> Cancel:
-        """A :class:`Cancel` for one request: its :meth:`~Cancel.stop` (the client went away)
-        kills the worker running the request's query, as a time limit does, or ends its wait."""
+        """A :class:`Cancel` for one request, to stop its query (or its wait) when its client leaves."""
         return Cancel(self._cond)
 
     def _acquire(self, deadline: float, limit: float, cancel: Cancel | None = None) -> Worker:
