@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from functools import lru_cache
 from urllib.parse import parse_qs
 
@@ -43,7 +43,9 @@ from kg.server import api_docs
 from kg.server.answer_cache import AnswerCache, Kept
 from kg.server.auth import require_writer
 from kg.server.bodies import read_body
+from kg.server.encoding import streamed, whole
 from kg.server.fairness import QueryBudget
+from kg.server.gone import stop_when_gone
 from kg.server.head import is_head
 from kg.server.inline import InlineQueries
 from kg.server.service_description import service_description
@@ -239,17 +241,21 @@ async def _respond(request: Request, answer: QueryAnswer, kept: Kept | None) -> 
     """The answer as a response: whole when it is small (and kept), streamed otherwise."""
     media_type = answer.media_type + ("" if "json" in answer.media_type else "; charset=utf-8")
     body = answer.complete
-    if body is not None:  # small answers: one plain response, no streaming machinery
-        return Response(body, media_type=media_type) if kept is None else kept.store(body, media_type)
+    if body is not None and kept is not None:  # small answers: one plain response, no streaming machinery
+        return kept.store(body, media_type)
+    accept_encoding = request.headers.get("accept-encoding")
+    if body is not None:  # not kept (the cache is off): gzipped, if worth it, for this request alone
+        body, coding = whole(body, media_type, accept_encoding=accept_encoding)
+        return Response(body, media_type=media_type, headers=coding)
+    chunks, headers = streamed(answer if kept is None else kept.collect(answer, media_type), media_type,
+                               None if kept is None else kept.streamed_headers(), accept_encoding=accept_encoding)
     if is_head(request):  # the headers only: give the worker back instead of streaming the rest
         await run_in_threadpool(answer.close)
-        head = Response(media_type=media_type)
+        head = Response(media_type=media_type, headers=headers)
         del head.headers["content-length"]  # unknown, as for the streamed GET: not 0
         return head
-    chunks: Iterator[bytes] = answer if kept is None else kept.collect(answer, media_type)
     # The background task gives the worker back even if the client leaves before the body.
-    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close),
-                         headers=None if kept is None else kept.streamed_headers())
+    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close), headers=headers)
 
 
 async def _service_description(request: Request, cache: AnswerCache | None) -> Response:
@@ -288,7 +294,9 @@ async def _run(request: Request, job: QueryJob, timeout: float, key: Hashable) -
 
     Waiting for a worker happens on threads of the pool's own limiter: were they the default
     threads, requests waiting for a worker could take every thread that streaming answers need
-    to go on, and the workers those answers hold would never come free.
+    to go on, and the workers those answers hold would never come free. A client that goes away
+    before its answer begins (Cancel on the query page) has its query stopped and its worker
+    replaced, as at the time limit, instead of keeping the worker busy until then.
     """
     budget: QueryBudget = request.app.state.query_budget
     ticket = budget.admit(request.client.host if request.client else "unknown")
@@ -308,9 +316,11 @@ async def _run(request: Request, job: QueryJob, timeout: float, key: Hashable) -
         ticket.end(seconds)
 
     pool: QueryPool = request.app.state.pool
+    cancel = pool.canceller()
     try:
-        answer = await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=done,
-                                      limiter=request.app.state.query_limiter)
+        with stop_when_gone(request, cancel.stop):
+            answer = await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=done,
+                                          limiter=request.app.state.query_limiter, cancel=cancel)
     except BaseException:
         ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
         raise
