@@ -51,6 +51,8 @@ __all__ = ["Recognised", "TriplesBeside", "file_sha256", "files_record", "files_
 #: the N-Triples text of the files' triples above which they get no second part (sorting its
 #: lines holds them all in memory: about 1.5× this)
 MAX_TRIPLES_BYTES = 1 << 28
+#: files smaller than this are hashed in the writer's process (a fork costs more than they do)
+_FORK_BYTES = 1 << 20
 #: how long a write waits, once its own work is done, for the forked process hashing the
 #: triples beside it (s)
 _PATIENCE = 60.0
@@ -109,7 +111,7 @@ def triples_sha256(change: FilesChange) -> str | None:
     get none (a blank node, a dataset format, too large, a file that does not parse — the
     write then says what is wrong the usual way). Each file is screened before it is parsed
     (:func:`kg.rdfguard.screen_rdf`)."""
-    if not _may_digest(change) or may_hold_blank_nodes(change):
+    if _may_digest(change) is None or may_hold_blank_nodes(change):
         return None
     lines = _Lines()
     for source in change.files:
@@ -124,13 +126,16 @@ def triples_sha256(change: FilesChange) -> str | None:
     return lines.digest()
 
 
-def _may_digest(change: FilesChange) -> bool:
-    """The cheap part of :func:`triples_sha256`'s conditions: graph formats, not too large."""
+def _may_digest(change: FilesChange) -> int | None:
+    """The cheap part of :func:`triples_sha256`'s conditions (graph formats, not too large):
+    the files' size when they are met, else None."""
     try:
         size = sum(source.path.stat().st_size for source in change.files)
     except OSError:
-        return False
-    return size <= MAX_TRIPLES_BYTES and not any(source.format.datasets for source in change.files)
+        return None
+    if size > MAX_TRIPLES_BYTES or any(source.format.datasets for source in change.files):
+        return None
+    return size
 
 
 class _TooLarge(Exception):
@@ -170,16 +175,23 @@ class _Lines:
 
 class TriplesBeside:
     """:func:`triples_sha256` of a change's files, in a forked process started now, while the
-    caller loads or compares them (both cores). Nothing when the change cannot have one or
-    processes cannot be forked here; None from :meth:`result` when anything goes wrong."""
+    caller loads or compares them (both cores); small files are hashed by :meth:`result`
+    itself. Nothing for an addition, or when the change cannot have one; None from
+    :meth:`result` when anything goes wrong."""
 
     def __init__(self, change: FilesChange) -> None:
         self._tasks: ForkedTasks[str | None] | None = None
-        if change.replace_graph and can_fork() and _may_digest(change):
+        self._inline: FilesChange | None = None
+        size = _may_digest(change) if change.replace_graph else None
+        if size is not None and size < _FORK_BYTES:
+            self._inline = change
+        elif size is not None and can_fork():
             self._tasks = ForkedTasks([lambda: triples_sha256(change)], processes=1)
 
     def result(self) -> str | None:
         """The digest (waiting for it at most a minute), or None."""
+        if self._inline is not None:
+            return triples_sha256(self._inline)
         if self._tasks is None:
             return None
         answers = self._tasks.answers(timeout=_PATIENCE)
