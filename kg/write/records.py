@@ -177,12 +177,14 @@ class TriplesBeside:
     """:func:`triples_sha256` of a change's files, in a forked process started now, while the
     caller loads or compares them (both cores); small files are hashed by :meth:`result`
     itself. Nothing for an addition, or when the change cannot have one; None from
-    :meth:`result` when anything goes wrong."""
+    :meth:`result` when anything goes wrong. Used as a context, it stops the process on the
+    way out (when the caller's work failed before :meth:`result`). ``wanted``: False to do
+    nothing (the digest is known)."""
 
-    def __init__(self, change: FilesChange) -> None:
+    def __init__(self, change: FilesChange, *, wanted: bool = True) -> None:
         self._tasks: ForkedTasks[str | None] | None = None
         self._inline: FilesChange | None = None
-        size = _may_digest(change) if change.replace_graph else None
+        size = _may_digest(change) if change.replace_graph and wanted else None
         if size is not None and size < _FORK_BYTES:
             self._inline = change
         elif size is not None and can_fork():
@@ -197,8 +199,10 @@ class TriplesBeside:
         answers = self._tasks.answers(timeout=_PATIENCE)
         return answers[0] if answers else None
 
-    def stop(self) -> None:
-        """Stop the process if it still runs (the write failed)."""
+    def __enter__(self) -> TriplesBeside:
+        return self
+
+    def __exit__(self, *_: object) -> None:
         if self._tasks is not None:
             self._tasks.stop()
 

@@ -98,14 +98,10 @@ def stage_change(store: Store, change: Change, staged: Staged,
             if loader is not None and not store.has_graph(change.graph):
                 loader.begin_load(change.graph)
                 staged.loading.append(change.graph)
-                beside = TriplesBeside(change)  # forked before the load starts its threads
-                try:
+                with TriplesBeside(change) as beside:  # forked before the load starts its threads
                     staged.digest = _stage_files(store, change, progress, staged, into=change.graph,
                                                  alongside=alongside, screened=screened)
-                except BaseException:
-                    beside.stop()
-                    raise
-                staged.triples = beside.result()
+                    staged.triples = beside.result()
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,), record=_record(change, staged))]
             differ = store.differ()
             if differ is not None and change.replace_graph and store.has_graph(change.graph):
@@ -116,15 +112,9 @@ def stage_change(store: Store, change: Change, staged: Staged,
                     return [found.unchanged]
                 staged.triples = found.triples
             if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
-                hashing = TriplesBeside(change) if staged.triples is None else None
-                try:
+                with TriplesBeside(change, wanted=staged.triples is None) as beside:
                     compared = _compare_files(store, differ, change, progress, staged)
-                except BaseException:
-                    if hashing is not None:
-                        hashing.stop()
-                    raise
-                if hashing is not None:
-                    staged.triples = hashing.result()
+                    staged.triples = staged.triples or beside.result()
                 return [dataclasses.replace(compared, record=_record(change, staged))]
             staged.digest = _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
