@@ -18,8 +18,8 @@ transaction: :data:`kg.store.base.SOURCES_GRAPH`). A record has two parts:
 A replace by files whose first part matches the graph's record is +0 −0 after hashing their
 bytes. Otherwise, when the record has a second part, the files' triples are hashed the same
 way: equal, the files hold the very triples (parsed alike, so stored alike) the graph was
-read from, and the replace is +0 −0 again (about a sixth of comparing them triple by
-triple at 1M: ``bench/README.md``). Anything else is compared
+read from, and the replace is +0 −0 again (at 1M, a fifth of the CPU of comparing them
+triple by triple: ``bench/README.md``). Anything else is compared
 (:func:`kg.write.filediff.diff_files`), which is exact; equal digests are never taken for
 equal graphs unless they are sha256 of the same canonical text.
 
