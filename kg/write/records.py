@@ -106,16 +106,17 @@ def recognise(differ: Differ, change: FilesChange) -> Recognised:
     return found
 
 
-def triples_sha256(change: FilesChange) -> str | None:
+def triples_sha256(change: FilesChange, *, screen: bool = True) -> str | None:
     """The sha256 of the files' triples in the canonical form of the module; None when they
     get none (a blank node, a dataset format, too large, a file that does not parse — the
     write then says what is wrong the usual way). Each file is screened before it is parsed
-    (:func:`kg.rdfguard.screen_rdf`)."""
+    (:func:`kg.rdfguard.screen_rdf`) unless ``screen`` is False: in a forked process, which a
+    file the writer's own screen refuses can only make fail."""
     if _may_digest(change) is None or may_hold_blank_nodes(change):
         return None
     lines = _Lines()
     for source in change.files:
-        if screen_rdf(source.path, source.format, source.label, max_nesting=change.max_nesting):
+        if screen and screen_rdf(source.path, source.format, source.label, max_nesting=change.max_nesting):
             return None  # may hold triple terms: the usual way refuses them
         try:
             # cast: pyoxigraph writes to any object with write() and flush(); its stub says IO[bytes]
@@ -188,7 +189,7 @@ class TriplesBeside:
         if size is not None and size < _FORK_BYTES:
             self._inline = change
         elif size is not None and can_fork():
-            self._tasks = ForkedTasks([lambda: triples_sha256(change)], processes=1)
+            self._tasks = ForkedTasks([lambda: triples_sha256(change, screen=False)], processes=1)
 
     def result(self) -> str | None:
         """The digest (waiting for it at most a minute), or None."""
