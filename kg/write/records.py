@@ -9,8 +9,8 @@ transaction: :data:`kg.store.base.SOURCES_GRAPH`). A record has two parts:
   base IRI they were read against (the same bytes against another base may be other
   triples). N-Triples and N-Quads have none — pyoxigraph's parser refuses a relative IRI —
   so the same bytes at another path are recognised too;
-* **the triples**, when the files have no blank node and are not too large to sort in
-  memory: the sha256 of their triples in one canonical form, the distinct lines of their
+* **the triples**, when a byte scan proves the files have no blank node (N-Triples, Turtle,
+  N3: :func:`may_hold_blank_nodes`) and they are not too large to sort in memory: the sha256 of their triples in one canonical form, the distinct lines of their
   N-Triples serialisation (pyoxigraph's, one line per triple, which tells any two triples
   apart) in sorted order. Two graphs with blank nodes are equal only up to renaming them,
   which this form cannot see: they get no second part.
@@ -20,8 +20,8 @@ bytes. Otherwise, when the record has a second part, the files' triples are hash
 way: equal, the files hold the very triples (parsed alike, so stored alike) the graph was
 read from, and the replace is +0 −0 again (at 1M, a fifth of the CPU of comparing them
 triple by triple: ``bench/README.md``). Anything else is compared
-(:func:`kg.write.filediff.diff_files`), which is exact; equal digests are never taken for
-equal graphs unless they are sha256 of the same canonical text.
+(:func:`kg.write.filediff.diff_files`), which is exact: no digest decides but the sha256 of
+that canonical text, and it decides only that two graphs are equal.
 
 The second part costs reading and sorting the files' triples once more; a load or a compare
 computes it in a forked process beside its own work (:class:`TriplesBeside`), so that the
