@@ -344,6 +344,32 @@ def test_n_triples_bytes_are_the_same_triples_wherever_they_are(tmp_path: Path, 
     store.close()
 
 
+def test_a_record_written_before_the_digest_of_triples_is_compared_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store's records from before (the files' sha256, format and base, in one digest) match
+    no record of today: the first replace compares, exactly, and records anew."""
+    import json
+
+    from kg.store.base import READ_FROM, SOURCES_GRAPH
+    from kg.write.ingest import ingest_files
+
+    compared = _counting_compares(monkeypatch)
+    store = EmbeddedStore(tmp_path / "store")
+    data = tmp_path / "data.nt"
+    data.write_text("".join(f'<{EX}s{i}> <{EX}p> "{i}" .\n' for i in range(30)), encoding="utf-8")
+    ingest_files(store, [data], G, agent="t")
+    old = [{"sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "format": "ntriples", "base": data.resolve().as_uri()}]
+    old_record = hashlib.sha256(json.dumps(["kg-files-1", old], sort_keys=True).encode()).hexdigest()
+    raw, record = store.oxigraph, (ox.NamedNode(G), ox.NamedNode(READ_FROM))
+    raw.remove(ox.Quad(*record, ox.Literal(store.source_record(G) or ""), ox.NamedNode(SOURCES_GRAPH)))
+    raw.add(ox.Quad(*record, ox.Literal(old_record), ox.NamedNode(SOURCES_GRAPH)))
+    assert store.source_record(G) == old_record
+    again = ingest_files(store, [data], G, agent="t")
+    assert (again.added, again.removed, compared) == (0, 0, [G])
+    assert store.source_record(G) not in (None, old_record)
+    assert ingest_files(store, [data], G, agent="t").removed == 0 and compared == [G]  # recognised again
+    store.close()
+
+
 def test_the_same_triples_written_otherwise_are_recognised_by_their_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A graph's record holds the sha256 of its triples in a canonical form: the same triples
     as Turtle, in another order, with a duplicate, replace it +0 −0 without a comparison. One
