@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any, cast
 from pathlib import Path
+from typing import Any, cast
 
 import pyoxigraph as ox
 import pytest
@@ -303,9 +303,8 @@ def test_n_triples_bytes_are_the_same_triples_wherever_they_are(tmp_path: Path, 
     same bytes at another path are recognised by the graph's record, not compared. A Turtle
     file's relative IRIs resolve against its own path: at another path they are other triples."""
     from kg.errors import InputError
-    from kg.write.ingest import ingest_files
-
     from kg.write import records
+    from kg.write.ingest import ingest_files
 
     compared, hashed = _counting_compares(monkeypatch), []
     digest = records.triples_sha256
