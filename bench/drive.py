@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import itertools
 import json
 import os
 import sys
@@ -74,9 +75,13 @@ def _stats(values: list[float], errors: list[str], wall: float) -> dict[str, obj
 Caller = Callable[[BenchQuery], bytes]
 
 
-def http_caller(port: int, path: str, *, timeout: float) -> Callable[[], tuple[Caller, Callable[[], None]]]:
-    """A factory of per-client callers: each holds one keep-alive connection to 127.0.0.1:port."""
+def http_caller(port: int, path: str, *, timeout: float,
+                fresh: bool = False) -> Callable[[], tuple[Caller, Callable[[], None]]]:
+    """A factory of per-client callers: each holds one keep-alive connection to 127.0.0.1:port.
+    ``fresh``: every request's text ends with a comment of its own (``# 17``), so no server can
+    know it from before (an answer cache, or kg's note of what a text cost a worker)."""
     prefix = path + "?"
+    numbers = itertools.count()
 
     def make() -> tuple[Caller, Callable[[], None]]:
         state: dict[str, http.client.HTTPConnection | None] = {"conn": None}
@@ -86,7 +91,8 @@ def http_caller(port: int, path: str, *, timeout: float) -> Callable[[], tuple[C
             if conn is None:
                 conn = state["conn"] = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             try:
-                conn.request("GET", prefix + urlencode({"query": q.sparql}), headers={"Accept": q.accept})
+                text = f"{q.sparql}\n# {next(numbers)}" if fresh else q.sparql
+                conn.request("GET", prefix + urlencode({"query": text}), headers={"Accept": q.accept})
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException):

@@ -204,7 +204,7 @@ def run_target(name: str, args: argparse.Namespace, data: dict[str, Any], mix: l
     try:
         running = start(spec, workdir)
         startup = running.wait_ready()
-        caller = http_caller(running.port, spec.path, timeout=args.request_timeout)
+        caller = http_caller(running.port, spec.path, timeout=args.request_timeout, fresh=args.fresh_texts)
         run = measure(name, caller, mix, args, TreeCpu(running.process.pid), clients=args.clients)
         run.extras["startup_s"] = startup
         return run
@@ -280,7 +280,8 @@ def _fmt(value: Any, width: int) -> str:
 def render(report: dict[str, Any]) -> str:
     results, cfg = report["results"], report["config"]
     title = (f"{report['data']['triples']:,} triples · {cfg['clients']} clients · {cfg['rounds']} × {cfg['duration_s']:g} s"
-             f" · {len(report['queries'])}-query mix · {cfg['cpus']} CPUs · pyoxigraph {cfg['pyoxigraph']} · {cfg['git']}")
+             + (" · every text new" if cfg.get("fresh_texts") else "")
+             + f" · {len(report['queries'])}-query mix · {cfg['cpus']} CPUs · pyoxigraph {cfg['pyoxigraph']} · {cfg['git']}")
     lines = [title, ""]
     head = (f"{'server':40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'ok':>7} {'errors':>6} {'start s':>8}"
             f" {'RSS MB':>7} {'srv CPU ms/req':>14} {'load':>5} {'wrong':>5}")
@@ -349,6 +350,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--servers", default="raw1,raw,kg-base,kg,kg-warm,bare,rdflib",
                    help="which to run, comma-separated (raw1 = raw pyoxigraph with one thread; kg = the cache off, "
                         "kg-warm = the cache on, kg-base = the tree at --base-tree)")
+    p.add_argument("--fresh-texts", action="store_true",
+                   help="end every request's text with a comment of its own: nothing a server noted of a text "
+                        "helps (kg's answers made in its own process, any cache)")
     p.add_argument("--queries", help="run only these queries of the mix (comma-separated names, or 'light': "
                                      + ", ".join(LIGHT) + ")")
     p.add_argument("--base-tree", type=Path, help="a checkout of kg to measure as kg-base (on PYTHONPATH)")
@@ -399,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "config": {"git": git_state(), "base_tree": str(args.base_tree) if args.base_tree else None, "triples_asked": args.triples, "clients": args.clients, "duration_s": args.duration, "rounds": args.rounds,
                    "warmup_s": args.warmup, "kg_workers": args.kg_workers or "kg default",
+                   "fresh_texts": args.fresh_texts,
                    "cpus": os.cpu_count(), "python": platform.python_version(), "pyoxigraph": ox.__version__},
         "data": {"triples": data["meta"]["triples"], **{k: data[k] for k in ("generate_s", "load_s") if k in data}},
         "queries": {q.name: q.sparql for q in mix},

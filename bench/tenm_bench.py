@@ -208,7 +208,7 @@ def render(report: dict[str, Any]) -> str:
     lines = [(f"{data['meta']['triples']:,} triples · store {data['store_mb']:,} MB on disk · "
               f"{report['config']['cpus']} CPUs · pyoxigraph {report['config']['pyoxigraph']} · "
               f"{len(rounds)} round(s)"),
-             "kg ingest: " + (f"{ingest['wall_s']} s, peak RSS {ingest['peak_rss_mb']:,} MB, exit {ingest['exit']}"
+             "kg ingest: " + (f"{ingest['wall_s']} s, peak RSS {ingest['peak_rss_mb']:,} MB, exit {ingest.get('exit', '?')}"
                               if "wall_s" in ingest else ingest.get("note", "?")), ""]
 
     def per_tree(path: list[str]) -> list[float | None]:

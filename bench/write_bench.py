@@ -14,7 +14,12 @@ memory is its own (``os.wait4``):
 - *identical replace*: the same file into the same graph again (+0 −0; the store recognises
   the files the graph was read from);
 - *recompare*: the same bytes from another path, and *turtle*: the same triples as Turtle
-  (``gen<N>.ttl``), each replacing the graph: compared triple by triple (+0 −0);
+  (``gen<N>.ttl``), each replacing the graph (+0 −0): the first recognised by the files' record
+  (N-Triples hold no relative IRI, so the path does not count), the second by the digest of
+  their triples the record holds (``kg.write.records``);
+- *shuffled*: the N-Triples lines in another order (the digest sorts them), and *one-less*: the
+  same shuffled with one line left out (the digest differs: compared, −1), each written before
+  the clock starts; only when asked for (``--kinds``);
 - *insert data* / *modify*: ``--runs`` one-triple ``INSERT DATA`` and ``DELETE/INSERT … WHERE``
   touching one node (a claim's ``ex:confidence``), each through the gate; the median;
 - *ingest, --shapes*: the first ingest checked against the given shapes instead of the
@@ -34,6 +39,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -84,21 +90,27 @@ def _child(task: dict[str, Any]) -> dict[str, Any]:
             shapes.set((shape, SH.severity, SH.Warning))
     store = EmbeddedStore(store_dir)
     try:
-        if task["kind"] in ("ingest", "replace", "recompare", "turtle"):
-            if task["kind"] == "recompare":  # the same bytes at another path: no record matches, compared
+        if task["kind"] in ("ingest", "replace", "recompare", "turtle", "shuffled", "one-less"):
+            if task["kind"] == "recompare":  # the same bytes at another path
                 path = store_dir.parent / f"copy-{path.name}"
                 shutil.copyfile(task["file"], path)
+            if task["kind"] in ("shuffled", "one-less"):  # other N-Triples: the same lines in another order, or one less
+                lines = path.read_bytes().splitlines(keepends=True)
+                random.Random(7).shuffle(lines)
+                path = store_dir.parent / f"{task['kind']}-{path.name}"
+                path.write_bytes(b"".join(lines[1:] if task["kind"] == "one-less" else lines))
+                del lines
             fmt = "ntriples"
             if task["kind"] == "turtle":  # the same triples written as Turtle: compared
                 path, fmt = path.with_suffix(".ttl"), "turtle"
             change = Change.from_files(GRAPH, [(path, rdf_format_by_name(fmt))], in_place=True)
-            start = time.perf_counter()
+            cpu, start = _cpu(), time.perf_counter()
             try:
                 receipt = apply_write(store, change, agent="bench", source=None, shapes=shapes)
                 outcome = f"+{receipt.added} -{receipt.removed}"
             except ValidationFailed as exc:
                 outcome = f"refused ({len(exc.report.results)} results)"  # type: ignore[attr-defined]
-            return {"seconds": time.perf_counter() - start, "outcome": outcome}
+            return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "outcome": outcome}
         times = []
         for i in range(task["runs"]):
             if task["kind"] == "insert":
@@ -113,6 +125,15 @@ def _child(task: dict[str, Any]) -> dict[str, Any]:
         return {"seconds": statistics.median(times), "all": [round(t, 4) for t in times]}
     finally:
         store.close()
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the processes it forked and waited for (on a shared
+    machine the wall clock follows the other jobs; this does not)."""
+    import resource
+
+    own, forked = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + forked.ru_utime + forked.ru_stime
 
 
 # -- in the parent ------------------------------------------------------------------------------
@@ -144,7 +165,7 @@ def _size_runs(trees: dict[str, Path], path: Path, args: argparse.Namespace) -> 
         for name, tree in trees.items():
             store = str(work / f"store-{name}")
             common = {"file": str(path), "store": store, "runs": args.runs}
-            for kind in ("ingest", "replace", "recompare", "turtle", "insert", "modify"):
+            for kind in ("ingest", "replace", "recompare", "turtle", "shuffled", "one-less", "insert", "modify"):
                 if kind not in args.kinds and kind != "ingest":
                     continue
                 results.setdefault(kind, {})[name] = _run_child(tree, {**common, "kind": kind})
@@ -223,7 +244,8 @@ def _table(size: str, results: dict[str, Any]) -> list[str]:
         this, base = by_tree.get("this"), by_tree.get("baseline")
         cells = [size, kind]
         for r in (this, base):
-            cells.append("" if r is None else f"{r['seconds']:.3f} s" + (f", {r['peak_mb']} MB" if "peak_mb" in r else "") +
+            cells.append("" if r is None else f"{r['seconds']:.3f} s" + (f" ({r['cpu']:.1f} CPU-s)" if "cpu" in r else "") +
+                         (f", {r['peak_mb']} MB" if "peak_mb" in r else "") +
                          (f" ({r['outcome']})" if "outcome" in r else ""))
         ratio = f"{this['seconds'] / base['seconds']:.3f}×" if this and base and base["seconds"] else ""
         cells.append(ratio)
@@ -238,8 +260,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="Another checkout of the project, run side by side.")
     parser.add_argument("--shapes", type=Path, help="Shapes for one more first ingest (the generator's shapes.ttl).")
     parser.add_argument("--kinds", nargs="*", default=["replace", "recompare", "turtle", "insert", "modify"],
-                        help="Which of replace, recompare, turtle, insert, modify to run after the first "
-                             "ingest (default: all).")
+                        help="Which of replace, recompare, turtle, shuffled, one-less, insert, modify to run "
+                             "after the first ingest (default: all but shuffled and one-less).")
     parser.add_argument("--baseline-shapes", action="store_true",
                         help="Run the --shapes ingest in the baseline too (its gate walks every node: long).")
     parser.add_argument("--shapes-as-warnings", action="store_true",

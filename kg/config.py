@@ -66,6 +66,10 @@ class Settings:
     answer_cache_mb: int = 64
     #: largest single answer kept in that cache, in KiB (larger answers are always evaluated)
     answer_cache_entry_kb: int = 1024
+    #: a query text a worker answered whole within this many milliseconds is answered in the
+    #: server's own process the next times it comes while the store is unchanged (no pipe, no
+    #: second process woken: a light query costs half the CPU); 0 sends every query to a worker
+    inline_query_ms: float = 2.0
     #: largest accepted SPARQL request body or query string, in bytes
     max_query_bytes: int = 1_000_000
     #: largest accepted Graph Store Protocol request body (RDF to store), in bytes

@@ -49,6 +49,10 @@ class RdfFormatInfo:
     datasets: bool
     #: the serialiser writes prefix declarations (so output uses the project's prefixes)
     prefixes: bool
+    #: the syntax has relative IRIs, resolved against a base IRI: the same bytes read against
+    #: another base may be other triples. N-Triples and N-Quads have none (pyoxigraph's
+    #: parser refuses one), so their triples do not depend on where the bytes came from.
+    relative_iris: bool
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,13 @@ class ResultFormatInfo:
 
 
 RDF_FORMATS: tuple[RdfFormatInfo, ...] = (
-    RdfFormatInfo("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle", False, True),
-    RdfFormatInfo("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False, False),
-    RdfFormatInfo("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True, False),
-    RdfFormatInfo("trig", "application/trig", "trig", ox.RdfFormat.TRIG, "trig", True, True),
-    RdfFormatInfo("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", True, False),
-    RdfFormatInfo("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False, True),
-    RdfFormatInfo("n3", "text/n3", "n3", ox.RdfFormat.N3, "n3", False, True),
+    RdfFormatInfo("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "turtle", False, True, True),
+    RdfFormatInfo("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "nt", False, False, False),
+    RdfFormatInfo("nquads", "application/n-quads", "nq", ox.RdfFormat.N_QUADS, "nquads", True, False, False),
+    RdfFormatInfo("trig", "application/trig", "trig", ox.RdfFormat.TRIG, "trig", True, True, True),
+    RdfFormatInfo("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "json-ld", True, False, True),
+    RdfFormatInfo("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "xml", False, True, True),
+    RdfFormatInfo("n3", "text/n3", "n3", ox.RdfFormat.N3, "n3", False, True, True),
 )
 
 #: RDF formats that can carry one graph (a CONSTRUCT/DESCRIBE result, a resource page);

@@ -54,6 +54,10 @@ claims:
 """
 
 
+#: a draft: block whose created: is no date and time
+_DRAFT_BLOCK = "draft:\n  tool: kg draft\n  version: '1.0'\n  method: rules\n  created: yesterday\n"
+
+
 @pytest.fixture()
 def store_dir(store_path: Path, tmp_path: Path) -> Path:
     """A private, writable copy of the built store."""
@@ -166,6 +170,14 @@ def test_adding_the_same_document_again_replaces_its_graph(store_dir: Path, tmp_
         ((f"corroborates: [{EXISTING_CLAIM}]", "corroborates: [no-such-claim]"), "unknown claim 'no-such-claim'", 8),
         (("[thirty-day-ceasefire, opposedBy, russia]", "[thirty-day-ceasefire, opposedBy, istanbul]"),
          "'istanbul' is a place, expected actor", 22),
+        # a draft: block is checked field by field; a value the graph cannot record is no silent drop
+        ((f"document: {DOC_ID}\n", f"document: {DOC_ID}\n{_DRAFT_BLOCK}"), "'created' must be a date and time", 3),
+        ((f"document: {DOC_ID}\n", f"document: {DOC_ID}\n" + _DRAFT_BLOCK.replace("yesterday", "2025-13-40T25:00:00Z")),
+         "'created' must be a date and time", 3),
+        ((f"document: {DOC_ID}\n", f"document: {DOC_ID}\n" + _DRAFT_BLOCK.replace("  tool: kg draft\n", "")),
+         "'draft' needs 'tool'", 3),
+        ((f"document: {DOC_ID}\n", f"document: {DOC_ID}\n" + _DRAFT_BLOCK.replace("yesterday", "2025-06-02T10:00:00Z")
+          + "  not-found: {title: 1}\n"), "'not-found' must be a list of strings", 3),
     ],
 )
 def test_bad_annotations_name_file_and_line_and_leave_the_store_unchanged(

@@ -3,7 +3,8 @@
 
 What a researcher who has never seen SPARQL does: search for the 30-day ceasefire, open the
 proposal, read every quote behind each stance; find a claim by a phrase of its quote; list
-every actor. Screenshots go to ``$KG_SCREENSHOTS`` (or a temporary folder), never the repository.
+every actor. A keyboard user skips the header on every page. Screenshots go to
+``$KG_SCREENSHOTS`` (or a temporary folder), never the repository.
 """
 
 from __future__ import annotations
@@ -86,3 +87,32 @@ def test_the_index_lists_every_actor(page: Any, live_server: str, shots: Path) -
     page.goto("/id/actor/vladimir-putin")
     assert re.search(r"Stances \(\d+\)", page.locator("#stances").inner_text())
     page.screenshot(path=str(shots / "actor-putin.png"), full_page=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/id/actor/russia", "/views/stances", "/search?q=ceasefire", "/ontology", "/docs"])
+def test_the_first_tab_shows_a_link_past_the_header(page: Any, shots: Path, path: str) -> None:  # noqa: F811
+    """Keyboard order: the skip link first (hidden until focused, then in view), then the header's
+    links; following it, the next Tab lands inside the page's own content, not in the header."""
+    page.goto(path)
+    skip = page.locator("a.skip")
+    assert skip.count() == 1 and not _in_view(skip)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip" and _in_view(skip)
+    page.screenshot(path=str(shots / f"skip-link{path.replace('/', '-').split('?')[0]}.png"))
+    page.keyboard.press("Tab")  # without following it: the header comes next
+    assert page.evaluate("document.activeElement.closest('header.site') !== null")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"  # the focus moved past the header
+    page.keyboard.press("Tab")
+    where = page.evaluate("[document.activeElement.closest('main#main') !== null,"
+                          " document.activeElement.closest('header') !== null]")
+    assert where == [True, False], path
+    if path.startswith("/search"):  # one search box there: the page's own, labelled, holding the words
+        assert page.locator("form[role=search]").count() == 1
+        assert page.locator("main form[role=search] input[name=q]").input_value() == "ceasefire"
+
+
+def _in_view(locator: Any) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] > 0 and box["x"] >= 0

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from browser import browser, offline_page, shots  # noqa: F401  (fixtures)
 from live import live_server  # noqa: F401  (a fixture)
-from test_views import ESTIMATES, MEETINGS, PARTICIPANTS, STANCES
+from test_views import ESTIMATES, MEETINGS, PARTICIPANTS, STANCES, WHOSE_WORDS
 
 
 @pytest.fixture()
@@ -73,6 +73,25 @@ def test_a_mark_opens_its_claim(page: Any, view: str, selector: str) -> None:
     assert page.url.endswith(target)
     assert page.locator("h1").inner_text().strip()
     assert page.locator("blockquote.quote").count() >= 1  # the claim's words, from its document
+
+
+def test_stances_in_no_words_of_the_actor_are_hatched_on_screen(page: Any, live_server: str, shots: Path) -> None:  # noqa: F811
+    """As many bars are hatched as SPARQL finds stances with no quoted or paraphrased statement
+    of the actor itself; the stripes are painted (a pattern the browser resolves), the legend
+    shows them, and a hatched bar says why in its tooltip (not by colour alone)."""
+    own = WHOSE_WORDS.replace("WHERE {", "WHERE { FILTER (?kind IN (nkg:QuotedStatement, nkg:ParaphrasedStatement) "
+                              "&& ?claimant = ?a)", 1).replace("?claim ?kind ?claimant", "", 1)
+    stated = _count(live_server, WHOSE_WORDS.replace("?claim ?kind ?claimant", "", 1))
+    page.goto("/views/stances")
+    hatched = page.locator("svg g.mark:has(rect.hatch)")
+    assert hatched.count() == stated - _count(live_server, own) > 0
+    assert page.locator("svg g.mark[data-basis=own] rect.hatch").count() == 0
+    fill = hatched.first.locator("rect.hatch").evaluate("r => getComputedStyle(r).fill")
+    assert fill.startswith("url(") and page.locator("svg pattern#hatch-light line").count() == 1
+    legend = page.locator(".view-figure svg .legend")
+    assert legend.get_by_text("hatched: not in the actor's own words").is_visible()
+    assert "not its own words" in hatched.first.locator("a > title").first.text_content()
+    page.locator(".view-figure").screenshot(path=str(shots / "view-stances-whose-words.png"))
 
 
 def test_focus_highlights_in_the_browser(page: Any, shots: Path) -> None:  # noqa: F811

@@ -1,9 +1,12 @@
 """HTTP basics across the whole surface: ``HEAD`` wherever ``GET`` is (same status and headers,
-no body), errors as an HTML page for browsers and as the one JSON shape for everyone else, and
-an unknown ``format=`` refused with 406 naming what is offered, on every route that takes one."""
+no body), errors as an HTML page for browsers and as the one JSON shape for everyone else, an
+unknown ``format=`` refused with 406 naming what is offered, on every route that takes one, and
+pages and large answers gzipped for clients that take it, each coding with its own tag."""
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import re
 import warnings
 from collections.abc import Iterator
@@ -16,6 +19,7 @@ import pytest
 
 from kg.config import Settings
 from kg.server import create_app
+from kg.server.encoding import GzipSend, accepts_gzip
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -133,3 +137,103 @@ def test_head_where_get_is_not_allowed_is_a_405_too(client: TestClient) -> None:
     get, head = client.get("/validate"), client.head("/validate")
     assert get.status_code == head.status_code == 405 and head.content == b""
     assert head.headers["content-type"] == get.headers["content-type"]
+
+
+GZIP = {"Accept-Encoding": "gzip"}
+PLAIN = {"Accept-Encoding": "identity"}
+
+
+@pytest.mark.parametrize("path", ["/views/stances", "/id/actor/russia", "/search?q=ceasefire", "/ontology"])
+def test_pages_are_gzipped_for_clients_that_take_it_with_a_tag_of_their_own(client: TestClient, path: str) -> None:
+    plain, packed = client.get(path, headers=PLAIN), client.get(path, headers=GZIP)
+    assert plain.status_code == packed.status_code == 200
+    assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx undoes the gzip
+    assert int(packed.headers["content-length"]) * 3 < len(plain.content)
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response.headers["vary"]
+    assert packed.headers["etag"] != plain.headers["etag"]  # RFC 9110 8.8.3: another representation
+    assert client.get(path, headers={**GZIP, "If-None-Match": packed.headers["etag"]}).status_code == 304
+    assert client.get(path, headers={**PLAIN, "If-None-Match": plain.headers["etag"]}).status_code == 304
+    assert client.get(path, headers={**GZIP, "If-None-Match": plain.headers["etag"]}).status_code == 200
+    assert client.get(path, headers={**PLAIN, "If-None-Match": packed.headers["etag"]}).status_code == 200
+    head = client.head(path, headers=GZIP)
+    _same_headers(packed, head)
+    assert head.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in client.get(path, headers={"Accept-Encoding": "gzip;q=0, br"}).headers
+
+
+@pytest.mark.parametrize("path", ["/completions", "/examples",
+                                  "/graph-store?graph=https://w3id.org/negotiation-kg/id/graph/entities"])
+def test_what_the_query_page_loads_and_graphs_are_gzipped_too(client: TestClient, path: str) -> None:
+    plain, packed = client.get(path, headers=PLAIN), client.get(path, headers=GZIP)
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert packed.content == plain.content and int(packed.headers["content-length"]) * 2 < len(plain.content)
+    assert "Accept-Encoding" in plain.headers["vary"] and "Accept-Encoding" in packed.headers["vary"]
+    if "etag" in plain.headers:
+        assert packed.headers["etag"] != plain.headers["etag"]
+        assert client.get(path, headers={**GZIP, "If-None-Match": packed.headers["etag"]}).status_code == 304
+
+
+def test_small_answers_are_sent_as_they_are_large_ones_gzipped(client: TestClient) -> None:
+    ask = client.get("/sparql", params={"query": "ASK {}"}, headers=GZIP)
+    assert ask.status_code == 200 and "content-encoding" not in ask.headers
+    assert "Accept-Encoding" not in ask.headers.get("vary", "")
+    rows = {"query": "SELECT * { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 300"}
+    plain, packed = (client.get("/sparql", params=rows, headers={**h, "Accept": "text/csv"}) for h in (PLAIN, GZIP))
+    assert packed.headers["content-encoding"] == "gzip" and packed.content == plain.content
+    assert packed.headers["etag"] != plain.headers["etag"]
+    everything = {"query": "SELECT * { ?s ?p ?o } ORDER BY ?s ?p ?o"}  # streamed: over one chunk
+    plain, packed = (client.get("/sparql", params=everything, headers={**h, "Accept": "text/csv"}) for h in (PLAIN, GZIP))
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert packed.content == plain.content and len(plain.content) > 64 * 1024
+
+
+@pytest.mark.parametrize("header,takes", [
+    ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.8", True), ("x-gzip", True), ("*", True),
+    ("gzip;q=0", False), ("identity", False), ("", False), ("*;q=0", False), ("br, *;q=0.1, gzip;q=0", False),
+])
+def test_accept_encoding_is_read_with_its_weights(header: str, takes: bool) -> None:
+    assert accepts_gzip(header) is takes
+
+
+def _through_gzip_send(*bodies: bytes, media: str = "text/html; charset=utf-8") -> tuple[dict[bytes, bytes], bytes]:
+    """What a page sent in ``bodies`` (ASGI messages) looks like after :class:`GzipSend`."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def respond() -> None:
+        wrapped = GzipSend(send)
+        await wrapped({"type": "http.response.start", "status": 200,
+                       "headers": [(b"content-type", media.encode()), (b"etag", b'"t"')]})
+        for i, body in enumerate(bodies):
+            await wrapped({"type": "http.response.body", "body": body, "more_body": i < len(bodies) - 1})
+
+    asyncio.run(respond())
+    return dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_page_made_while_nothing_is_kept_is_gzipped_as_it_is_sent() -> None:
+    page = b"<p>" + b"stance " * 2000 + b"</p>"
+    headers, body = _through_gzip_send(page)  # one message: measured, then one gzip
+    assert headers[b"content-encoding"] == b"gzip" and gzip.decompress(body) == page
+    assert headers[b"content-length"] == str(len(body)).encode() and headers[b"etag"] == b'"t-gzip"'
+    headers, body = _through_gzip_send(page[:5000], page[5000:])  # a stream: compressed as it goes
+    assert b"content-length" not in headers and gzip.decompress(body) == page
+    headers, body = _through_gzip_send(b"<p>short</p>")
+    assert b"content-encoding" not in headers and body == b"<p>short</p>"
+    headers, body = _through_gzip_send(page, media="image/png")
+    assert b"content-encoding" not in headers and body == page
+
+
+def test_the_service_description_is_a_page_for_browsers_and_rdf_for_programs(client: TestClient) -> None:
+    page = client.get("/sparql", headers={"Accept": BROWSER})
+    assert page.headers["content-type"].startswith("text/html") and "sd:Service" in page.text
+    assert "href=/>the query page</a>" in page.text and "/sparql?format=turtle" in page.text
+    for accept in (None, "*/*", "text/turtle"):
+        answer = client.get("/sparql", headers={"Accept": accept} if accept else {})
+        assert answer.headers["content-type"].startswith("text/turtle"), accept
+    assert client.get("/sparql", params={"format": "turtle"}, headers={"Accept": BROWSER}).headers[
+        "content-type"].startswith("text/turtle")

@@ -1,6 +1,7 @@
 """Query workers under attack, against a real ``kg serve`` on a free loopback port (findings of
 the hardening issue): reads keep being answered while writes commit, every later read sees
-the write, and the workers die with their server, even one busy with a runaway query."""
+the write, and the workers die with their server, even one busy with a runaway query; a client
+that goes away before its answer begins frees its worker then, not at the time limit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,7 +21,8 @@ import pytest
 from live import LiveServer
 from rdflib import Graph, Literal, URIRef
 
-from kg.errors import StoreError
+from kg.errors import QueryLimitExceeded, StoreError
+from kg.server.worker_lease import CLIENT_GONE, Cancel
 from kg.server.workers import QueryJob, QueryPool
 from kg.store.embedded import EmbeddedStore
 from kg.write.apply import write_lock
@@ -201,3 +204,68 @@ def test_reads_do_not_fail_while_writes_happen_an_answer_being_streamed_outlives
         store.close()
     with pytest.raises(StoreError, match="shutting down"):
         pool.run(QueryJob("ASK {}"))
+
+
+def _until(condition: Callable[[], bool], *, within: float = 20.0) -> bool:
+    """Whether ``condition`` holds, asked every 50 ms for at most ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_query_whose_client_went_away_frees_its_worker(store_path: Path) -> None:
+    """Cancel on the query page used to leave the worker on the query until its time limit (here
+    60 s). Stopped, the query ends with the reason, its worker is replaced at once, and a request
+    still waiting for a worker stops waiting; the one worker then answers the next query."""
+    pool = QueryPool(store_path, size=1, timeout=60)
+    pool.start()
+    try:
+        outcomes: dict[str, BaseException | None] = {}
+
+        def run(name: str, cancel: Cancel) -> None:
+            try:
+                pool.run(QueryJob(RUNAWAY), cancel=cancel)
+                outcomes[name] = None
+            except BaseException as exc:  # noqa: BLE001 - what ended it is what is tested
+                outcomes[name] = exc
+
+        running, waiting = pool.canceller(), pool.canceller()
+        first = threading.Thread(target=run, args=("running", running))
+        first.start()
+        assert _until(lambda: pool.idle == 0)  # the one worker runs the runaway query
+        second = threading.Thread(target=run, args=("waiting", waiting))
+        second.start()
+        waiting.stop()  # its client left while it waited for a worker
+        second.join(timeout=20)
+        assert isinstance(outcomes.get("waiting"), QueryLimitExceeded) and pool.idle == 0 and first.is_alive()
+        running.stop()
+        first.join(timeout=20)
+        assert not first.is_alive() and str(outcomes["running"]) == CLIENT_GONE
+        ask = pool.run(QueryJob("ASK {}"), timeout=20)  # waits for the replacement, well within the 60 s
+        assert json.loads(b"".join(ask))["boolean"] is True
+        assert _until(lambda: pool.idle == 1)
+    finally:
+        pool.close()
+
+
+def test_a_client_that_disconnects_frees_the_worker_of_its_query(tmp_path: Path, store_path: Path) -> None:
+    """Through the server: a client gives up on a runaway query (its own timeout closes the
+    connection); the worker that ran it is killed and another takes its place, and the server's
+    only worker answers a query whose own time limit is a third of the runaway's."""
+    live, _ = _serve(tmp_path, store_path, "workers = 1\nquery_timeout = 60\n", writable=False)
+    try:
+        before = _descendants(live.pid)
+        with pytest.raises(httpx.TimeoutException):
+            httpx.get(live.url + "/sparql", params={"query": RUNAWAY}, timeout=1.0)
+        assert _until(lambda: any(not _alive(pid) for pid in before))  # the query's worker was stopped
+        ask = httpx.get(live.url + "/sparql", params={"query": "ASK {}", "timeout": "20"},
+                        headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert ask.status_code == 200 and ask.json()["boolean"] is True
+        after = _descendants(live.pid)
+        assert after - before and len(after) == len(before)  # replaced, one for one
+    finally:
+        live.stop()
+    assert "Traceback" not in live.log.read_text(encoding="utf-8", errors="replace"), live.output()

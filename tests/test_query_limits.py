@@ -6,6 +6,7 @@ hardening issue; finding 3 and the workers' death with their server: ``test_live
 from __future__ import annotations
 
 import doctest
+import gzip
 import json
 import time
 import warnings
@@ -98,7 +99,8 @@ def test_non_utf8_body_is_400(client: TestClient) -> None:
 
 
 def test_large_results_stream_in_chunks(client: TestClient) -> None:
-    with client.stream("GET", "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}) as response:
+    with client.stream("GET", "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                       headers={"Accept-Encoding": "identity"}) as response:
         assert response.status_code == 200
         chunks = [len(c) for c in response.iter_raw()]
     assert len(chunks) > 3 and sum(chunks) > 500_000
@@ -161,12 +163,18 @@ def test_anonymous_memory_exhaustion_results_stop_at_max_result_bytes(store_path
         assert "max_result_bytes = 20,000 bytes" in refused.json()["message"]
         assert client.get("/sparql", params={"query": ASK}).status_code == 200  # the same worker answers on
     with _app(store_path, max_result_bytes=300_000) as client:
-        with client.stream("GET", "/sparql", params={"query": EVERYTHING}) as response:
+        with client.stream("GET", "/sparql", params={"query": EVERYTHING},
+                           headers={"Accept-Encoding": "identity"}) as response:
             assert response.status_code == 200  # streaming had begun: the body is cut, without its end
             body = b"".join(response.iter_raw())
         assert 64 * 1024 <= len(body) <= 300_000
         with pytest.raises(ValueError):
             json.loads(body)
+        with client.stream("GET", "/sparql", params={"query": EVERYTHING}, headers={"Accept-Encoding": "gzip"}) as response:
+            assert response.headers["content-encoding"] == "gzip"
+            body = b"".join(response.iter_raw())
+        with pytest.raises(EOFError):  # gzipped, the cut shows too: the stream has no end
+            gzip.decompress(body)
         assert client.get("/sparql", params={"query": ASK}).status_code == 200
 
 

@@ -298,7 +298,7 @@ def test_new_entities_map_onto_the_gold_by_label(gold: Data, score: Score) -> No
     draft["entities"] = [*draft.get("entities", []),
                          {"id": "putin", "kind": "actor", "type": "Person", "label": "vladimir  PUTIN"},
                          {"id": "someone-else", "kind": "actor", "type": "Person", "label": "Someone Else"}]
-    draft["draft"] = {"by": "a drafter", "version": 1}
+    draft["draft"] = {"tool": "a drafter", "version": 1, "method": "rules"}
     text = _dump(draft)
     report = score(yaml.load(text.replace("vladimir-putin", "putin"), Loader=yaml.CSafeLoader))
     assert _moved(report) == {}
@@ -375,12 +375,15 @@ def test_unusable_input_exits_2_naming_the_file(gold: Data, tmp_path: Path) -> N
     (tmp_path / "broken.yaml").write_text("document: x\nclaims: [\n", encoding="utf-8")
     bad_claim = copy.deepcopy(gold)
     bad_claim["claims"][3]["claimant"] = "nobody-known"
+    bad_created = dict(gold, draft={"tool": "kg draft", "version": "1", "method": "rules", "created": "last week"})
     cases = {
         tmp_path / "absent.yaml": "no such annotation file",
         tmp_path / "list.yaml": "must be a mapping",
         tmp_path / "broken.yaml": "YAML syntax",
         other: "annotates document '002_1ed21c23b6fc676c'",
         _write(tmp_path, bad_claim, "bad-claim.yaml"): "unknown entity 'nobody-known'",
+        # a draft: block the build refuses is refused by the scorer too
+        _write(tmp_path, bad_created, "bad-created.yaml"): "'created' must be a date and time",
     }
     for path, says in cases.items():
         result = _kg("score", path, GOLD)

@@ -1857,6 +1857,25 @@ def test_shape_fires(slicer: Slicer, shapes: Graph, case: Case) -> None:
     )
 
 
+def test_a_qualifier_counts_only_as_words_of_its_own(slicer: Slicer, shapes: Graph) -> None:
+    """QualifiersCarriedShape asks a stance to carry "used to" when the quote says it, not when
+    the quote says "refused to" (nor "all but" for "call but"); the same quote with the words of
+    their own, and no fact carrying them, is refused."""
+    s = slicer.slice("supportedBy")
+    assert s.report.conforms
+    quote = str(s.graph.value(s.claim, NKG.quote))
+
+    def qualifier_results(words: str) -> list[ValidationResult]:
+        g = _copy(s.graph)
+        g.set((s.claim, NKG.quote, Literal(f"{quote} They refused to {words}.")))
+        return [r for r in validate_graph(g, shapes).results if r.node_shape == NKGSH + "QualifiersCarriedShape"]
+
+    assert qualifier_results("call but once") == []
+    fired = qualifier_results("talk, as they used to, all but once")
+    assert sorted(str(r.value) for r in fired) == ['"all but"', '"used to"']
+    assert {r.focus_node for r in fired} == {str(s.claim)} and {r.path for r in fired} == {f"<{NKG.quote}>"}
+
+
 def test_results_are_the_reports_top_level_results(slicer: Slicer, shapes: Graph) -> None:
     s = slicer.slice("startDate")
     g = _copy(s.graph)

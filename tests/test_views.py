@@ -141,6 +141,46 @@ def test_stance_marks_carry_hedges_conditions_and_times(client: TestClient, stor
             assert any(r.get("fill-opacity") not in (None, "1") for r in mark.iter(SVG + "rect"))
 
 
+#: each claim behind a stance, with its kind and claimant: whose words it is
+WHOSE_WORDS = PREFIXES + """SELECT DISTINCT ?p ?prop ?a ?claim ?kind ?claimant WHERE {
+  VALUES ?prop { nkg:proposedBy nkg:supportedBy nkg:opposedBy }
+  VALUES ?kind { nkg:QuotedStatement nkg:ParaphrasedStatement nkg:AnalyticalClaim nkg:KeyTakeaway }
+  ?claim nkg:asserts [ rdf:subject ?p ; rdf:predicate ?prop ; rdf:object ?a ] ; a ?kind ; nkg:claimant ?claimant }"""
+_DOT_SHAPES = {"own": SVG + "circle", "reported": SVG + "polygon", "analysis": SVG + "rect"}
+
+
+def test_a_stance_not_in_the_actors_own_words_is_hatched_and_each_dot_says_whose_words(
+        client: TestClient, store: Store) -> None:
+    """The ontology's rule: a quoted or paraphrased statement is its claimant's words; an
+    analytical claim or key takeaway the author's. A stance is drawn solid only when some claim
+    is the actor's own statement; each claim's dot is shaped by whose words it is."""
+    root = _svg(client, "stances")
+    positions = {str(NKG.proposedBy): "proposed", str(NKG.supportedBy): "supported", str(NKG.opposedBy): "opposed"}
+    statements = {str(NKG.QuotedStatement), str(NKG.ParaphrasedStatement)}
+    claims: dict[tuple[str | None, ...], dict[str, str]] = {}
+    for p, prop, a, claim, kind, claimant in _rows(store, WHOSE_WORDS):
+        basis = ("own" if claimant == a else "reported") if kind in statements else "analysis"
+        claims.setdefault((p, positions[str(prop)], a), {})[str(claim)] = basis
+    marks = {(m.get("data-proposal"), m.get("data-position"), m.get("data-actor")): m for m in _with_class(root, "mark")}
+    assert {b for found in claims.values() for b in found.values()} == {"own", "reported", "analysis"}
+    for stance, found in claims.items():
+        mark = marks[stance]
+        expected = next(b for b in ("own", "reported", "analysis") if b in found.values())
+        assert mark.get("data-basis") == expected, stance
+        assert bool(_with_class(mark, "hatch")) == (expected != "own"), stance
+        title = "".join(mark.find(SVG + "a").find(SVG + "title").itertext())  # type: ignore[union-attr]
+        assert ("'s own words" in title) == (expected == "own") and ("not its own words" in title) == (expected != "own")
+        dots = {d.get("href"): d for d in _with_class(mark, "claim-dot")}
+        for claim, basis in found.items():
+            dot = dots[href(claim)]
+            assert dot.get("data-basis") == basis and dot.find(_DOT_SHAPES[basis]) is not None, (stance, claim)
+    legend = " ".join("".join(t.itertext()) for t in _with_class(root, "legend"))
+    assert "hatched: not in the actor's own words" in legend
+    assert all(f"a claim: {words}" in legend for words in stances.BASES.values())
+    table = html.unescape(client.get("/views/stances").text.split("<table", 1)[1])
+    assert "whose words" in table and "the author's analysis only" in table and "reported by" in table
+
+
 def test_estimates_draw_each_dated_estimate_linking_to_its_claim(client: TestClient, store: Store) -> None:
     root = _svg(client, "estimates")
     rows = _rows(store, ESTIMATES)

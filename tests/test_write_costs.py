@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any, cast
 from pathlib import Path
+from typing import Any, cast
 
 import pyoxigraph as ox
 import pytest
@@ -213,7 +213,7 @@ def test_a_file_replace_is_compared_as_the_store_encodes_literals(tmp_path: Path
     first = tmp_path / "first.nt"
     first.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert ingest_files(store, [first], G, agent="t").added == 600
-    copy = tmp_path / "copy.nt"  # the same bytes elsewhere: compared, not recognised by its record
+    copy = tmp_path / "copy.nt"  # the same bytes elsewhere: recognised by the graph's record
     copy.write_bytes(first.read_bytes())
     same = ingest_files(store, [copy], G, agent="t")
     assert (same.added, same.removed) == (0, 0)
@@ -281,6 +281,138 @@ def test_a_replace_by_the_files_a_graph_was_read_from_reads_nothing_else(tmp_pat
     assert (edited.added, edited.removed, len(compared)) == (0, 0, 6)
     h_before = len(compared)
     assert ingest_files(store, [data], H, agent="t").removed == 0 and len(compared) == h_before + 1  # H: old bytes
+    store.close()
+
+
+def _counting_compares(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The graphs whose files were compared triple by triple (:func:`kg.write.filediff.diff_files`)."""
+    from kg.write import filediff
+
+    compared: list[str] = []
+
+    def counting(store: Store, differ: Differ, change: FilesChange, *rest: Any) -> GraphWrite:
+        compared.append(change.graph)
+        return filediff.diff_files(store, differ, change, *rest)
+
+    monkeypatch.setattr("kg.write.staging.diff_files", counting)
+    return compared
+
+
+def test_n_triples_bytes_are_the_same_triples_wherever_they_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """N-Triples have no relative IRI (the parser refuses one, so no base can change them): the
+    same bytes at another path are recognised by the graph's record, not compared. A Turtle
+    file's relative IRIs resolve against its own path: at another path they are other triples."""
+    from kg.errors import InputError
+    from kg.write import records
+    from kg.write.ingest import ingest_files
+
+    compared, hashed = _counting_compares(monkeypatch), []
+    digest = records.triples_sha256
+
+    def hashing(change: FilesChange, **options: bool) -> str | None:
+        hashed.append(change.graph)
+        return digest(change, **options)
+
+    monkeypatch.setattr(records, "triples_sha256", hashing)
+    relative = tmp_path / "relative.nt"
+    relative.write_text(f"<a> <{EX}p> <{EX}o> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match="relative.nt:1"):
+        ingest_files(EmbeddedStore(tmp_path / "refused"), [relative], G, agent="t")
+    store = EmbeddedStore(tmp_path / "store")
+    data = tmp_path / "a" / "data.nt"
+    data.parent.mkdir()
+    data.write_text("".join(f'<{EX}s{i}> <{EX}p> "{i}" .\n' for i in range(50)), encoding="utf-8")
+    ingest_files(store, [data], G, agent="t")
+    hashed.clear()  # the load hashed their triples for its record
+    moved = tmp_path / "b" / "data.nt"
+    moved.parent.mkdir()
+    moved.write_bytes(data.read_bytes())
+    same = ingest_files(store, [moved], G, agent="t")
+    assert (same.added, same.removed, compared, hashed) == (0, 0, [], [])  # by the files: not even parsed
+
+    turtle = tmp_path / "a" / "data.ttl"
+    turtle.write_text(f"<doc> <{EX}p> <other> .\n", encoding="utf-8")
+    ingest_files(store, [turtle], H, agent="t")
+    hashed.clear()
+    elsewhere = tmp_path / "b" / "data.ttl"
+    elsewhere.write_bytes(turtle.read_bytes())
+    moved_turtle = ingest_files(store, [elsewhere], H, agent="t")
+    assert (moved_turtle.added, moved_turtle.removed, compared, hashed) == (1, 1, [H], [H])
+    assert list(store.graph_triples(H)) == [ox.Triple(ox.NamedNode(elsewhere.with_name("doc").as_uri()), n("p"),
+                                                      ox.NamedNode(elsewhere.with_name("other").as_uri()))]
+    store.close()
+
+
+def test_a_record_written_before_the_digest_of_triples_is_compared_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store's records from before (the files' sha256, format and base, in one digest) match
+    no record of today: the first replace compares, exactly, and records anew."""
+    import json
+
+    from kg.store.base import READ_FROM, SOURCES_GRAPH
+    from kg.write.ingest import ingest_files
+
+    compared = _counting_compares(monkeypatch)
+    store = EmbeddedStore(tmp_path / "store")
+    data = tmp_path / "data.nt"
+    data.write_text("".join(f'<{EX}s{i}> <{EX}p> "{i}" .\n' for i in range(30)), encoding="utf-8")
+    ingest_files(store, [data], G, agent="t")
+    old = [{"sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "format": "ntriples", "base": data.resolve().as_uri()}]
+    old_record = hashlib.sha256(json.dumps(["kg-files-1", old], sort_keys=True).encode()).hexdigest()
+    raw, record = store.oxigraph, (ox.NamedNode(G), ox.NamedNode(READ_FROM))
+    raw.remove(ox.Quad(*record, ox.Literal(store.source_record(G) or ""), ox.NamedNode(SOURCES_GRAPH)))
+    raw.add(ox.Quad(*record, ox.Literal(old_record), ox.NamedNode(SOURCES_GRAPH)))
+    assert store.source_record(G) == old_record
+    again = ingest_files(store, [data], G, agent="t")
+    assert (again.added, again.removed, compared) == (0, 0, [G])
+    assert store.source_record(G) not in (None, old_record)
+    assert ingest_files(store, [data], G, agent="t").removed == 0 and compared == [G]  # recognised again
+    store.close()
+
+
+def test_the_same_triples_written_otherwise_are_recognised_by_their_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A graph's record holds the sha256 of its triples in a canonical form: the same triples
+    as Turtle, in another order, with a duplicate, replace it +0 −0 without a comparison. One
+    triple more or less, a literal written otherwise ("7.0" for "7") or a blank node: compared,
+    with the exact difference."""
+    from kg.write.ingest import ingest_files
+
+    monkeypatch.setattr("kg.write.records._FORK_BYTES", 0)  # hashed in a forked process, as large files are
+    compared = _counting_compares(monkeypatch)
+    store = EmbeddedStore(tmp_path / "store")
+    rows = [(f"{EX}s{i}", f"{EX}p", f'"{i}"^^<http://www.w3.org/2001/XMLSchema#decimal>') for i in range(100)]
+    rows += [(f"{EX}s{i}", f"{EX}label", f'"s {i}"@en') for i in range(100)]
+    data = tmp_path / "data.nt"
+    data.write_text("".join(f"<{s}> <{p}> {o} .\n" for s, p, o in rows), encoding="utf-8")
+    ingest_files(store, [data], G, agent="t")
+    recorded = store.source_record(G)
+    assert recorded is not None and len(recorded.split()) == 2  # the files, and the triples
+
+    def turtle(name: str, lines: list[tuple[str, str, str]]) -> Path:
+        path = tmp_path / name
+        written = [f"{s.replace(EX, 'ex:')} {p.replace(EX, 'ex:')} {o} .\n" for s, p, o in reversed(lines)]
+        path.write_text(f"@prefix ex: <{EX}> .\n" + "".join(written + written[:3]), encoding="utf-8")
+        return path
+
+    same = ingest_files(store, [turtle("same.ttl", rows)], G, agent="t")
+    assert (same.added, same.removed, compared) == (0, 0, [])
+    one_less = ingest_files(store, [turtle("less.ttl", rows[1:])], G, agent="t")
+    assert (one_less.added, one_less.removed, compared) == (0, 1, [G])
+    back = ingest_files(store, [turtle("back.ttl", rows)], G, agent="t")  # the record of less.ttl's triples
+    assert (back.added, back.removed, compared) == (1, 0, [G, G])
+    assert ingest_files(store, [data], G, agent="t").removed == 0 and len(compared) == 2  # by the digest again
+    written_otherwise = [(s, p, o.replace('"7"', '"7.0"')) for s, p, o in rows]
+    otherwise = ingest_files(store, [turtle("seven.ttl", written_otherwise)], G, agent="t")
+    assert (otherwise.added, otherwise.removed, len(compared)) == (0, 0, 3)  # stored alike, digests differ
+    reference = ox.Store()
+    reference.load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
+    assert isomorphic(quads_to_graph(store.graph_triples(G)),
+                      quads_to_graph(reference.quads_for_pattern(None, None, None, None)))
+    blank = tmp_path / "blank.nt"
+    blank.write_text(data.read_text(encoding="utf-8") + f'_:b <{EX}p> "x" .\n', encoding="utf-8")
+    with_blank = ingest_files(store, [blank], G, agent="t")
+    assert (with_blank.added, with_blank.removed) == (1, 0)
+    recorded = store.source_record(G)
+    assert recorded is not None and len(recorded.split()) == 1  # a blank node: no digest of triples
     store.close()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kg.build.fields import datetime_field, require_mapping, str_field, str_list_field
 from kg.build.model import DraftInfo
 from kg.build.yamlfile import LineDict, line_of
 from kg.errors import BuildError, Location
@@ -30,23 +31,18 @@ DRAFT_KEYS = {"tool", "version", "method", "created", "not-found", "metadata"}
 
 
 def draft_info(node: Any, file: Path) -> DraftInfo | None:
-    """The ``draft:`` block of an annotation file as :class:`DraftInfo` (``None`` without one)."""
+    """The ``draft:`` block of an annotation file as :class:`DraftInfo` (``None`` without one).
+    Its fields are checked as every field of the file is (:mod:`kg.build.fields`): a value the
+    graph could not record as written (a ``created`` that is no date and time) is an error at
+    ``file:line``, never dropped."""
     if node is None:
         return None
-    where = Location(str(file), line_of(node, None))
-    if not isinstance(node, LineDict):
-        raise BuildError("'draft' must be a mapping (tool, version, method, created)", location=where)
-    unknown = set(node) - DRAFT_KEYS
-    if unknown:
-        raise BuildError(f"'draft' has unknown keys {sorted(unknown)}; allowed: {sorted(DRAFT_KEYS)}", location=where)
-    values: dict[str, str] = {}
-    for key in ("tool", "version", "method"):
-        value = node.get(key)
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
-            raise BuildError(f"'draft' needs '{key}' (a non-empty string)", location=where)
-        values[key] = str(value)
-    created = node.get("created")
-    return DraftInfo(values["tool"], values["version"], values["method"], str(created) if created else None)
+    block = require_mapping(node, file, "'draft' (tool, version, method, created)", DRAFT_KEYS)
+    what = "'draft'"
+    tool, version, method = (str_field(block, key, file, what) for key in ("tool", "version", "method"))
+    assert tool is not None and version is not None and method is not None  # required fields
+    str_list_field(block, "not-found", file, what)
+    return DraftInfo(tool, version, method, datetime_field(block, "created", file, what))
 
 
 def metadata_block(file: Path, data: Any) -> LineDict | None:

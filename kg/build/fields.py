@@ -7,13 +7,18 @@ accepts the other accepts too, and both name ``file:line`` in the same words.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kg.build.yamlfile import LineDict, line_of
 from kg.errors import BuildError, Location
 
-__all__ = ["location_of", "require_mapping", "str_field", "str_list_field"]
+__all__ = ["DATETIME_PATTERN", "datetime_field", "location_of", "require_mapping", "str_field", "str_list_field"]
+
+#: an ``xsd:dateTime`` with its zone, as ``prov:startedAtTime`` takes it: ``2025-06-02T10:00:00Z``
+DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def location_of(file: Path, node: Any, parent: Any = None) -> Location:
@@ -69,3 +74,19 @@ def str_list_field(node: LineDict, key: str, file: Path, what: str) -> tuple[str
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise BuildError(f"{what}: '{key}' must be a list of strings", location=location_of(file, node))
     return tuple(str(v) for v in value)
+
+
+def datetime_field(node: LineDict, key: str, file: Path, what: str) -> str | None:
+    """The date and time with its zone under ``key`` (``None`` when absent): well formed and a
+    real instant (no 13th month, no 25th hour), since the graph records it as ``xsd:dateTime``."""
+    value = str_field(node, key, file, what, required=False)
+    if value is None:
+        return None
+    try:
+        real = DATETIME_PATTERN.match(value) is not None and datetime.fromisoformat(value)
+    except ValueError:
+        real = False
+    if not real:
+        raise BuildError(f"{what}: '{key}' must be a date and time with its zone such as 2025-06-02T10:00:00Z, "
+                         f"found {value!r}", location=location_of(file, node))
+    return value

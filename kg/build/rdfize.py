@@ -12,7 +12,6 @@ isomorphic.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,7 +38,6 @@ ENTITIES_GRAPH = graph_iri("entities")
 #: characters of context kept in ``oa:prefix`` / ``oa:suffix``
 CONTEXT_CHARS = 32
 _LABEL_CHARS = 90
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def document_graph_iri(doc_id: str) -> URIRef:
@@ -154,7 +152,7 @@ class _DocumentWriter:
         g.add((activity, RDFS.label, _en(f"Annotations drafted by {draft.tool} {draft.version} ({draft.method})")))
         g.add((activity, NKG.draftMethod, Literal(draft.method)))
         g.add((activity, PROV.wasAssociatedWith, agent))
-        if draft.created and _DATETIME.match(draft.created):
+        if draft.created:  # checked when read (kg.build.drafted)
             g.add((activity, PROV.startedAtTime, Literal(draft.created, datatype=XSD.dateTime)))
         g.add((agent, RDF.type, PROV.SoftwareAgent))
         g.add((agent, RDF.type, PROV.Agent))

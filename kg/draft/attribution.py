@@ -8,6 +8,13 @@ frame ("It is noteworthy that…", "Thus,") keeps the author's judgement the aut
 reported claim with quotation marks after its verb is ``quoted``, without them ``paraphrased``;
 the author's own claims are ``analysis`` (``takeaway`` under a "key takeaways" heading).
 
+A source the text leaves unnamed ("…, officials said.", "according to people familiar with the
+talks", "Putin's spokesman said") is the claimant as the group or person the draft declares for it
+(:mod:`kg.draft.speakers`), never the actor the words speak of, nor the author; so is a person the
+gazetteer does not know, named with a title ("…,” Kremlin spokesman Dmitry Peskov told reporters").
+A possessive is not a subject: "Ukraine's demand for…" is no report of Ukraine's, and "Putin's
+spokesman said" is the spokesman's.
+
 A sentence is cut where a clause gives the words to another claimant (", who has repeatedly
 called for…", ", which in Russia's view…", "; the next moment, it calls for…"), so each claim
 has one claimant and its quote stays the text's own words.
@@ -19,19 +26,12 @@ import re
 from dataclasses import dataclass
 
 from kg.draft.gazetteer import Gazetteer, Mention
+from kg.draft.speakers import ACCORDING, REPORTING, ROLES, TRAILING, Unnamed, referred_back, unnamed_source
+from kg.draft.text import is_question
 from kg.iris import Kind
 
 __all__ = ["Segment", "attribute", "REPORTING"]
 
-#: reporting and public-act verbs: an actor as their subject makes the claim the actor's
-REPORTING = (
-    r"(?:said|says|say|stated|states|stating|told|tells|declared|declares|declare|announced|announces|"
-    r"claimed|claims|claim|maintained|maintains|maintain|warned|warns|estimated|estimates|predicted|predicts|"
-    r"termed|terms|(?<!-)called|exclaimed|exclaims|acknowledged|acknowledges|telegraphs|telegraphed|insisted|"
-    r"(?:has |have |had )?(?:repeatedly )?call(?:ed|s)? for|(?:has |have )?continued to call for|"
-    r"reject(?:ed|s)?|demand(?:ed|s)?|urged|urges|see|sees|saw|considers?|believes?|argued|argues|"
-    r"denied|denies|confirmed|confirms|promised|promises|threatened|threatens|vowed|vows|asked|asks|wondered|accused|accuses)"
-)
 _VERB = re.compile(rf"\b{REPORTING}\b")
 #: "X's position is/remains …", "X's declaration that …": the noun introduces what X holds; not
 #: "X's declaration of readiness … has pushed …", where the verb is the author's judgement of it
@@ -50,18 +50,14 @@ _SPLIT = re.compile(r';[”"’]? |, (?=who |which |while |whereas |although |bu
 _OWN = re.compile(r"^(?:which|who|although|but)\b")
 #: a person the gazetteer does not know, as the subject of a reporting verb, with a title
 #: before the name ("Foreign Minister Andrii Sybiha said", "Kremlin spokesman Dmitry Peskov said")
-_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){{0,2}})?"
+_NEW_SPEAKER = re.compile(rf"(?:[A-Z][\w’' ]{{0,40}}, )?(?P<title>[A-Z][a-z]+(?:[’']s)? (?:(?:[A-Z][a-z]+|[a-z]+) ){{0,2}})?"
                           rf"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){{1,2}}) {REPORTING}\b")
 _QUOTES = re.compile(r"[“\"]")
-#: the speaker named after the words ("“…,” Foreign Minister Andrii Sybiha said.", "…, Bloomberg reported.")
-_TRAILING = re.compile(r"[,”\"]\s*(?P<who>[^,“”\"]{2,80}?)\s+(?:said|says|reported|reports|added|adds|stated|"
-                       r"announced|claimed|claims|warned|told (?:\w+ ){0,2}?\w+)[.!]?$")
-#: the source named at the clause's end ("Russia rejected it, according to Kremlin spokesman Dmitry Peskov.")
-_ACCORDING = re.compile(r",?\s*according to (?P<who>[^,;“”\"]{2,80}?)[.!]?$")
 #: a source's title and name ("Kremlin spokesman Dmitry Peskov", "Foreign Minister Andrii Sybiha")
+#: a news outlet named as the one that reported ("Reuters", "The Associated Press")
+_OUTLET = re.compile(r"(?P<title>)?(?P<name>(?:The )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})")
 _SOURCE_NAME = re.compile(r"(?P<title>[A-Z][a-z]+ (?:(?:[A-Z][a-z]+|[a-z]+) ){0,2})?"
                           r"(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})")
-_TRAILING_NAME = re.compile(r"(?P<title>(?:[A-Z][a-z]+ ){1,3})?(?P<name>[A-Z][a-z][\w’'-]+(?: [A-Z][a-z][\w’'-]+){1,2})$")
 
 
 @dataclass
@@ -75,13 +71,15 @@ class Segment:
     verb_at: int | None = None  # where the reporting verb is, for the stances
     new_name: str | None = None  # a speaker the gazetteer does not know: the name
     new_title: str | None = None  # and the title the text gives them
+    unnamed: Unnamed | None = None  # a source the text does not name: the group to declare
+    new_type: str = "Person"  # the type of the speaker the gazetteer does not know (a news outlet that reported)
 
 
 def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
     """The actor that a reporting verb near the clause's start has as its subject (the one
     nearest the verb: "U.S. President Donald Trump predicted" is Trump's), and the verb's offset."""
-    found: list[tuple[int, int, str, int]] = []
-    question = text[start:end].rstrip("”\"’) ").endswith("?")
+    found: list[tuple[int, int, int, str]] = []
+    question = is_question(text[start:end])
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\b(?:(?:unacceptable|acceptable) to|according to)\s+$",
                                                            text[max(start, mention.start - 20) : mention.start]):
@@ -94,8 +92,8 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         if lead in ("for", "according to", "in the view of") and text[mention.end : mention.end + 1] == ",":
             return mention.entity.id, mention.end
         if re.search(r"\b(from|to|with|by|of|on|against|than|for)\s+(its\s+|the\s+|their\s+)?$", before) \
-                or re.search(r"\b(?:if|unless|whether|provided)\s+$", before, re.IGNORECASE):
-            continue  # "If Russia rejects X, …" reports nothing Russia said
+                or re.search(r"\b(?:if|unless|whether|provided|that)\s+$", before, re.IGNORECASE):
+            continue  # "If Russia rejects X, …", "a clear sign that Russia rejects X" report nothing Russia said
         if question and re.search(r"\b(?:do|does|did|will|would|can|could|should|is|are|was|were|has|have)\s+$",
                                   before, re.IGNORECASE):
             continue  # "Why does Russia reject X?" asks; Russia says nothing
@@ -106,12 +104,15 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
         if verb is None:
             continue
         gap = after[: verb.start()]
+        if re.match(rf"[’']s (?:(?:{ROLES})\b|$)", gap):
+            continue  # "Ukraine's demand for", "Putin's spokesman (Dmitry Peskov) said": not the owner's words
         if re.search(r"[.;:?]|\bthat\b|\bwhich\b|\breason to\b|\b(?:this|the|a|an|its|their|his|her)\s+$", gap) \
                 or len(gap.split()) > 7 or _NOT_A_REPORT.search(gap):
             continue
-        found.append((len(gap), mention.start, mention.entity.id, mention.end + verb.start()))
-    if found:  # the actor nearest its verb; of two as near, the first ("Ukraine said Russia rejected")
-        _, _, ident, verb_at = min(found)
+        found.append((mention.end + verb.start(), len(gap), mention.start, mention.entity.id))
+    if found:  # the subject of the first verb ("Ukraine's foreign ministry said Russia rejected" is Ukraine's);
+        # of two before one verb, the nearest ("U.S. President Donald Trump predicted" is Trump's)
+        verb_at, _, _, ident = min(found)
         return ident, verb_at
     for mention in mentions:
         if mention.entity.kind is Kind.ACTOR and re.search(r"\bin\s+$", text[max(start, mention.start - 5) : mention.start]) \
@@ -123,7 +124,7 @@ def _actor_subject(text: str, start: int, end: int, mentions: list[Mention]) -> 
 def _trailing(text: str, start: int, end: int, mentions: list[Mention]) -> tuple[str, int] | None:
     """The known actor named as the speaker after the words ("…, Bloomberg reported."), with the
     clause's start as where its words begin (so quotation marks anywhere in it make it quoted)."""
-    tail = _TRAILING.search(text, start, end)
+    tail = TRAILING.search(text, start, end)
     if tail is None:
         return None
     named = [m for m in mentions if m.entity.kind is Kind.ACTOR and tail.start("who") <= m.start < tail.end("who")]
@@ -136,6 +137,9 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     lead = re.match(r"(?:While|Whereas|Although) [^,]{5,80}, ", text[start:end])
     if lead:  # a leading subordinate clause ("While Kiev has a reason to …, the proposal is …")
         cuts = sorted({*cuts, start + lead.end()})
+    if len(cuts) > 2 and re.match(r" (?:which|who) ", text[cuts[1] : cuts[1] + 7]) \
+            and len(text[start : cuts[1]].split()) <= 3:
+        del cuts[1]  # "The Kremlin, which …, appeared to …": a bare subject is no claim of its own
     out = []
     for a, b in zip(cuts, cuts[1:]):
         while a < b and text[a] in " ,—":
@@ -159,6 +163,12 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
         mentions = gazetteer.mentions(text, a, b)
         found = None if _FRAME.match(text[a:b]) else _trailing(text, a, b, mentions) or _actor_subject(text, a, b, mentions)
         claimant, verb_at = (found if found else (None, None))
+        back = referred_back(text, a, b)
+        unnamed = None if back is not None else unnamed_source(text, a, b, mentions)
+        if back is not None:  # "The minister added that …": a speaker named before (``^role``: the caller finds whom)
+            claimant, verb_at, found = "^" + back[0], back[1], None
+        elif unnamed is not None:  # "Russia rejected X, officials said": the officials' words, not Russia's
+            claimant, verb_at, found = "?" + unnamed[0].label, unnamed[1], None
         verb = _VERB.search(text, a, b)
         if claimant is None and verb is not None and text.startswith("who ", a):
             before = [m for m in gazetteer.mentions(text, start, a) if m.entity.kind is Kind.ACTOR]
@@ -166,8 +176,8 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
                 claimant, verb_at = before[-1].entity.id, verb.start()
         if claimant is None and previous and _PRONOUN.match(text[a:b]) and verb is not None:
             claimant, verb_at = previous, verb.start()
-        new = None
-        according = _ACCORDING.search(text, a, b)
+        new, outlet = None, False
+        according = ACCORDING.search(text, a, b)
         if according is not None and not any(according.start("who") <= m.start < according.end("who")
                                               for m in mentions if m.entity.kind is Kind.ACTOR):
             # a person the gazetteer does not know gives the words, whoever the clause's subject is:
@@ -177,17 +187,23 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
                 claimant, verb_at, found = "?" + new.group("name"), a, None
             else:
                 new = None
-        tail = _TRAILING.search(text, a, b)
+        tail = TRAILING.search(text, a, b)
         if claimant is None and found is None and new is None and tail is not None:
-            new = _TRAILING_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
+            new = _SOURCE_NAME.fullmatch(tail.group("who").strip())  # "Foreign Minister Andrii Sybiha said."
+            if new is None and tail.group("verb").startswith("report"):
+                new, outlet = _OUTLET.fullmatch(tail.group("who").strip()), True  # "…, Reuters reported."
             if new is not None and gazetteer.find(new.group("name")) is None:
                 claimant, verb_at = "?" + new.group("name"), a
             else:
                 new = None
-        if claimant is None and found is None and new is None and not _FRAME.match(text[a:b]):
+        # a titled person the gazetteer does not know, speaking before any known actor does ("Foreign
+        # Minister Andrii Sybiha said Russia rejected X" is Sybiha's, not Russia's)
+        if new is None and unnamed is None and back is None and (claimant is None if found is None else claimant == found[0]) \
+                and not _FRAME.match(text[a:b]):
             new = _NEW_SPEAKER.match(text, a, b)
             if new is not None and gazetteer.find(new.group("name")) is None and not any(
-                    m.start < new.end("name") for m in mentions if m.entity.kind is Kind.ACTOR):
+                    m.start < new.end("name") and text[m.end : m.end + 2] not in ("’s", "'s")  # "Putin's spokesman X"
+                    for m in mentions if m.entity.kind is Kind.ACTOR) and (found is None or new.end("name") < found[1]):
                 claimant, verb_at = "?" + new.group("name"), new.end("name")
             else:
                 new = None
@@ -201,6 +217,7 @@ def attribute(text: str, start: int, end: int, gazetteer: Gazetteer, *, takeaway
             continue
         segments.append(Segment(a, b, claimant, kind, verb_at,
                                 new.group("name") if new else None,
-                                (new.group("title") or "").strip() or None if new else None))
+                                (new.group("title") or "").strip() or None if new else None,
+                                unnamed[0] if unnamed else None, "NewsOutlet" if new and outlet else "Person"))
         previous = claimant or previous
     return segments

@@ -118,7 +118,7 @@ def draft_document(path: Path, gazetteer: Gazetteer, *, backend: Backend | None 
     draft.not_found = [f for f in found.not_found if not (f.startswith("title") and title)
                        and not (f.startswith("author") and given.get("author"))
                        and not (f.startswith("date") and date_text)]
-    context = Context(text, tuple(spans), gazetteer, author, anchor, _takeaways(text, spans))
+    context = Context(text, tuple(spans), gazetteer, author, anchor, _takeaways(text, spans), doc_slug)
     proposal = backend.propose(context)
     draft.entities.extend(e for e in proposal.entities if e.id not in {x.id for x in draft.entities})
     draft.dropped.extend(proposal.dropped)

@@ -39,6 +39,7 @@ from kg.build.annotations import (
     resolve_mentions,
 )
 from kg.build.corpus import Document, read_document, sha256_hex
+from kg.build.drafted import draft_info
 from kg.build.fields import location_of, require_mapping, str_field
 from kg.build.model import Claim, Entity
 from kg.build.yamlfile import LineDict, line_of, load_yaml
@@ -207,6 +208,7 @@ def read_annotations(file: Path, document: Document, gazetteer: Mapping[str, Ent
                 f"annotates document {doc_id!r}, but the document scored is {document.id!r}",
                 location=location_of(file, data),
             )
+        draft_info(data.get("draft"), file)  # a draft: block the build refuses is refused here too
         entities = dict(gazetteer)
         declared = local_entities(data, file)
         add_entities(entities, declared)

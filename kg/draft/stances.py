@@ -1,15 +1,19 @@
 """Stances from cue verbs, with the hedges, conditions and times the clause puts on them.
 
-``propose/offer/call for/demand`` → ``proposedBy``; ``support/back/accept/insist on/prioritise``
-→ ``supportedBy``; ``reject/oppose/refuse/unacceptable to/not interested in`` → ``opposedBy``.
-The actor is the clause's reported speaker, else the actors named before the verb (its
-subject: "Ukraine and European allies prioritised…"); the proposal is the first one named
-after the verb ("proposed by Moscow", "unacceptable to Moscow": the one named before). A
-question states no stance, a negated verb none either, and the author never holds one.
+``propose/offer/call for/demand`` → ``proposedBy``; ``support/back/accept/insist on/prioritise/
+ready for/open to`` → ``supportedBy``; ``reject/oppose/refuse/unacceptable to/not interested in`` → ``opposedBy``.
+The actor is the owner of a call ("Ukraine's call for"), else the actors named before the verb
+(its subject: "Ukraine and European allies prioritised…"), else the actor a relative clause is
+about ("The Kremlin, which has long opposed…"), else the clause's reported speaker; the proposal
+is the first one named after the verb in the verb's own clause ("proposed by Moscow",
+"unacceptable to Moscow": the one named before). A question states no stance, a negated verb
+none either, and the author never holds one (nor does a source the text leaves unnamed:
+:mod:`kg.draft.backends.rules`).
 
 Hedge words ("reportedly", "likely", "appears to", "largely", "albeit cautiously") and
-conditions ("if …", "provided …", "unless …") are kept verbatim on the fact; "until
-recently" makes it former, "would" hypothetical, "will" announced.
+conditions ("if …", "provided …", "unless …") are kept verbatim on the fact — those of a
+relative clause on its own stance only; "until recently" makes it former, "would"
+hypothetical, "will" announced.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ _CUES: list[tuple[str, re.Pattern[str], bool]] = [
                               r"demand(?:s|ed|ing)?|put(?:s|ting)? forward)\b"), False),
     ("supportedBy", re.compile(r"\b(?:support(?:s|ed|ing)?(?! from)|back(?:s|ed|ing)?|accept(?:s|ed|ing)?|"
                                r"insist(?:s|ed|ing)? on|prioriti[sz](?:e|es|ed|ing)|agree(?:s|d)? to|"
-                               r"endors(?:e|es|ed|ing)|welcom(?:e|es|ed|ing))\b"), False),
+                               r"endors(?:e|es|ed|ing)|welcom(?:e|es|ed|ing)|"
+                               # a readiness for the proposal itself ("is ready for a 30-day ceasefire if …"),
+                               # not for an act ("open to sending a delegation")
+                               r"(?:ready|prepared) for|open to(?! \w+ing\b))\b"), False),
     ("opposedBy", re.compile(r"\b(?:reject(?:s|ed|ing)?|oppos(?:e|es|ed|ing)|refus(?:e|es|ed|ing)|"
                              r"not interested in)\b"), False),
 ]
@@ -62,14 +69,21 @@ _UNTIL = re.compile(r"\buntil\b[^,;.—()]*")
 _MAYBE = re.compile(r"\b(?:may|might|could|can|should|must|(?:is|are|was|were) (?:expected|likely|set|poised) to)\s+"
                     r"(?:\w+ly\s+)?$")
 #: the verb is what someone asks or wonders, not what anyone holds ("asked whether Russia would accept")
-_INDIRECT = re.compile(r"\b(?:whether|(?:ask|wonder|question)\w*\s+if)\b"
+_INDIRECT = re.compile(r"\b(?:[Ww]hether|(?:ask|wonder|question)\w*\s+if)\b"
                        # what is denied or an accusation is not held: "denied that it rejected",
                        # "rejected claims that it opposed", "accused Ukraine of rejecting"
                        r"|\b(?:den(?:y|ies|ied)|accus\w*|"
                        r"(?:reject|dismiss)\w* (?:the )?(?:claims?|reports?|suggestions?|accusations?))\b"
                        # nobody holds it: "Neither Russia nor Ukraine accepted"
                        r"|\b(?:[Nn]either|nor|[Nn]o one|[Nn]obody|[Nn]one of)\b")
-_TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked)\s+(?:the\s+)?$")
+#: a relative clause set off by commas: ", which has long opposed X,"
+_RELATIVE = re.compile(r",\s+(?:which|who)\b[^,;]*(?=,|;|$)")
+_TOLD = re.compile(r"\b(?:told|tells|tell|informed|assured|warned|urged|asked|pressed|pushed|encouraged|invited|"
+                   r"persuaded|called on)\s+(?:the\s+)?$")
+#: "Ukraine expects Russia to reject X": Russia's rejection is expected, not held, and Ukraine holds
+#: nothing; "The United States wants Russia to accept X": a wish, no one's stance
+_EXPECTS = re.compile(r"\bexpect(?:s|ed|ing)?\s+(?P<who>(?:[\w’'.-]+\s+){1,4}?)to\s+(?:\w+\s+)?$")
+_WISHES = re.compile(r"\b(?:want|wish|hope|prefer)\w*\s+(?:[\w’'.-]+\s+){1,4}?to\s+(?:\w+\s+)?$")
 #: a speech verb: the actors before it are speakers, not the subject of the stance after it ("was
 #: reported to" is a hedge, not a speech)
 _SPEECH = re.compile(r"(?<!is )(?<!was )(?<!are )(?<!were )"
@@ -96,6 +110,17 @@ def _subjects(text: str, start: int, verb: int, mentions: list[Mention]) -> list
             continue
         out.append((m.entity.id, m.start))
     return out
+
+
+def _antecedent(text: str, clause: int, gazetteer: Gazetteer) -> list[tuple[str, int]]:
+    """The actor a relative clause is about: "The Kremlin, which has long opposed X" is the
+    Kremlin's stance (the actor named just before ", which" / ", who", in this clause or before it)."""
+    rel = re.search(r",\s+(?:which|who)\s*$", text[max(0, clause - 12) : clause])
+    if rel is None:
+        return []
+    comma = max(0, clause - 12) + rel.start()
+    named = [m for m in gazetteer.mentions(text, max(0, comma - 60), comma) if m.end == comma]
+    return [(named[-1].entity.id, named[-1].start)] if named and named[-1].entity.kind is Kind.ACTOR else []
 
 
 def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: str | None,
@@ -125,8 +150,10 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 pairs = [(before[-1].entity.id, agents[0].entity.id, agents[0].start)]
             else:
                 # the verb's own object, not a proposal of a clause it governs ("rejected claims that it opposed X")
+                # and in its own clause ("backed the proposal, while Russia refused X": not X)
                 after = [p for p in proposals if p.start >= verb.end() and p.start - verb.end() <= 60
-                         and not re.search(r"\bthat\b", text[verb.end() : p.start])]
+                         and not re.search(r"\bthat\b", text[verb.end() : p.start])
+                         and not _CLAUSE.search(text, verb.end(), p.start)]
                 if not after:
                     continue
                 # "proposals for a 30-day ceasefire and a security guarantee mechanism": each one
@@ -138,9 +165,15 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
                 inside = [m for m in mentions if not any(a <= m.start < b for a, b in conditions)
                           # "Russia told Turkey it opposes X": Turkey is told, not the one opposing
                           and not _TOLD.search(text, max(0, m.start - 12), m.start)]
+                if _WISHES.search(text, clause, verb.start()):
+                    continue
+                expects = _EXPECTS.search(text, clause, verb.start())
+                if expects is not None:  # only the one expected to act, and as a supposition (_qualified)
+                    inside = [m for m in inside if expects.start("who") <= m.start < expects.end("who")]
                 owner = [m for m in inside if m.entity.kind is Kind.ACTOR and re.fullmatch(r"[’']s\s+", text[m.end : verb.start()])]
                 actors = ([(owner[-1].entity.id, owner[-1].start)] if owner  # "Ukraine's call for": Ukraine's alone
-                          else _subjects(text, clause, verb.start(), inside) or ([(speaker, start)] if speaker else []))
+                          else _subjects(text, clause, verb.start(), inside) or (
+                              [] if expects else _antecedent(text, clause, gazetteer) or ([(speaker, start)] if speaker else [])))
                 pairs = [(p.entity.id, actor, at) for p in joined for actor, at in actors]
             for proposal, actor, at in pairs:
                 if (proposal, predicate, actor) in seen:
@@ -153,12 +186,20 @@ def stances(text: str, start: int, end: int, gazetteer: Gazetteer, *, speaker: s
 def _qualified(text: str, start: int, end: int, verb: int, actor_at: int, proposal: str, predicate: str,
                actor: str) -> DraftFact:
     fact = DraftFact(proposal, predicate, actor)
-    fact.hedges = hedges_in(text, start, end)
-    fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end) if len(m.group().split()) > 1]
+    # a relative clause qualifies its own verb only: in "The Kremlin, which has long opposed X, appeared
+    # to soften", "appeared" is not on the opposition; in "Russia, which reportedly lost ground,
+    # rejected X", "reportedly" is not on the rejection
+    relatives = [m.span() for m in _RELATIVE.finditer(text, start, end)]
+    inside = next(((a, b) for a, b in relatives if a < verb < b), None)
+    keep = (lambda a, b: inside[0] <= a and b <= inside[1]) if inside else (
+        lambda a, b: not any(x <= a and b <= y for x, y in relatives))
+    fact.hedges = list(dict.fromkeys(m.group() for m in HEDGES.finditer(text, start, end) if keep(*m.span())))
+    fact.conditions = [m.group().rstrip() for m in _CONDITION.finditer(text, start, end)
+                       if len(m.group().split()) > 1 and keep(*m.span())]
     before = text[max(start, verb - 30) : verb]
     former = _FORMER.search(text, max(start, actor_at - 40), min(end, actor_at + 10))
     past = _PAST.search(before)
-    maybe = _MAYBE.search(before)
+    maybe = _MAYBE.search(before) or _EXPECTS.search(text, max(start, verb - 50), verb)
     # "would accept", "would be ready to accept"
     modal = re.search(r"\b(would|will)\s+(?:(?:\w+\s+){0,2}to\s+|\w+\s+)?$", text[max(start, verb - 30) : verb])
     if former:

@@ -16,7 +16,7 @@ import pysbd  # type: ignore[import-untyped]
 
 from kg.errors import InputError, Location
 
-__all__ = ["Span", "read_text", "sentences", "is_english"]
+__all__ = ["Span", "read_text", "sentences", "is_english", "is_question"]
 
 #: function words common in any English prose; a text with few of them is not English
 _ENGLISH = frozenset(
@@ -26,6 +26,11 @@ _ENGLISH = frozenset(
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 #: a list item's marker, left out of the sentence
 _BULLET = re.compile(r"^[-*•–]\s+")
+#: a quoted question or exclamation ends so: "…?” / "…!\""
+_QUOTED_END = re.compile(r"[?!][”\"’]$")
+#: the attribution after it, which the segmenter cuts off: "Foreign Minister Sergei Lavrov asked."
+_ATTRIBUTION = re.compile(r"^[^.?!“”\"]{2,80}?\b(?:said|says|asked|asks|added|adds|told|tells|wondered|replied|"
+                          r"wrote|exclaimed|insisted|warned)\b[^.?!“”\"]{0,60}[.!]$")
 
 
 @dataclass(frozen=True)
@@ -91,5 +96,15 @@ def sentences(text: str) -> list[Span]:
             if start < 0 or start >= line.end():
                 continue
             cursor = start + len(stripped)
+            previous = out[-1] if out else None
+            if previous is not None and _QUOTED_END.search(previous.of(text)) and _ATTRIBUTION.match(stripped) \
+                    and not text[previous.end : start].strip() and "\n" not in text[previous.end : start]:
+                out[-1] = Span(previous.start, cursor)  # "“Why …?” Lavrov asked.": one sentence, its speaker's
+                continue
             out.append(Span(start, cursor))
     return out
+
+
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks: it ends with a question mark, or quotes a question ("“Why …?” Lavrov asked.")."""
+    return sentence.rstrip("”\"’) ").endswith("?") or re.search(r"\?[”\"’)]*\s", sentence) is not None

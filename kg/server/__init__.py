@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     from kg.server.graph_store import router as graph_store_router
     from kg.server.head import HeadAsGet
     from kg.server.headers import SecurityHeaders, security_headers
+    from kg.server.inline import inline_for
     from kg.server.linked_data import router as linked_data_router
     from kg.server.page import router as page_router
     from kg.server.responses import error_response
@@ -80,8 +81,12 @@ def create_app(settings: Settings) -> FastAPI:
         )
         # the workers' version moves with every commit the server makes; the store's own view
         # also with a commit made on its handle by other code (pages and search read that handle)
-        app.state.answers = cache_for(
-            settings, lambda: (app.state.pool.version, getattr(app.state.store, "version", None)))
+        def version() -> tuple[int, object]:
+            return app.state.pool.version, getattr(app.state.store, "version", None)
+
+        app.state.answers = cache_for(settings, version)
+        # light query texts a worker answered at this version are answered here the next times
+        app.state.inline = inline_for(settings, app.state.store, version, app.state.pool.views)
         app.state.query_budget = QueryBudget(seconds=settings.client_query_seconds,
                                              window=settings.client_window_seconds)
         # threads that wait for a query worker: apart from the default ones, which streaming answers use

@@ -20,8 +20,13 @@ remote store can be written by anyone behind the server's back, so there the cac
 **Bounded.** At most ``answer_cache_mb`` of bodies and keys, least recently used dropped first;
 an answer over ``answer_cache_entry_kb`` is never kept (it is evaluated every time).
 
+**Compressed once.** A kept answer of a textual type and at least a kilobyte is gzipped the
+first time a client that takes gzip asks for it, and those bytes are kept beside it (and counted
+against the bound): every later such client gets them without a compression of its own
+(:mod:`kg.server.encoding`). Such an answer says ``Vary: Accept-Encoding`` in either coding.
+
 **Validators.** Every answer the cache could hold carries a strong ``ETag`` (a hash of its
-bytes), ``Cache-Control: no-cache`` (``private, no-cache`` when reads need a token: a shared
+bytes; its gzip representation the same tag marked ``-gzip``), ``Cache-Control: no-cache`` (``private, no-cache`` when reads need a token: a shared
 cache must not keep them) and ``X-Cache: hit`` or ``miss``, with ``Age`` on hits. A request whose
 ``If-None-Match`` names the current tag gets 304 and no body.
 
@@ -49,6 +54,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.config import Settings
 from kg.server.auth import require_reader
+from kg.server.encoding import (
+    MIN_BYTES,
+    GzipSend,
+    accepts_gzip,
+    compressible,
+    gzip_body,
+    gzip_etag,
+    with_headers,
+    with_vary,
+)
 
 __all__ = ["PAGE_PREFIXES", "AnswerCache", "Cached", "Kept", "PageCache", "cache_for", "etag_of", "not_modified"]
 
@@ -61,7 +76,7 @@ _KEPT = frozenset({b"content-type", b"vary", b"content-language", b"link", b"con
 _OVERHEAD = 512
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cached:
     """One kept answer."""
 
@@ -71,6 +86,13 @@ class Cached:
     #: extra headers to replay, lower-case names
     headers: tuple[tuple[str, str], ...] = ()
     stored: float = 0.0
+    #: the body gzipped, once a client that takes gzip has asked for it (:meth:`AnswerCache.coded`)
+    gzipped: bytes | None = None
+
+    @property
+    def packable(self) -> bool:
+        """Whether a client that takes gzip gets it gzipped (textual, at least a kilobyte)."""
+        return len(self.body) >= MIN_BYTES and compressible(self.media_type)
 
 
 def etag_of(body: bytes) -> str:
@@ -172,11 +194,38 @@ class AnswerCache:
             stamped = Cached(answer.body, answer.media_type, answer.etag, answer.headers, time.monotonic())
             self._entries[key] = (stamped, cost)
             self._bytes += cost
-            while self._bytes > self.max_bytes:
-                _, (_, freed) = self._entries.popitem(last=False)
-                self._bytes -= freed
-                self.evictions += 1
+            self._make_room()
         return True
+
+    def _make_room(self) -> None:
+        """Drop the least recently used answers until the kept ones fit (called with the lock held)."""
+        while self._bytes > self.max_bytes and self._entries:
+            _, (_, freed) = self._entries.popitem(last=False)
+            self._bytes -= freed
+            self.evictions += 1
+
+    def coded(self, key: Hashable, found: Cached, *, gzip: bool) -> tuple[bytes, dict[str, str]]:
+        """The body to send of ``found`` (kept under ``key``) and the headers that go with its
+        coding (``etag``, ``vary``, ``content-encoding``): gzipped when ``gzip`` (the client takes
+        it) and the answer is :attr:`~Cached.packable`; the gzip is made once and kept with it."""
+        headers = {"etag": found.etag}
+        if not found.packable:
+            return found.body, headers
+        headers["vary"] = with_vary(dict(found.headers).get("vary"))
+        if not gzip:
+            return found.body, headers
+        packed = found.gzipped
+        if packed is None:
+            packed = gzip_body(found.body)
+            with self._lock:
+                entry = self._entries.get(key)
+                if found.gzipped is None:
+                    found.gzipped = packed
+                    if entry is not None and entry[0] is found:  # still kept: it costs its gzip too
+                        self._entries[key] = (found, entry[1] + len(packed))
+                        self._bytes += len(packed)
+                        self._make_room()
+        return packed, {**headers, "etag": gzip_etag(found.etag), "content-encoding": "gzip"}
 
     def validators(self, etag: str) -> dict[str, str]:
         """The headers of every answer the cache may hold (``X-Cache`` apart)."""
@@ -187,14 +236,19 @@ class AnswerCache:
         reads need a token)."""
         return ", ".join([*names, "Authorization"] if self.private else names)
 
-    def response(self, found: Cached, *, if_none_match: str | None, head: bool = False) -> Response:
-        """A kept answer as a response: 304 when the client holds it already."""
-        headers = {**dict(found.headers), **self.validators(found.etag), "x-cache": "hit",
-                   "age": str(int(time.monotonic() - found.stored))}
-        if not_modified(if_none_match, found.etag):
+    def response(self, key: Hashable, found: Cached, *, if_none_match: str | None, head: bool = False,
+                 gzip: bool = False, hit: bool = True) -> Response:
+        """A kept answer (``hit``) or one just kept as a response, gzipped when ``gzip`` and it is
+        worth it (:meth:`coded`): 304 when the client holds that representation already."""
+        body, coding = self.coded(key, found, gzip=gzip)
+        headers = {**dict(found.headers), **self.validators(found.etag), **coding, "x-cache": "hit" if hit else "miss"}
+        if hit:
+            headers["age"] = str(int(time.monotonic() - found.stored))
+        if not_modified(if_none_match, coding["etag"]):
             headers.pop("content-type", None)
+            headers.pop("content-encoding", None)
             return Response(status_code=304, headers=headers)
-        response = Response(found.body, headers=headers, media_type=found.media_type)
+        response = Response(body, headers=headers, media_type=found.media_type)
         if head:
             response.body = b""  # the length stays that of the body a GET would have
         return response
@@ -211,21 +265,20 @@ class Kept:
         self.head = request.method == "HEAD"
         # a 304 answers conditional GET and HEAD only; a POST always gets the answer
         self.if_none_match = request.headers.get("if-none-match") if request.method in ("GET", "HEAD") else None
+        self.gzip = accepts_gzip(request.headers.get("accept-encoding"))
         self.vary = cache.vary("Accept")
 
     def lookup(self) -> Response | None:
         """The kept answer as a response (``X-Cache: hit``), or None."""
         found = self.cache.get(self.key)
-        return None if found is None else self.cache.response(found, if_none_match=self.if_none_match, head=self.head)
+        return None if found is None else self.cache.response(self.key, found, if_none_match=self.if_none_match,
+                                                              head=self.head, gzip=self.gzip)
 
     def store(self, body: bytes, media_type: str) -> Response:
         """Keep a whole answer just made, and send it with its validators (``X-Cache: miss``)."""
-        etag = etag_of(body)
-        self.cache.put(self.key, self.version, Cached(body, media_type, etag, (("vary", self.vary),)))
-        headers = {**self.cache.validators(etag), "vary": self.vary, "x-cache": "miss"}
-        if not_modified(self.if_none_match, etag):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type=media_type, headers=headers)
+        made = Cached(body, media_type, etag_of(body), (("vary", self.vary),))
+        self.cache.put(self.key, self.version, made)
+        return self.cache.response(self.key, made, if_none_match=self.if_none_match, gzip=self.gzip, hit=False)
 
     def collect(self, chunks: Iterator[bytes], media_type: str) -> Iterator[bytes]:
         """Pass a streamed answer on, and keep it once it has ended whole, if it is small enough
@@ -289,29 +342,36 @@ class PageCache:
         if keyer is not None and cache is not None:
             await self._endpoint(cache, keyer(scope), scope, receive, send)
             return
-        if cache is None or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        gzip = accepts_gzip(headers.get("accept-encoding"))
+        if cache is None:  # nothing kept: a page is compressed as it is sent
+            await self.app(scope, receive, GzipSend(send) if gzip else send)
+            return
         key = ("page", scope["path"], scope.get("query_string", b""), headers.get("accept", ""),
                headers.get("host", ""), scope.get("scheme", "http"))
         version = cache.version()
         found = cache.get(key)
         if found is not None and await _admitted(scope):
-            response = cache.response(found, if_none_match=headers.get("if-none-match"), head=scope["method"] == "HEAD")
+            response = cache.response(key, found, if_none_match=headers.get("if-none-match"),
+                                      head=scope["method"] == "HEAD", gzip=gzip)
             await response(scope, receive, send)
             return
         if scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, _Keeper(cache, key, version, send, headers.get("if-none-match")).send)
+        await self.app(scope, receive, _Keeper(cache, key, version, send, headers.get("if-none-match"), gzip).send)
 
     async def _endpoint(self, cache: AnswerCache, key: Hashable | None, scope: Scope, receive: Receive,
                         send: Send) -> None:
         found = cache.peek(key) if key is not None else None
         if found is not None and await _admitted(scope):
-            if_none_match = Headers(scope=scope).get("if-none-match")
-            await cache.response(found, if_none_match=if_none_match, head=scope["method"] == "HEAD")(scope, receive, send)
+            headers = Headers(scope=scope)
+            response = cache.response(key, found, if_none_match=headers.get("if-none-match"),
+                                      head=scope["method"] == "HEAD", gzip=accepts_gzip(headers.get("accept-encoding")))
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -331,9 +391,10 @@ class _Keeper:
     tag it and keep it, then sends it with its validators (304 when the client holds it already)."""
 
     def __init__(self, cache: AnswerCache, key: Hashable, version: Hashable, send: Send,
-                 if_none_match: str | None) -> None:
+                 if_none_match: str | None, gzip: bool) -> None:
         self.cache, self.key, self.version, self._send = cache, key, version, send
         self.if_none_match = if_none_match
+        self.gzip = gzip
         self.start: Message | None = None
         self.parts: list[bytes] = []
         self.size = 0
@@ -350,6 +411,8 @@ class _Keeper:
             if (message["status"] != 200 or b"set-cookie" in headers or b"etag" in headers
                     or b"no-store" in headers.get(b"cache-control", b"")):
                 self.passing = True
+                if self.gzip:
+                    self._send = GzipSend(self._send)
                 await self._send(message)
                 return
             self.start = message
@@ -362,7 +425,9 @@ class _Keeper:
         self.size += len(body)
         if not self.cache.fits(self.size):
             self.passing = True  # too large to keep: send what was held, then the rest as it comes
-            await self._send(_with(self.start, {"x-cache": "miss"}))
+            if self.gzip:
+                self._send = GzipSend(self._send)
+            await self._send(with_headers(self.start, {"x-cache": "miss"}))
             await self._send({"type": "http.response.body", "body": b"".join(self.parts),
                               "more_body": message.get("more_body", False)})
             return
@@ -383,18 +448,17 @@ class _Keeper:
             vary = next((v for n, v in kept if n == "vary"), "")
             extra["vary"] = ", ".join(filter(None, (vary, "Authorization")))
             kept = tuple((n, v) for n, v in kept if n != "vary") + (("vary", extra["vary"]),)
-        self.cache.put(self.key, self.version, Cached(body, media, etag, kept))
-        if not_modified(self.if_none_match, etag):
-            start = _with({**self.start, "status": 304}, extra, drop={b"content-length", b"content-type"})
+        made = Cached(body, media, etag, kept)
+        self.cache.put(self.key, self.version, made)
+        body, coding = self.cache.coded(self.key, made, gzip=self.gzip)
+        extra.update(coding)
+        if not_modified(self.if_none_match, coding["etag"]):
+            extra.pop("content-encoding", None)
+            start = with_headers({**self.start, "status": 304}, extra,
+                                 drop={b"content-length", b"content-type", b"content-encoding"})
             await self._send(start)
             await self._send({"type": "http.response.body", "body": b""})
             return
-        await self._send(_with(self.start, extra))
+        await self._send(with_headers(self.start, {**extra, "content-length": str(len(body))}))
         await self._send({"type": "http.response.body", "body": body})
 
-
-def _with(start: Message, headers: dict[str, str], *, drop: frozenset[bytes] | set[bytes] = frozenset()) -> Message:
-    """``start`` with ``headers`` set (replacing any of the same name) and the ``drop`` names removed."""
-    names = {n.encode("latin-1") for n in headers} | set(drop)
-    kept = [(n, v) for n, v in start.get("headers", []) if n.lower() not in names]
-    return {**start, "headers": kept + [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers.items()]}

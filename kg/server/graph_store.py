@@ -47,6 +47,7 @@ from kg.rdfguard import refuse_triple_terms, screen_rdf
 from kg.server import api_docs
 from kg.server.auth import require_writer
 from kg.server.bodies import spool_body
+from kg.server.encoding import whole
 from kg.server.writing import receipt_response, run_write
 from kg.write.change import Change
 from kg.write.provenance import SourceInfo
@@ -237,7 +238,9 @@ async def read_graph(request: Request) -> Response:
                                                what="a graph"))
         body = await run_in_threadpool(lambda: _serialize(list(store.graph_triples(target)) if exists else [], fmt))
     media = fmt.media_type + ("" if "json" in fmt.media_type else "; charset=utf-8")
-    return Response(body, media_type=media)  # for HEAD too: kg.server.head drops the body, keeps its length
+    # a graph is most often large and made for this request alone: gzipped for a client that takes it
+    body, coding = await run_in_threadpool(whole, body, media, accept_encoding=request.headers.get("accept-encoding"))
+    return Response(body, media_type=media, headers=coding)  # for HEAD too: HEAD drops the body, keeps its length
 
 
 @router.put("/graph-store", operation_id="graph_store_put", summary="Graph Store: replace a graph",

@@ -13,22 +13,34 @@ from html import escape
 from kg.formats import GRAPH_FORMATS
 from kg.namespaces import NKG, ONTOLOGY_IRI, PREFIXES, RESOURCE_BASE
 
-__all__ = ["FORMAT_TITLES", "SITE_HEADER", "short", "href", "term_link", "html_page", "alternates"]
+__all__ = ["FORMAT_TITLES", "SEARCH_BOX", "SITE_HEADER", "SITE_NAV", "SKIP_LINK", "short", "href", "term_link", "html_page", "alternates"]
 
 #: how the pages name the RDF formats
 FORMAT_TITLES = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "n3": "N3"}
 
-#: the header of every page, the query page's and the API docs' included (``static/index.html`` and
-#: ``static/docs.html`` repeat it; a test holds them equal): where a reader can go, and the search box
-SITE_HEADER = (
-    "<header class=site><nav aria-label=site><a href=/>query</a> · <a href=/id/>index</a> · "
+#: the first thing a keyboard reaches on every page: past the header to the page's own content
+#: (``<main id=main>``); out of sight until it has the focus (``static/site.css``)
+SKIP_LINK = "<a class=skip href=#main>Skip to content</a>"
+#: where a reader can go, from every page
+SITE_NAV = (
+    "<nav aria-label=site><a href=/>query</a> · <a href=/id/>index</a> · "
     "<a href=/views/timeline>timeline</a> · <a href=/views/estimates>estimates</a> · "
     "<a href=/views/stances>stances</a> · <a href=/ontology>ontology</a> · <a href=/shapes>shapes</a> · "
     "<a href=/dumps/>dumps</a> · <a href=/sparql>service description</a> · <a href=/docs>API</a></nav>"
+)
+#: the search box of the header (the search page has its own, larger one, and leaves this out)
+SEARCH_BOX = (
     "<form class=search action=/search method=get role=search><input type=search name=q "
     "aria-label='Search labels, aliases and quotes' placeholder='Search labels, aliases, quotes'>"
-    " <button type=submit>Search</button></form></header>"
+    " <button type=submit>Search</button></form>"
 )
+#: the start of every page, the query page's and the API docs' included (``static/index.html`` and
+#: ``static/docs.html`` repeat it; a test holds them equal): the skip link, where a reader can go,
+#: and the search box
+SITE_HEADER = f"{SKIP_LINK}<header class=site>{SITE_NAV}{SEARCH_BOX}</header>"
+#: the stylesheets of every page made here (``site.css``, the header's, is shared with ``/docs``)
+_STYLES = ("<link rel=stylesheet href=/static/site.css><link rel=stylesheet href=/static/style.css>"
+           "<link rel=stylesheet href=/static/reading.css>")
 
 
 def short(iri: str) -> str:
@@ -55,9 +67,11 @@ def term_link(iri: str, label: str | None = None, *, title: str | None = None) -
     return f'<a href="{escape(href(iri))}"{tip}>{escape(label or short(iri))}</a>'
 
 
-def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str]] = ()) -> str:
+def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str]] = (),
+              search_box: bool = True) -> str:
     """A whole page: navigation, ``<h1>`` title, ``body`` (already HTML); ``alternates`` are
-    (title, media type, URL) of the same content in other formats."""
+    (title, media type, URL) of the same content in other formats. ``search_box=False`` leaves
+    the header's search box out, for a page whose body holds one (one search box a page)."""
     heads = "".join(
         f'<link rel=alternate type="{escape(media)}" href="{escape(url)}" title="{escape(name)}">'
         for name, media, url in alternates
@@ -67,8 +81,10 @@ def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<link rel=stylesheet href=/static/style.css><link rel=stylesheet href=/static/reading.css>{heads}"
-        f"</head><body>{SITE_HEADER}<main>"
+        # no icon to fetch: without this, every page's visit costs a 404 for /favicon.ico
+        f"<link rel=icon href='data:,'>{_STYLES}{heads}</head><body>"
+        + (SITE_HEADER if search_box else f"{SKIP_LINK}<header class=site>{SITE_NAV}</header>")
+        + "<main id=main tabindex=-1>"
         f"<h1>{escape(title)}</h1>"
         + (f"<p class=formats>Also as {others}</p>" if others else "")
         + f"{body}</main></body></html>"

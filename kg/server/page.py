@@ -3,13 +3,11 @@ as examples, and ``/docs`` (Swagger UI over ``/openapi.json``).
 
 Everything the pages need is served from the package (``static/``, the browser libraries in
 ``static/vendor/`` with their licences): no CDN, no internet. Static files are sent gzipped to
-clients that accept it (compressed once, kept in memory); no other response is compressed, so
-the streaming of query answers is untouched.
+clients that accept it (compressed once, kept in memory, tagged apart: :mod:`kg.server.encoding`).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from functools import lru_cache
@@ -23,6 +21,7 @@ from kg.errors import NotFoundError
 from kg.namespaces import PREFIXES, RDFS
 from kg.server.answer_cache import etag_of, not_modified
 from kg.server.docs_model import docs, text_of
+from kg.server.encoding import MIN_BYTES, accepts_gzip, compressible, gzip_body, gzip_etag
 from kg.server.markup import short
 
 router = APIRouter()
@@ -48,7 +47,7 @@ def examples() -> list[dict[str, str]]:
 
 def _packed(data: bytes) -> tuple[bytes, bytes, str]:
     """``data``, its gzip and its ETag."""
-    return data, gzip.compress(data, compresslevel=9, mtime=0), etag_of(data)
+    return data, gzip_body(data), etag_of(data)
 
 
 @lru_cache(maxsize=64)
@@ -63,19 +62,34 @@ def _file(path: Path) -> tuple[bytes, bytes, str]:
     return _asset(path, (stat.st_mtime_ns, stat.st_size))
 
 
+@lru_cache(maxsize=8)
+def _kept(data: bytes) -> tuple[bytes, bytes, str]:
+    """:func:`_packed` of a body made once and kept (the completions, the examples): compressed once."""
+    return _packed(data)
+
+
 def _send(request: Request, path: Path, *, body: bytes | None = None) -> Response:
-    """``path`` (or ``body`` in its stead, for a page filled in), gzipped when the client takes it.
+    """``path`` (or ``body`` in its stead, for a page filled in), gzipped when the client takes it."""
+    return _answer(request, _file(path) if body is None else _packed(body), _TYPES[path.suffix])
+
+
+def _answer(request: Request, packed: tuple[bytes, bytes, str], media_type: str) -> Response:
+    """A body :func:`_packed`, gzipped when the client takes it and it is worth it.
 
     Browsers keep a copy and ask again each time (``no-cache``, ETag): after an upgrade the page
     and its scripts change together, and an unchanged file costs a 304."""
-    data, packed, etag = _file(path) if body is None else _packed(body)
-    headers = {"Vary": "Accept-Encoding", "Cache-Control": "no-cache", "ETag": etag}
-    if not_modified(request.headers.get("if-none-match"), etag):
+    data, packed_data, etag = packed
+    headers = {"Cache-Control": "no-cache", "ETag": etag}
+    coded = len(data) >= MIN_BYTES and compressible(media_type)
+    if coded:
+        headers["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request.headers.get("accept-encoding")):
+            headers.update({"Content-Encoding": "gzip", "ETag": gzip_etag(etag)})
+            data = packed_data
+    if not_modified(request.headers.get("if-none-match"), headers["ETag"]):
+        headers.pop("Content-Encoding", None)
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", "") and len(data) > 1024:
-        headers["Content-Encoding"] = "gzip"
-        data = packed
-    return Response(data, media_type=_TYPES[path.suffix], headers=headers)
+    return Response(data, media_type=media_type, headers=headers)
 
 
 @router.get("/", include_in_schema=False)
@@ -106,14 +120,14 @@ def static(request: Request, name: str) -> Response:
     return _send(request, path)
 
 
-@router.get("/examples", summary="The competency questions as example queries")
-def list_examples() -> list[dict[str, str]]:
+@router.get("/examples", summary="The competency questions as example queries", response_model=list[dict[str, str]])
+def list_examples(request: Request) -> Response:
     """Example queries for the page (and for anyone who wants them)."""
-    return examples()
+    return _answer(request, _kept(json.dumps(examples()).encode("utf-8")), "application/json")
 
 
 @router.get("/completions", summary="What the query editor completes: the prefixes and the ontology's terms")
-def completions() -> Response:
+def completions(request: Request) -> Response:
     """The project's prefixes (``kg.namespaces.PREFIXES``) and every class and property the
     ontology declares, by prefixed name, with its kind, label and comment: the query page
     completes ``nkg:`` and the other prefixes from this, never from a service elsewhere."""
@@ -129,4 +143,4 @@ def completions() -> Response:
                               "comment": text_of(d.ontology, term, RDFS.comment) or ""})
         terms.sort(key=lambda t: t["name"])
         d.rendered[("completions", "json")] = json.dumps({"prefixes": PREFIXES, "terms": terms}).encode("utf-8")
-    return Response(d.rendered[("completions", "json")], media_type="application/json")
+    return _answer(request, _kept(d.rendered[("completions", "json")]), "application/json")

@@ -5,6 +5,10 @@ dataset with VoID: sizes, the vocabularies and URI space it uses, the named grap
 triple counts, and the dumps (``void:dataDump``) with their media type, byte size and SHA-256
 (an SPDX checksum), so a harvester can fetch a dump and check it.
 
+A browser (a client that ranks ``text/html`` first, with no ``format=``) gets it as a page: the
+header every page has, a word on how to query, and the description in Turtle — the header's
+"service description" link is no dead end of bare text.
+
 Nodes that have no IRI of their own get blank-node ids derived from what they describe, so the
 description is the same text from one process to the next (Turtle, N-Triples, JSON-LD alike).
 """
@@ -12,9 +16,10 @@ description is the same text from one process to the next (Turtle, N-Triples, JS
 from __future__ import annotations
 
 import hashlib
+from html import escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.formats import (
@@ -31,6 +36,8 @@ from kg.formats import (
 )
 from kg.namespaces import DCAT, DCTERMS, NKG, PREFIXES, RDF, RDFS, RESOURCE_BASE, SD, SPDX, VOID, XSD, bind_prefixes
 from kg.server.dumps import dump_index
+from kg.server.markup import alternates, html_page
+from kg.server.responses import prefers_html
 from kg.store.base import Store
 
 __all__ = ["describe_service", "service_description", "router"]
@@ -156,6 +163,8 @@ def service_description(request: Request) -> Response:
     """The service description in the negotiated RDF format (Turtle by default, also JSON-LD,
     N-Triples, RDF/XML; ``?format=`` names one for browsers)."""
     accept = request.headers.get("accept")
+    if request.query_params.get("format") is None and prefers_html(request):
+        return HTMLResponse(_page(request), headers={"Vary": "Accept"})
     if negotiate(accept, _TYPES) is None:
         accept = None  # a client that asks for query results without a query gets the description in Turtle
     name = choose_format(request.query_params.get("format"), accept, graph_offers(html=False),
@@ -164,6 +173,21 @@ def service_description(request: Request) -> Response:
     graph = describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url),
                              cached=getattr(request.app.state, "answers", None) is not None)
     return Response(render(graph, media), media_type=media, headers={"Vary": "Accept"})
+
+
+def _page(request: Request) -> str:
+    """The description for a person: how to query the endpoint, then the description in Turtle."""
+    endpoint = str(request.url_for("sparql"))
+    graph = describe_service(endpoint, request.app.state.store, base=str(request.base_url),
+                             cached=getattr(request.app.state, "answers", None) is not None)
+    body = (f"<p>The SPARQL 1.1 endpoint is <code>{escape(endpoint)}</code>: send a query as <code>?query=</code> "
+            "(GET) or in a POST body, and the answer comes in the format <code>Accept</code> or <code>format=</code> "
+            "asks for. To write and run queries here, with the competency questions as examples, use "
+            "<a href=/>the query page</a>; the whole dataset is in the <a href=/dumps/>dumps</a>.</p>"
+            "<p>What the endpoint supports and the dataset it serves (SPARQL Service Description and VoID), "
+            "in Turtle:</p>"
+            f"<pre class=rdf>{escape(render(graph, 'text/turtle').decode('utf-8'))}</pre>")
+    return html_page("SPARQL service description", body, alternates=alternates("/sparql"))
 
 
 @router.get("/.well-known/void", summary="The VoID description of the dataset (the service description)")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from functools import lru_cache
 from urllib.parse import parse_qs
 
@@ -43,8 +43,11 @@ from kg.server import api_docs
 from kg.server.answer_cache import AnswerCache, Kept
 from kg.server.auth import require_writer
 from kg.server.bodies import read_body
+from kg.server.encoding import streamed, whole
 from kg.server.fairness import QueryBudget
+from kg.server.gone import stop_when_gone
 from kg.server.head import is_head
+from kg.server.inline import InlineQueries
 from kg.server.service_description import service_description
 from kg.server.workers import QueryAnswer, QueryJob, QueryPool
 from kg.server.writing import receipt_response, run_write
@@ -63,9 +66,9 @@ _DIRECT_UPDATE = "\0direct-update"
 async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], str | None]:
     """The request's parameters (query string and form) and a query sent directly, if any;
     an update sent directly (``application/sparql-update``) joins the parameters as ``update``."""
-    if len(request.url.query) > limit:
+    if len(request.scope["query_string"]) > limit:
         raise UriTooLongError(f"query string over {limit} bytes; send long queries by POST")
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    params = _query_params(request)
     if request.method != "POST":
         return params, None
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -88,6 +91,21 @@ async def _params(request: Request, limit: int) -> tuple[dict[str, list[str]], s
     params["update"] = [text]
     params[_DIRECT_UPDATE] = []
     return params, None
+
+
+def _query_params(request: Request) -> dict[str, list[str]]:
+    """The query string's parameters, each with its values in order: read from the parse the
+    framework made already (a long query is slow to unquote, and it would be unquoted twice)."""
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    return params
+
+
+def endpoint_url(request: Request) -> str:
+    """The endpoint's own URL (the base IRI of the texts sent to it): the app's base URL and
+    ``sparql``, as ``url_for`` would give without searching the routes for it."""
+    return f"{request.base_url}sparql"
 
 
 #: the bodies a POST to /sparql may have (SPARQL 1.1 Protocol 2.1.2, 2.1.3, 2.2.1, 2.2.2)
@@ -160,7 +178,7 @@ async def sparql(request: Request) -> Response:
     if not queries:
         return await _service_description(request, cache)
     query = queries[0]
-    base_iri = str(request.url_for("sparql"))
+    base_iri = endpoint_url(request)
     default_graphs, named_graphs = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
     timeout = _timeout(params, settings.query_timeout)
     solutions, boolean, graph = _formats(tuple(params.get("format", [])), request.headers.get("accept"))
@@ -175,12 +193,13 @@ async def sparql(request: Request) -> Response:
     )
     # The same text, dataset, base and formats passed the same screen before: a kept answer
     # needs neither the screen nor a worker.
-    kept = Kept(cache, _cache_key(job, str(request.base_url)), request) if cache is not None else None
+    key = _cache_key(job, str(request.base_url))
+    kept = Kept(cache, key, request) if cache is not None else None
     found = kept.lookup() if kept is not None else None
     if found is not None:
         return found
     await _screened(query, settings, base_iri, "query")
-    return await _respond(request, await _run(request, job, timeout), kept)
+    return await _respond(request, await _run(request, job, timeout, key), kept)
 
 
 def _cache_key(job: QueryJob, base_url: str) -> tuple[object, ...]:
@@ -222,17 +241,21 @@ async def _respond(request: Request, answer: QueryAnswer, kept: Kept | None) -> 
     """The answer as a response: whole when it is small (and kept), streamed otherwise."""
     media_type = answer.media_type + ("" if "json" in answer.media_type else "; charset=utf-8")
     body = answer.complete
-    if body is not None:  # small answers: one plain response, no streaming machinery
-        return Response(body, media_type=media_type) if kept is None else kept.store(body, media_type)
+    if body is not None and kept is not None:  # small answers: one plain response, no streaming machinery
+        return kept.store(body, media_type)
+    accept_encoding = request.headers.get("accept-encoding")
+    if body is not None:  # not kept (the cache is off): gzipped, if worth it, for this request alone
+        body, coding = whole(body, media_type, accept_encoding=accept_encoding)
+        return Response(body, media_type=media_type, headers=coding)
+    chunks, headers = streamed(answer if kept is None else kept.collect(answer, media_type), media_type,
+                               None if kept is None else kept.streamed_headers(), accept_encoding=accept_encoding)
     if is_head(request):  # the headers only: give the worker back instead of streaming the rest
         await run_in_threadpool(answer.close)
-        head = Response(media_type=media_type)
+        head = Response(media_type=media_type, headers=headers)
         del head.headers["content-length"]  # unknown, as for the streamed GET: not 0
         return head
-    chunks: Iterator[bytes] = answer if kept is None else kept.collect(answer, media_type)
     # The background task gives the worker back even if the client leaves before the body.
-    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close),
-                         headers=None if kept is None else kept.streamed_headers())
+    return _AnswerStream(chunks, media_type=media_type, background=BackgroundTask(answer.close), headers=headers)
 
 
 async def _service_description(request: Request, cache: AnswerCache | None) -> Response:
@@ -265,22 +288,45 @@ class _AnswerStream(StreamingResponse):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _run(request: Request, job: QueryJob, timeout: float) -> QueryAnswer:
-    """Run ``job`` on a query worker, within the client's query-time budget.
+async def _run(request: Request, job: QueryJob, timeout: float, key: Hashable) -> QueryAnswer:
+    """Run ``job`` on a query worker — or here, when a worker has just shown that its text is
+    cheap at this store version (:mod:`kg.server.inline`) — within the client's query-time budget.
 
     Waiting for a worker happens on threads of the pool's own limiter: were they the default
     threads, requests waiting for a worker could take every thread that streaming answers need
-    to go on, and the workers those answers hold would never come free.
+    to go on, and the workers those answers hold would never come free. A client that goes away
+    before its answer begins (Cancel on the query page) has its query stopped and its worker
+    replaced, as at the time limit, instead of keeping the worker busy until then.
     """
     budget: QueryBudget = request.app.state.query_budget
     ticket = budget.admit(request.client.host if request.client else "unknown")
+    inline: InlineQueries | None = getattr(request.app.state, "inline", None)
+    version = None
+    if inline is not None:
+        started = time.monotonic()
+        made = inline.answer(key, job)
+        if made is not None:
+            ticket.end(time.monotonic() - started)
+            return made
+        version = inline.version()
+    spent: list[float] = []
+
+    def done(seconds: float) -> None:
+        spent.append(seconds)
+        ticket.end(seconds)
+
     pool: QueryPool = request.app.state.pool
+    cancel = pool.canceller()
     try:
-        return await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=ticket.end,
-                                    limiter=request.app.state.query_limiter)
+        with stop_when_gone(request, cancel.stop):
+            answer = await pool.run_async(job, timeout=timeout, since=time.monotonic(), on_done=done,
+                                          limiter=request.app.state.query_limiter, cancel=cancel)
     except BaseException:
         ticket.end(0.0)  # nothing to charge when no worker took it (a no-op when the pool charged already)
         raise
+    if inline is not None and answer.complete is not None and spent:
+        inline.note(key, job, version, spent[0])
+    return answer
 
 
 async def _update(request: Request, params: dict[str, list[str]]) -> Response:
@@ -298,11 +344,11 @@ async def _update(request: Request, params: dict[str, list[str]]) -> Response:
     if "query" in params:
         raise InputError("give either a query or an update, not both")
     # a form-encoded update may carry its dataset in the form; a direct one only in the URL
-    source = params if _DIRECT_UPDATE not in params else parse_qs(request.url.query, keep_blank_values=True)
+    source = params if _DIRECT_UPDATE not in params else _query_params(request)
     using, named = _graphs(source, "using-graph-uri"), _graphs(source, "using-named-graph-uri")
     text = updates[0]
     settings: Settings = request.app.state.settings
-    base_iri = str(request.url_for("sparql"))
+    base_iri = endpoint_url(request)
     await _screened(text, settings, base_iri, "update")
     change = Change.sparql_update(text, using_graphs=using, using_named_graphs=named, base_iri=base_iri)
     receipt_source = SourceInfo("SPARQL Update", hashlib.sha256(text.encode("utf-8")).hexdigest())

@@ -1,6 +1,8 @@
 """One query worker seen from the server: its process and pipe (:class:`Worker`), the request
 that owns it while a query runs (:class:`Lease`), and the answer streamed from it
 (:class:`QueryAnswer`). The pool that hands workers out is :mod:`kg.server.workers`.
+A request whose client goes away before its answer begins stops its query through
+:class:`Cancel`, the way the memory watch stops one: the worker is killed, and replaced.
 
 Every way a query can end is decided here, once: answered (the worker goes back to the
 pool), refused before a byte was sent (a clean 4xx/503 and the worker goes back), stopped
@@ -10,10 +12,12 @@ killed by the memory watch carries the reason, so the client reads which setting
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +27,11 @@ from kg.config import Settings
 from kg.errors import KGError, QueryLimitExceeded, QueryRejected, QueryTimeout, StoreError
 from kg.server.worker_process import CHUNK_BYTES, QueryJob, WorkerLimits, receive, worker_main
 
-__all__ = ["Lease", "OpenFailed", "Owner", "QueryAnswer", "StaleView", "Worker", "answer", "answer_after", "send_job"]
+__all__ = ["Cancel", "Lease", "OpenFailed", "Owner", "QueryAnswer", "StaleView", "Worker", "answer", "answer_after",
+           "first_message", "send_job"]
+
+#: what a query stopped because its client went away reads (in the log: nobody else reads it)
+CLIENT_GONE = "the client went away before the answer began; its query was stopped"
 
 _T = TypeVar("_T")
 
@@ -60,6 +68,8 @@ class Worker:
         child.close()
         #: the pool generation whose store state this worker's view shows (-1: none open)
         self.generation = -1
+        #: the name of the store state its view shows (``Store.version``), said with "ready"
+        self.view: str | None = None
         self.busy = False
         #: set (under the pool's lock) once the process is being killed and reaped: never signal it again
         self.gone = False
@@ -81,6 +91,8 @@ class Worker:
         if kind != word:
             text = detail[0] if isinstance(detail, tuple) and detail else detail
             raise OpenFailed(f"a query worker could not open the store: {text}")
+        if word == "ready":
+            self.view = str(detail[0]) if isinstance(detail, tuple) and detail else None
 
     def reopen(self, timeout: float, *, attempts: int) -> None:
         """Ask again, a little later each time, after an :class:`OpenFailed`: opening while the
@@ -107,6 +119,45 @@ class Worker:
         self.conn.close()
 
 
+class Cancel:
+    """One request's way to stop its query when its client goes away (:meth:`stop`, from the
+    event loop). The worker that runs the query is known from the moment a lease takes it
+    until the lease ends (:meth:`hold`, :meth:`release`), under the pool's lock, so a worker
+    given back and taken by another request is never stopped for this one. Stopping kills the
+    process as the memory watch does: the lease's owner reads the end of the pipe, answers with
+    :data:`CLIENT_GONE` and has the worker replaced; a request still waiting for a worker stops
+    waiting."""
+
+    def __init__(self, lock: threading.Condition) -> None:
+        self._lock = lock
+        self._worker: Worker | None = None
+        self.stopped = False
+
+    def hold(self, worker: Worker) -> None:
+        with self._lock:
+            self._worker = worker
+            if self.stopped:
+                self._kill(worker)
+
+    def release(self) -> None:
+        with self._lock:
+            self._worker = None
+
+    def stop(self) -> None:
+        """The client went away: kill the worker running its query, or stop waiting for one."""
+        with self._lock:
+            self.stopped = True
+            if self._worker is not None:
+                self._kill(self._worker)
+            self._lock.notify_all()  # a request waiting for a worker sees it is no longer wanted
+
+    @staticmethod
+    def _kill(worker: Worker) -> None:
+        if not worker.gone and worker.stopped_for is None:
+            worker.stopped_for = CLIENT_GONE
+            worker.process.kill()  # the owner reads EOF, and replaces it
+
+
 class Owner(Protocol):
     """Where a lease gives its worker back: the pool."""
 
@@ -122,14 +173,17 @@ class Lease:
     time between is charged to the request's client (``on_done``, called exactly once)."""
 
     def __init__(self, owner: Owner, worker: Worker, deadline: float, *, memory_mb: int,
-                 on_done: Callable[[float], None] | None) -> None:
+                 on_done: Callable[[float], None] | None, cancel: Cancel | None = None) -> None:
         self.owner = owner
         self.worker = worker
         self.deadline = deadline
         self.memory_mb = memory_mb
         self.started = time.monotonic()
         self._on_done = on_done
+        self._cancel = cancel
         self.open = True
+        if cancel is not None:
+            cancel.hold(worker)
 
     def next(self) -> tuple[str, object]:
         """The worker's next message; ("timeout", None) when the deadline passes first, ("gone",
@@ -161,6 +215,8 @@ class Lease:
         if not self.open:
             return
         self.open = False
+        if self._cancel is not None:
+            self._cancel.release()  # before the worker can go to anyone else
         if reusable:
             self.owner.give_back(self.worker)
         else:
@@ -287,3 +343,28 @@ class QueryAnswer:
 
     def __del__(self) -> None:
         self.close()
+
+
+async def first_message(lease: Lease) -> tuple[str, object]:
+    """The leased worker's first message, awaited on the event loop (its pipe's descriptor
+    watched, no thread blocked); ("timeout", None) when the lease's deadline passes first."""
+    conn = lease.worker.conn
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = conn.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)  # the answer cannot be there yet: no poll before
+    try:
+        await asyncio.wait_for(ready, max(lease.deadline - time.monotonic(), 0.0))
+    except TimeoutError:
+        return "timeout", None
+    finally:
+        loop.remove_reader(fd)
+    try:
+        return receive(conn)  # readable: a message, or the end of the pipe
+    except (EOFError, OSError):
+        return lease.next()  # says why the worker is gone

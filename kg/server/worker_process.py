@@ -7,7 +7,7 @@ started again (an open costs tens of milliseconds; a new process about a second 
 Then it answers :class:`QueryJob` after :class:`QueryJob`, streaming each result back in
 chunks, until it receives ``None`` or its pipe closes::
 
-    server ──("open",)──▶ worker ──("ready",)──▶
+    server ──("open",)──▶ worker ──("ready", the view's name)──▶
     server ──QueryJob───▶ worker ──("ok", media type) · chunk · chunk · … · ("end",)──▶
                                  ──whole (media type and body, one message: an answer under one chunk)──▶
                                  ──("error", status, message) | ("limit", message) | ("stale", message)──▶
@@ -42,7 +42,7 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kg.config import Settings
 from kg.errors import KGError
@@ -50,7 +50,7 @@ from kg.errors import KGError
 if TYPE_CHECKING:
     from kg.store.base import Store
 
-__all__ = ["CHUNK_BYTES", "QueryJob", "WorkerLimits", "receive", "send_control", "worker_main"]
+__all__ = ["CHUNK_BYTES", "QueryJob", "WorkerLimits", "answer_here", "receive", "send_control", "worker_main"]
 
 CHUNK_BYTES = 64 * 1024
 #: every message from a worker is tagged: a control tuple, a chunk of the answer's body, or a
@@ -89,7 +89,13 @@ class WorkerLimits:
     result_bytes: int = 0
 
 
-def send_control(conn: Connection, *message: object) -> None:
+class _Sender(Protocol):
+    """Where a worker's messages go: its pipe, or :class:`_Kept` for an answer made in the server."""
+
+    def send_bytes(self, buf: bytes) -> None: ...
+
+
+def send_control(conn: _Sender, *message: object) -> None:
     """Send a control message (a tuple whose first item is its word)."""
     conn.send_bytes(_CONTROL + pickle.dumps(message))
 
@@ -116,7 +122,7 @@ class _PipeWriter:
     the ``ok`` header, so errors found early (and a result over the limit while still small)
     still become a clean error answer."""
 
-    def __init__(self, conn: Connection, media_type: str, limit: int) -> None:
+    def __init__(self, conn: _Sender, media_type: str, limit: int) -> None:
         self.conn = conn
         self.media_type = media_type
         self.limit = limit
@@ -142,7 +148,34 @@ class _PipeWriter:
             self.buffer.clear()
 
 
-def _answer(store: Store, conn: Connection, job: QueryJob, limits: WorkerLimits) -> None:
+class _Kept:
+    """The messages of one answer, kept in memory instead of sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    def send_bytes(self, buf: bytes) -> None:
+        self.messages.append(buf)
+
+
+def answer_here(store: Store, job: QueryJob, limits: WorkerLimits) -> tuple[str, bytes] | None:
+    """``job`` answered in this process by the code a worker runs: (media type, body), or None
+    when the outcome is anything but a whole answer (an error, a limit, a view to reopen)."""
+    kept = _Kept()
+    _answer(store, kept, job, limits)
+    first, *rest = kept.messages
+    if first[:1] == _WHOLE and not rest:
+        media, _, body = first[1:].partition(b"\0")
+        return media.decode("ascii"), body
+    if first[:1] != _CONTROL or not rest or rest[-1][:1] != _CONTROL:
+        return None
+    head, end = pickle.loads(first[1:]), pickle.loads(rest[-1][1:])  # noqa: S301 - made just above
+    if head[0] != "ok" or end != ("end",) or any(chunk[:1] != _DATA for chunk in rest[:-1]):
+        return None
+    return str(head[1]), b"".join(chunk[1:] for chunk in rest[:-1])
+
+
+def _answer(store: Store, conn: _Sender, job: QueryJob, limits: WorkerLimits) -> None:
     from kg.errors import QueryError, StoreError
     from kg.formats import QueryKind, output_format
     from kg.store.embedded import EmbeddedStore
@@ -280,4 +313,4 @@ def worker_main(conn: Connection, where: Path | Settings, limits: WorkerLimits, 
             send_control(conn, "failed", str(exc))
             continue
         _cap_address_space(limits.memory_mb)
-        send_control(conn, "ready")
+        send_control(conn, "ready", getattr(store, "version", None))

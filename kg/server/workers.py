@@ -2,7 +2,8 @@
 
 pyoxigraph cannot cancel a running query from Python, so each query runs in a worker
 process that holds its own read-only view of the store. The server waits for the answer
-with a deadline; when the deadline passes, or the worker grows past its memory limit, the
+with a deadline; when the deadline passes, the worker grows past its memory limit or the
+client goes away before its answer begins (:class:`~kg.server.worker_lease.Cancel`), the
 worker is killed and a fresh one takes its place, so a runaway query costs one process, not
 the server. Results come back in chunks over a pipe, so a large result streams through the
 server without being held in memory (:mod:`kg.server.worker_process` is the other end).
@@ -43,7 +44,6 @@ takes the view that commit published.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -59,10 +59,22 @@ from pathlib import Path
 from anyio import CapacityLimiter, to_thread
 
 from kg.config import Settings
-from kg.errors import KGError, QueryTimeout, StoreError
+from kg.errors import KGError, QueryLimitExceeded, QueryTimeout, StoreError
 from kg.server.memory_watch import MemoryWatch, Watched, can_watch
-from kg.server.worker_lease import Lease, OpenFailed, QueryAnswer, StaleView, Worker, answer, answer_after, send_job
-from kg.server.worker_process import QueryJob, WorkerLimits, receive
+from kg.server.worker_lease import (
+    CLIENT_GONE,
+    Cancel,
+    Lease,
+    OpenFailed,
+    QueryAnswer,
+    StaleView,
+    Worker,
+    answer,
+    answer_after,
+    first_message,
+    send_job,
+)
+from kg.server.worker_process import QueryJob, WorkerLimits
 
 __all__ = ["QueryJob", "QueryAnswer", "QueryPool"]
 
@@ -152,6 +164,16 @@ class QueryPool:
         (:mod:`kg.server.answer_cache`)."""
         return self._version
 
+    @property
+    def idle(self) -> int:
+        """How many workers wait for a query now."""
+        return len(self._idle)
+
+    def views(self) -> set[str | None]:
+        """The store states the workers read (each view's name, :attr:`Worker.view`)."""
+        with self._cond:
+            return {w.view for w in self._workers if not w.gone}
+
     def refresh(self) -> None:
         """A write was committed: idle workers open the store again now, busy ones once their
         answer ends. Call it holding the writers' lock (it takes ``quiesce`` itself too)."""
@@ -205,10 +227,11 @@ class QueryPool:
         timeout: float | None = None,
         since: float | None = None,
         on_done: Callable[[float], None] | None = None,
+        cancel: Cancel | None = None,
     ) -> QueryAnswer:
         """Answer ``job`` within ``timeout`` seconds (at most the pool's limit), counted from
         ``since`` (a :func:`time.monotonic` reading; default now). ``on_done`` receives the
-        seconds a worker spent on the query, once, when the worker is given back.
+        seconds a worker spent on the query, once, when the worker is given back; ``cancel`` see :meth:`canceller`.
 
         Raises :class:`QueryRejected` (bad query, nothing acceptable), :class:`QueryTimeout`,
         :class:`QueryLimitExceeded` or :class:`StoreError` before any byte of the answer is sent.
@@ -217,8 +240,8 @@ class QueryPool:
         deadline = (time.monotonic() if since is None else since) + limit
         attempt = 0
         while True:
-            worker = self._acquire(deadline, limit)
-            lease = Lease(self, worker, deadline, memory_mb=self.limits.memory_mb, on_done=on_done)
+            worker = self._acquire(deadline, limit, cancel)
+            lease = Lease(self, worker, deadline, memory_mb=self.limits.memory_mb, on_done=on_done, cancel=cancel)
             try:
                 return answer(lease, job, limit)
             except StaleView as exc:
@@ -241,21 +264,22 @@ class QueryPool:
         since: float,
         on_done: Callable[[float], None] | None,
         limiter: CapacityLimiter,
+        cancel: Cancel | None = None,
     ) -> QueryAnswer:
         """:meth:`run` from the event loop. When a worker is idle and no request thread waits for
         one, the query is sent and its first message awaited on the loop itself: a small answer
         (one message, most of them) costs no thread at all. Anything else — waiting for a worker,
         a long answer, an error to sort out, a view to reopen — goes to :meth:`run` or goes on in
         a thread of ``limiter``, with the same limits and the same ways to end."""
-        run = functools.partial(self.run, job, timeout=timeout, since=since, on_done=on_done)
-        worker = self._take_idle()
+        run = functools.partial(self.run, job, timeout=timeout, since=since, on_done=on_done, cancel=cancel)
+        worker = self._take_idle(cancel)
         if worker is None:
             return await to_thread.run_sync(run, limiter=limiter)
         limit = min(timeout, self.timeout)
-        lease = Lease(self, worker, since + limit, memory_mb=self.limits.memory_mb, on_done=on_done)
+        lease = Lease(self, worker, since + limit, memory_mb=self.limits.memory_mb, on_done=on_done, cancel=cancel)
         try:
             send_job(lease, job)
-            kind, payload = await _first_message(lease)
+            kind, payload = await first_message(lease)
             if kind == "whole":
                 return answer_after(lease, kind, payload, limit)
             return await to_thread.run_sync(answer_after, lease, kind, payload, limit, limiter=limiter)
@@ -266,10 +290,11 @@ class QueryPool:
             lease.finish(reusable=False)  # a no-op when the answer already gave the worker back
             raise
 
-    def _take_idle(self) -> Worker | None:
-        """An idle worker, unless none is idle or request threads are waiting for one (they go first)."""
+    def _take_idle(self, cancel: Cancel | None = None) -> Worker | None:
+        """An idle worker, unless none is idle, request threads are waiting for one (they go
+        first) or the client has gone away."""
         with self._cond:
-            if self._closed or not self._idle or self._waiting:
+            if self._closed or not self._idle or self._waiting or (cancel is not None and cancel.stopped):
                 return None
             worker = self._idle.popleft()
             worker.busy = True
@@ -282,11 +307,17 @@ class QueryPool:
             self._refresh_queued = True
         self._tasks.put(("refresh", 0, None))
 
-    def _acquire(self, deadline: float, limit: float) -> Worker:
+    def canceller(self) -> Cancel:
+        """A :class:`Cancel` for one request, to stop its query (or its wait) when its client leaves."""
+        return Cancel(self._cond)
+
+    def _acquire(self, deadline: float, limit: float, cancel: Cancel | None = None) -> Worker:
         with self._cond:
             while True:
                 if self._closed:
                     raise StoreError("the query service is shutting down")
+                if cancel is not None and cancel.stopped:
+                    raise QueryLimitExceeded(CLIENT_GONE)
                 if self._idle:
                     worker = self._idle.popleft()
                     worker.busy = True
@@ -465,27 +496,3 @@ class QueryPool:
             self._tasks.put(("reopen", 0, None))
         return error, len(workers) - len(opened)
 
-
-async def _first_message(lease: Lease) -> tuple[str, object]:
-    """The leased worker's first message, awaited on the event loop (its pipe's descriptor
-    watched, no thread blocked); ("timeout", None) when the lease's deadline passes first."""
-    conn = lease.worker.conn
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-    fd = conn.fileno()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(fd, wake)  # the answer cannot be there yet: no poll before
-    try:
-        await asyncio.wait_for(ready, max(lease.deadline - time.monotonic(), 0.0))
-    except TimeoutError:
-        return "timeout", None
-    finally:
-        loop.remove_reader(fd)
-    try:
-        return receive(conn)  # readable: a message, or the end of the pipe
-    except (EOFError, OSError):
-        return lease.next()  # says why the worker is gone

@@ -73,7 +73,7 @@ class GraphWrite:
     diff: bool = False
     removed: tuple[str, ...] = ()
     #: the graph will hold exactly the triples of these files: their record
-    #: (:func:`kg.write.staging.files_record`), kept for the next replace; None for any
+    #: (:func:`kg.write.records.files_record`), kept for the next replace; None for any
     #: other write, which forgets the graph's record
     record: str | None = None
 

@@ -156,7 +156,9 @@ class EmbeddedStore:
             return self._lease.path.name
         if self._published is not None:
             return self._published
-        newest = newest_view(self.path)  # a store read as it is on disk (no writer published a view)
+        if self.read_only:  # read as it was on disk when opened (no writer had published a view): fixed
+            return "unpublished"
+        newest = newest_view(self.path)
         return newest.name if newest is not None else "unpublished"
 
     def reader(self) -> LocalReader:

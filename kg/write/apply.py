@@ -49,7 +49,8 @@ from kg.write.change import Change, FilesChange
 from kg.write.firstload import is_first_load, validate_first
 from kg.write.gate import GateResult, check_write, project_shapes
 from kg.write.provenance import GraphReceipt, Receipt, SourceInfo, activity_triples, last_shapes_checksum
-from kg.write.staging import Staged, canonical_sha256, may_hold_blank_nodes, stage_change
+from kg.write.records import may_hold_blank_nodes
+from kg.write.staging import Staged, canonical_sha256, stage_change
 
 __all__ = ["apply_write", "write_lock"]
 

@@ -43,7 +43,8 @@ from kg.store import Store
 from kg.write.apply import apply_write
 from kg.write.change import Change
 from kg.write.provenance import Receipt, SourceInfo
-from kg.write.staging import file_sha256, files_sha256, syntax_error
+from kg.write.records import file_sha256, files_sha256
+from kg.write.staging import syntax_error
 
 __all__ = ["STDIN", "IngestFile", "ingest_files", "ingest_formats", "local_agent", "spool"]
 

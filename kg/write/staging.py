@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
@@ -38,9 +36,10 @@ from kg.write.change import (
     graph_name,
 )
 from kg.write.filediff import diff_files
+from kg.write.records import TriplesBeside, files_record, files_sha256, may_hold_blank_nodes, recognise
 from kg.write.update import plan_update
 
-__all__ = ["Staged", "as_difference", "canonical_sha256", "file_sha256", "files_sha256", "may_hold_blank_nodes", "stage_change", "syntax_error"]
+__all__ = ["Staged", "as_difference", "canonical_sha256", "stage_change", "syntax_error"]
 
 _DEFAULT = ox.DefaultGraph()
 
@@ -57,6 +56,8 @@ class Staged:
     digest: str | None = None
     #: each file's sha256 (hex), in order, when the change was files
     file_digests: list[str] = field(default_factory=list)
+    #: the sha256 of the files' triples (:func:`kg.write.records.triples_sha256`), when known
+    triples: str | None = None
 
 
 def stage_change(store: Store, change: Change, staged: Staged,
@@ -97,16 +98,23 @@ def stage_change(store: Store, change: Change, staged: Staged,
             if loader is not None and not store.has_graph(change.graph):
                 loader.begin_load(change.graph)
                 staged.loading.append(change.graph)
-                staged.digest = _stage_files(store, change, progress, staged, into=change.graph, alongside=alongside,
-                                             screened=screened)
+                with TriplesBeside(change) as beside:  # forked before the load starts its threads
+                    staged.digest = _stage_files(store, change, progress, staged, into=change.graph,
+                                                 alongside=alongside, screened=screened)
+                    staged.triples = beside.result()
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,), record=_record(change, staged))]
             differ = store.differ()
             if differ is not None and change.replace_graph and store.has_graph(change.graph):
-                unchanged = _unchanged_since_read(differ, change, staged)
-                if unchanged is not None:
-                    return [unchanged]
+                found = recognise(differ, change)
+                if found.unchanged is not None:
+                    staged.digest = files_sha256(found.digests)
+                    staged.file_digests = [d.hexdigest() for d in found.digests]
+                    return [found.unchanged]
+                staged.triples = found.triples
             if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
-                compared = _compare_files(store, differ, change, progress, staged)
+                with TriplesBeside(change, wanted=staged.triples is None) as beside:
+                    compared = _compare_files(store, differ, change, progress, staged)
+                    staged.triples = staged.triples or beside.result()
                 return [dataclasses.replace(compared, record=_record(change, staged))]
             staged.digest = _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
@@ -275,55 +283,12 @@ def _load_files(store: Store, change: FilesChange, progress: Callable[[int], Non
     return files_sha256(digests)
 
 
-def files_record(change: FilesChange, digests: Sequence[str]) -> str:
-    """What makes a graph read from files what it is: each file's sha256, format and base IRI
-    (the same bytes read against another base resolve relative IRIs elsewhere), in order."""
-    parts = [{"sha256": d, "format": f.format.name, "base": change.base_for(f)}
-             for f, d in zip(change.files, digests, strict=True)]
-    return hashlib.sha256(json.dumps(["kg-files-1", parts], sort_keys=True).encode()).hexdigest()
-
-
 def _record(change: FilesChange, staged: Staged) -> str | None:
     """The record of a write that leaves its graph holding exactly the files' triples (a load
     or a replace); None for an addition, after which the graph holds more."""
     if not change.replace_graph or len(staged.file_digests) != len(change.files):
         return None
-    return files_record(change, staged.file_digests)
-
-
-def _unchanged_since_read(differ: Differ, change: FilesChange, staged: Staged) -> GraphWrite | None:
-    """A replace by the very files the graph was last loaded or replaced from, with no write to
-    it since: nothing to compare, the difference is empty (+0 −0). Costs reading their bytes
-    once (sha256); None when the graph's record says otherwise, and the files are compared."""
-    recorded = differ.source_record(change.graph)
-    if recorded is None:
-        return None
-    digests = [file_sha256(source.path, source.label) for source in change.files]
-    if files_record(change, [d.hexdigest() for d in digests]) != recorded:
-        return None
-    staged.digest = files_sha256(digests)
-    staged.file_digests = [d.hexdigest() for d in digests]
-    return GraphWrite(change.graph, WriteMode.REPLACE, (), diff=True, record=recorded)
-
-
-def file_sha256(path: Path, label: str) -> hashlib._Hash:
-    """The sha256 of a file's bytes; :class:`InputError` naming ``label`` when it cannot be read."""
-    try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", location=Location(label)) from None
-
-
-def files_sha256(digests: Sequence[hashlib._Hash]) -> str:
-    """The digest a receipt records for files read: a file's sha256, or for several the sha256
-    of their digests in order."""
-    if len(digests) == 1:
-        return digests[0].hexdigest()
-    total = hashlib.sha256()
-    for d in digests:
-        total.update(d.digest())
-    return total.hexdigest()
+    return files_record(change, staged.file_digests, staged.triples)
 
 
 #: a staged triple whose subject or object is a triple term (none of IRI, blank node, literal)
@@ -352,26 +317,6 @@ def syntax_error(where: str, fmt: RdfFormatInfo, exc: SyntaxError) -> InputError
     else:
         loc = Location(where)
     return InputError(f"{fmt.name} syntax error: {message}", location=loc)
-
-
-#: byte sequences without which a file of these formats has no blank node
-_BLANK_MARKS = {"ntriples": (b"_:",), "turtle": (b"_:", b"[", b"("), "n3": (b"_:", b"[", b"(")}
-
-
-def may_hold_blank_nodes(change: FilesChange) -> bool:
-    """False when a byte scan proves the files have no blank node (cheaper than asking the store)."""
-    for source in change.files:
-        marks = _BLANK_MARKS.get(source.format.name)
-        if marks is None:
-            return True
-        with source.path.open("rb") as handle:
-            tail = b""
-            while chunk := handle.read(1 << 22):
-                window = tail + chunk
-                if any(m in window for m in marks):
-                    return True
-                tail = chunk[-1:]
-    return False
 
 
 def canonical_sha256(triples: Iterable[ox.Triple | ox.Quad]) -> str:

@@ -33,6 +33,8 @@ class Context:
     anchor: date | None
     #: the spans under a "key takeaways" heading: the author's summary
     takeaways: tuple[Span, ...] = ()
+    #: the document's slug, for the ids of what only this document declares
+    document: str = ""
 
 
 @dataclass

@@ -160,9 +160,9 @@ def kinds(request: Request, format: str | None = None) -> Response:
         return _rdf(request, key, triples)
     rows = "".join(f"<tr><td><a href='/id/{kind.value}/'>{_PLURAL[kind]}</a></td><td class=n>{n:,}</td></tr>"
                    for kind, n in counts.items())
-    body = ("<p>Every resource of the knowledge graph, by kind. Or search labels, aliases and quotes:</p>"
-            "<form class='search big' action=/search method=get role=search><input type=search name=q "
-            "aria-label='Search labels, aliases and quotes'> <button type=submit>Search</button></form>"
+    # one search box a page: the header's finds labels, aliases and quotes from here too
+    body = ("<p>Every resource of the knowledge graph, by kind; the search box at the top finds them by label, "
+            "alias or the words of a quote.</p>"
             f"<table class=index><caption>Kinds of resource</caption><tr><th scope=col>kind</th>"
             f"<th scope=col class=n>resources</th></tr>{rows}</table>"
             f"<p class=formats>This list as {_formats('/id/')} (a Hydra collection).</p>")

@@ -123,7 +123,9 @@ def _html(q: str, results: Results | None, *, limit: int, offset: int, note: str
                     "More results</a></p>")
         hits = "".join(_hit_html(h) for h in results.hits)
         body += f"<section aria-labelledby=summary>{summary}{stale}<ol class=hits start={offset + 1}>{hits}</ol>{more}</section>"
-    return HTMLResponse(html_page("Search" if not q else f"Search: {q}", body), headers=_headers(results))
+    # the page's own search box (labelled, holding the words) stands for the header's: one a page
+    page = html_page("Search" if not q else f"Search: {q}", body, search_box=False)
+    return HTMLResponse(page, headers=_headers(results))
 
 
 def _headers(results: Results | None) -> dict[str, str]:

@@ -11,3 +11,8 @@ window.ui = SwaggerUIBundle({
   presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout",
 });
+// The skip link: Swagger UI's deep links take over the URL's fragment, so the focus is moved here.
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main").focus();
+});

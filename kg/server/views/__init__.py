@@ -139,7 +139,9 @@ async def stances_view(request: Request, format: str | None = None, focus: str |
     about = join([Markup("What this shows: for each proposal (rows), the actors (columns) who proposed (P), supported "
                          "(S) or opposed (O) it, as the sources state — a stance the text places before its time, "
                          "announces or supposes is pale and lettered F, A or H; a hedged one is marked ~, a "
-                         "conditional one <i>if</i>. Where from: the stance statements claims assert, with their time, "
+                         "conditional one <i>if</i>. A hatched bar is not in the actor's own words: no claim quotes or "
+                         "paraphrases the actor itself, only the author's analysis or another actor's report says it; "
+                         "each dot is one claim, shaped by whose words it is. Where from: the stance statements claims assert, with their time, "
                          "hedge words and conditions (competency question 2); each dot opens one claim. Query: "),
                   _query_links("stances"), Markup(".")])
     return _respond(request, format, "stances", svg, about=about, table=stances.table(matrix), empty=empty, extra=extra)

@@ -6,6 +6,14 @@ holding when written (only former, announced or hypothetical), and marked F, A, 
 times, ``~`` when hedged and ``if`` when conditional — what the qualification rule keeps with
 each stance. Each dot in a bar is one claim and links to it; ``?focus=IRI`` lights up an
 actor's column or a proposal's row.
+
+Whose words a stance rests on matters as much: a party that said it opposes a proposal is not
+an author's reading of that party. The claims say which (their kind and ``nkg:claimant``), so a
+bar is hatched when no claim gives the stance in the actor's own words — it rests on the
+author's analysis, or on what another actor said — and each dot's shape says whose words its
+claim is (:data:`BASES`): a circle the actor's own, a diamond another actor's report, a square
+the author's analysis. Shapes and hatching, not colour alone; the tooltips and the table say it
+in words.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from kg.server.views.common import INK, legend, link, local_name, rows
 from kg.server.views.svg import Markup, el, join, svg_document, text_width, wrap
 from kg.store.base import Store
 
-__all__ = ["POSITIONS", "Matrix", "Stance", "draw", "load", "table"]
+__all__ = ["BASES", "POSITIONS", "Matrix", "Stance", "draw", "load", "table"]
 
 #: position → (property, colour, letter), in the order bars are drawn
 POSITIONS = {
@@ -29,6 +37,15 @@ POSITIONS = {
 }
 _BY_PROPERTY = {prop: name for name, (prop, _, _) in POSITIONS.items()}
 _TIME_LETTER = {"former": "F", "announced": "A", "hypothetical": "H"}
+#: whose words a claim is, strongest first → what a dot's shape and the legend say of it
+BASES = {
+    "own": "the actor's own words",
+    "reported": "another actor's report",
+    "analysis": "the author's analysis",
+}
+_STATEMENTS = {str(NKG.QuotedStatement), str(NKG.ParaphrasedStatement)}
+#: the stripes over a bar not in the actor's own words: light on a solid bar, dark on a pale one
+_HATCH = {True: "hatch-light", False: "hatch-dark"}
 CELL_W, CELL_H, LEFT, GAP, DOT = 68, 46, 260, 3, 7
 #: how steeply the actors' names rise over their columns
 SLANT = 55
@@ -41,6 +58,11 @@ class Evidence:
 
     claim: str | None
     quote: str = ""
+    #: whose words the claim is (a key of :data:`BASES`)
+    basis: str = "analysis"
+    #: who asserts it, by label, and its kind's local name ("quotedstatement", …)
+    claimant: str = ""
+    kind: str = ""
     times: set[str] = field(default_factory=set)
     hedges: set[str] = field(default_factory=set)
     conditions: set[str] = field(default_factory=set)
@@ -75,14 +97,36 @@ class Stance:
         return sorted(c for c in (e.claim for e in self.evidence.values()) if c)
 
     @property
+    def basis(self) -> str:
+        """Whose words the stance rests on at best (a key of :data:`BASES`); "none" for a plain
+        triple that no claim states."""
+        found = {e.basis for e in self.evidence.values() if e.claim}
+        return next((b for b in BASES if b in found), "none")
+
+    def basis_of(self, claim: str) -> str:
+        """Whose words ``claim`` is, as it states this stance."""
+        return next((e.basis for e in self.evidence.values() if e.claim == claim), "analysis")
+
+    def whose_words(self, labels: dict[str, str]) -> str:
+        """Whose words the stance rests on, in words."""
+        if self.basis == "none":
+            return "no claim"
+        if self.basis == "own":
+            return f"{labels[self.actor]}'s own words"
+        reporters = sorted({e.claimant for e in self.evidence.values() if e.basis == "reported" and e.claimant})
+        if self.basis == "reported":
+            return "not its own words: reported by " + ", ".join(reporters or ["another actor"])
+        return "not its own words: the author's analysis only"
+
+    @property
     def marks(self) -> str:
         """The letters of its qualifiers: F, A, H (times other than current), ~ (hedged), if."""
         letters = [_TIME_LETTER[t] for t in ("former", "announced", "hypothetical") if t in self.times]
         return " ".join([*letters, *(["~"] if self.hedges else []), *(["if"] if self.conditions else [])])
 
-    def describe(self, labels: dict[str, str]) -> str:
-        """One sentence for a tooltip or a table cell."""
-        parts = [f"{labels[self.actor]} {self.position} {labels[self.proposal]}"]
+    def qualifiers(self) -> list[str]:
+        """What its sentences put on it, in words: times other than current, hedges, conditions."""
+        parts = []
         others = sorted(self.times - {"current"})
         if others:
             parts.append(("also " if self.held else "") + ", ".join(others))
@@ -90,6 +134,13 @@ class Stance:
             parts.append("hedged: " + "; ".join(f"‘{h}’" for h in sorted(self.hedges)))
         if self.conditions:
             parts.append("on condition: " + "; ".join(f"‘{c}’" for c in sorted(self.conditions)))
+        return parts
+
+    def describe(self, labels: dict[str, str]) -> str:
+        """One sentence for a tooltip: the stance, its qualifiers, whose words, how many claims."""
+        parts = [f"{labels[self.actor]} {self.position} {labels[self.proposal]}", *self.qualifiers()]
+        if self.basis != "none":
+            parts.append(self.whose_words(labels))
         count = len(self.claims)
         parts.append(f"{count} claim{'s' if count != 1 else ''}" if count else "no claim (a plain triple)")
         return " — ".join(parts)
@@ -114,7 +165,9 @@ def load(store: Store) -> Matrix:
         stance = stances.setdefault((proposal, actor, position), Stance(proposal, actor, position))
         claim = row.get("claim")
         key = f"{claim} {row.get('statement', '')}" if claim else ""
-        evidence = stance.evidence.setdefault(key, Evidence(claim, row.get("quote", "")))
+        evidence = stance.evidence.get(key)
+        if evidence is None:
+            evidence = stance.evidence[key] = Evidence(claim, row.get("quote", ""), *_basis(row, actor))
         evidence.times.add(local_name(row["time"]) if "time" in row else "current")
         if "hedge" in row:
             evidence.hedges.add(row["hedge"])
@@ -134,6 +187,38 @@ def load(store: Store) -> Matrix:
     return Matrix(proposals, actors, labels, cells)
 
 
+def _basis(row: dict[str, str], actor: str) -> tuple[str, str, str]:
+    """Whose words the claim of ``row`` is, as it states ``actor``'s stance: a quoted or
+    paraphrased statement whose claimant is the actor itself is its own word; one whose
+    claimant is someone else, that one's report; anything else (the author's analysis, a key
+    takeaway) the author's. With the claimant's label and the claim's kind."""
+    kind, claimant = row.get("kind", ""), row.get("claimant", "")
+    if kind in _STATEMENTS:
+        basis = "own" if claimant == actor else "reported"
+    else:
+        basis = "analysis"
+    return basis, row.get("claimantLabel") or claimant, local_name(kind) if kind else ""
+
+
+def _dot(basis: str, cx: float, cy: float, fill: str) -> Markup:
+    """One claim's dot, shaped by whose words it is: circle (own), diamond (reported), square (analysis)."""
+    if basis == "own":
+        return el("circle", cx=cx, cy=cy, r=2.6, fill=fill, stroke=INK, stroke_width=0.6)
+    if basis == "reported":
+        r = 3.3
+        points = f"{cx:.1f},{cy - r:.1f} {cx + r:.1f},{cy:.1f} {cx:.1f},{cy + r:.1f} {cx - r:.1f},{cy:.1f}"
+        return el("polygon", points=points, fill=fill, stroke=INK, stroke_width=0.6)
+    return el("rect", x=cx - 2.4, y=cy - 2.4, width=4.8, height=4.8, fill=fill, stroke=INK, stroke_width=0.6)
+
+
+def _patterns() -> Markup:
+    """The stripes of a bar not in the actor's own words (:data:`_HATCH`)."""
+    return el("defs", *(el("pattern", el("line", x1=0, y1=0, x2=0, y2=6, stroke=stroke, stroke_width=1.6,
+                                          stroke_opacity=opacity),
+                           id=name, width=6, height=6, patternUnits="userSpaceOnUse", patternTransform="rotate(45)")
+                        for name, stroke, opacity in (("hatch-light", "#fff", 0.6), ("hatch-dark", INK, 0.4))))
+
+
 def _bar(stance: Stance, x: float, y: float, width: float, height: float, labels: dict[str, str]) -> Markup:
     """One position in a cell: its bar, letter, qualifiers, and one dot per claim linking to it."""
     _, colour, letter = POSITIONS[stance.position]
@@ -142,6 +227,9 @@ def _bar(stance: Stance, x: float, y: float, width: float, height: float, labels
                 stroke=colour, stroke_width=1.5, stroke_dasharray=None if held else "3 2"),
              el("text", letter, x=x + width / 2, y=y + 13, text_anchor="middle", font_size=11, font_weight="700",
                 fill="#fff" if held else colour)]
+    if stance.basis in ("reported", "analysis"):  # not in the actor's own words: hatched, under the letters
+        parts.insert(1, el("rect", x=x, y=y, width=width, height=height, rx=3, fill=f"url(#{_HATCH[held]})",
+                           class_="hatch"))
     if stance.marks:
         parts.append(el("text", stance.marks, x=x + width / 2, y=y + 25, text_anchor="middle", font_size=9.5,
                         font_weight="600", fill="#fff" if held else INK, class_="qualifiers"))
@@ -150,11 +238,14 @@ def _bar(stance: Stance, x: float, y: float, width: float, height: float, labels
     for i, claim in enumerate(stance.claims):
         cx = x + width / 2 + (i % per_row - (min(len(stance.claims), per_row) - 1) / 2) * DOT
         cy = y + height - 6 - (i // per_row) * DOT
-        dots.append(link(claim, el("circle", cx=cx, cy=cy, r=2.6, fill="#fff" if held else colour, stroke=INK,
-                                   stroke_width=0.6), title=f"{stance.describe(labels)}: {claim}", class_="claim-dot"))
+        basis = stance.basis_of(claim)
+        dots.append(link(claim, _dot(basis, cx, cy, "#fff" if held else colour),
+                         title=f"{stance.describe(labels)}: {claim} ({BASES[basis]})", class_="claim-dot",
+                         data_basis=basis))
     target = stance.claims[0] if stance.claims else stance.proposal
     return el("g", link(target, *parts, title=stance.describe(labels)), *dots, class_="mark " + stance.position,
               data_position=stance.position, data_actor=stance.actor, data_proposal=stance.proposal,
+              data_basis=stance.basis,
               data_times=" ".join(sorted(stance.times)), data_hedged=str(bool(stance.hedges)).lower(),
               data_conditional=str(bool(stance.conditions)).lower())
 
@@ -179,7 +270,11 @@ def draw(matrix: Matrix, *, focus: str | None = None) -> Markup:
           for time, letter in _TIME_LETTER.items()),
         (el("text", "~", x=3, y=12, font_size=13, font_weight="600"), "hedged"),
         (el("text", "if", x=2, y=11, font_size=10, font_weight="600"), "conditional"),
-        (el("circle", cx=7, cy=7, r=3, fill="#fff", stroke=INK), "one claim (links to it)"),
+        (join([el("rect", x=0, y=0, width=14, height=14, rx=3, fill="#888"),
+               el("rect", x=0, y=0, width=14, height=14, rx=3, fill=f"url(#{_HATCH[True]})")]),
+         "hatched: not in the actor's own words"),
+        *((el("g", _dot(basis, 7, 7, "#fff"), transform="translate(7 7) scale(1.6) translate(-7 -7)"),
+           f"a claim: {words}") for basis, words in BASES.items()),
     ], 12, 8, max(700, LEFT + CELL_W * len(matrix.actors)) - 24)
     header = 8 + key_height + 14 + longest * math.sin(math.radians(SLANT)) + 10
     width = LEFT + CELL_W * len(matrix.actors) + longest * math.cos(math.radians(SLANT)) + 20
@@ -225,23 +320,30 @@ def draw(matrix: Matrix, *, focus: str | None = None) -> Markup:
     return svg_document(width, bottom + 16, "Stances on proposals",
                         f"{len(matrix.proposals)} proposals (rows) × {len(matrix.actors)} actors (columns): {count} "
                         "stances, coloured by position; every bar links to its claims.",
-                        key, *back, *grid, *heads, *body)
+                        _patterns(), key, *back, *grid, *heads, *body)
 
 
 def table(matrix: Matrix) -> Markup:
     """Every stance as an HTML table: proposal, actor, position, qualifiers, claims."""
     labels = matrix.labels
     head = el("tr", *(el("th", h, scope="col") for h in ("proposal", "actor", "position", "time, hedges, conditions",
-                                                          "claims")))
+                                                          "whose words", "claims")))
     body = []
     for proposal in matrix.proposals:
         for actor in matrix.actors:
             for stance in matrix.stances.get((proposal, actor), []):
-                claims = join(el("li", el("a", e.quote or e.claim, href=href(e.claim))) for e in
+                claims = join(el("li", el("a", e.quote or e.claim, href=href(e.claim)), f" ({_said(e)})") for e in
                               sorted(stance.evidence.values(), key=lambda e: e.claim or "") if e.claim)
-                qualifiers = stance.describe(labels).split(" — ")[1:-1]
                 body.append(el("tr", el("td", link(proposal, labels[proposal])), el("td", link(actor, labels[actor])),
-                               el("td", stance.position), el("td", "; ".join(qualifiers) or "current"),
+                               el("td", stance.position), el("td", "; ".join(stance.qualifiers()) or "current"),
+                               el("td", stance.whose_words(labels)),
                                el("td", el("ul", claims) if claims else "no claim")))
     return el("table", el("caption", "Every stance, with what its sentence puts on it and the claims that state it"),
               head, *body, class_="view-table")
+
+
+def _said(evidence: Evidence) -> str:
+    """Who says it, and how: "paraphrased statement by Russia", "analytical claim by …"."""
+    kind = {"quotedstatement": "quoted statement", "paraphrasedstatement": "paraphrased statement",
+            "analyticalclaim": "analytical claim", "keytakeaway": "key takeaway"}.get(evidence.kind, "claim")
+    return f"{kind} by {evidence.claimant}" if evidence.claimant else kind

@@ -183,23 +183,28 @@ class ForkedTasks(Generic[T]):
             sending.close()
             self._running[receiving] = (index, process)
 
-    def answers(self) -> list[T] | None:
-        """Each task's answer; None as soon as one fails or dies (the others are stopped)."""
+    def answers(self, timeout: float | None = None) -> list[T] | None:
+        """Each task's answer; None as soon as one fails or dies (the others are stopped), or
+        when none ends for ``timeout`` seconds (a forked process can inherit a lock another
+        thread held: one stuck so must not hold the caller up)."""
         found: dict[int, T] = {}
         try:
-            for index, answer in self.each():
+            for index, answer in self.each(timeout):
                 found[index] = answer
         except TaskFailed:
             return None
         return [found[i] for i in range(self._count)]
 
-    def each(self) -> Iterator[tuple[int, T]]:
+    def each(self, timeout: float | None = None) -> Iterator[tuple[int, T]]:
         """Each task's place and answer, as soon as it ends (so the caller works on the first
-        while the others run); :class:`TaskFailed` as soon as one fails or dies (the others
-        are stopped)."""
+        while the others run); :class:`TaskFailed` as soon as one fails or dies, or none ends
+        for ``timeout`` seconds (the others are stopped)."""
         try:
             while self._running:
-                for ready in wait(list(self._running)):
+                ready_ones = wait(list(self._running), timeout)
+                if not ready_ones:
+                    raise TaskFailed(f"no task ended within {timeout} s")
+                for ready in ready_ones:
                     assert isinstance(ready, Connection)
                     index, process = self._running.pop(ready)
                     try:
