@@ -28,6 +28,8 @@ makes a triple term appears in the file).
 
 from __future__ import annotations
 
+import mmap
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -162,6 +164,8 @@ def screen_rdf(source: Path | bytes | IO[bytes], fmt: RdfFormatInfo, where: str,
     that makes one appears nowhere outside strings, IRIs and comments), so a caller that lets a
     store parse it need not look for them afterwards."""
     try:
+        if fmt.name not in _SCANNERS and _without_brackets(source):
+            return False  # nothing opens: no nesting, no triple term (at memchr speed, not token by token)
         reader = _Reader(source)
         try:
             return _screen(reader, fmt, where, max_nesting)
@@ -169,6 +173,25 @@ def screen_rdf(source: Path | bytes | IO[bytes], fmt: RdfFormatInfo, where: str,
             reader.close()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(where)) from None
+
+
+#: the bytes every opener and reifier of the Turtle family starts with (``<<`` aside)
+_TURTLE_OPENERS = (b"[", b"(", b"{", b"~", b"<<")
+
+
+def _without_brackets(source: Path | bytes | IO[bytes]) -> bool:
+    """True when a file or buffer in the Turtle family holds no byte that starts an opener or
+    a reifier, wherever it stands (in a string, an IRI, a comment or not): the scan would
+    then find nothing to count. False for a stream, which is read once, token by token."""
+    if isinstance(source, bytes):
+        return not any(mark in source for mark in _TURTLE_OPENERS)
+    if not isinstance(source, Path):
+        return False
+    with source.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return True
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return all(data.find(mark) < 0 for mark in _TURTLE_OPENERS)
 
 
 def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -> bool:

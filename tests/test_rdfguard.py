@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -186,3 +187,28 @@ def test_the_screen_says_when_triple_terms_are_possible(name: str, data: str, po
     fmt = rdf_format_by_name(name)
     assert fmt is not None
     assert screen_rdf(data.encode(), fmt, "body", max_nesting=200) is possible
+
+
+def test_a_file_without_any_opener_is_cleared_without_the_token_scan(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No byte that starts an opener or a reifier anywhere: nothing can nest, no triple term
+    (the common N-Triples file, cleared at memchr speed); one such byte, even in a string,
+    and the tokens are read."""
+    fmt = rdf_format_by_name("ntriples")
+    assert fmt is not None
+    plain, bracketed = tmp_path / "plain.nt", tmp_path / "bracketed.nt"
+    plain.write_text(f'<{EX}a> <{EX}b> "a > b" .\n<{EX}a> <{EX}b> <{EX}c> .\n', encoding="utf-8")
+    bracketed.write_text(f'<{EX}a> <{EX}b> "a (b)" .\n', encoding="utf-8")
+    scanned: list[bool] = []
+    real = kg.rdfguard._screen
+
+    def spy(*args: Any, **kwargs: Any) -> bool:
+        scanned.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kg.rdfguard, "_screen", spy)
+    assert screen_rdf(plain, fmt, "plain.nt", max_nesting=1) is False and scanned == []
+    assert screen_rdf(plain.read_bytes(), fmt, "body", max_nesting=1) is False and scanned == []
+    assert screen_rdf(bracketed, fmt, "bracketed.nt", max_nesting=1) is False and scanned == [True]
+    with plain.open("rb") as stream:  # a stream is read once: token by token
+        assert screen_rdf(stream, fmt, "s", max_nesting=1) is False and scanned == [True, True]

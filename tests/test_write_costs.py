@@ -22,7 +22,7 @@ from kg.namespaces import NKG
 from kg.rdfio import quads_to_graph
 from kg.shacl.incremental import backward_predicates
 from kg.store import EmbeddedStore, Store
-from kg.store.base import Differ, GraphWrite
+from kg.store.base import Differ, GraphWrite, WriteMode
 from kg.write.apply import apply_write
 from kg.write.change import Change, FilesChange
 
@@ -466,3 +466,37 @@ def test_triples_the_union_holds_already_change_nothing_the_gate_checks(loaded: 
     one_more = [*copied, ox.Triple(n("claim0-0"), n("statedIn"), n("doc1"))]  # new to the union: checked
     checked = apply_write(loaded, Change.add(H, one_more), agent="t", source=None, shapes=SHAPES)
     assert checked.added == 1 and not checked.whole_store and checked.focus_nodes >= 1
+
+
+def test_a_graph_loaded_in_place_of_triples_the_union_holds_is_not_copied_into_it(
+        loaded: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's in-place load (its union copy made by the commit) of triples another graph
+    holds: the union holds them already, so the commit copies nothing; the graph then holds
+    them, and so does the union once the other graph is gone. One triple the union lacks and
+    the copy is made."""
+    from kg.formats import rdf_format_by_name
+
+    copies: list[bool] = []
+    real = loaded.commit
+
+    def commit(writes: list[GraphWrite]) -> None:
+        copies.extend(not w.union_loaded for w in writes if w.mode is WriteMode.LOADED)
+        real(writes)
+
+    monkeypatch.setattr(loaded, "commit", commit)
+    held, fresh = tmp_path / "held.nt", tmp_path / "fresh.nt"
+    held.write_text("".join(f"{t} .\n" for t in news()[:600]), encoding="utf-8")
+    fresh.write_text(held.read_text(encoding="utf-8") + f'<{EX}claim0-0> <{EX}quote> "one more" .\n', encoding="utf-8")
+    nt = rdf_format_by_name("ntriples")
+    receipt = apply_write(loaded, Change.from_files(H, [(held, nt)], in_place=True, shared=True), agent="t",
+                          source=None, shapes=SHAPES)
+    assert copies == [False] and receipt.added == len(set(news()[:600])) and receipt.focus_nodes == 0
+    third = EX + "third"
+    apply_write(loaded, Change.from_files(third, [(fresh, nt)], in_place=True, shared=True), agent="t",
+                source=None, shapes=SHAPES)
+    assert copies == [False, True]
+    apply_write(loaded, Change.delete(G), agent="t", source=None, shapes=SHAPES)
+    union = {ox.Triple(q.subject, q.predicate, q.object)
+             for q in loaded.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    written = {ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(path=str(fresh), format=ox.RdfFormat.N_TRIPLES)}
+    assert len(written) == len(set(news()[:600])) + 1 and written <= union and not set(news()[600:]) - written & union

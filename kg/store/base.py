@@ -98,6 +98,9 @@ class PatternReader(Protocol):
     def prefetch(self, nodes: Iterable[object], *, as_objects: bool = True, every_graph: bool = False) -> None:
         """Fetch what a walk from ``nodes`` will ask for, in few round trips (nothing to do locally)."""
 
+    def outside_union(self, graphs: Sequence[ox.NamedNode]) -> Iterator[ox.Triple]:
+        """The triples of ``graphs`` (staging graphs) that the union does not hold yet."""
+
 
 class InPlaceLoader(Protocol):
     """A store that can load a new graph where it will live, under a journal (about half the

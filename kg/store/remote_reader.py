@@ -24,7 +24,8 @@ about a blank node loads every graph the write can see into the mirror, once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -80,6 +81,17 @@ class RemoteReader:
         self._fetch(wanted, _SUBJECT)
         if as_objects:
             self._fetch(wanted, _OBJECT)
+
+    def outside_union(self, graphs: Sequence[ox.NamedNode]) -> Iterator[ox.Triple]:
+        """The triples of ``graphs`` that the union does not hold: read in batches, their
+        subjects' union triples brought into the mirror, each looked up there."""
+        for graph in graphs:
+            quads = self.quads_for_pattern(None, None, None, graph)
+            while batch := list(islice(quads, 10_000)):
+                self.prefetch({q.subject for q in batch}, as_objects=False)
+                for q in batch:
+                    if next(iter(self.local.quads_for_pattern(q.subject, q.predicate, q.object, _DEFAULT)), None) is None:
+                        yield ox.Triple(q.subject, q.predicate, q.object)
 
     def _fetch(self, nodes: list[object], role: str) -> None:
         done = self._done[role]

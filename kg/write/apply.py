@@ -37,6 +37,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.errors import QueryError, StoreError, ValidationFailed
@@ -117,6 +118,8 @@ def apply_write(
             gate = _gate(store, writes, shapes_graph, shapes_sum, checked)
             if not union_touched and _union_by_bulk_load(store, change, staged):
                 union_touched = True
+                writes = [dataclasses.replace(w, union_loaded=True) for w in writes]
+            elif not union_touched and _union_holds_it(store, staged):
                 writes = [dataclasses.replace(w, union_loaded=True) for w in writes]
             graphs = [_count(store, w) for w in writes]
             receipt = Receipt(
@@ -244,6 +247,17 @@ def _union_by_bulk_load(store: Store, change: Change, staged: Staged) -> bool:
     for source in change.files:
         loader.load_union(source.path, source.format, base_iri=change.base_for(source))
     return True
+
+
+def _union_holds_it(store: Store, staged: Staged) -> bool:
+    """True when the union holds every triple of the graphs loaded in place already (a Graph
+    Store ``POST`` of triples another graph holds): their union copy is in, and the commit
+    copies nothing (300k triples: 1.5 s to tell, against 7 s of copying what is there). An
+    answer at the first triple the union lacks."""
+    if not staged.loading:
+        return False
+    reader = store.reader()
+    return all(next(iter(reader.outside_union([ox.NamedNode(g)])), None) is None for g in staged.loading)
 
 
 def _source_digest(store: Store, source: SourceInfo | None, staged: Staged, writes: list[GraphWrite]) -> str:

@@ -123,8 +123,7 @@ def _quads(f: IngestFile, progress: Callable[[int], None] | None, max_nesting: i
     than ``max_nesting``, entity declarations: refused before the parser sees them); errors
     name the file, line and column."""
     with f.path.open("rb") as handle:
-        screen_rdf(handle, f.format, f.label, max_nesting=max_nesting)
-        handle.seek(0)
+        screen_rdf(f.path, f.format, f.label, max_nesting=max_nesting)  # by path: see kg.rdfguard
         try:
             # cast: pyoxigraph reads any object with read(); its stub asks for IO[bytes]
             yield from ox.parse(cast(IO[bytes], _Counting(handle, progress)), format=f.format.oxigraph,

@@ -107,9 +107,4 @@ class PostState:
         if any(w.union_loaded for w in self.writes):
             yield from self.added()
             return
-        triples = self.added()
-        while batch := list(islice(triples, 10_000)):
-            self.reader.prefetch({t.subject for t in batch}, as_objects=False)
-            for t in batch:
-                if next(iter(self.reader.quads_for_pattern(t.subject, t.predicate, t.object, _DEFAULT)), None) is None:
-                    yield t
+        yield from self.reader.outside_union(self.staged)

@@ -257,9 +257,8 @@ def _load_files(store: Store, change: FilesChange, progress: Callable[[int], Non
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", location=Location(label)) from None
         with handle:
-            if screened is None:
-                may_hold_triple_terms = screen_rdf(handle, fmt, label, max_nesting=change.max_nesting)
-                handle.seek(0)
+            if screened is None:  # by path: a file without openers is cleared at memchr speed
+                may_hold_triple_terms = screen_rdf(path, fmt, label, max_nesting=change.max_nesting)
             else:
                 may_hold_triple_terms = screened[number]
             reader = _HashingReader(handle, progress)
