@@ -29,11 +29,17 @@ def gazetteer() -> Gazetteer:
     return Gazetteer(load_gazetteer(CORPUS / "annotations" / "entities.yaml"))
 
 
-def _draft(gazetteer: Gazetteer, body: str) -> dict[str, DraftClaim]:
-    """The claims the rules draft for an article whose body is ``body``, by quote."""
+def _drafted(gazetteer: Gazetteer, body: str, entities: list[DraftEntity] | None = None) -> list[DraftClaim]:
+    """The claims the rules draft for an article whose body is ``body``, in order; the entities
+    they declare join ``entities``."""
     text = f"Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n{body}\n"
     context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
-    return {c.quote: c for c in claims_of(context, context.sentences, [])}
+    return claims_of(context, context.sentences, [] if entities is None else entities)
+
+
+def _draft(gazetteer: Gazetteer, body: str, entities: list[DraftEntity] | None = None) -> dict[str, DraftClaim]:
+    """:func:`_drafted`, by quote."""
+    return {c.quote: c for c in _drafted(gazetteer, body, entities)}
 
 
 def _stances(claim: DraftClaim) -> set[tuple[str, str, str, str]]:
@@ -221,12 +227,10 @@ def test_words_of_unnamed_officials_are_theirs_and_the_stance_stays_the_actors(g
     text does not name), never X as if X had said it, nor the author; the stance stays X's, as
     with a named source ("…, according to Kremlin spokesman Dmitry Peskov")."""
     entities: list[DraftEntity] = []
-    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
-            "Russia rejected a 30-day ceasefire on Monday, officials said. "
+    body = ("Russia rejected a 30-day ceasefire on Monday, officials said. "
             "U.S. officials said Russia opposes a short-term pause in fighting. "
-            "Ukraine backed a 30-day ceasefire, according to people familiar with the talks.\n")
-    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
-    claims = {c.quote: c for c in claims_of(context, context.sentences, entities)}
+            "Ukraine backed a 30-day ceasefire, according to people familiar with the talks.")
+    claims = _draft(gazetteer, body, entities)
     officials = claims["Russia rejected a 30-day ceasefire on Monday, officials said."]
     assert (officials.claimant, officials.kind) == ("unnamed-officials", "paraphrased")
     assert _stances(officials) == {("thirty-day-ceasefire", "opposedBy", "russia", "current")}
@@ -287,13 +291,11 @@ def test_a_titled_speaker_after_a_quote_and_a_spokesman_are_the_claimants(gazett
     names the speaker; "Putin's spokesman" speaks, not Putin, named or not; "Ukraine's demand for"
     is a noun, not Ukraine saying anything."""
     entities: list[DraftEntity] = []
-    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
-            "\"We are not against a pause as such,\" Kremlin spokesman Dmitry Peskov told reporters. "
+    body = ("\"We are not against a pause as such,\" Kremlin spokesman Dmitry Peskov told reporters. "
             "Putin's spokesman said Russia rejected a 30-day ceasefire. "
             "Putin's spokesman Dmitry Peskov said Russia rejected a short-term pause in fighting. "
-            "Ukraine's demand for a 30-day ceasefire is unrealistic.\n")
-    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
-    claims = {c.quote: c for c in claims_of(context, context.sentences, entities)}
+            "Ukraine's demand for a 30-day ceasefire is unrealistic.")
+    claims = _draft(gazetteer, body, entities)
     quoted = claims["\"We are not against a pause as such,\" Kremlin spokesman Dmitry Peskov told reporters."]
     assert (quoted.claimant, quoted.kind) == ("dmitry-peskov", "quoted")
     unnamed = claims["Putin's spokesman said Russia rejected a 30-day ceasefire."]
@@ -309,11 +311,9 @@ def test_a_titled_speaker_after_a_quote_and_a_spokesman_are_the_claimants(gazett
 
 def test_unnamed_sources_with_what_the_text_says_of_them(gazetteer: Gazetteer) -> None:
     entities: list[DraftEntity] = []
-    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
-            "Ukraine had supported a 30-day ceasefire until Russia launched a new offensive, officials in Kyiv said. "
-            "Russia will propose a short-term pause in fighting, a senior Russian official said on condition of anonymity.\n")
-    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
-    claims = [(c.claimant, _stances(c)) for c in claims_of(context, context.sentences, entities)]
+    body = ("Ukraine had supported a 30-day ceasefire until Russia launched a new offensive, officials in Kyiv said. "
+            "Russia will propose a short-term pause in fighting, a senior Russian official said on condition of anonymity.")
+    claims = [(c.claimant, _stances(c)) for c in _drafted(gazetteer, body, entities)]
     assert claims == [("unnamed-officials-in-kyiv", {("thirty-day-ceasefire", "supportedBy", "ukraine", "former")}),
                       ("unnamed-senior-russian-official", {("short-term-pause", "proposedBy", "russia", "announced")})]
     assert {e.id: e.type for e in entities} == {"unnamed-officials-in-kyiv": "Coalition",
@@ -337,15 +337,13 @@ def test_a_relative_clause_keeps_its_actor_and_only_its_own_hedges(gazetteer: Ga
 
 def test_wire_attributions_an_inference_and_a_quoted_question(gazetteer: Gazetteer) -> None:
     entities: list[DraftEntity] = []
-    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
-            "Moscow has not ruled out a short-term pause in fighting, Reuters reported on Wednesday. "
+    body = ("Moscow has not ruled out a short-term pause in fighting, Reuters reported on Wednesday. "
             "The move is a clear sign that Russia largely rejects a 30-day ceasefire. "
             "“Why should we accept a 30-day ceasefire when Ukraine keeps attacking?” Foreign Minister Sergei Lavrov asked. "
             "Ukraine and the United States backed the proposal, while Russia refused to accept a short-term pause in fighting. "
-            "Ukraine’s foreign ministry said Russia rejected a 30-day ceasefire.\n")
-    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
+            "Ukraine’s foreign ministry said Russia rejected a 30-day ceasefire.")
     claims = [(c.quote[:24], c.claimant, c.kind, _stances(c), [f.hedges for f in c.asserts if f.predicate == "opposedBy"])
-              for c in claims_of(context, context.sentences, entities)]
+              for c in _drafted(gazetteer, body, entities)]
     assert claims == [
         ("Moscow has not ruled out", "reuters", "paraphrased", set(), []),  # the outlet's report, not the author's
         # the author's inference about Russia, never Russia's own claim; its hedge reaches the fact
@@ -381,19 +379,17 @@ def test_a_speaker_referred_back_to_by_a_role(gazetteer: Gazetteer) -> None:
     gave him (or the gazetteer's names: "the Ukrainian president"); a role no speaker before holds
     is an unnamed person the draft declares for review — never the author."""
     entities: list[DraftEntity] = []
-    text = ("Synthetic wire\n\nBy Ann Wire • June 2, 2025\n\n"
-            "Foreign Minister Andrii Sybiha said Russia rejected a 30-day ceasefire. "
+    body = ("Foreign Minister Andrii Sybiha said Russia rejected a 30-day ceasefire. "
             "The minister added that Kyiv remains open to a short-term pause in fighting. "
             "Volodymyr Zelensky called for a 30-day ceasefire. "
             "The president said Ukraine supports a short-term pause in fighting. "
-            "The spokesman said Russia rejects a short-term pause in fighting.\n")
-    context = Context(text, tuple(sentences(text)), gazetteer, AUTHOR, None)
-    claims = [(c.quote[:16], c.claimant, _stances(c)) for c in claims_of(context, context.sentences, entities)][1::2]
+            "The spokesman said Russia rejects a short-term pause in fighting.")
+    claims = [(c.quote[:16], c.claimant, _stances(c)) for c in _drafted(gazetteer, body, entities)][1::2]
     assert claims == [
         ("The minister add", "andrii-sybiha", {("short-term-pause", "supportedBy", "ukraine", "current")}),
         ("The president sa", "volodymyr-zelenskyy", {("short-term-pause", "supportedBy", "ukraine", "current")}),
     ]
-    spokesman = claims_of(context, context.sentences, [])[-1]
+    spokesman = _drafted(gazetteer, body)[-1]
     assert spokesman.claimant == "unnamed-spokesman"
     assert [e.type for e in entities if e.id == "unnamed-spokesman"] == ["Person"]
 
