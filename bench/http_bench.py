@@ -41,7 +41,7 @@ GRAPH = "http://example.org/id/graph/bench"
 LABELS = {
     "raw1": "raw pyoxigraph, 1 thread (floor)",
     "raw": "raw pyoxigraph, C threads (no HTTP)",
-    "kg-base": "kg serve, --base-tree (before)",
+    "kg-base": "kg serve, --base-tree (before), cache off",
     "kg": "kg serve --read-only, cache off",
     "kg-warm": "kg serve --read-only, cache warm",
     "bare": "bare FastAPI + pyoxigraph",
@@ -169,7 +169,9 @@ def server_specs(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, Se
                              env, args.rdflib_start_timeout, path="/"),  # rdflib-endpoint serves at /
     }
     if args.base_tree:
-        specs["kg-base"] = ServerSpec("kg-base", serve, dict(kg_env, PYTHONPATH=str(args.base_tree.resolve())), 120)
+        # the tree before, as the cold `kg` (its answer cache, if it has one, off)
+        specs["kg-base"] = ServerSpec("kg-base", serve, dict(kg_env, PYTHONPATH=str(args.base_tree.resolve()),
+                                                             KG_ANSWER_CACHE_MB="0"), 120)
     return specs
 
 
