@@ -3,13 +3,13 @@
 A query normally runs in a worker process, because pyoxigraph cannot stop a query and only a
 process can be killed at the time limit. For a light query (an ``ASK``, one node's triples, a
 short date range) that round trip — a pipe each way, two processes woken — costs more CPU
-than the evaluation itself: about 0.45 ms against 0.15 ms (``bench/README.md``).
+than the evaluation itself: about 0.6 ms against 0.15 ms (``bench/README.md``).
 
 Whether a query is cheap cannot be read from its text (its cost depends on the data), but the
 same text over the same store version does the same work and gives the same answer. So the
-server remembers what each short query text cost a worker (:class:`InlineQueries`), per store
-version, and the next time that text comes while the version is unchanged and it took at most
-``inline_query_ms``, the server evaluates it itself, on the event loop, with the same code the
+server remembers which short query texts a worker answered whole within ``inline_query_ms``
+(:class:`InlineQueries`), per store version, and the next time such a text comes while the
+version is unchanged, the server evaluates it itself, on the event loop, with the same code the
 worker runs (:func:`kg.server.worker_process.answer_here`), so the bytes are the same. Nothing
 new is ever evaluated here: a text not seen yet, one that was slow or whose answer was streamed,
 and every text after a commit goes to a worker first. Neither is a query that names its own
@@ -43,8 +43,8 @@ MAX_ENTRIES = 1024
 
 
 class InlineQueries:
-    """What short query texts cost a worker at the current store version, and the answers of
-    those that cost at most ``seconds``, made in this process."""
+    """The short query texts a worker answered whole within ``seconds`` at the current store
+    version, and their answers made in this process."""
 
     def __init__(self, store: Store, version: Callable[[], Hashable], same_view: Callable[[], bool], *,
                  seconds: float, limits: WorkerLimits) -> None:
@@ -53,32 +53,31 @@ class InlineQueries:
         self._same_view = same_view
         self._seconds = seconds
         self._limits = limits
-        self._costs: OrderedDict[Hashable, float] = OrderedDict()
-        self._costs_version: Hashable = None
-        #: answers made here, and answers that fell back to a worker after all (counted for tests and logs)
+        #: the keys of the cheap texts, least recently used first
+        self._cheap: OrderedDict[Hashable, None] = OrderedDict()
+        self._cheap_version: Hashable = None
+        #: answers made here (counted for tests)
         self.answered = 0
-        self.fell_back = 0
 
     def version(self) -> Hashable:
         """The store version now (taken before a job is sent, compared when its cost is noted)."""
         return self._version()
 
-    def _current(self) -> OrderedDict[Hashable, float]:
-        """The costs noted at the current version; all forgotten when it moved on."""
+    def _current(self) -> OrderedDict[Hashable, None]:
+        """The cheap texts noted at the current version; all forgotten when it moved on."""
         now = self._version()
-        if now != self._costs_version:
-            self._costs.clear()
-            self._costs_version = now
-        return self._costs
+        if now != self._cheap_version:
+            self._cheap.clear()
+            self._cheap_version = now
+        return self._cheap
 
     def answer(self, key: Hashable, job: QueryJob) -> QueryAnswer | None:
         """The answer to ``job`` made here when a worker answered the same ``key`` at this version
         whole within the limit; None otherwise (the job goes to a worker)."""
-        costs = self._current()
-        cost = costs.get(key)
-        if cost is None or cost > self._seconds:
+        cheap = self._current()
+        if key not in cheap:
             return None
-        costs.move_to_end(key)
+        cheap.move_to_end(key)
         started = time.monotonic()
         try:
             made = answer_here(self._store, job, self._limits)
@@ -86,29 +85,29 @@ class InlineQueries:
             _log.exception("a query answered in the server's process failed; a worker answers it")
             made = None
         if made is None:  # not one whole answer this time: let a worker say what happened
-            self.fell_back += 1
-            costs.pop(key, None)
+            cheap.pop(key, None)
             return None
         if time.monotonic() - started > self._seconds:  # slower here than the worker was: a worker next time
-            costs.pop(key, None)
+            cheap.pop(key, None)
         self.answered += 1
         media_type, body = made
         return QueryAnswer(media_type, None, body)
 
     def note(self, key: Hashable, job: QueryJob, version: Hashable, seconds: float) -> None:
         """A worker answered ``job`` whole in ``seconds`` (its time, pipes included), starting at
-        ``version``: remembered when the version has not moved since and the text is short."""
-        if len(job.query) > MAX_TEXT or declares_dataset(job.query):
+        ``version``: remembered when that was within the limit, the version has not moved since
+        and the text is short."""
+        if seconds > self._seconds or len(job.query) > MAX_TEXT or declares_dataset(job.query):
             return
-        costs = self._current()
-        if version != self._costs_version:
+        cheap = self._current()
+        if version != self._cheap_version:
             return  # a commit came while the worker answered: its view may have been either
         if not self._same_view():
             return  # the workers read another state than this process (a read-only server beside a writer)
-        costs[key] = seconds
-        costs.move_to_end(key)
-        while len(costs) > MAX_ENTRIES:
-            costs.popitem(last=False)
+        cheap[key] = None
+        cheap.move_to_end(key)
+        while len(cheap) > MAX_ENTRIES:
+            cheap.popitem(last=False)
 
 
 def inline_for(settings: Settings, store: Store, version: Callable[[], Hashable],

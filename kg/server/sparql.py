@@ -220,9 +220,9 @@ def cache_key(scope: Scope) -> Hashable | None:
         return None
     request = Request(scope)
     settings: Settings = request.app.state.settings
-    if len(request.url.query) > settings.max_query_bytes:
+    if len(scope["query_string"]) > settings.max_query_bytes:
         return None
-    params = parse_qs(request.url.query, keep_blank_values=True)
+    params = _query_params(request)
     queries = params.get("query", [])
     if len(queries) != 1 or "update" in params:
         return None

@@ -42,7 +42,7 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from kg.config import Settings
 from kg.errors import KGError
@@ -103,7 +103,11 @@ def send_control(conn: _Sender, *message: object) -> None:
 def receive(conn: Connection) -> tuple[str, object]:
     """The next message from a worker: ("chunk", bytes), ("whole", (media type, body)) or
     (control word, rest of the tuple)."""
-    raw = conn.recv_bytes()
+    return _decode(conn.recv_bytes())
+
+
+def _decode(raw: bytes) -> tuple[str, object]:
+    """One message of a worker's, as :func:`receive` gives it."""
     if raw[:1] == _DATA:
         return "chunk", raw[1:]
     if raw[:1] == _WHOLE:
@@ -163,16 +167,15 @@ def answer_here(store: Store, job: QueryJob, limits: WorkerLimits) -> tuple[str,
     when the outcome is anything but a whole answer (an error, a limit, a view to reopen)."""
     kept = _Kept()
     _answer(store, kept, job, limits)
-    first, *rest = kept.messages
-    if first[:1] == _WHOLE and not rest:
-        media, _, body = first[1:].partition(b"\0")
-        return media.decode("ascii"), body
-    if first[:1] != _CONTROL or not rest or rest[-1][:1] != _CONTROL:
+    messages = [_decode(raw) for raw in kept.messages]
+    (first, head), (last, _) = messages[0], messages[-1]
+    if first == "whole" and len(messages) == 1:
+        media, body = cast(tuple[str, bytes], head)
+        return media, body
+    chunks = messages[1:-1]
+    if first != "ok" or last != "end" or any(kind != "chunk" for kind, _ in chunks):
         return None
-    head, end = pickle.loads(first[1:]), pickle.loads(rest[-1][1:])  # noqa: S301 - made just above
-    if head[0] != "ok" or end != ("end",) or any(chunk[:1] != _DATA for chunk in rest[:-1]):
-        return None
-    return str(head[1]), b"".join(chunk[1:] for chunk in rest[:-1])
+    return str(cast(tuple[object, ...], head)[0]), b"".join(cast(bytes, chunk) for _, chunk in chunks)
 
 
 def _answer(store: Store, conn: _Sender, job: QueryJob, limits: WorkerLimits) -> None:
