@@ -94,6 +94,14 @@ class Worker:
         if word == "ready":
             self.view = str(detail[0]) if isinstance(detail, tuple) and detail else None
 
+    def stop(self, reason: str) -> None:
+        """Stop the query it runs (under the pool's lock): the process is killed, and its owner
+        reads the end of the pipe, tells its client ``reason`` and has it replaced. Once: the
+        first reason is the one told."""
+        if not self.gone and self.stopped_for is None:
+            self.stopped_for = reason
+            self.process.kill()
+
     def reopen(self, timeout: float, *, attempts: int) -> None:
         """Ask again, a little later each time, after an :class:`OpenFailed`: opening while the
         writer's compaction removes files fails now and then, and passes a moment later."""
@@ -137,7 +145,7 @@ class Cancel:
         with self._lock:
             self._worker = worker
             if self.stopped:
-                self._kill(worker)
+                worker.stop(CLIENT_GONE)
 
     def release(self) -> None:
         with self._lock:
@@ -148,14 +156,8 @@ class Cancel:
         with self._lock:
             self.stopped = True
             if self._worker is not None:
-                self._kill(self._worker)
+                self._worker.stop(CLIENT_GONE)
             self._lock.notify_all()  # a request waiting for a worker sees it is no longer wanted
-
-    @staticmethod
-    def _kill(worker: Worker) -> None:
-        if not worker.gone and worker.stopped_for is None:
-            worker.stopped_for = CLIENT_GONE
-            worker.process.kill()  # the owner reads EOF, and replaces it
 
 
 class Owner(Protocol):

@@ -387,8 +387,7 @@ class QueryPool:
                 return
             busy = worker.busy
             if busy:
-                worker.stopped_for = message
-                worker.process.kill()  # the owner reads EOF, tells its client why, and replaces it
+                worker.stop(message)
             elif worker in self._idle:
                 self._idle.remove(worker)  # grown while answering, and kept it: start a lean one
             else:
