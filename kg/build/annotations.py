@@ -112,7 +112,6 @@ def _entity(node: Any, file: Path, kind: Kind | None, parent: Any) -> Entity:
     node = require_mapping(node, file, "an entity", _ENTITY_KEYS, parent)
     where = location_of(file, node)
     ident = str_field(node, "id", file, "an entity")
-    assert ident is not None
     if not is_slug(ident):
         raise BuildError(f"entity id {ident!r} is not a slug (lower-case letters, digits, '-')", location=where)
     if kind is None:
@@ -131,7 +130,6 @@ def _entity(node: Any, file: Path, kind: Kind | None, parent: Any) -> Entity:
     if wikidata is not None and not _QID.match(wikidata):
         raise BuildError(f"entity {ident!r}: wikidata {wikidata!r} is not a QID like Q7747", location=where)
     label = str_field(node, "label", file, f"entity {ident!r}")
-    assert label is not None
     return Entity(
         id=ident,
         kind=kind,
@@ -280,14 +278,12 @@ class Resolver:
             self.entity(source, where, kinds=[Kind.ACTOR], role="estimate source")
         date_words = str_field(node, "date-words", self.file, "an estimate", required=False)
         _verbatim([date_words] if date_words else [], quote, where, "estimate: date-words")
-        assert measure is not None and unit is not None
         return Estimate(measure, numbers["value"], lo, hi, unit, date, sources, date_words)
 
     def claim(self, node: Any, parent: Any, document: Document) -> Claim:
         node = require_mapping(node, self.file, "a claim", _CLAIM_KEYS, parent)
         where = location_of(self.file, node)
         ident = str_field(node, "id", self.file, "a claim")
-        assert ident is not None
         if not is_slug(ident):
             raise BuildError(f"claim id {ident!r} is not a slug (lower-case letters, digits, '-')", location=where)
         what = f"claim {ident!r}"
@@ -295,7 +291,6 @@ class Resolver:
         if kind not in CLAIM_KINDS:
             raise BuildError(f"{what}: kind {kind!r} is not one of {sorted(CLAIM_KINDS)}", location=where)
         claimant = str_field(node, "claimant", self.file, what)
-        assert claimant is not None
         self.entity(claimant, where, kinds=[Kind.ACTOR], role=f"{what}: claimant")
         quote = node.get("quote")
         if not isinstance(quote, str) or not quote.strip():

@@ -40,7 +40,6 @@ def draft_info(node: Any, file: Path) -> DraftInfo | None:
     block = require_mapping(node, file, "'draft' (tool, version, method, created)", DRAFT_KEYS)
     what = "'draft'"
     tool, version, method = (str_field(block, key, file, what) for key in ("tool", "version", "method"))
-    assert tool is not None and version is not None and method is not None  # required fields
     str_list_field(block, "not-found", file, what)
     return DraftInfo(tool, version, method, datetime_field(block, "created", file, what))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from kg.build.yamlfile import LineDict, line_of
 from kg.errors import BuildError, Location
@@ -51,6 +51,14 @@ def _yaml_kind(node: Any) -> str:
     if isinstance(node, list):
         return "a list"
     return type(node).__name__
+
+
+@overload
+def str_field(node: LineDict, key: str, file: Path, what: str, *, required: Literal[True] = True) -> str: ...
+
+
+@overload
+def str_field(node: LineDict, key: str, file: Path, what: str, *, required: bool) -> str | None: ...
 
 
 def str_field(node: LineDict, key: str, file: Path, what: str, *, required: bool = True) -> str | None:

@@ -124,7 +124,6 @@ def document_of(gold: Path, *, corpus: Path, text: Path | None = None, data: Lin
     data = load_annotation_file(gold) if data is None else data
     with as_input_errors():
         doc_id = str_field(data, "document", gold, "an annotation file")
-    assert doc_id is not None
     where = Location(str(gold), line_of(data, 1))
     if text is None:
         path = corpus / "documents" / f"{doc_id}.txt"
