@@ -61,6 +61,7 @@ from kg.server.encoding import (
     compressible,
     gzip_body,
     gzip_etag,
+    start_headers,
     with_headers,
     with_vary,
 )
@@ -405,11 +406,11 @@ class _Keeper:
             await self._send(message)
             return
         if message["type"] == "http.response.start":
-            headers = {name.lower(): value.lower() for name, value in message.get("headers", [])}
+            headers = start_headers(message)
             # a route marks an answer it knows to be provisional (a search on an index being
             # rebuilt) with no-store: kept, it would outlive the rebuild until the next commit
             if (message["status"] != 200 or b"set-cookie" in headers or b"etag" in headers
-                    or b"no-store" in headers.get(b"cache-control", b"")):
+                    or b"no-store" in headers.get(b"cache-control", b"").lower()):
                 self.passing = True
                 if self.gzip:
                     self._send = GzipSend(self._send)
@@ -442,7 +443,7 @@ class _Keeper:
         raw = self.start.get("headers", [])
         kept = tuple((n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in raw
                      if n.lower() in _KEPT and n.lower() != b"content-type")
-        media = next((v.decode("latin-1") for n, v in raw if n.lower() == b"content-type"), "")
+        media = start_headers(self.start).get(b"content-type", b"").decode("latin-1")
         extra = {**self.cache.validators(etag), "x-cache": "miss"}
         if self.cache.private:
             vary = next((v for n, v in kept if n == "vary"), "")

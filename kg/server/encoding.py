@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from starlette.types import Message, Send
 
 __all__ = ["MIN_BYTES", "GzipSend", "accepts_gzip", "compressible", "gzip_body", "gzip_chunks", "gzip_etag",
-           "streamed", "whole", "with_headers", "with_vary"]
+           "start_headers", "streamed", "whole", "with_headers", "with_vary"]
 
 #: bodies smaller than this are never compressed (a TCP packet or two either way)
 MIN_BYTES = 1024
@@ -143,7 +143,7 @@ class GzipSend:
             await self._send(message)
             return
         if message["type"] == "http.response.start":
-            headers = {n.lower(): v for n, v in message.get("headers", [])}
+            headers = start_headers(message)
             media = headers.get(b"content-type", b"").decode("latin-1")
             if message["status"] != 200 or b"content-encoding" in headers or not compressible(media):
                 self._passing = True
@@ -178,15 +178,23 @@ class GzipSend:
         await self._send({"type": "http.response.body", "body": out, "more_body": more})
 
 
+def start_headers(start: Message) -> dict[bytes, bytes]:
+    """The headers of a response's start message by lower-cased name (the first of a repeated
+    name), for the ``send`` wrappers that decide from them what to do with the response."""
+    found: dict[bytes, bytes] = {}
+    for name, value in start.get("headers", []):
+        found.setdefault(name.lower(), value)
+    return found
+
+
 def _vary(start: Message) -> str:
-    vary = next((v.decode("latin-1") for n, v in start.get("headers", []) if n.lower() == b"vary"), None)
-    return with_vary(vary)
+    return with_vary(start_headers(start).get(b"vary", b"").decode("latin-1"))
 
 
 def _tag(start: Message) -> dict[str, str]:
     """The ``ETag`` of the gzip representation, when the route tagged its body."""
-    etag = next((v.decode("latin-1") for n, v in start.get("headers", []) if n.lower() == b"etag"), None)
-    return {} if etag is None else {"etag": gzip_etag(etag)}
+    etag = start_headers(start).get(b"etag")
+    return {} if etag is None else {"etag": gzip_etag(etag.decode("latin-1"))}
 
 
 def with_headers(start: Message, headers: dict[str, str], *, drop: frozenset[bytes] | set[bytes] = frozenset()) -> Message:
