@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator
 
 from starlette.types import Message, Send
 
-__all__ = ["MIN_BYTES", "GzipSend", "accepts_gzip", "compressible", "gzip_body", "gzip_chunks", "gzip_etag",
-           "start_headers", "streamed", "whole", "with_headers", "with_vary"]
+__all__ = ["MIN_BYTES", "GzipSend", "HeldSend", "accepts_gzip", "compressible", "gzip_body", "gzip_chunks",
+           "gzip_etag", "start_headers", "streamed", "whole", "with_headers", "with_vary"]
 
 #: bodies smaller than this are never compressed (a TCP packet or two either way)
 MIN_BYTES = 1024
@@ -126,16 +126,17 @@ def streamed(chunks: Iterable[bytes], media_type: str, headers: dict[str, str] |
     return gzip_chunks(chunks), {**headers, "content-encoding": "gzip"}
 
 
-class GzipSend:
-    """The ``send`` of an ASGI response that is compressed on its way out, when it should be:
-    status 200, a :func:`compressible` type, no coding yet, and at least :data:`MIN_BYTES`
-    (a body that arrives in one message is measured first; a stream is compressed as it goes).
-    Anything else passes as it is. ``Vary: Accept-Encoding`` on everything compressible."""
+class HeldSend:
+    """The ``send`` of a response whose start is held until its body shows what to do with it.
+
+    A response that :meth:`lets_pass` (judged on its status and :func:`start_headers`), and
+    one given up on midway (:meth:`pass_on`), goes through as it is from then on; messages
+    other than the body before a start is held go through too. :meth:`body` gets each body
+    message of a held response."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._start: Message | None = None
-        self._packer: zlib._Compress | None = None
         self._passing = False
 
     async def __call__(self, message: Message) -> None:
@@ -143,10 +144,8 @@ class GzipSend:
             await self._send(message)
             return
         if message["type"] == "http.response.start":
-            headers = start_headers(message)
-            media = headers.get(b"content-type", b"").decode("latin-1")
-            if message["status"] != 200 or b"content-encoding" in headers or not compressible(media):
-                self._passing = True
+            if self.lets_pass(message["status"], start_headers(message)):
+                self.pass_on()
                 await self._send(message)
                 return
             self._start = message
@@ -154,22 +153,52 @@ class GzipSend:
         if message["type"] != "http.response.body" or self._start is None:
             await self._send(message)
             return
+        await self.body(self._start, message)
+
+    def lets_pass(self, status: int, headers: dict[bytes, bytes]) -> bool:
+        """Whether a response that starts so goes through untouched."""
+        raise NotImplementedError
+
+    def pass_on(self) -> None:
+        """Let everything from now on go through as it is."""
+        self._passing = True
+
+    async def body(self, start: Message, message: Message) -> None:
+        """One body message of the held response that starts with ``start``."""
+        raise NotImplementedError
+
+
+class GzipSend(HeldSend):
+    """The ``send`` of an ASGI response that is compressed on its way out, when it should be:
+    status 200, a :func:`compressible` type, no coding yet, and at least :data:`MIN_BYTES`
+    (a body that arrives in one message is measured first; a stream is compressed as it goes).
+    Anything else passes as it is. ``Vary: Accept-Encoding`` on everything compressible."""
+
+    def __init__(self, send: Send) -> None:
+        super().__init__(send)
+        self._packer: zlib._Compress | None = None
+
+    def lets_pass(self, status: int, headers: dict[bytes, bytes]) -> bool:
+        media = headers.get(b"content-type", b"").decode("latin-1")
+        return status != 200 or b"content-encoding" in headers or not compressible(media)
+
+    async def body(self, start: Message, message: Message) -> None:
         body, more = message.get("body", b""), message.get("more_body", False)
         if self._packer is None and not more:  # the whole body at once: measure it, then one gzip
-            self._passing = True
+            self.pass_on()
             if len(body) < MIN_BYTES:
-                await self._send(with_headers(self._start, {"vary": _vary(self._start)}))
+                await self._send(with_headers(start, {"vary": _vary(start)}))
                 await self._send(message)
                 return
             packed = gzip_body(body)
-            await self._send(with_headers(self._start, {"content-encoding": "gzip", "vary": _vary(self._start),
-                                                        "content-length": str(len(packed)), **_tag(self._start)}))
+            await self._send(with_headers(start, {"content-encoding": "gzip", "vary": _vary(start),
+                                                  "content-length": str(len(packed)), **_tag(start)}))
             await self._send({"type": "http.response.body", "body": packed})
             return
         if self._packer is None:
             self._packer = zlib.compressobj(STREAM_LEVEL, zlib.DEFLATED, 31)
-            await self._send(with_headers(self._start, {"content-encoding": "gzip", "vary": _vary(self._start),
-                                                        **_tag(self._start)}, drop={b"content-length"}))
+            await self._send(with_headers(start, {"content-encoding": "gzip", "vary": _vary(start),
+                                                  **_tag(start)}, drop={b"content-length"}))
         out = self._packer.compress(body)
         if more:
             out += self._packer.flush(zlib.Z_SYNC_FLUSH)
