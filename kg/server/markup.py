@@ -13,7 +13,8 @@ from html import escape
 from kg.formats import GRAPH_FORMATS
 from kg.namespaces import NKG, ONTOLOGY_IRI, PREFIXES, RESOURCE_BASE
 
-__all__ = ["FORMAT_TITLES", "SEARCH_BOX", "SITE_HEADER", "SITE_NAV", "SKIP_LINK", "short", "href", "term_link", "html_page", "alternates"]
+__all__ = ["FORMAT_TITLES", "SEARCH_BOX", "SITE_HEADER", "SITE_NAV", "SKIP_LINK", "alternates", "href", "html_page",
+           "short", "term_link"]
 
 #: how the pages name the RDF formats
 FORMAT_TITLES = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "n3": "N3"}
