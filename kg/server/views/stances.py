@@ -44,6 +44,9 @@ BASES = {
     "analysis": "the author's analysis",
 }
 _STATEMENTS = {str(NKG.QuotedStatement), str(NKG.ParaphrasedStatement)}
+#: a claim's kind (the four of ``stances.rq``), in words
+_KINDS = {str(NKG.QuotedStatement): "quoted statement", str(NKG.ParaphrasedStatement): "paraphrased statement",
+          str(NKG.AnalyticalClaim): "analytical claim", str(NKG.KeyTakeaway): "key takeaway"}
 #: the stripes over a bar not in the actor's own words: light on a solid bar, dark on a pale one
 _HATCH = {True: "hatch-light", False: "hatch-dark"}
 CELL_W, CELL_H, LEFT, GAP, DOT = 68, 46, 260, 3, 7
@@ -60,9 +63,9 @@ class Evidence:
     quote: str = ""
     #: whose words the claim is (a key of :data:`BASES`)
     basis: str = "analysis"
-    #: who asserts it, by label, and its kind's local name ("quotedstatement", …)
+    #: who asserts it, by label, and its kind in words ("quoted statement", …; "claim" for none)
     claimant: str = ""
-    kind: str = ""
+    kind: str = "claim"
     times: set[str] = field(default_factory=set)
     hedges: set[str] = field(default_factory=set)
     conditions: set[str] = field(default_factory=set)
@@ -197,7 +200,7 @@ def _basis(row: dict[str, str], actor: str) -> tuple[str, str, str]:
         basis = "own" if claimant == actor else "reported"
     else:
         basis = "analysis"
-    return basis, row.get("claimantLabel") or claimant, local_name(kind) if kind else ""
+    return basis, row.get("claimantLabel") or claimant, _KINDS.get(kind, "claim")
 
 
 def _dot(basis: str, cx: float, cy: float, fill: str) -> Markup:
@@ -344,6 +347,4 @@ def table(matrix: Matrix) -> Markup:
 
 def _said(evidence: Evidence) -> str:
     """Who says it, and how: "paraphrased statement by Russia", "analytical claim by …"."""
-    kind = {"quotedstatement": "quoted statement", "paraphrasedstatement": "paraphrased statement",
-            "analyticalclaim": "analytical claim", "keytakeaway": "key takeaway"}.get(evidence.kind, "claim")
-    return f"{kind} by {evidence.claimant}" if evidence.claimant else kind
+    return f"{evidence.kind} by {evidence.claimant}" if evidence.claimant else evidence.kind
