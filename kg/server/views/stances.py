@@ -237,16 +237,17 @@ def _bar(stance: Stance, x: float, y: float, width: float, height: float, labels
         parts.append(el("text", stance.marks, x=x + width / 2, y=y + 25, text_anchor="middle", font_size=9.5,
                         font_weight="600", fill="#fff" if held else INK, class_="qualifiers"))
     per_row = max(1, int((width - 4) // DOT))
+    claims, said = stance.claims, stance.describe(labels)  # both made afresh on each use: once a bar
     dots = []
-    for i, claim in enumerate(stance.claims):
-        cx = x + width / 2 + (i % per_row - (min(len(stance.claims), per_row) - 1) / 2) * DOT
+    for i, claim in enumerate(claims):
+        cx = x + width / 2 + (i % per_row - (min(len(claims), per_row) - 1) / 2) * DOT
         cy = y + height - 6 - (i // per_row) * DOT
         basis = stance.basis_of(claim)
         dots.append(link(claim, _dot(basis, cx, cy, "#fff" if held else colour),
-                         title=f"{stance.describe(labels)}: {claim} ({BASES[basis]})", class_="claim-dot",
+                         title=f"{said}: {claim} ({BASES[basis]})", class_="claim-dot",
                          data_basis=basis))
-    target = stance.claims[0] if stance.claims else stance.proposal
-    return el("g", link(target, *parts, title=stance.describe(labels)), *dots, class_="mark " + stance.position,
+    target = claims[0] if claims else stance.proposal
+    return el("g", link(target, *parts, title=said), *dots, class_="mark " + stance.position,
               data_position=stance.position, data_actor=stance.actor, data_proposal=stance.proposal,
               data_basis=stance.basis,
               data_times=" ".join(sorted(stance.times)), data_hedged=str(bool(stance.hedges)).lower(),
