@@ -55,16 +55,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kg.config import Settings
 from kg.server.auth import require_reader
 from kg.server.encoding import (
-    MIN_BYTES,
     GzipSend,
     HeldSend,
     accepts_gzip,
-    compressible,
     gzip_body,
     gzip_etag,
     start_headers,
     with_headers,
     with_vary,
+    worth_gzip,
 )
 
 __all__ = ["PAGE_PREFIXES", "AnswerCache", "Cached", "Kept", "PageCache", "cache_for", "etag_of", "not_modified"]
@@ -94,7 +93,7 @@ class Cached:
     @property
     def packable(self) -> bool:
         """Whether a client that takes gzip gets it gzipped (textual, at least a kilobyte)."""
-        return len(self.body) >= MIN_BYTES and compressible(self.media_type)
+        return worth_gzip(self.body, self.media_type)
 
 
 def etag_of(body: bytes) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from starlette.types import Message, Send
 
 __all__ = ["MIN_BYTES", "GzipSend", "HeldSend", "accepts_gzip", "compressible", "gzip_body", "gzip_chunks",
-           "gzip_etag", "start_headers", "streamed", "whole", "with_headers", "with_vary"]
+           "gzip_etag", "start_headers", "streamed", "whole", "with_headers", "with_vary", "worth_gzip"]
 
 #: bodies smaller than this are never compressed (a TCP packet or two either way)
 MIN_BYTES = 1024
@@ -71,6 +71,11 @@ def compressible(media_type: str) -> bool:
     return essence.startswith("text/") or essence.endswith(_TEXTUAL_SUFFIXES)
 
 
+def worth_gzip(body: bytes, media_type: str) -> bool:
+    """Whether ``body`` of ``media_type`` is worth gzipping: textual, at least :data:`MIN_BYTES`."""
+    return len(body) >= MIN_BYTES and compressible(media_type)
+
+
 def gzip_body(body: bytes) -> bytes:
     """``body`` gzipped, the same bytes every time (no timestamp in the header)."""
     return gzip.compress(body, compresslevel=LEVEL, mtime=0)
@@ -106,7 +111,7 @@ def gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def whole(body: bytes, media_type: str, *, accept_encoding: str | None) -> tuple[bytes, dict[str, str]]:
     """A body made for one request and not kept: gzipped when the client takes it and it is
     worth it; the headers that go with its coding."""
-    if len(body) < MIN_BYTES or not compressible(media_type):
+    if not worth_gzip(body, media_type):
         return body, {}
     if not accepts_gzip(accept_encoding):
         return body, {"vary": "Accept-Encoding"}
