@@ -170,16 +170,19 @@ def service_description(request: Request) -> Response:
     name = choose_format(request.query_params.get("format"), accept, graph_offers(html=False),
                          aliases=format_aliases(QueryKind.GRAPH), what="the service description")
     media = rdf_format_by_name(name).media_type
-    graph = describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url),
-                             cached=getattr(request.app.state, "answers", None) is not None)
-    return Response(render(graph, media), media_type=media, headers={"Vary": "Accept"})
+    return Response(render(_described(request), media), media_type=media, headers={"Vary": "Accept"})
+
+
+def _described(request: Request) -> Graph:
+    """:func:`describe_service` of the endpoint this request reached."""
+    return describe_service(str(request.url_for("sparql")), request.app.state.store, base=str(request.base_url),
+                            cached=getattr(request.app.state, "answers", None) is not None)
 
 
 def _page(request: Request) -> str:
     """The description for a person: how to query the endpoint, then the description in Turtle."""
     endpoint = str(request.url_for("sparql"))
-    graph = describe_service(endpoint, request.app.state.store, base=str(request.base_url),
-                             cached=getattr(request.app.state, "answers", None) is not None)
+    graph = _described(request)
     body = (f"<p>The SPARQL 1.1 endpoint is <code>{escape(endpoint)}</code>: send a query as <code>?query=</code> "
             "(GET) or in a POST body, and the answer comes in the format <code>Accept</code> or <code>format=</code> "
             "asks for. To write and run queries here, with the competency questions as examples, use "
