@@ -55,14 +55,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kg.config import Settings
 from kg.server.auth import require_reader
 from kg.server.encoding import (
-    MIN_BYTES,
     GzipSend,
+    HeldSend,
     accepts_gzip,
-    compressible,
     gzip_body,
     gzip_etag,
+    start_headers,
     with_headers,
     with_vary,
+    worth_gzip,
 )
 
 __all__ = ["PAGE_PREFIXES", "AnswerCache", "Cached", "Kept", "PageCache", "cache_for", "etag_of", "not_modified"]
@@ -92,7 +93,7 @@ class Cached:
     @property
     def packable(self) -> bool:
         """Whether a client that takes gzip gets it gzipped (textual, at least a kilobyte)."""
-        return len(self.body) >= MIN_BYTES and compressible(self.media_type)
+        return worth_gzip(self.body, self.media_type)
 
 
 def etag_of(body: bytes) -> str:
@@ -362,7 +363,7 @@ class PageCache:
         if scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, _Keeper(cache, key, version, send, headers.get("if-none-match"), gzip).send)
+        await self.app(scope, receive, _Keeper(cache, key, version, send, headers.get("if-none-match"), gzip))
 
     async def _endpoint(self, cache: AnswerCache, key: Hashable | None, scope: Scope, receive: Receive,
                         send: Send) -> None:
@@ -386,63 +387,52 @@ async def _admitted(scope: Scope) -> bool:
     return True
 
 
-class _Keeper:
+class _Keeper(HeldSend):
     """The ``send`` of a page's response on a miss: holds the response (up to the entry limit) to
     tag it and keep it, then sends it with its validators (304 when the client holds it already)."""
 
     def __init__(self, cache: AnswerCache, key: Hashable, version: Hashable, send: Send,
                  if_none_match: str | None, gzip: bool) -> None:
-        self.cache, self.key, self.version, self._send = cache, key, version, send
+        super().__init__(send)
+        self.cache, self.key, self.version = cache, key, version
         self.if_none_match = if_none_match
         self.gzip = gzip
-        self.start: Message | None = None
         self.parts: list[bytes] = []
         self.size = 0
-        self.passing = False
 
-    async def send(self, message: Message) -> None:
-        if self.passing:
-            await self._send(message)
-            return
-        if message["type"] == "http.response.start":
-            headers = {name.lower(): value.lower() for name, value in message.get("headers", [])}
-            # a route marks an answer it knows to be provisional (a search on an index being
-            # rebuilt) with no-store: kept, it would outlive the rebuild until the next commit
-            if (message["status"] != 200 or b"set-cookie" in headers or b"etag" in headers
-                    or b"no-store" in headers.get(b"cache-control", b"")):
-                self.passing = True
-                if self.gzip:
-                    self._send = GzipSend(self._send)
-                await self._send(message)
-                return
-            self.start = message
-            return
-        if message["type"] != "http.response.body" or self.start is None:
-            await self._send(message)
-            return
+    def lets_pass(self, status: int, headers: dict[bytes, bytes]) -> bool:
+        # a route marks an answer it knows to be provisional (a search on an index being
+        # rebuilt) with no-store: kept, it would outlive the rebuild until the next commit
+        return (status != 200 or b"set-cookie" in headers or b"etag" in headers
+                or b"no-store" in headers.get(b"cache-control", b"").lower())
+
+    def pass_on(self) -> None:
+        """Everything from now on goes as it is, gzipped on its way when the client takes it."""
+        super().pass_on()
+        if self.gzip:
+            self._send = GzipSend(self._send)
+
+    async def body(self, start: Message, message: Message) -> None:
         body = message.get("body", b"")
         self.parts.append(body)
         self.size += len(body)
         if not self.cache.fits(self.size):
-            self.passing = True  # too large to keep: send what was held, then the rest as it comes
-            if self.gzip:
-                self._send = GzipSend(self._send)
-            await self._send(with_headers(self.start, {"x-cache": "miss"}))
+            self.pass_on()  # too large to keep: send what was held, then the rest as it comes
+            await self._send(with_headers(start, {"x-cache": "miss"}))
             await self._send({"type": "http.response.body", "body": b"".join(self.parts),
                               "more_body": message.get("more_body", False)})
             return
         if message.get("more_body", False):
             return
-        await self._finish()
+        await self._finish(start)
 
-    async def _finish(self) -> None:
-        assert self.start is not None
+    async def _finish(self, start: Message) -> None:
         body = b"".join(self.parts)
         etag = etag_of(body)
-        raw = self.start.get("headers", [])
+        raw = start.get("headers", [])
         kept = tuple((n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in raw
                      if n.lower() in _KEPT and n.lower() != b"content-type")
-        media = next((v.decode("latin-1") for n, v in raw if n.lower() == b"content-type"), "")
+        media = start_headers(start).get(b"content-type", b"").decode("latin-1")
         extra = {**self.cache.validators(etag), "x-cache": "miss"}
         if self.cache.private:
             vary = next((v for n, v in kept if n == "vary"), "")
@@ -454,11 +444,10 @@ class _Keeper:
         extra.update(coding)
         if not_modified(self.if_none_match, coding["etag"]):
             extra.pop("content-encoding", None)
-            start = with_headers({**self.start, "status": 304}, extra,
-                                 drop={b"content-length", b"content-type", b"content-encoding"})
-            await self._send(start)
+            await self._send(with_headers({**start, "status": 304}, extra,
+                                          drop={b"content-length", b"content-type", b"content-encoding"}))
             await self._send({"type": "http.response.body", "body": b""})
             return
-        await self._send(with_headers(self.start, {**extra, "content-length": str(len(body))}))
+        await self._send(with_headers(start, {**extra, "content-length": str(len(body))}))
         await self._send({"type": "http.response.body", "body": body})
 

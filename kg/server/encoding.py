@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator
 
 from starlette.types import Message, Send
 
-__all__ = ["MIN_BYTES", "GzipSend", "accepts_gzip", "compressible", "gzip_body", "gzip_chunks", "gzip_etag",
-           "streamed", "whole", "with_headers", "with_vary"]
+__all__ = ["MIN_BYTES", "GzipSend", "HeldSend", "accepts_gzip", "compressible", "gzip_body", "gzip_chunks",
+           "gzip_etag", "start_headers", "streamed", "whole", "with_headers", "with_vary", "worth_gzip"]
 
 #: bodies smaller than this are never compressed (a TCP packet or two either way)
 MIN_BYTES = 1024
@@ -71,6 +71,11 @@ def compressible(media_type: str) -> bool:
     return essence.startswith("text/") or essence.endswith(_TEXTUAL_SUFFIXES)
 
 
+def worth_gzip(body: bytes, media_type: str) -> bool:
+    """Whether ``body`` of ``media_type`` is worth gzipping: textual, at least :data:`MIN_BYTES`."""
+    return len(body) >= MIN_BYTES and compressible(media_type)
+
+
 def gzip_body(body: bytes) -> bytes:
     """``body`` gzipped, the same bytes every time (no timestamp in the header)."""
     return gzip.compress(body, compresslevel=LEVEL, mtime=0)
@@ -106,7 +111,7 @@ def gzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def whole(body: bytes, media_type: str, *, accept_encoding: str | None) -> tuple[bytes, dict[str, str]]:
     """A body made for one request and not kept: gzipped when the client takes it and it is
     worth it; the headers that go with its coding."""
-    if len(body) < MIN_BYTES or not compressible(media_type):
+    if not worth_gzip(body, media_type):
         return body, {}
     if not accepts_gzip(accept_encoding):
         return body, {"vary": "Accept-Encoding"}
@@ -126,16 +131,17 @@ def streamed(chunks: Iterable[bytes], media_type: str, headers: dict[str, str] |
     return gzip_chunks(chunks), {**headers, "content-encoding": "gzip"}
 
 
-class GzipSend:
-    """The ``send`` of an ASGI response that is compressed on its way out, when it should be:
-    status 200, a :func:`compressible` type, no coding yet, and at least :data:`MIN_BYTES`
-    (a body that arrives in one message is measured first; a stream is compressed as it goes).
-    Anything else passes as it is. ``Vary: Accept-Encoding`` on everything compressible."""
+class HeldSend:
+    """The ``send`` of a response whose start is held until its body shows what to do with it.
+
+    A response that :meth:`lets_pass` (judged on its status and :func:`start_headers`), and
+    one given up on midway (:meth:`pass_on`), goes through as it is from then on; messages
+    other than the body before a start is held go through too. :meth:`body` gets each body
+    message of a held response."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._start: Message | None = None
-        self._packer: zlib._Compress | None = None
         self._passing = False
 
     async def __call__(self, message: Message) -> None:
@@ -143,10 +149,8 @@ class GzipSend:
             await self._send(message)
             return
         if message["type"] == "http.response.start":
-            headers = {n.lower(): v for n, v in message.get("headers", [])}
-            media = headers.get(b"content-type", b"").decode("latin-1")
-            if message["status"] != 200 or b"content-encoding" in headers or not compressible(media):
-                self._passing = True
+            if self.lets_pass(message["status"], start_headers(message)):
+                self.pass_on()
                 await self._send(message)
                 return
             self._start = message
@@ -154,22 +158,52 @@ class GzipSend:
         if message["type"] != "http.response.body" or self._start is None:
             await self._send(message)
             return
+        await self.body(self._start, message)
+
+    def lets_pass(self, status: int, headers: dict[bytes, bytes]) -> bool:
+        """Whether a response that starts so goes through untouched."""
+        raise NotImplementedError
+
+    def pass_on(self) -> None:
+        """Let everything from now on go through as it is."""
+        self._passing = True
+
+    async def body(self, start: Message, message: Message) -> None:
+        """One body message of the held response that starts with ``start``."""
+        raise NotImplementedError
+
+
+class GzipSend(HeldSend):
+    """The ``send`` of an ASGI response that is compressed on its way out, when it should be:
+    status 200, a :func:`compressible` type, no coding yet, and at least :data:`MIN_BYTES`
+    (a body that arrives in one message is measured first; a stream is compressed as it goes).
+    Anything else passes as it is. ``Vary: Accept-Encoding`` on everything compressible."""
+
+    def __init__(self, send: Send) -> None:
+        super().__init__(send)
+        self._packer: zlib._Compress | None = None
+
+    def lets_pass(self, status: int, headers: dict[bytes, bytes]) -> bool:
+        media = headers.get(b"content-type", b"").decode("latin-1")
+        return status != 200 or b"content-encoding" in headers or not compressible(media)
+
+    async def body(self, start: Message, message: Message) -> None:
         body, more = message.get("body", b""), message.get("more_body", False)
         if self._packer is None and not more:  # the whole body at once: measure it, then one gzip
-            self._passing = True
+            self.pass_on()
             if len(body) < MIN_BYTES:
-                await self._send(with_headers(self._start, {"vary": _vary(self._start)}))
+                await self._send(with_headers(start, {"vary": _vary(start)}))
                 await self._send(message)
                 return
             packed = gzip_body(body)
-            await self._send(with_headers(self._start, {"content-encoding": "gzip", "vary": _vary(self._start),
-                                                        "content-length": str(len(packed)), **_tag(self._start)}))
+            await self._send(with_headers(start, {"content-encoding": "gzip", "vary": _vary(start),
+                                                  "content-length": str(len(packed)), **_tag(start)}))
             await self._send({"type": "http.response.body", "body": packed})
             return
         if self._packer is None:
             self._packer = zlib.compressobj(STREAM_LEVEL, zlib.DEFLATED, 31)
-            await self._send(with_headers(self._start, {"content-encoding": "gzip", "vary": _vary(self._start),
-                                                        **_tag(self._start)}, drop={b"content-length"}))
+            await self._send(with_headers(start, {"content-encoding": "gzip", "vary": _vary(start),
+                                                  **_tag(start)}, drop={b"content-length"}))
         out = self._packer.compress(body)
         if more:
             out += self._packer.flush(zlib.Z_SYNC_FLUSH)
@@ -178,15 +212,23 @@ class GzipSend:
         await self._send({"type": "http.response.body", "body": out, "more_body": more})
 
 
+def start_headers(start: Message) -> dict[bytes, bytes]:
+    """The headers of a response's start message by lower-cased name (the first of a repeated
+    name), for the ``send`` wrappers that decide from them what to do with the response."""
+    found: dict[bytes, bytes] = {}
+    for name, value in start.get("headers", []):
+        found.setdefault(name.lower(), value)
+    return found
+
+
 def _vary(start: Message) -> str:
-    vary = next((v.decode("latin-1") for n, v in start.get("headers", []) if n.lower() == b"vary"), None)
-    return with_vary(vary)
+    return with_vary(start_headers(start).get(b"vary", b"").decode("latin-1"))
 
 
 def _tag(start: Message) -> dict[str, str]:
     """The ``ETag`` of the gzip representation, when the route tagged its body."""
-    etag = next((v.decode("latin-1") for n, v in start.get("headers", []) if n.lower() == b"etag"), None)
-    return {} if etag is None else {"etag": gzip_etag(etag)}
+    etag = start_headers(start).get(b"etag")
+    return {} if etag is None else {"etag": gzip_etag(etag.decode("latin-1"))}
 
 
 def with_headers(start: Message, headers: dict[str, str], *, drop: frozenset[bytes] | set[bytes] = frozenset()) -> Message:

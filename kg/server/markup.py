@@ -13,7 +13,8 @@ from html import escape
 from kg.formats import GRAPH_FORMATS
 from kg.namespaces import NKG, ONTOLOGY_IRI, PREFIXES, RESOURCE_BASE
 
-__all__ = ["FORMAT_TITLES", "SEARCH_BOX", "SITE_HEADER", "SITE_NAV", "SKIP_LINK", "short", "href", "term_link", "html_page", "alternates"]
+__all__ = ["FORMAT_TITLES", "SEARCH_BOX", "SITE_HEADER", "SITE_NAV", "SKIP_LINK", "alternates", "href", "html_page",
+           "short", "term_link"]
 
 #: how the pages name the RDF formats
 FORMAT_TITLES = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF/XML", "n3": "N3"}
@@ -38,6 +39,8 @@ SEARCH_BOX = (
 #: ``static/docs.html`` repeat it; a test holds them equal): the skip link, where a reader can go,
 #: and the search box
 SITE_HEADER = f"{SKIP_LINK}<header class=site>{SITE_NAV}{SEARCH_BOX}</header>"
+#: the same without the search box, for a page whose body holds one
+_HEADER_NO_SEARCH = f"{SKIP_LINK}<header class=site>{SITE_NAV}</header>"
 #: the stylesheets of every page made here (``site.css``, the header's, is shared with ``/docs``)
 _STYLES = ("<link rel=stylesheet href=/static/site.css><link rel=stylesheet href=/static/style.css>"
            "<link rel=stylesheet href=/static/reading.css>")
@@ -83,7 +86,7 @@ def html_page(title: str, body: str, *, alternates: Sequence[tuple[str, str, str
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
         # no icon to fetch: without this, every page's visit costs a 404 for /favicon.ico
         f"<link rel=icon href='data:,'>{_STYLES}{heads}</head><body>"
-        + (SITE_HEADER if search_box else f"{SKIP_LINK}<header class=site>{SITE_NAV}</header>")
+        + (SITE_HEADER if search_box else _HEADER_NO_SEARCH)
         + "<main id=main tabindex=-1>"
         f"<h1>{escape(title)}</h1>"
         + (f"<p class=formats>Also as {others}</p>" if others else "")

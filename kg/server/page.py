@@ -21,7 +21,7 @@ from kg.errors import NotFoundError
 from kg.namespaces import PREFIXES, RDFS
 from kg.server.answer_cache import etag_of, not_modified
 from kg.server.docs_model import docs, text_of
-from kg.server.encoding import MIN_BYTES, accepts_gzip, compressible, gzip_body, gzip_etag
+from kg.server.encoding import accepts_gzip, gzip_body, gzip_etag, worth_gzip
 from kg.server.markup import short
 
 router = APIRouter()
@@ -80,8 +80,7 @@ def _answer(request: Request, packed: tuple[bytes, bytes, str], media_type: str)
     and its scripts change together, and an unchanged file costs a 304."""
     data, packed_data, etag = packed
     headers = {"Cache-Control": "no-cache", "ETag": etag}
-    coded = len(data) >= MIN_BYTES and compressible(media_type)
-    if coded:
+    if worth_gzip(data, media_type):
         headers["Vary"] = "Accept-Encoding"
         if accepts_gzip(request.headers.get("accept-encoding")):
             headers.update({"Content-Encoding": "gzip", "ETag": gzip_etag(etag)})

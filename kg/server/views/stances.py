@@ -44,6 +44,9 @@ BASES = {
     "analysis": "the author's analysis",
 }
 _STATEMENTS = {str(NKG.QuotedStatement), str(NKG.ParaphrasedStatement)}
+#: a claim's kind (the four of ``stances.rq``), in words
+_KINDS = {str(NKG.QuotedStatement): "quoted statement", str(NKG.ParaphrasedStatement): "paraphrased statement",
+          str(NKG.AnalyticalClaim): "analytical claim", str(NKG.KeyTakeaway): "key takeaway"}
 #: the stripes over a bar not in the actor's own words: light on a solid bar, dark on a pale one
 _HATCH = {True: "hatch-light", False: "hatch-dark"}
 CELL_W, CELL_H, LEFT, GAP, DOT = 68, 46, 260, 3, 7
@@ -60,9 +63,9 @@ class Evidence:
     quote: str = ""
     #: whose words the claim is (a key of :data:`BASES`)
     basis: str = "analysis"
-    #: who asserts it, by label, and its kind's local name ("quotedstatement", …)
+    #: who asserts it, by label, and its kind in words ("quoted statement", …; "claim" for none)
     claimant: str = ""
-    kind: str = ""
+    kind: str = "claim"
     times: set[str] = field(default_factory=set)
     hedges: set[str] = field(default_factory=set)
     conditions: set[str] = field(default_factory=set)
@@ -197,7 +200,7 @@ def _basis(row: dict[str, str], actor: str) -> tuple[str, str, str]:
         basis = "own" if claimant == actor else "reported"
     else:
         basis = "analysis"
-    return basis, row.get("claimantLabel") or claimant, local_name(kind) if kind else ""
+    return basis, row.get("claimantLabel") or claimant, _KINDS.get(kind, "claim")
 
 
 def _dot(basis: str, cx: float, cy: float, fill: str) -> Markup:
@@ -234,16 +237,17 @@ def _bar(stance: Stance, x: float, y: float, width: float, height: float, labels
         parts.append(el("text", stance.marks, x=x + width / 2, y=y + 25, text_anchor="middle", font_size=9.5,
                         font_weight="600", fill="#fff" if held else INK, class_="qualifiers"))
     per_row = max(1, int((width - 4) // DOT))
+    claims, said = stance.claims, stance.describe(labels)  # both made afresh on each use: once a bar
     dots = []
-    for i, claim in enumerate(stance.claims):
-        cx = x + width / 2 + (i % per_row - (min(len(stance.claims), per_row) - 1) / 2) * DOT
+    for i, claim in enumerate(claims):
+        cx = x + width / 2 + (i % per_row - (min(len(claims), per_row) - 1) / 2) * DOT
         cy = y + height - 6 - (i // per_row) * DOT
         basis = stance.basis_of(claim)
         dots.append(link(claim, _dot(basis, cx, cy, "#fff" if held else colour),
-                         title=f"{stance.describe(labels)}: {claim} ({BASES[basis]})", class_="claim-dot",
+                         title=f"{said}: {claim} ({BASES[basis]})", class_="claim-dot",
                          data_basis=basis))
-    target = stance.claims[0] if stance.claims else stance.proposal
-    return el("g", link(target, *parts, title=stance.describe(labels)), *dots, class_="mark " + stance.position,
+    target = claims[0] if claims else stance.proposal
+    return el("g", link(target, *parts, title=said), *dots, class_="mark " + stance.position,
               data_position=stance.position, data_actor=stance.actor, data_proposal=stance.proposal,
               data_basis=stance.basis,
               data_times=" ".join(sorted(stance.times)), data_hedged=str(bool(stance.hedges)).lower(),
@@ -344,6 +348,4 @@ def table(matrix: Matrix) -> Markup:
 
 def _said(evidence: Evidence) -> str:
     """Who says it, and how: "paraphrased statement by Russia", "analytical claim by …"."""
-    kind = {"quotedstatement": "quoted statement", "paraphrasedstatement": "paraphrased statement",
-            "analyticalclaim": "analytical claim", "keytakeaway": "key takeaway"}.get(evidence.kind, "claim")
-    return f"{kind} by {evidence.claimant}" if evidence.claimant else kind
+    return f"{evidence.kind} by {evidence.claimant}" if evidence.claimant else evidence.kind
