@@ -109,13 +109,15 @@ def stage_change(store: Store, change: Change, staged: Staged,
                     staged.triples = beside.result()
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,), record=_record(change, staged))]
             differ = store.differ()
-            if differ is not None and change.replace_graph and store.has_graph(change.graph):
+            if differ is not None and not store.has_graph(change.graph):
+                differ = None  # a new graph: nothing to compare the files with
+            if differ is not None and change.replace_graph:
                 found = recognise(differ, change)
                 if found.unchanged is not None:
                     staged.files_read(found.digests)
                     return [found.unchanged]
                 staged.triples = found.triples
-            if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
+            if differ is not None and not may_hold_blank_nodes(change):
                 with TriplesBeside(change, wanted=staged.triples is None) as beside:
                     compared = _compare_files(store, differ, change, progress, staged)
                     staged.triples = staged.triples or beside.result()
