@@ -40,7 +40,7 @@ import pyoxigraph as ox
 from kg.errors import InputError, Location
 from kg.formats import RdfFormatInfo
 
-__all__ = ["CHUNK_BYTES", "TRIPLE_TERMS", "refuse_triple_terms", "screen_rdf"]
+__all__ = ["CHUNK_BYTES", "TRIPLE_TERMS", "file_holds_any", "refuse_triple_terms", "screen_rdf"]
 
 #: how much is read at a time (a token that does not end in a chunk is carried into the next)
 CHUNK_BYTES = 1 << 20
@@ -185,13 +185,18 @@ def _without_brackets(source: Path | bytes | IO[bytes]) -> bool:
     then find nothing to count. False for a stream, which is read once, token by token."""
     if isinstance(source, bytes):
         return not any(mark in source for mark in _TURTLE_OPENERS)
-    if not isinstance(source, Path):
-        return False
-    with source.open("rb") as handle:
+    return isinstance(source, Path) and not file_holds_any(source, _TURTLE_OPENERS)
+
+
+def file_holds_any(path: Path, marks: Iterable[bytes]) -> bool:
+    """True when the file's bytes hold one of ``marks`` anywhere (in a string, an IRI, a
+    comment or not): a search of the mapped file at memchr speed, which proves by its absence
+    that a syntax is not used. :class:`OSError` when the file cannot be read."""
+    with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
-            return True
+            return False
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return all(data.find(mark) < 0 for mark in _TURTLE_OPENERS)
+            return any(data.find(mark) >= 0 for mark in marks)
 
 
 def _screen(reader: _Reader, fmt: RdfFormatInfo, where: str, max_nesting: int) -> bool:

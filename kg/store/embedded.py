@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -365,16 +365,19 @@ class EmbeddedStore:
     def named_graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted (staging graphs are not data and are left out,
         nor is a graph being loaded in place)."""
-        loading = self._loading()
-        return sorted(
-            g.value for g in self._store.named_graphs()
-            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX) and g.value not in loading
-        )
+        hidden = self._hidden()
+        return sorted(g.value for g in self._store.named_graphs()
+                      if isinstance(g, ox.NamedNode) and not hidden(g.value))
 
     def _loading(self) -> frozenset[str]:
         """The graphs being loaded in place (journaled, :mod:`kg.store.journal`): committed by no
         write yet, so hidden from this process's readers. A reader's view holds none."""
         return frozenset() if self.read_only else frozenset(journal.pending(self._store))
+
+    def _hidden(self) -> Callable[[str], bool]:
+        """Whether a graph is no data to show: a staging graph, or one being loaded in place."""
+        loading = self._loading()
+        return lambda name: name.startswith(STAGING_PREFIX) or name in loading
 
     def is_empty(self) -> bool:
         """True when the store holds no quad."""
@@ -386,11 +389,10 @@ class EmbeddedStore:
 
     def named_quads(self) -> Iterator[ox.Quad]:
         """Every quad of the named graphs (staging graphs are not data, nor a graph being loaded)."""
-        loading = self._loading()
+        hidden = self._hidden()
         return (
             q for q in self._store.quads_for_pattern(None, None, None, None)
-            if isinstance(q.graph_name, ox.NamedNode) and not q.graph_name.value.startswith(STAGING_PREFIX)
-            and q.graph_name.value not in loading
+            if isinstance(q.graph_name, ox.NamedNode) and not hidden(q.graph_name.value)
         )
 
     def query(self, sparql: str, *, union_default_graph: bool = True) -> QueryOutcome:
@@ -415,13 +417,12 @@ class EmbeddedStore:
         ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose it).
         Staging graphs are left out of the graphs a request names, and never among the named graphs."""
         options: dict[str, Any] = {"base_iri": base_iri}
-        hidden = self._loading()
-        if default_graphs:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs
-                                        if not g.startswith(STAGING_PREFIX) and g not in hidden]
-        if named_graphs:
-            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs
-                                       if not g.startswith(STAGING_PREFIX) and g not in hidden]
+        if default_graphs or named_graphs:
+            hidden = self._hidden()
+            if default_graphs:
+                options["default_graph"] = [ox.NamedNode(g) for g in default_graphs if not hidden(g)]
+            if named_graphs:
+                options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs if not hidden(g)]
         return self._run(sparql, options, names_dataset=bool(named_graphs) or declares_dataset(sparql))
 
     def _run(self, sparql: str, options: dict[str, Any], *, names_dataset: bool) -> QueryOutcome:
@@ -453,9 +454,8 @@ class EmbeddedStore:
         if self.read_only and self._reader_visible is not None:
             return self._reader_visible[0]
         every = list(self._store.named_graphs())
-        loading = self._loading()
-        graphs = [g for g in every if not (isinstance(g, ox.NamedNode)
-                                           and (g.value.startswith(STAGING_PREFIX) or g.value in loading))]
+        hidden = self._hidden()
+        graphs = [g for g in every if not (isinstance(g, ox.NamedNode) and hidden(g.value))]
         if self.read_only:
             self._reader_visible = (None if len(graphs) == len(every) else graphs,)
             return self._reader_visible[0]

@@ -40,7 +40,7 @@ from typing import IO, cast
 import pyoxigraph as ox
 
 from kg.errors import InputError, Location
-from kg.rdfguard import screen_rdf
+from kg.rdfguard import file_holds_any, screen_rdf
 from kg.shacl.scale.parallel import ForkedTasks, can_fork
 from kg.store.base import Differ, GraphWrite, WriteMode
 from kg.write.change import FilesChange
@@ -236,13 +236,6 @@ def may_hold_blank_nodes(change: FilesChange) -> bool:
     """False when a byte scan proves the files have no blank node (cheaper than asking the store)."""
     for source in change.files:
         marks = _BLANK_MARKS.get(source.format.name)
-        if marks is None:
+        if marks is None or file_holds_any(source.path, marks):
             return True
-        with source.path.open("rb") as handle:
-            tail = b""
-            while chunk := handle.read(1 << 22):
-                window = tail + chunk
-                if any(m in window for m in marks):
-                    return True
-                tail = chunk[-1:]
     return False

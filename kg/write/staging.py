@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -59,6 +59,11 @@ class Staged:
     #: the sha256 of the files' triples (:func:`kg.write.records.triples_sha256`), when known
     triples: str | None = None
 
+    def files_read(self, digests: Sequence[hashlib._Hash]) -> None:
+        """Record the sha256 of each file read (in order), and of them all (:attr:`digest`)."""
+        self.digest = files_sha256(digests)
+        self.file_digests = [d.hexdigest() for d in digests]
+
 
 def stage_change(store: Store, change: Change, staged: Staged,
                  progress: Callable[[int], None] | None = None, *,
@@ -99,24 +104,25 @@ def stage_change(store: Store, change: Change, staged: Staged,
                 loader.begin_load(change.graph)
                 staged.loading.append(change.graph)
                 with TriplesBeside(change) as beside:  # forked before the load starts its threads
-                    staged.digest = _stage_files(store, change, progress, staged, into=change.graph,
-                                                 alongside=alongside, screened=screened)
+                    _stage_files(store, change, progress, staged, into=change.graph,
+                                 alongside=alongside, screened=screened)
                     staged.triples = beside.result()
                 return [GraphWrite(change.graph, WriteMode.LOADED, (change.graph,), record=_record(change, staged))]
             differ = store.differ()
-            if differ is not None and change.replace_graph and store.has_graph(change.graph):
+            if differ is not None and not store.has_graph(change.graph):
+                differ = None  # a new graph: nothing to compare the files with
+            if differ is not None and change.replace_graph:
                 found = recognise(differ, change)
                 if found.unchanged is not None:
-                    staged.digest = files_sha256(found.digests)
-                    staged.file_digests = [d.hexdigest() for d in found.digests]
+                    staged.files_read(found.digests)
                     return [found.unchanged]
                 staged.triples = found.triples
-            if differ is not None and store.has_graph(change.graph) and not may_hold_blank_nodes(change):
+            if differ is not None and not may_hold_blank_nodes(change):
                 with TriplesBeside(change, wanted=staged.triples is None) as beside:
                     compared = _compare_files(store, differ, change, progress, staged)
                     staged.triples = staged.triples or beside.result()
                 return [dataclasses.replace(compared, record=_record(change, staged))]
-            staged.digest = _stage_files(store, change, progress, staged)
+            _stage_files(store, change, progress, staged)
             mode = WriteMode.REPLACE if change.replace_graph else WriteMode.ADD
             return [dataclasses.replace(write(change.graph, mode, tuple(staged.graphs)), record=_record(change, staged))]
         case DatasetChange(quads, replace_graphs):
@@ -201,30 +207,29 @@ def _compare_files(store: Store, differ: Differ, change: FilesChange, progress: 
         raise InputError(f"{current[-1].format.name}: {exc}", location=Location(current[-1].label)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", location=Location(current[-1].label)) from None
-    staged.digest = files_sha256([r.digest for r in readers])
-    staged.file_digests = [r.digest.hexdigest() for r in readers]
+    staged.files_read([r.digest for r in readers])
     return write
 
 
 def _stage_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None,
                  staged: Staged, *, into: str | None = None, alongside: Callable[[], None] | None = None,
-                 screened: bool = False) -> str:
-    """Stream every file into its own staging graph (or all into ``into``); the sha256 of all
-    their bytes. ``alongside`` runs in a thread while they load, once every file is screened
-    (no parser reads a file before its screen): pyoxigraph's loader releases the GIL, so a
-    second load uses the second core. ``screened``: see :func:`stage_change`."""
+                 screened: bool = False) -> None:
+    """Stream every file into its own staging graph (or all into ``into``), recording their
+    sha256 in ``staged``. ``alongside`` runs in a thread while they load, once every file is
+    screened (no parser reads a file before its screen): pyoxigraph's loader releases the GIL,
+    so a second load uses the second core. ``screened``: see :func:`stage_change`."""
     flags = [False] * len(change.files) if screened else None
     if alongside is None:
-        return _load_files(store, change, progress, staged, into=into, screened=flags)
+        _load_files(store, change, progress, staged, into=into, screened=flags)
+        return
     if flags is None:
         flags = [screen_rdf(s.path, s.format, s.label, max_nesting=change.max_nesting) for s in change.files]
     helper = _Alongside(alongside)
     try:
-        digest = _load_files(store, change, progress, staged, into=into, screened=flags)
+        _load_files(store, change, progress, staged, into=into, screened=flags)
     finally:
         helper.join()  # nothing may undo a load while the other one still writes
     helper.raise_error()
-    return digest
 
 
 class _Alongside(threading.Thread):
@@ -248,7 +253,7 @@ class _Alongside(threading.Thread):
 
 
 def _load_files(store: Store, change: FilesChange, progress: Callable[[int], None] | None, staged: Staged,
-                *, into: str | None, screened: list[bool] | None) -> str:
+                *, into: str | None, screened: list[bool] | None) -> None:
     digests = []
     for number, source in enumerate(change.files):
         path, fmt, label = source.path, source.format, source.label
@@ -279,8 +284,7 @@ def _load_files(store: Store, change: FilesChange, progress: Callable[[int], Non
             if may_hold_triple_terms:
                 _refuse_staged_triple_terms(store, name, label)
         digests.append(reader.digest)
-    staged.file_digests = [d.hexdigest() for d in digests]
-    return files_sha256(digests)
+    staged.files_read(digests)
 
 
 def _record(change: FilesChange, staged: Staged) -> str | None:
